@@ -1,0 +1,47 @@
+# hostpool: the two commands a newcomer needs are `make run` and `make test`.
+# Everything is built by CMake under build/ (release), build-asan/ and build-fuzz/.
+
+JOBS      ?= $(shell nproc)
+BUILD     ?= build
+CMAKE_ARGS ?=
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build run test asan fuzz bench format clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@echo "hostpool: serving examples/www on http://127.0.0.1:8080/ (Ctrl+C stops it)"
+	$(BUILD)/hostpool file-server --listen 127.0.0.1:8080 --root examples/www
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+asan: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHP_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --output-on-failure -j $(JOBS)
+
+fuzz: deps
+	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHP_FUZZ=ON -DHP_SANITIZE=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+	build-fuzz/fuzz/fuzz_connection -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+		fuzz/corpus/fuzz_connection
+
+bench: build
+	@scripts/deps.sh nginx-light wrk
+	bench/run.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan build-fuzz

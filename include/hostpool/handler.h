@@ -1,0 +1,52 @@
+/* Handlers: what answers a request on a route.
+ *
+ * A handler is a small object with a vtable, `self` first (as in h2o). One handler object
+ * serves all worker loops at once, so on_request must only read shared state; state that
+ * changes per request is kept per worker, indexed by req->worker (< HP_MAX_WORKERS), and
+ * touched only by that worker's thread.
+ *
+ * Ownership: a handler is created by its constructor (hp_respond_handler_create ...) and owned
+ * by whoever holds it (a server's route). hp_handler_destroy() calls the vtable's destroy;
+ * destroy(NULL) is a no-op. It is destroyed only after every worker stopped using it. */
+#ifndef HOSTPOOL_HANDLER_H
+#define HOSTPOOL_HANDLER_H
+
+#include "hostpool/request.h"
+
+typedef struct hp_handler hp_handler;
+
+typedef struct hp_handler_vtable {
+    const char *name; /* "respond", "file", ... */
+    void (*on_request)(hp_handler *self, hp_request *req);
+    void (*destroy)(hp_handler *self);
+} hp_handler_vtable;
+
+struct hp_handler {
+    const hp_handler_vtable *vt;
+};
+
+void hp_handler_destroy(hp_handler *handler);
+
+/* A C callback as a handler, for programs that embed the library. `data` is borrowed. */
+typedef void (*hp_request_cb)(hp_request *req, void *data);
+hp_handler *hp_callback_handler_create(hp_request_cb cb, void *data);
+
+/* respond: a fixed answer. Header names and values are "name", "value" pairs, `header_count`
+ * of them; everything is copied and prebuilt once. */
+hp_handler *hp_respond_handler_create(int status, const char *body, size_t body_len,
+                                      const char *const *headers, size_t header_count);
+
+/* file: serves the files under `root` (copied). Returns NULL and sets *err when the root is
+ * not a readable directory. */
+typedef struct hp_file_options {
+    const char *root;
+    const char *index;   /* index file of a folder, default "index.html" */
+    bool list_folders;   /* reserved: folders without an index answer 403 */
+} hp_file_options;
+hp_handler *hp_file_handler_create(const hp_file_options *options, int *err);
+
+/* redirect: answers `status` (301, 302, 303, 307 or 308) with Location = `location` followed
+ * by the request's path and query when `keep_path` is true. */
+hp_handler *hp_redirect_handler_create(int status, const char *location, bool keep_path);
+
+#endif

@@ -1,0 +1,101 @@
+/* The request a handler receives, and the calls that answer it.
+ *
+ * Threading: a request lives on one worker loop; every function here must be called on that
+ * loop's thread (from the handler's on_request, or from a callback of that loop).
+ *
+ * Lifetime: the hp_request and every hp_str in it are borrowed. They stay valid from
+ * on_request until the response is complete (all bytes written) or aborted (the client went
+ * away), which is signalled by the callback registered with hp_request_on_done(). After that
+ * the request must not be touched.
+ *
+ * Answering: a handler answers exactly once, with one of hp_respond(), hp_respond_file() or
+ * hp_respond_stream(), possibly after adding headers with hp_response_header(). It may answer
+ * later (asynchronously), from its own callback on the same loop. The engine adds the status
+ * line, Date, Content-Length or Transfer-Encoding, Connection and X-Request-Id itself; for
+ * HEAD it sends the headers of the answer without its body. */
+#ifndef HOSTPOOL_REQUEST_H
+#define HOSTPOOL_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A borrowed byte string, not NUL-terminated. */
+typedef struct hp_str {
+    const char *base;
+    size_t len;
+} hp_str;
+
+#define HP_STR_LIT(s) ((hp_str){(s), sizeof(s) - 1})
+
+typedef struct hp_header {
+    hp_str name; /* as sent (case preserved) */
+    hp_str value; /* leading and trailing whitespace removed */
+} hp_header;
+
+typedef struct hp_request {
+    hp_str method;      /* "GET" */
+    hp_str target;      /* the request-target as sent: origin-form, absolute-form or "*" */
+    hp_str path;        /* the path of the target, percent-encoded as sent, no query ("/" for "*") */
+    hp_str query;       /* after '?', without it; empty when none */
+    hp_str host;        /* the Host header, or the authority of an absolute-form target */
+    hp_str request_id;  /* the client's sane X-Request-Id, or one generated for this request */
+    int method_id;      /* llhttp's method number (HTTP_GET ...) */
+    int version_minor;  /* HTTP/1.<version_minor>: 0 or 1 */
+    const hp_header *headers;
+    size_t header_count;
+    hp_str body;        /* the whole request body, already de-chunked; empty when none */
+    bool is_head;       /* HEAD: the engine will drop the body of the answer */
+    unsigned worker;    /* index of the worker loop this request runs on, < HP_MAX_WORKERS */
+    struct hp__exchange *exchange; /* engine-private */
+} hp_request;
+
+#define HP_MAX_WORKERS 64
+
+/* The value of the first header named `name` (case-insensitive), or NULL. Borrowed. */
+const hp_str *hp_request_header(const hp_request *req, const char *name);
+
+/* Adds a response header; name and value are copied. Call before answering. Headers the
+ * engine owns (Date, Content-Length, Transfer-Encoding, Connection) are ignored. */
+void hp_response_header(hp_request *req, const char *name, size_t name_len, const char *value,
+                        size_t value_len);
+
+/* Answers with a complete body. `body` is borrowed until the done callback (or, if none is
+ * registered, must outlive the handler, as a prebuilt body does). */
+void hp_respond(hp_request *req, int status, const void *body, size_t len);
+
+/* Answers with a short text body "<status> <reason>\n" and a text/plain content type. */
+void hp_respond_error(hp_request *req, int status);
+
+/* Answers with `len` bytes of the open file `fd` from `offset`, sent with sendfile(2) where
+ * the socket accepts it. `fd` is borrowed until the done callback; the handler closes it. */
+void hp_respond_file(hp_request *req, int status, int fd, uint64_t offset, uint64_t len);
+
+/* A streaming body: the handler produces the body in pieces, with back-pressure.
+ * After hp_respond_stream() the engine calls proceed() whenever it is ready for the next
+ * piece (first right away); the handler then calls hp_stream_send() once, now or later.
+ * The data passed to hp_stream_send() is borrowed until the next proceed() or stop().
+ * stop() is called instead of proceed() when the client went away; the handler must then
+ * release what it holds and not call hp_stream_send() again. */
+typedef struct hp_body_producer {
+    void (*proceed)(hp_request *req, void *data);
+    void (*stop)(hp_request *req, void *data);
+} hp_body_producer;
+
+/* content_length < 0: the body is sent chunked (HTTP/1.1) or delimited by closing the
+ * connection (HTTP/1.0). */
+void hp_respond_stream(hp_request *req, int status, int64_t content_length,
+                       const hp_body_producer *producer, void *data);
+/* One piece of a streamed body; `last` ends the body (len may be 0 then). */
+void hp_stream_send(hp_request *req, const void *data, size_t len, bool last);
+
+/* Registers the one callback called when the exchange ends: the response was written
+ * completely (ok = true) or the connection was lost or timed out (ok = false). It is where a
+ * handler releases what it lent to the engine. Calling it again replaces the callback. */
+typedef void (*hp_done_cb)(hp_request *req, bool ok, void *data);
+void hp_request_on_done(hp_request *req, hp_done_cb cb, void *data);
+
+/* The reason phrase of a status code ("Not Found"), "Unknown" for unknown codes. */
+const char *hp_status_reason(int status);
+
+#endif

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages hostpool needs to build and test, only those missing.
+# Idempotent and quick when everything is there. Usage: scripts/deps.sh [extra-package...]
+# `make bench` passes nginx-light and wrk as extras; `make test` and `make run` never do.
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config libuv1-dev node-llhttp libjansson-dev
+          libyaml-dev libcmocka-dev clang curl "$@")
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+sudo=""
+[[ $(id -u) -eq 0 ]] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# A package that starts a service (nginx) must not leave it running on a developer machine.
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,23 @@
+#include "common/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static hp_log_level max_level = HP_LOG_INFO;
+static const char *const level_names[] = {"error", "warning", "info", "debug"};
+
+void hp__log_set_level(hp_log_level level)
+{
+    max_level = level;
+}
+
+void hp__log(hp_log_level level, const char *fmt, ...)
+{
+    if (level > max_level) return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "hostpool: %s: %s\n", level_names[level], line);
+}

@@ -1,0 +1,61 @@
+#include "common/str.h"
+
+#include <string.h>
+
+static inline char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+}
+
+bool hp__mem_ieq(const char *a, const char *b, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (lower(a[i]) != lower(b[i])) return false;
+    return true;
+}
+
+bool hp__str_eq(hp_str a, const char *lit)
+{
+    size_t n = strlen(lit);
+    return a.len == n && memcmp(a.base, lit, n) == 0;
+}
+
+bool hp__str_ieq(hp_str a, const char *lit)
+{
+    size_t n = strlen(lit);
+    return a.len == n && hp__mem_ieq(a.base, lit, n);
+}
+
+hp_str hp__str_trim(hp_str s)
+{
+    while (s.len && (s.base[0] == ' ' || s.base[0] == '\t')) s.base++, s.len--;
+    while (s.len && (s.base[s.len - 1] == ' ' || s.base[s.len - 1] == '\t')) s.len--;
+    return s;
+}
+
+bool hp__str_to_u64(hp_str s, uint64_t max, uint64_t *out)
+{
+    if (s.len == 0 || s.len > 20) return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        char c = s.base[i];
+        if (c < '0' || c > '9') return false;
+        uint64_t d = (uint64_t)(c - '0');
+        if (v > (max - d) / 10) return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+bool hp__str_list_has(hp_str s, const char *token)
+{
+    size_t start = 0;
+    for (size_t i = 0; i <= s.len; i++) {
+        if (i == s.len || s.base[i] == ',') {
+            if (hp__str_ieq(hp__str_trim(hp__str(s.base + start, i - start)), token)) return true;
+            start = i + 1;
+        }
+    }
+    return false;
+}
