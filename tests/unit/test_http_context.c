@@ -22,6 +22,18 @@ static void generated_request_ids_are_20_hex_chars_and_unique(void **state)
     hp__http_context_close(&ctx);
 }
 
+static void request_id_counter_counts_in_hex_with_carry(void **state)
+{
+    hp__http_context ctx;
+    hp__http_context_init(&ctx, 0);
+    char id[HP__REQUEST_ID_LEN];
+    for (int i = 1; i <= 10; i++) hp__http_request_id(&ctx, id);
+    assert_memory_equal(id + 10, "000000000a", 10);
+    for (int i = 11; i <= 256; i++) hp__http_request_id(&ctx, id);
+    assert_memory_equal(id + 10, "0000000100", 10);
+    hp__http_context_close(&ctx);
+}
+
 static void date_line_is_an_imf_fixdate_header(void **state)
 {
     hp__http_context ctx;
@@ -54,6 +66,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(generated_request_ids_are_20_hex_chars_and_unique),
+        cmocka_unit_test(request_id_counter_counts_in_hex_with_carry),
         cmocka_unit_test(date_line_is_an_imf_fixdate_header),
         cmocka_unit_test(buffers_come_back_from_the_freelist),
     };
