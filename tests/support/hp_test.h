@@ -35,6 +35,8 @@
 #define HP_TEST_LISTEN "127.0.0.1:0"
 /* The body the respond servers of the tests answer with. */
 #define HP_TEST_BODY "Hello, World!"
+/* The simplest request, answered 200 HP_TEST_BODY by a respond server. */
+#define HP_TEST_GET "GET / HTTP/1.1\r\nHost: hostpool.test\r\n\r\n"
 /* The default deadline for anything that should happen "now" (a response, a close). */
 #define HP_TEST_DEADLINE_MS 5000
 
@@ -98,6 +100,10 @@ int hp_test_server_start(hp_test_server *srv, const char *const argv[], int time
 /* The same with the arguments as a NULL-terminated list, deadline HP_TEST_DEADLINE_MS. */
 int hp_test_server_startl(hp_test_server *srv, const char *arg, ...) __attribute__((sentinel));
 
+/* Starts `hostpool respond --listen 127.0.0.1:0 --body "Hello, World!"` followed by the
+ * extra arguments (a NULL-terminated list), deadline HP_TEST_DEADLINE_MS. */
+int hp_test_server_start_respond(hp_test_server *srv, ...) __attribute__((sentinel));
+
 /* Is the process still running? (Reaps it, and records its status, if it exited.) */
 bool hp_test_server_running(hp_test_server *srv);
 
@@ -131,8 +137,9 @@ typedef struct hp_test_conn {
     int read_errno; /* the errno of a failed read (ECONNRESET), 0 otherwise */
 } hp_test_conn;
 
-/* Connects to 127.0.0.1:port. `rcvbuf` > 0 sets SO_RCVBUF before connecting (a small value
- * makes a slow reader's back-pressure reach the server quickly). Returns 0 or -errno
+/* Connects to 127.0.0.1:port, with TCP_NODELAY so each send leaves at once. `rcvbuf` > 0 sets
+ * SO_RCVBUF before connecting (a small value makes a slow reader's back-pressure reach the server
+ * quickly). Returns 0 or -errno
  * (-ECONNREFUSED, -ETIMEDOUT). */
 int hp_test_connect(hp_test_conn *conn, int port, int timeout_ms);
 int hp_test_connect_rcvbuf(hp_test_conn *conn, int port, int rcvbuf, int timeout_ms);

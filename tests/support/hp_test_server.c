@@ -120,6 +120,18 @@ int hp_test_server_startl(hp_test_server *srv, const char *arg, ...)
     return hp_test_server_start(srv, argv, HP_TEST_DEADLINE_MS);
 }
 
+int hp_test_server_start_respond(hp_test_server *srv, ...)
+{
+    const char *argv[128] = {"respond", "--listen", HP_TEST_LISTEN, "--body", HP_TEST_BODY};
+    size_t n = 5;
+    va_list ap;
+    va_start(ap, srv);
+    for (const char *a; (a = va_arg(ap, const char *)) != NULL && n < 127;) argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    return hp_test_server_start(srv, argv, HP_TEST_DEADLINE_MS);
+}
+
 static void drain_stdout(hp_test_server *srv)
 {
     if (srv->stdout_fd < 0) return;
