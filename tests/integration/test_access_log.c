@@ -67,7 +67,7 @@ static char *await_line(const char *pattern)
     wanted w = {pattern, 1};
     if (!hp_test_poll_until(has_lines, &w, HP_TEST_DEADLINE_MS)) {
         char *text = hp_test_server_stderr(&srv);
-        print_error("no stderr line matches /%s/; stderr:\n%s\n", pattern, text);
+        fprintf(stderr, "no stderr line matches /%s/; stderr:\n%s\n", pattern, text);
         free(text);
         fail();
     }

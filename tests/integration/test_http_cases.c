@@ -279,8 +279,8 @@ static void run_case(void **state)
         }
     }
     if (r.count > 0) {
-        print_error("case %s (args \"%s\"): %d difference(s)\n%s", c->name, c->args, r.count,
-                    r.text);
+        fprintf(stderr, "case %s (args \"%s\"): %d difference(s)\n%s", c->name, c->args, r.count,
+                r.text);
         fail();
     }
 }

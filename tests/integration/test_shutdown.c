@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hp_test.h"
@@ -27,6 +28,16 @@ static int kill_server(void **state)
 {
     hp_test_server_kill(&srv);
     return 0;
+}
+
+/* Waits for the exit and asserts status 0 (hp_test_server_wait shows the server's stderr
+ * when it is not). */
+static void assert_exits_0(int timeout_ms)
+{
+    int status = hp_test_server_wait(&srv, timeout_ms);
+    if (status != 0)
+        fail_msg("exit status %d (%s)", status,
+                 status == HP_TEST_TIMEOUT ? "still running at the deadline" : "exited");
 }
 
 static void get_ok(hp_test_conn *conn)
@@ -76,7 +87,7 @@ static void sigterm_lets_a_request_in_flight_finish_then_exits_0(void **state)
     assert_string_equal(resp.body, HP_TEST_BODY);
     hp_test_response_free(&resp);
     assert_int_equal(hp_test_wait_closed(&conn, HP_TEST_DEADLINE_MS), HP_TEST_CLOSED);
-    assert_int_equal(hp_test_server_wait(&srv, HP_TEST_DEADLINE_MS), 0);
+    assert_exits_0(HP_TEST_DEADLINE_MS);
     hp_test_close(&conn);
 }
 
@@ -90,7 +101,7 @@ static void new_connections_are_refused_after_sigterm(void **state)
     assert_true(hp_test_poll_until(new_connection_refused, &srv.port, 2000));
     assert_true(hp_test_server_running(&srv));
     assert_int_equal(hp_test_send_str(&conn, "world", HP_TEST_DEADLINE_MS), HP_TEST_OK);
-    assert_int_equal(hp_test_server_wait(&srv, HP_TEST_DEADLINE_MS), 0);
+    assert_exits_0(HP_TEST_DEADLINE_MS);
     hp_test_close(&conn);
 }
 
@@ -104,7 +115,7 @@ static void sigterm_closes_an_idle_keep_alive_connection_at_once(void **state)
     int64_t start = hp_test_now_ms();
     assert_int_equal(hp_test_server_signal(&srv, SIGTERM), 0);
     assert_int_equal(hp_test_wait_closed(&conn, 2000), HP_TEST_CLOSED); /* not after 10 s */
-    assert_int_equal(hp_test_server_wait(&srv, 2000), 0);
+    assert_exits_0(2000);
     print_message("closed and exited %lld ms after SIGTERM\n",
                   (long long)(hp_test_now_ms() - start));
     hp_test_close(&conn);
@@ -119,7 +130,7 @@ static void sigint_drains_like_sigterm(void **state)
     get_ok(&conn);
     assert_int_equal(hp_test_server_signal(&srv, SIGINT), 0);
     assert_int_equal(hp_test_wait_closed(&conn, 2000), HP_TEST_CLOSED);
-    assert_int_equal(hp_test_server_wait(&srv, 2000), 0);
+    assert_exits_0(2000);
     hp_test_close(&conn);
 }
 
@@ -131,7 +142,7 @@ static void busy_connection_is_force_closed_at_the_drain_deadline(void **state)
     open_request_in_flight(&conn); /* and never finished */
     int64_t start = hp_test_now_ms();
     assert_int_equal(hp_test_server_signal(&srv, SIGTERM), 0);
-    assert_int_equal(hp_test_server_wait(&srv, HP_TEST_DEADLINE_MS), 0);
+    assert_exits_0(HP_TEST_DEADLINE_MS);
     int64_t elapsed = hp_test_now_ms() - start;
     print_message("exited %lld ms after SIGTERM\n", (long long)elapsed);
     assert_true(elapsed >= 400); /* it waited for the deadline */
@@ -143,7 +154,24 @@ static void busy_connection_is_force_closed_at_the_drain_deadline(void **state)
 static void idle_server_exits_0_promptly_on_sigterm(void **state)
 {
     assert_int_equal(hp_test_server_start_respond(&srv, "--no-access-log", NULL), 0);
-    assert_int_equal(hp_test_server_stop(&srv, SIGTERM, 2000), 0);
+    int64_t start = hp_test_now_ms();
+    assert_int_equal(hp_test_server_signal(&srv, SIGTERM), 0);
+    assert_exits_0(2000);
+    print_message("exited %lld ms after SIGTERM\n", (long long)(hp_test_now_ms() - start));
+}
+
+static void sigterm_right_after_the_ready_line_exits_0(void **state)
+{
+    /* Ready means ready for signals too: SIGTERM at once after the ready line must drain
+     * and exit 0, not kill the process with the default action. Twenty tries make a race
+     * between the ready line and the signal handler show up. */
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(hp_test_server_start_respond(&srv, "--no-access-log", NULL), 0);
+        assert_int_equal(hp_test_server_signal(&srv, SIGTERM), 0);
+        int status = hp_test_server_wait(&srv, 2000);
+        if (status != 0)
+            fail_msg("try %d: exit status %d (143 = killed by SIGTERM)", i + 1, status);
+    }
 }
 
 int main(void)
@@ -158,6 +186,7 @@ int main(void)
         cmocka_unit_test_teardown(busy_connection_is_force_closed_at_the_drain_deadline,
                                   kill_server),
         cmocka_unit_test_teardown(idle_server_exits_0_promptly_on_sigterm, kill_server),
+        cmocka_unit_test_teardown(sigterm_right_after_the_ready_line_exits_0, kill_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

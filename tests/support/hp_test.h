@@ -111,7 +111,8 @@ bool hp_test_server_running(hp_test_server *srv);
 int hp_test_server_signal(hp_test_server *srv, int sig);
 
 /* Waits up to `timeout_ms` for the process to exit. Returns its exit status (the exit code,
- * or 128 + the signal that killed it), or HP_TEST_TIMEOUT with the process still running. */
+ * or 128 + the signal that killed it), or HP_TEST_TIMEOUT with the process still running.
+ * A status other than 0 is reported on stderr with the end of the server's stderr. */
 int hp_test_server_wait(hp_test_server *srv, int timeout_ms);
 
 /* Sends `sig` and waits up to `timeout_ms` for the exit; returns the exit status. If the

@@ -160,12 +160,26 @@ int hp_test_server_signal(hp_test_server *srv, int sig)
     return kill(srv->pid, sig) == 0 ? 0 : -1;
 }
 
+/* A server that exits with a status other than 0 usually says why on stderr (a sanitizer
+ * report, a diagnostic): show its end, so the failing test explains itself. */
+static void show_stderr_of_failed_exit(const hp_test_server *srv)
+{
+    char *text = hp_test_server_stderr(srv);
+    size_t len = strlen(text);
+    const size_t tail = 6000;
+    fprintf(stderr, "hp_test: the server exited with status %d; %s of its stderr:\n%s\n",
+            srv->exit_status, len > tail ? "the end" : "all",
+            len > tail ? text + len - tail : text);
+    free(text);
+}
+
 int hp_test_server_wait(hp_test_server *srv, int timeout_ms)
 {
     if (srv->pid <= 0) return srv->exit_status;
     if (!hp_test__reap(srv->pid, timeout_ms, &srv->exit_status)) return HP_TEST_TIMEOUT;
     srv->pid = 0;
     drain_stdout(srv);
+    if (srv->exit_status != 0) show_stderr_of_failed_exit(srv);
     return srv->exit_status;
 }
 
