@@ -40,8 +40,8 @@ hp_handler *hp_respond_handler_create(int status, const char *body, size_t body_
  * not a readable directory. */
 typedef struct hp_file_options {
     const char *root;
-    const char *index;   /* index file of a folder, default "index.html" */
-    bool list_folders;   /* reserved: folders without an index answer 403 */
+    const char *index; /* index file of a folder, default "index.html" */
+    bool list_folders; /* reserved: folders without an index answer 403 */
 } hp_file_options;
 hp_handler *hp_file_handler_create(const hp_file_options *options, int *err);
 

@@ -29,24 +29,24 @@ typedef struct hp_str {
 #define HP_STR_LIT(s) ((hp_str){(s), sizeof(s) - 1})
 
 typedef struct hp_header {
-    hp_str name; /* as sent (case preserved) */
+    hp_str name;  /* as sent (case preserved) */
     hp_str value; /* leading and trailing whitespace removed */
 } hp_header;
 
 typedef struct hp_request {
-    hp_str method;      /* "GET" */
-    hp_str target;      /* the request-target as sent: origin-form, absolute-form or "*" */
-    hp_str path;        /* the path of the target, percent-encoded as sent, no query ("/" for "*") */
-    hp_str query;       /* after '?', without it; empty when none */
-    hp_str host;        /* the Host header, or the authority of an absolute-form target */
-    hp_str request_id;  /* the client's sane X-Request-Id, or one generated for this request */
-    int method_id;      /* llhttp's method number (HTTP_GET ...) */
-    int version_minor;  /* HTTP/1.<version_minor>: 0 or 1 */
+    hp_str method;     /* "GET" */
+    hp_str target;     /* the request-target as sent: origin-form, absolute-form or "*" */
+    hp_str path;       /* the path of the target, percent-encoded as sent, no query ("/" for "*") */
+    hp_str query;      /* after '?', without it; empty when none */
+    hp_str host;       /* the Host header, or the authority of an absolute-form target */
+    hp_str request_id; /* the client's sane X-Request-Id, or one generated for this request */
+    int method_id;     /* llhttp's method number (HTTP_GET ...) */
+    int version_minor; /* HTTP/1.<version_minor>: 0 or 1 */
     const hp_header *headers;
     size_t header_count;
-    hp_str body;        /* the whole request body, already de-chunked; empty when none */
-    bool is_head;       /* HEAD: the engine will drop the body of the answer */
-    unsigned worker;    /* index of the worker loop this request runs on, < HP_MAX_WORKERS */
+    hp_str body;     /* the whole request body, already de-chunked; empty when none */
+    bool is_head;    /* HEAD: the engine will drop the body of the answer */
+    unsigned worker; /* index of the worker loop this request runs on, < HP_MAX_WORKERS */
     struct hp__exchange *exchange; /* engine-private */
 } hp_request;
 

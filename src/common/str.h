@@ -13,10 +13,10 @@ static inline hp_str hp__str(const char *base, size_t len)
     return (hp_str){base, len};
 }
 
-bool hp__str_eq(hp_str a, const char *lit);          /* exact */
-bool hp__str_ieq(hp_str a, const char *lit);         /* ASCII case-insensitive */
+bool hp__str_eq(hp_str a, const char *lit);  /* exact */
+bool hp__str_ieq(hp_str a, const char *lit); /* ASCII case-insensitive */
 bool hp__mem_ieq(const char *a, const char *b, size_t len);
-hp_str hp__str_trim(hp_str s);                       /* strip SP and HTAB at both ends */
+hp_str hp__str_trim(hp_str s); /* strip SP and HTAB at both ends */
 /* Parses a non-negative decimal integer that fills `s` entirely, at most `max`. */
 bool hp__str_to_u64(hp_str s, uint64_t max, uint64_t *out);
 /* Does the comma-separated list `s` contain `token` (case-insensitive, trimmed)? */

@@ -1,0 +1,11 @@
+/* hostpool: many HTTP servers in one process. Include this one header. */
+#ifndef HOSTPOOL_H
+#define HOSTPOOL_H
+
+#include "hostpool/errors.h"
+#include "hostpool/request.h"
+#include "hostpool/handler.h"
+#include "hostpool/server.h"
+#include "hostpool/engine.h"
+
+#endif

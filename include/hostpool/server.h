@@ -1,0 +1,64 @@
+/* A server: one logical HTTP server with a name, listen addresses, routes and limits.
+ *
+ * A server is built from an hp_server_config, which is fully checked first: an invalid
+ * config creates nothing and returns HP_ECONFIG. The server copies every string; on success
+ * it takes ownership of the route handlers (and destroys them with itself); on failure the
+ * caller still owns them. A server is immutable once created; it is run by an engine
+ * (engine.h). */
+#ifndef HOSTPOOL_SERVER_H
+#define HOSTPOOL_SERVER_H
+
+#include "hostpool/handler.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct hp_limits {
+    uint64_t header_timeout_ms; /* whole request head must arrive within this: 408 (10 s) */
+    uint64_t idle_timeout_ms;   /* keep-alive connection with no request: closed (75 s) */
+    uint64_t write_timeout_ms;  /* no write progress to a slow reader: closed (30 s) */
+    uint64_t drain_timeout_ms;  /* on stop, busy connections are closed after this (30 s) */
+    uint64_t max_body_bytes;    /* 413 beyond (1 MiB) */
+    uint32_t max_header_bytes;  /* request line + headers; 431 beyond (16 KiB) */
+    uint32_t max_target_bytes;  /* request-target; 414 beyond (8 KiB) */
+    uint32_t max_headers;       /* header count; 431 beyond (100) */
+    uint32_t max_connections;   /* per worker: accepting pauses at the limit (10000) */
+} hp_limits;
+
+/* Fills `limits` with the defaults above. */
+void hp_limits_init(hp_limits *limits);
+
+typedef struct hp_route_config {
+    const char *path_prefix;    /* NULL or "" matches every path */
+    const char *const *methods; /* NULL: every method; else `method_count` names */
+    size_t method_count;
+    hp_handler *handler; /* required */
+} hp_route_config;
+
+typedef struct hp_server_config {
+    const char *name;          /* required, unique in a pool */
+    const char *const *listen; /* "127.0.0.1:8080", "[::1]:8080", port 0 = ephemeral */
+    size_t listen_count;
+    const hp_route_config *routes; /* first match wins; no match: 404 (405 if only the */
+    size_t route_count;            /* method differed) */
+    hp_limits limits;
+    bool access_log; /* one line per request on stderr */
+} hp_server_config;
+
+typedef struct hp_server hp_server;
+
+/* Creates a server. On error returns HP_ECONFIG (or HP_EINVAL) and writes a message naming
+ * the first offending field into `errbuf` when it is not NULL. */
+int hp_server_create(const hp_server_config *config, hp_server **out, char *errbuf,
+                     size_t errbuf_len);
+void hp_server_destroy(hp_server *server);
+
+const char *hp_server_name(const hp_server *server);
+size_t hp_server_listen_count(const hp_server *server);
+/* The address as configured, and the port it is bound to (the chosen one for port 0; 0 while
+ * the server is not running). */
+const char *hp_server_listen_address(const hp_server *server, size_t i);
+int hp_server_bound_port(const hp_server *server, size_t i);
+
+#endif

@@ -1,0 +1,32 @@
+/* hostpool: the daemon and its command-line client in one binary. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: hostpool <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  respond      --listen ADDR --body TEXT [--status N] [--header 'Name: value']...\n"
+    "               answer every request with a fixed response\n"
+    "\n"
+    "options of both:\n"
+    "  --workers N            worker threads (default: number of CPUs)\n"
+    "  --no-access-log        no line per request on stderr\n"
+    "  --max-header-bytes SIZE  --max-target-bytes SIZE  --max-body-bytes SIZE\n"
+    "  --max-headers N        --max-connections N (per worker)\n"
+    "  --header-timeout DUR   --idle-timeout DUR  --write-timeout DUR  --drain-timeout DUR\n"
+    "SIZE: 1024, 16KiB, 1MiB; DUR: 250ms, 10s, 15m. ADDR: 127.0.0.1:8080 (port 0: any free port)\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "respond") == 0) return hp__cmd_respond(argc - 1, argv + 1);
+    fprintf(stderr, "hostpool: unknown command '%s'\n\n%s", argv[1], usage);
+    return 2;
+}

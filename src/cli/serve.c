@@ -1,0 +1,197 @@
+/* What `hostpool respond` and `hostpool file-server` share: their options, and running one
+ * server with one handler until SIGINT or SIGTERM, then draining it (requests in flight
+ * finish, within --drain-timeout). */
+#include "cli/serve.h"
+
+#include "common/units.h"
+#include "hostpool/hostpool.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct serve_state {
+    uv_loop_t *loop;
+    hp_engine *engine;
+    uv_signal_t sigint, sigterm;
+    uint64_t drain_timeout_ms;
+} serve_state;
+
+/* ---- options ------------------------------------------------------------------------------ */
+
+static bool set_size(const char *value, uint64_t max, uint64_t *out)
+{
+    uint64_t v;
+    if (!hp__parse_size(value, &v) || v == 0 || v > max) return false;
+    *out = v;
+    return true;
+}
+
+static bool set_u32(const char *value, uint32_t *out)
+{
+    uint64_t v;
+    if (!set_size(value, UINT32_MAX, &v)) return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+static bool set_duration(const char *value, uint64_t *out)
+{
+    return hp__parse_duration_ms(value, out) && *out > 0;
+}
+
+static bool add_header(serve_options *o, const char *value)
+{
+    const char *colon = strchr(value, ':');
+    if (!colon || colon == value || o->header_count == MAX_HEADERS) return false;
+    static char storage[MAX_HEADERS][256];
+    size_t name_len = (size_t)(colon - value);
+    if (name_len >= sizeof storage[0]) return false;
+    memcpy(storage[o->header_count], value, name_len);
+    storage[o->header_count][name_len] = '\0';
+    const char *v = colon + 1;
+    while (*v == ' ') v++;
+    o->headers[2 * o->header_count] = storage[o->header_count];
+    o->headers[2 * o->header_count + 1] = v;
+    o->header_count++;
+    return true;
+}
+
+/* Applies one "--name value" option; returns false when the name or the value is bad. */
+static bool apply_option(serve_options *o, const char *name, const char *value)
+{
+    hp_limits *l = &o->limits;
+    uint64_t n;
+    if (!strcmp(name, "--listen")) return (o->listen = value) != NULL;
+    if (!strcmp(name, "--body")) return (o->body = value) != NULL;
+    if (!strcmp(name, "--root")) return (o->root = value) != NULL;
+    if (!strcmp(name, "--header")) return add_header(o, value);
+    if (!strcmp(name, "--status"))
+        return set_size(value, 999, &n) && n >= 200 && (o->status = (int)n, true);
+    if (!strcmp(name, "--workers"))
+        return set_size(value, HP_MAX_WORKERS, &n) && (o->workers = (unsigned)n, true);
+    if (!strcmp(name, "--max-header-bytes")) return set_u32(value, &l->max_header_bytes);
+    if (!strcmp(name, "--max-target-bytes")) return set_u32(value, &l->max_target_bytes);
+    if (!strcmp(name, "--max-headers")) return set_u32(value, &l->max_headers);
+    if (!strcmp(name, "--max-connections")) return set_u32(value, &l->max_connections);
+    if (!strcmp(name, "--max-body-bytes")) return set_size(value, UINT64_MAX, &l->max_body_bytes);
+    if (!strcmp(name, "--header-timeout")) return set_duration(value, &l->header_timeout_ms);
+    if (!strcmp(name, "--idle-timeout")) return set_duration(value, &l->idle_timeout_ms);
+    if (!strcmp(name, "--write-timeout")) return set_duration(value, &l->write_timeout_ms);
+    if (!strcmp(name, "--drain-timeout")) return set_duration(value, &l->drain_timeout_ms);
+    return false;
+}
+
+int hp__serve_parse_options(int argc, char **argv, serve_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->access_log = true;
+    o->status = 200;
+    hp_limits_init(&o->limits);
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!strcmp(arg, "--no-access-log")) {
+            o->access_log = false;
+            continue;
+        }
+        char name[64];
+        const char *value;
+        const char *eq = strchr(arg, '=');
+        if (eq && (size_t)(eq - arg) < sizeof name) {
+            memcpy(name, arg, (size_t)(eq - arg));
+            name[eq - arg] = '\0';
+            value = eq + 1;
+        } else {
+            snprintf(name, sizeof name, "%s", arg);
+            value = i + 1 < argc ? argv[++i] : NULL;
+        }
+        if (!value || !apply_option(o, name, value)) {
+            fprintf(stderr, "hostpool %s: bad option %s%s%s (see hostpool --help)\n", argv[0], name,
+                    value ? " " : "", value ? value : "");
+            return -1;
+        }
+    }
+    if (!o->listen) {
+        fprintf(stderr, "hostpool %s: --listen ADDR is required\n", argv[0]);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- running ------------------------------------------------------------------------------ */
+
+static void on_engine_stopped(hp_engine *engine, void *data)
+{
+    serve_state *st = data;
+    uv_close((uv_handle_t *)&st->sigint, NULL);
+    uv_close((uv_handle_t *)&st->sigterm, NULL);
+}
+
+static void on_signal(uv_signal_t *sig, int signum)
+{
+    serve_state *st = sig->data;
+    fprintf(stderr, "hostpool: %s: draining (at most %llu ms)\n", strsignal(signum),
+            (unsigned long long)st->drain_timeout_ms);
+    hp_engine_shutdown(st->engine, st->drain_timeout_ms, on_engine_stopped, st);
+}
+
+static void print_ready(const hp_server *server)
+{
+    for (size_t i = 0; i < hp_server_listen_count(server); i++) {
+        const char *addr = hp_server_listen_address(server, i);
+        const char *colon = strrchr(addr, ':');
+        int host_len = colon ? (int)(colon - addr) : 0;
+        const char *host = host_len ? addr : "127.0.0.1";
+        if (!host_len) host_len = 9;
+        printf("hostpool: listening on http://%.*s:%d/\n", host_len, host,
+               hp_server_bound_port(server, i));
+    }
+    fflush(stdout);
+}
+
+int hp__serve(const serve_options *o, const char *name, hp_handler *handler)
+{
+    hp_route_config route = {.handler = handler};
+    hp_server_config config = {
+        .name = name,
+        .listen = &o->listen,
+        .listen_count = 1,
+        .routes = &route,
+        .route_count = 1,
+        .limits = o->limits,
+        .access_log = o->access_log,
+    };
+    char err[256];
+    hp_server *server;
+    if (hp_server_create(&config, &server, err, sizeof err) != 0) {
+        fprintf(stderr, "hostpool: %s\n", err);
+        hp_handler_destroy(handler);
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    serve_state st = {.loop = uv_default_loop(), .drain_timeout_ms = o->limits.drain_timeout_ms};
+    hp_engine_options eo = {.workers = o->workers};
+    int rc = hp_engine_create(st.loop, &eo, &st.engine);
+    if (rc == 0) rc = hp_engine_start_server(st.engine, server, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "hostpool: %s\n", err);
+        hp_engine_shutdown(st.engine, 0, NULL, NULL);
+        uv_run(st.loop, UV_RUN_DEFAULT);
+        hp_engine_destroy(st.engine);
+        hp_server_destroy(server);
+        return 1;
+    }
+    uv_signal_init(st.loop, &st.sigint);
+    uv_signal_init(st.loop, &st.sigterm);
+    st.sigint.data = st.sigterm.data = &st;
+    uv_signal_start(&st.sigint, on_signal, SIGINT);
+    uv_signal_start(&st.sigterm, on_signal, SIGTERM);
+    print_ready(server);
+    uv_run(st.loop, UV_RUN_DEFAULT);
+    hp_engine_destroy(st.engine);
+    hp_server_destroy(server);
+    uv_loop_close(st.loop);
+    fprintf(stderr, "hostpool: stopped\n");
+    return 0;
+}

@@ -1,0 +1,47 @@
+#include "http/access_log.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static void client_ip(const hp__session *s, char *out, size_t len)
+{
+    if (!s->peer_family || !inet_ntop(s->peer_family, s->peer_addr, out, (socklen_t)len))
+        snprintf(out, len, "-");
+}
+
+/* Target bytes as printable ASCII; anything else (and the quote) is escaped as \xHH. */
+static size_t printable(char *out, size_t cap, hp_str in)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < in.len && n + 5 < cap; i++) {
+        unsigned char c = (unsigned char)in.base[i];
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            out[n++] = (char)c;
+        } else {
+            n += (size_t)snprintf(out + n, cap - n, "\\x%02x", c);
+        }
+    }
+    out[n] = '\0';
+    return n;
+}
+
+void hp__access_log(hp__session *s, hp__exchange *x)
+{
+    char ip[64], method[40], target[1024], line[1400];
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    double seconds = x->start_ns ? (double)(now - x->start_ns) / 1e9 : 0.0;
+    client_ip(s, ip, sizeof ip);
+    printable(method, sizeof method, x->req.method.len ? x->req.method : HP_STR_LIT("-"));
+    printable(target, sizeof target, x->req.target.len ? x->req.target : HP_STR_LIT("-"));
+    int n = snprintf(line, sizeof line, "%s \"%s %s HTTP/1.%d\" %d %llu %.6f %.*s\n", ip, method,
+                     target, x->req.version_minor, x->status, (unsigned long long)x->body_bytes,
+                     seconds, (int)x->req.request_id.len, x->req.request_id.base);
+    if (n > (int)sizeof line) n = (int)sizeof line;
+    ssize_t ignored = write(STDERR_FILENO, line, (size_t)n);
+    (void)ignored;
+}

@@ -1,0 +1,11 @@
+/* The access log: one line per answered request on stderr,
+ *   <client-ip> "<METHOD> <target> HTTP/1.<minor>" <status> <body-bytes> <seconds> <request-id>
+ * written with a single write so lines from several workers never interleave. */
+#ifndef HP_HTTP_ACCESS_LOG_H
+#define HP_HTTP_ACCESS_LOG_H
+
+#include "http/exchange.h"
+
+void hp__access_log(hp__session *s, hp__exchange *x);
+
+#endif

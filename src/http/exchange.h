@@ -1,0 +1,80 @@
+/* One request and its response on a session, shared by session.c (parsing, lifecycle) and
+ * response.c (the hp_respond* functions).
+ *
+ * Exchanges are recycled through the worker's freelist: the fields before `head` are zeroed
+ * on reuse, the buffers after it (`extra`, `body`) keep their capacity so the steady state does
+ * not allocate. Every hp_str in `req` points into the session's read buffer, which does not
+ * move while the exchange lives (the session only compacts between exchanges). */
+#ifndef HP_HTTP_EXCHANGE_H
+#define HP_HTTP_EXCHANGE_H
+
+#include "http/session.h"
+
+#define HP__INLINE_HEADERS 24
+
+typedef enum {
+    HP__AFTER_NOTHING, /* an interim write (100 Continue): nothing follows */
+    HP__AFTER_FINISH,  /* the response is complete */
+    HP__AFTER_PROCEED, /* ask the stream producer for more */
+    HP__AFTER_FILE,    /* continue sending the file */
+} hp__after_write;
+
+struct hp__exchange {
+    hp_request req;
+    hp__session *s;
+    /* Parsing. */
+    uint32_t head_end; /* rbuf offset after the last byte `req` points to */
+    uint32_t header_cap;
+    bool field_open; /* a header name is being received */
+    bool headers_done;
+    bool message_done;
+    bool keep_alive;
+    bool expect_continue;
+    bool timer_armed; /* the header timer runs for this request */
+    uint8_t host_count;
+    uint16_t error_status; /* the answer a parser callback decided on (4xx/5xx) */
+    uint64_t start_ns;     /* for the access log */
+    /* Response. */
+    int status;
+    bool responded;
+    bool close_after;
+    bool chunked;
+    bool no_body;
+    bool stream_last;
+    bool in_proceed, proceed_again, finish_pending, aborted;
+    uint8_t after_write; /* hp__after_write */
+    unsigned writes_pending;
+    uint64_t body_bytes; /* body bytes answered, for the access log */
+    const hp_body_producer *producer;
+    void *producer_data;
+    int file_fd;
+    uint64_t file_offset, file_remaining;
+    char *file_chunk;
+    size_t file_chunk_cap;
+    hp_done_cb done_cb;
+    void *done_data;
+    size_t head_len;
+    size_t extra_len;
+    char chunk_line[20];
+    char request_id[HP__REQUEST_ID_LEN];
+    char error_body[48]; /* "404 Not Found\n" */
+    /* Kept across reuse (not zeroed). */
+    char head[400];
+    char *extra; /* handler headers "Name: value\r\n"..., then "\r\n" */
+    size_t extra_cap;
+    char *body;
+    size_t body_cap;
+    hp_header *heap_headers; /* when more than HP__INLINE_HEADERS */
+    hp_header inline_headers[HP__INLINE_HEADERS];
+};
+
+/* session.c */
+void hp__exchange_finish(hp__session *s, bool ok);
+void hp__session_fail(hp__session *s, int status);
+void hp__session_abort_exchange(hp__session *s);
+/* Returns an exchange to the worker's freelist (or frees it). */
+void hp__exchange_release(hp__session *s, hp__exchange *x);
+/* response.c */
+void hp__exchange_write_done(hp__exchange *x);
+
+#endif

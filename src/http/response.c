@@ -1,0 +1,347 @@
+/* Writing responses: the hp_respond* functions of include/hostpool/request.h.
+ *
+ * A response goes out as one writev where possible: iov[0] is the head the engine builds
+ * (status line, Date, framing, X-Request-Id, Connection) in the exchange, iov[1] the headers
+ * the handler added plus the blank line, iov[2] the body. The transport tries the write at
+ * once; what the socket does not take is queued, and the exchange waits (phase WRITE, under
+ * write_timeout) for the completion before the next step (x->after_write).
+ *
+ * Streams are pulled, not pushed: the producer's proceed() is called when the previous piece
+ * is written, so a slow reader slows the producer (back-pressure). A piece written at once
+ * leads to the next proceed() from a loop, never by recursion (in_proceed/proceed_again).
+ *
+ * Files go out with sendfile(2) while the socket takes them; when it would block, the next
+ * 64 KiB are read into a buffer and queued, and sendfile resumes after that write. */
+#include "http/exchange.h"
+
+#include "common/alloc.h"
+#include "common/str.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FILE_CHUNK (64 * 1024)
+
+static hp__exchange *exchange_of(hp_request *req)
+{
+    return req->exchange;
+}
+
+const hp_str *hp_request_header(const hp_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->header_count; i++)
+        if (hp__str_ieq(req->headers[i].name, name)) return &req->headers[i].value;
+    return NULL;
+}
+
+static bool engine_owned(const char *name, size_t len)
+{
+    hp_str n = hp__str(name, len);
+    return hp__str_ieq(n, "date") || hp__str_ieq(n, "content-length") ||
+           hp__str_ieq(n, "transfer-encoding") || hp__str_ieq(n, "connection");
+}
+
+static void extra_reserve(hp__exchange *x, size_t more)
+{
+    if (x->extra_len + more <= x->extra_cap) return;
+    size_t cap = x->extra_cap ? x->extra_cap : 256;
+    while (cap < x->extra_len + more) cap *= 2;
+    x->extra = hp__realloc(x->extra, cap);
+    x->extra_cap = cap;
+}
+
+static void extra_append(hp__exchange *x, const char *p, size_t len)
+{
+    memcpy(x->extra + x->extra_len, p, len);
+    x->extra_len += len;
+}
+
+void hp_response_header(hp_request *req, const char *name, size_t name_len, const char *value,
+                        size_t value_len)
+{
+    hp__exchange *x = exchange_of(req);
+    if (x->responded || engine_owned(name, name_len)) return;
+    extra_reserve(x, name_len + value_len + 4);
+    extra_append(x, name, name_len);
+    extra_append(x, ": ", 2);
+    extra_append(x, value, value_len);
+    extra_append(x, "\r\n", 2);
+}
+
+static char *put(char *p, const char *s, size_t len)
+{
+    memcpy(p, s, len);
+    return p + len;
+}
+
+static char *put_u64(char *p, uint64_t v)
+{
+    char tmp[20];
+    int n = 0;
+    do tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n) *p++ = tmp[--n];
+    return p;
+}
+
+static char *put_status_line(char *p, int status)
+{
+    p = put(p, "HTTP/1.1 ", 9);
+    p = put_u64(p, (uint64_t)status);
+    *p++ = ' ';
+    const char *reason = hp_status_reason(status);
+    p = put(p, reason, strlen(reason));
+    return put(p, "\r\n", 2);
+}
+
+/* Builds the engine's part of the head. content_length < 0: unknown length. */
+static void compose_head(hp__exchange *x, int status, int64_t content_length)
+{
+    hp__session *s = x->s;
+    hp_request *req = &x->req;
+    if (status < 200 || status > 999) status = 500;
+    x->status = status;
+    x->responded = true;
+    bool bodiless_status = status == 204 || status == 304;
+    x->no_body = req->is_head || bodiless_status;
+    x->close_after |= !x->keep_alive || s->draining;
+    x->chunked = content_length < 0 && req->version_minor == 1 && !bodiless_status;
+    if (content_length < 0 && !x->chunked && !bodiless_status) x->close_after = true;
+
+    char *p = put_status_line(x->head, status);
+    size_t date_len;
+    const char *date = hp__http_date_line(s->ctx, &date_len);
+    p = put(p, date, date_len);
+    if (!bodiless_status) {
+        if (content_length >= 0) {
+            p = put(p, "Content-Length: ", 16);
+            p = put_u64(p, (uint64_t)content_length);
+            p = put(p, "\r\n", 2);
+        } else if (x->chunked) {
+            p = put(p, "Transfer-Encoding: chunked\r\n", 28);
+        }
+    }
+    p = put(p, "X-Request-Id: ", 14);
+    p = put(p, req->request_id.base, req->request_id.len);
+    p = put(p, "\r\n", 2);
+    if (x->close_after) {
+        p = put(p, "Connection: close\r\n", 19);
+    } else if (req->version_minor == 0) {
+        p = put(p, "Connection: keep-alive\r\n", 24);
+    }
+    x->head_len = (size_t)(p - x->head);
+    extra_reserve(x, 2);
+    extra_append(x, "\r\n", 2);
+}
+
+/* Writes iov; returns 1 when written at once, 0 when queued, -1 when the session closed. */
+static int submit(hp__exchange *x, struct iovec *iov, unsigned n)
+{
+    hp__session *s = x->s;
+    size_t total = 0;
+    for (unsigned i = 0; i < n; i++) total += iov[i].iov_len;
+    if (total == 0) return 1;
+    s->ctx->stats.bytes_out += total;
+    int rc = s->transport->write(s, iov, n);
+    if (rc < 0) {
+        hp__session_abort_exchange(s);
+        return -1;
+    }
+    if (rc == 0) {
+        x->writes_pending++;
+        s->phase = HP__PHASE_WRITE;
+        s->transport->set_timer(s, s->server->limits.write_timeout_ms);
+    }
+    return rc;
+}
+
+static unsigned head_iov(hp__exchange *x, struct iovec *iov)
+{
+    iov[0] = (struct iovec){x->head, x->head_len};
+    iov[1] = (struct iovec){x->extra, x->extra_len};
+    return 2;
+}
+
+static void finish(hp__exchange *x)
+{
+    if (x->in_proceed) {
+        x->finish_pending = true;
+        return;
+    }
+    if (x->writes_pending) { /* an interim write is still queued */
+        x->after_write = HP__AFTER_FINISH;
+        return;
+    }
+    hp__exchange_finish(x->s, true);
+}
+
+void hp_respond(hp_request *req, int status, const void *body, size_t len)
+{
+    hp__exchange *x = exchange_of(req);
+    if (x->responded) return;
+    compose_head(x, status, (int64_t)len);
+    struct iovec iov[3];
+    unsigned n = head_iov(x, iov);
+    if (!x->no_body && len) {
+        iov[n++] = (struct iovec){(void *)body, len};
+        x->body_bytes = len;
+    }
+    x->after_write = HP__AFTER_FINISH;
+    if (submit(x, iov, n) == 1) finish(x);
+}
+
+void hp_respond_error(hp_request *req, int status)
+{
+    hp__exchange *x = exchange_of(req);
+    if (x->responded) return;
+    static const char type[] = "text/plain; charset=utf-8";
+    hp_response_header(req, "Content-Type", 12, type, sizeof type - 1);
+    int n =
+        snprintf(x->error_body, sizeof x->error_body, "%d %s\n", status, hp_status_reason(status));
+    hp_respond(req, status, x->error_body, (size_t)n);
+}
+
+/* ---- streams ------------------------------------------------------------------------------ */
+
+static void call_proceed(hp__exchange *x)
+{
+    if (x->in_proceed) {
+        x->proceed_again = true;
+        return;
+    }
+    x->in_proceed = true;
+    do {
+        x->proceed_again = false;
+        x->producer->proceed(&x->req, x->producer_data);
+    } while (x->proceed_again && !x->aborted);
+    x->in_proceed = false;
+    if (x->aborted) {
+        /* The session closed under us; it left the exchange for us to release. */
+        hp__exchange_release(x->s, x);
+        return;
+    }
+    if (x->finish_pending) {
+        x->finish_pending = false;
+        finish(x);
+    }
+}
+
+void hp_respond_stream(hp_request *req, int status, int64_t content_length,
+                       const hp_body_producer *producer, void *data)
+{
+    hp__exchange *x = exchange_of(req);
+    if (x->responded) return;
+    x->producer = producer;
+    x->producer_data = data;
+    compose_head(x, status, content_length);
+    struct iovec iov[2];
+    unsigned n = head_iov(x, iov);
+    x->after_write = HP__AFTER_PROCEED;
+    if (submit(x, iov, n) == 1) call_proceed(x);
+}
+
+void hp_stream_send(hp_request *req, const void *data, size_t len, bool last)
+{
+    hp__exchange *x = exchange_of(req);
+    if (x->aborted || x->stream_last) return;
+    x->stream_last = last;
+    struct iovec iov[4];
+    unsigned n = 0;
+    if (!x->no_body) {
+        if (x->chunked && len) {
+            int l = snprintf(x->chunk_line, sizeof x->chunk_line, "%zx\r\n", len);
+            iov[n++] = (struct iovec){x->chunk_line, (size_t)l};
+        }
+        if (len) iov[n++] = (struct iovec){(void *)data, len};
+        if (x->chunked && len) iov[n++] = (struct iovec){(void *)"\r\n", 2};
+        if (x->chunked && last) iov[n++] = (struct iovec){(void *)"0\r\n\r\n", 5};
+        x->body_bytes += len;
+    }
+    x->after_write = last ? HP__AFTER_FINISH : HP__AFTER_PROCEED;
+    int rc = submit(x, iov, n);
+    if (rc != 1) return;
+    if (last) {
+        finish(x);
+    } else {
+        call_proceed(x);
+    }
+}
+
+/* ---- files -------------------------------------------------------------------------------- */
+
+static void file_pump(hp__exchange *x)
+{
+    hp__session *s = x->s;
+    while (x->file_remaining > 0) {
+        size_t want = x->file_remaining > (1u << 30) ? (1u << 30) : (size_t)x->file_remaining;
+        ssize_t sent = s->transport->sendfile(s, x->file_fd, x->file_offset, want);
+        if (sent > 0) {
+            x->file_offset += (uint64_t)sent;
+            x->file_remaining -= (uint64_t)sent;
+            s->ctx->stats.bytes_out += (uint64_t)sent;
+            continue;
+        }
+        if (sent < 0) {
+            hp__session_abort_exchange(s);
+            return;
+        }
+        /* The socket is full: queue one chunk through the ordinary write path. */
+        if (!x->file_chunk)
+            x->file_chunk = hp__http_buffer_get(s->ctx, FILE_CHUNK, &x->file_chunk_cap);
+        size_t len = want < x->file_chunk_cap ? want : x->file_chunk_cap;
+        ssize_t got = pread(x->file_fd, x->file_chunk, len, (off_t)x->file_offset);
+        if (got <= 0) { /* the file shrank under us: the promised length cannot be kept */
+            hp__session_abort_exchange(s);
+            return;
+        }
+        x->file_offset += (uint64_t)got;
+        x->file_remaining -= (uint64_t)got;
+        x->after_write = x->file_remaining ? HP__AFTER_FILE : HP__AFTER_FINISH;
+        struct iovec iov = {x->file_chunk, (size_t)got};
+        int rc = submit(x, &iov, 1);
+        if (rc != 1) return;
+    }
+    finish(x);
+}
+
+void hp_respond_file(hp_request *req, int status, int fd, uint64_t offset, uint64_t len)
+{
+    hp__exchange *x = exchange_of(req);
+    if (x->responded) return;
+    compose_head(x, status, (int64_t)len);
+    x->file_fd = fd;
+    x->file_offset = offset;
+    x->file_remaining = x->no_body ? 0 : len;
+    x->body_bytes = x->file_remaining;
+    struct iovec iov[2];
+    unsigned n = head_iov(x, iov);
+    x->after_write = HP__AFTER_FILE;
+    if (submit(x, iov, n) == 1) file_pump(x);
+}
+
+void hp_request_on_done(hp_request *req, hp_done_cb cb, void *data)
+{
+    hp__exchange *x = exchange_of(req);
+    x->done_cb = cb;
+    x->done_data = data;
+}
+
+/* A queued write of this exchange completed. */
+void hp__exchange_write_done(hp__exchange *x)
+{
+    x->s->phase = HP__PHASE_HANDLER;
+    switch (x->after_write) {
+    case HP__AFTER_FINISH:
+        finish(x);
+        break;
+    case HP__AFTER_PROCEED:
+        call_proceed(x);
+        break;
+    case HP__AFTER_FILE:
+        file_pump(x);
+        break;
+    default:
+        break;
+    }
+}

@@ -1,0 +1,140 @@
+#include "http/server.h"
+
+#include "common/alloc.h"
+#include "hostpool/errors.h"
+
+#include <llhttp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+void hp_limits_init(hp_limits *limits)
+{
+    *limits = (hp_limits){
+        .header_timeout_ms = 10 * 1000,
+        .idle_timeout_ms = 75 * 1000,
+        .write_timeout_ms = 30 * 1000,
+        .drain_timeout_ms = 30 * 1000,
+        .max_body_bytes = 1024 * 1024,
+        .max_header_bytes = 16 * 1024,
+        .max_target_bytes = 8 * 1024,
+        .max_headers = 100,
+        .max_connections = 10000,
+    };
+}
+
+static int method_number(const char *name)
+{
+    for (int m = 0; m < 64; m++) {
+        const char *known = llhttp_method_name((llhttp_method_t)m);
+        if (known && strcmp(known, "<unknown>") != 0 && strcmp(known, name) == 0) return m;
+    }
+    return -1;
+}
+
+static int fail(char *errbuf, size_t len, const char *fmt, ...)
+{
+    if (errbuf && len) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(errbuf, len, fmt, ap);
+        va_end(ap);
+    }
+    return HP_ECONFIG;
+}
+
+static int check_config(const hp_server_config *c, char *errbuf, size_t len)
+{
+    if (!c->name || !*c->name) return fail(errbuf, len, "name: required");
+    if (c->listen_count == 0) return fail(errbuf, len, "listen: at least one address required");
+    for (size_t i = 0; i < c->route_count; i++) {
+        if (!c->routes[i].handler)
+            return fail(errbuf, len, "routes[%zu]: a handler is required", i);
+        for (size_t m = 0; m < c->routes[i].method_count; m++)
+            if (method_number(c->routes[i].methods[m]) < 0)
+                return fail(errbuf, len, "routes[%zu].methods[%zu]: unknown method %s", i, m,
+                            c->routes[i].methods[m]);
+    }
+    const hp_limits *l = &c->limits;
+    if (!l->max_header_bytes || !l->max_target_bytes || !l->max_headers || !l->max_connections)
+        return fail(errbuf, len, "limits: sizes and counts must be positive");
+    return 0;
+}
+
+static void route_init(hp__route *r, const hp_route_config *c)
+{
+    r->path_prefix = hp__strdup(c->path_prefix ? c->path_prefix : "");
+    r->prefix_len = strlen(r->path_prefix);
+    r->handler = c->handler;
+    r->method_mask = c->method_count ? 0 : ~(uint64_t)0;
+    for (size_t m = 0; m < c->method_count; m++)
+        r->method_mask |= (uint64_t)1 << method_number(c->methods[m]);
+}
+
+int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, size_t errbuf_len)
+{
+    int err = check_config(c, errbuf, errbuf_len);
+    if (err) return err;
+    hp_server *s = HP_NEW(hp_server);
+    s->name = hp__strdup(c->name);
+    s->listen_count = c->listen_count;
+    s->listen = hp__calloc(c->listen_count, sizeof *s->listen);
+    s->bound_ports = hp__calloc(c->listen_count, sizeof *s->bound_ports);
+    for (size_t i = 0; i < c->listen_count; i++) s->listen[i] = hp__strdup(c->listen[i]);
+    s->route_count = c->route_count;
+    s->routes = hp__calloc(c->route_count, sizeof *s->routes);
+    for (size_t i = 0; i < c->route_count; i++) route_init(&s->routes[i], &c->routes[i]);
+    s->limits = c->limits;
+    s->access_log = c->access_log;
+    *out = s;
+    return 0;
+}
+
+void hp_server_destroy(hp_server *s)
+{
+    if (!s) return;
+    for (size_t i = 0; i < s->listen_count; i++) free(s->listen[i]);
+    for (size_t i = 0; i < s->route_count; i++) {
+        free(s->routes[i].path_prefix);
+        hp_handler_destroy(s->routes[i].handler);
+    }
+    free(s->listen);
+    free(s->bound_ports);
+    free(s->routes);
+    free(s->name);
+    free(s);
+}
+
+const char *hp_server_name(const hp_server *s)
+{
+    return s->name;
+}
+
+size_t hp_server_listen_count(const hp_server *s)
+{
+    return s->listen_count;
+}
+
+const char *hp_server_listen_address(const hp_server *s, size_t i)
+{
+    return i < s->listen_count ? s->listen[i] : NULL;
+}
+
+int hp_server_bound_port(const hp_server *s, size_t i)
+{
+    return i < s->listen_count ? s->bound_ports[i] : 0;
+}
+
+const hp__route *hp__server_route(const hp_server *s, const hp_request *req, bool *method_mismatch)
+{
+    *method_mismatch = false;
+    for (size_t i = 0; i < s->route_count; i++) {
+        const hp__route *r = &s->routes[i];
+        if (req->path.len < r->prefix_len || memcmp(req->path.base, r->path_prefix, r->prefix_len))
+            continue;
+        if (r->method_mask & ((uint64_t)1 << (req->method_id & 63))) return r;
+        *method_mismatch = true;
+    }
+    return NULL;
+}

@@ -1,0 +1,32 @@
+/* The internal shape of hp_server (include/hostpool/server.h), read by worker loops.
+ * Immutable after hp_server_create() except `bound_ports`, which the engine writes on the
+ * control thread before any worker sees the server. */
+#ifndef HP_HTTP_SERVER_H
+#define HP_HTTP_SERVER_H
+
+#include "hostpool/server.h"
+
+typedef struct hp__route {
+    char *path_prefix;
+    size_t prefix_len;
+    uint64_t method_mask; /* bit per llhttp method number; all bits set = any */
+    hp_handler *handler;
+} hp__route;
+
+struct hp_server {
+    char *name;
+    char **listen;
+    int *bound_ports;
+    size_t listen_count;
+    hp__route *routes;
+    size_t route_count;
+    hp_limits limits;
+    bool access_log;
+};
+
+/* The route for a request: NULL when none matches; *method_mismatch says whether some route
+ * matched the path but not the method (405 rather than 404). */
+const hp__route *hp__server_route(const hp_server *server, const hp_request *req,
+                                  bool *method_mismatch);
+
+#endif

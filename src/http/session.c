@@ -1,0 +1,628 @@
+/* The HTTP/1.1 session: parsing, framing rules, limits and the exchange lifecycle.
+ * The state machine and the transport contract are described in session.h.
+ *
+ * Buffer invariant: the message being parsed always starts at rbuf[0]. Bytes after the end of
+ * a finished exchange (pipelined requests) are moved to the front when it finishes, before
+ * they are parsed, so the pointers of a request into rbuf never move. Body bytes are copied
+ * out as they are parsed and dropped from rbuf, so a body never fills it.
+ *
+ * Framing (no request smuggling): llhttp rejects Content-Length with Transfer-Encoding,
+ * repeated or malformed Content-Length, a Transfer-Encoding whose last coding is not chunked,
+ * bad chunk sizes, bare CR, NUL and whitespace before a colon. On top of it we reject
+ * obs-fold (llhttp 8 folds it into the value), a missing or repeated Host on HTTP/1.1 and
+ * Transfer-Encoding on HTTP/1.0. Every such
+ * error is answered 400 and the connection is closed after the answer. */
+#include "http/exchange.h"
+
+#include "common/alloc.h"
+#include "common/str.h"
+#include "http/access_log.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+static const llhttp_settings_t parser_settings;
+
+static hp__session *session_of(llhttp_t *p)
+{
+    return p->data;
+}
+
+static uint32_t rbuf_offset(hp__session *s, const char *end)
+{
+    return (uint32_t)(end - s->rbuf);
+}
+
+/* Records a callback's verdict and stops the parser. */
+static int reject(hp__exchange *x, int status)
+{
+    if (!x->error_status) x->error_status = (uint16_t)status;
+    return HPE_USER;
+}
+
+/* Extends a span with data that continues it; the read buffer is contiguous. */
+static void span_extend(hp_str *span, const char *at, size_t len)
+{
+    if (!span->base) span->base = at;
+    span->len = (size_t)(at + len - span->base);
+}
+
+/* ---- exchanges ---------------------------------------------------------------------------- */
+
+static hp__exchange *exchange_get(hp__session *s)
+{
+    hp__http_context *ctx = s->ctx;
+    hp__exchange *x = (hp__exchange *)ctx->exchanges;
+    if (x) {
+        ctx->exchanges = ((hp__free_block *)x)->next;
+        ctx->exchange_count--;
+        memset(x, 0, offsetof(hp__exchange, head));
+    } else {
+        x = HP_NEW(hp__exchange);
+    }
+    x->s = s;
+    x->file_fd = -1;
+    x->req.exchange = x;
+    x->req.worker = ctx->worker;
+    x->req.headers = x->inline_headers;
+    x->header_cap = HP__INLINE_HEADERS;
+    return x;
+}
+
+void hp__exchange_release(hp__session *s, hp__exchange *x)
+{
+    hp__http_context *ctx = s->ctx;
+    if (x->file_chunk) hp__http_buffer_put(ctx, x->file_chunk, x->file_chunk_cap);
+    x->file_chunk = NULL;
+    if (x->body_cap > 64 * 1024) {
+        free(x->body);
+        x->body = NULL;
+        x->body_cap = 0;
+    }
+    if (ctx->exchange_count >= HP__FREELIST_MAX) {
+        free(x->extra);
+        free(x->body);
+        free(x->heap_headers);
+        free(x);
+        return;
+    }
+    ((hp__free_block *)x)->next = ctx->exchanges;
+    ctx->exchanges = (hp__free_block *)x;
+    ctx->exchange_count++;
+}
+
+static void release_rbuf(hp__session *s)
+{
+    if (!s->rbuf) return;
+    hp__http_buffer_put(s->ctx, s->rbuf, s->rcap);
+    s->rbuf = NULL;
+    s->rcap = s->rend = s->rparsed = 0;
+}
+
+/* ---- closing ------------------------------------------------------------------------------ */
+
+static void session_close(hp__session *s)
+{
+    if (s->closed) return;
+    s->closed = true;
+    hp__exchange *x = s->x;
+    if (x) {
+        if (x->producer && !x->stream_last) x->producer->stop(&x->req, x->producer_data);
+        if (x->done_cb) x->done_cb(&x->req, false, x->done_data);
+        x->done_cb = NULL;
+        if (x->in_proceed) {
+            x->aborted = true; /* released by the proceed loop that is on the stack */
+        } else {
+            hp__exchange_release(s, x);
+        }
+        s->x = NULL;
+    }
+    release_rbuf(s);
+    s->ctx->stats.connections_open--;
+    s->transport->close(s);
+}
+
+void hp__session_abort(hp__session *s)
+{
+    session_close(s);
+}
+
+void hp__session_abort_exchange(hp__session *s)
+{
+    session_close(s);
+}
+
+/* ---- the read side ------------------------------------------------------------------------ */
+
+void hp__session_init(hp__session *s, const hp__transport *transport, hp__http_context *ctx,
+                      const hp_server *server)
+{
+    memset(s, 0, sizeof *s);
+    llhttp_init(&s->parser, HTTP_REQUEST, &parser_settings);
+    s->parser.data = s;
+    s->transport = transport;
+    s->ctx = ctx;
+    s->server = server;
+    s->reading = true;
+    ctx->stats.connections_accepted++;
+    ctx->stats.connections_open++;
+    transport->set_timer(s, server->limits.idle_timeout_ms);
+}
+
+static size_t rbuf_size(const hp_server *server)
+{
+    return (size_t)server->limits.max_header_bytes + 4096;
+}
+
+void hp__session_read_buffer(hp__session *s, char **base, size_t *len)
+{
+    if (!s->rbuf) {
+        size_t cap;
+        s->rbuf = hp__http_buffer_get(s->ctx, rbuf_size(s->server), &cap);
+        s->rcap = (uint32_t)cap;
+    }
+    *base = s->rbuf + s->rend;
+    *len = s->rcap - s->rend;
+}
+
+static void process(hp__session *s);
+
+void hp__session_on_read(hp__session *s, ssize_t nread)
+{
+    if (s->closed) return;
+    if (nread > 0) {
+        s->rend += (uint32_t)nread;
+        s->ctx->stats.bytes_in += (uint64_t)nread;
+        /* A body that keeps arriving keeps its connection alive. */
+        if (s->phase == HP__PHASE_BODY)
+            s->transport->set_timer(s, s->server->limits.header_timeout_ms);
+        process(s);
+        return;
+    }
+    if (nread == 0) return;
+    if (nread != HP__SESSION_EOF) {
+        session_close(s);
+        return;
+    }
+    s->peer_eof = true;
+    process(s);
+}
+
+/* After a read that left a body half received, the parsed body bytes are no longer needed. */
+static void drop_parsed_body(hp__session *s)
+{
+    hp__exchange *x = s->x;
+    if (!x || !x->headers_done || x->message_done) return;
+    s->rend = s->rparsed = x->head_end;
+}
+
+static bool is_tchar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static int error_status(hp__session *s, llhttp_errno_t err)
+{
+    hp__exchange *x = s->x;
+    if (x && x->error_status) return x->error_status;
+    if (err == HPE_INVALID_METHOD) {
+        /* A well-formed token we do not know is "not implemented"; garbage is a bad request. */
+        size_t i = 0;
+        while (i < s->rend && i < 32 && is_tchar(s->rbuf[i])) i++;
+        return (i > 0 && i < s->rend && s->rbuf[i] == ' ') ? 501 : 400;
+    }
+    if (err == HPE_INVALID_VERSION) {
+        const char *v = memmem(s->rbuf, s->rend, " HTTP/", 6);
+        if (v && v + 7 < s->rbuf + s->rend && v[6] >= '2' && v[6] <= '9') return 505;
+    }
+    return 400;
+}
+
+static void dispatch(hp__session *s);
+static void update(hp__session *s);
+
+/* Parses what is buffered and runs every complete request, one at a time. Re-entrant calls
+ * (an exchange finishing synchronously inside dispatch) return at once: the outer loop goes
+ * on with the bytes that follow. */
+static void process(hp__session *s)
+{
+    if (s->in_process || s->closed) return;
+    s->in_process = true;
+    while (!s->closed && !s->stop_parsing && s->rparsed < s->rend &&
+           !(s->x && s->x->message_done)) {
+        if (!s->x) s->x = exchange_get(s);
+        llhttp_errno_t err = llhttp_execute(&s->parser, s->rbuf + s->rparsed, s->rend - s->rparsed);
+        if (err == HPE_OK) {
+            s->rparsed = s->rend;
+            drop_parsed_body(s);
+            break;
+        }
+        if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
+            s->rparsed = rbuf_offset(s, llhttp_get_error_pos(&s->parser));
+            if (err == HPE_PAUSED_UPGRADE)
+                llhttp_resume_after_upgrade(&s->parser);
+            else
+                llhttp_resume(&s->parser);
+            if (s->x && s->x->message_done) dispatch(s);
+            continue;
+        }
+        hp__session_fail(s, error_status(s, err));
+        break;
+    }
+    s->in_process = false;
+    if (!s->closed) update(s);
+}
+
+/* Sets the phase, the timer and the reading state from what the session holds. */
+static void update(hp__session *s)
+{
+    hp__exchange *x = s->x;
+    const hp_limits *limits = &s->server->limits;
+    if (!x && s->rend == 0) {
+        if (s->draining || s->peer_eof) {
+            session_close(s);
+            return;
+        }
+        if (s->phase != HP__PHASE_IDLE) {
+            s->phase = HP__PHASE_IDLE;
+            s->transport->set_timer(s, limits->idle_timeout_ms);
+        }
+        release_rbuf(s);
+    } else if (!x || !x->message_done) {
+        if (s->peer_eof) {
+            session_close(s); /* the client closed in the middle of a request */
+            return;
+        }
+        if (!x || !x->headers_done) {
+            if (s->rend >= limits->max_header_bytes) {
+                hp__session_fail(s, 431);
+                return;
+            }
+            s->phase = HP__PHASE_HEAD;
+        } else {
+            s->phase = HP__PHASE_BODY;
+        }
+        if (x && !x->timer_armed) {
+            x->timer_armed = true;
+            s->transport->set_timer(s, limits->header_timeout_ms);
+        }
+    }
+    bool want = !s->peer_eof && !s->closed && (s->rbuf == NULL || s->rend < s->rcap);
+    if (want != s->reading) {
+        s->reading = want;
+        s->transport->set_reading(s, want);
+    }
+}
+
+/* ---- parser callbacks --------------------------------------------------------------------- */
+
+static int on_message_begin(llhttp_t *p)
+{
+    hp__session *s = session_of(p);
+    if (s->server->access_log) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        s->x->start_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    }
+    return 0;
+}
+
+static int on_method(llhttp_t *p, const char *at, size_t len)
+{
+    span_extend(&session_of(p)->x->req.method, at, len);
+    return 0;
+}
+
+static int on_url(llhttp_t *p, const char *at, size_t len)
+{
+    hp__session *s = session_of(p);
+    hp__exchange *x = s->x;
+    span_extend(&x->req.target, at, len);
+    if (x->req.target.len > s->server->limits.max_target_bytes) return reject(x, 414);
+    x->head_end = rbuf_offset(s, at + len);
+    return 0;
+}
+
+static hp_header *current_header(hp__exchange *x)
+{
+    return (hp_header *)&x->req.headers[x->req.header_count - 1];
+}
+
+static bool grow_headers(hp__exchange *x, uint32_t max)
+{
+    if (x->req.header_count < x->header_cap) return true;
+    if (x->header_cap >= max) return false;
+    uint32_t cap = x->header_cap * 2 < max ? x->header_cap * 2 : max;
+    hp_header *h = hp__realloc(x->heap_headers, cap * sizeof *h);
+    if (x->req.headers == x->inline_headers) memcpy(h, x->inline_headers, sizeof x->inline_headers);
+    x->heap_headers = h;
+    x->req.headers = h;
+    x->header_cap = cap;
+    return true;
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+    hp__session *s = session_of(p);
+    hp__exchange *x = s->x;
+    if (x->headers_done) return 0; /* trailers are parsed and dropped */
+    if (!x->field_open) {
+        if (!grow_headers(x, s->server->limits.max_headers)) return reject(x, 431);
+        x->req.header_count++;
+        *current_header(x) = (hp_header){{at, 0}, {NULL, 0}};
+        x->field_open = true;
+    }
+    span_extend(&current_header(x)->name, at, len);
+    return 0;
+}
+
+static int on_header_field_complete(llhttp_t *p)
+{
+    hp__exchange *x = session_of(p)->x;
+    if (x->headers_done) return 0;
+    x->field_open = false;
+    hp_header *h = current_header(x);
+    h->value.base = h->name.base + h->name.len; /* an empty value until one arrives */
+    return 0;
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+    hp__exchange *x = session_of(p)->x;
+    if (x->headers_done) return 0;
+    hp_header *h = current_header(x);
+    if (h->value.len == 0) h->value.base = at;
+    h->value.len = (size_t)(at + len - h->value.base);
+    return 0;
+}
+
+static bool sane_request_id(hp_str v)
+{
+    if (v.len == 0 || v.len > 64) return false;
+    for (size_t i = 0; i < v.len; i++) {
+        char c = v.base[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || c == '.' || c == ':';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+static int on_header_value_complete(llhttp_t *p)
+{
+    hp__session *s = session_of(p);
+    hp__exchange *x = s->x;
+    if (x->headers_done) return 0;
+    hp_header *h = current_header(x);
+    x->head_end = rbuf_offset(s, h->value.base + h->value.len);
+    if (x->head_end > s->server->limits.max_header_bytes) return reject(x, 431);
+    /* llhttp folds obs-fold continuation lines into the value: refuse them (RFC 9112 5.2). */
+    if (memchr(h->value.base, '\n', h->value.len)) return reject(x, 400);
+    h->value = hp__str_trim(h->value);
+    if (hp__str_ieq(h->name, "host")) {
+        x->host_count++;
+        x->req.host = h->value;
+    } else if (hp__str_ieq(h->name, "expect")) {
+        if (!hp__str_ieq(h->value, "100-continue")) return reject(x, 417);
+        x->expect_continue = true;
+    } else if (hp__str_ieq(h->name, "x-request-id") && sane_request_id(h->value)) {
+        x->req.request_id = h->value;
+    }
+    return 0;
+}
+
+/* Splits the target into path and query; takes the host from an absolute-form target. */
+static int parse_target(hp__exchange *x)
+{
+    hp_request *r = &x->req;
+    hp_str t = r->target;
+    if (t.len == 1 && t.base[0] == '*') {
+        if (r->method_id != HTTP_OPTIONS) return 400;
+        r->path = t;
+        return 0;
+    }
+    if (t.len >= 7 && (hp__mem_ieq(t.base, "http://", 7) || hp__mem_ieq(t.base, "https://", 8))) {
+        size_t scheme = t.base[4] == ':' ? 7 : 8;
+        const char *auth = t.base + scheme, *end = t.base + t.len, *q = auth;
+        while (q < end && *q != '/' && *q != '?') q++;
+        if (q == auth) return 400;
+        r->host = hp__str(auth, (size_t)(q - auth));
+        t = hp__str(q, (size_t)(end - q));
+        if (t.len == 0 || t.base[0] == '?') {
+            r->path = HP_STR_LIT("/");
+            if (t.len) r->query = hp__str(t.base + 1, t.len - 1);
+            return 0;
+        }
+    } else if (t.len == 0 || t.base[0] != '/') {
+        return 400;
+    }
+    const char *qm = memchr(t.base, '?', t.len);
+    if (qm) {
+        r->path = hp__str(t.base, (size_t)(qm - t.base));
+        r->query = hp__str(qm + 1, t.len - r->path.len - 1);
+    } else {
+        r->path = t;
+    }
+    return 0;
+}
+
+static int on_headers_complete(llhttp_t *p)
+{
+    hp__session *s = session_of(p);
+    hp__exchange *x = s->x;
+    hp_request *r = &x->req;
+    x->headers_done = true;
+    r->method_id = p->method;
+    r->version_minor = p->http_minor;
+    r->is_head = p->method == HTTP_HEAD;
+    if (p->http_major != 1) return reject(x, 505);
+    if (p->method == HTTP_CONNECT) return reject(x, 405);
+    if (p->http_minor == 1 ? x->host_count != 1 : x->host_count > 1) return reject(x, 400);
+    if (p->http_minor == 0 && (p->flags & F_TRANSFER_ENCODING)) return reject(x, 400);
+    int status = parse_target(x);
+    if (status) return reject(x, status);
+    bool has_body = (p->flags & F_CHUNKED) || p->content_length > 0;
+    if ((p->flags & F_CONTENT_LENGTH) && p->content_length > s->server->limits.max_body_bytes)
+        return reject(x, 413);
+    x->keep_alive = llhttp_should_keep_alive(p);
+    if (x->expect_continue && has_body && p->http_minor == 1) {
+        static const char interim[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        struct iovec iov = {(void *)interim, sizeof interim - 1};
+        int rc = s->transport->write(s, &iov, 1);
+        if (rc < 0) return reject(x, 400);
+        if (rc == 0) x->writes_pending++;
+    }
+    return 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t len)
+{
+    hp__session *s = session_of(p);
+    hp__exchange *x = s->x;
+    size_t need = x->req.body.len + len;
+    if (need > s->server->limits.max_body_bytes) return reject(x, 413);
+    if (need > x->body_cap) {
+        size_t cap = x->body_cap ? x->body_cap : 4096;
+        while (cap < need) cap *= 2;
+        x->body = hp__realloc(x->body, cap);
+        x->body_cap = cap;
+    }
+    memcpy(x->body + x->req.body.len, at, len);
+    x->req.body.len = need;
+    x->req.body.base = x->body;
+    return 0;
+}
+
+static int on_message_complete(llhttp_t *p)
+{
+    session_of(p)->x->message_done = true;
+    return HPE_PAUSED;
+}
+
+static const llhttp_settings_t parser_settings = {
+    .on_message_begin = on_message_begin,
+    .on_method = on_method,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_field_complete = on_header_field_complete,
+    .on_header_value = on_header_value,
+    .on_header_value_complete = on_header_value_complete,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+/* ---- running an exchange ------------------------------------------------------------------ */
+
+static void answer_options_star(hp_request *req)
+{
+    static const char allow[] = "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS";
+    hp_response_header(req, "Allow", 5, allow, sizeof allow - 1);
+    hp_respond(req, 200, "", 0);
+}
+
+static void dispatch(hp__session *s)
+{
+    hp__exchange *x = s->x;
+    hp_request *req = &x->req;
+    s->phase = HP__PHASE_HANDLER;
+    s->ctx->stats.requests++;
+    if (!req->request_id.base) {
+        hp__http_request_id(s->ctx, x->request_id);
+        req->request_id = hp__str(x->request_id, HP__REQUEST_ID_LEN);
+    }
+    if (req->path.len == 1 && req->path.base[0] == '*') {
+        answer_options_star(req);
+        return;
+    }
+    bool method_mismatch;
+    const hp__route *route = hp__server_route(s->server, req, &method_mismatch);
+    if (route) {
+        route->handler->vt->on_request(route->handler, req);
+    } else {
+        hp_respond_error(req, method_mismatch ? 405 : 404);
+    }
+}
+
+void hp__session_fail(hp__session *s, int status)
+{
+    if (!s->x) s->x = exchange_get(s);
+    hp__exchange *x = s->x;
+    if (x->responded) {
+        session_close(s);
+        return;
+    }
+    x->message_done = true;
+    x->close_after = true;
+    s->stop_parsing = true; /* parse nothing more on this connection */
+    if (!x->req.request_id.base) {
+        hp__http_request_id(s->ctx, x->request_id);
+        x->req.request_id = hp__str(x->request_id, HP__REQUEST_ID_LEN);
+    }
+    s->phase = HP__PHASE_HANDLER;
+    hp_respond_error(&x->req, status);
+}
+
+void hp__exchange_finish(hp__session *s, bool ok)
+{
+    hp__exchange *x = s->x;
+    if (x->done_cb) x->done_cb(&x->req, ok, x->done_data);
+    x->done_cb = NULL;
+    if (s->server->access_log) hp__access_log(s, x);
+    int cls = x->status / 100;
+    if (cls >= 1 && cls <= 5) s->ctx->stats.responses_by_class[cls]++;
+    bool close = !ok || x->close_after || s->draining;
+    hp__exchange_release(s, x);
+    s->x = NULL;
+    if (close) {
+        session_close(s);
+        return;
+    }
+    uint32_t left = s->rend - s->rparsed;
+    if (left && s->rparsed) memmove(s->rbuf, s->rbuf + s->rparsed, left);
+    s->rend = left;
+    s->rparsed = 0;
+    process(s);
+}
+
+/* ---- transport events --------------------------------------------------------------------- */
+
+void hp__session_on_write_done(hp__session *s, int status)
+{
+    if (s->closed) return;
+    hp__exchange *x = s->x;
+    if (status < 0 || !x) {
+        session_close(s);
+        return;
+    }
+    if (--x->writes_pending == 0) hp__exchange_write_done(x);
+}
+
+void hp__session_on_timeout(hp__session *s)
+{
+    if (s->closed) return;
+    switch (s->phase) {
+    case HP__PHASE_IDLE:
+        session_close(s);
+        break;
+    case HP__PHASE_HEAD:
+    case HP__PHASE_BODY:
+        hp__session_fail(s, 408);
+        break;
+    case HP__PHASE_WRITE:
+        session_close(s);
+        break;
+    default:
+        break;
+    }
+}
+
+void hp__session_drain(hp__session *s)
+{
+    if (s->closed) return;
+    s->draining = true;
+    if (!s->in_process) update(s);
+}

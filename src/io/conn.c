@@ -1,0 +1,285 @@
+/* A connection: the libuv transport under one HTTP session (src/http/session.h).
+ *
+ * Memory: one hp__conn per accepted socket, freed only after both of its handles (the TCP
+ * stream and the timer) reported their close callbacks. An idle keep-alive connection holds
+ * nothing else: the session gives its read buffer back to the worker's freelist when idle.
+ *
+ * Writes: uv_try_write first (one writev in the common case); what the socket does not take
+ * is queued with uv_write, whose request comes from the heap (the rare path).
+ *
+ * Timer: one per connection, armed lazily. set_timer() only records the deadline and re-arms
+ * the uv timer when the new deadline is earlier than the armed one; when the timer fires
+ * early it re-arms itself for the rest. So a keep-alive connection answering request after
+ * request touches the timer heap only when its deadline moves earlier.
+ *
+ * Closing: after an error answer (stop_parsing), the connection lingers: it shuts down its
+ * sending side and discards what the client still sends for up to LINGER_MS, so the client
+ * reads the answer instead of a reset (as nginx's lingering_close). */
+#include "io/worker.h"
+
+#include "common/alloc.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+
+#define LINGER_MS 2000
+
+_Static_assert(sizeof(uv_buf_t) == sizeof(struct iovec), "uv_buf_t is an iovec on unix");
+_Static_assert(offsetof(uv_buf_t, base) == offsetof(struct iovec, iov_base), "iovec layout");
+
+struct hp__conn {
+    hp__link link; /* first: the worker's list of connections */
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    hp__session session;
+    hp__listener *listener;
+    uint64_t deadline;  /* uv_now() time when the session's timer expires; 0: none */
+    uint64_t armed_due; /* when the uv timer is set to fire */
+    uint8_t open_handles;
+    bool closing;
+    bool lingering;
+};
+
+static hp__conn *conn_of(hp__session *s)
+{
+    return (hp__conn *)((char *)s - offsetof(hp__conn, session));
+}
+
+static uv_loop_t *loop_of(hp__conn *c)
+{
+    return c->tcp.loop;
+}
+
+/* ---- closing ------------------------------------------------------------------------------ */
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    hp__conn *c = h->data;
+    if (--c->open_handles) return;
+    hp__worker_conn_closed(c->listener->worker, c, c->listener);
+    free(c);
+}
+
+static void close_handles(hp__conn *c)
+{
+    if (uv_is_closing((uv_handle_t *)&c->tcp)) return;
+    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+}
+
+static void linger_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
+{
+    static __thread char discard[16 * 1024];
+    *buf = uv_buf_init(discard, sizeof discard);
+}
+
+static void linger_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    if (nread < 0) close_handles(stream->data);
+}
+
+static void linger_timeout(uv_timer_t *t)
+{
+    close_handles(t->data);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    hp__conn *c = req->data;
+    free(req);
+    if (status < 0) close_handles(c);
+}
+
+static void linger(hp__conn *c)
+{
+    c->lingering = true;
+    uv_shutdown_t *req = hp__malloc(sizeof *req);
+    req->data = c;
+    if (uv_shutdown(req, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
+        free(req);
+        close_handles(c);
+        return;
+    }
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    uv_read_start((uv_stream_t *)&c->tcp, linger_alloc, linger_read);
+    uv_timer_start(&c->timer, linger_timeout, LINGER_MS, 0);
+}
+
+static void t_close(hp__session *s)
+{
+    hp__conn *c = conn_of(s);
+    c->closing = true;
+    if (s->stop_parsing && !s->peer_eof) {
+        linger(c);
+    } else {
+        close_handles(c);
+    }
+}
+
+/* ---- transport ---------------------------------------------------------------------------- */
+
+static void on_write(uv_write_t *req, int status)
+{
+    hp__conn *c = req->data;
+    free(req);
+    if (c->closing) return;
+    hp__session_on_write_done(&c->session, status);
+}
+
+static int t_write(hp__session *s, struct iovec *iov, unsigned n)
+{
+    hp__conn *c = conn_of(s);
+    uv_buf_t *bufs = (uv_buf_t *)iov;
+    size_t total = 0;
+    for (unsigned i = 0; i < n; i++) total += bufs[i].len;
+    int r = uv_try_write((uv_stream_t *)&c->tcp, bufs, n);
+    if (r >= 0 && (size_t)r == total) return 1;
+    if (r < 0 && r != UV_EAGAIN) return r;
+    size_t done = r > 0 ? (size_t)r : 0;
+    while (n && done >= bufs[0].len) done -= bufs[0].len, bufs++, n--;
+    if (n) bufs[0].base += done, bufs[0].len -= done;
+    uv_write_t *req = hp__malloc(sizeof *req);
+    req->data = c;
+    r = uv_write(req, (uv_stream_t *)&c->tcp, bufs, n, on_write);
+    if (r < 0) {
+        free(req);
+        return r;
+    }
+    return 0;
+}
+
+static ssize_t t_sendfile(hp__session *s, int fd, uint64_t offset, size_t len)
+{
+    hp__conn *c = conn_of(s);
+    uv_os_fd_t sock;
+    if (uv_fileno((uv_handle_t *)&c->tcp, &sock) != 0) return UV_EBADF;
+    off_t off = (off_t)offset;
+    ssize_t n = sendfile(sock, fd, &off, len);
+    if (n >= 0) return n > 0 ? n : UV_EIO; /* 0: the file ended early */
+    if (errno == EAGAIN || errno == EINTR) return 0;
+    return -errno;
+}
+
+static void on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
+{
+    hp__conn *c = h->data;
+    size_t len;
+    hp__session_read_buffer(&c->session, &buf->base, &len);
+    buf->len = len;
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    hp__conn *c = stream->data;
+    if (c->closing || nread == UV_ENOBUFS) return;
+    hp__session_on_read(&c->session, nread == UV_EOF ? HP__SESSION_EOF : nread);
+}
+
+static void t_set_reading(hp__session *s, bool reading)
+{
+    hp__conn *c = conn_of(s);
+    if (reading) {
+        uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    } else {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+    }
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    hp__conn *c = t->data;
+    if (c->closing || !c->deadline) return;
+    uint64_t now = uv_now(loop_of(c));
+    if (now < c->deadline) {
+        c->armed_due = c->deadline;
+        uv_timer_start(&c->timer, on_timer, c->deadline - now, 0);
+        return;
+    }
+    c->deadline = 0;
+    hp__session_on_timeout(&c->session);
+}
+
+static void t_set_timer(hp__session *s, uint64_t ms)
+{
+    hp__conn *c = conn_of(s);
+    if (ms == 0) {
+        c->deadline = 0;
+        return;
+    }
+    uint64_t deadline = uv_now(loop_of(c)) + ms;
+    c->deadline = deadline;
+    if (!uv_is_active((uv_handle_t *)&c->timer) || c->armed_due > deadline) {
+        c->armed_due = deadline;
+        uv_timer_start(&c->timer, on_timer, ms, 0);
+    }
+}
+
+static const hp__transport tcp_transport = {
+    .write = t_write,
+    .sendfile = t_sendfile,
+    .set_reading = t_set_reading,
+    .set_timer = t_set_timer,
+    .close = t_close,
+};
+
+/* ---- accepting ---------------------------------------------------------------------------- */
+
+static void record_peer(hp__conn *c)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0) return;
+    if (ss.ss_family == AF_INET) {
+        c->session.peer_family = AF_INET;
+        memcpy(c->session.peer_addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+    } else if (ss.ss_family == AF_INET6) {
+        c->session.peer_family = AF_INET6;
+        memcpy(c->session.peer_addr, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+    }
+}
+
+int hp__conn_accept(hp__listener *l)
+{
+    hp__worker *w = l->worker;
+    uv_loop_t *loop = hp__worker_loop(w);
+    hp__conn *c = HP_NEW(hp__conn);
+    uv_tcp_init(loop, &c->tcp);
+    int r = uv_accept((uv_stream_t *)&l->tcp, (uv_stream_t *)&c->tcp);
+    c->tcp.data = c;
+    c->listener = l;
+    c->open_handles = 2;
+    uv_timer_init(loop, &c->timer);
+    c->timer.data = c;
+    if (r != 0) {
+        c->closing = true;
+        hp__worker_conn_opened(w, c);
+        l->conn_count++;
+        close_handles(c);
+        return r;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    l->conn_count++;
+    hp__worker_conn_opened(w, c);
+    hp__session_init(&c->session, &tcp_transport, hp__worker_http(w), l->server);
+    record_peer(c);
+    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    return 0;
+}
+
+void hp__conn_drain(hp__conn *c)
+{
+    if (!c->closing) hp__session_drain(&c->session);
+}
+
+void hp__conn_abort(hp__conn *c)
+{
+    if (!c->closing) {
+        hp__session_abort(&c->session);
+    } else if (c->lingering) {
+        close_handles(c);
+    }
+}

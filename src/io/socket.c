@@ -1,0 +1,119 @@
+#include "io/socket.h"
+
+#include "hostpool/errors.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define BACKLOG 511
+
+static int parse_port(const char *s, int *port)
+{
+    char *end;
+    if (!*s) return HP_EADDR;
+    long v = strtol(s, &end, 10);
+    if (*end || v < 0 || v > 65535) return HP_EADDR;
+    *port = (int)v;
+    return 0;
+}
+
+int hp__socket_parse_address(const char *text, struct sockaddr_storage *out)
+{
+    char host[128];
+    const char *port_text;
+    memset(out, 0, sizeof *out);
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+        if (!close || close[1] != ':' || (size_t)(close - text - 1) >= sizeof host) return HP_EADDR;
+        memcpy(host, text + 1, (size_t)(close - text - 1));
+        host[close - text - 1] = '\0';
+        port_text = close + 2;
+    } else {
+        const char *colon = strrchr(text, ':');
+        size_t len = colon ? (size_t)(colon - text) : 0;
+        if (len >= sizeof host) return HP_EADDR;
+        memcpy(host, text, len);
+        host[len] = '\0';
+        port_text = colon ? colon + 1 : text;
+    }
+    int port;
+    if (parse_port(port_text, &port) != 0) return HP_EADDR;
+    if (host[0] == '\0' || strcmp(host, "*") == 0) strcpy(host, "0.0.0.0");
+    if (strcmp(host, "localhost") == 0) strcpy(host, "127.0.0.1");
+    struct sockaddr_in *v4 = (struct sockaddr_in *)out;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        return 0;
+    }
+    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        return 0;
+    }
+    return HP_EADDR;
+}
+
+static socklen_t addr_len(const struct sockaddr_storage *a)
+{
+    return a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+static void set_port(struct sockaddr_storage *a, int port)
+{
+    if (a->ss_family == AF_INET6) {
+        ((struct sockaddr_in6 *)a)->sin6_port = htons((uint16_t)port);
+    } else {
+        ((struct sockaddr_in *)a)->sin_port = htons((uint16_t)port);
+    }
+}
+
+static int get_port(int fd)
+{
+    struct sockaddr_storage a;
+    socklen_t len = sizeof a;
+    if (getsockname(fd, (struct sockaddr *)&a, &len) != 0) return -1;
+    return ntohs(a.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&a)->sin6_port
+                                         : ((struct sockaddr_in *)&a)->sin_port);
+}
+
+static int open_one(const struct sockaddr_storage *addr, int *fd_out)
+{
+    int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return uv_translate_sys_error(errno);
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
+    if (addr->ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    if (bind(fd, (const struct sockaddr *)addr, addr_len(addr)) != 0 || listen(fd, BACKLOG) != 0) {
+        int err = uv_translate_sys_error(errno);
+        close(fd);
+        return err;
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+int hp__socket_listen_many(const struct sockaddr_storage *addr, size_t count, int *fds, int *port)
+{
+    struct sockaddr_storage a = *addr;
+    for (size_t i = 0; i < count; i++) {
+        int err = open_one(&a, &fds[i]);
+        if (err) {
+            while (i--) close(fds[i]);
+            return err;
+        }
+        if (i == 0) {
+            *port = get_port(fds[0]);
+            set_port(&a, *port);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,19 @@
+/* Listening sockets for the workers: parse a listen address and open one socket per worker,
+ * all bound to the same address with SO_REUSEPORT (libuv 1.44 cannot set it, so we create the
+ * sockets ourselves and hand them to uv_tcp_open). Runs on the control thread, so a failure
+ * (bad address, port in use) is reported to the caller at once. */
+#ifndef HP_IO_SOCKET_H
+#define HP_IO_SOCKET_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+/* Parses "host:port", "[v6]:port" or ":port"/"port" (all interfaces) into `out`.
+ * Returns 0 or HP_EADDR. */
+int hp__socket_parse_address(const char *text, struct sockaddr_storage *out);
+
+/* Opens `count` listening sockets bound to `addr` (port 0: one free port, shared by all).
+ * On success fills fds[] and *port; on failure opens nothing and returns a UV_E* code. */
+int hp__socket_listen_many(const struct sockaddr_storage *addr, size_t count, int *fds, int *port);
+
+#endif

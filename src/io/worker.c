@@ -1,0 +1,246 @@
+#include "io/worker.h"
+
+#include "common/alloc.h"
+#include "common/log.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+struct hp__worker {
+    unsigned index;
+    uv_loop_t loop;
+    uv_thread_t thread;
+    uv_async_t wakeup;
+    uv_mutex_t lock;
+    hp__command *queue, *queue_tail; /* under lock */
+    hp__http_context http;
+    hp__listener *listeners;
+    hp__link conns; /* circular list head */
+    size_t conn_count;
+    bool draining;
+    uv_timer_t drain_timer;
+    hp__worker_exit_cb on_exit;
+    void *on_exit_data;
+};
+
+uv_loop_t *hp__worker_loop(hp__worker *w)
+{
+    return &w->loop;
+}
+
+hp__http_context *hp__worker_http(hp__worker *w)
+{
+    return &w->http;
+}
+
+void hp__worker_stats(const hp__worker *w, hp__http_stats *out)
+{
+    *out = w->http.stats;
+}
+
+/* ---- connections -------------------------------------------------------------------------- */
+
+void hp__worker_conn_opened(hp__worker *w, hp__conn *c)
+{
+    hp__link *l = (hp__link *)c;
+    l->next = w->conns.next;
+    l->prev = &w->conns;
+    w->conns.next->prev = l;
+    w->conns.next = l;
+    w->conn_count++;
+}
+
+static void maybe_exit(hp__worker *w);
+
+static void listener_accept_pending(hp__listener *l)
+{
+    const hp_limits *limits = &l->server->limits;
+    while (l->paused && !l->closing && l->conn_count < limits->max_connections) {
+        l->paused = false;
+        hp__conn_accept(l);
+    }
+}
+
+void hp__worker_conn_closed(hp__worker *w, hp__conn *c, hp__listener *listener)
+{
+    hp__link *l = (hp__link *)c;
+    l->prev->next = l->next;
+    l->next->prev = l->prev;
+    w->conn_count--;
+    listener->conn_count--;
+    listener_accept_pending(listener);
+    if (w->draining) maybe_exit(w);
+}
+
+/* ---- listeners ---------------------------------------------------------------------------- */
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    hp__listener *l = server->data;
+    if (status < 0 || l->closing) return;
+    if (l->conn_count >= l->server->limits.max_connections) {
+        /* Leave the connection in libuv's hands: it stops polling this socket until we
+         * accept, and the kernel's backlog holds the rest. */
+        l->paused = true;
+        return;
+    }
+    int r = hp__conn_accept(l);
+    if (r != 0) hp__warn("worker %u: accept failed: %s", l->worker->index, uv_strerror(r));
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void listener_open(hp__worker *w, int fd, const hp_server *server)
+{
+    hp__listener *l = HP_NEW(hp__listener);
+    l->worker = w;
+    l->server = server;
+    uv_tcp_init(&w->loop, &l->tcp);
+    l->tcp.data = l;
+    int r = uv_tcp_open(&l->tcp, fd);
+    if (r != 0) {
+        close(fd); /* not adopted by the handle */
+    } else {
+        r = uv_listen((uv_stream_t *)&l->tcp, 511, on_connection);
+    }
+    if (r != 0) {
+        hp__error("worker %u: cannot listen for %s: %s", w->index, server->name, uv_strerror(r));
+        l->closing = true;
+        uv_close((uv_handle_t *)&l->tcp, on_listener_closed);
+        return;
+    }
+    l->next = w->listeners;
+    w->listeners = l;
+}
+
+static void close_listeners(hp__worker *w)
+{
+    for (hp__listener *l = w->listeners, *next; l; l = next) {
+        next = l->next;
+        l->closing = true;
+        uv_close((uv_handle_t *)&l->tcp, on_listener_closed);
+    }
+    w->listeners = NULL;
+}
+
+/* ---- drain and exit ----------------------------------------------------------------------- */
+
+static void maybe_exit(hp__worker *w)
+{
+    if (w->conn_count > 0) return;
+    if (!uv_is_closing((uv_handle_t *)&w->drain_timer)) {
+        uv_close((uv_handle_t *)&w->drain_timer, NULL);
+        uv_close((uv_handle_t *)&w->wakeup, NULL);
+    }
+}
+
+static void on_drain_deadline(uv_timer_t *t)
+{
+    hp__worker *w = t->data;
+    /* Aborting unlinks connections as their handles close, so walk a stable snapshot. */
+    for (hp__link *l = w->conns.next, *next; l != &w->conns; l = next) {
+        next = l->next;
+        hp__conn_abort((hp__conn *)l);
+    }
+}
+
+static void drain(hp__worker *w, uint64_t timeout_ms)
+{
+    if (w->draining) return;
+    w->draining = true;
+    close_listeners(w);
+    for (hp__link *l = w->conns.next, *next; l != &w->conns; l = next) {
+        next = l->next;
+        hp__conn_drain((hp__conn *)l);
+    }
+    uv_timer_start(&w->drain_timer, on_drain_deadline, timeout_ms, 0);
+    maybe_exit(w);
+}
+
+/* ---- commands ----------------------------------------------------------------------------- */
+
+void hp__worker_post(hp__worker *w, hp__command *cmd)
+{
+    cmd->next = NULL;
+    uv_mutex_lock(&w->lock);
+    if (w->queue_tail) {
+        w->queue_tail->next = cmd;
+    } else {
+        w->queue = cmd;
+    }
+    w->queue_tail = cmd;
+    uv_mutex_unlock(&w->lock);
+    uv_async_send(&w->wakeup);
+}
+
+static void on_wakeup(uv_async_t *a)
+{
+    hp__worker *w = a->data;
+    uv_mutex_lock(&w->lock);
+    hp__command *cmd = w->queue;
+    w->queue = w->queue_tail = NULL;
+    uv_mutex_unlock(&w->lock);
+    while (cmd) {
+        hp__command *next = cmd->next;
+        if (cmd->type == HP__CMD_LISTEN) {
+            if (w->draining) {
+                close(cmd->fd);
+            } else {
+                listener_open(w, cmd->fd, cmd->server);
+            }
+        } else if (cmd->type == HP__CMD_DRAIN) {
+            drain(w, cmd->timeout_ms);
+        }
+        free(cmd);
+        cmd = next;
+    }
+}
+
+/* ---- thread ------------------------------------------------------------------------------- */
+
+hp__worker *hp__worker_create(unsigned index, hp__worker_exit_cb on_exit, void *data)
+{
+    hp__worker *w = HP_NEW(hp__worker);
+    w->index = index;
+    w->on_exit = on_exit;
+    w->on_exit_data = data;
+    w->conns.next = w->conns.prev = &w->conns;
+    uv_loop_init(&w->loop);
+    uv_mutex_init(&w->lock);
+    uv_async_init(&w->loop, &w->wakeup, on_wakeup);
+    w->wakeup.data = w;
+    uv_timer_init(&w->loop, &w->drain_timer);
+    w->drain_timer.data = w;
+    hp__http_context_init(&w->http, index);
+    return w;
+}
+
+static void worker_main(void *arg)
+{
+    hp__worker *w = arg;
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    w->on_exit(w, w->on_exit_data);
+}
+
+int hp__worker_start(hp__worker *w)
+{
+    return uv_thread_create(&w->thread, worker_main, w);
+}
+
+void hp__worker_destroy(hp__worker *w)
+{
+    if (!w) return;
+    uv_thread_join(&w->thread);
+    for (hp__command *c = w->queue, *next; c; c = next) {
+        next = c->next;
+        if (c->type == HP__CMD_LISTEN) close(c->fd);
+        free(c);
+    }
+    uv_loop_close(&w->loop);
+    hp__http_context_close(&w->http);
+    uv_mutex_destroy(&w->lock);
+    free(w);
+}

@@ -1,0 +1,74 @@
+/* A worker: one thread, one libuv loop, its own listening sockets and connections.
+ *
+ * Share-nothing: a worker's loop, connections, counters and freelists are touched only by its
+ * own thread. The control loop talks to it only through hp__worker_post() (a mutex-protected
+ * queue plus uv_async_send), never on the request path.
+ *
+ * Drain: on HP__CMD_DRAIN the worker closes its listeners, asks every session to drain
+ * (idle ones close at once), starts the deadline timer, and when its last connection is gone
+ * it closes its remaining handles so its loop, and thread, end. */
+#ifndef HP_IO_WORKER_H
+#define HP_IO_WORKER_H
+
+#include "http/context.h"
+#include "http/session.h"
+
+#include <stdbool.h>
+#include <uv.h>
+
+typedef struct hp__worker hp__worker;
+typedef struct hp__conn hp__conn;
+
+/* An intrusive list link; a connection's first member, so the worker can walk them. */
+typedef struct hp__link {
+    struct hp__link *prev, *next;
+} hp__link;
+
+typedef enum {
+    HP__CMD_LISTEN, /* take `fd` (bound and listening) and accept on it for `server` */
+    HP__CMD_DRAIN,  /* stop accepting, drain, exit when empty or after `timeout_ms` */
+} hp__command_type;
+
+typedef struct hp__command {
+    hp__command_type type;
+    int fd;
+    const hp_server *server;
+    uint64_t timeout_ms;
+    struct hp__command *next;
+} hp__command;
+
+/* Called on the worker's thread once its loop has ended, just before the thread exits. */
+typedef void (*hp__worker_exit_cb)(hp__worker *w, void *data);
+
+hp__worker *hp__worker_create(unsigned index, hp__worker_exit_cb on_exit, void *data);
+int hp__worker_start(hp__worker *w);
+/* Any thread: queues `cmd` (owned by the worker from now on) and wakes the worker. */
+void hp__worker_post(hp__worker *w, hp__command *cmd);
+/* Control thread, after the worker exited: joins the thread and frees everything. */
+void hp__worker_destroy(hp__worker *w);
+/* Sums of the worker's counters (a racy read, fine for metrics). */
+void hp__worker_stats(const hp__worker *w, hp__http_stats *out);
+
+/* conn.c: accept one connection from `listener` into a new session. */
+typedef struct hp__listener hp__listener;
+struct hp__listener {
+    uv_tcp_t tcp;
+    hp__worker *worker;
+    const hp_server *server;
+    uint32_t conn_count;
+    bool paused; /* at max_connections: one accepted fd waits inside libuv */
+    bool closing;
+    hp__listener *next;
+};
+
+int hp__conn_accept(hp__listener *listener);
+void hp__conn_drain(hp__conn *c);
+void hp__conn_abort(hp__conn *c);
+
+/* worker.c services for conn.c */
+uv_loop_t *hp__worker_loop(hp__worker *w);
+hp__http_context *hp__worker_http(hp__worker *w);
+void hp__worker_conn_opened(hp__worker *w, hp__conn *c);
+void hp__worker_conn_closed(hp__worker *w, hp__conn *c, hp__listener *listener);
+
+#endif
