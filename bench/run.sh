@@ -78,6 +78,13 @@ done
 if want hostpool; then
     [[ -x $HOSTPOOL ]] || fail "$HOSTPOOL not found: build first (\`make bench\` builds, or set HOSTPOOL)"
 fi
+SKIPPED=""
+if want hostpool && [[ " $SCENARIOS " == *" static "* ]] && ! "$HOSTPOOL" --help 2>&1 | grep -q file-server; then
+    SKIPPED="static (this hostpool has no file-server command yet)"
+    SCENARIOS=$(echo " $SCENARIOS " | sed 's/ static / /; s/^ *//; s/ *$//')
+    note "skipping scenario $SKIPPED"
+    [[ -n $SCENARIOS ]] || fail "no scenario left to run"
+fi
 if [[ $IDLE_N -gt 0 ]]; then
     [[ -x $IDLE_TOOL ]] || fail "$IDLE_TOOL not found: build first (\`make bench\`)"
 fi
@@ -166,6 +173,17 @@ cpu_ticks() { # utime+stime of a whole process (all threads), in clock ticks
     # shellcheck disable=SC2086 # split into fields on purpose
     set -- $s
     echo $((${12} + ${13}))
+}
+busy_ticks() { # user+nice+system ticks of the whole machine, all processes
+    awk '$1 == "cpu" { print $2 + $3 + $4 }' /proc/stat
+}
+CHILD_TICKS=0
+children_ticks() { # CHILD_TICKS = user+sys of this shell's waited-for children, in ticks
+    times >"$TMP/times" # not in $(...): a subshell has no children of its own
+    CHILD_TICKS=$(awk -v hz="$CLK_TCK" 'NR == 2 {
+        t = 0
+        for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] }
+        printf "%d\n", t * hz + 0.5 }' "$TMP/times")
 }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
@@ -303,27 +321,34 @@ parse_wrk() {
 }
 
 # measure SERVER SCENARIO ROUND: one wrk run against a running server; appends a line to RUNS
-RUNS=$TMP/runs.txt
+RAW=$BUILD/bench-raw # every wrk output, kept for a look after the run
+rm -rf "$RAW"
+mkdir -p "$RAW"
+RUNS=$RAW/runs.txt
 : >"$RUNS"
 measure() {
-    local server=$1 scenario=$2 round=$3 port pid t0 t1 out parsed rps req p50 p99 err
+    local server=$1 scenario=$2 round=$3 port pid t0 t1 b0 b1 c0 c1 out parsed rps req p50 p99 err
     local -n port_ref=${server}_${scenario}_PORT pid_ref=${server}_${scenario}_PID
     port=$port_ref pid=$pid_ref
-    out=$TMP/wrk-$server-$scenario-$round.txt
-    t0=$(cpu_ticks "$pid")
+    out=$RAW/wrk-$server-$scenario-$round.txt
+    children_ticks
+    t0=$(cpu_ticks "$pid") b0=$(busy_ticks) c0=$CHILD_TICKS
     run_wait taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --timeout 2s --latency \
         "http://127.0.0.1:$port$(path_for "$scenario")" >"$out" 2>&1 ||
         fail "wrk failed against $server: $(cat "$out")"
-    t1=$(cpu_ticks "$pid")
+    children_ticks
+    t1=$(cpu_ticks "$pid") b1=$(busy_ticks) c1=$CHILD_TICKS
     parsed=$(parse_wrk "$out") || fail "cannot read wrk's output: $(cat "$out")"
     read -r rps req p50 p99 err <<<"$parsed"
     ((req > 0)) || fail "wrk completed no request against $server"
     ((err == 0)) || note "$server $scenario round $round: $err errors or non-2xx responses"
     awk -v s="$server" -v sc="$scenario" -v r="$round" -v rps="$rps" -v req="$req" -v p50="$p50" \
         -v p99="$p99" -v err="$err" -v dt="$((t1 - t0))" -v hz="$CLK_TCK" -v secs="$SECONDS_PER_RUN" \
-        'BEGIN { printf "%s %s %s %s %s %s %s %s %.3f %.1f\n", sc, r, s, rps, req, p50, p99, err,
-                 dt * 1e6 / hz / req, 100 * dt / hz / secs }' >>"$RUNS"
-    tail -n1 "$RUNS" | awk '{ printf "bench: %-6s round %s %-8s %10.0f req/s  p50 %7.0f us  p99 %7.0f us  %6.2f us CPU/req  server CPU %3.0f%%\n", $1, $2, $3, $4, $6, $7, $9, $10 }' >&2
+        -v other="$((b1 - b0 - (t1 - t0) - (c1 - c0)))" \
+        'BEGIN { if (other < 0) other = 0
+                 printf "%s %s %s %s %s %s %s %s %.3f %.1f %.1f\n", sc, r, s, rps, req, p50, p99, err,
+                 dt * 1e6 / hz / req, 100 * dt / hz / secs, 100 * other / hz / secs }' >>"$RUNS"
+    tail -n1 "$RUNS" | awk '{ printf "bench: %-6s round %s %-8s %10.0f req/s  p50 %7.0f us  p99 %7.0f us  %6.2f us CPU/req  server CPU %3.0f%%  other load %3.0f%%\n", $1, $2, $3, $4, $6, $7, $9, $10, $11 }' >&2
 }
 
 warmup() { # server scenario
@@ -334,7 +359,7 @@ warmup() { # server scenario
 }
 
 # ---- memory per idle keep-alive connection -------------------------------------------------
-MEM=$TMP/mem.txt
+MEM=$RAW/mem.txt
 : >"$MEM"
 idle_memory() { # server: starts a fresh instance, holds IDLE_N connections, appends to MEM
     local server=$1 port pid before with tool out held
@@ -350,7 +375,7 @@ idle_memory() { # server: starts a fresh instance, holds IDLE_N connections, app
         fail "bench_idle_conns failed against $server"
     sleep 1
     before=$(rss_kib "$pid")
-    out=$TMP/idle-$server.txt
+    out=$RAW/idle-$server.txt
     taskset -c "$CLIENT_CPU" "$IDLE_TOOL" -n "$IDLE_N" -t 300 "$port" >"$out" &
     tool=$!
     PIDS+=("$tool")
@@ -424,12 +449,14 @@ report() {
     echo "Servers pinned to CPU $SERVER_CPU, \`wrk -t1 -c$CONNS -d${SECONDS_PER_RUN}s --latency\` pinned to CPU $CLIENT_CPU;"
     echo "$ROUNDS rounds per scenario after a ${WARMUP}s warmup, servers alternating. nginx: $("$NGINX" -v 2>&1 | sed 's/.*version: //') (1 worker)."
     echo "CPU/req = server's Δ(utime+stime) ÷ requests completed; ratios are hostpool/nginx of the medians."
+    echo "Other load = user+system CPU that neither the server nor wrk used during the run (other people's work: noise), in % of one CPU."
+    [[ -z $SKIPPED ]] || printf '\nNot run: scenario %s.\n' "$SKIPPED"
     echo
     echo "### Per run"
     echo
-    echo "| scenario | round | server | req/s | p50 (µs) | p99 (µs) | CPU/req (µs) | server CPU | errors |"
-    echo "|---|---:|---|---:|---:|---:|---:|---:|---:|"
-    awk '{ printf "| %s | %s | %s | %.0f | %.0f | %.0f | %.2f | %.0f%% | %d |\n", $1, $2, $3, $4, $6, $7, $9, $10, $8 }' "$RUNS"
+    echo "| scenario | round | server | req/s | p50 (µs) | p99 (µs) | CPU/req (µs) | server CPU | other load | errors |"
+    echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+    awk '{ printf "| %s | %s | %s | %.0f | %.0f | %.0f | %.2f | %.0f%% | %.0f%% | %d |\n", $1, $2, $3, $4, $6, $7, $9, $10, $11, $8 }' "$RUNS"
     echo
     echo "### Median of rounds"
     echo
