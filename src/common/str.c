@@ -14,18 +14,6 @@ bool hp__mem_ieq(const char *a, const char *b, size_t len)
     return true;
 }
 
-bool hp__str_eq(hp_str a, const char *lit)
-{
-    size_t n = strlen(lit);
-    return a.len == n && memcmp(a.base, lit, n) == 0;
-}
-
-bool hp__str_ieq(hp_str a, const char *lit)
-{
-    size_t n = strlen(lit);
-    return a.len == n && hp__mem_ieq(a.base, lit, n);
-}
-
 hp_str hp__str_trim(hp_str s)
 {
     while (s.len && (s.base[0] == ' ' || s.base[0] == '\t')) s.base++, s.len--;

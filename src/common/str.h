@@ -13,9 +13,21 @@ static inline hp_str hp__str(const char *base, size_t len)
     return (hp_str){base, len};
 }
 
-bool hp__str_eq(hp_str a, const char *lit);  /* exact */
-bool hp__str_ieq(hp_str a, const char *lit); /* ASCII case-insensitive */
-bool hp__mem_ieq(const char *a, const char *b, size_t len);
+bool hp__mem_ieq(const char *a, const char *b, size_t len); /* ASCII case-insensitive */
+
+/* Inline so the length of a literal folds at compile time and mismatched lengths cost one
+ * comparison (these run for every header of every request). */
+static inline bool hp__str_eq(hp_str a, const char *lit)
+{
+    size_t n = __builtin_strlen(lit);
+    return a.len == n && __builtin_memcmp(a.base, lit, n) == 0;
+}
+
+static inline bool hp__str_ieq(hp_str a, const char *lit)
+{
+    size_t n = __builtin_strlen(lit);
+    return a.len == n && hp__mem_ieq(a.base, lit, n);
+}
 hp_str hp__str_trim(hp_str s); /* strip SP and HTAB at both ends */
 /* Parses a non-negative decimal integer that fills `s` entirely, at most `max`. */
 bool hp__str_to_u64(hp_str s, uint64_t max, uint64_t *out);

@@ -14,8 +14,10 @@ void hp__http_context_init(hp__http_context *ctx, unsigned worker)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     /* Unique enough across restarts: seconds and nanoseconds of start mixed with the pid. */
-    ctx->request_id_prefix = (uint32_t)((uint64_t)ts.tv_sec * 2654435761u ^ (uint64_t)ts.tv_nsec ^
-                                        (uint64_t)getpid() << 16);
+    uint32_t prefix = (uint32_t)((uint64_t)ts.tv_sec * 2654435761u ^ (uint64_t)ts.tv_nsec ^
+                                 (uint64_t)getpid() << 16);
+    /* prefix (8 hex), worker (2 hex), counter (10 hex, counted up from 0) */
+    snprintf(ctx->request_id, sizeof ctx->request_id, "%08x%02x%010x", prefix, worker & 0xffu, 0u);
 }
 
 static void free_list(hp__free_block *b)
@@ -87,13 +89,21 @@ void hp__http_buffer_put(hp__http_context *ctx, char *buf, size_t capacity)
     ctx->buffer_count[c]++;
 }
 
+/* The id is kept formatted in ctx->request_id and counted up in place, in hex, like an
+ * odometer: a few instructions per request instead of formatting 20 digits. */
 void hp__http_request_id(hp__http_context *ctx, char out[HP__REQUEST_ID_LEN])
 {
-    static const char hex[] = "0123456789abcdef";
-    uint64_t seq = ++ctx->request_seq;
-    uint32_t prefix = ctx->request_id_prefix;
-    for (int i = 7; i >= 0; i--, prefix >>= 4) out[i] = hex[prefix & 15];
-    out[8] = hex[(ctx->worker >> 4) & 15];
-    out[9] = hex[ctx->worker & 15];
-    for (int i = 19; i >= 10; i--, seq >>= 4) out[i] = hex[seq & 15];
+    char *id = ctx->request_id;
+    for (int i = HP__REQUEST_ID_LEN - 1; i >= 10; i--) {
+        if (id[i] == '9') {
+            id[i] = 'a';
+            break;
+        }
+        if (id[i] != 'f') {
+            id[i]++;
+            break;
+        }
+        id[i] = '0';
+    }
+    memcpy(out, id, HP__REQUEST_ID_LEN);
 }

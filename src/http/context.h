@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#define HP__REQUEST_ID_LEN 20
 #define HP__BUF_CLASSES 10 /* 4 KiB << 0..9: 4 KiB to 2 MiB */
 #define HP__FREELIST_MAX 128
 
@@ -35,9 +36,8 @@ typedef struct hp__http_context {
     time_t date_second;
     char date_line[48];
     size_t date_line_len;
-    /* X-Request-Id generation: process prefix, worker, counter. */
-    uint64_t request_seq;
-    uint32_t request_id_prefix;
+    /* The last generated X-Request-Id: process prefix, worker, counter (see context.c). */
+    char request_id[HP__REQUEST_ID_LEN + 1];
     /* Freelists: buffers by power-of-two size class, and exchanges. */
     hp__free_block *buffers[HP__BUF_CLASSES];
     unsigned buffer_count[HP__BUF_CLASSES];
@@ -56,7 +56,6 @@ char *hp__http_buffer_get(hp__http_context *ctx, size_t size, size_t *capacity);
 void hp__http_buffer_put(hp__http_context *ctx, char *buf, size_t capacity);
 
 /* Writes a generated request id (HP__REQUEST_ID_LEN lowercase hex chars) into `out`. */
-#define HP__REQUEST_ID_LEN 20
 void hp__http_request_id(hp__http_context *ctx, char out[HP__REQUEST_ID_LEN]);
 
 #endif

@@ -87,6 +87,7 @@ static char *put_u64(char *p, uint64_t v)
 
 static char *put_status_line(char *p, int status)
 {
+    if (status == 200) return put(p, "HTTP/1.1 200 OK\r\n", 17);
     p = put(p, "HTTP/1.1 ", 9);
     p = put_u64(p, (uint64_t)status);
     *p++ = ' ';

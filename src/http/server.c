@@ -24,12 +24,13 @@ void hp_limits_init(hp_limits *limits)
     };
 }
 
+/* The llhttp number of a request method name, or -1. Every llhttp method number is < 64. */
 static int method_number(const char *name)
 {
-    for (int m = 0; m < 64; m++) {
-        const char *known = llhttp_method_name((llhttp_method_t)m);
-        if (known && strcmp(known, "<unknown>") != 0 && strcmp(known, name) == 0) return m;
-    }
+#define HP_METHOD_NUMBER(num, id, text)                                                            \
+    if (strcmp(name, #text) == 0) return num;
+    HTTP_METHOD_MAP(HP_METHOD_NUMBER)
+#undef HP_METHOD_NUMBER
     return -1;
 }
 

@@ -578,6 +578,7 @@ void hp__exchange_finish(hp__session *s, bool ok)
     hp__exchange_release(s, x);
     s->x = NULL;
     if (close) {
+        s->linger = ok && s->stop_parsing && !s->peer_eof;
         session_close(s);
         return;
     }

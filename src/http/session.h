@@ -43,7 +43,9 @@ typedef struct hp__transport {
     /* Calls hp__session_on_timeout after `ms` milliseconds (0: no timer needed). A later
      * call replaces the earlier deadline. */
     void (*set_timer)(hp__session *s, uint64_t ms);
-    /* Closes the connection; the session is finished. */
+    /* Closes the connection; the session is finished. When s->linger is set, every write
+     * has completed and the answer was an error: the transport should half-close and
+     * discard input for a while, so the client reads the answer rather than a reset. */
     void (*close)(hp__session *s);
 } hp__transport;
 
@@ -72,6 +74,7 @@ struct hp__session {
     bool peer_eof;    /* the client closed its sending side */
     bool closed;
     bool stop_parsing;   /* an error was answered: parse nothing more */
+    bool linger;         /* see hp__transport.close */
     uint8_t peer_family; /* AF_INET or AF_INET6, 0 unknown; for the access log */
     uint8_t peer_addr[16];
 };

@@ -113,7 +113,7 @@ static void t_close(hp__session *s)
 {
     hp__conn *c = conn_of(s);
     c->closing = true;
-    if (s->stop_parsing && !s->peer_eof) {
+    if (s->linger) {
         linger(c);
     } else {
         close_handles(c);

@@ -1,0 +1,108 @@
+/* Server creation checks and route matching (src/http/server.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "hostpool/errors.h"
+#include "http/server.h"
+
+#include <llhttp.h>
+#include <string.h>
+
+static hp_server_config base_config(const char *const *listen, const hp_route_config *routes,
+                                    size_t route_count)
+{
+    hp_server_config c = {.name = "s",
+                          .listen = listen,
+                          .listen_count = 1,
+                          .routes = routes,
+                          .route_count = route_count};
+    hp_limits_init(&c.limits);
+    return c;
+}
+
+static hp_request request(int method, const char *path)
+{
+    hp_request r = {.method_id = method, .path = {path, strlen(path)}};
+    return r;
+}
+
+static void first_route_with_matching_prefix_and_method_wins(void **state)
+{
+    static const char *const get[] = {"GET", "HEAD"};
+    static const char *const listen[] = {"127.0.0.1:0"};
+    hp_handler *api = hp_respond_handler_create(200, "api", 3, NULL, 0);
+    hp_handler *all = hp_respond_handler_create(200, "all", 3, NULL, 0);
+    hp_route_config routes[] = {
+        {.path_prefix = "/api/", .methods = get, .method_count = 2, .handler = api},
+        {.handler = all}};
+    hp_server_config c = base_config(listen, routes, 2);
+    hp_server *s;
+    assert_int_equal(hp_server_create(&c, &s, NULL, 0), 0);
+    bool mismatch;
+    hp_request r = request(HTTP_GET, "/api/x");
+    assert_ptr_equal(hp__server_route(s, &r, &mismatch)->handler, api);
+    r = request(HTTP_POST, "/api/x");
+    assert_ptr_equal(hp__server_route(s, &r, &mismatch)->handler, all);
+    r = request(HTTP_GET, "/other");
+    assert_ptr_equal(hp__server_route(s, &r, &mismatch)->handler, all);
+    hp_server_destroy(s);
+}
+
+static void method_mismatch_is_reported_when_no_route_matches(void **state)
+{
+    static const char *const get[] = {"GET"};
+    static const char *const listen[] = {"127.0.0.1:0"};
+    hp_handler *h = hp_respond_handler_create(200, "x", 1, NULL, 0);
+    hp_route_config routes[] = {
+        {.path_prefix = "/a", .methods = get, .method_count = 1, .handler = h}};
+    hp_server_config c = base_config(listen, routes, 1);
+    hp_server *s;
+    assert_int_equal(hp_server_create(&c, &s, NULL, 0), 0);
+    bool mismatch;
+    hp_request r = request(HTTP_DELETE, "/a");
+    assert_null(hp__server_route(s, &r, &mismatch));
+    assert_true(mismatch);
+    r = request(HTTP_GET, "/b");
+    assert_null(hp__server_route(s, &r, &mismatch));
+    assert_false(mismatch);
+    hp_server_destroy(s);
+}
+
+static void unknown_method_name_is_a_config_error_naming_the_route(void **state)
+{
+    static const char *const bad[] = {"GET", "FETCH"};
+    static const char *const listen[] = {"127.0.0.1:0"};
+    hp_handler *h = hp_respond_handler_create(200, "x", 1, NULL, 0);
+    hp_route_config routes[] = {{.methods = bad, .method_count = 2, .handler = h}};
+    hp_server_config c = base_config(listen, routes, 1);
+    hp_server *s = NULL;
+    char err[128];
+    assert_int_equal(hp_server_create(&c, &s, err, sizeof err), HP_ECONFIG);
+    assert_null(s);
+    assert_string_equal(err, "routes[0].methods[1]: unknown method FETCH");
+    hp_handler_destroy(h); /* still ours after a failed create */
+}
+
+static void server_without_listen_address_is_refused(void **state)
+{
+    hp_server_config c = base_config(NULL, NULL, 0);
+    c.listen_count = 0;
+    hp_server *s = NULL;
+    char err[128];
+    assert_int_equal(hp_server_create(&c, &s, err, sizeof err), HP_ECONFIG);
+    assert_string_equal(err, "listen: at least one address required");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(first_route_with_matching_prefix_and_method_wins),
+        cmocka_unit_test(method_mismatch_is_reported_when_no_route_matches),
+        cmocka_unit_test(unknown_method_name_is_a_config_error_naming_the_route),
+        cmocka_unit_test(server_without_listen_address_is_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
