@@ -25,6 +25,7 @@
 #   BENCH_NGINX_EXTRA []    extra directives appended to nginx's http block
 #   BUILD [build]           build directory holding hostpool and bench/bench_idle_conns
 #   HOSTPOOL [$BUILD/hostpool]
+#   BENCH_DEBUG []          non-empty: print the raw tick counts behind each run
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -166,16 +167,16 @@ free_port() { # a port nobody uses now, below the ephemeral range so clients nev
     fail "no free port found"
 }
 
-cpu_ticks() { # utime+stime of a whole process (all threads), in clock ticks
+cpu_ticks() { # "utime+stime utime" of a whole process (all threads), in clock ticks
     local s
     s=$(<"/proc/$1/stat") || fail "process $1 is gone"
     s=${s##*) }
     # shellcheck disable=SC2086 # split into fields on purpose
     set -- $s
-    echo $((${12} + ${13}))
+    echo "$((${12} + ${13})) ${12}"
 }
-busy_ticks() { # user+nice+system ticks of the whole machine, all processes
-    awk '$1 == "cpu" { print $2 + $3 + $4 }' /proc/stat
+busy_ticks() { # user+nice+system+irq+softirq ticks of the whole machine (tasks' times include irq ticks)
+    awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
 }
 CHILD_TICKS=0
 children_ticks() { # CHILD_TICKS = user+sys of this shell's waited-for children, in ticks
@@ -327,28 +328,31 @@ mkdir -p "$RAW"
 RUNS=$RAW/runs.txt
 : >"$RUNS"
 measure() {
-    local server=$1 scenario=$2 round=$3 port pid t0 t1 b0 b1 c0 c1 out parsed rps req p50 p99 err
+    local server=$1 scenario=$2 round=$3 port pid t0 t1 u0 u1 b0 b1 c0 c1 out parsed rps req p50 p99 err
     local -n port_ref=${server}_${scenario}_PORT pid_ref=${server}_${scenario}_PID
     port=$port_ref pid=$pid_ref
     out=$RAW/wrk-$server-$scenario-$round.txt
     children_ticks
-    t0=$(cpu_ticks "$pid") b0=$(busy_ticks) c0=$CHILD_TICKS
+    read -r t0 u0 < <(cpu_ticks "$pid")
+    b0=$(busy_ticks) c0=$CHILD_TICKS
     run_wait taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --timeout 2s --latency \
         "http://127.0.0.1:$port$(path_for "$scenario")" >"$out" 2>&1 ||
         fail "wrk failed against $server: $(cat "$out")"
     children_ticks
-    t1=$(cpu_ticks "$pid") b1=$(busy_ticks) c1=$CHILD_TICKS
+    read -r t1 u1 < <(cpu_ticks "$pid")
+    b1=$(busy_ticks) c1=$CHILD_TICKS
+    [[ -z ${BENCH_DEBUG:-} ]] || note "busy $((b1 - b0)) server $((t1 - t0)) children $((c1 - c0))"
     parsed=$(parse_wrk "$out") || fail "cannot read wrk's output: $(cat "$out")"
     read -r rps req p50 p99 err <<<"$parsed"
     ((req > 0)) || fail "wrk completed no request against $server"
     ((err == 0)) || note "$server $scenario round $round: $err errors or non-2xx responses"
     awk -v s="$server" -v sc="$scenario" -v r="$round" -v rps="$rps" -v req="$req" -v p50="$p50" \
         -v p99="$p99" -v err="$err" -v dt="$((t1 - t0))" -v hz="$CLK_TCK" -v secs="$SECONDS_PER_RUN" \
-        -v other="$((b1 - b0 - (t1 - t0) - (c1 - c0)))" \
+        -v other="$((b1 - b0 - (t1 - t0) - (c1 - c0)))" -v du="$((u1 - u0))" \
         'BEGIN { if (other < 0) other = 0
-                 printf "%s %s %s %s %s %s %s %s %.3f %.1f %.1f\n", sc, r, s, rps, req, p50, p99, err,
-                 dt * 1e6 / hz / req, 100 * dt / hz / secs, 100 * other / hz / secs }' >>"$RUNS"
-    tail -n1 "$RUNS" | awk '{ printf "bench: %-6s round %s %-8s %10.0f req/s  p50 %7.0f us  p99 %7.0f us  %6.2f us CPU/req  server CPU %3.0f%%  other load %3.0f%%\n", $1, $2, $3, $4, $6, $7, $9, $10, $11 }' >&2
+                 printf "%s %s %s %s %s %s %s %s %.3f %.1f %.1f %.3f\n", sc, r, s, rps, req, p50, p99, err,
+                 dt * 1e6 / hz / req, 100 * dt / hz / secs, 100 * other / hz / secs, du * 1e6 / hz / req }' >>"$RUNS"
+    tail -n1 "$RUNS" | awk '{ printf "bench: %-6s round %s %-8s %10.0f req/s  p50 %7.0f us  p99 %7.0f us  %6.2f us CPU/req (user %4.2f)  server CPU %3.0f%%  other load %3.0f%%\n", $1, $2, $3, $4, $6, $7, $9, $12, $10, $11 }' >&2
 }
 
 warmup() { # server scenario
@@ -448,20 +452,20 @@ report() {
     echo "Machine: $NCPU CPUs, $cpu_model, Linux $kernel; load average $LOAD_START at start, $LOAD_END at end."
     echo "Servers pinned to CPU $SERVER_CPU, \`wrk -t1 -c$CONNS -d${SECONDS_PER_RUN}s --latency\` pinned to CPU $CLIENT_CPU;"
     echo "$ROUNDS rounds per scenario after a ${WARMUP}s warmup, servers alternating. nginx: $("$NGINX" -v 2>&1 | sed 's/.*version: //') (1 worker)."
-    echo "CPU/req = server's Δ(utime+stime) ÷ requests completed; ratios are hostpool/nginx of the medians."
+    echo "CPU/req = server's Δ(utime+stime) ÷ requests completed (\"of which user\": utime alone); ratios are hostpool/nginx of the medians."
     echo "Other load = user+system CPU that neither the server nor wrk used during the run (other people's work: noise), in % of one CPU."
     [[ -z $SKIPPED ]] || printf '\nNot run: scenario %s.\n' "$SKIPPED"
     echo
     echo "### Per run"
     echo
-    echo "| scenario | round | server | req/s | p50 (µs) | p99 (µs) | CPU/req (µs) | server CPU | other load | errors |"
-    echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
-    awk '{ printf "| %s | %s | %s | %.0f | %.0f | %.0f | %.2f | %.0f%% | %.0f%% | %d |\n", $1, $2, $3, $4, $6, $7, $9, $10, $11, $8 }' "$RUNS"
+    echo "| scenario | round | server | req/s | p50 (µs) | p99 (µs) | CPU/req (µs) | of which user | server CPU | other load | errors |"
+    echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    awk '{ printf "| %s | %s | %s | %.0f | %.0f | %.0f | %.2f | %.2f | %.0f%% | %.0f%% | %d |\n", $1, $2, $3, $4, $6, $7, $9, $12, $10, $11, $8 }' "$RUNS"
     echo
     echo "### Median of rounds"
     echo
-    echo "| scenario | server | req/s | p50 (µs) | p99 (µs) | CPU/req (µs) |"
-    echo "|---|---|---:|---:|---:|---:|"
+    echo "| scenario | server | req/s | p50 (µs) | p99 (µs) | CPU/req (µs) | of which user (µs) |"
+    echo "|---|---|---:|---:|---:|---:|---:|"
     summary
     if ((IDLE_N > 0)); then
         echo
@@ -488,14 +492,15 @@ summary() {
     local s srv
     for s in $SCENARIOS; do
         for srv in "${SERVERS[@]}"; do
-            printf '| %s | %s | %.0f | %.0f | %.0f | %.2f |\n' "$s" "$srv" "$(col "$s" "$srv" 4)" \
-                "$(col "$s" "$srv" 6)" "$(col "$s" "$srv" 7)" "$(col "$s" "$srv" 9)"
+            printf '| %s | %s | %.0f | %.0f | %.0f | %.2f | %.2f |\n' "$s" "$srv" "$(col "$s" "$srv" 4)" \
+                "$(col "$s" "$srv" 6)" "$(col "$s" "$srv" 7)" "$(col "$s" "$srv" 9)" "$(col "$s" "$srv" 12)"
         done
         if [[ -z $ONLY ]]; then
             awk -v a="$(col "$s" hostpool 4)" -v b="$(col "$s" nginx 4)" -v c="$(col "$s" hostpool 6)" \
                 -v d="$(col "$s" nginx 6)" -v e="$(col "$s" hostpool 7)" -v f="$(col "$s" nginx 7)" \
                 -v g="$(col "$s" hostpool 9)" -v h="$(col "$s" nginx 9)" -v s="$s" \
-                'BEGIN { printf "| %s | **hostpool/nginx** | %.2f× | %.2f× | %.2f× | **%.2f×** |\n", s, a / b, c / d, e / f, g / h }'
+                -v i="$(col "$s" hostpool 12)" -v j="$(col "$s" nginx 12)" \
+                'BEGIN { printf "| %s | **hostpool/nginx** | %.2f× | %.2f× | %.2f× | **%.2f×** | %.2f× |\n", s, a / b, c / d, e / f, g / h, i / j }'
         fi
     done
 }
