@@ -453,14 +453,14 @@ report() {
     echo "Servers pinned to CPU $SERVER_CPU, \`wrk -t1 -c$CONNS -d${SECONDS_PER_RUN}s --latency\` pinned to CPU $CLIENT_CPU;"
     echo "$ROUNDS rounds per scenario after a ${WARMUP}s warmup, servers alternating. nginx: $("$NGINX" -v 2>&1 | sed 's/.*version: //') (1 worker)."
     echo "CPU/req = server's Δ(utime+stime) ÷ requests completed (\"of which user\": utime alone); ratios are hostpool/nginx of the medians."
-    echo "Other load = user+system CPU that neither the server nor wrk used during the run (other people's work: noise), in % of one CPU."
+    echo "Other load = CPU time that neither the server nor wrk used during the run (other people's work: noise), in % of one CPU; ⚠ at 5% or more."
     [[ -z $SKIPPED ]] || printf '\nNot run: scenario %s.\n' "$SKIPPED"
     echo
     echo "### Per run"
     echo
     echo "| scenario | round | server | req/s | p50 (µs) | p99 (µs) | CPU/req (µs) | of which user | server CPU | other load | errors |"
     echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-    awk '{ printf "| %s | %s | %s | %.0f | %.0f | %.0f | %.2f | %.2f | %.0f%% | %.0f%% | %d |\n", $1, $2, $3, $4, $6, $7, $9, $12, $10, $11, $8 }' "$RUNS"
+    awk '{ printf "| %s | %s | %s | %.0f | %.0f | %.0f | %.2f | %.2f | %.0f%% | %.0f%%%s | %d |\n", $1, $2, $3, $4, $6, $7, $9, $12, $10, $11, ($11 >= 5 ? " ⚠" : ""), $8 }' "$RUNS"
     echo
     echo "### Median of rounds"
     echo
