@@ -331,10 +331,11 @@ static hp_header *current_header(hp__exchange *x)
     return (hp_header *)&x->req.headers[x->req.header_count - 1];
 }
 
+/* Makes room for one more header; false when `max` headers are already there. */
 static bool grow_headers(hp__exchange *x, uint32_t max)
 {
+    if (x->req.header_count >= max) return false;
     if (x->req.header_count < x->header_cap) return true;
-    if (x->header_cap >= max) return false;
     uint32_t cap = x->header_cap * 2 < max ? x->header_cap * 2 : max;
     hp_header *h = hp__realloc(x->heap_headers, cap * sizeof *h);
     if (x->req.headers == x->inline_headers) memcpy(h, x->inline_headers, sizeof x->inline_headers);
@@ -458,7 +459,7 @@ static int on_headers_complete(llhttp_t *p)
     r->method_id = p->method;
     r->version_minor = p->http_minor;
     r->is_head = p->method == HTTP_HEAD;
-    if (p->http_major != 1) return reject(x, 505);
+    if (p->http_major != 1) return reject(x, p->http_major == 0 ? 400 : 505); /* 0.9: 400 */
     if (p->method == HTTP_CONNECT) return reject(x, 405);
     if (p->http_minor == 1 ? x->host_count != 1 : x->host_count > 1) return reject(x, 400);
     if (p->http_minor == 0 && (p->flags & F_TRANSFER_ENCODING)) return reject(x, 400);
