@@ -32,9 +32,8 @@ static void free_list(hp__free_block *b)
 void hp__http_context_close(hp__http_context *ctx)
 {
     for (int c = 0; c < HP__BUF_CLASSES; c++) free_list(ctx->buffers[c]);
-    free_list(ctx->exchanges);
+    hp__exchange_freelist_clear(ctx);
     memset(ctx->buffers, 0, sizeof ctx->buffers);
-    ctx->exchanges = NULL;
 }
 
 const char *hp__http_date_line(hp__http_context *ctx, size_t *len)

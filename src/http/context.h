@@ -47,6 +47,8 @@ typedef struct hp__http_context {
 
 void hp__http_context_init(hp__http_context *ctx, unsigned worker);
 void hp__http_context_close(hp__http_context *ctx);
+/* Frees the recycled exchanges and what they hold (session.c knows their shape). */
+void hp__exchange_freelist_clear(hp__http_context *ctx);
 
 /* The "Date: <IMF-fixdate>\r\n" line for now. Borrowed; valid until the next call. */
 const char *hp__http_date_line(hp__http_context *ctx, size_t *len);

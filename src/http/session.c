@@ -71,6 +71,24 @@ static hp__exchange *exchange_get(hp__session *s)
     return x;
 }
 
+static void exchange_free(hp__exchange *x)
+{
+    free(x->extra);
+    free(x->body);
+    free(x->heap_headers);
+    free(x);
+}
+
+void hp__exchange_freelist_clear(hp__http_context *ctx)
+{
+    while (ctx->exchanges) {
+        hp__exchange *x = (hp__exchange *)ctx->exchanges;
+        ctx->exchanges = ctx->exchanges->next;
+        exchange_free(x);
+    }
+    ctx->exchange_count = 0;
+}
+
 void hp__exchange_release(hp__session *s, hp__exchange *x)
 {
     hp__http_context *ctx = s->ctx;
@@ -82,10 +100,7 @@ void hp__exchange_release(hp__session *s, hp__exchange *x)
         x->body_cap = 0;
     }
     if (ctx->exchange_count >= HP__FREELIST_MAX) {
-        free(x->extra);
-        free(x->body);
-        free(x->heap_headers);
-        free(x);
+        exchange_free(x);
         return;
     }
     ((hp__free_block *)x)->next = ctx->exchanges;

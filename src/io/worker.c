@@ -68,7 +68,11 @@ void hp__worker_conn_closed(hp__worker *w, hp__conn *c, hp__listener *listener)
     l->next->prev = l->prev;
     w->conn_count--;
     listener->conn_count--;
-    listener_accept_pending(listener);
+    if (listener->closed) {
+        if (listener->conn_count == 0) free(listener); /* the last user of a closed listener */
+    } else {
+        listener_accept_pending(listener);
+    }
     if (w->draining) maybe_exit(w);
 }
 
@@ -88,9 +92,12 @@ static void on_connection(uv_stream_t *server, int status)
     if (r != 0) hp__warn("worker %u: accept failed: %s", l->worker->index, uv_strerror(r));
 }
 
+/* A listener outlives its handle while connections it accepted still point to it. */
 static void on_listener_closed(uv_handle_t *h)
 {
-    free(h->data);
+    hp__listener *l = h->data;
+    l->closed = true;
+    if (l->conn_count == 0) free(l);
 }
 
 static void listener_open(hp__worker *w, int fd, const hp_server *server)

@@ -58,6 +58,7 @@ struct hp__listener {
     uint32_t conn_count;
     bool paused; /* at max_connections: one accepted fd waits inside libuv */
     bool closing;
+    bool closed; /* handle closed; freed when conn_count reaches 0 */
     hp__listener *next;
 };
 
