@@ -36,12 +36,11 @@ hp_handler *hp_callback_handler_create(hp_request_cb cb, void *data);
 hp_handler *hp_respond_handler_create(int status, const char *body, size_t body_len,
                                       const char *const *headers, size_t header_count);
 
-/* file: serves the files under `root` (copied). Returns NULL and sets *err when the root is
- * not a readable directory. */
+/* file: serves the files under `root` (see src/handlers/file.c for the rules). Returns NULL
+ * and sets *err (HP_ENOTFOUND, HP_EINVAL) when the root is not a directory we can open. */
 typedef struct hp_file_options {
-    const char *root;
-    const char *index; /* index file of a folder, default "index.html" */
-    bool list_folders; /* reserved: folders without an index answer 403 */
+    const char *root;  /* the folder served (required) */
+    const char *index; /* index file of a folder, default "index.html"; folders are never listed */
 } hp_file_options;
 hp_handler *hp_file_handler_create(const hp_file_options *options, int *err);
 

@@ -10,6 +10,8 @@ static const char usage[] =
     "commands:\n"
     "  respond      --listen ADDR --body TEXT [--status N] [--header 'Name: value']...\n"
     "               answer every request with a fixed response\n"
+    "  file-server  --listen ADDR --root DIR\n"
+    "               serve the files under DIR\n"
     "\n"
     "options of both:\n"
     "  --workers N            worker threads (default: number of CPUs)\n"
@@ -27,6 +29,7 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "respond") == 0) return hp__cmd_respond(argc - 1, argv + 1);
+    if (strcmp(argv[1], "file-server") == 0) return hp__cmd_file_server(argc - 1, argv + 1);
     fprintf(stderr, "hostpool: unknown command '%s'\n\n%s", argv[1], usage);
     return 2;
 }

@@ -1,0 +1,220 @@
+/* file: serves the files under a root folder.
+ *
+ * GET and HEAD only (405 otherwise). A request path is normalized (file_path.c), looked up in
+ * the worker's file cache (file_cache.c), then answered with: 304 when If-None-Match (weak
+ * comparison) or, without it, If-Modified-Since says the client's copy is current; 206 for one
+ * satisfiable byte range (416 when unsatisfiable; ignored when If-Range does not match);
+ * otherwise 200. Validators: ETag "<mtime hex>-<size hex>" and Last-Modified.
+ *
+ * A folder is answered with its index file when the path ends in '/', with a 301 to the path
+ * plus '/' when it does not (as nginx does), and with 403 when it has no index: folders are
+ * never listed. Small files go out from the cached bytes; others with sendfile. */
+#include "common/alloc.h"
+#include "common/str.h"
+#include "handlers/file_cache.h"
+#include "handlers/file_path.h"
+#include "hostpool/errors.h"
+#include "hostpool/handler.h"
+#include "http/http_date.h"
+#include "http/range.h"
+
+#include <fcntl.h>
+#include <llhttp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_PATH 4096
+
+typedef struct file_handler {
+    hp_handler base;
+    int root_fd;
+    char *index;
+    hp__file_cache *caches[HP_MAX_WORKERS]; /* caches[w] is touched only by worker w */
+} file_handler;
+
+static void header(hp_request *req, const char *name, const char *value)
+{
+    hp_response_header(req, name, strlen(name), value, strlen(value));
+}
+
+static void on_done(hp_request *req, bool ok, void *data)
+{
+    hp__file_cache_release(data);
+}
+
+/* Weak comparison (RFC 9110 8.8.3.2) of `etag` with every tag of an If-None-Match list. */
+static bool etag_listed(hp_str list, const char *etag)
+{
+    size_t elen = strlen(etag);
+    const char *p = list.base, *end = list.base + list.len;
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == ',')) p++;
+        if (p < end && *p == '*') return true;
+        if (end - p >= 2 && p[0] == 'W' && p[1] == '/') p += 2;
+        const char *tag = p;
+        if (p < end && *p == '"') {
+            p++;
+            while (p < end && *p != '"') p++;
+            if (p < end) p++;
+        }
+        if ((size_t)(p - tag) == elen && memcmp(tag, etag, elen) == 0) return true;
+        while (p < end && *p != ',') p++;
+    }
+    return false;
+}
+
+static bool not_modified(const hp_request *req, const hp__file_entry *e)
+{
+    const hp_str *inm = hp_request_header(req, "if-none-match");
+    if (inm) return etag_listed(*inm, e->etag);
+    const hp_str *ims = hp_request_header(req, "if-modified-since");
+    time_t t;
+    return ims && hp__http_date_parse(*ims, &t) && e->mtime.tv_sec <= t;
+}
+
+/* If-Range: the range applies only if the validator still matches (strong ETag or date). */
+static bool range_applies(const hp_request *req, const hp__file_entry *e)
+{
+    const hp_str *ir = hp_request_header(req, "if-range");
+    if (!ir) return true;
+    hp_str v = hp__str_trim(*ir);
+    if (v.len && v.base[0] == '"') return hp__str_eq(v, e->etag);
+    time_t t;
+    return hp__http_date_parse(v, &t) && e->mtime.tv_sec == t;
+}
+
+static void serve(hp_request *req, hp__file_entry *e)
+{
+    header(req, "ETag", e->etag);
+    header(req, "Last-Modified", e->last_modified);
+    if (not_modified(req, e)) {
+        hp__file_cache_release(e);
+        hp_respond(req, 304, NULL, 0);
+        return;
+    }
+    header(req, "Content-Type", e->type);
+    header(req, "Accept-Ranges", "bytes");
+    uint64_t offset = 0, length = e->size;
+    int status = 200;
+    const hp_str *range = req->method_id == HTTP_GET ? hp_request_header(req, "range") : NULL;
+    if (range && range_applies(req, e)) {
+        char content_range[96];
+        switch (hp__range_parse(*range, e->size, &offset, &length)) {
+        case HP__RANGE_UNSATISFIABLE:
+            snprintf(content_range, sizeof content_range, "bytes */%llu",
+                     (unsigned long long)e->size);
+            header(req, "Content-Range", content_range);
+            hp__file_cache_release(e);
+            hp_respond_error(req, 416);
+            return;
+        case HP__RANGE_SATISFIABLE:
+            snprintf(content_range, sizeof content_range, "bytes %llu-%llu/%llu",
+                     (unsigned long long)offset, (unsigned long long)(offset + length - 1),
+                     (unsigned long long)e->size);
+            header(req, "Content-Range", content_range);
+            status = 206;
+            break;
+        case HP__RANGE_NONE:
+            break;
+        }
+    }
+    hp_request_on_done(req, on_done, e);
+    if (e->bytes) {
+        hp_respond(req, status, e->bytes + offset, (size_t)length);
+    } else {
+        hp_respond_file(req, status, e->fd, offset, length);
+    }
+}
+
+static void redirect_to_folder(hp_request *req)
+{
+    char location[MAX_PATH + 16];
+    int n = snprintf(location, sizeof location, "%.*s/%s%.*s", (int)req->path.len, req->path.base,
+                     req->query.len ? "?" : "", (int)req->query.len, req->query.base);
+    if (n < 0 || (size_t)n >= sizeof location) {
+        hp_respond_error(req, 414);
+        return;
+    }
+    hp_response_header(req, "Location", 8, location, (size_t)n);
+    hp_respond_error(req, 301);
+}
+
+static hp__file_cache *cache_for(file_handler *h, unsigned worker)
+{
+    if (!h->caches[worker]) h->caches[worker] = hp__file_cache_create(h->root_fd);
+    return h->caches[worker];
+}
+
+static void on_request(hp_handler *self, hp_request *req)
+{
+    file_handler *h = (file_handler *)self;
+    if (req->method_id != HTTP_GET && req->method_id != HTTP_HEAD) {
+        hp_response_header(req, "Allow", 5, "GET, HEAD", 9);
+        hp_respond_error(req, 405);
+        return;
+    }
+    char path[MAX_PATH];
+    size_t len;
+    int status = hp__file_path_normalize(req->path, path, sizeof path - 64, &len);
+    if (status) {
+        hp_respond_error(req, status);
+        return;
+    }
+    hp__file_cache *cache = cache_for(h, req->worker);
+    time_t now = time(NULL);
+    hp__file_entry *e = hp__file_cache_get(cache, path, len, now, &status);
+    if (e && e->is_dir) {
+        hp__file_cache_release(e);
+        if (req->path.len == 0 || req->path.base[req->path.len - 1] != '/') {
+            redirect_to_folder(req);
+            return;
+        }
+        len += (size_t)snprintf(path + len, sizeof path - len, "%s%s", len ? "/" : "", h->index);
+        e = hp__file_cache_get(cache, path, len, now, &status);
+        if (!e && status == 404) status = 403; /* a folder without index is not listed */
+        if (e && e->is_dir) {
+            hp__file_cache_release(e);
+            e = NULL;
+            status = 403;
+        }
+    }
+    if (!e) {
+        hp_respond_error(req, status);
+        return;
+    }
+    serve(req, e);
+}
+
+static void destroy(hp_handler *self)
+{
+    file_handler *h = (file_handler *)self;
+    for (unsigned w = 0; w < HP_MAX_WORKERS; w++) hp__file_cache_destroy(h->caches[w]);
+    close(h->root_fd);
+    free(h->index);
+    free(h);
+}
+
+static const hp_handler_vtable file_vtable = {"file", on_request, destroy};
+
+hp_handler *hp_file_handler_create(const hp_file_options *options, int *err)
+{
+    int fd = options && options->root ? open(options->root, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (fd < 0) {
+        *err = options && options->root ? HP_ENOTFOUND : HP_EINVAL;
+        return NULL;
+    }
+    const char *index = options->index && *options->index ? options->index : "index.html";
+    if (strchr(index, '/') || strlen(index) > 255) {
+        close(fd);
+        *err = HP_EINVAL;
+        return NULL;
+    }
+    file_handler *h = HP_NEW(file_handler);
+    h->base.vt = &file_vtable;
+    h->root_fd = fd;
+    h->index = hp__strdup(index);
+    return &h->base;
+}
