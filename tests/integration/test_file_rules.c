@@ -1,0 +1,192 @@
+/* file-server rules beyond the basics of test_file_server.c: symlinks inside and outside the
+ * root, folders (redirect, index, no listing), unsatisfiable ranges, If-Modified-Since,
+ * If-Range, methods, and a changed file seen within the cache's one-second validation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hp_test.h"
+
+static hp_test_server srv;
+static char dir[4096], root[4200];
+
+static int start_server(void **state)
+{
+    snprintf(dir, sizeof dir, "%s/file-rules", hp_test_temp_dir());
+    snprintf(root, sizeof root, "%s/www", dir);
+    char link[4400], target[4400];
+    if (hp_test_write_file(dir, "outside.txt", "outside\n", 8) != 0 ||
+        hp_test_write_file(root, "ten.txt", "0123456789", 10) != 0 ||
+        hp_test_write_file(root, "changing.txt", "version 1\n", 10) != 0 ||
+        hp_test_write_file(root, "empty/.keep", "", 0) != 0 ||
+        hp_test_write_file(root, "docs/index.html", "docs index\n", 11) != 0)
+        return -1;
+    snprintf(target, sizeof target, "%s/outside.txt", dir);
+    snprintf(link, sizeof link, "%s/escape.txt", root);
+    if (symlink(target, link) != 0) return -1;
+    snprintf(link, sizeof link, "%s/alias.txt", root);
+    if (symlink("ten.txt", link) != 0) return -1;
+    return hp_test_server_startl(&srv, "file-server", "--listen", HP_TEST_LISTEN, "--root", root,
+                                 "--no-access-log", "--workers", "1", NULL);
+}
+
+static int stop_server(void **state)
+{
+    assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
+    return 0;
+}
+
+static void get(const char *request, hp_test_response *resp)
+{
+    assert_int_equal(hp_test_exchange(srv.port, request, resp, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+}
+
+static void symlink_leading_outside_the_root_is_403(void **state)
+{
+    hp_test_response r;
+    get("GET /escape.txt HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+    assert_int_equal(r.status, 403);
+    assert_null(strstr(r.body, "outside"));
+    hp_test_response_free(&r);
+}
+
+static void symlink_inside_the_root_is_followed(void **state)
+{
+    hp_test_response r;
+    get("GET /alias.txt HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "0123456789");
+    hp_test_response_free(&r);
+}
+
+static void folder_without_slash_redirects_with_query(void **state)
+{
+    hp_test_response r;
+    get("GET /docs?x=1 HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+    assert_int_equal(r.status, 301);
+    assert_string_equal(hp_test_response_header(&r, "Location"), "/docs/?x=1");
+    hp_test_response_free(&r);
+}
+
+static void folder_with_slash_serves_its_index(void **state)
+{
+    hp_test_response r;
+    get("GET /docs/ HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "docs index\n");
+    hp_test_response_free(&r);
+}
+
+static void folder_without_index_is_403_never_listed(void **state)
+{
+    hp_test_response r;
+    get("GET /empty/ HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+    assert_int_equal(r.status, 403);
+    assert_null(strstr(r.body, ".keep"));
+    hp_test_response_free(&r);
+}
+
+static void range_past_the_end_is_416_with_the_size(void **state)
+{
+    hp_test_response r;
+    get("GET /ten.txt HTTP/1.1\r\nHost: t\r\nRange: bytes=10-\r\n\r\n", &r);
+    assert_int_equal(r.status, 416);
+    assert_string_equal(hp_test_response_header(&r, "Content-Range"), "bytes */10");
+    hp_test_response_free(&r);
+}
+
+static void suffix_range_is_206_with_content_range(void **state)
+{
+    hp_test_response r;
+    get("GET /ten.txt HTTP/1.1\r\nHost: t\r\nRange: bytes=-3\r\n\r\n", &r);
+    assert_int_equal(r.status, 206);
+    assert_string_equal(r.body, "789");
+    assert_string_equal(hp_test_response_header(&r, "Content-Range"), "bytes 7-9/10");
+    hp_test_response_free(&r);
+}
+
+static void if_modified_since_last_modified_is_304_without_body(void **state)
+{
+    hp_test_response first, r;
+    get("GET /ten.txt HTTP/1.1\r\nHost: t\r\n\r\n", &first);
+    const char *lm = hp_test_response_header(&first, "Last-Modified");
+    assert_non_null(lm);
+    char request[256];
+    snprintf(request, sizeof request,
+             "GET /ten.txt HTTP/1.1\r\nHost: t\r\nIf-Modified-Since: %s\r\n\r\n", lm);
+    get(request, &r);
+    assert_int_equal(r.status, 304);
+    assert_int_equal(r.body_len, 0);
+    hp_test_response_free(&r);
+    get("GET /ten.txt HTTP/1.1\r\nHost: t\r\nIf-Modified-Since: Sun, 06 Nov 1994 08:49:37 "
+        "GMT\r\n\r\n",
+        &r);
+    assert_int_equal(r.status, 200);
+    hp_test_response_free(&r);
+    hp_test_response_free(&first);
+}
+
+static void if_range_with_another_etag_sends_the_whole_file(void **state)
+{
+    hp_test_response r;
+    get("GET /ten.txt HTTP/1.1\r\nHost: t\r\nRange: bytes=0-1\r\nIf-Range: \"old\"\r\n\r\n", &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "0123456789");
+    hp_test_response_free(&r);
+}
+
+static void post_is_405_with_allow(void **state)
+{
+    hp_test_response r;
+    get("POST /ten.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n", &r);
+    assert_int_equal(r.status, 405);
+    assert_string_equal(hp_test_response_header(&r, "Allow"), "GET, HEAD");
+    hp_test_response_free(&r);
+}
+
+static bool serves_version_2(void *data)
+{
+    hp_test_response r;
+    if (hp_test_exchange(srv.port, "GET /changing.txt HTTP/1.1\r\nHost: t\r\n\r\n", &r, 1000))
+        return false;
+    bool changed = r.status == 200 && strcmp(r.body, "version 2, longer\n") == 0;
+    hp_test_response_free(&r);
+    return changed;
+}
+
+static void changed_file_is_served_new_within_the_validation_second(void **state)
+{
+    hp_test_response r;
+    get("GET /changing.txt HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+    assert_string_equal(r.body, "version 1\n");
+    hp_test_response_free(&r);
+    assert_int_equal(hp_test_write_file(root, "changing.txt", "version 2, longer\n", 18), 0);
+    assert_true(hp_test_poll_until(serves_version_2, NULL, 3000));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(symlink_leading_outside_the_root_is_403),
+        cmocka_unit_test(symlink_inside_the_root_is_followed),
+        cmocka_unit_test(folder_without_slash_redirects_with_query),
+        cmocka_unit_test(folder_with_slash_serves_its_index),
+        cmocka_unit_test(folder_without_index_is_403_never_listed),
+        cmocka_unit_test(range_past_the_end_is_416_with_the_size),
+        cmocka_unit_test(suffix_range_is_206_with_content_range),
+        cmocka_unit_test(if_modified_since_last_modified_is_304_without_body),
+        cmocka_unit_test(if_range_with_another_etag_sends_the_whole_file),
+        cmocka_unit_test(post_is_405_with_allow),
+        cmocka_unit_test(changed_file_is_served_new_within_the_validation_second),
+    };
+    return cmocka_run_group_tests(tests, start_server, stop_server);
+}

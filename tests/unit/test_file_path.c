@@ -1,0 +1,74 @@
+/* Request path to root-relative path (src/handlers/file_path.c) and MIME types. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "handlers/file_path.h"
+#include "handlers/mime.h"
+
+#include <string.h>
+
+static int norm(const char *in, char *out, size_t cap)
+{
+    size_t len;
+    return hp__file_path_normalize((hp_str){in, strlen(in)}, out, cap, &len);
+}
+
+static void dot_segments_and_double_slashes_collapse(void **state)
+{
+    char out[256];
+    assert_int_equal(norm("/a//b/./c/", out, sizeof out), 0);
+    assert_string_equal(out, "a/b/c");
+    assert_int_equal(norm("/a/b/../c", out, sizeof out), 0);
+    assert_string_equal(out, "a/c");
+    assert_int_equal(norm("/", out, sizeof out), 0);
+    assert_string_equal(out, "");
+}
+
+static void climbing_above_the_root_is_400_even_encoded(void **state)
+{
+    char out[256];
+    assert_int_equal(norm("/../etc/passwd", out, sizeof out), 400);
+    assert_int_equal(norm("/a/../../etc/passwd", out, sizeof out), 400);
+    assert_int_equal(norm("/%2e%2e/etc/passwd", out, sizeof out), 400);
+    assert_int_equal(norm("/a%2f..%2f..%2fetc", out, sizeof out), 400);
+}
+
+static void percent_escapes_decode_and_bad_ones_are_400(void **state)
+{
+    char out[256];
+    assert_int_equal(norm("/hello%20world.txt", out, sizeof out), 0);
+    assert_string_equal(out, "hello world.txt");
+    assert_int_equal(norm("/a%00b", out, sizeof out), 400);
+    assert_int_equal(norm("/a%zz", out, sizeof out), 400);
+    assert_int_equal(norm("/a%2", out, sizeof out), 400);
+}
+
+static void path_longer_than_the_buffer_is_414(void **state)
+{
+    char out[8];
+    assert_int_equal(norm("/abcdefghijkl", out, sizeof out), 414);
+}
+
+static void mime_type_follows_the_extension_case_insensitively(void **state)
+{
+    assert_string_equal(hp__mime_type("a/index.html", 12), "text/html; charset=utf-8");
+    assert_string_equal(hp__mime_type("LOGO.PNG", 8), "image/png");
+    assert_string_equal(hp__mime_type("x.tar.gz", 8), "application/gzip");
+    assert_string_equal(hp__mime_type("README", 6), "application/octet-stream");
+    assert_string_equal(hp__mime_type("dir.d/file", 10), "application/octet-stream");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(dot_segments_and_double_slashes_collapse),
+        cmocka_unit_test(climbing_above_the_root_is_400_even_encoded),
+        cmocka_unit_test(percent_escapes_decode_and_bad_ones_are_400),
+        cmocka_unit_test(path_longer_than_the_buffer_is_414),
+        cmocka_unit_test(mime_type_follows_the_extension_case_insensitively),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
