@@ -32,6 +32,7 @@ typedef struct file_handler {
     hp_handler base;
     int root_fd;
     char *index;
+    size_t index_len;
     hp__file_cache *caches[HP_MAX_WORKERS]; /* caches[w] is touched only by worker w */
 } file_handler;
 
@@ -129,16 +130,15 @@ static void serve(hp_request *req, hp__file_entry *e)
     }
 }
 
-static void redirect_to_folder(hp_request *req)
+static void redirect_to_folder(hp_request *req, const char *path, size_t len)
 {
-    char location[MAX_PATH + 16];
-    int n = snprintf(location, sizeof location, "%.*s/%s%.*s", (int)req->path.len, req->path.base,
-                     req->query.len ? "?" : "", (int)req->query.len, req->query.base);
-    if (n < 0 || (size_t)n >= sizeof location) {
+    char location[3 * MAX_PATH + 64];
+    size_t n = hp__file_path_folder_location(path, len, req->query, location, sizeof location);
+    if (n == 0) {
         hp_respond_error(req, 414);
         return;
     }
-    hp_response_header(req, "Location", 8, location, (size_t)n);
+    hp_response_header(req, "Location", 8, location, n);
     hp_respond_error(req, 301);
 }
 
@@ -146,6 +146,28 @@ static hp__file_cache *cache_for(file_handler *h, unsigned worker)
 {
     if (!h->caches[worker]) h->caches[worker] = hp__file_cache_create(h->root_fd);
     return h->caches[worker];
+}
+
+/* The entry of the index file of the folder `path` (in path[MAX_PATH], extended in place), or
+ * NULL with a status: a folder without an index is 403, never listed. */
+static hp__file_entry *folder_index(const file_handler *h, hp__file_cache *cache, char *path,
+                                    size_t len, time_t now, int *status)
+{
+    size_t n = len + (len ? 1 : 0) + h->index_len;
+    if (n >= MAX_PATH) {
+        *status = 414;
+        return NULL;
+    }
+    if (len) path[len] = '/';
+    memcpy(path + n - h->index_len, h->index, h->index_len + 1);
+    hp__file_entry *e = hp__file_cache_get(cache, path, n, now, status);
+    if (e && e->is_dir) {
+        hp__file_cache_release(e);
+        *status = 403;
+        return NULL;
+    }
+    if (!e && *status == 404) *status = 403;
+    return e;
 }
 
 static void on_request(hp_handler *self, hp_request *req)
@@ -158,7 +180,7 @@ static void on_request(hp_handler *self, hp_request *req)
     }
     char path[MAX_PATH];
     size_t len;
-    int status = hp__file_path_normalize(req->path, path, sizeof path - 64, &len);
+    int status = hp__file_path_normalize(req->path, path, sizeof path, &len);
     if (status) {
         hp_respond_error(req, status);
         return;
@@ -169,17 +191,10 @@ static void on_request(hp_handler *self, hp_request *req)
     if (e && e->is_dir) {
         hp__file_cache_release(e);
         if (req->path.len == 0 || req->path.base[req->path.len - 1] != '/') {
-            redirect_to_folder(req);
+            redirect_to_folder(req, path, len);
             return;
         }
-        len += (size_t)snprintf(path + len, sizeof path - len, "%s%s", len ? "/" : "", h->index);
-        e = hp__file_cache_get(cache, path, len, now, &status);
-        if (!e && status == 404) status = 403; /* a folder without index is not listed */
-        if (e && e->is_dir) {
-            hp__file_cache_release(e);
-            e = NULL;
-            status = 403;
-        }
+        e = folder_index(h, cache, path, len, now, &status);
     }
     if (!e) {
         hp_respond_error(req, status);
@@ -216,5 +231,6 @@ hp_handler *hp_file_handler_create(const hp_file_options *options, int *err)
     h->base.vt = &file_vtable;
     h->root_fd = fd;
     h->index = hp__strdup(index);
+    h->index_len = strlen(index);
     return &h->base;
 }

@@ -1,5 +1,6 @@
 #include "handlers/file_path.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 static int hex_value(char c)
@@ -57,4 +58,43 @@ int hp__file_path_normalize(hp_str path, char *out, size_t cap, size_t *len)
     out[n] = '\0';
     *len = n;
     return 0;
+}
+
+/* RFC 3986 pchar minus '%', plus '/': what a path may carry unescaped. */
+static bool path_safe(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != 0 && strchr("-._~!$&'()*+,;=:@/", c) != NULL);
+}
+
+/* Appends `len` bytes of `src` at out[*n], escaping with `escape`; false when out is full. */
+static bool append(char *out, size_t cap, size_t *n, const char *src, size_t len, bool escape)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)src[i];
+        bool plain = !escape || path_safe(c);
+        if (*n + (plain ? 1 : 3) >= cap) return false;
+        if (plain) {
+            out[(*n)++] = (char)c;
+        } else {
+            out[(*n)++] = '%';
+            out[(*n)++] = hex[c >> 4];
+            out[(*n)++] = hex[c & 15];
+        }
+    }
+    return true;
+}
+
+size_t hp__file_path_folder_location(const char *path, size_t len, hp_str query, char *out,
+                                     size_t cap)
+{
+    size_t n = 0;
+    bool ok = append(out, cap, &n, "/", 1, false) && append(out, cap, &n, path, len, true) &&
+              (len == 0 || append(out, cap, &n, "/", 1, false)) &&
+              (query.len == 0 || (append(out, cap, &n, "?", 1, false) &&
+                                  append(out, cap, &n, query.base, query.len, false)));
+    if (!ok) return 0;
+    out[n] = '\0';
+    return n;
 }

@@ -17,4 +17,13 @@
  * an HTTP status: 400 (bad path) or 414 (longer than cap). */
 int hp__file_path_normalize(hp_str path, char *out, size_t cap, size_t *len);
 
+/* The Location of the redirect from a folder asked without its trailing slash: "/", the
+ * normalized `path` percent-encoded, "/" (unless `path` is the root ""), then "?" and `query`
+ * when there is one. Built from the normalized path, never from the request's, so a request
+ * for "//host/../dir" cannot produce the protocol-relative "//host/../dir/" (an open
+ * redirect). Returns the length written into out[cap] (NUL-terminated), 0 when it does not
+ * fit. */
+size_t hp__file_path_folder_location(const char *path, size_t len, hp_str query, char *out,
+                                     size_t cap);
+
 #endif

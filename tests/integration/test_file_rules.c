@@ -77,6 +77,15 @@ static void folder_without_slash_redirects_with_query(void **state)
     hp_test_response_free(&r);
 }
 
+static void folder_redirect_cannot_be_turned_into_another_host(void **state)
+{
+    hp_test_response r;
+    get("GET //evil.example/../docs HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+    assert_int_equal(r.status, 301);
+    assert_string_equal(hp_test_response_header(&r, "Location"), "/docs/");
+    hp_test_response_free(&r);
+}
+
 static void folder_with_slash_serves_its_index(void **state)
 {
     hp_test_response r;
@@ -179,6 +188,7 @@ int main(void)
         cmocka_unit_test(symlink_leading_outside_the_root_is_403),
         cmocka_unit_test(symlink_inside_the_root_is_followed),
         cmocka_unit_test(folder_without_slash_redirects_with_query),
+        cmocka_unit_test(folder_redirect_cannot_be_turned_into_another_host),
         cmocka_unit_test(folder_with_slash_serves_its_index),
         cmocka_unit_test(folder_without_index_is_403_never_listed),
         cmocka_unit_test(range_past_the_end_is_416_with_the_size),
