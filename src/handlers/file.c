@@ -4,7 +4,7 @@
  * the worker's file cache (file_cache.c), then answered with: 304 when If-None-Match (weak
  * comparison) or, without it, If-Modified-Since says the client's copy is current; 206 for one
  * satisfiable byte range (416 when unsatisfiable; ignored when If-Range does not match);
- * otherwise 200. Validators: ETag "<mtime hex>-<size hex>" and Last-Modified.
+ * otherwise 200. Validators: ETag and Last-Modified (http/conditional.h).
  *
  * A folder is answered with its index file when the path ends in '/', with a 301 to the path
  * plus '/' when it does not (as nginx does), and with 403 when it has no index: folders are
@@ -15,7 +15,7 @@
 #include "handlers/file_path.h"
 #include "hostpool/errors.h"
 #include "hostpool/handler.h"
-#include "http/http_date.h"
+#include "http/conditional.h"
 #include "http/range.h"
 
 #include <fcntl.h>
@@ -46,47 +46,44 @@ static void on_done(hp_request *req, bool ok, void *data)
     hp__file_cache_release(data);
 }
 
-/* Weak comparison (RFC 9110 8.8.3.2) of `etag` with every tag of an If-None-Match list. */
-static bool etag_listed(hp_str list, const char *etag)
-{
-    size_t elen = strlen(etag);
-    const char *p = list.base, *end = list.base + list.len;
-    while (p < end) {
-        while (p < end && (*p == ' ' || *p == '\t' || *p == ',')) p++;
-        if (p < end && *p == '*') return true;
-        if (end - p >= 2 && p[0] == 'W' && p[1] == '/') p += 2;
-        const char *tag = p;
-        if (p < end && *p == '"') {
-            p++;
-            while (p < end && *p != '"') p++;
-            if (p < end) p++;
-        }
-        if ((size_t)(p - tag) == elen && memcmp(tag, etag, elen) == 0) return true;
-        while (p < end && *p != ',') p++;
-    }
-    return false;
-}
-
 static bool not_modified(const hp_request *req, const hp__file_entry *e)
 {
-    const hp_str *inm = hp_request_header(req, "if-none-match");
-    if (inm) return etag_listed(*inm, e->etag);
-    const hp_str *ims = hp_request_header(req, "if-modified-since");
-    time_t t;
-    return ims && hp__http_date_parse(*ims, &t) && e->mtime.tv_sec <= t;
+    return hp__conditional_not_modified(hp_request_header(req, "if-none-match"),
+                                        hp_request_header(req, "if-modified-since"), e->etag,
+                                        e->mtime.tv_sec);
 }
 
-/* If-Range: the range applies only if the validator still matches (strong ETag or date). */
 static bool range_applies(const hp_request *req, const hp__file_entry *e)
 {
-    const hp_str *ir = hp_request_header(req, "if-range");
-    if (!ir) return true;
-    hp_str v = hp__str_trim(*ir);
-    if (v.len && v.base[0] == '"') return hp__str_eq(v, e->etag);
-    time_t t;
-    return hp__http_date_parse(v, &t) && e->mtime.tv_sec == t;
+    return hp__conditional_range_applies(hp_request_header(req, "if-range"), e->etag,
+                                         e->mtime.tv_sec);
 }
 
+/* Applies a Range header: 200 (whole file), 206 (*offset, *length set) or 416, adding the
+ * Content-Range header for the last two. */
+static int apply_range(hp_request *req, const hp__file_entry *e, uint64_t *offset, uint64_t *length)
+{
+    const hp_str *range = req->method_id == HTTP_GET ? hp_request_header(req, "range") : NULL;
+    if (!range || !range_applies(req, e)) return 200;
+    char content_range[96];
+    switch (hp__range_parse(*range, e->size, offset, length)) {
+    case HP__RANGE_UNSATISFIABLE:
+        snprintf(content_range, sizeof content_range, "bytes */%llu", (unsigned long long)e->size);
+        header(req, "Content-Range", content_range);
+        return 416;
+    case HP__RANGE_SATISFIABLE:
+        snprintf(content_range, sizeof content_range, "bytes %llu-%llu/%llu",
+                 (unsigned long long)*offset, (unsigned long long)(*offset + *length - 1),
+                 (unsigned long long)e->size);
+        header(req, "Content-Range", content_range);
+        return 206;
+    default:
+        return 200;
+    }
+}
+
+/* Answers with the file of `e`, whose reference the answer takes over. The file's
+ * Content-Type goes only with its bytes: 304 has no body and 416 a text one of the engine's. */
 static void serve(hp_request *req, hp__file_entry *e)
 {
     header(req, "ETag", e->etag);
@@ -96,32 +93,15 @@ static void serve(hp_request *req, hp__file_entry *e)
         hp_respond(req, 304, NULL, 0);
         return;
     }
-    header(req, "Content-Type", e->type);
     header(req, "Accept-Ranges", "bytes");
     uint64_t offset = 0, length = e->size;
-    int status = 200;
-    const hp_str *range = req->method_id == HTTP_GET ? hp_request_header(req, "range") : NULL;
-    if (range && range_applies(req, e)) {
-        char content_range[96];
-        switch (hp__range_parse(*range, e->size, &offset, &length)) {
-        case HP__RANGE_UNSATISFIABLE:
-            snprintf(content_range, sizeof content_range, "bytes */%llu",
-                     (unsigned long long)e->size);
-            header(req, "Content-Range", content_range);
-            hp__file_cache_release(e);
-            hp_respond_error(req, 416);
-            return;
-        case HP__RANGE_SATISFIABLE:
-            snprintf(content_range, sizeof content_range, "bytes %llu-%llu/%llu",
-                     (unsigned long long)offset, (unsigned long long)(offset + length - 1),
-                     (unsigned long long)e->size);
-            header(req, "Content-Range", content_range);
-            status = 206;
-            break;
-        case HP__RANGE_NONE:
-            break;
-        }
+    int status = apply_range(req, e, &offset, &length);
+    if (status == 416) {
+        hp__file_cache_release(e);
+        hp_respond_error(req, 416);
+        return;
     }
+    header(req, "Content-Type", e->type);
     hp_request_on_done(req, on_done, e);
     if (e->bytes) {
         hp_respond(req, status, e->bytes + offset, (size_t)length);

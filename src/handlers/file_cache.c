@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -115,8 +114,7 @@ static void describe(hp__file_entry *e, const struct stat *st, size_t path_len)
     e->size = (uint64_t)st->st_size;
     e->mtime = st->st_mtim;
     e->type = hp__mime_type(e->path, path_len);
-    snprintf(e->etag, sizeof e->etag, "\"%llx-%llx\"", (unsigned long long)st->st_mtim.tv_sec,
-             (unsigned long long)st->st_size);
+    hp__etag_format(e->etag, st->st_mtim, e->size, (uint64_t)st->st_ino);
     hp__http_date_format(st->st_mtim.tv_sec, e->last_modified);
 }
 

@@ -17,6 +17,8 @@
 #ifndef HP_HANDLERS_FILE_CACHE_H
 #define HP_HANDLERS_FILE_CACHE_H
 
+#include "http/conditional.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,7 +44,7 @@ typedef struct hp__file_entry {
     time_t checked; /* wall-clock second of the last validation */
     char *bytes;    /* the contents when size <= HP__FILE_SMALL, else NULL */
     const char *type;
-    char etag[48];
+    char etag[HP__ETAG_MAX];
     char last_modified[32];
 } hp__file_entry;
 

@@ -110,6 +110,7 @@ static void range_past_the_end_is_416_with_the_size(void **state)
     get("GET /ten.txt HTTP/1.1\r\nHost: t\r\nRange: bytes=10-\r\n\r\n", &r);
     assert_int_equal(r.status, 416);
     assert_string_equal(hp_test_response_header(&r, "Content-Range"), "bytes */10");
+    assert_int_equal(hp_test_response_header_count(&r, "Content-Type"), 1);
     hp_test_response_free(&r);
 }
 
