@@ -83,7 +83,9 @@ static int status_of_errno(int err)
 static int open_beneath(int root_fd, const char *path)
 {
     struct open_how how = {
-        .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+        /* O_NONBLOCK: opening a FIFO without a writer would block the worker forever; it
+         * changes nothing for regular files, and anything else is refused after fstat */
+        .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
         .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
     };
     return (int)syscall(SYS_openat2, root_fd, *path ? path : ".", &how, sizeof how);
