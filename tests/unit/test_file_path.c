@@ -1,4 +1,4 @@
-/* Request path to root-relative path (src/handlers/file_path.c) and MIME types. */
+/* Request path to root-relative path, and the folder redirect (src/handlers/file_path.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,6 @@
 #include <cmocka.h>
 
 #include "handlers/file_path.h"
-#include "handlers/mime.h"
 
 #include <string.h>
 
@@ -97,15 +96,6 @@ static void folder_location_too_long_for_the_buffer_is_0(void **state)
     assert_int_equal(location("ab", "q", out, sizeof out), 6);
 }
 
-static void mime_type_follows_the_extension_case_insensitively(void **state)
-{
-    assert_string_equal(hp__mime_type("a/index.html", 12), "text/html; charset=utf-8");
-    assert_string_equal(hp__mime_type("LOGO.PNG", 8), "image/png");
-    assert_string_equal(hp__mime_type("x.tar.gz", 8), "application/gzip");
-    assert_string_equal(hp__mime_type("README", 6), "application/octet-stream");
-    assert_string_equal(hp__mime_type("dir.d/file", 10), "application/octet-stream");
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -117,7 +107,6 @@ int main(void)
         cmocka_unit_test(folder_location_never_starts_with_two_slashes),
         cmocka_unit_test(folder_location_escapes_what_a_path_cannot_carry),
         cmocka_unit_test(folder_location_too_long_for_the_buffer_is_0),
-        cmocka_unit_test(mime_type_follows_the_extension_case_insensitively),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
