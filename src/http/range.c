@@ -4,12 +4,15 @@
 
 #include <string.h>
 
-/* Parses decimal digits at *p (at least one); false on overflow. */
+/* Parses decimal digits at *p (at least one). A number past UINT64_MAX saturates: it is
+ * still past the end of any file, which the caller turns into 416 or clamps. */
 static bool number(const char **p, const char *end, uint64_t *out)
 {
     const char *start = *p;
     while (*p < end && **p >= '0' && **p <= '9') (*p)++;
-    return *p > start && hp__str_to_u64(hp__str(start, (size_t)(*p - start)), UINT64_MAX, out);
+    if (*p == start) return false;
+    if (!hp__str_to_u64(hp__str(start, (size_t)(*p - start)), UINT64_MAX, out)) *out = UINT64_MAX;
+    return true;
 }
 
 hp__range_result hp__range_parse(hp_str header, uint64_t size, uint64_t *offset, uint64_t *length)

@@ -2,7 +2,9 @@
  *
  * A syntactically invalid header, another unit, or several ranges are ignored: the whole
  * representation is sent with 200, which RFC 9110 allows ("a server MAY ignore the Range
- * header field"). A valid range that starts at or past the end is unsatisfiable: 416. */
+ * header field"); so is a range whose last position is before its first. A valid range that
+ * starts at or past the end is unsatisfiable (416); one that ends past it is cut at the last
+ * byte. Numbers of any length are valid: past UINT64_MAX they saturate, so they never wrap. */
 #ifndef HP_HTTP_RANGE_H
 #define HP_HTTP_RANGE_H
 

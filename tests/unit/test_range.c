@@ -63,7 +63,37 @@ static void invalid_multiple_or_foreign_ranges_are_ignored(void **state)
     assert_int_equal(parse("bytes=", 10, &off, &len), HP__RANGE_NONE);
     assert_int_equal(parse("bytes=-", 10, &off, &len), HP__RANGE_NONE);
     assert_int_equal(parse("bytes=a-b", 10, &off, &len), HP__RANGE_NONE);
-    assert_int_equal(parse("bytes=99999999999999999999-", 10, &off, &len), HP__RANGE_NONE);
+    assert_int_equal(parse("bytes=0-1x", 10, &off, &len), HP__RANGE_NONE);
+    assert_int_equal(parse("bytes=-5-", 10, &off, &len), HP__RANGE_NONE);
+    assert_int_equal(parse("bytes=--5", 10, &off, &len), HP__RANGE_NONE);
+    assert_int_equal(parse("bytes 0-1", 10, &off, &len), HP__RANGE_NONE);
+    assert_int_equal(parse("bytes=0-1,", 10, &off, &len), HP__RANGE_NONE);
+}
+
+static void huge_numbers_saturate_instead_of_wrapping(void **state)
+{
+    uint64_t off, len;
+    assert_int_equal(parse("bytes=99999999999999999999-", 10, &off, &len), HP__RANGE_UNSATISFIABLE);
+    assert_int_equal(parse("bytes=18446744073709551615-", 10, &off, &len), HP__RANGE_UNSATISFIABLE);
+    assert_int_equal(parse("bytes=2-99999999999999999999999", 10, &off, &len),
+                     HP__RANGE_SATISFIABLE);
+    assert_int_equal(off, 2);
+    assert_int_equal(len, 8);
+    assert_int_equal(parse("bytes=-18446744073709551616", 10, &off, &len), HP__RANGE_SATISFIABLE);
+    assert_int_equal(off, 0);
+    assert_int_equal(len, 10);
+    assert_int_equal(parse("bytes=0-18446744073709551615", UINT64_MAX, &off, &len),
+                     HP__RANGE_SATISFIABLE);
+    assert_true(len == UINT64_MAX);
+}
+
+static void unit_is_case_insensitive_and_spaces_are_tolerated(void **state)
+{
+    uint64_t off, len;
+    assert_int_equal(parse(" Bytes= 0-0 ", 10, &off, &len), HP__RANGE_SATISFIABLE);
+    assert_int_equal(len, 1);
+    assert_int_equal(parse("bytes=0009-0009", 10, &off, &len), HP__RANGE_SATISFIABLE);
+    assert_int_equal(off, 9);
 }
 
 int main(void)
@@ -74,6 +104,8 @@ int main(void)
         cmocka_unit_test(suffix_range_takes_the_last_bytes_or_the_whole_file),
         cmocka_unit_test(start_at_or_past_end_and_empty_suffix_are_unsatisfiable),
         cmocka_unit_test(invalid_multiple_or_foreign_ranges_are_ignored),
+        cmocka_unit_test(huge_numbers_saturate_instead_of_wrapping),
+        cmocka_unit_test(unit_is_case_insensitive_and_spaces_are_tolerated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
