@@ -7,8 +7,9 @@
  * otherwise 200. Validators: ETag and Last-Modified (http/conditional.h).
  *
  * A folder is answered with its index file when the path ends in '/', with a 301 to the path
- * plus '/' when it does not (as nginx does), and with 403 when it has no index: folders are
- * never listed. Small files go out from the cached bytes; others with sendfile. */
+ * plus '/' when it does not (as nginx does; the Location is built from the normalized path, so
+ * "//host/../dir" cannot redirect to another host), and with 403 when it has no index: folders
+ * are never listed. Small files go out from the cached bytes; others with sendfile. */
 #include "common/alloc.h"
 #include "common/str.h"
 #include "handlers/file_cache.h"
