@@ -1,6 +1,7 @@
 #include "http/context.h"
 
 #include "common/alloc.h"
+#include "http/exchange.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +28,24 @@ static void free_list(hp__free_block *b)
     }
 }
 
+/* A recycled exchange keeps its buffers (exchange.h): they go with it. */
+static void free_exchanges(hp__free_block *b)
+{
+    while (b) {
+        hp__free_block *next = b->next;
+        hp__exchange *x = (hp__exchange *)b;
+        free(x->extra);
+        free(x->body);
+        free(x->heap_headers);
+        free(x);
+        b = next;
+    }
+}
+
 void hp__http_context_close(hp__http_context *ctx)
 {
     for (int c = 0; c < HP__BUF_CLASSES; c++) free_list(ctx->buffers[c]);
-    free_list(ctx->exchanges);
+    free_exchanges(ctx->exchanges);
     memset(ctx->buffers, 0, sizeof ctx->buffers);
     ctx->exchanges = NULL;
 }
