@@ -331,10 +331,11 @@ static hp_header *current_header(hp__exchange *x)
     return (hp_header *)&x->req.headers[x->req.header_count - 1];
 }
 
+/* Room for one more header, at most `max` in all (the inline array may hold more than that). */
 static bool grow_headers(hp__exchange *x, uint32_t max)
 {
+    if (x->req.header_count >= max) return false;
     if (x->req.header_count < x->header_cap) return true;
-    if (x->header_cap >= max) return false;
     uint32_t cap = x->header_cap * 2 < max ? x->header_cap * 2 : max;
     hp_header *h = hp__realloc(x->heap_headers, cap * sizeof *h);
     if (x->req.headers == x->inline_headers) memcpy(h, x->inline_headers, sizeof x->inline_headers);
