@@ -107,6 +107,8 @@ static void on_done(hp_request *req, bool ok, void *data)
 static void on_request(hp_request *req, void *data)
 {
     CHECK(h.pending == NULL, "a second exchange started before the first one ended");
+    CHECK(req->header_count <= 16, "more headers than max_headers reached the handler");
+    CHECK(req->body.len <= MAX_BODY, "a body over the limit reached the handler");
     h.pending = req;
     h.registered++;
     hp_request_on_done(req, on_done, NULL);
@@ -125,7 +127,6 @@ static void on_request(hp_request *req, void *data)
         hp_respond_file(req, 200, file_fd, 0, FILE_LEN);
         break;
     case 'e':
-        CHECK(req->body.len <= MAX_BODY, "a body over the limit reached the handler");
         h.echo[0] = '#';
         if (req->body.len) memcpy(h.echo + 1, req->body.base, req->body.len);
         hp_respond(req, 200, h.echo, req->body.len + 1);
