@@ -230,6 +230,39 @@ static void sendfile_falls_back_to_chunks_when_socket_full(void **state)
     session_fixture_destroy(f);
 }
 
+static void answer_file_longer_than_it_is(hp_request *req, void *data)
+{
+    hp_request_on_done(req, on_done, NULL);
+    hp_respond_file(req, 200, file_fd, FILE_LEN - 10, 20);
+}
+
+static void file_shorter_than_promised_aborts_exchange(void **state)
+{
+    for (int blocks = 0; blocks < 2; blocks++) { /* through sendfile, then through pread */
+        memset(&seen, 0, sizeof seen);
+        session_fixture *f = session_fixture_create(answer_file_longer_than_it_is, NULL);
+        f->m->sendfile_blocks = blocks;
+        mem_transport_feed_str(f->m, "GET /f HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert_int_equal(seen.dones, 1);
+        assert_false(seen.done_ok);
+        assert_true(f->m->closed);
+        session_fixture_destroy(f);
+    }
+}
+
+static void head_file_response_sends_no_body(void **state)
+{
+    session_fixture *f = session_fixture_create(answer_file, NULL);
+    mem_transport_feed_str(f->m, "HEAD /f HTTP/1.1\r\nHost: h\r\n\r\n");
+    assert_string_equal(session_fixture_output(f),
+                        "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n" ID1 "\r\n");
+    assert_int_equal(f->m->sendfile_calls, 0);
+    assert_int_equal(seen.dones, 1);
+    assert_true(seen.done_ok);
+    assert_false(f->m->closed);
+    session_fixture_destroy(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +276,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(file_goes_out_with_sendfile_while_socket_takes_it,
                                         file_setup, file_teardown),
         cmocka_unit_test_setup_teardown(sendfile_falls_back_to_chunks_when_socket_full, file_setup,
+                                        file_teardown),
+        cmocka_unit_test_setup_teardown(file_shorter_than_promised_aborts_exchange, file_setup,
+                                        file_teardown),
+        cmocka_unit_test_setup_teardown(head_file_response_sends_no_body, file_setup,
                                         file_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
