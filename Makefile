@@ -5,6 +5,8 @@ JOBS      ?= $(shell nproc)
 BUILD     ?= build
 CMAKE_ARGS ?=
 FUZZ_SECONDS ?= 60
+# New inputs and crashes go here, not into the committed corpus (minimize before committing).
+FUZZ_SCRATCH ?= /tmp/hostpool-fuzz
 
 .PHONY: all deps build run test asan fuzz bench format clean
 
@@ -33,8 +35,10 @@ asan: deps
 fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHP_FUZZ=ON -DHP_SANITIZE=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
+	@mkdir -p $(FUZZ_SCRATCH)/corpus
 	build-fuzz/fuzz/fuzz_connection -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
-		fuzz/corpus/fuzz_connection
+		-rss_limit_mb=2048 -dict=fuzz/fuzz_connection.dict -artifact_prefix=$(FUZZ_SCRATCH)/ \
+		$(FUZZ_SCRATCH)/corpus fuzz/corpus/fuzz_connection
 
 bench: build
 	@scripts/deps.sh nginx-light wrk

@@ -331,6 +331,10 @@ void hp_request_on_done(hp_request *req, hp_done_cb cb, void *data)
 /* A queued write of this exchange completed. */
 void hp__exchange_write_done(hp__exchange *x)
 {
+    /* The interim 100 Continue went out while the request is still arriving: the session stays
+     * in HEAD or BODY, under header_timeout. (Setting HANDLER here left a client that never
+     * sends its body with no timer at all.) */
+    if (x->after_write == HP__AFTER_NOTHING) return;
     x->s->phase = HP__PHASE_HANDLER;
     switch (x->after_write) {
     case HP__AFTER_FINISH:

@@ -1,0 +1,208 @@
+/* The memory transport; the model and its contract checks are described in mem_transport.h. */
+#include "mem_transport.h"
+
+#include "common/alloc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static mem_transport *transport_of(hp__session *s)
+{
+    return (mem_transport *)((char *)s - offsetof(mem_transport, session));
+}
+
+static void out_append(mem_transport *m, const void *p, size_t len)
+{
+    if (m->out_len + len > m->out_cap) {
+        size_t cap = m->out_cap ? m->out_cap : 1024;
+        while (cap < m->out_len + len) cap *= 2;
+        m->out = hp__realloc(m->out, cap);
+        m->out_cap = cap;
+    }
+    memcpy(m->out + m->out_len, p, len);
+    m->out_len += len;
+}
+
+/* Records a call from the session; false (and a violation) when it had already closed. */
+static bool called(mem_transport *m)
+{
+    if (!m->closed) return true;
+    m->violations++;
+    return false;
+}
+
+static int t_write(hp__session *s, struct iovec *iov, unsigned n)
+{
+    mem_transport *m = transport_of(s);
+    if (!called(m)) return -EPIPE;
+    m->write_calls++;
+    if (m->write_error < 0) return m->write_error;
+    if (!m->hold_writes && m->queued_count == 0) {
+        for (unsigned i = 0; i < n; i++) out_append(m, iov[i].iov_base, iov[i].iov_len);
+        return 1;
+    }
+    if (n > MEM_TRANSPORT_MAX_IOV) {
+        m->violations++; /* a shape this model does not keep */
+        return -EINVAL;
+    }
+    if (m->queued_count == m->queued_cap) {
+        m->queued_cap = m->queued_cap ? m->queued_cap * 2 : 4;
+        m->queued = hp__realloc(m->queued, m->queued_cap * sizeof *m->queued);
+    }
+    mem_write *w = &m->queued[m->queued_count++];
+    w->n = n;
+    memcpy(w->iov, iov, n * sizeof *iov); /* pointers only: the bytes must stay valid */
+    return 0;
+}
+
+static ssize_t t_sendfile(hp__session *s, int fd, uint64_t offset, size_t len)
+{
+    mem_transport *m = transport_of(s);
+    if (!called(m)) return -EPIPE;
+    m->sendfile_calls++;
+    if (m->queued_count) m->violations++; /* would overtake the queued bytes */
+    if (m->sendfile_blocks) return 0;
+    if (m->sendfile_max && len > m->sendfile_max) len = m->sendfile_max;
+    char buf[4096];
+    if (len > sizeof buf) len = sizeof buf;
+    ssize_t got = pread(fd, buf, len, (off_t)offset);
+    if (got < 0) return -errno;
+    if (got == 0) return -EIO; /* as the libuv transport: the file ended early */
+    out_append(m, buf, (size_t)got);
+    return got;
+}
+
+static void t_set_reading(hp__session *s, bool reading)
+{
+    mem_transport *m = transport_of(s);
+    if (called(m)) m->reading = reading;
+}
+
+static void t_set_timer(hp__session *s, uint64_t ms)
+{
+    mem_transport *m = transport_of(s);
+    if (!called(m)) return;
+    m->timer_ms = ms;
+    m->timer_calls++;
+}
+
+static void t_close(hp__session *s)
+{
+    mem_transport *m = transport_of(s);
+    if (!called(m)) return;
+    m->closed = true;
+    m->close_calls++;
+    m->reading = false;
+}
+
+static const hp__transport mem_vtable = {
+    .write = t_write,
+    .sendfile = t_sendfile,
+    .set_reading = t_set_reading,
+    .set_timer = t_set_timer,
+    .close = t_close,
+};
+
+mem_transport *mem_transport_create(hp__http_context *ctx, const hp_server *server)
+{
+    mem_transport *m = HP_NEW(mem_transport);
+    m->reading = true;
+    hp__session_init(&m->session, &mem_vtable, ctx, server);
+    return m;
+}
+
+void mem_transport_destroy(mem_transport *m)
+{
+    if (!m) return;
+    if (!m->closed) hp__session_abort(&m->session);
+    free(m->queued);
+    free(m->out);
+    free(m);
+}
+
+size_t mem_transport_feed(mem_transport *m, const void *data, size_t len)
+{
+    const char *p = data;
+    size_t fed = 0;
+    while (fed < len && !m->closed && m->reading) {
+        char *base;
+        size_t room;
+        hp__session_read_buffer(&m->session, &base, &room);
+        if (room == 0) break;
+        size_t n = len - fed < room ? len - fed : room;
+        memcpy(base, p + fed, n);
+        fed += n;
+        hp__session_on_read(&m->session, (ssize_t)n);
+    }
+    return fed;
+}
+
+size_t mem_transport_feed_str(mem_transport *m, const char *s)
+{
+    return mem_transport_feed(m, s, strlen(s));
+}
+
+void mem_transport_eof(mem_transport *m)
+{
+    if (!m->closed) hp__session_on_read(&m->session, HP__SESSION_EOF);
+}
+
+void mem_transport_read_error(mem_transport *m)
+{
+    if (!m->closed) hp__session_on_read(&m->session, -ECONNRESET);
+}
+
+bool mem_transport_complete_write(mem_transport *m, int status)
+{
+    if (m->closed || m->queued_count == 0) return false;
+    mem_write w = m->queued[0];
+    m->queued_count--;
+    memmove(m->queued, m->queued + 1, m->queued_count * sizeof *m->queued);
+    if (status == 0)
+        for (unsigned i = 0; i < w.n; i++) out_append(m, w.iov[i].iov_base, w.iov[i].iov_len);
+    hp__session_on_write_done(&m->session, status);
+    return true;
+}
+
+unsigned mem_transport_flush(mem_transport *m)
+{
+    bool hold = m->hold_writes;
+    m->hold_writes = false;
+    unsigned n = 0;
+    while (mem_transport_complete_write(m, 0)) n++;
+    m->hold_writes = hold;
+    return n;
+}
+
+bool mem_transport_fire_timer(mem_transport *m)
+{
+    if (m->closed || m->timer_ms == 0) return false;
+    hp__session_on_timeout(&m->session);
+    return true;
+}
+
+void mem_transport_drain(mem_transport *m)
+{
+    if (!m->closed) hp__session_drain(&m->session);
+}
+
+void mem_transport_clear_output(mem_transport *m)
+{
+    m->out_len = 0;
+}
+
+unsigned mem_transport_count(const mem_transport *m, const char *needle)
+{
+    size_t nl = strlen(needle);
+    unsigned count = 0;
+    const char *p = m->out, *end = m->out + m->out_len;
+    while (p && (size_t)(end - p) >= nl) {
+        const char *hit = memmem(p, (size_t)(end - p), needle, nl);
+        if (!hit) break;
+        count++;
+        p = hit + nl;
+    }
+    return count;
+}
