@@ -104,6 +104,17 @@ static void missing_host_on_http11_answers_400(void **state)
 
 #define MANY 300
 
+static void complete_response_goes_out_in_one_write(void **state)
+{
+    session_fixture *f = session_fixture_create(fixture_answer_path, NULL);
+    mem_transport_feed_str(f->m, "GET /one HTTP/1.1\r\nHost: h\r\n\r\n");
+    assert_int_equal(f->m->write_calls, 1); /* head, handler headers and body in one writev */
+    const char *out = session_fixture_output(f);
+    assert_non_null(strstr(out, "HTTP/1.1 200 OK\r\n"));
+    assert_non_null(strstr(out, "\r\n\r\n/one"));
+    session_fixture_destroy(f);
+}
+
 static void reading_stops_while_buffer_full_and_resumes_after_answer(void **state)
 {
     static char wire[MANY * 40], expected[MANY * 120];
@@ -144,6 +155,7 @@ int main(void)
         cmocka_unit_test(obs_fold_answers_400),
         cmocka_unit_test(transfer_encoding_on_http10_answers_400),
         cmocka_unit_test(missing_host_on_http11_answers_400),
+        cmocka_unit_test(complete_response_goes_out_in_one_write),
         cmocka_unit_test(reading_stops_while_buffer_full_and_resumes_after_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
