@@ -30,6 +30,14 @@ unsigned hp_engine_worker_count(const hp_engine *engine);
  * until the engine's shutdown completes. */
 int hp_engine_start_server(hp_engine *engine, hp_server *server, char *errbuf, size_t errbuf_len);
 
+/* Stops one server without touching the others: closes its listening sockets on every
+ * worker, lets its requests in flight finish (its idle connections close at once), aborts
+ * what is left after `drain_timeout_ms`, then calls `cb` on the control loop. The server is
+ * the caller's again after the callback (it may be started again or destroyed). */
+typedef void (*hp_engine_server_cb)(hp_engine *engine, hp_server *server, void *data);
+int hp_engine_stop_server(hp_engine *engine, hp_server *server, uint64_t drain_timeout_ms,
+                          hp_engine_server_cb cb, void *data);
+
 /* Stops accepting, closes idle keep-alive connections at once, lets requests in flight
  * finish, closes what is still open after `drain_timeout_ms`, stops the workers, then calls
  * `cb` on the control loop. Calling it again while draining is a no-op. */

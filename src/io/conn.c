@@ -270,6 +270,11 @@ int hp__conn_accept(hp__listener *l)
     return 0;
 }
 
+const hp_server *hp__conn_server(const hp__conn *c)
+{
+    return c->listener->server;
+}
+
 void hp__conn_drain(hp__conn *c)
 {
     if (!c->closing) hp__session_drain(&c->session);

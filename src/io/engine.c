@@ -1,9 +1,11 @@
 /* The engine: worker threads and the listening sockets they share (include/hostpool/engine.h).
  *
  * Starting a server binds every listen address here, on the control thread, one socket per
- * worker (SO_REUSEPORT), then hands each worker its socket through the command queue. A
- * worker that ends tells the control loop through `worker_exited` (the one cross-thread
- * signal back); when the last one has, the shutdown callback runs on the control loop. */
+ * worker (SO_REUSEPORT), then hands each worker its socket through the command queue.
+ * Stopping one server asks every worker to close that server's sockets and drain its
+ * connections. Workers tell the control loop what they finished (a server stopped here, the
+ * loop ended) through one reply queue plus `replies_ready`; a server's stop callback runs when
+ * every worker replied, the shutdown callback when every worker exited. */
 #include "hostpool/engine.h"
 
 #include "common/alloc.h"
@@ -12,29 +14,57 @@
 #include "io/socket.h"
 #include "io/worker.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+/* One reply from a worker, queued for the control loop. */
+typedef struct engine_reply {
+    hp__reply_type type;
+    void *token;
+    struct engine_reply *next;
+} engine_reply;
+
+/* A hp_engine_stop_server() in progress: done when every worker replied. */
+typedef struct server_stop {
+    hp_engine *engine;
+    hp_server *server;
+    unsigned workers_left;
+    hp_engine_server_cb cb;
+    void *data;
+} server_stop;
+
 struct hp_engine {
     uv_loop_t *loop;
     unsigned worker_count;
     hp__worker *workers[HP_MAX_WORKERS];
-    uv_async_t worker_exited;
-    atomic_uint exited;
+    uv_async_t replies_ready;
+    uv_mutex_t replies_lock;
+    engine_reply *replies, *replies_tail; /* under replies_lock */
+    unsigned exited;
     bool shutting_down;
     bool stopped;
     hp_engine_stopped_cb stopped_cb;
     void *stopped_data;
 };
 
-static void on_worker_exit(hp__worker *w, void *data)
+/* Worker threads: queue the reply and wake the control loop. */
+static void on_worker_reply(hp__worker *w, hp__reply_type type, void *token, void *data)
 {
     hp_engine *e = data;
-    atomic_fetch_add(&e->exited, 1);
-    uv_async_send(&e->worker_exited);
+    engine_reply *r = HP_NEW(engine_reply);
+    r->type = type;
+    r->token = token;
+    uv_mutex_lock(&e->replies_lock);
+    if (e->replies_tail) {
+        e->replies_tail->next = r;
+    } else {
+        e->replies = r;
+    }
+    e->replies_tail = r;
+    uv_mutex_unlock(&e->replies_lock);
+    uv_async_send(&e->replies_ready);
 }
 
 static void on_async_closed(uv_handle_t *h)
@@ -43,16 +73,42 @@ static void on_async_closed(uv_handle_t *h)
     if (e->stopped_cb) e->stopped_cb(e, e->stopped_data);
 }
 
-static void on_worker_exited(uv_async_t *a)
+static void all_workers_exited(hp_engine *e)
 {
-    hp_engine *e = a->data;
-    if (atomic_load(&e->exited) < e->worker_count || e->stopped) return;
     e->stopped = true;
     for (unsigned i = 0; i < e->worker_count; i++) {
         hp__worker_destroy(e->workers[i]);
         e->workers[i] = NULL;
     }
-    uv_close((uv_handle_t *)&e->worker_exited, on_async_closed);
+    uv_close((uv_handle_t *)&e->replies_ready, on_async_closed);
+}
+
+static void server_stop_reply(server_stop *st)
+{
+    if (--st->workers_left > 0) return;
+    memset(st->server->bound_ports, 0, st->server->listen_count * sizeof *st->server->bound_ports);
+    if (st->cb) st->cb(st->engine, st->server, st->data);
+    free(st);
+}
+
+static void on_replies(uv_async_t *a)
+{
+    hp_engine *e = a->data;
+    uv_mutex_lock(&e->replies_lock);
+    engine_reply *r = e->replies;
+    e->replies = e->replies_tail = NULL;
+    uv_mutex_unlock(&e->replies_lock);
+    while (r) {
+        engine_reply *next = r->next;
+        if (r->type == HP__REPLY_SERVER_STOPPED) {
+            server_stop_reply(r->token);
+        } else if (r->type == HP__REPLY_EXITED) {
+            e->exited++;
+        }
+        free(r);
+        r = next;
+    }
+    if (e->exited == e->worker_count && !e->stopped) all_workers_exited(e);
 }
 
 int hp_engine_create(uv_loop_t *loop, const hp_engine_options *options, hp_engine **out)
@@ -63,10 +119,11 @@ int hp_engine_create(uv_loop_t *loop, const hp_engine_options *options, hp_engin
     hp_engine *e = HP_NEW(hp_engine);
     e->loop = loop;
     e->worker_count = n;
-    uv_async_init(loop, &e->worker_exited, on_worker_exited);
-    e->worker_exited.data = e;
+    uv_mutex_init(&e->replies_lock);
+    uv_async_init(loop, &e->replies_ready, on_replies);
+    e->replies_ready.data = e;
     for (unsigned i = 0; i < n; i++) {
-        e->workers[i] = hp__worker_create(i, on_worker_exit, e);
+        e->workers[i] = hp__worker_create(i, on_worker_reply, e);
         int err = hp__worker_start(e->workers[i]);
         if (err) {
             /* Fatal for the process: threads are a basic resource. */
@@ -127,6 +184,27 @@ int hp_engine_start_server(hp_engine *e, hp_server *server, char *errbuf, size_t
     return 0;
 }
 
+int hp_engine_stop_server(hp_engine *e, hp_server *server, uint64_t drain_timeout_ms,
+                          hp_engine_server_cb cb, void *data)
+{
+    if (e->shutting_down) return HP_ESTATE;
+    server_stop *st = HP_NEW(server_stop);
+    st->engine = e;
+    st->server = server;
+    st->workers_left = e->worker_count;
+    st->cb = cb;
+    st->data = data;
+    for (unsigned i = 0; i < e->worker_count; i++) {
+        hp__command *cmd = HP_NEW(hp__command);
+        cmd->type = HP__CMD_STOP_SERVER;
+        cmd->server = server;
+        cmd->timeout_ms = drain_timeout_ms;
+        cmd->token = st;
+        hp__worker_post(e->workers[i], cmd);
+    }
+    return 0;
+}
+
 void hp_engine_shutdown(hp_engine *e, uint64_t drain_timeout_ms, hp_engine_stopped_cb cb,
                         void *data)
 {
@@ -145,5 +223,6 @@ void hp_engine_shutdown(hp_engine *e, uint64_t drain_timeout_ms, hp_engine_stopp
 void hp_engine_destroy(hp_engine *e)
 {
     if (!e) return;
+    uv_mutex_destroy(&e->replies_lock);
     free(e);
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+typedef struct hp__server_drain hp__server_drain;
+
 struct hp__worker {
     unsigned index;
     uv_loop_t loop;
@@ -14,14 +16,31 @@ struct hp__worker {
     uv_mutex_t lock;
     hp__command *queue, *queue_tail; /* under lock */
     hp__http_context http;
-    hp__listener *listeners;
+    hp__listener *listeners; /* open */
+    hp__listener *retired;   /* closed, with connections still open */
+    hp__server_drain *server_drains;
     hp__link conns; /* circular list head */
     size_t conn_count;
     bool draining;
     uv_timer_t drain_timer;
-    hp__worker_exit_cb on_exit;
-    void *on_exit_data;
+    hp__worker_reply_cb on_reply;
+    void *on_reply_data;
 };
+
+/* A STOP_SERVER in progress on this worker: done when no listener of `server`, open or
+ * retired, is left here; at the deadline its remaining connections are aborted. */
+struct hp__server_drain {
+    hp__worker *worker;
+    const hp_server *server;
+    void *token;
+    uv_timer_t deadline;
+    hp__server_drain *next;
+};
+
+unsigned hp__worker_index(const hp__worker *w)
+{
+    return w->index;
+}
 
 uv_loop_t *hp__worker_loop(hp__worker *w)
 {
@@ -61,6 +80,36 @@ static void listener_accept_pending(hp__listener *l)
     }
 }
 
+static void list_insert(hp__listener **head, hp__listener *l)
+{
+    l->prev = NULL;
+    l->next = *head;
+    if (*head) (*head)->prev = l;
+    *head = l;
+}
+
+static void list_remove(hp__listener **head, hp__listener *l)
+{
+    if (l->prev) {
+        l->prev->next = l->next;
+    } else {
+        *head = l->next;
+    }
+    if (l->next) l->next->prev = l->prev;
+    l->next = l->prev = NULL;
+}
+
+static void check_server_drains(hp__worker *w);
+
+/* A retired listener is freed with its last connection; a server drain may then be done. */
+static void listener_release(hp__worker *w, hp__listener *l)
+{
+    if (!l->closed || l->conn_count > 0) return;
+    list_remove(&w->retired, l);
+    free(l);
+    check_server_drains(w);
+}
+
 void hp__worker_conn_closed(hp__worker *w, hp__conn *c, hp__listener *listener)
 {
     hp__link *l = (hp__link *)c;
@@ -69,7 +118,7 @@ void hp__worker_conn_closed(hp__worker *w, hp__conn *c, hp__listener *listener)
     w->conn_count--;
     listener->conn_count--;
     if (listener->closed) {
-        if (listener->conn_count == 0) free(listener); /* the last user of a closed listener */
+        listener_release(w, listener);
     } else {
         listener_accept_pending(listener);
     }
@@ -97,7 +146,16 @@ static void on_listener_closed(uv_handle_t *h)
 {
     hp__listener *l = h->data;
     l->closed = true;
-    if (l->conn_count == 0) free(l);
+    listener_release(l->worker, l);
+}
+
+/* Stops accepting on `l`; it stays (retired) until its connections are gone. */
+static void listener_close(hp__worker *w, hp__listener *l)
+{
+    list_remove(&w->listeners, l);
+    list_insert(&w->retired, l);
+    l->closing = true;
+    uv_close((uv_handle_t *)&l->tcp, on_listener_closed);
 }
 
 static void listener_open(hp__worker *w, int fd, const hp_server *server)
@@ -113,24 +171,77 @@ static void listener_open(hp__worker *w, int fd, const hp_server *server)
     } else {
         r = uv_listen((uv_stream_t *)&l->tcp, 511, on_connection);
     }
+    list_insert(&w->listeners, l);
     if (r != 0) {
         hp__error("worker %u: cannot listen for %s: %s", w->index, server->name, uv_strerror(r));
-        l->closing = true;
-        uv_close((uv_handle_t *)&l->tcp, on_listener_closed);
-        return;
+        listener_close(w, l);
     }
-    l->next = w->listeners;
-    w->listeners = l;
 }
 
-static void close_listeners(hp__worker *w)
+static void close_listeners(hp__worker *w, const hp_server *only)
 {
     for (hp__listener *l = w->listeners, *next; l; l = next) {
         next = l->next;
-        l->closing = true;
-        uv_close((uv_handle_t *)&l->tcp, on_listener_closed);
+        if (!only || l->server == only) listener_close(w, l);
     }
-    w->listeners = NULL;
+}
+
+/* ---- stopping one server ------------------------------------------------------------------ */
+
+static bool server_has_listeners(hp__worker *w, const hp_server *server)
+{
+    for (hp__listener *l = w->listeners; l; l = l->next)
+        if (l->server == server) return true;
+    for (hp__listener *l = w->retired; l; l = l->next)
+        if (l->server == server) return true;
+    return false;
+}
+
+static void on_server_drain_closed(uv_handle_t *h)
+{
+    free(h->data); /* the hp__server_drain */
+}
+
+static void check_server_drains(hp__worker *w)
+{
+    for (hp__server_drain **pp = &w->server_drains, *d; (d = *pp) != NULL;) {
+        if (server_has_listeners(w, d->server)) {
+            pp = &d->next;
+            continue;
+        }
+        *pp = d->next;
+        w->on_reply(w, HP__REPLY_SERVER_STOPPED, d->token, w->on_reply_data);
+        uv_close((uv_handle_t *)&d->deadline, on_server_drain_closed);
+    }
+}
+
+static void on_server_drain_deadline(uv_timer_t *t)
+{
+    hp__server_drain *d = t->data;
+    hp__worker *w = d->worker;
+    for (hp__link *l = w->conns.next, *next; l != &w->conns; l = next) {
+        next = l->next;
+        if (hp__conn_server((hp__conn *)l) == d->server) hp__conn_abort((hp__conn *)l);
+    }
+}
+
+static void stop_server(hp__worker *w, const hp_server *server, uint64_t timeout_ms, void *token)
+{
+    close_listeners(w, server);
+    for (hp__link *l = w->conns.next, *next; l != &w->conns; l = next) {
+        next = l->next;
+        if (hp__conn_server((hp__conn *)l) == server) hp__conn_drain((hp__conn *)l);
+    }
+    hp__server_drain *d = HP_NEW(hp__server_drain);
+    d->worker = w;
+    d->server = server;
+    d->token = token;
+    uv_timer_init(&w->loop, &d->deadline);
+    d->deadline.data = d;
+    uv_timer_start(&d->deadline, on_server_drain_deadline, timeout_ms, 0);
+    d->next = w->server_drains;
+    w->server_drains = d;
+    check_server_drains(w);
 }
 
 /* ---- drain and exit ----------------------------------------------------------------------- */
@@ -158,7 +269,7 @@ static void drain(hp__worker *w, uint64_t timeout_ms)
 {
     if (w->draining) return;
     w->draining = true;
-    close_listeners(w);
+    close_listeners(w, NULL);
     for (hp__link *l = w->conns.next, *next; l != &w->conns; l = next) {
         next = l->next;
         hp__conn_drain((hp__conn *)l);
@@ -198,6 +309,8 @@ static void on_wakeup(uv_async_t *a)
             } else {
                 listener_open(w, cmd->fd, cmd->server);
             }
+        } else if (cmd->type == HP__CMD_STOP_SERVER) {
+            stop_server(w, cmd->server, cmd->timeout_ms, cmd->token);
         } else if (cmd->type == HP__CMD_DRAIN) {
             drain(w, cmd->timeout_ms);
         }
@@ -208,12 +321,12 @@ static void on_wakeup(uv_async_t *a)
 
 /* ---- thread ------------------------------------------------------------------------------- */
 
-hp__worker *hp__worker_create(unsigned index, hp__worker_exit_cb on_exit, void *data)
+hp__worker *hp__worker_create(unsigned index, hp__worker_reply_cb on_reply, void *data)
 {
     hp__worker *w = HP_NEW(hp__worker);
     w->index = index;
-    w->on_exit = on_exit;
-    w->on_exit_data = data;
+    w->on_reply = on_reply;
+    w->on_reply_data = data;
     w->conns.next = w->conns.prev = &w->conns;
     uv_loop_init(&w->loop);
     uv_mutex_init(&w->lock);
@@ -229,7 +342,7 @@ static void worker_main(void *arg)
 {
     hp__worker *w = arg;
     uv_run(&w->loop, UV_RUN_DEFAULT);
-    w->on_exit(w, w->on_exit_data);
+    w->on_reply(w, HP__REPLY_EXITED, NULL, w->on_reply_data);
 }
 
 int hp__worker_start(hp__worker *w)

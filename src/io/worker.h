@@ -25,8 +25,10 @@ typedef struct hp__link {
 } hp__link;
 
 typedef enum {
-    HP__CMD_LISTEN, /* take `fd` (bound and listening) and accept on it for `server` */
-    HP__CMD_DRAIN,  /* stop accepting, drain, exit when empty or after `timeout_ms` */
+    HP__CMD_LISTEN,      /* take `fd` (bound and listening) and accept on it for `server` */
+    HP__CMD_STOP_SERVER, /* close `server`'s listeners, drain its connections (deadline
+                          * `timeout_ms`), then reply HP__REPLY_SERVER_STOPPED with `token` */
+    HP__CMD_DRAIN,       /* stop accepting, drain, exit when empty or after `timeout_ms` */
 } hp__command_type;
 
 typedef struct hp__command {
@@ -34,13 +36,20 @@ typedef struct hp__command {
     int fd;
     const hp_server *server;
     uint64_t timeout_ms;
+    void *token;
     struct hp__command *next;
 } hp__command;
 
-/* Called on the worker's thread once its loop has ended, just before the thread exits. */
-typedef void (*hp__worker_exit_cb)(hp__worker *w, void *data);
+typedef enum {
+    HP__REPLY_SERVER_STOPPED, /* the server of a STOP_SERVER has no connection left here */
+    HP__REPLY_EXITED,         /* the loop ended; the thread is about to exit (last reply) */
+} hp__reply_type;
 
-hp__worker *hp__worker_create(unsigned index, hp__worker_exit_cb on_exit, void *data);
+/* Called on the worker's thread to tell the control thread something (it must only queue). */
+typedef void (*hp__worker_reply_cb)(hp__worker *w, hp__reply_type type, void *token, void *data);
+
+hp__worker *hp__worker_create(unsigned index, hp__worker_reply_cb on_reply, void *data);
+unsigned hp__worker_index(const hp__worker *w);
 int hp__worker_start(hp__worker *w);
 /* Any thread: queues `cmd` (owned by the worker from now on) and wakes the worker. */
 void hp__worker_post(hp__worker *w, hp__command *cmd);
@@ -59,10 +68,11 @@ struct hp__listener {
     bool paused; /* at max_connections: one accepted fd waits inside libuv */
     bool closing;
     bool closed; /* handle closed; freed when conn_count reaches 0 */
-    hp__listener *next;
+    hp__listener *next, *prev; /* in the worker's open or retired list */
 };
 
 int hp__conn_accept(hp__listener *listener);
+const hp_server *hp__conn_server(const hp__conn *c);
 void hp__conn_drain(hp__conn *c);
 void hp__conn_abort(hp__conn *c);
 
