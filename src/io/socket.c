@@ -117,3 +117,16 @@ int hp__socket_listen_many(const struct sockaddr_storage *addr, size_t count, in
     }
     return 0;
 }
+
+bool hp__socket_can_bind(const char *text)
+{
+    struct sockaddr_storage addr;
+    if (hp__socket_parse_address(text, &addr) != 0) return false;
+    int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    int on = 1; /* a port left in TIME_WAIT by an earlier server is free for a new one */
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    bool ok = bind(fd, (const struct sockaddr *)&addr, addr_len(&addr)) == 0;
+    close(fd);
+    return ok;
+}

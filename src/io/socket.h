@@ -5,6 +5,7 @@
 #ifndef HP_IO_SOCKET_H
 #define HP_IO_SOCKET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -15,5 +16,9 @@ int hp__socket_parse_address(const char *text, struct sockaddr_storage *out);
 /* Opens `count` listening sockets bound to `addr` (port 0: one free port, shared by all).
  * On success fills fds[] and *port; on failure opens nothing and returns a UV_E* code. */
 int hp__socket_listen_many(const struct sockaddr_storage *addr, size_t count, int *fds, int *port);
+
+/* Could `text` (an address as above) be bound now, without SO_REUSEPORT? The automatic port
+ * allocator asks this to skip ports other programs hold. */
+bool hp__socket_can_bind(const char *text);
 
 #endif
