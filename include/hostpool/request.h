@@ -64,6 +64,10 @@ void hp_response_header(hp_request *req, const char *name, size_t name_len, cons
  * registered, must outlive the handler, as a prebuilt body does). */
 void hp_respond(hp_request *req, int status, const void *body, size_t len);
 
+/* Answers with a complete body that is copied first, so it may live on the caller's stack:
+ * for answers built per request. Still one write (the copy goes after the headers). */
+void hp_respond_copy(hp_request *req, int status, const void *body, size_t len);
+
 /* Answers with a short text body "<status> <reason>\n" and a text/plain content type. */
 void hp_respond_error(hp_request *req, int status);
 

@@ -192,6 +192,22 @@ void hp_respond(hp_request *req, int status, const void *body, size_t len)
     if (submit(x, iov, n) == 1) finish(x);
 }
 
+void hp_respond_copy(hp_request *req, int status, const void *body, size_t len)
+{
+    hp__exchange *x = exchange_of(req);
+    if (x->responded) return;
+    compose_head(x, status, (int64_t)len);
+    if (!x->no_body && len) {
+        extra_reserve(x, len);
+        extra_append(x, body, len); /* right after the blank line that ends the head */
+        x->body_bytes = len;
+    }
+    struct iovec iov[2];
+    unsigned n = head_iov(x, iov);
+    x->after_write = HP__AFTER_FINISH;
+    if (submit(x, iov, n) == 1) finish(x);
+}
+
 void hp_respond_error(hp_request *req, int status)
 {
     hp__exchange *x = exchange_of(req);

@@ -115,6 +115,27 @@ static void complete_response_goes_out_in_one_write(void **state)
     session_fixture_destroy(f);
 }
 
+static void answer_from_stack(hp_request *req, void *data)
+{
+    char body[16];
+    memcpy(body, "copied body", 11);
+    hp_respond_copy(req, 200, body, 11);
+    memset(body, 'X', sizeof body); /* the caller's buffer is gone; the answer must not be */
+}
+
+static void copied_body_survives_its_buffer_while_the_write_is_queued(void **state)
+{
+    session_fixture *f = session_fixture_create(answer_from_stack, NULL);
+    f->m->hold_writes = true;
+    mem_transport_feed_str(f->m, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    assert_int_equal(f->m->write_calls, 1);
+    assert_true(mem_transport_complete_write(f->m, 0));
+    const char *out = session_fixture_output(f);
+    assert_non_null(strstr(out, "Content-Length: 11\r\n"));
+    assert_non_null(strstr(out, "\r\n\r\ncopied body"));
+    session_fixture_destroy(f);
+}
+
 static void reading_stops_while_buffer_full_and_resumes_after_answer(void **state)
 {
     static char wire[MANY * 40], expected[MANY * 120];
@@ -156,6 +177,7 @@ int main(void)
         cmocka_unit_test(transfer_encoding_on_http10_answers_400),
         cmocka_unit_test(missing_host_on_http11_answers_400),
         cmocka_unit_test(complete_response_goes_out_in_one_write),
+        cmocka_unit_test(copied_body_survives_its_buffer_while_the_write_is_queued),
         cmocka_unit_test(reading_stops_while_buffer_full_and_resumes_after_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
