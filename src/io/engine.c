@@ -21,9 +21,9 @@
 
 /* One reply from a worker, queued for the control loop. */
 typedef struct engine_reply {
+    hp__queue_item item; /* first: replies travel through an hp__locked_queue */
     hp__reply_type type;
     void *token;
-    struct engine_reply *next;
 } engine_reply;
 
 /* A hp_engine_stop_server() in progress: done when every worker replied. */
@@ -40,8 +40,7 @@ struct hp_engine {
     unsigned worker_count;
     hp__worker *workers[HP_MAX_WORKERS];
     uv_async_t replies_ready;
-    uv_mutex_t replies_lock;
-    engine_reply *replies, *replies_tail; /* under replies_lock */
+    hp__locked_queue replies;
     unsigned exited;
     bool shutting_down;
     bool stopped;
@@ -56,14 +55,7 @@ static void on_worker_reply(hp__worker *w, hp__reply_type type, void *token, voi
     engine_reply *r = HP_NEW(engine_reply);
     r->type = type;
     r->token = token;
-    uv_mutex_lock(&e->replies_lock);
-    if (e->replies_tail) {
-        e->replies_tail->next = r;
-    } else {
-        e->replies = r;
-    }
-    e->replies_tail = r;
-    uv_mutex_unlock(&e->replies_lock);
+    hp__locked_queue_push(&e->replies, &r->item);
     uv_async_send(&e->replies_ready);
 }
 
@@ -94,12 +86,9 @@ static void server_stop_reply(server_stop *st)
 static void on_replies(uv_async_t *a)
 {
     hp_engine *e = a->data;
-    uv_mutex_lock(&e->replies_lock);
-    engine_reply *r = e->replies;
-    e->replies = e->replies_tail = NULL;
-    uv_mutex_unlock(&e->replies_lock);
+    engine_reply *r = (engine_reply *)hp__locked_queue_take_all(&e->replies);
     while (r) {
-        engine_reply *next = r->next;
+        engine_reply *next = (engine_reply *)r->item.next;
         if (r->type == HP__REPLY_SERVER_STOPPED) {
             server_stop_reply(r->token);
         } else if (r->type == HP__REPLY_EXITED) {
@@ -119,7 +108,7 @@ int hp_engine_create(uv_loop_t *loop, const hp_engine_options *options, hp_engin
     hp_engine *e = HP_NEW(hp_engine);
     e->loop = loop;
     e->worker_count = n;
-    uv_mutex_init(&e->replies_lock);
+    hp__locked_queue_init(&e->replies);
     uv_async_init(loop, &e->replies_ready, on_replies);
     e->replies_ready.data = e;
     for (unsigned i = 0; i < n; i++) {
@@ -184,6 +173,20 @@ int hp_engine_start_server(hp_engine *e, hp_server *server, char *errbuf, size_t
     return 0;
 }
 
+/* The same command to every worker. */
+static void post_to_workers(hp_engine *e, hp__command_type type, const hp_server *server,
+                            uint64_t timeout_ms, void *token)
+{
+    for (unsigned i = 0; i < e->worker_count; i++) {
+        hp__command *cmd = HP_NEW(hp__command);
+        cmd->type = type;
+        cmd->server = server;
+        cmd->timeout_ms = timeout_ms;
+        cmd->token = token;
+        hp__worker_post(e->workers[i], cmd);
+    }
+}
+
 int hp_engine_stop_server(hp_engine *e, hp_server *server, uint64_t drain_timeout_ms,
                           hp_engine_server_cb cb, void *data)
 {
@@ -194,14 +197,7 @@ int hp_engine_stop_server(hp_engine *e, hp_server *server, uint64_t drain_timeou
     st->workers_left = e->worker_count;
     st->cb = cb;
     st->data = data;
-    for (unsigned i = 0; i < e->worker_count; i++) {
-        hp__command *cmd = HP_NEW(hp__command);
-        cmd->type = HP__CMD_STOP_SERVER;
-        cmd->server = server;
-        cmd->timeout_ms = drain_timeout_ms;
-        cmd->token = st;
-        hp__worker_post(e->workers[i], cmd);
-    }
+    post_to_workers(e, HP__CMD_STOP_SERVER, server, drain_timeout_ms, st);
     return 0;
 }
 
@@ -212,17 +208,12 @@ void hp_engine_shutdown(hp_engine *e, uint64_t drain_timeout_ms, hp_engine_stopp
     e->shutting_down = true;
     e->stopped_cb = cb;
     e->stopped_data = data;
-    for (unsigned i = 0; i < e->worker_count; i++) {
-        hp__command *cmd = HP_NEW(hp__command);
-        cmd->type = HP__CMD_DRAIN;
-        cmd->timeout_ms = drain_timeout_ms;
-        hp__worker_post(e->workers[i], cmd);
-    }
+    post_to_workers(e, HP__CMD_DRAIN, NULL, drain_timeout_ms, NULL);
 }
 
 void hp_engine_destroy(hp_engine *e)
 {
     if (!e) return;
-    uv_mutex_destroy(&e->replies_lock);
+    hp__locked_queue_close(&e->replies);
     free(e);
 }

@@ -13,8 +13,7 @@ struct hp__worker {
     uv_loop_t loop;
     uv_thread_t thread;
     uv_async_t wakeup;
-    uv_mutex_t lock;
-    hp__command *queue, *queue_tail; /* under lock */
+    hp__locked_queue commands;
     hp__http_context http;
     hp__listener *listeners; /* open */
     hp__listener *retired;   /* closed, with connections still open */
@@ -282,27 +281,16 @@ static void drain(hp__worker *w, uint64_t timeout_ms)
 
 void hp__worker_post(hp__worker *w, hp__command *cmd)
 {
-    cmd->next = NULL;
-    uv_mutex_lock(&w->lock);
-    if (w->queue_tail) {
-        w->queue_tail->next = cmd;
-    } else {
-        w->queue = cmd;
-    }
-    w->queue_tail = cmd;
-    uv_mutex_unlock(&w->lock);
+    hp__locked_queue_push(&w->commands, &cmd->item);
     uv_async_send(&w->wakeup);
 }
 
 static void on_wakeup(uv_async_t *a)
 {
     hp__worker *w = a->data;
-    uv_mutex_lock(&w->lock);
-    hp__command *cmd = w->queue;
-    w->queue = w->queue_tail = NULL;
-    uv_mutex_unlock(&w->lock);
+    hp__command *cmd = (hp__command *)hp__locked_queue_take_all(&w->commands);
     while (cmd) {
-        hp__command *next = cmd->next;
+        hp__command *next = (hp__command *)cmd->item.next;
         if (cmd->type == HP__CMD_LISTEN) {
             if (w->draining) {
                 close(cmd->fd);
@@ -329,7 +317,7 @@ hp__worker *hp__worker_create(unsigned index, hp__worker_reply_cb on_reply, void
     w->on_reply_data = data;
     w->conns.next = w->conns.prev = &w->conns;
     uv_loop_init(&w->loop);
-    uv_mutex_init(&w->lock);
+    hp__locked_queue_init(&w->commands);
     uv_async_init(&w->loop, &w->wakeup, on_wakeup);
     w->wakeup.data = w;
     uv_timer_init(&w->loop, &w->drain_timer);
@@ -354,13 +342,14 @@ void hp__worker_destroy(hp__worker *w)
 {
     if (!w) return;
     uv_thread_join(&w->thread);
-    for (hp__command *c = w->queue, *next; c; c = next) {
-        next = c->next;
+    hp__command *c = (hp__command *)hp__locked_queue_take_all(&w->commands);
+    for (hp__command *next; c; c = next) {
+        next = (hp__command *)c->item.next;
         if (c->type == HP__CMD_LISTEN) close(c->fd);
         free(c);
     }
     uv_loop_close(&w->loop);
     hp__http_context_close(&w->http);
-    uv_mutex_destroy(&w->lock);
+    hp__locked_queue_close(&w->commands);
     free(w);
 }

@@ -10,6 +10,7 @@
 #ifndef HP_IO_WORKER_H
 #define HP_IO_WORKER_H
 
+#include "common/locked_queue.h"
 #include "http/context.h"
 #include "http/session.h"
 
@@ -32,12 +33,12 @@ typedef enum {
 } hp__command_type;
 
 typedef struct hp__command {
+    hp__queue_item item; /* first: commands travel through an hp__locked_queue */
     hp__command_type type;
     int fd;
     const hp_server *server;
     uint64_t timeout_ms;
     void *token;
-    struct hp__command *next;
 } hp__command;
 
 typedef enum {
@@ -67,7 +68,7 @@ struct hp__listener {
     uint32_t conn_count;
     bool paused; /* at max_connections: one accepted fd waits inside libuv */
     bool closing;
-    bool closed; /* handle closed; freed when conn_count reaches 0 */
+    bool closed;               /* handle closed; freed when conn_count reaches 0 */
     hp__listener *next, *prev; /* in the worker's open or retired list */
 };
 
