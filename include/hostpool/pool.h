@@ -1,0 +1,148 @@
+/* The pool: many servers in one process, each managed on its own or all together.
+ *
+ * A pool owns an engine (its worker loops) and a set of servers keyed by a unique name. Each
+ * server has a lifecycle of its own:
+ *
+ *     stopped ──start──▶ running ──stop──▶ draining ──▶ stopped
+ *        └──start fails──▶ failed (last error kept) ──start──▶ ...
+ *
+ * Starting binds the server's addresses at once (so "address in use" is an immediate error
+ * of that server alone); stopping drains its connections without touching any other server.
+ * Operations over all servers never stop at the first failure: the result names every server
+ * that failed and why.
+ *
+ * Threads: every function runs on the pool's control loop (the uv_loop_t given to create).
+ * Callbacks are called on it too. If a function that takes a callback fails, the callback is
+ * never called.
+ *
+ * Events (topics): server.added, server.started, server.failed, server.stopped,
+ * server.removed, pool.stopped. A failed start publishes server.failed then server.stopped.
+ * Patterns: `*` matches one dot-separated segment, a final `**` one or more (src/core/topic.h).
+ *
+ * Ports: a listen address "auto" (127.0.0.1) or "HOST:auto" takes a free port from the pool's
+ * range when the server is added; the server keeps it across restarts and gives it back when
+ * removed. The range is walked cyclically, so a released port is reused only after the rest of
+ * the range was handed out. */
+#ifndef HOSTPOOL_POOL_H
+#define HOSTPOOL_POOL_H
+
+#include "hostpool/server.h"
+
+#include <uv.h>
+
+typedef struct hp_pool hp_pool;
+
+typedef enum {
+    HP_SERVER_STOPPED,
+    HP_SERVER_STARTING,
+    HP_SERVER_RUNNING,
+    HP_SERVER_DRAINING,
+    HP_SERVER_FAILED,
+} hp_server_state;
+
+/* "stopped", "starting", "running", "draining", "failed". */
+const char *hp_server_state_name(hp_server_state state);
+
+typedef struct hp_pool_options {
+    unsigned workers;     /* 0: the number of CPUs */
+    uint32_t max_servers; /* 0: 1000; servers being added count against it */
+    uint16_t port_min;    /* range for "auto": 0/0 means 20000-20999 */
+    uint16_t port_max;
+    uint64_t drain_timeout_ms; /* for stop, restart, remove, shutdown; 0: 30 s */
+} hp_pool_options;
+
+int hp_pool_create(uv_loop_t *loop, const hp_pool_options *options, hp_pool **out);
+
+/* Stops every server (concurrently), publishes pool.stopped, closes the event stream, stops
+ * the workers, then calls `cb`. Afterwards only hp_pool_destroy() may be called. */
+typedef void (*hp_pool_cb)(hp_pool *pool, void *data);
+void hp_pool_shutdown(hp_pool *pool, hp_pool_cb cb, void *data);
+/* Frees the pool and its servers; only after the shutdown callback. NULL is a no-op. */
+void hp_pool_destroy(hp_pool *pool);
+
+/* ---- events ----------------------------------------------------------------------------- */
+
+typedef struct hp_event {
+    const char *topic;   /* "server.started" ... */
+    const char *server;  /* the server's name, NULL for pool events */
+    int port;            /* the first bound port, for server.started; else 0 */
+    const char *message; /* the error, for server.failed; else NULL */
+    uint64_t time_ms;    /* the control loop's clock */
+    uint64_t seq;        /* increases by one per event */
+} hp_event;
+
+/* Called for every event whose topic matches the pattern, in publication order; `event` is
+ * borrowed for the call. A NULL event means the stream ended (pool shutdown). A non-zero
+ * return counts as a failed delivery; delivery to the others goes on. */
+typedef int (*hp_event_cb)(const hp_event *event, void *data);
+/* HP_EINVAL for a bad pattern. */
+int hp_pool_subscribe(hp_pool *pool, const char *pattern, hp_event_cb cb, void *data, uint64_t *id);
+void hp_pool_unsubscribe(hp_pool *pool, uint64_t id);
+
+/* ---- membership --------------------------------------------------------------------------- */
+
+/* Adds a server, stopped. Everything in `config` is copied; the route handlers are owned by
+ * the pool on success (and still the caller's on failure). Errors: HP_EEXISTS (the name is
+ * taken), HP_ELIMIT (max_servers reached, the message says the limit), HP_ECONFIG; `errbuf`
+ * says why. */
+int hp_pool_add(hp_pool *pool, const hp_server_config *config, char *errbuf, size_t errbuf_len);
+
+/* Stops (drains) the server if it runs, then removes it and calls `cb`. HP_ENOTFOUND. */
+typedef void (*hp_pool_server_cb)(hp_pool *pool, const char *name, int status, void *data);
+int hp_pool_remove(hp_pool *pool, const char *name, hp_pool_server_cb cb, void *data);
+
+bool hp_pool_has(const hp_pool *pool, const char *name);
+size_t hp_pool_count(const hp_pool *pool);
+
+/* ---- one server --------------------------------------------------------------------------- */
+
+/* Binds and starts accepting. HP_ENOTFOUND, HP_ESTATE (not stopped or failed), or the bind
+ * error (the server is then `failed` with that error as its last error). */
+int hp_pool_start(hp_pool *pool, const char *name, char *errbuf, size_t errbuf_len);
+/* Drains and stops; `cb` when stopped (status 0). HP_ENOTFOUND, HP_ESTATE (not running). */
+int hp_pool_stop(hp_pool *pool, const char *name, hp_pool_server_cb cb, void *data);
+/* Stop then start; `cb` gets the start's status. */
+int hp_pool_restart(hp_pool *pool, const char *name, hp_pool_server_cb cb, void *data);
+
+typedef struct hp_server_info {
+    const char *name; /* borrowed: valid until the server is removed */
+    hp_server_state state;
+    const char *last_error; /* NULL when none; borrowed like name */
+    uint64_t uptime_ms;     /* 0 unless running */
+    size_t listen_count;
+    const hp_server *server;
+} hp_server_info;
+
+int hp_pool_info(const hp_pool *pool, const char *name, hp_server_info *out);
+
+/* Calls `cb` for every server in the order they were added, until it returns false. */
+typedef bool (*hp_pool_walk_cb)(const hp_server_info *info, void *data);
+void hp_pool_walk(const hp_pool *pool, hp_pool_walk_cb cb, void *data);
+
+/* ---- all servers -------------------------------------------------------------------------- */
+
+/* What an operation over several servers did: every failure, by server. */
+typedef struct hp_pool_failure {
+    char *name;
+    char *error;
+} hp_pool_failure;
+
+typedef struct hp_pool_result {
+    size_t attempted;
+    size_t failed;
+    hp_pool_failure *failures; /* `failed` of them */
+} hp_pool_result;
+
+void hp_pool_result_free(hp_pool_result *result);
+
+/* Starts every stopped or failed server; never stops at a failure. */
+void hp_pool_start_all(hp_pool *pool, hp_pool_result *result);
+/* Stops every running server at once (they drain concurrently); `cb` when all are stopped. */
+typedef void (*hp_pool_result_cb)(hp_pool *pool, const hp_pool_result *result, void *data);
+void hp_pool_stop_all(hp_pool *pool, hp_pool_result_cb cb, void *data);
+
+/* Is any server running? The uptime of the longest-running one (0 when none runs). */
+bool hp_pool_is_running(const hp_pool *pool);
+uint64_t hp_pool_uptime_ms(const hp_pool *pool);
+
+#endif

@@ -1,0 +1,557 @@
+/* The pool (include/hostpool/pool.h): a registry of named servers over one engine.
+ *
+ * Design: everything here runs on the control loop, so the registry needs no lock. Entries are
+ * kept in insertion order (a list) and found by name through a small chained hash table.
+ * Per-server operations map onto the engine: start = hp_engine_start_server (synchronous
+ * bind), stop = hp_engine_stop_server (asynchronous drain). An entry that is stopping keeps
+ * the callbacks waiting for it; remove and restart are built on that.
+ *
+ * Invariants: an entry's state is DRAINING exactly while an engine stop of its server is in
+ * flight; `count` includes every entry (so max_servers covers servers being added or
+ * started); a removed entry is unlinked at once but freed only when its drain completed. */
+#include "hostpool/pool.h"
+
+#include "common/alloc.h"
+#include "core/events.h"
+#include "core/ports.h"
+#include "hostpool/engine.h"
+#include "hostpool/errors.h"
+#include "io/socket.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUCKETS 1024
+
+typedef struct waiter {
+    hp_pool_server_cb cb;
+    void *data;
+    bool then_start; /* restart: start again once stopped */
+    bool then_remove;
+    struct waiter *next;
+} waiter;
+
+typedef struct entry {
+    struct hp_pool *pool;
+    char *name;
+    hp_server *server;
+    hp_server_state state;
+    char *last_error;
+    uint64_t started_ms;
+    int *auto_ports; /* per listen address: the port taken from the range, or 0 */
+    waiter *waiters; /* callbacks waiting for the drain in flight */
+    bool removed;
+    struct entry *hash_next;
+    struct entry *prev, *next; /* insertion order */
+} entry;
+
+struct hp_pool {
+    uv_loop_t *loop;
+    hp_engine *engine;
+    hp__events *events;
+    hp__ports ports;
+    hp_pool_options options;
+    entry *buckets[BUCKETS];
+    entry *first, *last;
+    size_t count;
+    bool shutting_down;
+    hp_pool_cb shutdown_cb;
+    void *shutdown_data;
+};
+
+/* ---- registry ----------------------------------------------------------------------------- */
+
+static uint32_t hash_name(const char *s)
+{
+    uint32_t h = 2166136261u;
+    while (*s) h = (h ^ (uint8_t)*s++) * 16777619u;
+    return h;
+}
+
+static entry *find(const hp_pool *p, const char *name)
+{
+    for (entry *e = p->buckets[hash_name(name) % BUCKETS]; e; e = e->hash_next)
+        if (strcmp(e->name, name) == 0) return e;
+    return NULL;
+}
+
+static void link_entry(hp_pool *p, entry *e)
+{
+    entry **bucket = &p->buckets[hash_name(e->name) % BUCKETS];
+    e->hash_next = *bucket;
+    *bucket = e;
+    e->prev = p->last;
+    if (p->last) {
+        p->last->next = e;
+    } else {
+        p->first = e;
+    }
+    p->last = e;
+    p->count++;
+}
+
+static void unlink_entry(hp_pool *p, entry *e)
+{
+    entry **pp = &p->buckets[hash_name(e->name) % BUCKETS];
+    while (*pp != e) pp = &(*pp)->hash_next;
+    *pp = e->hash_next;
+    if (e->prev) {
+        e->prev->next = e->next;
+    } else {
+        p->first = e->next;
+    }
+    if (e->next) {
+        e->next->prev = e->prev;
+    } else {
+        p->last = e->prev;
+    }
+    p->count--;
+    e->removed = true;
+}
+
+static void release_ports(hp_pool *p, entry *e)
+{
+    for (size_t i = 0; i < hp_server_listen_count(e->server); i++)
+        if (e->auto_ports[i]) hp__ports_release(&p->ports, (uint16_t)e->auto_ports[i]);
+}
+
+static void entry_free(hp_pool *p, entry *e)
+{
+    release_ports(p, e);
+    hp_server_destroy(e->server);
+    free(e->auto_ports);
+    free(e->last_error);
+    free(e->name);
+    free(e);
+}
+
+/* ---- events ------------------------------------------------------------------------------- */
+
+static void publish(hp_pool *p, const char *topic, const entry *e, int port, const char *message)
+{
+    hp__event ev = {
+        .topic = topic,
+        .server = e ? e->name : NULL,
+        .port = port,
+        .message = message,
+        .time_ms = uv_now(p->loop),
+    };
+    hp__events_publish(p->events, &ev);
+}
+
+static int first_port(const entry *e)
+{
+    return hp_server_listen_count(e->server) ? hp_server_bound_port(e->server, 0) : 0;
+}
+
+static void set_error(entry *e, const char *message)
+{
+    free(e->last_error);
+    e->last_error = message ? hp__strdup(message) : NULL;
+}
+
+/* ---- creation ----------------------------------------------------------------------------- */
+
+const char *hp_server_state_name(hp_server_state state)
+{
+    static const char *const names[] = {"stopped", "starting", "running", "draining", "failed"};
+    return (unsigned)state < sizeof names / sizeof names[0] ? names[state] : "unknown";
+}
+
+int hp_pool_create(uv_loop_t *loop, const hp_pool_options *options, hp_pool **out)
+{
+    hp_pool_options o = options ? *options : (hp_pool_options){0};
+    if (!o.max_servers) o.max_servers = 1000;
+    if (!o.port_min && !o.port_max) o.port_min = 20000, o.port_max = 20999;
+    if (!o.drain_timeout_ms) o.drain_timeout_ms = 30000;
+    if (o.port_min > o.port_max || o.port_min == 0) return HP_EINVAL;
+    hp_pool *p = HP_NEW(hp_pool);
+    hp_engine_options eo = {.workers = o.workers};
+    int err = hp_engine_create(loop, &eo, &p->engine);
+    if (err) {
+        free(p);
+        return err;
+    }
+    p->loop = loop;
+    p->options = o;
+    p->events = hp__events_create();
+    hp__ports_init(&p->ports, o.port_min, o.port_max);
+    *out = p;
+    return 0;
+}
+
+/* ---- adding ------------------------------------------------------------------------------- */
+
+/* Can `host:port` be bound right now? The allocator's view of "free on this machine". */
+static bool port_is_free(uint16_t port, void *data)
+{
+    const char *host = data;
+    char addr[160];
+    snprintf(addr, sizeof addr, "%s:%u", host, port);
+    return hp__socket_can_bind(addr);
+}
+
+/* Rewrites "auto" and "HOST:auto" listen addresses into concrete ones with ports from the
+ * range; `taken` records them. Returns 0 or an error with errbuf set. */
+static int resolve_auto(hp_pool *p, const hp_server_config *c, char **resolved, int *taken,
+                        char *errbuf, size_t errlen)
+{
+    for (size_t i = 0; i < c->listen_count; i++) {
+        const char *a = c->listen[i];
+        size_t len = strlen(a);
+        bool is_auto = strcmp(a, "auto") == 0 || (len > 5 && strcmp(a + len - 5, ":auto") == 0);
+        if (!is_auto) {
+            resolved[i] = hp__strdup(a);
+            continue;
+        }
+        char host[128];
+        snprintf(host, sizeof host, "%.*s", strcmp(a, "auto") == 0 ? 9 : (int)(len - 5),
+                 strcmp(a, "auto") == 0 ? "127.0.0.1" : a);
+        uint16_t port;
+        if (hp__ports_take(&p->ports, port_is_free, host, &port) != 0) {
+            snprintf(errbuf, errlen, "listen[%zu]: no free port left in %u-%u", i,
+                     p->options.port_min, p->options.port_max);
+            return HP_ELIMIT;
+        }
+        taken[i] = port;
+        size_t n = strlen(host) + 8;
+        resolved[i] = hp__malloc(n);
+        snprintf(resolved[i], n, "%s:%u", host, port);
+    }
+    return 0;
+}
+
+int hp_pool_add(hp_pool *p, const hp_server_config *config, char *errbuf, size_t errlen)
+{
+    char scratch[256];
+    if (!errbuf) errbuf = scratch, errlen = sizeof scratch;
+    if (p->shutting_down) return snprintf(errbuf, errlen, "the pool is shutting down"), HP_ESTATE;
+    if (config->name && find(p, config->name)) {
+        snprintf(errbuf, errlen, "a server named \"%s\" already exists", config->name);
+        return HP_EEXISTS;
+    }
+    if (p->count >= p->options.max_servers) {
+        snprintf(errbuf, errlen, "the pool is full: max_servers is %u", p->options.max_servers);
+        publish(p, "server.failed", NULL, 0, errbuf);
+        return HP_ELIMIT;
+    }
+    size_t n = config->listen_count;
+    char **resolved = hp__calloc(n ? n : 1, sizeof *resolved);
+    int *taken = hp__calloc(n ? n : 1, sizeof *taken);
+    int err = resolve_auto(p, config, resolved, taken, errbuf, errlen);
+    hp_server *server = NULL;
+    if (!err) {
+        hp_server_config c = *config;
+        c.listen = (const char *const *)resolved;
+        err = hp_server_create(&c, &server, errbuf, errlen);
+    }
+    for (size_t i = 0; i < n; i++) free(resolved[i]);
+    free(resolved);
+    if (err) {
+        for (size_t i = 0; i < n; i++)
+            if (taken[i]) hp__ports_release(&p->ports, (uint16_t)taken[i]);
+        free(taken);
+        return err;
+    }
+    entry *e = HP_NEW(entry);
+    e->pool = p;
+    e->name = hp__strdup(config->name);
+    e->server = server;
+    e->auto_ports = taken;
+    e->state = HP_SERVER_STOPPED;
+    link_entry(p, e);
+    publish(p, "server.added", e, 0, NULL);
+    return 0;
+}
+
+/* ---- one server --------------------------------------------------------------------------- */
+
+static int start_entry(hp_pool *p, entry *e, char *errbuf, size_t errlen)
+{
+    char scratch[256];
+    if (!errbuf) errbuf = scratch, errlen = sizeof scratch;
+    e->state = HP_SERVER_STARTING;
+    int err = hp_engine_start_server(p->engine, e->server, errbuf, errlen);
+    if (err) {
+        e->state = HP_SERVER_FAILED;
+        set_error(e, errbuf);
+        publish(p, "server.failed", e, 0, errbuf);
+        publish(p, "server.stopped", e, 0, NULL);
+        return err;
+    }
+    e->state = HP_SERVER_RUNNING;
+    e->started_ms = uv_now(p->loop);
+    set_error(e, NULL);
+    publish(p, "server.started", e, first_port(e), NULL);
+    return 0;
+}
+
+int hp_pool_start(hp_pool *p, const char *name, char *errbuf, size_t errlen)
+{
+    entry *e = find(p, name);
+    if (!e) return HP_ENOTFOUND;
+    if (p->shutting_down || (e->state != HP_SERVER_STOPPED && e->state != HP_SERVER_FAILED))
+        return HP_ESTATE;
+    return start_entry(p, e, errbuf, errlen);
+}
+
+static void on_entry_stopped(hp_engine *engine, hp_server *server, void *data)
+{
+    entry *e = data;
+    hp_pool *p = e->pool;
+    e->state = HP_SERVER_STOPPED;
+    e->started_ms = 0;
+    publish(p, "server.stopped", e, 0, NULL);
+    waiter *w = e->waiters;
+    e->waiters = NULL;
+    bool remove = false;
+    while (w) {
+        waiter *next = w->next;
+        int status = 0;
+        if (w->then_start && !e->removed) status = start_entry(p, e, NULL, 0);
+        remove |= w->then_remove;
+        if (w->cb) w->cb(p, e->name, status, w->data);
+        free(w);
+        w = next;
+    }
+    if (remove) {
+        publish(p, "server.removed", e, 0, NULL);
+        entry_free(p, e);
+    }
+}
+
+/* Starts draining `e` (if it runs) and queues `w` for the end of the drain. */
+static void stop_entry(hp_pool *p, entry *e, waiter *w)
+{
+    w->next = e->waiters;
+    e->waiters = w;
+    if (e->state == HP_SERVER_DRAINING) return;
+    e->state = HP_SERVER_DRAINING;
+    hp_engine_stop_server(p->engine, e->server, p->options.drain_timeout_ms, on_entry_stopped, e);
+}
+
+static waiter *new_waiter(hp_pool_server_cb cb, void *data)
+{
+    waiter *w = HP_NEW(waiter);
+    w->cb = cb;
+    w->data = data;
+    return w;
+}
+
+int hp_pool_stop(hp_pool *p, const char *name, hp_pool_server_cb cb, void *data)
+{
+    entry *e = find(p, name);
+    if (!e) return HP_ENOTFOUND;
+    if (e->state != HP_SERVER_RUNNING && e->state != HP_SERVER_DRAINING) return HP_ESTATE;
+    stop_entry(p, e, new_waiter(cb, data));
+    return 0;
+}
+
+int hp_pool_restart(hp_pool *p, const char *name, hp_pool_server_cb cb, void *data)
+{
+    entry *e = find(p, name);
+    if (!e) return HP_ENOTFOUND;
+    if (p->shutting_down) return HP_ESTATE;
+    if (e->state == HP_SERVER_STOPPED || e->state == HP_SERVER_FAILED) {
+        int status = start_entry(p, e, NULL, 0);
+        if (cb) cb(p, e->name, status, data);
+        return 0;
+    }
+    waiter *w = new_waiter(cb, data);
+    w->then_start = true;
+    stop_entry(p, e, w);
+    return 0;
+}
+
+int hp_pool_remove(hp_pool *p, const char *name, hp_pool_server_cb cb, void *data)
+{
+    entry *e = find(p, name);
+    if (!e) return HP_ENOTFOUND;
+    unlink_entry(p, e);
+    if (e->state == HP_SERVER_RUNNING || e->state == HP_SERVER_DRAINING) {
+        waiter *w = new_waiter(cb, data);
+        w->then_remove = true;
+        stop_entry(p, e, w);
+        return 0;
+    }
+    publish(p, "server.removed", e, 0, NULL);
+    if (cb) cb(p, e->name, 0, data);
+    entry_free(p, e);
+    return 0;
+}
+
+/* ---- looking ------------------------------------------------------------------------------ */
+
+bool hp_pool_has(const hp_pool *p, const char *name)
+{
+    return find(p, name) != NULL;
+}
+
+size_t hp_pool_count(const hp_pool *p)
+{
+    return p->count;
+}
+
+static void fill_info(const hp_pool *p, const entry *e, hp_server_info *out)
+{
+    *out = (hp_server_info){
+        .name = e->name,
+        .state = e->state,
+        .last_error = e->last_error,
+        .uptime_ms = e->state == HP_SERVER_RUNNING ? uv_now(p->loop) - e->started_ms : 0,
+        .listen_count = hp_server_listen_count(e->server),
+        .server = e->server,
+    };
+}
+
+int hp_pool_info(const hp_pool *p, const char *name, hp_server_info *out)
+{
+    const entry *e = find(p, name);
+    if (!e) return HP_ENOTFOUND;
+    fill_info(p, e, out);
+    return 0;
+}
+
+void hp_pool_walk(const hp_pool *p, hp_pool_walk_cb cb, void *data)
+{
+    for (const entry *e = p->first; e; e = e->next) {
+        hp_server_info info;
+        fill_info(p, e, &info);
+        if (!cb(&info, data)) return;
+    }
+}
+
+bool hp_pool_is_running(const hp_pool *p)
+{
+    for (const entry *e = p->first; e; e = e->next)
+        if (e->state == HP_SERVER_RUNNING) return true;
+    return false;
+}
+
+uint64_t hp_pool_uptime_ms(const hp_pool *p)
+{
+    uint64_t longest = 0, now = uv_now(p->loop);
+    for (const entry *e = p->first; e; e = e->next)
+        if (e->state == HP_SERVER_RUNNING && now - e->started_ms > longest)
+            longest = now - e->started_ms;
+    return longest;
+}
+
+/* ---- all servers -------------------------------------------------------------------------- */
+
+static void result_add_failure(hp_pool_result *r, const char *name, const char *error)
+{
+    r->failures = hp__realloc(r->failures, (r->failed + 1) * sizeof *r->failures);
+    r->failures[r->failed].name = hp__strdup(name);
+    r->failures[r->failed].error = hp__strdup(error);
+    r->failed++;
+}
+
+void hp_pool_result_free(hp_pool_result *r)
+{
+    if (!r) return;
+    for (size_t i = 0; i < r->failed; i++) {
+        free(r->failures[i].name);
+        free(r->failures[i].error);
+    }
+    free(r->failures);
+    memset(r, 0, sizeof *r);
+}
+
+void hp_pool_start_all(hp_pool *p, hp_pool_result *result)
+{
+    memset(result, 0, sizeof *result);
+    if (p->shutting_down) return;
+    for (entry *e = p->first; e; e = e->next) {
+        if (e->state != HP_SERVER_STOPPED && e->state != HP_SERVER_FAILED) continue;
+        result->attempted++;
+        char err[256];
+        if (start_entry(p, e, err, sizeof err) != 0) result_add_failure(result, e->name, err);
+    }
+}
+
+/* A hp_pool_stop_all() in flight: done when its last server stopped. */
+typedef struct stop_batch {
+    size_t left;
+    hp_pool_result result;
+    hp_pool_result_cb cb;
+    void *data;
+} stop_batch;
+
+static void batch_finish(hp_pool *p, stop_batch *b)
+{
+    if (b->cb) b->cb(p, &b->result, b->data);
+    hp_pool_result_free(&b->result);
+    free(b);
+}
+
+static void on_batch_server_stopped(hp_pool *p, const char *name, int status, void *data)
+{
+    stop_batch *b = data;
+    if (status != 0) result_add_failure(&b->result, name, hp_strerror(status));
+    if (--b->left == 0) batch_finish(p, b);
+}
+
+void hp_pool_stop_all(hp_pool *p, hp_pool_result_cb cb, void *data)
+{
+    stop_batch *b = HP_NEW(stop_batch);
+    b->cb = cb;
+    b->data = data;
+    b->left = 1; /* held until every stop is issued, so a quick stop cannot finish the batch */
+    for (entry *e = p->first; e; e = e->next) {
+        if (e->state != HP_SERVER_RUNNING && e->state != HP_SERVER_DRAINING) continue;
+        b->result.attempted++;
+        b->left++;
+        stop_entry(p, e, new_waiter(on_batch_server_stopped, b));
+    }
+    if (--b->left == 0) batch_finish(p, b);
+}
+
+/* ---- shutdown ----------------------------------------------------------------------------- */
+
+static void on_engine_stopped(hp_engine *engine, void *data)
+{
+    hp_pool *p = data;
+    if (p->shutdown_cb) p->shutdown_cb(p, p->shutdown_data);
+}
+
+static void on_all_stopped(hp_pool *p, const hp_pool_result *result, void *data)
+{
+    publish(p, "pool.stopped", NULL, 0, NULL);
+    hp__events_close(p->events);
+    hp_engine_shutdown(p->engine, 0, on_engine_stopped, p);
+}
+
+void hp_pool_shutdown(hp_pool *p, hp_pool_cb cb, void *data)
+{
+    if (p->shutting_down) return;
+    p->shutting_down = true;
+    p->shutdown_cb = cb;
+    p->shutdown_data = data;
+    hp_pool_stop_all(p, on_all_stopped, NULL);
+}
+
+void hp_pool_destroy(hp_pool *p)
+{
+    if (!p) return;
+    for (entry *e = p->first, *next; e; e = next) {
+        next = e->next;
+        entry_free(p, e);
+    }
+    hp__events_destroy(p->events);
+    hp_engine_destroy(p->engine);
+    free(p);
+}
+
+/* ---- events ------------------------------------------------------------------------------- */
+
+int hp_pool_subscribe(hp_pool *p, const char *pattern, hp_event_cb cb, void *data, uint64_t *id)
+{
+    return hp__events_subscribe(p->events, pattern, cb, data, id);
+}
+
+void hp_pool_unsubscribe(hp_pool *p, uint64_t id)
+{
+    hp__events_unsubscribe(p->events, id);
+}

@@ -1,0 +1,250 @@
+/* The pool with real listeners, run in-process: servers start together, one stops or fails
+ * alone while the others keep serving, automatic ports, limits, removal, and the events each
+ * step publishes. The pool's control loop is this test's loop, run until a callback says an
+ * asynchronous step finished (with a deadline); worker threads serve the sockets meanwhile. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "hostpool/errors.h"
+#include "hostpool/pool.h"
+#include "hp_test.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define PORT_MIN 23400
+#define PORT_MAX 23499
+
+static uv_loop_t loop;
+static hp_pool *pool;
+static char events[4096]; /* "topic:server " for every event, in order */
+static int stream_ended;
+static int callbacks;
+static int pool_done; /* the shutdown callback ran */
+
+static int record_event(const hp_event *ev, void *data)
+{
+    if (!ev) {
+        stream_ended++;
+        return 0;
+    }
+    size_t n = strlen(events);
+    snprintf(events + n, sizeof events - n, "%s:%s ", ev->topic, ev->server ? ev->server : "-");
+    return 0;
+}
+
+static void count_callback(hp_pool *p, const char *name, int status, void *data)
+{
+    callbacks++;
+    *(int *)data = status;
+}
+
+/* Runs the control loop until `*counter` reaches `target` or the deadline passes. */
+static void run_until(int *counter, int target)
+{
+    int64_t deadline = hp_test_now_ms() + HP_TEST_DEADLINE_MS;
+    while (*counter < target && hp_test_now_ms() < deadline) uv_run(&loop, UV_RUN_NOWAIT);
+    assert_true(*counter >= target);
+}
+
+static int setup(void **state)
+{
+    uv_loop_init(&loop);
+    hp_pool_options o = {
+        .workers = 2, .max_servers = 4, .port_min = PORT_MIN, .port_max = PORT_MAX};
+    if (hp_pool_create(&loop, &o, &pool) != 0) return -1;
+    events[0] = '\0';
+    stream_ended = callbacks = pool_done = 0;
+    uint64_t id;
+    return hp_pool_subscribe(pool, "**", record_event, NULL, &id);
+}
+
+static void pool_stopped(hp_pool *p, void *data)
+{
+    pool_done++;
+}
+
+static int teardown(void **state)
+{
+    if (!pool_done) {
+        hp_pool_shutdown(pool, pool_stopped, NULL);
+        run_until(&pool_done, 1);
+    }
+    hp_pool_destroy(pool);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    return uv_loop_close(&loop) == 0 ? 0 : -1;
+}
+
+static int add_respond(const char *name, const char *listen, const char *body)
+{
+    hp_route_config route = {.handler =
+                                 hp_respond_handler_create(200, body, strlen(body), NULL, 0)};
+    hp_server_config c = {
+        .name = name, .listen = &listen, .listen_count = 1, .routes = &route, .route_count = 1};
+    hp_limits_init(&c.limits);
+    char err[256];
+    int rc = hp_pool_add(pool, &c, err, sizeof err);
+    if (rc != 0) hp_handler_destroy(route.handler);
+    return rc;
+}
+
+static int port_of(const char *name)
+{
+    hp_server_info info;
+    assert_int_equal(hp_pool_info(pool, name, &info), 0);
+    return hp_server_bound_port(info.server, 0);
+}
+
+static void expect_answer(const char *name, const char *body)
+{
+    hp_test_response r;
+    assert_int_equal(hp_test_exchange(port_of(name), HP_TEST_GET, &r, HP_TEST_DEADLINE_MS),
+                     HP_TEST_OK);
+    assert_string_equal(r.body, body);
+    hp_test_response_free(&r);
+}
+
+static void three_servers_serve_and_one_stops_alone(void **state)
+{
+    assert_int_equal(add_respond("a", "auto", "A"), 0);
+    assert_int_equal(add_respond("b", "auto", "B"), 0);
+    assert_int_equal(add_respond("c", "auto", "C"), 0);
+    hp_pool_result r;
+    hp_pool_start_all(pool, &r);
+    assert_int_equal(r.attempted, 3);
+    assert_int_equal(r.failed, 0);
+    hp_pool_result_free(&r);
+    expect_answer("a", "A");
+    expect_answer("b", "B");
+    expect_answer("c", "C");
+    int b_port = port_of("b"), status = -1;
+    assert_int_equal(hp_pool_stop(pool, "b", count_callback, &status), 0);
+    run_until(&callbacks, 1);
+    assert_int_equal(status, 0);
+    hp_test_conn probe;
+    assert_int_not_equal(hp_test_connect(&probe, b_port, 500), HP_TEST_OK);
+    expect_answer("a", "A");
+    expect_answer("c", "C");
+    assert_int_equal(hp_pool_restart(pool, "b", count_callback, &status), 0);
+    run_until(&callbacks, 2);
+    assert_int_equal(status, 0);
+    assert_int_equal(port_of("b"), b_port); /* an automatic port stays with its server */
+    expect_answer("b", "B");
+    assert_true(hp_pool_is_running(pool));
+    assert_non_null(strstr(events, "server.stopped:b server.started:b"));
+}
+
+static void automatic_ports_come_from_the_range_in_order(void **state)
+{
+    assert_int_equal(add_respond("p1", "auto", "1"), 0);
+    assert_int_equal(add_respond("p2", "127.0.0.1:auto", "2"), 0);
+    hp_pool_result r;
+    hp_pool_start_all(pool, &r);
+    hp_pool_result_free(&r);
+    int p1 = port_of("p1"), p2 = port_of("p2");
+    assert_true(p1 >= PORT_MIN && p1 <= PORT_MAX);
+    assert_true(p2 > p1 && p2 <= PORT_MAX);
+}
+
+static void server_whose_port_is_taken_fails_alone(void **state)
+{
+    int holder = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in in = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(holder, (struct sockaddr *)&in, sizeof in), 0);
+    assert_int_equal(listen(holder, 1), 0);
+    socklen_t len = sizeof in;
+    getsockname(holder, (struct sockaddr *)&in, &len);
+    char taken[64];
+    snprintf(taken, sizeof taken, "127.0.0.1:%d", ntohs(in.sin_port));
+    assert_int_equal(add_respond("taken", taken, "T"), 0);
+    assert_int_equal(add_respond("fine", "auto", "F"), 0);
+    hp_pool_result r;
+    hp_pool_start_all(pool, &r);
+    assert_int_equal(r.attempted, 2);
+    assert_int_equal(r.failed, 1);
+    assert_string_equal(r.failures[0].name, "taken");
+    assert_non_null(strstr(r.failures[0].error, "address already in use"));
+    hp_pool_result_free(&r);
+    hp_server_info info;
+    assert_int_equal(hp_pool_info(pool, "taken", &info), 0);
+    assert_int_equal(info.state, HP_SERVER_FAILED);
+    assert_non_null(strstr(info.last_error, "address already in use"));
+    expect_answer("fine", "F");
+    assert_non_null(strstr(events, "server.failed:taken server.stopped:taken"));
+    close(holder);
+}
+
+static void names_are_unique_and_max_servers_counts_every_server(void **state)
+{
+    assert_int_equal(add_respond("one", "auto", "1"), 0);
+    assert_int_equal(add_respond("one", "auto", "1"), HP_EEXISTS);
+    assert_int_equal(add_respond("two", "auto", "2"), 0);
+    assert_int_equal(add_respond("three", "auto", "3"), 0);
+    assert_int_equal(add_respond("four", "auto", "4"), 0);
+    char err[256];
+    hp_route_config route = {.handler = hp_respond_handler_create(200, "5", 1, NULL, 0)};
+    const char *listen = "auto";
+    hp_server_config c = {
+        .name = "five", .listen = &listen, .listen_count = 1, .routes = &route, .route_count = 1};
+    hp_limits_init(&c.limits);
+    assert_int_equal(hp_pool_add(pool, &c, err, sizeof err), HP_ELIMIT);
+    assert_non_null(strstr(err, "max_servers is 4"));
+    hp_handler_destroy(route.handler);
+    assert_int_equal(hp_pool_count(pool), 4);
+}
+
+static void removing_a_running_server_drains_it_first(void **state)
+{
+    assert_int_equal(add_respond("gone", "auto", "G"), 0);
+    assert_int_equal(hp_pool_start(pool, "gone", NULL, 0), 0);
+    int port = port_of("gone"), status = -1;
+    assert_int_equal(hp_pool_remove(pool, "gone", count_callback, &status), 0);
+    assert_false(hp_pool_has(pool, "gone"));
+    run_until(&callbacks, 1);
+    assert_int_equal(status, 0);
+    hp_test_conn probe;
+    assert_int_not_equal(hp_test_connect(&probe, port, 500), HP_TEST_OK);
+    assert_non_null(strstr(events, "server.stopped:gone server.removed:gone"));
+}
+
+static void shutdown_stops_every_server_then_ends_the_stream(void **state)
+{
+    assert_int_equal(add_respond("x", "auto", "X"), 0);
+    assert_int_equal(add_respond("y", "auto", "Y"), 0);
+    hp_pool_result r;
+    hp_pool_start_all(pool, &r);
+    hp_pool_result_free(&r);
+    hp_pool_shutdown(pool, pool_stopped, NULL);
+    run_until(&pool_done, 1);
+    assert_non_null(strstr(events, "server.stopped:x"));
+    assert_non_null(strstr(events, "server.stopped:y"));
+    const char *end = strstr(events, "pool.stopped:-");
+    assert_non_null(end);
+    assert_true(end > strstr(events, "server.stopped:x") &&
+                end > strstr(events, "server.stopped:y"));
+    assert_int_equal(stream_ended, 1);
+    assert_false(hp_pool_is_running(pool));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(three_servers_serve_and_one_stops_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(automatic_ports_come_from_the_range_in_order, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(server_whose_port_is_taken_fails_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(names_are_unique_and_max_servers_counts_every_server, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(removing_a_running_server_drains_it_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(shutdown_stops_every_server_then_ends_the_stream, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
