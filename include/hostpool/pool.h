@@ -94,6 +94,18 @@ int hp_pool_remove(hp_pool *pool, const char *name, hp_pool_server_cb cb, void *
 bool hp_pool_has(const hp_pool *pool, const char *name);
 size_t hp_pool_count(const hp_pool *pool);
 
+/* The name of the server bound (or to be bound) to `address` ("127.0.0.1:8080", compared as
+ * written after "auto" was resolved), or NULL. Borrowed. */
+const char *hp_pool_find_by_bind(const hp_pool *pool, const char *address);
+
+/* The server `name`, made and started on first use: when it does not exist, `make` is called
+ * to add it (with hp_pool_add), then it is started, so any number of calls for one name
+ * create exactly one server. `cb` gets 0 once the server runs (at once), or the start's error.
+ * Errors of making (max_servers reached: HP_ELIMIT) are returned, and `cb` is not called. */
+typedef int (*hp_pool_maker)(hp_pool *pool, const char *name, void *data);
+int hp_pool_get_or_create(hp_pool *pool, const char *name, hp_pool_maker make, void *make_data,
+                          hp_pool_server_cb cb, void *data);
+
 /* ---- one server --------------------------------------------------------------------------- */
 
 /* Binds and starts accepting. HP_ENOTFOUND, HP_ESTATE (not stopped or failed), or the bind
@@ -118,6 +130,9 @@ int hp_pool_info(const hp_pool *pool, const char *name, hp_server_info *out);
 /* Calls `cb` for every server in the order they were added, until it returns false. */
 typedef bool (*hp_pool_walk_cb)(const hp_server_info *info, void *data);
 void hp_pool_walk(const hp_pool *pool, hp_pool_walk_cb cb, void *data);
+/* The same over the named servers only, in the order of `names`; unknown names are skipped. */
+void hp_pool_walk_names(const hp_pool *pool, const char *const *names, size_t count,
+                        hp_pool_walk_cb cb, void *data);
 
 /* ---- all servers -------------------------------------------------------------------------- */
 

@@ -381,7 +381,39 @@ int hp_pool_remove(hp_pool *p, const char *name, hp_pool_server_cb cb, void *dat
     return 0;
 }
 
+/* ---- made on first use -------------------------------------------------------------------- */
+
+/* Making and starting are synchronous on the control loop, so a second call for a name always
+ * finds the server the first call made: exactly one is created, whatever the interleaving of
+ * callers. Makers that finish later (a supervised process, a later issue) will need a
+ * `making` state with waiters here. */
+int hp_pool_get_or_create(hp_pool *p, const char *name, hp_pool_maker make, void *make_data,
+                          hp_pool_server_cb cb, void *data)
+{
+    if (p->shutting_down) return HP_ESTATE;
+    entry *e = find(p, name);
+    if (!e) {
+        int err = make(p, name, make_data);
+        if (err) return err;
+        e = find(p, name);
+        if (!e) return HP_ENOTFOUND; /* the maker added another name */
+    }
+    int status = 0;
+    if (e->state == HP_SERVER_STOPPED || e->state == HP_SERVER_FAILED)
+        status = start_entry(p, e, NULL, 0);
+    if (cb) cb(p, e->name, status, data);
+    return 0;
+}
+
 /* ---- looking ------------------------------------------------------------------------------ */
+
+const char *hp_pool_find_by_bind(const hp_pool *p, const char *address)
+{
+    for (const entry *e = p->first; e; e = e->next)
+        for (size_t i = 0; i < hp_server_listen_count(e->server); i++)
+            if (strcmp(hp_server_listen_address(e->server, i), address) == 0) return e->name;
+    return NULL;
+}
 
 bool hp_pool_has(const hp_pool *p, const char *name)
 {
@@ -416,6 +448,18 @@ int hp_pool_info(const hp_pool *p, const char *name, hp_server_info *out)
 void hp_pool_walk(const hp_pool *p, hp_pool_walk_cb cb, void *data)
 {
     for (const entry *e = p->first; e; e = e->next) {
+        hp_server_info info;
+        fill_info(p, e, &info);
+        if (!cb(&info, data)) return;
+    }
+}
+
+void hp_pool_walk_names(const hp_pool *p, const char *const *names, size_t count,
+                        hp_pool_walk_cb cb, void *data)
+{
+    for (size_t i = 0; i < count; i++) {
+        const entry *e = find(p, names[i]);
+        if (!e) continue;
         hp_server_info info;
         fill_info(p, e, &info);
         if (!cb(&info, data)) return;

@@ -27,7 +27,8 @@ static hp_pool *pool;
 static char events[4096]; /* "topic:server " for every event, in order */
 static int stream_ended;
 static int callbacks;
-static int pool_done; /* the shutdown callback ran */
+static int pool_done;  /* the shutdown callback ran */
+static int started_ok; /* get_or_create callbacks with status 0 */
 
 static int record_event(const hp_event *ev, void *data)
 {
@@ -61,7 +62,7 @@ static int setup(void **state)
         .workers = 2, .max_servers = 4, .port_min = PORT_MIN, .port_max = PORT_MAX};
     if (hp_pool_create(&loop, &o, &pool) != 0) return -1;
     events[0] = '\0';
-    stream_ended = callbacks = pool_done = 0;
+    stream_ended = callbacks = pool_done = started_ok = 0;
     uint64_t id;
     return hp_pool_subscribe(pool, "**", record_event, NULL, &id);
 }
@@ -233,6 +234,69 @@ static void shutdown_stops_every_server_then_ends_the_stream(void **state)
     assert_false(hp_pool_is_running(pool));
 }
 
+static int make_respond(hp_pool *p, const char *name, void *data)
+{
+    (*(int *)data)++;
+    return add_respond(name, "auto", name);
+}
+
+static void count_started(hp_pool *p, const char *name, int status, void *data)
+{
+    started_ok += status == 0;
+}
+
+static void get_or_create_makes_one_server_for_100_callers(void **state)
+{
+    int made = 0;
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(
+            hp_pool_get_or_create(pool, "app", make_respond, &made, count_started, NULL), 0);
+    assert_int_equal(made, 1);
+    assert_int_equal(started_ok, 100);
+    assert_int_equal(hp_pool_count(pool), 1);
+    expect_answer("app", "app");
+    assert_string_equal(events, "server.added:app server.started:app ");
+}
+
+static void get_or_create_respects_max_servers(void **state)
+{
+    int made = 0;
+    char name[16];
+    for (int i = 0; i < 4; i++) {
+        snprintf(name, sizeof name, "app%d", i);
+        assert_int_equal(hp_pool_get_or_create(pool, name, make_respond, &made, NULL, NULL), 0);
+    }
+    assert_int_equal(hp_pool_get_or_create(pool, "app4", make_respond, &made, count_started, NULL),
+                     HP_ELIMIT);
+    assert_int_equal(hp_pool_count(pool), 4);
+    assert_non_null(strstr(events, "server.failed:-"));
+}
+
+static bool collect_name(const hp_server_info *info, void *data)
+{
+    strcat(data, info->name);
+    strcat(data, " ");
+    return strcmp(info->name, "m2") != 0; /* stops early after m2 */
+}
+
+static void lookups_by_bind_and_walks_over_names(void **state)
+{
+    assert_int_equal(add_respond("m1", "auto", "1"), 0);
+    assert_int_equal(add_respond("m2", "auto", "2"), 0);
+    assert_int_equal(add_respond("m3", "auto", "3"), 0);
+    hp_server_info info;
+    assert_int_equal(hp_pool_info(pool, "m2", &info), 0);
+    assert_string_equal(hp_pool_find_by_bind(pool, hp_server_listen_address(info.server, 0)), "m2");
+    assert_null(hp_pool_find_by_bind(pool, "127.0.0.1:1"));
+    char seen[64] = "";
+    hp_pool_walk(pool, collect_name, seen);
+    assert_string_equal(seen, "m1 m2 ");
+    seen[0] = '\0';
+    const char *subset[] = {"m3", "nope", "m1"};
+    hp_pool_walk_names(pool, subset, 3, collect_name, seen);
+    assert_string_equal(seen, "m3 m1 ");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +309,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(removing_a_running_server_drains_it_first, setup, teardown),
         cmocka_unit_test_setup_teardown(shutdown_stops_every_server_then_ends_the_stream, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(get_or_create_makes_one_server_for_100_callers, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(get_or_create_respects_max_servers, setup, teardown),
+        cmocka_unit_test_setup_teardown(lookups_by_bind_and_walks_over_names, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
