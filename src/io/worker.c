@@ -17,8 +17,7 @@ struct hp__worker {
     hp__http_context http;
     hp__listener *listeners; /* open */
     hp__listener *retired;   /* closed, with connections still open */
-    hp__server_drain *server_drains;
-    hp__link conns; /* circular list head */
+    hp__link conns;          /* circular list head */
     size_t conn_count;
     bool draining;
     uv_timer_t drain_timer;
@@ -26,14 +25,15 @@ struct hp__worker {
     void *on_reply_data;
 };
 
-/* A STOP_SERVER in progress on this worker: done when no listener of `server`, open or
- * retired, is left here; at the deadline its remaining connections are aborted. */
+/* A STOP_SERVER in progress on this worker: done when `listeners_left` (the listeners of
+ * `server` here, each pointing back at this drain) have all been freed; at the deadline the
+ * server's remaining connections are aborted. */
 struct hp__server_drain {
     hp__worker *worker;
     const hp_server *server;
     void *token;
+    size_t listeners_left;
     uv_timer_t deadline;
-    hp__server_drain *next;
 };
 
 unsigned hp__worker_index(const hp__worker *w)
@@ -98,15 +98,16 @@ static void list_remove(hp__listener **head, hp__listener *l)
     l->next = l->prev = NULL;
 }
 
-static void check_server_drains(hp__worker *w);
+static void server_drain_listener_gone(hp__server_drain *d);
 
-/* A retired listener is freed with its last connection; a server drain may then be done. */
+/* A retired listener is freed with its last connection; its server's drain may then be done. */
 static void listener_release(hp__worker *w, hp__listener *l)
 {
     if (!l->closed || l->conn_count > 0) return;
     list_remove(&w->retired, l);
+    hp__server_drain *d = l->drain;
     free(l);
-    check_server_drains(w);
+    if (d) server_drain_listener_gone(d);
 }
 
 void hp__worker_conn_closed(hp__worker *w, hp__conn *c, hp__listener *listener)
@@ -187,31 +188,21 @@ static void close_listeners(hp__worker *w, const hp_server *only)
 
 /* ---- stopping one server ------------------------------------------------------------------ */
 
-static bool server_has_listeners(hp__worker *w, const hp_server *server)
-{
-    for (hp__listener *l = w->listeners; l; l = l->next)
-        if (l->server == server) return true;
-    for (hp__listener *l = w->retired; l; l = l->next)
-        if (l->server == server) return true;
-    return false;
-}
-
 static void on_server_drain_closed(uv_handle_t *h)
 {
     free(h->data); /* the hp__server_drain */
 }
 
-static void check_server_drains(hp__worker *w)
+static void server_drain_done(hp__server_drain *d)
 {
-    for (hp__server_drain **pp = &w->server_drains, *d; (d = *pp) != NULL;) {
-        if (server_has_listeners(w, d->server)) {
-            pp = &d->next;
-            continue;
-        }
-        *pp = d->next;
-        w->on_reply(w, HP__REPLY_SERVER_STOPPED, d->token, w->on_reply_data);
-        uv_close((uv_handle_t *)&d->deadline, on_server_drain_closed);
-    }
+    hp__worker *w = d->worker;
+    w->on_reply(w, HP__REPLY_SERVER_STOPPED, d->token, w->on_reply_data);
+    uv_close((uv_handle_t *)&d->deadline, on_server_drain_closed);
+}
+
+static void server_drain_listener_gone(hp__server_drain *d)
+{
+    if (--d->listeners_left == 0) server_drain_done(d);
 }
 
 static void on_server_drain_deadline(uv_timer_t *t)
@@ -224,23 +215,39 @@ static void on_server_drain_deadline(uv_timer_t *t)
     }
 }
 
+/* Closes `server`'s listeners here, attaching them (and those already retired) to `d`. */
+static void attach_listeners(hp__worker *w, hp__server_drain *d)
+{
+    for (hp__listener *l = w->listeners, *next; l; l = next) {
+        next = l->next;
+        if (l->server != d->server) continue;
+        listener_close(w, l);
+    }
+    for (hp__listener *l = w->retired; l; l = l->next) {
+        if (l->server != d->server || l->drain) continue;
+        l->drain = d;
+        d->listeners_left++;
+    }
+}
+
 static void stop_server(hp__worker *w, const hp_server *server, uint64_t timeout_ms, void *token)
 {
-    close_listeners(w, server);
-    for (hp__link *l = w->conns.next, *next; l != &w->conns; l = next) {
-        next = l->next;
-        if (hp__conn_server((hp__conn *)l) == server) hp__conn_drain((hp__conn *)l);
-    }
     hp__server_drain *d = HP_NEW(hp__server_drain);
     d->worker = w;
     d->server = server;
     d->token = token;
     uv_timer_init(&w->loop, &d->deadline);
     d->deadline.data = d;
+    attach_listeners(w, d);
+    for (hp__link *l = w->conns.next, *next; l != &w->conns; l = next) {
+        next = l->next;
+        if (hp__conn_server((hp__conn *)l) == server) hp__conn_drain((hp__conn *)l);
+    }
+    if (d->listeners_left == 0) {
+        server_drain_done(d); /* nothing of this server on this worker */
+        return;
+    }
     uv_timer_start(&d->deadline, on_server_drain_deadline, timeout_ms, 0);
-    d->next = w->server_drains;
-    w->server_drains = d;
-    check_server_drains(w);
 }
 
 /* ---- drain and exit ----------------------------------------------------------------------- */

@@ -68,8 +68,9 @@ struct hp__listener {
     uint32_t conn_count;
     bool paused; /* at max_connections: one accepted fd waits inside libuv */
     bool closing;
-    bool closed;               /* handle closed; freed when conn_count reaches 0 */
-    hp__listener *next, *prev; /* in the worker's open or retired list */
+    bool closed;                    /* handle closed; freed when conn_count reaches 0 */
+    struct hp__server_drain *drain; /* the STOP_SERVER waiting for this listener, if any */
+    hp__listener *next, *prev;      /* in the worker's open or retired list */
 };
 
 int hp__conn_accept(hp__listener *listener);
