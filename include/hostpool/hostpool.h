@@ -7,5 +7,7 @@
 #include "hostpool/handler.h"
 #include "hostpool/server.h"
 #include "hostpool/engine.h"
+#include "hostpool/events.h"
+#include "hostpool/pool.h"
 
 #endif

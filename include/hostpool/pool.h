@@ -26,6 +26,7 @@
 #ifndef HOSTPOOL_POOL_H
 #define HOSTPOOL_POOL_H
 
+#include "hostpool/events.h"
 #include "hostpool/server.h"
 
 #include <uv.h>
@@ -62,21 +63,11 @@ void hp_pool_destroy(hp_pool *pool);
 
 /* ---- events ----------------------------------------------------------------------------- */
 
-typedef struct hp_event {
-    const char *topic;   /* "server.started" ... */
-    const char *server;  /* the server's name, NULL for pool events */
-    int port;            /* the first bound port, for server.started; else 0 */
-    const char *message; /* the error, for server.failed; else NULL */
-    uint64_t time_ms;    /* the control loop's clock */
-    uint64_t seq;        /* increases by one per event */
-} hp_event;
-
-/* Called for every event whose topic matches the pattern, in publication order; `event` is
- * borrowed for the call. A NULL event means the stream ended (pool shutdown). A non-zero
- * return counts as a failed delivery; delivery to the others goes on. */
-typedef int (*hp_event_cb)(const hp_event *event, void *data);
-/* HP_EINVAL for a bad pattern. */
+/* Subscribes `cb` to the events whose topic matches `pattern` (hostpool/events.h); `*id`
+ * (if not NULL) gets an id for hp_pool_unsubscribe, never 0. HP_EINVAL for a bad pattern;
+ * HP_ESTATE once the pool is shutting down and its event stream has been closed. */
 int hp_pool_subscribe(hp_pool *pool, const char *pattern, hp_event_cb cb, void *data, uint64_t *id);
+/* Idempotent; an unknown id is ignored. Safe from inside any event callback. */
 void hp_pool_unsubscribe(hp_pool *pool, uint64_t id);
 
 /* ---- membership --------------------------------------------------------------------------- */

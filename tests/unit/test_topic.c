@@ -1,4 +1,8 @@
-/* Topic patterns (src/core/topic.c): `*` is one segment, a final `**` one or more. */
+/* Topic patterns (src/core/topic.c): `*` is exactly one segment, a final `**` one or more.
+ *
+ * The first test is noex's EventBus wildcard table, adapted to these semantics: where noex
+ * lets a trailing `*` match several segments (`user.*` vs `user.profile.updated`), ours does
+ * not, and `**` is the way to say "one or more". */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,65 +11,118 @@
 
 #include "core/topic.h"
 
-static int count(const char *pattern, const char *const *topics, int n)
+typedef struct row {
+    const char *pattern;
+    const char *topics[3];
+    int matches;
+} row;
+
+static void the_noex_wildcard_table_under_our_semantics(void **state)
 {
-    int hits = 0;
-    for (int i = 0; i < n; i++) hits += hp__topic_match(pattern, topics[i]);
-    return hits;
+    static const row table[] = {
+        {"*", {"alpha", "beta", "gamma"}, 3},
+        {"*", {"user.created", "a.b.c", "x.y"}, 0}, /* one segment only */
+        {"**", {"user.created", "a.b.c", "x"}, 3},
+        {"user.*", {"user.created", "user.deleted", "user.updated"}, 3},
+        {"user.*", {"order.created", "admin.created", NULL}, 0},
+        {"user.*.email", {"user.a.email", "user.b.email", "user.c.email"}, 3},
+        {"user.*", {"user.profile.updated", NULL, NULL}, 0},
+        {"user.**", {"user.profile.updated", NULL, NULL}, 1},
+        {"*.*.event", {"a.b.event", "c.d.event", "e.f.event"}, 3},
+        {"user.created.v1", {"user.created.v1", "user.created.v2", "user.created"}, 1},
+    };
+    for (size_t r = 0; r < sizeof table / sizeof table[0]; r++) {
+        int hits = 0;
+        for (int i = 0; i < 3 && table[r].topics[i]; i++)
+            hits += hp__topic_match(table[r].pattern, table[r].topics[i]);
+        if (hits != table[r].matches)
+            fail_msg("%s: %d matches, expected %d", table[r].pattern, hits, table[r].matches);
+    }
 }
 
-static void star_matches_exactly_one_segment(void **state)
+static void star_does_not_match_a_missing_segment(void **state)
 {
-    static const char *const user[] = {"user.created", "user.deleted", "user.updated"};
-    static const char *const other[] = {"order.created", "admin.created"};
-    static const char *const email[] = {"user.a.email", "user.b.email", "user.c.email"};
-    static const char *const event[] = {"a.b.event", "c.d.event", "e.f.event"};
-    assert_int_equal(count("user.*", user, 3), 3);
-    assert_int_equal(count("user.*", other, 2), 0);
-    assert_int_equal(count("user.*.email", email, 3), 3);
-    assert_int_equal(count("*.*.event", event, 3), 3);
-    assert_false(hp__topic_match("user.*", "user.profile.updated"));
     assert_false(hp__topic_match("a.*", "a"));
-    assert_true(hp__topic_match("*", "single"));
-    assert_false(hp__topic_match("*", "two.segments"));
+    assert_false(hp__topic_match("a.*", "a.b.c"));
+    assert_true(hp__topic_match("a.*", "a.b"));
+    assert_false(hp__topic_match("*.b", "b"));
 }
 
-static void double_star_matches_the_rest_but_not_nothing(void **state)
+static void double_star_needs_at_least_one_segment(void **state)
 {
-    assert_true(hp__topic_match("user.**", "user.profile.updated"));
-    assert_true(hp__topic_match("user.**", "user.created"));
-    assert_false(hp__topic_match("user.**", "user"));
-    assert_true(hp__topic_match("**", "server.started"));
+    assert_false(hp__topic_match("a.**", "a"));
+    assert_true(hp__topic_match("a.**", "a.b"));
+    assert_true(hp__topic_match("a.**", "a.b.c.d"));
+    assert_false(hp__topic_match("a.**", "ab.c"));
     assert_true(hp__topic_match("**", "pool"));
+    assert_true(hp__topic_match("*.**", "a.b"));
+    assert_false(hp__topic_match("*.**", "a"));
 }
 
-static void literal_patterns_match_only_themselves(void **state)
+static void the_server_examples_of_the_header(void **state)
 {
-    static const char *const versions[] = {"user.created.v1", "user.created.v2", "user.created"};
-    assert_int_equal(count("user.created.v1", versions, 3), 1);
-    assert_true(hp__topic_match("user.created.v1", "user.created.v1"));
+    assert_true(hp__topic_match("server.*", "server.started"));
+    assert_false(hp__topic_match("server.*", "server.health.changed"));
+    assert_false(hp__topic_match("server.*", "server"));
+    assert_true(hp__topic_match("server.**", "server.started"));
+    assert_true(hp__topic_match("server.**", "server.health.changed"));
+    assert_false(hp__topic_match("server.**", "server"));
+}
+
+static void literal_segments_are_compared_whole_and_case_sensitively(void **state)
+{
+    assert_false(hp__topic_match("server.start", "server.started"));
+    assert_false(hp__topic_match("server.started", "server.start"));
+    assert_false(hp__topic_match("Server.started", "server.started"));
+    assert_false(hp__topic_match("server", "server.started"));
 }
 
 static void malformed_patterns_are_invalid(void **state)
 {
+    assert_true(hp__topic_pattern_valid("server.started"));
     assert_true(hp__topic_pattern_valid("server.*"));
+    assert_true(hp__topic_pattern_valid("*.started"));
     assert_true(hp__topic_pattern_valid("server.**"));
+    assert_true(hp__topic_pattern_valid("*"));
     assert_true(hp__topic_pattern_valid("**"));
+    assert_false(hp__topic_pattern_valid(NULL));
     assert_false(hp__topic_pattern_valid(""));
+    assert_false(hp__topic_pattern_valid("."));
     assert_false(hp__topic_pattern_valid("server..started"));
     assert_false(hp__topic_pattern_valid("server."));
+    assert_false(hp__topic_pattern_valid(".server"));
     assert_false(hp__topic_pattern_valid("**.started"));
+    assert_false(hp__topic_pattern_valid("a.**.b"));
     assert_false(hp__topic_pattern_valid("ser*"));
+    assert_false(hp__topic_pattern_valid("*ver"));
+    assert_false(hp__topic_pattern_valid("x*"));
     assert_false(hp__topic_pattern_valid("server.***"));
+}
+
+static void invalid_topics_match_nothing(void **state)
+{
+    assert_false(hp__topic_valid(NULL));
+    assert_false(hp__topic_valid(""));
+    assert_false(hp__topic_valid("a..b"));
+    assert_false(hp__topic_valid("a."));
+    assert_false(hp__topic_valid("a.*"));
+    assert_true(hp__topic_valid("a.b"));
+    assert_false(hp__topic_match("**", "a..b"));
+    assert_false(hp__topic_match("a.**", "a."));
+    assert_false(hp__topic_match("*", ""));
+    assert_false(hp__topic_match("ser*", "ser*")); /* an invalid pattern matches nothing */
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(star_matches_exactly_one_segment),
-        cmocka_unit_test(double_star_matches_the_rest_but_not_nothing),
-        cmocka_unit_test(literal_patterns_match_only_themselves),
+        cmocka_unit_test(the_noex_wildcard_table_under_our_semantics),
+        cmocka_unit_test(star_does_not_match_a_missing_segment),
+        cmocka_unit_test(double_star_needs_at_least_one_segment),
+        cmocka_unit_test(the_server_examples_of_the_header),
+        cmocka_unit_test(literal_segments_are_compared_whole_and_case_sensitively),
         cmocka_unit_test(malformed_patterns_are_invalid),
+        cmocka_unit_test(invalid_topics_match_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,40 @@
+/* Events: what the pool tells its subscribers (server.started, server.failed, ...).
+ *
+ * An event is published on the pool's control loop and delivered synchronously, on that
+ * thread, to every subscriber whose pattern matches its topic, in subscription order.
+ *
+ * Topics are dot-separated segments ("server.started"). Patterns: `*` matches exactly one
+ * segment; `**` matches one or more segments and may only be the last segment; `**` alone
+ * matches every topic; any other segment matches itself. So `server.*` matches
+ * `server.started` but neither `server.health.changed` nor `server`; `server.**` matches the
+ * first two. Empty segments, `**` before the end and `*` inside a segment ("ser*") make a
+ * pattern invalid; subscribing with one fails with HP_EINVAL.
+ *
+ * No libuv here: this header is shared by the pool's public API and the bus in src/core. */
+#ifndef HOSTPOOL_EVENTS_H
+#define HOSTPOOL_EVENTS_H
+
+#include <stdint.h>
+
+typedef struct hp_event {
+    const char *topic;   /* "server.started" ...; never NULL in a delivered event */
+    const char *server;  /* the server's name; NULL for pool events */
+    int port;            /* the first bound port, for server.started; else 0 */
+    const char *message; /* the error, for server.failed; else NULL */
+    uint64_t time_ms;    /* given by the publisher (the control loop's clock) */
+    uint64_t seq;        /* assigned by the bus: 1, 2, 3 ... in publication order */
+} hp_event;
+
+/* Called for each matching event, in publication order; `event` and its strings are borrowed
+ * for the duration of the call (copy what you keep). Return 0 for success; any other value
+ * counts as a failed delivery, and delivery to the other subscribers goes on.
+ *
+ * A NULL `event` means the stream ended (the bus, or the pool, is closing): it is the last
+ * call this subscriber gets, and its return value is ignored.
+ *
+ * From inside the callback one may publish (the event is queued and delivered after the
+ * current one), subscribe (the new subscriber gets only later events) and unsubscribe
+ * (oneself or others: they get nothing more). */
+typedef int (*hp_event_cb)(const hp_event *event, void *data);
+
+#endif
