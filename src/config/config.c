@@ -1,0 +1,848 @@
+/* Loading a config: the document tree (node.h) checked against the schema and turned into
+ * the model (config.h).
+ *
+ * The checker walks the whole tree once and never stops early: every check that fails adds
+ * one error (config_errors.h) at the offending node and the walk goes on with the next
+ * setting, so one run reports everything wrong with a file. Errors are sorted into document
+ * order at the end, whatever order the checks ran in (the top-level limits are read before
+ * the servers that inherit them, wherever they are written).
+ *
+ * The model is filled in while checking; if any error was added, it is thrown away and no
+ * config is returned. Rules that are the same everywhere:
+ *   - every mapping is checked for unknown keys, at every level;
+ *   - a scalar is a string unless a number or a boolean is expected: `body: 200` is "200";
+ *     numbers must be plain (`status: "200"` is refused, as JSON would have it);
+ *   - durations and sizes are strings or numbers (a bare number is seconds or bytes);
+ *   - `listen` and `hosts` take one string or a list of them. */
+#include "config/config.h"
+
+#include "common/alloc.h"
+#include "common/units.h"
+#include "config/parse.h"
+#include "hostpool/errors.h"
+#include "hostpool/request.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <llhttp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_NAME 64
+#define SHOWN 60 /* characters of a value quoted in a message */
+
+typedef struct checker {
+    const char *file;
+    hp__config_errors *errs;
+} checker;
+
+/* ---- errors ---- */
+
+static void vfail_at(checker *c, const hp__cfg_node *path_node, const hp__cfg_node *pos_node,
+                     const char *fmt, va_list ap)
+{
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
+    char *message = hp__malloc((size_t)n + 1);
+    vsnprintf(message, (size_t)n + 1, fmt, ap);
+    char *path = hp__cfg_node_path(path_node);
+    hp__config_errors_add(c->errs, c->file, pos_node->line, pos_node->column, path, "%s", message);
+    free(path);
+    free(message);
+}
+
+static void fail(checker *c, const hp__cfg_node *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fail_at(checker *c, const hp__cfg_node *path_node, const hp__cfg_node *pos_node,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* An error at node `n`, under its path. */
+static void fail(checker *c, const hp__cfg_node *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail_at(c, n, n, fmt, ap);
+    va_end(ap);
+}
+
+/* An error under the path of `path_node`, at the position of `pos_node`. */
+static void fail_at(checker *c, const hp__cfg_node *path_node, const hp__cfg_node *pos_node,
+                    const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail_at(c, path_node, pos_node, fmt, ap);
+    va_end(ap);
+}
+
+/* What a node is, for "expected X, got Y": a mapping, a list, null, or the scalar quoted. */
+static const char *describe(const hp__cfg_node *n, char *buf, size_t len)
+{
+    if (n->kind == HP__CFG_MAPPING) return "a mapping";
+    if (n->kind == HP__CFG_SEQUENCE) return "a list";
+    if (hp__cfg_is_null(n)) return "null";
+    int shown = n->len > SHOWN ? SHOWN : (int)n->len;
+    snprintf(buf, len, "\"%.*s%s\"", shown, n->text, n->len > SHOWN ? "..." : "");
+    return buf;
+}
+
+static void fail_type(checker *c, const hp__cfg_node *n, const char *expected)
+{
+    char buf[SHOWN + 8];
+    fail(c, n, "expected %s, got %s", expected, describe(n, buf, sizeof buf));
+}
+
+/* ---- typed reads: each reports its own error and returns false ---- */
+
+static bool is_mapping(checker *c, const hp__cfg_node *n)
+{
+    if (n->kind == HP__CFG_MAPPING) return true;
+    fail_type(c, n, "a mapping");
+    return false;
+}
+
+/* Keys a mapping may have; any other is reported. Keys of features still to come say so. */
+static void check_keys(checker *c, const hp__cfg_node *map, const char *const *allowed)
+{
+    static const char *const later[] = {"upstreams", "switchboards", "proxy", NULL};
+    for (size_t i = 0; i < map->count; i++) {
+        const hp__cfg_node *key = map->keys[i];
+        bool known = false;
+        for (const char *const *a = allowed; *a && !known; a++) known = strcmp(key->text, *a) == 0;
+        if (known) continue;
+        bool soon = false;
+        for (const char *const *l = later; *l && !soon; l++) soon = strcmp(key->text, *l) == 0;
+        fail_at(c, map, key, "unknown key \"%s\"%s", key->text, soon ? " (not supported yet)" : "");
+    }
+}
+
+/* A scalar that is not null and holds no NUL byte. Borrowed text. */
+static const char *string_of(checker *c, const hp__cfg_node *n)
+{
+    if (n->kind != HP__CFG_SCALAR || hp__cfg_is_null(n)) {
+        fail_type(c, n, "a string");
+        return NULL;
+    }
+    if (strlen(n->text) != n->len) {
+        fail(c, n, "must not contain a NUL character");
+        return NULL;
+    }
+    return n->text;
+}
+
+static char *dup_string(checker *c, const hp__cfg_node *n)
+{
+    const char *s = string_of(c, n);
+    return s ? hp__strdup(s) : NULL;
+}
+
+static bool plain_integer(const hp__cfg_node *n)
+{
+    if (n->kind != HP__CFG_SCALAR || n->quoted || n->len == 0) return false;
+    const char *p = n->text + (n->text[0] == '-');
+    if (!*p) return false;
+    for (; *p; p++)
+        if (*p < '0' || *p > '9') return false;
+    return true;
+}
+
+/* An integer in [lo, hi]. */
+static bool int_of(checker *c, const hp__cfg_node *n, long long lo, long long hi, long long *out)
+{
+    if (!plain_integer(n)) {
+        fail_type(c, n, "an integer");
+        return false;
+    }
+    errno = 0;
+    long long v = strtoll(n->text, NULL, 10);
+    if (errno || v < lo || v > hi) {
+        fail(c, n, "%s out of range (%lld-%lld)", n->text, lo, hi);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool bool_of(checker *c, const hp__cfg_node *n, bool *out)
+{
+    static const char *const yes[] = {"true", "on", "yes", NULL};
+    static const char *const no[] = {"false", "off", "no", NULL};
+    if (n->kind == HP__CFG_SCALAR) {
+        for (const char *const *w = yes; *w; w++)
+            if (strcasecmp(n->text, *w) == 0) return *out = true, true;
+        for (const char *const *w = no; *w; w++)
+            if (strcasecmp(n->text, *w) == 0) return *out = false, true;
+    }
+    fail_type(c, n, "on or off");
+    return false;
+}
+
+/* One string, or a list of strings: the nodes to read, borrowed. Returns the count, 0 after an
+ * error. */
+static size_t string_or_list(checker *c, const hp__cfg_node *n, const hp__cfg_node *const **items,
+                             const hp__cfg_node **single, const char *what)
+{
+    if (n->kind == HP__CFG_SCALAR) {
+        *single = n;
+        *items = single;
+        return 1;
+    }
+    if (n->kind != HP__CFG_SEQUENCE) {
+        fail_type(c, n, "a string or a list");
+        return 0;
+    }
+    if (n->count == 0) fail(c, n, "at least one %s is required", what);
+    *items = (const hp__cfg_node *const *)n->items;
+    return n->count;
+}
+
+/* ---- addresses and names ---- */
+
+static bool ipv4_loopback(const char *host)
+{
+    struct in_addr a;
+    return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+/* "host:port" or "[v6]:port", host an IP address, localhost, * or empty (every address), port
+ * 0-65535. *loopback tells whether the host is a loopback address. */
+static bool check_address(checker *c, const hp__cfg_node *n, bool *loopback)
+{
+    const char *text = n->text, *port;
+    char host[64];
+    size_t host_len;
+    bool v6 = text[0] == '[';
+    if (v6) {
+        const char *close = strchr(text, ']');
+        if (!close || close[1] != ':') goto shape;
+        host_len = (size_t)(close - text - 1);
+        text++;
+        port = close + 2;
+    } else {
+        const char *colon = strrchr(text, ':');
+        if (!colon) goto shape;
+        host_len = (size_t)(colon - text);
+        if (memchr(text, ':', host_len)) {
+            fail(c, n, "an IPv6 address is written in brackets: [::1]:8080");
+            return false;
+        }
+        port = colon + 1;
+    }
+    if (!*port || strspn(port, "0123456789") != strlen(port)) {
+        fail(c, n, "\"%.*s\" is not a port", SHOWN, port);
+        return false;
+    }
+    if (strlen(port) > 5 || atoi(port) > 65535) {
+        fail(c, n, "port %.*s out of range", SHOWN, port);
+        return false;
+    }
+    if (host_len >= sizeof host) host_len = sizeof host - 1;
+    memcpy(host, text, host_len);
+    host[host_len] = '\0';
+    struct in6_addr a6;
+    if (v6) {
+        if (inet_pton(AF_INET6, host, &a6) != 1) {
+            fail(c, n, "\"%s\" is not an IPv6 address", host);
+            return false;
+        }
+        *loopback = IN6_IS_ADDR_LOOPBACK(&a6);
+        return true;
+    }
+    struct in_addr a4;
+    if (host[0] == '\0' || strcmp(host, "*") == 0 || strcmp(host, "localhost") == 0 ||
+        inet_pton(AF_INET, host, &a4) == 1) {
+        *loopback = strcmp(host, "localhost") == 0 || ipv4_loopback(host);
+        return true;
+    }
+    fail(c, n, "host \"%s\" is not an IP address, localhost or *", host);
+    return false;
+shape:
+    fail(c, n, "expected host:port, [ipv6]:port or auto, got \"%.*s\"", SHOWN, n->text);
+    return false;
+}
+
+static bool valid_name(const char *s)
+{
+    size_t len = strlen(s);
+    return len >= 1 && len <= MAX_NAME &&
+           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                     "0123456789._-") == len;
+}
+
+/* A DNS name in lowercase: labels of 1-63 letters, digits and '-', not starting or ending
+ * with '-', at most 253 characters. */
+static bool valid_host_name(const char *s)
+{
+    size_t len = strlen(s);
+    if (len == 0 || len > 253) return false;
+    while (*s) {
+        size_t label = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-");
+        if (label == 0 || label > 63 || s[0] == '-' || s[label - 1] == '-') return false;
+        s += label;
+        if (*s == '.' && s[1])
+            s++;
+        else if (*s)
+            return false;
+    }
+    return true;
+}
+
+/* "http://host[:port]" or "https://...", an optional "/" at the end. */
+static bool valid_url(const char *s)
+{
+    if (strncmp(s, "http://", 7) == 0)
+        s += 7;
+    else if (strncmp(s, "https://", 8) == 0)
+        s += 8;
+    else
+        return false;
+    size_t host;
+    if (*s == '[') {
+        const char *close = strchr(s, ']');
+        char buf[64];
+        struct in6_addr a;
+        if (!close || (size_t)(close - s - 1) >= sizeof buf) return false;
+        memcpy(buf, s + 1, (size_t)(close - s - 1));
+        buf[close - s - 1] = '\0';
+        if (inet_pton(AF_INET6, buf, &a) != 1) return false;
+        host = (size_t)(close - s) + 1;
+    } else {
+        host = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-");
+        if (host == 0) return false;
+    }
+    s += host;
+    if (*s == ':') {
+        size_t digits = strspn(s + 1, "0123456789");
+        if (digits == 0 || digits > 5) return false;
+        int port = atoi(s + 1);
+        if (port < 1 || port > 65535) return false;
+        s += 1 + digits;
+    }
+    return strcmp(s, "") == 0 || strcmp(s, "/") == 0;
+}
+
+static bool known_method(const char *name)
+{
+#define HP_METHOD_KNOWN(num, id, text)                                                             \
+    if (strcmp(name, #text) == 0) return true;
+    HTTP_METHOD_MAP(HP_METHOD_KNOWN)
+#undef HP_METHOD_KNOWN
+    return false;
+}
+
+/* A header field name: one or more token characters (RFC 9110). */
+static bool valid_header_name(const char *s)
+{
+    static const char tchar[] = "!#$%&'*+-.^_`|~0123456789"
+                                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    return *s && strspn(s, tchar) == strlen(s);
+}
+
+static bool has_line_break(const char *s)
+{
+    return strpbrk(s, "\r\n") != NULL;
+}
+
+/* ---- limits ---- */
+
+typedef enum { DURATION, SIZE, COUNT } limit_kind;
+
+typedef struct limit_key {
+    const char *name;
+    limit_kind kind;
+    size_t offset, size; /* the field in hp_limits: uint64_t or uint32_t */
+    bool zero_ok;
+} limit_key;
+
+#define LIMIT(field, key, kind, zero_ok)                                                           \
+    {                                                                                              \
+        key, kind, offsetof(hp_limits, field), sizeof(((hp_limits *)0)->field), zero_ok            \
+    }
+static const limit_key limit_keys[] = {
+    LIMIT(header_timeout_ms, "header_timeout", DURATION, false),
+    LIMIT(idle_timeout_ms, "idle_timeout", DURATION, false),
+    LIMIT(write_timeout_ms, "write_timeout", DURATION, false),
+    LIMIT(drain_timeout_ms, "drain_timeout", DURATION, true),
+    LIMIT(max_header_bytes, "max_header_bytes", SIZE, false),
+    LIMIT(max_target_bytes, "max_target_bytes", SIZE, false),
+    LIMIT(max_headers, "max_headers", COUNT, false),
+    LIMIT(max_body_bytes, "max_body_bytes", SIZE, false),
+    LIMIT(max_connections, "max_connections", COUNT, false),
+};
+#undef LIMIT
+#define LIMIT_COUNT (sizeof limit_keys / sizeof limit_keys[0])
+
+static bool limit_value(checker *c, const hp__cfg_node *n, limit_kind kind, bool zero_ok,
+                        uint64_t max, uint64_t *out)
+{
+    char buf[SHOWN + 8];
+    if (kind == COUNT) {
+        long long v;
+        if (!int_of(c, n, zero_ok ? 0 : 1, (long long)max, &v)) return false;
+        *out = (uint64_t)v;
+        return true;
+    }
+    if (n->kind != HP__CFG_SCALAR || hp__cfg_is_null(n)) {
+        fail_type(c, n, kind == DURATION ? "a duration" : "a size");
+        return false;
+    }
+    bool ok = kind == DURATION ? hp__parse_duration_ms(n->text, out) : hp__parse_size(n->text, out);
+    if (!ok) {
+        fail(c, n, "%s is not a %s", describe(n, buf, sizeof buf),
+             kind == DURATION ? "duration (250ms, 10s, 15m)" : "size (512, 16KiB, 1MiB)");
+        return false;
+    }
+    if (*out == 0 && !zero_ok) {
+        fail(c, n, "must be greater than 0");
+        return false;
+    }
+    if (*out > max) {
+        fail(c, n, "too large (at most %" PRIu64 "%s)", max, kind == DURATION ? "ms" : "");
+        return false;
+    }
+    return true;
+}
+
+/* Reads a `limits` mapping over `limits` (which holds the defaults). `max_servers` is read at
+ * the top level only (NULL for a server's limits). */
+static void check_limits(checker *c, const hp__cfg_node *map, hp_limits *limits,
+                         uint32_t *max_servers)
+{
+    if (!is_mapping(c, map)) return;
+    for (size_t i = 0; i < map->count; i++) {
+        const hp__cfg_node *key = map->keys[i], *value = map->items[i];
+        uint64_t v;
+        if (strcmp(key->text, "max_servers") == 0) {
+            if (!max_servers) {
+                fail_at(c, map, key, "max_servers is a pool limit: set it in the top-level limits");
+            } else if (limit_value(c, value, COUNT, false, UINT32_MAX, &v)) {
+                *max_servers = (uint32_t)v;
+            }
+            continue;
+        }
+        const limit_key *k = NULL;
+        for (size_t j = 0; j < LIMIT_COUNT && !k; j++)
+            if (strcmp(key->text, limit_keys[j].name) == 0) k = &limit_keys[j];
+        if (!k) {
+            fail_at(c, map, key, "unknown key \"%s\"", key->text);
+            continue;
+        }
+        uint64_t max = k->size == sizeof(uint32_t) ? UINT32_MAX : UINT64_MAX;
+        if (!limit_value(c, value, k->kind, k->zero_ok, max, &v)) continue;
+        char *field = (char *)limits + k->offset;
+        if (k->size == sizeof(uint32_t)) {
+            uint32_t v32 = (uint32_t)v;
+            memcpy(field, &v32, sizeof v32);
+        } else {
+            memcpy(field, &v, sizeof v);
+        }
+    }
+}
+
+/* ---- routes ---- */
+
+static void check_match(checker *c, const hp__cfg_node *map, hp__config_route *r)
+{
+    static const char *const keys[] = {"path", "methods", NULL};
+    if (!is_mapping(c, map)) return;
+    check_keys(c, map, keys);
+    const hp__cfg_node *n;
+    if ((n = hp__cfg_mapping_get(map, "path"))) {
+        const char *path = string_of(c, n);
+        if (path && path[0] != '/')
+            fail(c, n, "must start with \"/\"");
+        else if (path)
+            r->path_prefix = hp__strdup(path);
+    }
+    if ((n = hp__cfg_mapping_get(map, "methods"))) {
+        const hp__cfg_node *const *items, *single;
+        size_t count = string_or_list(c, n, &items, &single, "method");
+        r->methods = hp__calloc(count ? count : 1, sizeof *r->methods);
+        for (size_t i = 0; i < count; i++) {
+            const char *m = string_of(c, items[i]);
+            if (m && !known_method(m))
+                fail(c, items[i], "unknown method \"%.*s\"", SHOWN, m);
+            else if (m)
+                r->methods[r->method_count++] = hp__strdup(m);
+        }
+    }
+}
+
+static void check_respond(checker *c, const hp__cfg_node *map, hp__config_route *r)
+{
+    static const char *const keys[] = {"status", "body", "headers", NULL};
+    r->respond.status = 200;
+    if (!is_mapping(c, map)) return;
+    check_keys(c, map, keys);
+    const hp__cfg_node *n;
+    long long v;
+    if ((n = hp__cfg_mapping_get(map, "status")) && int_of(c, n, 200, 599, &v))
+        r->respond.status = (int)v;
+    if ((n = hp__cfg_mapping_get(map, "body"))) {
+        if (n->kind != HP__CFG_SCALAR || hp__cfg_is_null(n)) {
+            fail_type(c, n, "a string");
+        } else {
+            r->respond.body = hp__memdup(n->text, n->len + 1);
+            r->respond.body_len = n->len;
+        }
+    }
+    if ((n = hp__cfg_mapping_get(map, "headers")) && is_mapping(c, n)) {
+        r->respond.headers = hp__calloc(2 * n->count + 1, sizeof *r->respond.headers);
+        for (size_t i = 0; i < n->count; i++) {
+            const hp__cfg_node *key = n->keys[i];
+            const char *value = string_of(c, n->items[i]);
+            if (!valid_header_name(key->text)) {
+                fail_at(c, key, key, "\"%.*s\" is not a header name", SHOWN, key->text);
+            } else if (value && has_line_break(value)) {
+                fail(c, n->items[i], "a header value must not contain a line break");
+            } else if (value) {
+                r->respond.headers[2 * r->respond.header_count] = hp__strdup(key->text);
+                r->respond.headers[2 * r->respond.header_count + 1] = hp__strdup(value);
+                r->respond.header_count++;
+            }
+        }
+    }
+}
+
+static void check_file(checker *c, const hp__cfg_node *map, hp__config_route *r)
+{
+    static const char *const keys[] = {"root", "index", NULL};
+    if (!is_mapping(c, map)) return;
+    check_keys(c, map, keys);
+    const hp__cfg_node *n;
+    if (!(n = hp__cfg_mapping_get(map, "root"))) {
+        fail(c, map, "\"root\" is required");
+    } else if ((r->file.root = dup_string(c, n))) {
+        r->file.root_pos = (hp__config_pos){n->line, n->column};
+        if (!r->file.root[0]) fail(c, n, "must not be empty");
+    }
+    if ((n = hp__cfg_mapping_get(map, "index")) && (r->file.index = dup_string(c, n))) {
+        size_t len = strlen(r->file.index);
+        if (len == 0 || len > 255 || strchr(r->file.index, '/'))
+            fail(c, n, "an index is a file name: 1 to 255 characters, no \"/\"");
+    }
+}
+
+static void check_redirect(checker *c, const hp__cfg_node *map, hp__config_route *r)
+{
+    static const char *const keys[] = {"status", "location", "keep_path", NULL};
+    r->redirect.status = 302;
+    if (!is_mapping(c, map)) return;
+    check_keys(c, map, keys);
+    const hp__cfg_node *n;
+    long long v;
+    if ((n = hp__cfg_mapping_get(map, "status")) && int_of(c, n, 100, 599, &v)) {
+        if (v == 301 || v == 302 || v == 303 || v == 307 || v == 308)
+            r->redirect.status = (int)v;
+        else
+            fail(c, n, "%lld is not a redirect status (301, 302, 303, 307, 308)", v);
+    }
+    if (!(n = hp__cfg_mapping_get(map, "location"))) {
+        fail(c, map, "\"location\" is required");
+    } else if ((r->redirect.location = dup_string(c, n))) {
+        if (!r->redirect.location[0])
+            fail(c, n, "must not be empty");
+        else if (has_line_break(r->redirect.location))
+            fail(c, n, "must not contain a line break");
+    }
+    if ((n = hp__cfg_mapping_get(map, "keep_path"))) bool_of(c, n, &r->redirect.keep_path);
+}
+
+static void check_route(checker *c, const hp__cfg_node *map, hp__config_route *r)
+{
+    static const char *const keys[] = {"match", "respond", "file", "redirect", NULL};
+    r->pos = (hp__config_pos){map->line, map->column};
+    if (!is_mapping(c, map)) return;
+    check_keys(c, map, keys);
+    const hp__cfg_node *n;
+    if ((n = hp__cfg_mapping_get(map, "match"))) check_match(c, n, r);
+    unsigned handlers = 0;
+    if ((n = hp__cfg_mapping_get(map, "respond"))) {
+        handlers++;
+        r->handler = HP__CONFIG_RESPOND;
+        check_respond(c, n, r);
+    }
+    if ((n = hp__cfg_mapping_get(map, "file"))) {
+        handlers++;
+        r->handler = HP__CONFIG_FILE;
+        check_file(c, n, r);
+    }
+    if ((n = hp__cfg_mapping_get(map, "redirect"))) {
+        handlers++;
+        r->handler = HP__CONFIG_REDIRECT;
+        check_redirect(c, n, r);
+    }
+    if (handlers != 1) fail(c, map, "exactly one of respond, file, redirect is required");
+}
+
+/* ---- servers ---- */
+
+static void check_listen(checker *c, const hp__cfg_node *n, hp__config_server *s)
+{
+    const hp__cfg_node *const *items, *single;
+    size_t count = string_or_list(c, n, &items, &single, "address");
+    s->listen = hp__calloc(count ? count : 1, sizeof *s->listen);
+    for (size_t i = 0; i < count; i++) {
+        const char *text = string_of(c, items[i]);
+        bool loopback;
+        if (text && (strcmp(text, "auto") == 0 || check_address(c, items[i], &loopback)))
+            s->listen[s->listen_count++] = hp__strdup(text);
+    }
+}
+
+static void check_hosts(checker *c, const hp__cfg_node *n, hp__config_server *s)
+{
+    const hp__cfg_node *const *items, *single;
+    size_t count = string_or_list(c, n, &items, &single, "host name");
+    s->hosts = hp__calloc(count ? count : 1, sizeof *s->hosts);
+    for (size_t i = 0; i < count; i++) {
+        const char *text = string_of(c, items[i]);
+        if (!text) continue;
+        char *host = hp__strdup(text);
+        for (char *p = host; *p; p++) *p = (char)tolower((unsigned char)*p);
+        const char *name = strncmp(host, "*.", 2) == 0 ? host + 2 : host;
+        if (valid_host_name(name)) {
+            s->hosts[s->host_count++] = host;
+        } else {
+            fail(c, items[i], "\"%.*s\" is not a host name or a *.suffix wildcard", SHOWN, text);
+            free(host);
+        }
+    }
+}
+
+static void check_server(checker *c, const hp__cfg_node *map, const hp__config *config,
+                         hp__config_server *s)
+{
+    static const char *const keys[] = {"name",   "listen", "expose", "hosts",
+                                       "limits", "routes", NULL};
+    s->limits = config->limits;
+    s->access_log = config->access_log;
+    s->file = c->file ? hp__strdup(c->file) : NULL;
+    s->path = hp__cfg_node_path(map);
+    s->pos = (hp__config_pos){map->line, map->column};
+    if (!is_mapping(c, map)) return;
+    check_keys(c, map, keys);
+    const hp__cfg_node *n;
+    if (!(n = hp__cfg_mapping_get(map, "name"))) {
+        fail(c, map, "\"name\" is required");
+    } else if ((s->name = dup_string(c, n)) && !valid_name(s->name)) {
+        fail(c, n, "\"%.*s\" is not a valid name: 1 to %d of A-Z a-z 0-9 . _ -", SHOWN, s->name,
+             MAX_NAME);
+    }
+    if (!(n = hp__cfg_mapping_get(map, "listen")))
+        fail(c, map, "\"listen\" is required");
+    else
+        check_listen(c, n, s);
+    if ((n = hp__cfg_mapping_get(map, "expose")) && (s->expose = dup_string(c, n)) &&
+        !valid_url(s->expose))
+        fail(c, n, "expected http:// or https:// followed by host[:port], got \"%.*s\"", SHOWN,
+             s->expose);
+    if ((n = hp__cfg_mapping_get(map, "hosts"))) check_hosts(c, n, s);
+    if ((n = hp__cfg_mapping_get(map, "limits"))) check_limits(c, n, &s->limits, NULL);
+    if ((n = hp__cfg_mapping_get(map, "routes")) && !hp__cfg_is_null(n)) {
+        if (n->kind != HP__CFG_SEQUENCE) {
+            fail_type(c, n, "a list");
+            return;
+        }
+        s->routes = hp__calloc(n->count ? n->count : 1, sizeof *s->routes);
+        s->route_count = n->count;
+        for (size_t i = 0; i < n->count; i++) check_route(c, n->items[i], &s->routes[i]);
+    }
+}
+
+static void check_servers(checker *c, const hp__cfg_node *n, hp__config *config)
+{
+    if (hp__cfg_is_null(n)) return; /* `servers:` with every server commented out */
+    if (n->kind != HP__CFG_SEQUENCE) {
+        fail_type(c, n, "a list");
+        return;
+    }
+    if (n->count > config->max_servers)
+        fail(c, n, "%zu servers, more than limits.max_servers (%" PRIu32 ")", n->count,
+             config->max_servers);
+    config->servers = hp__calloc(n->count ? n->count : 1, sizeof *config->servers);
+    config->server_count = n->count;
+    for (size_t i = 0; i < n->count; i++) {
+        hp__config_server *s = &config->servers[i];
+        check_server(c, n->items[i], config, s);
+        if (!s->name) continue;
+        for (size_t j = 0; j < i; j++) {
+            if (config->servers[j].name && strcmp(config->servers[j].name, s->name) == 0) {
+                fail(c, hp__cfg_mapping_get(n->items[i], "name"), "\"%s\" is already used by %s",
+                     s->name, config->servers[j].path);
+                break;
+            }
+        }
+    }
+}
+
+/* ---- the top level ---- */
+
+static void check_workers(checker *c, const hp__cfg_node *n, hp__config *config)
+{
+    long long v;
+    if (n->kind == HP__CFG_SCALAR && strcmp(n->text, "auto") == 0) {
+        config->workers = 0;
+    } else if (!plain_integer(n)) {
+        fail_type(c, n, "auto or a number of workers");
+    } else if (int_of(c, n, 1, HP_MAX_WORKERS, &v)) {
+        config->workers = (unsigned)v;
+    }
+}
+
+static void check_admin(checker *c, const hp__cfg_node *map, hp__config *config)
+{
+    static const char *const keys[] = {"listen", "token_file", NULL};
+    if (!is_mapping(c, map)) return;
+    check_keys(c, map, keys);
+    const hp__cfg_node *n, *listen = hp__cfg_mapping_get(map, "listen");
+    if ((n = hp__cfg_mapping_get(map, "token_file")) &&
+        (config->admin.token_file = dup_string(c, n)) && !config->admin.token_file[0])
+        fail(c, n, "must not be empty");
+    const char *text;
+    if (!listen || !(text = string_of(c, listen))) return;
+    if (strncmp(text, "unix:", 5) == 0) {
+        if (!text[5]) fail(c, listen, "a unix: address needs a path (unix:hostpool.sock)");
+    } else {
+        bool loopback = false;
+        if (!check_address(c, listen, &loopback)) return;
+        if (!loopback)
+            fail(c, listen, "a TCP admin address must be on loopback");
+        else if (!config->admin.token_file)
+            fail(c, listen, "a TCP admin address requires admin.token_file");
+    }
+    free(config->admin.listen);
+    config->admin.listen = hp__strdup(text);
+}
+
+static void check_ports(checker *c, const hp__cfg_node *map, hp__config *config)
+{
+    static const char *const keys[] = {"range", NULL};
+    if (!is_mapping(c, map)) return;
+    check_keys(c, map, keys);
+    const hp__cfg_node *n = hp__cfg_mapping_get(map, "range");
+    const char *text;
+    if (!n || !(text = string_of(c, n))) return;
+    char *end;
+    unsigned long lo = 0, hi = 0;
+    bool shape = text[0] >= '0' && text[0] <= '9';
+    if (shape) lo = strtoul(text, &end, 10);
+    shape = shape && *end == '-' && end[1] >= '0' && end[1] <= '9';
+    if (shape) hi = strtoul(end + 1, &end, 10);
+    if (!shape || *end) {
+        fail(c, n, "expected a port range LO-HI (20000-20999), got \"%.*s\"", SHOWN, text);
+    } else if (lo < 1 || lo > 65535 || hi > 65535) {
+        fail(c, n, "port %lu out of range (1-65535)", lo < 1 || lo > 65535 ? lo : hi);
+    } else if (lo > hi) {
+        fail(c, n, "the first port is above the last");
+    } else {
+        config->ports.lo = (uint16_t)lo;
+        config->ports.hi = (uint16_t)hi;
+    }
+}
+
+static void check_config(checker *c, const hp__cfg_node *root, hp__config *config)
+{
+    static const char *const keys[] = {"workers",    "admin",   "ports", "limits",
+                                       "access_log", "servers", NULL};
+    if (!is_mapping(c, root)) return;
+    check_keys(c, root, keys);
+    const hp__cfg_node *n;
+    if ((n = hp__cfg_mapping_get(root, "workers"))) check_workers(c, n, config);
+    if ((n = hp__cfg_mapping_get(root, "admin"))) check_admin(c, n, config);
+    if ((n = hp__cfg_mapping_get(root, "ports"))) check_ports(c, n, config);
+    if ((n = hp__cfg_mapping_get(root, "limits")))
+        check_limits(c, n, &config->limits, &config->max_servers);
+    if ((n = hp__cfg_mapping_get(root, "access_log"))) bool_of(c, n, &config->access_log);
+    /* Servers last: they inherit the limits and access_log read above. */
+    if ((n = hp__cfg_mapping_get(root, "servers"))) check_servers(c, n, config);
+}
+
+int hp__config_load_node(const hp__cfg_node *root, const char *file, hp__config **out,
+                         hp__config_errors *errs)
+{
+    size_t before = errs->count;
+    checker c = {.file = file, .errs = errs};
+    hp__config *config = HP_NEW(hp__config);
+    config->admin.listen = hp__strdup(HP__CONFIG_ADMIN_LISTEN);
+    config->ports.lo = HP__CONFIG_PORT_LO;
+    config->ports.hi = HP__CONFIG_PORT_HI;
+    hp_limits_init(&config->limits);
+    config->max_servers = HP__CONFIG_MAX_SERVERS;
+    config->access_log = true;
+    check_config(&c, root, config);
+    *out = NULL;
+    if (errs->count == before) {
+        *out = config;
+        return 0;
+    }
+    hp__config_errors_sort(errs, before);
+    hp__config_destroy(config);
+    return HP_ECONFIG;
+}
+
+int hp__config_load_file(const char *path, hp__config **out, hp__config_errors *errs)
+{
+    size_t before = errs->count;
+    *out = NULL;
+    hp__cfg_node *root = hp__cfg_parse_file(path, errs);
+    if (!root) return HP_ECONFIG;
+    /* Errors the parser reported without giving up (repeated keys) are kept, and the rest of
+     * the document is still checked. */
+    size_t parse_errors = errs->count - before;
+    int err = hp__config_load_node(root, path, out, errs);
+    hp__cfg_node_destroy(root);
+    if (parse_errors) {
+        hp__config_destroy(*out);
+        *out = NULL;
+        hp__config_errors_sort(errs, before);
+        return HP_ECONFIG;
+    }
+    return err;
+}
+
+static void free_strings(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free(v[i]);
+    free(v);
+}
+
+static void route_close(hp__config_route *r)
+{
+    free(r->path_prefix);
+    free_strings(r->methods, r->method_count);
+    free(r->respond.body);
+    free_strings(r->respond.headers, 2 * r->respond.header_count);
+    free(r->file.root);
+    free(r->file.index);
+    free(r->redirect.location);
+}
+
+static void server_close(hp__config_server *s)
+{
+    free(s->name);
+    free_strings(s->listen, s->listen_count);
+    free(s->expose);
+    free_strings(s->hosts, s->host_count);
+    for (size_t i = 0; i < s->route_count; i++) route_close(&s->routes[i]);
+    free(s->routes);
+    free(s->file);
+    free(s->path);
+}
+
+void hp__config_destroy(hp__config *config)
+{
+    if (!config) return;
+    free(config->admin.listen);
+    free(config->admin.token_file);
+    for (size_t i = 0; i < config->server_count; i++) server_close(&config->servers[i]);
+    free(config->servers);
+    free(config);
+}

@@ -1,0 +1,126 @@
+/* The config model: what a hostpool config file means, checked completely.
+ *
+ * One model for both sources: a YAML file, a JSON file (the same objects), and later the
+ * admin API's JSON bodies (through hp__cfg_node_from_json and hp__config_load_node). Loading
+ * walks the whole document and reports every problem it finds (config_errors.h), never only
+ * the first; on any error no config is returned.
+ *
+ * The loader only records settings: it creates no handler and opens no file. One validated
+ * server becomes an hp_server_config, with its handlers created, through
+ * hp__config_build_server(), which the pool calls when it starts the server.
+ *
+ * Ownership: an hp__config owns every string and array in it; hp__config_destroy() frees it
+ * all. Servers are plain values inside it (servers[i]). */
+#ifndef HP_CONFIG_CONFIG_H
+#define HP_CONFIG_CONFIG_H
+
+#include "config/config_errors.h"
+#include "config/node.h"
+#include "hostpool/server.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HP__CONFIG_ADMIN_LISTEN "unix:hostpool.sock"
+#define HP__CONFIG_PORT_LO 20000
+#define HP__CONFIG_PORT_HI 20999
+#define HP__CONFIG_MAX_SERVERS 1000
+
+typedef struct hp__config_pos {
+    int line, column; /* 1-based; 0 when unknown */
+} hp__config_pos;
+
+typedef enum hp__config_handler {
+    HP__CONFIG_RESPOND = 1,
+    HP__CONFIG_FILE,
+    HP__CONFIG_REDIRECT,
+} hp__config_handler;
+
+typedef struct hp__config_route {
+    char *path_prefix; /* match.path; NULL: every path */
+    char **methods;    /* match.methods; method_count 0: every method */
+    size_t method_count;
+    hp__config_handler handler; /* which one of the three; its settings below */
+    struct {
+        int status; /* 200 by default */
+        char *body; /* may hold NUL bytes (from JSON "\u0000") */
+        size_t body_len;
+        char **headers; /* name, value pairs: 2 * header_count strings, in order */
+        size_t header_count;
+    } respond;
+    struct {
+        char *root;
+        char *index; /* NULL: the handler's default (index.html) */
+        hp__config_pos root_pos;
+    } file;
+    struct {
+        int status; /* 302 by default */
+        char *location;
+        bool keep_path; /* false by default */
+    } redirect;
+    hp__config_pos pos;
+} hp__config_route;
+
+typedef struct hp__config_server {
+    char *name;    /* [A-Za-z0-9._-]{1,64}, unique */
+    char **listen; /* "host:port", "[v6]:port" or "auto" (a port from ports.range) */
+    size_t listen_count;
+    char *expose; /* "http[s]://host[:port]", or NULL */
+    char **hosts; /* lowercase names; "*.suffix" wildcards */
+    size_t host_count;
+    hp_limits limits; /* the top-level limits with this server's overrides applied */
+    bool access_log;  /* from the top level */
+    hp__config_route *routes;
+    size_t route_count;
+    /* Where it was written, for errors found when it is built. */
+    char *file; /* NULL when not from a file */
+    char *path; /* "servers[2]" */
+    hp__config_pos pos;
+} hp__config_server;
+
+typedef struct hp__config {
+    unsigned workers; /* 0: auto (one per CPU) */
+    struct {
+        char *listen;     /* "unix:PATH" or a loopback "host:port" */
+        char *token_file; /* NULL when not set; required for a TCP listen address */
+    } admin;
+    struct {
+        uint16_t lo, hi; /* ports.range, inclusive */
+    } ports;
+    hp_limits limits;     /* defaults for every server */
+    uint32_t max_servers; /* limits.max_servers */
+    bool access_log;
+    hp__config_server *servers;
+    size_t server_count;
+} hp__config;
+
+/* Loads and checks `path` (YAML, or JSON when its name ends in ".json"). Returns 0 and sets
+ * *out to a new config, or returns HP_ECONFIG with every problem appended to `errs` (a file
+ * that cannot be read is one error without a position) and *out set to NULL. */
+int hp__config_load_file(const char *path, hp__config **out, hp__config_errors *errs);
+
+/* Checks a document tree (borrowed) and builds the config from it, as above. `file` names
+ * the source in errors and may be NULL. */
+int hp__config_load_node(const hp__cfg_node *root, const char *file, hp__config **out,
+                         hp__config_errors *errs);
+
+void hp__config_destroy(hp__config *config);
+
+/* Turns one validated server into `out`, creating one handler per route. Strings in `out`
+ * (name, listen, path prefixes, methods) are borrowed from `server`, which must outlive
+ * hp_server_create() (the server copies them); the route array belongs to `out`. "auto"
+ * listen entries are passed as they are: the pool replaces them with a port from
+ * ports.range before creating the server.
+ *
+ * Returns 0, or HP_ECONFIG with one error per route whose handler could not be created
+ * (a file root that is missing: "servers[1].routes[0].file.root: cannot open root ...");
+ * then nothing is left to close. */
+int hp__config_build_server(const hp__config_server *server, hp_server_config *out,
+                            hp__config_errors *errs);
+
+/* Frees what hp__config_build_server() allocated. With `handlers`, also destroys the route
+ * handlers: do so unless hp_server_create() succeeded, since the server then owns them. */
+void hp__config_server_config_close(hp_server_config *config, bool handlers);
+
+#endif

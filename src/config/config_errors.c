@@ -1,0 +1,108 @@
+#include "config/config_errors.h"
+
+#include "common/alloc.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+void hp__config_errors_init(hp__config_errors *errs)
+{
+    *errs = (hp__config_errors){0};
+}
+
+void hp__config_errors_close(hp__config_errors *errs)
+{
+    for (size_t i = 0; i < errs->count; i++) {
+        free(errs->items[i].file);
+        free(errs->items[i].path);
+        free(errs->items[i].message);
+    }
+    free(errs->items);
+    *errs = (hp__config_errors){0};
+}
+
+void hp__config_errors_add(hp__config_errors *errs, const char *file, int line, int column,
+                           const char *path, const char *fmt, ...)
+{
+    if (errs->count == errs->cap) {
+        errs->cap = errs->cap ? 2 * errs->cap : 8;
+        errs->items = hp__realloc(errs->items, errs->cap * sizeof *errs->items);
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *message = hp__malloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(message, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    errs->items[errs->count++] = (hp__config_error){
+        .file = file ? hp__strdup(file) : NULL,
+        .line = line > 0 ? line : 0,
+        .column = line > 0 ? (column > 0 ? column : 1) : 0,
+        .path = hp__strdup(path ? path : ""),
+        .message = message,
+    };
+}
+
+static bool before(const hp__config_error *a, const hp__config_error *b)
+{
+    return a->line < b->line || (a->line == b->line && a->column < b->column);
+}
+
+void hp__config_errors_sort(hp__config_errors *errs, size_t from)
+{
+    /* Insertion sort: stable, and a config rarely has more than a few dozen errors. */
+    for (size_t i = from + 1; i < errs->count; i++) {
+        hp__config_error e = errs->items[i];
+        size_t j = i;
+        while (j > from && before(&e, &errs->items[j - 1])) {
+            errs->items[j] = errs->items[j - 1];
+            j--;
+        }
+        errs->items[j] = e;
+    }
+}
+
+char *hp__config_error_format(const hp__config_error *e)
+{
+    char where[64] = "";
+    if (e->line > 0) snprintf(where, sizeof where, "%d:%d", e->line, e->column);
+    const char *parts[4];
+    size_t n = 0;
+    /* "file:7:13" is one part; the parts are then joined with ": ". */
+    char *file_where = NULL;
+    if (e->file && where[0]) {
+        size_t len = strlen(e->file) + 1 + strlen(where) + 1;
+        file_where = hp__malloc(len);
+        snprintf(file_where, len, "%s:%s", e->file, where);
+        parts[n++] = file_where;
+    } else if (e->file) {
+        parts[n++] = e->file;
+    } else if (where[0]) {
+        parts[n++] = where;
+    }
+    if (e->path[0]) parts[n++] = e->path;
+    parts[n++] = e->message;
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++) len += strlen(parts[i]) + 2;
+    char *out = hp__malloc(len);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i) strcat(out, ": ");
+        strcat(out, parts[i]);
+    }
+    free(file_where);
+    return out;
+}
+
+void hp__config_errors_print(const hp__config_errors *errs, FILE *out)
+{
+    for (size_t i = 0; i < errs->count; i++) {
+        char *line = hp__config_error_format(&errs->items[i]);
+        fprintf(out, "%s\n", line);
+        free(line);
+    }
+}

@@ -1,0 +1,64 @@
+/* A positioned document tree: what a config file says, before it means anything.
+ *
+ * Three kinds of node, as in YAML: a scalar (its text, and whether it was quoted: "8080" is
+ * a string, 8080 may be a number), a mapping (keys in document order, each key a scalar
+ * node with its own position) and a sequence. Every node knows its 1-based line and column
+ * (0 when the tree was built from a jansson value, which has no positions) and its parent,
+ * so the path of any node ("servers[2].listen") can be written for an error.
+ *
+ * Builders: hp__cfg_parse_* (src/config/parse.c) from YAML or JSON text, and
+ * hp__cfg_node_from_json() from a jansson value (the admin API's bodies). A tree is owned by
+ * whoever built it and freed with hp__cfg_node_destroy() on its root. */
+#ifndef HP_CONFIG_NODE_H
+#define HP_CONFIG_NODE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum hp__cfg_kind { HP__CFG_SCALAR, HP__CFG_MAPPING, HP__CFG_SEQUENCE } hp__cfg_kind;
+
+typedef struct hp__cfg_node hp__cfg_node;
+struct hp__cfg_node {
+    hp__cfg_kind kind;
+    int line, column; /* 1-based; 0 when unknown */
+    hp__cfg_node *parent;
+    const char *key; /* in a mapping: the key's text (borrowed from the key node) */
+    size_t index;    /* in a sequence: the position */
+    /* scalar */
+    char *text; /* NUL-terminated; may hold NUL bytes before `len` */
+    size_t len;
+    bool quoted; /* quoted in the source, or a JSON string, or tagged !!str */
+    /* mapping and sequence: `count` items; a mapping's keys[i] is the key of items[i] */
+    hp__cfg_node **items;
+    hp__cfg_node **keys;
+    size_t count, cap;
+};
+
+hp__cfg_node *hp__cfg_scalar_create(const char *text, size_t len, bool quoted, int line,
+                                    int column);
+hp__cfg_node *hp__cfg_collection_create(hp__cfg_kind kind, int line, int column);
+void hp__cfg_node_destroy(hp__cfg_node *node);
+
+/* Appends `item` to a sequence; takes ownership. */
+void hp__cfg_sequence_append(hp__cfg_node *seq, hp__cfg_node *item);
+/* Appends `key: value` to a mapping; takes ownership of both (`key` is a scalar). The caller
+ * checks for duplicates first (hp__cfg_mapping_key). */
+void hp__cfg_mapping_append(hp__cfg_node *map, hp__cfg_node *key, hp__cfg_node *value);
+
+/* The value of `key` in a mapping, or NULL. Borrowed. */
+hp__cfg_node *hp__cfg_mapping_get(const hp__cfg_node *map, const char *key);
+/* The key node of `key` in a mapping, or NULL. Borrowed. */
+hp__cfg_node *hp__cfg_mapping_key(const hp__cfg_node *map, const char *key, size_t len);
+
+/* Is it a plain null ("", "~", "null")? */
+bool hp__cfg_is_null(const hp__cfg_node *node);
+
+/* The path of `node` from the root: "servers[2].listen"; "" for the root. Owned (free). */
+char *hp__cfg_node_path(const hp__cfg_node *node);
+
+/* A tree from a jansson value, without positions: strings are quoted scalars, numbers, true,
+ * false and null are plain ones. The value is borrowed; the tree is new. */
+hp__cfg_node *hp__cfg_node_from_json(const json_t *json);
+
+#endif
