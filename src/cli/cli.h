@@ -4,5 +4,7 @@
 
 int hp__cmd_respond(int argc, char **argv);
 int hp__cmd_file_server(int argc, char **argv);
+int hp__cmd_run(int argc, char **argv);
+int hp__cmd_validate(int argc, char **argv);
 
 #endif

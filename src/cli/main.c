@@ -8,12 +8,16 @@ static const char usage[] =
     "usage: hostpool <command> [options]\n"
     "\n"
     "commands:\n"
+    "  run          --config FILE\n"
+    "               run every server of a config file (YAML or JSON) as one pool\n"
+    "  validate     --config FILE\n"
+    "               check a config, print every error (file:line:column: path: message)\n"
     "  respond      --listen ADDR --body TEXT [--status N] [--header 'Name: value']...\n"
     "               answer every request with a fixed response\n"
     "  file-server  --listen ADDR --root DIR\n"
     "               serve the files under DIR\n"
     "\n"
-    "options of both:\n"
+    "options of respond and file-server:\n"
     "  --workers N            worker threads (default: number of CPUs)\n"
     "  --no-access-log        no line per request on stderr\n"
     "  --max-header-bytes SIZE  --max-target-bytes SIZE  --max-body-bytes SIZE\n"
@@ -30,6 +34,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "respond") == 0) return hp__cmd_respond(argc - 1, argv + 1);
     if (strcmp(argv[1], "file-server") == 0) return hp__cmd_file_server(argc - 1, argv + 1);
+    if (strcmp(argv[1], "run") == 0) return hp__cmd_run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "validate") == 0) return hp__cmd_validate(argc - 1, argv + 1);
     fprintf(stderr, "hostpool: unknown command '%s'\n\n%s", argv[1], usage);
     return 2;
 }

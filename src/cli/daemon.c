@@ -1,0 +1,175 @@
+/* `hostpool validate --config FILE` and `hostpool run --config FILE`.
+ *
+ * Both load the whole config and build every server (which creates the handlers, so a file
+ * root that does not exist is found too); every problem is printed as file:line:column: path:
+ * message, and any problem means exit 1: `run` refuses to start on a config error. `run` then
+ * starts every server of the pool; a server that cannot start (its port is taken) fails alone
+ * and is reported, the others run. SIGINT/SIGTERM drain and stop the pool, exit 0.
+ * The admin listener of the config is not opened yet (the admin API is a later issue). */
+#include "cli/cli.h"
+
+#include "config/config.h"
+#include "config/config_errors.h"
+#include "hostpool/hostpool.h"
+#include "hostpool/pool.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct loaded {
+    hp__config *config;
+    hp_server_config *servers; /* built, one per config server */
+} loaded;
+
+static const char *config_path(int argc, char **argv)
+{
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) return argv[i + 1];
+    for (int i = 1; i < argc; i++)
+        if (strncmp(argv[i], "--config=", 9) == 0) return argv[i] + 9;
+    return NULL;
+}
+
+static void unload(loaded *l, bool handlers)
+{
+    if (l->servers)
+        for (size_t i = 0; i < l->config->server_count; i++)
+            hp__config_server_config_close(&l->servers[i], handlers);
+    free(l->servers);
+    hp__config_destroy(l->config);
+}
+
+/* Loads and builds everything; prints every error and returns -1 on any. */
+static int load(const char *command, const char *path, loaded *l)
+{
+    hp__config_errors errs;
+    hp__config_errors_init(&errs);
+    memset(l, 0, sizeof *l);
+    if (hp__config_load_file(path, &l->config, &errs) == 0) {
+        l->servers = calloc(l->config->server_count + 1, sizeof *l->servers);
+        for (size_t i = 0; i < l->config->server_count; i++)
+            hp__config_build_server(&l->config->servers[i], &l->servers[i], &errs);
+    }
+    if (errs.count == 0) {
+        hp__config_errors_close(&errs);
+        return 0;
+    }
+    hp__config_errors_print(&errs, stderr);
+    fprintf(stderr, "hostpool %s: %zu error%s in %s\n", command, errs.count,
+            errs.count == 1 ? "" : "s", path);
+    hp__config_errors_close(&errs);
+    if (l->config) unload(l, true);
+    return -1;
+}
+
+int hp__cmd_validate(int argc, char **argv)
+{
+    const char *path = config_path(argc, argv);
+    if (!path) {
+        fprintf(stderr, "hostpool validate: --config FILE is required\n");
+        return 2;
+    }
+    loaded l;
+    if (load("validate", path, &l) != 0) return 1;
+    printf("%s: valid, %zu server%s\n", path, l.config->server_count,
+           l.config->server_count == 1 ? "" : "s");
+    unload(&l, true);
+    return 0;
+}
+
+/* ---- run ---------------------------------------------------------------------------------- */
+
+typedef struct daemon_state {
+    hp_pool *pool;
+    uv_signal_t sigint, sigterm;
+} daemon_state;
+
+static void on_pool_stopped(hp_pool *pool, void *data)
+{
+    daemon_state *d = data;
+    uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->sigterm, NULL);
+}
+
+static void on_signal(uv_signal_t *sig, int signum)
+{
+    daemon_state *d = sig->data;
+    fprintf(stderr, "hostpool: %s: draining every server\n", strsignal(signum));
+    hp_pool_shutdown(d->pool, on_pool_stopped, d);
+}
+
+static bool print_server(const hp_server_info *info, void *data)
+{
+    for (size_t i = 0; i < info->listen_count && info->state == HP_SERVER_RUNNING; i++)
+        printf("hostpool: listening on http://%s/ (%s)\n",
+               hp_server_listen_address(info->server, i), info->name);
+    return true;
+}
+
+/* Adds every built server to the pool; the pool owns their handlers from then on. */
+static int add_all(hp_pool *pool, loaded *l)
+{
+    int failed = 0;
+    for (size_t i = 0; i < l->config->server_count; i++) {
+        char err[256];
+        hp_server_config *c = &l->servers[i];
+        bool added = hp_pool_add(pool, c, err, sizeof err) == 0;
+        if (!added) {
+            fprintf(stderr, "hostpool: %s: %s\n", c->name, err);
+            failed++;
+        }
+        hp__config_server_config_close(c, !added);
+    }
+    free(l->servers);
+    l->servers = NULL;
+    return failed;
+}
+
+int hp__cmd_run(int argc, char **argv)
+{
+    const char *path = config_path(argc, argv);
+    if (!path) {
+        fprintf(stderr, "hostpool run: --config FILE is required\n");
+        return 2;
+    }
+    loaded l;
+    if (load("run", path, &l) != 0) return 1;
+    signal(SIGPIPE, SIG_IGN);
+    uv_loop_t *loop = uv_default_loop();
+    hp_pool_options o = {
+        .workers = l.config->workers,
+        .max_servers = l.config->max_servers,
+        .port_min = l.config->ports.lo,
+        .port_max = l.config->ports.hi,
+        .drain_timeout_ms = l.config->limits.drain_timeout_ms,
+    };
+    daemon_state d = {0};
+    if (hp_pool_create(loop, &o, &d.pool) != 0) {
+        fprintf(stderr, "hostpool run: cannot create the pool\n");
+        unload(&l, true);
+        return 1;
+    }
+    int add_failures = add_all(d.pool, &l);
+    hp__config_destroy(l.config);
+    hp_pool_result r;
+    hp_pool_start_all(d.pool, &r);
+    for (size_t i = 0; i < r.failed; i++)
+        fprintf(stderr, "hostpool: %s failed to start: %s\n", r.failures[i].name,
+                r.failures[i].error);
+    hp_pool_result_free(&r);
+    hp_pool_walk(d.pool, print_server, NULL);
+    fflush(stdout);
+    uv_signal_init(loop, &d.sigint);
+    uv_signal_init(loop, &d.sigterm);
+    d.sigint.data = d.sigterm.data = &d;
+    uv_signal_start(&d.sigint, on_signal, SIGINT);
+    uv_signal_start(&d.sigterm, on_signal, SIGTERM);
+    if (add_failures) hp_pool_shutdown(d.pool, on_pool_stopped, &d);
+    uv_run(loop, UV_RUN_DEFAULT);
+    hp_pool_destroy(d.pool);
+    uv_loop_close(loop);
+    fprintf(stderr, "hostpool: stopped\n");
+    return add_failures ? 1 : 0;
+}

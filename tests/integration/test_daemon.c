@@ -1,0 +1,155 @@
+/* `hostpool validate` and `hostpool run` on config files: every error with its position and
+ * exit 1; the servers of a valid config all run, one whose port is taken fails alone, and
+ * SIGTERM stops them all with exit 0. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hp_test.h"
+
+static char config[4200];
+
+static void write_config(const char *text)
+{
+    snprintf(config, sizeof config, "%s/pool.yaml", hp_test_temp_dir());
+    assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "pool.yaml", text, strlen(text)), 0);
+}
+
+/* Runs `hostpool validate --config FILE`; returns the exit code and its stderr in `err`. */
+static int validate(char *err, size_t cap)
+{
+    char cmd[8600];
+    snprintf(cmd, sizeof cmd, "%s validate --config %s 2>&1", hp_test_bin(), config);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(err, 1, cap - 1, p);
+    err[n] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void validate_lists_every_error_with_its_position(void **state)
+{
+    write_config("servers:\n"
+                 "  - name: a\n"
+                 "    listen: 127.0.0.1:70000\n"
+                 "    routes:\n"
+                 "      - respond: { status: 99 }\n"
+                 "  - name: a\n"
+                 "    listen: auto\n"
+                 "    colour: red\n");
+    char out[4096];
+    assert_int_equal(validate(out, sizeof out), 1);
+    assert_non_null(strstr(out, "pool.yaml:3:13: servers[0].listen: port 70000 out of range"));
+    assert_non_null(strstr(out, "pool.yaml:5:28: servers[0].routes[0].respond.status:"));
+    assert_non_null(strstr(out, "pool.yaml:6:11: servers[1].name: \"a\" is already used"));
+    assert_non_null(strstr(out, "pool.yaml:8:5: servers[1]: unknown key \"colour\""));
+    assert_non_null(strstr(out, "4 errors"));
+}
+
+static void validate_accepts_the_demo_config(void **state)
+{
+    snprintf(config, sizeof config, "%s/examples/hostpool.yaml", hp_test_source_dir());
+    char out[1024];
+    char cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(hp_test_source_dir()), 0); /* the demo's file root is relative */
+    int rc = validate(out, sizeof out);
+    assert_int_equal(chdir(cwd), 0);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "valid, 4 servers"));
+}
+
+/* A port free right now (bound, then released). */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in in = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof in;
+    assert_int_equal(bind(fd, (struct sockaddr *)&in, sizeof in), 0);
+    getsockname(fd, (struct sockaddr *)&in, &len);
+    close(fd);
+    return ntohs(in.sin_port);
+}
+
+static void run_starts_every_server_and_a_taken_port_fails_alone(void **state)
+{
+    int holder = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in in = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(holder, (struct sockaddr *)&in, sizeof in), 0);
+    assert_int_equal(listen(holder, 1), 0);
+    socklen_t len = sizeof in;
+    getsockname(holder, (struct sockaddr *)&in, &len);
+    int first = free_port(), third = free_port();
+    char text[1024];
+    snprintf(text, sizeof text,
+             "workers: 1\n"
+             "ports: { range: 24500-24599 }\n"
+             "access_log: off\n"
+             "servers:\n"
+             "  - name: first\n"
+             "    listen: 127.0.0.1:%d\n"
+             "    routes: [ { respond: { body: one } } ]\n"
+             "  - name: taken\n"
+             "    listen: 127.0.0.1:%d\n"
+             "    routes: [ { respond: { body: two } } ]\n"
+             "  - name: third\n"
+             "    listen: 127.0.0.1:%d\n"
+             "    routes: [ { respond: { body: three } } ]\n",
+             first, ntohs(in.sin_port), third);
+    write_config(text);
+    hp_test_server srv;
+    assert_int_equal(hp_test_server_startl(&srv, "run", "--config", config, NULL), 0);
+    assert_int_equal(srv.port, first); /* the first ready line */
+    hp_test_response r;
+    assert_int_equal(hp_test_exchange(srv.port, HP_TEST_GET, &r, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    assert_string_equal(r.body, "one");
+    hp_test_response_free(&r);
+    assert_int_equal(hp_test_exchange(third, HP_TEST_GET, &r, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    assert_string_equal(r.body, "three");
+    hp_test_response_free(&r);
+    assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
+    char *err = hp_test_server_stderr(&srv);
+    assert_non_null(strstr(err, "hostpool: taken failed to start:"));
+    assert_non_null(strstr(err, "address already in use"));
+    free(err);
+    close(holder);
+}
+
+static void run_refuses_to_start_on_a_config_error(void **state)
+{
+    write_config("servers:\n  - name: x\n    listen: nowhere\n");
+    char cmd[8600];
+    snprintf(cmd, sizeof cmd, "%s run --config %s 2>&1", hp_test_bin(), config);
+    FILE *p = popen(cmd, "r");
+    char out[2048];
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_non_null(strstr(out, "pool.yaml:3:13: servers[0].listen:"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(validate_lists_every_error_with_its_position),
+        cmocka_unit_test(validate_accepts_the_demo_config),
+        cmocka_unit_test(run_starts_every_server_and_a_taken_port_fails_alone),
+        cmocka_unit_test(run_refuses_to_start_on_a_config_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
