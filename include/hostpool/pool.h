@@ -97,6 +97,35 @@ typedef int (*hp_pool_maker)(hp_pool *pool, const char *name, void *data);
 int hp_pool_get_or_create(hp_pool *pool, const char *name, hp_pool_maker make, void *make_data,
                           hp_pool_server_cb cb, void *data);
 
+/* ---- selecting servers -------------------------------------------------------------------- */
+
+typedef enum {
+    HP_POOL_FIELD_NAME,   /* the server's name */
+    HP_POOL_FIELD_BIND,   /* its first listen address, "127.0.0.1:8080" */
+    HP_POOL_FIELD_EXPOSE, /* its expose URL (servers without one never match) */
+} hp_pool_field;
+
+/* Strings owned by the caller; free with hp_pool_strings_free(). */
+typedef struct hp_pool_strings {
+    char **items;
+    size_t count;
+} hp_pool_strings;
+
+void hp_pool_strings_free(hp_pool_strings *list);
+
+/* The names of the servers whose `field` equals `pattern` (ASCII case-insensitive; for the
+ * expose URL only host:port is compared) or matches `regex` (POSIX extended, against the
+ * whole text); either may be NULL, and with both NULL nothing is selected. In the order the
+ * servers were added. HP_EINVAL for an invalid regex, with regerror's text in `errbuf`. */
+int hp_pool_filter(const hp_pool *pool, hp_pool_field field, const char *pattern, const char *regex,
+                   hp_pool_strings *names, char *errbuf, size_t errbuf_len);
+
+/* The same selection, but returns each selected server's `value_field` (servers without an
+ * expose URL give none). */
+int hp_pool_list(const hp_pool *pool, hp_pool_field field, const char *pattern, const char *regex,
+                 hp_pool_field value_field, hp_pool_strings *values, char *errbuf,
+                 size_t errbuf_len);
+
 /* ---- one server --------------------------------------------------------------------------- */
 
 /* Binds and starts accepting. HP_ENOTFOUND, HP_ESTATE (not stopped or failed), or the bind

@@ -38,6 +38,7 @@ typedef struct hp_route_config {
 
 typedef struct hp_server_config {
     const char *name;          /* required, unique in a pool */
+    const char *expose;        /* optional public URL ("http://localhost:8080"), for listings */
     const char *const *listen; /* "127.0.0.1:8080", "[::1]:8080", port 0 = ephemeral */
     size_t listen_count;
     const hp_route_config *routes; /* first match wins; no match: 404 (405 if only the */
@@ -55,6 +56,8 @@ int hp_server_create(const hp_server_config *config, hp_server **out, char *errb
 void hp_server_destroy(hp_server *server);
 
 const char *hp_server_name(const hp_server *server);
+/* The expose URL, or NULL. */
+const char *hp_server_expose(const hp_server *server);
 size_t hp_server_listen_count(const hp_server *server);
 /* The address as configured, and the port it is bound to (the chosen one for port 0; 0 while
  * the server is not running). */

@@ -68,6 +68,7 @@ int hp__config_build_server(const hp__config_server *s, hp_server_config *out,
     }
     *out = (hp_server_config){
         .name = s->name,
+        .expose = s->expose,
         .listen = (const char *const *)s->listen,
         .listen_count = s->listen_count,
         .routes = routes,

@@ -79,6 +79,7 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
     if (err) return err;
     hp_server *s = HP_NEW(hp_server);
     s->name = hp__strdup(c->name);
+    s->expose = c->expose ? hp__strdup(c->expose) : NULL;
     s->listen_count = c->listen_count;
     s->listen = hp__calloc(c->listen_count, sizeof *s->listen);
     s->bound_ports = hp__calloc(c->listen_count, sizeof *s->bound_ports);
@@ -104,12 +105,18 @@ void hp_server_destroy(hp_server *s)
     free(s->bound_ports);
     free(s->routes);
     free(s->name);
+    free(s->expose);
     free(s);
 }
 
 const char *hp_server_name(const hp_server *s)
 {
     return s->name;
+}
+
+const char *hp_server_expose(const hp_server *s)
+{
+    return s->expose;
 }
 
 size_t hp_server_listen_count(const hp_server *s)

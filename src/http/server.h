@@ -15,6 +15,7 @@ typedef struct hp__route {
 
 struct hp_server {
     char *name;
+    char *expose;
     char **listen;
     int *bound_ports;
     size_t listen_count;

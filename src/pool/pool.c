@@ -13,6 +13,7 @@
 
 #include "common/alloc.h"
 #include "core/events.h"
+#include "core/filter.h"
 #include "core/ports.h"
 #include "hostpool/engine.h"
 #include "hostpool/errors.h"
@@ -598,4 +599,56 @@ int hp_pool_subscribe(hp_pool *p, const char *pattern, hp_event_cb cb, void *dat
 void hp_pool_unsubscribe(hp_pool *p, uint64_t id)
 {
     hp__events_unsubscribe(p->events, id);
+}
+
+/* ---- selecting ---------------------------------------------------------------------------- */
+
+void hp_pool_strings_free(hp_pool_strings *list)
+{
+    if (!list) return;
+    for (size_t i = 0; i < list->count; i++) free(list->items[i]);
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+static const char *field_value(const entry *e, hp_pool_field field)
+{
+    switch (field) {
+    case HP_POOL_FIELD_NAME:
+        return e->name;
+    case HP_POOL_FIELD_BIND:
+        return hp_server_listen_count(e->server) ? hp_server_listen_address(e->server, 0) : NULL;
+    case HP_POOL_FIELD_EXPOSE:
+        return hp_server_expose(e->server);
+    }
+    return NULL;
+}
+
+int hp_pool_list(const hp_pool *p, hp_pool_field field, const char *pattern, const char *regex,
+                 hp_pool_field value_field, hp_pool_strings *values, char *errbuf, size_t errlen)
+{
+    static const hp__filter_field fields[] = {HP__FILTER_NAME, HP__FILTER_BIND, HP__FILTER_EXPOSE};
+    memset(values, 0, sizeof *values);
+    if ((unsigned)field > HP_POOL_FIELD_EXPOSE || (unsigned)value_field > HP_POOL_FIELD_EXPOSE)
+        return HP_EINVAL;
+    hp__filter *f;
+    int err = hp__filter_compile(fields[field], pattern, regex, &f, errbuf, errlen);
+    if (err) return err;
+    values->items = hp__calloc(p->count + 1, sizeof *values->items);
+    for (const entry *e = p->first; e; e = e->next) {
+        hp__filter_record record = {e->name, field_value(e, HP_POOL_FIELD_BIND),
+                                    field_value(e, HP_POOL_FIELD_EXPOSE)};
+        const char *value = field_value(e, value_field);
+        if (value && hp__filter_match(f, &record))
+            values->items[values->count++] = hp__strdup(value);
+    }
+    hp__filter_free(f);
+    return 0;
+}
+
+int hp_pool_filter(const hp_pool *p, hp_pool_field field, const char *pattern, const char *regex,
+                   hp_pool_strings *names, char *errbuf, size_t errlen)
+{
+    return hp_pool_list(p, field, pattern, regex, HP_POOL_FIELD_NAME, names, errbuf, errlen);
 }
