@@ -16,7 +16,8 @@
  * never called.
  *
  * Events (topics): server.added, server.started, server.failed, server.stopped,
- * server.removed, pool.stopped. A failed start publishes server.failed then server.stopped.
+ * server.removed, server.health (message: the new health), pool.stopped. A failed start
+ * publishes server.failed then server.stopped.
  * Patterns: `*` matches one dot-separated segment, a final `**` one or more (src/core/topic.h).
  *
  * Ports: a listen address "auto" (127.0.0.1) or "HOST:auto" takes a free port from the pool's
@@ -49,8 +50,17 @@ typedef struct hp_pool_options {
     uint32_t max_servers; /* 0: 1000; servers being added count against it */
     uint16_t port_min;    /* range for "auto": 0/0 means 20000-20999 */
     uint16_t port_max;
-    uint64_t drain_timeout_ms; /* for stop, restart, remove, shutdown; 0: 30 s */
+    uint64_t drain_timeout_ms;   /* for stop, restart, remove, shutdown; 0: 30 s */
+    uint32_t health_interval_ms; /* between TCP checks of a running server; 0: 2 s */
 } hp_pool_options;
+
+/* A server's health: UNKNOWN until its first checks, then OK after `rise` (2) successful
+ * TCP connects in a row, WARN after a failure, KO after `fall` (3) failures in a row (and KO
+ * needs `rise` successes to become OK again). A server that is not running is KO. */
+typedef enum { HP_HEALTH_UNKNOWN, HP_HEALTH_OK, HP_HEALTH_WARN, HP_HEALTH_KO } hp_health;
+
+/* "unknown", "ok", "warn", "ko". */
+const char *hp_health_name(hp_health health);
 
 int hp_pool_create(uv_loop_t *loop, const hp_pool_options *options, hp_pool **out);
 
@@ -140,7 +150,8 @@ typedef struct hp_server_info {
     const char *name; /* borrowed: valid until the server is removed */
     hp_server_state state;
     const char *last_error; /* NULL when none; borrowed like name */
-    uint64_t uptime_ms;     /* 0 unless running */
+    hp_health health;
+    uint64_t uptime_ms; /* 0 unless running */
     size_t listen_count;
     const hp_server *server;
 } hp_server_info;
@@ -178,6 +189,9 @@ void hp_pool_stop_all(hp_pool *pool, hp_pool_result_cb cb, void *data);
 
 /* Is any server running? The uptime of the longest-running one (0 when none runs). */
 bool hp_pool_is_running(const hp_pool *pool);
+/* The pool's health over the servers meant to serve (running or failed ones): OK when all are
+ * OK, KO when all are KO, WARN for a mix, UNKNOWN before any check; OK when there are none. */
+hp_health hp_pool_health(const hp_pool *pool);
 uint64_t hp_pool_uptime_ms(const hp_pool *pool);
 
 #endif

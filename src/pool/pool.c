@@ -14,11 +14,14 @@
 #include "common/alloc.h"
 #include "core/events.h"
 #include "core/filter.h"
+#include "core/health.h"
+#include "pool/health_probe.h"
 #include "core/ports.h"
 #include "hostpool/engine.h"
 #include "hostpool/errors.h"
 #include "io/socket.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +43,10 @@ typedef struct entry {
     hp_server_state state;
     char *last_error;
     uint64_t started_ms;
-    int *auto_ports; /* per listen address: the port taken from the range, or 0 */
-    waiter *waiters; /* callbacks waiting for the drain in flight */
+    int *auto_ports;            /* per listen address: the port taken from the range, or 0 */
+    waiter *waiters;            /* callbacks waiting for the drain in flight */
+    hp__health_checker checker; /* runs while the server runs */
+    hp__probe_target probe_target;
     bool removed;
     struct entry *hash_next;
     struct entry *prev, *next; /* insertion order */
@@ -53,6 +58,8 @@ struct hp_pool {
     hp__events *events;
     hp__ports ports;
     hp_pool_options options;
+    hp__uv_sched health_sched;
+    hp__health_config health_config;
     entry *buckets[BUCKETS];
     entry *first, *last;
     size_t count;
@@ -119,6 +126,7 @@ static void release_ports(hp_pool *p, entry *e)
 
 static void entry_free(hp_pool *p, entry *e)
 {
+    hp__health_checker_stop(&e->checker);
     release_ports(p, e);
     hp_server_destroy(e->server);
     free(e->auto_ports);
@@ -177,6 +185,11 @@ int hp_pool_create(uv_loop_t *loop, const hp_pool_options *options, hp_pool **ou
     p->loop = loop;
     p->options = o;
     p->events = hp__events_create();
+    hp__uv_sched_init(&p->health_sched, loop);
+    hp__health_config_default(&p->health_config);
+    if (o.health_interval_ms) p->health_config.interval_ms = o.health_interval_ms;
+    if (p->health_config.timeout_ms > p->health_config.interval_ms)
+        p->health_config.timeout_ms = p->health_config.interval_ms;
     hp__ports_init(&p->ports, o.port_min, o.port_max);
     *out = p;
     return 0;
@@ -223,6 +236,12 @@ static int resolve_auto(hp_pool *p, const hp_server_config *c, char **resolved, 
     return 0;
 }
 
+static void on_health_change(hp__health *h, hp__health_state from, hp__health_state to, void *data)
+{
+    entry *e = data;
+    publish(e->pool, "server.health", e, 0, hp__health_state_name(to));
+}
+
 int hp_pool_add(hp_pool *p, const hp_server_config *config, char *errbuf, size_t errlen)
 {
     char scratch[256];
@@ -261,6 +280,9 @@ int hp_pool_add(hp_pool *p, const hp_server_config *config, char *errbuf, size_t
     e->server = server;
     e->auto_ports = taken;
     e->state = HP_SERVER_STOPPED;
+    e->probe_target = (hp__probe_target){.loop = p->loop, .server = server};
+    hp__health_checker_init(&e->checker, &p->health_sched.sched, &p->health_config,
+                            &hp__tcp_probe_ops, &e->probe_target, on_health_change, e);
     link_entry(p, e);
     publish(p, "server.added", e, 0, NULL);
     return 0;
@@ -285,6 +307,7 @@ static int start_entry(hp_pool *p, entry *e, char *errbuf, size_t errlen)
     e->started_ms = uv_now(p->loop);
     set_error(e, NULL);
     publish(p, "server.started", e, first_port(e), NULL);
+    hp__health_checker_start(&e->checker);
     return 0;
 }
 
@@ -329,6 +352,7 @@ static void stop_entry(hp_pool *p, entry *e, waiter *w)
     e->waiters = w;
     if (e->state == HP_SERVER_DRAINING) return;
     e->state = HP_SERVER_DRAINING;
+    hp__health_checker_stop(&e->checker);
     hp_engine_stop_server(p->engine, e->server, p->options.drain_timeout_ms, on_entry_stopped, e);
 }
 
@@ -426,12 +450,39 @@ size_t hp_pool_count(const hp_pool *p)
     return p->count;
 }
 
+const char *hp_health_name(hp_health health)
+{
+    return hp__health_state_name((hp__health_state)health);
+}
+
+static hp_health entry_health(const entry *e)
+{
+    if (e->state != HP_SERVER_RUNNING || e->last_error) return HP_HEALTH_KO;
+    return (hp_health)hp__health_checker_state(&e->checker);
+}
+
+hp_health hp_pool_health(const hp_pool *p)
+{
+    size_t n = 0;
+    for (const entry *e = p->first; e; e = e->next)
+        n += e->state == HP_SERVER_RUNNING || e->state == HP_SERVER_FAILED;
+    hp__health_state *states = hp__calloc(n + 1, sizeof *states);
+    n = 0;
+    for (const entry *e = p->first; e; e = e->next)
+        if (e->state == HP_SERVER_RUNNING || e->state == HP_SERVER_FAILED)
+            states[n++] = (hp__health_state)entry_health(e);
+    hp_health h = n ? (hp_health)hp__health_aggregate(states, n) : HP_HEALTH_OK;
+    free(states);
+    return h;
+}
+
 static void fill_info(const hp_pool *p, const entry *e, hp_server_info *out)
 {
     *out = (hp_server_info){
         .name = e->name,
         .state = e->state,
         .last_error = e->last_error,
+        .health = entry_health(e),
         .uptime_ms = e->state == HP_SERVER_RUNNING ? uv_now(p->loop) - e->started_ms : 0,
         .listen_count = hp_server_listen_count(e->server),
         .server = e->server,
@@ -555,10 +606,17 @@ void hp_pool_stop_all(hp_pool *p, hp_pool_result_cb cb, void *data)
 
 /* ---- shutdown ----------------------------------------------------------------------------- */
 
+static void on_health_timer_closed(uv_handle_t *h)
+{
+    hp_pool *p = (hp_pool *)((char *)h - offsetof(hp_pool, health_sched.timer));
+    if (p->shutdown_cb) p->shutdown_cb(p, p->shutdown_data);
+}
+
 static void on_engine_stopped(hp_engine *engine, void *data)
 {
     hp_pool *p = data;
-    if (p->shutdown_cb) p->shutdown_cb(p, p->shutdown_data);
+    for (entry *e = p->first; e; e = e->next) hp__health_checker_stop(&e->checker);
+    hp__uv_sched_close(&p->health_sched, on_health_timer_closed);
 }
 
 static void on_all_stopped(hp_pool *p, const hp_pool_result *result, void *data)

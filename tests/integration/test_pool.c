@@ -297,6 +297,35 @@ static void lookups_by_bind_and_walks_over_names(void **state)
     assert_string_equal(seen, "m3 m1 ");
 }
 
+static bool is_ok(void *name)
+{
+    uv_run(&loop, UV_RUN_NOWAIT);
+    hp_server_info info;
+    return hp_pool_info(pool, name, &info) == 0 && info.health == HP_HEALTH_OK;
+}
+
+static void running_servers_become_healthy_and_stopped_ones_are_ko(void **state)
+{
+    assert_int_equal(add_respond("h1", "auto", "1"), 0);
+    assert_int_equal(add_respond("h2", "auto", "2"), 0);
+    hp_pool_result r;
+    hp_pool_start_all(pool, &r);
+    hp_pool_result_free(&r);
+    hp_server_info info;
+    assert_int_equal(hp_pool_info(pool, "h1", &info), 0);
+    assert_true(info.health == HP_HEALTH_UNKNOWN || info.health == HP_HEALTH_OK);
+    assert_true(hp_test_poll_until(is_ok, "h1", HP_TEST_DEADLINE_MS));
+    assert_true(hp_test_poll_until(is_ok, "h2", HP_TEST_DEADLINE_MS));
+    assert_int_equal(hp_pool_health(pool), HP_HEALTH_OK);
+    assert_non_null(strstr(events, "server.health:h1"));
+    int status = -1;
+    assert_int_equal(hp_pool_stop(pool, "h2", count_callback, &status), 0);
+    run_until(&callbacks, 1);
+    assert_int_equal(hp_pool_info(pool, "h2", &info), 0);
+    assert_int_equal(info.health, HP_HEALTH_KO);
+    assert_int_equal(hp_pool_health(pool), HP_HEALTH_OK); /* a stopped server is not counted */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +342,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(get_or_create_respects_max_servers, setup, teardown),
         cmocka_unit_test_setup_teardown(lookups_by_bind_and_walks_over_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(running_servers_become_healthy_and_stopped_ones_are_ko,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,117 @@
+#include "pool/health_probe.h"
+
+#include "common/alloc.h"
+#include "io/socket.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ---- the scheduler on a libuv timer ------------------------------------------------------- */
+
+static uint64_t loop_now(void *self)
+{
+    return uv_now(self);
+}
+
+static void on_timer(uv_timer_t *t);
+
+static void arm(hp__uv_sched *s)
+{
+    uint64_t due = hp__sched_next_due(&s->sched);
+    if (due == HP__SCHED_NEVER) {
+        uv_timer_stop(&s->timer);
+        return;
+    }
+    uint64_t now = hp__sched_now(&s->sched);
+    uv_timer_start(&s->timer, on_timer, due > now ? due - now : 0, 0);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    hp__uv_sched *s = t->data;
+    uv_update_time(t->loop);
+    hp__sched_run_due(&s->sched, hp__sched_now(&s->sched));
+    arm(s);
+}
+
+static void on_wakeup(hp__sched *sched, uint64_t due, void *data)
+{
+    hp__uv_sched *s = data;
+    uint64_t now = hp__sched_now(sched);
+    uv_timer_start(&s->timer, on_timer, due > now ? due - now : 0, 0);
+}
+
+void hp__uv_sched_init(hp__uv_sched *s, uv_loop_t *loop)
+{
+    hp__sched_init(&s->sched, (hp__clock){loop_now, loop});
+    hp__sched_set_wakeup(&s->sched, on_wakeup, s);
+    uv_timer_init(loop, &s->timer);
+    s->timer.data = s;
+    uv_unref((uv_handle_t *)&s->timer); /* checks alone do not keep the loop alive */
+}
+
+void hp__uv_sched_close(hp__uv_sched *s, uv_close_cb on_closed)
+{
+    hp__sched_close(&s->sched);
+    uv_close((uv_handle_t *)&s->timer, on_closed);
+}
+
+/* ---- the TCP connect probe ---------------------------------------------------------------- */
+
+typedef struct hp__tcp_probe {
+    uv_tcp_t tcp;
+    uv_connect_t connect;
+    hp__health_checker *checker; /* NULL once cancelled */
+    hp__probe_target *target;
+    uint64_t seq;
+} hp__tcp_probe;
+
+static void on_probe_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void on_connected(uv_connect_t *req, int status)
+{
+    hp__tcp_probe *p = req->data;
+    if (p->checker) {
+        p->target->in_flight = NULL;
+        hp__health_checker_done(p->checker, p->seq, status == 0);
+    }
+    uv_close((uv_handle_t *)&p->tcp, on_probe_closed);
+}
+
+static void probe(hp__health_checker *c, uint64_t seq, void *data)
+{
+    hp__probe_target *t = data;
+    struct sockaddr_storage addr;
+    const char *text =
+        hp_server_listen_count(t->server) ? hp_server_listen_address(t->server, 0) : "";
+    if (hp__socket_parse_address(text, &addr) != 0 || hp_server_bound_port(t->server, 0) == 0) {
+        hp__health_checker_done(c, seq, false); /* not bound: not healthy */
+        return;
+    }
+    hp__tcp_probe *p = HP_NEW(hp__tcp_probe);
+    p->checker = c;
+    p->target = t;
+    p->seq = seq;
+    uv_tcp_init(t->loop, &p->tcp);
+    p->tcp.data = p;
+    p->connect.data = p;
+    if (uv_tcp_connect(&p->connect, &p->tcp, (const struct sockaddr *)&addr, on_connected) != 0) {
+        uv_close((uv_handle_t *)&p->tcp, on_probe_closed);
+        hp__health_checker_done(c, seq, false);
+        return;
+    }
+    t->in_flight = p;
+}
+
+static void cancel(hp__health_checker *c, uint64_t seq, void *data)
+{
+    hp__probe_target *t = data;
+    if (!t->in_flight) return;
+    t->in_flight->checker = NULL; /* its callback will only close it */
+    t->in_flight = NULL;
+}
+
+const hp__health_probe_ops hp__tcp_probe_ops = {probe, cancel};
