@@ -52,6 +52,8 @@ typedef struct hp_pool_options {
     uint16_t port_max;
     uint64_t drain_timeout_ms;   /* for stop, restart, remove, shutdown; 0: 30 s */
     uint32_t health_interval_ms; /* between TCP checks of a running server; 0: 2 s */
+    hp_handler *default_handler; /* answers for servers added without routes (NULL: 404);
+                                  * owned by the pool once create succeeded, destroyed with it */
 } hp_pool_options;
 
 /* A server's health: UNKNOWN until its first checks, then OK after `rise` (2) successful

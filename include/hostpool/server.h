@@ -44,7 +44,9 @@ typedef struct hp_server_config {
     const hp_route_config *routes; /* first match wins; no match: 404 (405 if only the */
     size_t route_count;            /* method differed) */
     hp_limits limits;
-    bool access_log; /* one line per request on stderr */
+    bool access_log;      /* one line per request on stderr */
+    hp_handler *fallback; /* answers what no route matches (NULL: 404); borrowed, so it must
+                           * outlive the server (a pool's default handler) */
 } hp_server_config;
 
 typedef struct hp_server hp_server;

@@ -89,6 +89,7 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
     for (size_t i = 0; i < c->route_count; i++) route_init(&s->routes[i], &c->routes[i]);
     s->limits = c->limits;
     s->access_log = c->access_log;
+    s->fallback = c->fallback;
     *out = s;
     return 0;
 }

@@ -23,6 +23,7 @@ struct hp_server {
     size_t route_count;
     hp_limits limits;
     bool access_log;
+    hp_handler *fallback; /* borrowed */
 };
 
 /* The route for a request: NULL when none matches; *method_mismatch says whether some route

@@ -558,6 +558,8 @@ static void dispatch(hp__session *s)
     const hp__route *route = hp__server_route(s->server, req, &method_mismatch);
     if (route) {
         route->handler->vt->on_request(route->handler, req);
+    } else if (s->server->fallback && !method_mismatch) {
+        s->server->fallback->vt->on_request(s->server->fallback, req);
     } else {
         hp_respond_error(req, method_mismatch ? 405 : 404);
     }

@@ -264,6 +264,7 @@ int hp_pool_add(hp_pool *p, const hp_server_config *config, char *errbuf, size_t
     if (!err) {
         hp_server_config c = *config;
         c.listen = (const char *const *)resolved;
+        if (c.route_count == 0 && !c.fallback) c.fallback = p->options.default_handler;
         err = hp_server_create(&c, &server, errbuf, errlen);
     }
     for (size_t i = 0; i < n; i++) free(resolved[i]);
@@ -644,6 +645,7 @@ void hp_pool_destroy(hp_pool *p)
     }
     hp__events_destroy(p->events);
     hp_engine_destroy(p->engine);
+    hp_handler_destroy(p->options.default_handler);
     free(p);
 }
 

@@ -67,6 +67,11 @@ static int setup(void **state)
     return hp_pool_subscribe(pool, "**", record_event, NULL, &id);
 }
 
+static void own_stopped(hp_pool *p, void *data)
+{
+    (*(int *)data)++;
+}
+
 static void pool_stopped(hp_pool *p, void *data)
 {
     pool_done++;
@@ -326,6 +331,35 @@ static void running_servers_become_healthy_and_stopped_ones_are_ko(void **state)
     assert_int_equal(hp_pool_health(pool), HP_HEALTH_OK); /* a stopped server is not counted */
 }
 
+static void servers_without_routes_get_the_pool_default_handler(void **state)
+{
+    /* A pool of its own, made with a default handler. */
+    hp_pool *own;
+    hp_pool_options o = {.workers = 1,
+                         .port_min = PORT_MIN,
+                         .port_max = PORT_MAX,
+                         .default_handler = hp_respond_handler_create(200, "default", 7, NULL, 0)};
+    assert_int_equal(hp_pool_create(&loop, &o, &own), 0);
+    const char *listen = "auto";
+    hp_server_config bare = {.name = "bare", .listen = &listen, .listen_count = 1};
+    hp_limits_init(&bare.limits);
+    assert_int_equal(hp_pool_add(own, &bare, NULL, 0), 0);
+    assert_int_equal(hp_pool_start(own, "bare", NULL, 0), 0);
+    hp_server_info info;
+    assert_int_equal(hp_pool_info(own, "bare", &info), 0);
+    hp_test_response r;
+    assert_int_equal(hp_test_exchange(hp_server_bound_port(info.server, 0), HP_TEST_GET, &r,
+                                      HP_TEST_DEADLINE_MS),
+                     HP_TEST_OK);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "default");
+    hp_test_response_free(&r);
+    int done = 0;
+    hp_pool_shutdown(own, own_stopped, &done);
+    run_until(&done, 1);
+    hp_pool_destroy(own);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -344,6 +378,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(lookups_by_bind_and_walks_over_names, setup, teardown),
         cmocka_unit_test_setup_teardown(running_servers_become_healthy_and_stopped_ones_are_ko,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(servers_without_routes_get_the_pool_default_handler, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
