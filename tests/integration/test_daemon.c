@@ -72,27 +72,12 @@ static void validate_accepts_the_demo_config(void **state)
     assert_non_null(strstr(out, "valid, 4 servers"));
 }
 
-/* A port free right now (bound, then released). */
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in in = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof in;
-    assert_int_equal(bind(fd, (struct sockaddr *)&in, sizeof in), 0);
-    getsockname(fd, (struct sockaddr *)&in, &len);
-    close(fd);
-    return ntohs(in.sin_port);
-}
-
 static void run_starts_every_server_and_a_taken_port_fails_alone(void **state)
 {
-    int holder = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in in = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(holder, (struct sockaddr *)&in, sizeof in), 0);
-    assert_int_equal(listen(holder, 1), 0);
-    socklen_t len = sizeof in;
-    getsockname(holder, (struct sockaddr *)&in, &len);
-    int first = free_port(), third = free_port();
+    int held_port;
+    int holder = hp_test_hold_port(&held_port);
+    assert_true(holder >= 0);
+    int first = hp_test_free_port(), third = hp_test_free_port();
     char text[1024];
     snprintf(text, sizeof text,
              "workers: 1\n"
@@ -108,7 +93,7 @@ static void run_starts_every_server_and_a_taken_port_fails_alone(void **state)
              "  - name: third\n"
              "    listen: 127.0.0.1:%d\n"
              "    routes: [ { respond: { body: three } } ]\n",
-             first, ntohs(in.sin_port), third);
+             first, held_port, third);
     write_config(text);
     hp_test_server srv;
     assert_int_equal(hp_test_server_startl(&srv, "run", "--config", config, NULL), 0);

@@ -161,14 +161,11 @@ static void automatic_ports_come_from_the_range_in_order(void **state)
 
 static void server_whose_port_is_taken_fails_alone(void **state)
 {
-    int holder = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in in = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(holder, (struct sockaddr *)&in, sizeof in), 0);
-    assert_int_equal(listen(holder, 1), 0);
-    socklen_t len = sizeof in;
-    getsockname(holder, (struct sockaddr *)&in, &len);
+    int held_port;
+    int holder = hp_test_hold_port(&held_port);
+    assert_true(holder >= 0);
     char taken[64];
-    snprintf(taken, sizeof taken, "127.0.0.1:%d", ntohs(in.sin_port));
+    snprintf(taken, sizeof taken, "127.0.0.1:%d", held_port);
     assert_int_equal(add_respond("taken", taken, "T"), 0);
     assert_int_equal(add_respond("fine", "auto", "F"), 0);
     hp_pool_result r;

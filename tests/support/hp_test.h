@@ -230,4 +230,10 @@ int hp_test_curl(const char *const args[], char **out, size_t *out_len, int time
 /* Does `text` match the POSIX extended regular expression `pattern`? */
 bool hp_test_matches(const char *text, const char *pattern);
 
+/* A loopback port held by a plain listening socket: returns its descriptor (close it to free
+ * the port) and the port in *port, or -1. */
+int hp_test_hold_port(int *port);
+/* A loopback port that was free a moment ago, or -1. */
+int hp_test_free_port(void);
+
 #endif
