@@ -38,6 +38,14 @@ typedef void (*hp_engine_server_cb)(hp_engine *engine, hp_server *server, void *
 int hp_engine_stop_server(hp_engine *engine, hp_server *server, uint64_t drain_timeout_ms,
                           hp_engine_server_cb cb, void *data);
 
+/* Replaces a running server by another with the same listen addresses without closing a
+ * socket: every worker gives the old server's listening sockets to `replacement` (new
+ * connections are its from then on), and the old server's connections drain as in
+ * hp_engine_stop_server(); `cb` gets the old server when they are gone. HP_EINVAL when the
+ * listen addresses differ. */
+int hp_engine_replace_server(hp_engine *engine, hp_server *old, hp_server *replacement,
+                             uint64_t drain_timeout_ms, hp_engine_server_cb cb, void *data);
+
 /* Stops accepting, closes idle keep-alive connections at once, lets requests in flight
  * finish, closes what is still open after `drain_timeout_ms`, stops the workers, then calls
  * `cb` on the control loop. Calling it again while draining is a no-op. */

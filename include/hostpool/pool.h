@@ -16,9 +16,9 @@
  * never called.
  *
  * Events (topics): server.added, server.started, server.failed, server.stopped,
- * server.removed, server.health (message: the new health), pool.stopped. A failed start
- * publishes server.failed then server.stopped.
- * Patterns: `*` matches one dot-separated segment, a final `**` one or more (src/core/topic.h).
+ * server.removed, server.replaced, server.health (message: the new health), pool.stopped. A failed
+ * start publishes server.failed then server.stopped. Patterns: `*` matches one dot-separated
+ * segment, a final `**` one or more (src/core/topic.h).
  *
  * Ports: a listen address "auto" (127.0.0.1) or "HOST:auto" takes a free port from the pool's
  * range when the server is added; the server keeps it across restarts and gives it back when
@@ -93,6 +93,17 @@ int hp_pool_add(hp_pool *pool, const hp_server_config *config, char *errbuf, siz
 /* Stops (drains) the server if it runs, then removes it and calls `cb`. HP_ENOTFOUND. */
 typedef void (*hp_pool_server_cb)(hp_pool *pool, const char *name, int status, void *data);
 int hp_pool_remove(hp_pool *pool, const char *name, hp_pool_server_cb cb, void *data);
+
+/* Replaces the server `name` with one built from `config` (whose name must be the same).
+ * A running server is replaced without a gap: the new version binds the same addresses (with
+ * SO_REUSEPORT) and accepts before the old one stops accepting; requests in flight finish on
+ * the old version, which then drains, and `cb` is called. An "auto" address keeps the old
+ * server's port at the same position. On any error (HP_ENOTFOUND, HP_EINVAL for another name,
+ * HP_ESTATE while it drains, HP_ECONFIG, a bind error) nothing changes and the old version
+ * keeps running; the route handlers are the pool's on success, still the caller's on error.
+ * Publishes server.replaced. */
+int hp_pool_replace(hp_pool *pool, const hp_server_config *config, hp_pool_server_cb cb, void *data,
+                    char *errbuf, size_t errbuf_len);
 
 bool hp_pool_has(const hp_pool *pool, const char *name);
 size_t hp_pool_count(const hp_pool *pool);

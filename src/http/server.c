@@ -110,6 +110,11 @@ void hp_server_destroy(hp_server *s)
     free(s);
 }
 
+void hp__server_disown_handlers(hp_server *s)
+{
+    for (size_t i = 0; i < s->route_count; i++) s->routes[i].handler = NULL;
+}
+
 const char *hp_server_name(const hp_server *s)
 {
     return s->name;

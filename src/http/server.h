@@ -31,4 +31,8 @@ struct hp_server {
 const hp__route *hp__server_route(const hp_server *server, const hp_request *req,
                                   bool *method_mismatch);
 
+/* Forgets the route handlers, so hp_server_destroy() leaves them to their owner (a failed
+ * replace gives them back to its caller). */
+void hp__server_disown_handlers(hp_server *server);
+
 #endif

@@ -277,11 +277,17 @@ static void update(hp__session *s)
     hp__exchange *x = s->x;
     const hp_limits *limits = &s->server->limits;
     if (!x && s->rend == 0) {
-        if (s->draining || s->peer_eof) {
-            session_close(s);
+        if (s->peer_eof || (s->draining && s->served)) {
+            session_close(s); /* idle between keep-alive requests: nothing is lost */
             return;
         }
-        if (s->phase != HP__PHASE_IDLE) {
+        if (s->draining && !s->fresh_drain_timer) {
+            /* A connection that never carried a request may have its first one on the way:
+             * it gets answered (with Connection: close), within the header timeout. */
+            s->fresh_drain_timer = true;
+            s->phase = HP__PHASE_IDLE;
+            s->transport->set_timer(s, limits->header_timeout_ms);
+        } else if (s->phase != HP__PHASE_IDLE) {
             s->phase = HP__PHASE_IDLE;
             s->transport->set_timer(s, limits->idle_timeout_ms);
         }
@@ -593,6 +599,7 @@ void hp__exchange_finish(hp__session *s, bool ok)
     int cls = x->status / 100;
     if (cls >= 1 && cls <= 5) s->ctx->stats.responses_by_class[cls]++;
     bool close = !ok || x->close_after || s->draining;
+    s->served = true;
     hp__exchange_release(s, x);
     s->x = NULL;
     if (close) {

@@ -14,6 +14,10 @@
  * Timers: IDLE uses idle_timeout (close silently); HEAD and BODY use header_timeout (408);
  * WRITE uses write_timeout (close); HANDLER has none (the handler owns its own timeouts).
  *
+ * Draining: a connection idle between keep-alive requests closes at once; a fresh one (no
+ * request yet) is given its first request, answered with Connection: close, within the
+ * header timeout: a client that just connected may be sending it already.
+ *
  * Closing: once the session calls transport->close(), it never calls the transport again and
  * the transport must not call the session again; the transport frees the memory. */
 #ifndef HP_HTTP_SESSION_H
@@ -73,9 +77,11 @@ struct hp__session {
     bool draining;    /* answer what is in flight, then close */
     bool peer_eof;    /* the client closed its sending side */
     bool closed;
-    bool stop_parsing;   /* an error was answered: parse nothing more */
-    bool linger;         /* see hp__transport.close */
-    uint8_t peer_family; /* AF_INET or AF_INET6, 0 unknown; for the access log */
+    bool stop_parsing;      /* an error was answered: parse nothing more */
+    bool linger;            /* see hp__transport.close */
+    bool served;            /* at least one exchange finished: no longer a fresh connection */
+    bool fresh_drain_timer; /* draining a fresh connection: its header timer is set */
+    uint8_t peer_family;    /* AF_INET or AF_INET6, 0 unknown; for the access log */
     uint8_t peer_addr[16];
 };
 

@@ -270,9 +270,10 @@ int hp__conn_accept(hp__listener *l)
     return 0;
 }
 
+/* The server the connection was accepted for (its listener may serve a newer version now). */
 const hp_server *hp__conn_server(const hp__conn *c)
 {
-    return c->listener->server;
+    return c->session.server;
 }
 
 void hp__conn_drain(hp__conn *c)

@@ -201,6 +201,33 @@ int hp_engine_stop_server(hp_engine *e, hp_server *server, uint64_t drain_timeou
     return 0;
 }
 
+int hp_engine_replace_server(hp_engine *e, hp_server *old, hp_server *replacement,
+                             uint64_t drain_timeout_ms, hp_engine_server_cb cb, void *data)
+{
+    if (e->shutting_down) return HP_ESTATE;
+    if (old->listen_count != replacement->listen_count) return HP_EINVAL;
+    for (size_t i = 0; i < old->listen_count; i++)
+        if (strcmp(old->listen[i], replacement->listen[i]) != 0) return HP_EINVAL;
+    memcpy(replacement->bound_ports, old->bound_ports,
+           old->listen_count * sizeof *old->bound_ports);
+    server_stop *st = HP_NEW(server_stop);
+    st->engine = e;
+    st->server = old;
+    st->workers_left = e->worker_count;
+    st->cb = cb;
+    st->data = data;
+    for (unsigned i = 0; i < e->worker_count; i++) {
+        hp__command *cmd = HP_NEW(hp__command);
+        cmd->type = HP__CMD_RETARGET;
+        cmd->server = old;
+        cmd->new_server = replacement;
+        cmd->timeout_ms = drain_timeout_ms;
+        cmd->token = st;
+        hp__worker_post(e->workers[i], cmd);
+    }
+    return 0;
+}
+
 void hp_engine_shutdown(hp_engine *e, uint64_t drain_timeout_ms, hp_engine_stopped_cb cb,
                         void *data)
 {

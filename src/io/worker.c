@@ -17,7 +17,8 @@ struct hp__worker {
     hp__http_context http;
     hp__listener *listeners; /* open */
     hp__listener *retired;   /* closed, with connections still open */
-    hp__link conns;          /* circular list head */
+    hp__server_drain *server_drains;
+    hp__link conns; /* circular list head */
     size_t conn_count;
     bool draining;
     uv_timer_t drain_timer;
@@ -25,15 +26,16 @@ struct hp__worker {
     void *on_reply_data;
 };
 
-/* A STOP_SERVER in progress on this worker: done when `listeners_left` (the listeners of
- * `server` here, each pointing back at this drain) have all been freed; at the deadline the
- * server's remaining connections are aborted. */
+/* A STOP_SERVER or RETARGET in progress on this worker: done when `conns_left` (the
+ * connections accepted for `server` here) have all closed; at the deadline the rest are
+ * aborted. The drains in progress are few, so a closing connection checks them all. */
 struct hp__server_drain {
     hp__worker *worker;
     const hp_server *server;
     void *token;
-    size_t listeners_left;
+    size_t conns_left;
     uv_timer_t deadline;
+    hp__server_drain *next;
 };
 
 unsigned hp__worker_index(const hp__worker *w)
@@ -98,20 +100,19 @@ static void list_remove(hp__listener **head, hp__listener *l)
     l->next = l->prev = NULL;
 }
 
-static void server_drain_listener_gone(hp__server_drain *d);
+static void server_drains_conn_closed(hp__worker *w, const hp_server *server);
 
-/* A retired listener is freed with its last connection; its server's drain may then be done. */
+/* A retired listener is freed with its last connection. */
 static void listener_release(hp__worker *w, hp__listener *l)
 {
     if (!l->closed || l->conn_count > 0) return;
     list_remove(&w->retired, l);
-    hp__server_drain *d = l->drain;
     free(l);
-    if (d) server_drain_listener_gone(d);
 }
 
 void hp__worker_conn_closed(hp__worker *w, hp__conn *c, hp__listener *listener)
 {
+    if (w->server_drains) server_drains_conn_closed(w, hp__conn_server(c));
     hp__link *l = (hp__link *)c;
     l->prev->next = l->next;
     l->next->prev = l->prev;
@@ -193,16 +194,21 @@ static void on_server_drain_closed(uv_handle_t *h)
     free(h->data); /* the hp__server_drain */
 }
 
-static void server_drain_done(hp__server_drain *d)
+static void server_drain_done(hp__worker *w, hp__server_drain *d)
 {
-    hp__worker *w = d->worker;
+    hp__server_drain **pp = &w->server_drains;
+    while (*pp != d) pp = &(*pp)->next;
+    *pp = d->next;
     w->on_reply(w, HP__REPLY_SERVER_STOPPED, d->token, w->on_reply_data);
     uv_close((uv_handle_t *)&d->deadline, on_server_drain_closed);
 }
 
-static void server_drain_listener_gone(hp__server_drain *d)
+static void server_drains_conn_closed(hp__worker *w, const hp_server *server)
 {
-    if (--d->listeners_left == 0) server_drain_done(d);
+    for (hp__server_drain *d = w->server_drains, *next; d; d = next) {
+        next = d->next;
+        if (d->server == server && --d->conns_left == 0) server_drain_done(w, d);
+    }
 }
 
 static void on_server_drain_deadline(uv_timer_t *t)
@@ -215,22 +221,9 @@ static void on_server_drain_deadline(uv_timer_t *t)
     }
 }
 
-/* Closes `server`'s listeners here, attaching them (and those already retired) to `d`. */
-static void attach_listeners(hp__worker *w, hp__server_drain *d)
-{
-    for (hp__listener *l = w->listeners, *next; l; l = next) {
-        next = l->next;
-        if (l->server != d->server) continue;
-        listener_close(w, l);
-    }
-    for (hp__listener *l = w->retired; l; l = l->next) {
-        if (l->server != d->server || l->drain) continue;
-        l->drain = d;
-        d->listeners_left++;
-    }
-}
-
-static void stop_server(hp__worker *w, const hp_server *server, uint64_t timeout_ms, void *token)
+/* Drains the connections accepted for `server` here; replies when the last one closed. */
+static void drain_server_conns(hp__worker *w, const hp_server *server, uint64_t timeout_ms,
+                               void *token)
 {
     hp__server_drain *d = HP_NEW(hp__server_drain);
     d->worker = w;
@@ -238,16 +231,36 @@ static void stop_server(hp__worker *w, const hp_server *server, uint64_t timeout
     d->token = token;
     uv_timer_init(&w->loop, &d->deadline);
     d->deadline.data = d;
-    attach_listeners(w, d);
+    d->next = w->server_drains;
+    w->server_drains = d;
+    for (hp__link *l = w->conns.next; l != &w->conns; l = l->next)
+        d->conns_left += hp__conn_server((hp__conn *)l) == server;
+    if (d->conns_left == 0) {
+        server_drain_done(w, d); /* nothing of this server on this worker */
+        return;
+    }
+    uv_timer_start(&d->deadline, on_server_drain_deadline, timeout_ms, 0);
+    /* Draining may close idle connections at once, which counts them down. */
     for (hp__link *l = w->conns.next, *next; l != &w->conns; l = next) {
         next = l->next;
         if (hp__conn_server((hp__conn *)l) == server) hp__conn_drain((hp__conn *)l);
     }
-    if (d->listeners_left == 0) {
-        server_drain_done(d); /* nothing of this server on this worker */
-        return;
-    }
-    uv_timer_start(&d->deadline, on_server_drain_deadline, timeout_ms, 0);
+}
+
+static void stop_server(hp__worker *w, const hp_server *server, uint64_t timeout_ms, void *token)
+{
+    close_listeners(w, server);
+    drain_server_conns(w, server, timeout_ms, token);
+}
+
+/* Hands `old`'s listening sockets to `new_server`: new connections go to the new version at
+ * once, no socket is closed, and the old version's connections drain. */
+static void retarget(hp__worker *w, const hp_server *old, const hp_server *new_server,
+                     uint64_t timeout_ms, void *token)
+{
+    for (hp__listener *l = w->listeners; l; l = l->next)
+        if (l->server == old) l->server = new_server;
+    drain_server_conns(w, old, timeout_ms, token);
 }
 
 /* ---- drain and exit ----------------------------------------------------------------------- */
@@ -306,6 +319,8 @@ static void on_wakeup(uv_async_t *a)
             }
         } else if (cmd->type == HP__CMD_STOP_SERVER) {
             stop_server(w, cmd->server, cmd->timeout_ms, cmd->token);
+        } else if (cmd->type == HP__CMD_RETARGET) {
+            retarget(w, cmd->server, cmd->new_server, cmd->timeout_ms, cmd->token);
         } else if (cmd->type == HP__CMD_DRAIN) {
             drain(w, cmd->timeout_ms);
         }

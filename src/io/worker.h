@@ -29,6 +29,8 @@ typedef enum {
     HP__CMD_LISTEN,      /* take `fd` (bound and listening) and accept on it for `server` */
     HP__CMD_STOP_SERVER, /* close `server`'s listeners, drain its connections (deadline
                           * `timeout_ms`), then reply HP__REPLY_SERVER_STOPPED with `token` */
+    HP__CMD_RETARGET,    /* give `server`'s listeners to `new_server`, drain `server`'s
+                          * connections, reply HP__REPLY_SERVER_STOPPED with `token` */
     HP__CMD_DRAIN,       /* stop accepting, drain, exit when empty or after `timeout_ms` */
 } hp__command_type;
 
@@ -37,6 +39,7 @@ typedef struct hp__command {
     hp__command_type type;
     int fd;
     const hp_server *server;
+    const hp_server *new_server;
     uint64_t timeout_ms;
     void *token;
 } hp__command;
@@ -68,9 +71,8 @@ struct hp__listener {
     uint32_t conn_count;
     bool paused; /* at max_connections: one accepted fd waits inside libuv */
     bool closing;
-    bool closed;                    /* handle closed; freed when conn_count reaches 0 */
-    struct hp__server_drain *drain; /* the STOP_SERVER waiting for this listener, if any */
-    hp__listener *next, *prev;      /* in the worker's open or retired list */
+    bool closed;               /* handle closed; freed when conn_count reaches 0 */
+    hp__listener *next, *prev; /* in the worker's open or retired list */
 };
 
 int hp__conn_accept(hp__listener *listener);

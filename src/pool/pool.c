@@ -19,6 +19,7 @@
 #include "core/ports.h"
 #include "hostpool/engine.h"
 #include "hostpool/errors.h"
+#include "http/server.h"
 #include "io/socket.h"
 
 #include <stddef.h>
@@ -197,6 +198,18 @@ int hp_pool_create(uv_loop_t *loop, const hp_pool_options *options, hp_pool **ou
 
 /* ---- adding ------------------------------------------------------------------------------- */
 
+/* Gives back the ports of `taken` (n of them) that `keep` does not hold. */
+static void release_new_ports(hp_pool *p, const int *taken, size_t n, const entry *keep)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!taken[i]) continue;
+        bool kept = false;
+        for (size_t k = 0; keep && k < hp_server_listen_count(keep->server); k++)
+            kept |= keep->auto_ports[k] == taken[i];
+        if (!kept) hp__ports_release(&p->ports, (uint16_t)taken[i]);
+    }
+}
+
 /* Can `host:port` be bound right now? The allocator's view of "free on this machine". */
 static bool port_is_free(uint16_t port, void *data)
 {
@@ -208,8 +221,11 @@ static bool port_is_free(uint16_t port, void *data)
 
 /* Rewrites "auto" and "HOST:auto" listen addresses into concrete ones with ports from the
  * range; `taken` records them. Returns 0 or an error with errbuf set. */
-static int resolve_auto(hp_pool *p, const hp_server_config *c, char **resolved, int *taken,
-                        char *errbuf, size_t errlen)
+/* Rewrites "auto" and "HOST:auto" listen addresses into concrete ones with ports from the
+ * range; `taken` records them. With `keep` (a replaced entry), an "auto" address at a position
+ * where `keep` had one takes over that port instead. Returns 0 or an error with errbuf set. */
+static int resolve_auto(hp_pool *p, const hp_server_config *c, const entry *keep, char **resolved,
+                        int *taken, char *errbuf, size_t errlen)
 {
     for (size_t i = 0; i < c->listen_count; i++) {
         const char *a = c->listen[i];
@@ -217,6 +233,11 @@ static int resolve_auto(hp_pool *p, const hp_server_config *c, char **resolved, 
         bool is_auto = strcmp(a, "auto") == 0 || (len > 5 && strcmp(a + len - 5, ":auto") == 0);
         if (!is_auto) {
             resolved[i] = hp__strdup(a);
+            continue;
+        }
+        if (keep && i < hp_server_listen_count(keep->server) && keep->auto_ports[i]) {
+            resolved[i] = hp__strdup(hp_server_listen_address(keep->server, i));
+            taken[i] = keep->auto_ports[i];
             continue;
         }
         char host[128];
@@ -233,6 +254,31 @@ static int resolve_auto(hp_pool *p, const hp_server_config *c, char **resolved, 
         resolved[i] = hp__malloc(n);
         snprintf(resolved[i], n, "%s:%u", host, port);
     }
+    return 0;
+}
+
+/* Builds a server from `config` with its automatic ports; *ports_out receives them. */
+static int build_server(hp_pool *p, const hp_server_config *config, const entry *keep,
+                        hp_server **out, int **ports_out, char *errbuf, size_t errlen)
+{
+    size_t n = config->listen_count;
+    char **resolved = hp__calloc(n ? n : 1, sizeof *resolved);
+    int *taken = hp__calloc(n ? n : 1, sizeof *taken);
+    int err = resolve_auto(p, config, keep, resolved, taken, errbuf, errlen);
+    if (!err) {
+        hp_server_config c = *config;
+        c.listen = (const char *const *)resolved;
+        if (c.route_count == 0 && !c.fallback) c.fallback = p->options.default_handler;
+        err = hp_server_create(&c, out, errbuf, errlen);
+    }
+    for (size_t i = 0; i < n; i++) free(resolved[i]);
+    free(resolved);
+    if (err) {
+        release_new_ports(p, taken, n, keep);
+        free(taken);
+        return err;
+    }
+    *ports_out = taken;
     return 0;
 }
 
@@ -256,25 +302,10 @@ int hp_pool_add(hp_pool *p, const hp_server_config *config, char *errbuf, size_t
         publish(p, "server.failed", NULL, 0, errbuf);
         return HP_ELIMIT;
     }
-    size_t n = config->listen_count;
-    char **resolved = hp__calloc(n ? n : 1, sizeof *resolved);
-    int *taken = hp__calloc(n ? n : 1, sizeof *taken);
-    int err = resolve_auto(p, config, resolved, taken, errbuf, errlen);
     hp_server *server = NULL;
-    if (!err) {
-        hp_server_config c = *config;
-        c.listen = (const char *const *)resolved;
-        if (c.route_count == 0 && !c.fallback) c.fallback = p->options.default_handler;
-        err = hp_server_create(&c, &server, errbuf, errlen);
-    }
-    for (size_t i = 0; i < n; i++) free(resolved[i]);
-    free(resolved);
-    if (err) {
-        for (size_t i = 0; i < n; i++)
-            if (taken[i]) hp__ports_release(&p->ports, (uint16_t)taken[i]);
-        free(taken);
-        return err;
-    }
+    int *taken = NULL;
+    int err = build_server(p, config, NULL, &server, &taken, errbuf, errlen);
+    if (err) return err;
     entry *e = HP_NEW(entry);
     e->pool = p;
     e->name = hp__strdup(config->name);
@@ -387,6 +418,98 @@ int hp_pool_restart(hp_pool *p, const char *name, hp_pool_server_cb cb, void *da
     waiter *w = new_waiter(cb, data);
     w->then_start = true;
     stop_entry(p, e, w);
+    return 0;
+}
+
+/* The old version of a replaced server, draining; freed with its ports when it stopped. */
+typedef struct retired_version {
+    hp_pool *pool;
+    hp_server *server;
+    int *ports;   /* its automatic ports */
+    size_t count; /* of ports */
+    char *name;
+    hp_pool_server_cb cb;
+    void *data;
+} retired_version;
+
+static void on_old_version_stopped(hp_engine *engine, hp_server *server, void *data)
+{
+    retired_version *r = data;
+    hp_pool *p = r->pool;
+    /* Ports the new version took over stay held; the others go back to the range. */
+    for (size_t i = 0; i < r->count; i++) {
+        if (!r->ports[i]) continue;
+        bool kept = false;
+        entry *e = find(p, r->name);
+        for (size_t k = 0; e && k < hp_server_listen_count(e->server); k++)
+            kept |= e->auto_ports[k] == r->ports[i];
+        if (!kept) hp__ports_release(&p->ports, (uint16_t)r->ports[i]);
+    }
+    hp_server_destroy(r->server);
+    if (r->cb) r->cb(p, r->name, 0, r->data);
+    free(r->ports);
+    free(r->name);
+    free(r);
+}
+
+static bool same_listen(const hp_server *a, const hp_server *b)
+{
+    if (hp_server_listen_count(a) != hp_server_listen_count(b)) return false;
+    for (size_t i = 0; i < hp_server_listen_count(a); i++)
+        if (strcmp(hp_server_listen_address(a, i), hp_server_listen_address(b, i)) != 0)
+            return false;
+    return true;
+}
+
+int hp_pool_replace(hp_pool *p, const hp_server_config *config, hp_pool_server_cb cb, void *data,
+                    char *errbuf, size_t errlen)
+{
+    char scratch[256];
+    if (!errbuf) errbuf = scratch, errlen = sizeof scratch;
+    entry *e = config->name ? find(p, config->name) : NULL;
+    if (!e) return snprintf(errbuf, errlen, "no server named that"), HP_ENOTFOUND;
+    if (p->shutting_down || e->state == HP_SERVER_DRAINING || e->state == HP_SERVER_STARTING)
+        return snprintf(errbuf, errlen, "the server is %s", hp_server_state_name(e->state)),
+               HP_ESTATE;
+    hp_server *server;
+    int *ports;
+    int err = build_server(p, config, e, &server, &ports, errbuf, errlen);
+    if (err) return err;
+    bool running = e->state == HP_SERVER_RUNNING;
+    bool same_addresses = same_listen(e->server, server);
+    if (running && !same_addresses) {
+        /* Other addresses: bind the new ones before the old version drains. */
+        err = hp_engine_start_server(p->engine, server, errbuf, errlen);
+        if (err) {
+            release_new_ports(p, ports, config->listen_count, e);
+            free(ports);
+            hp__server_disown_handlers(server); /* still the caller's, as on any error */
+            hp_server_destroy(server);
+            return err;
+        }
+    }
+    retired_version *r = HP_NEW(retired_version);
+    r->pool = p;
+    r->server = e->server;
+    r->ports = e->auto_ports;
+    r->count = hp_server_listen_count(e->server);
+    r->name = hp__strdup(e->name);
+    r->cb = cb;
+    r->data = data;
+    e->server = server;
+    e->auto_ports = ports;
+    e->probe_target.server = server;
+    publish(p, "server.replaced", e, running ? first_port(e) : 0, NULL);
+    if (running && same_addresses) {
+        /* Same addresses: the new version takes over the listening sockets, none closes. */
+        hp_engine_replace_server(p->engine, r->server, server, p->options.drain_timeout_ms,
+                                 on_old_version_stopped, r);
+    } else if (running) {
+        hp_engine_stop_server(p->engine, r->server, p->options.drain_timeout_ms,
+                              on_old_version_stopped, r);
+    } else {
+        on_old_version_stopped(p->engine, r->server, r);
+    }
     return 0;
 }
 

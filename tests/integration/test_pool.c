@@ -13,6 +13,8 @@
 #include "hp_test.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -357,6 +359,93 @@ static void servers_without_routes_get_the_pool_default_handler(void **state)
     hp_pool_destroy(own);
 }
 
+/* A client thread that sends requests on new connections until told to stop. */
+typedef struct hammer {
+    int port;
+    atomic_int stop, ok, failed, saw_v2;
+} hammer;
+
+static void *hammer_run(void *arg)
+{
+    hammer *h = arg;
+    while (!atomic_load(&h->stop)) {
+        hp_test_response r;
+        if (hp_test_exchange(h->port, HP_TEST_GET, &r, HP_TEST_DEADLINE_MS) != HP_TEST_OK ||
+            r.status != 200) {
+            atomic_fetch_add(&h->failed, 1);
+            continue;
+        }
+        atomic_fetch_add(&h->ok, 1);
+        if (strcmp(r.body, "v2") == 0) atomic_store(&h->saw_v2, 1);
+        hp_test_response_free(&r);
+    }
+    return NULL;
+}
+
+static bool hammer_busy(void *arg)
+{
+    return atomic_load(&((hammer *)arg)->ok) > 200;
+}
+
+static bool hammer_saw_v2(void *arg)
+{
+    hammer *h = arg;
+    return atomic_load(&h->saw_v2) && atomic_load(&h->ok) > 400;
+}
+
+static hp_server_config respond_config(const char *name, const char **listen, const char *body,
+                                       hp_route_config *route)
+{
+    *route =
+        (hp_route_config){.handler = hp_respond_handler_create(200, body, strlen(body), NULL, 0)};
+    hp_server_config c = {
+        .name = name, .listen = listen, .listen_count = 1, .routes = route, .route_count = 1};
+    hp_limits_init(&c.limits);
+    return c;
+}
+
+static void replacing_a_running_server_drops_no_request(void **state)
+{
+    assert_int_equal(add_respond("r", "auto", "v1"), 0);
+    assert_int_equal(hp_pool_start(pool, "r", NULL, 0), 0);
+    hammer h = {.port = port_of("r")};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, hammer_run, &h), 0);
+    assert_true(hp_test_poll_until(hammer_busy, &h, HP_TEST_DEADLINE_MS));
+    const char *listen = "auto";
+    hp_route_config route;
+    hp_server_config c = respond_config("r", &listen, "v2", &route);
+    int status = -1;
+    assert_int_equal(hp_pool_replace(pool, &c, count_callback, &status, NULL, 0), 0);
+    run_until(&callbacks, 1);
+    assert_int_equal(status, 0);
+    assert_true(hp_test_poll_until(hammer_saw_v2, &h, HP_TEST_DEADLINE_MS));
+    atomic_store(&h.stop, 1);
+    pthread_join(t, NULL);
+    assert_int_equal(atomic_load(&h.failed), 0);
+    assert_int_equal(port_of("r"), h.port); /* the automatic port was kept */
+    assert_non_null(strstr(events, "server.replaced:r"));
+}
+
+static void a_replace_that_cannot_bind_leaves_the_old_version_running(void **state)
+{
+    assert_int_equal(add_respond("s", "auto", "old"), 0);
+    assert_int_equal(hp_pool_start(pool, "s", NULL, 0), 0);
+    int held_port;
+    int holder = hp_test_hold_port(&held_port);
+    char taken[64];
+    snprintf(taken, sizeof taken, "127.0.0.1:%d", held_port);
+    const char *listen = taken;
+    hp_route_config route;
+    hp_server_config c = respond_config("s", &listen, "new", &route);
+    char err[256];
+    assert_int_not_equal(hp_pool_replace(pool, &c, NULL, NULL, err, sizeof err), 0);
+    assert_non_null(strstr(err, "address already in use"));
+    hp_handler_destroy(route.handler); /* still ours after the failure */
+    expect_answer("s", "old");
+    close(holder);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +466,10 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(servers_without_routes_get_the_pool_default_handler, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(replacing_a_running_server_drops_no_request, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_replace_that_cannot_bind_leaves_the_old_version_running,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -98,20 +98,36 @@ static void queued_100_continue_keeps_header_timeout(void **state)
     session_fixture_destroy(f);
 }
 
-static void drain_closes_idle_session_at_once(void **state)
+static void drain_closes_session_idle_between_requests_at_once(void **state)
 {
     session_fixture *f = session_fixture_create(answer_ok, NULL);
-    mem_transport_drain(f->m);
-    assert_true(f->m->closed);
-    assert_int_equal(f->m->out_len, 0);
-    session_fixture_destroy(f);
-
-    f = session_fixture_create(answer_ok, NULL); /* idle between keep-alive requests */
     mem_transport_feed_str(f->m, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
     assert_false(f->m->closed);
     mem_transport_drain(f->m);
     assert_true(f->m->closed);
     assert_string_equal(session_fixture_output(f), OK_RESPONSE(ID1, ""));
+    session_fixture_destroy(f);
+}
+
+static void drain_answers_the_first_request_of_a_fresh_connection(void **state)
+{
+    session_fixture *f = session_fixture_create(answer_ok, NULL);
+    mem_transport_drain(f->m);
+    assert_false(f->m->closed);
+    assert_int_equal(f->m->timer_ms, FIXTURE_HEADER_TIMEOUT);
+    mem_transport_feed_str(f->m, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    assert_true(f->m->closed);
+    assert_string_equal(session_fixture_output(f), OK_RESPONSE(ID1, "Connection: close\r\n"));
+    session_fixture_destroy(f);
+}
+
+static void drain_closes_a_silent_fresh_connection_at_the_header_timeout(void **state)
+{
+    session_fixture *f = session_fixture_create(answer_ok, NULL);
+    mem_transport_drain(f->m);
+    assert_true(mem_transport_fire_timer(f->m));
+    assert_true(f->m->closed);
+    assert_int_equal(f->m->out_len, 0);
     session_fixture_destroy(f);
 }
 
@@ -138,7 +154,9 @@ int main(void)
         cmocka_unit_test(idle_timeout_closes_silently),
         cmocka_unit_test(write_timeout_closes_slow_reader),
         cmocka_unit_test(queued_100_continue_keeps_header_timeout),
-        cmocka_unit_test(drain_closes_idle_session_at_once),
+        cmocka_unit_test(drain_closes_session_idle_between_requests_at_once),
+        cmocka_unit_test(drain_answers_the_first_request_of_a_fresh_connection),
+        cmocka_unit_test(drain_closes_a_silent_fresh_connection_at_the_header_timeout),
         cmocka_unit_test(drain_lets_exchange_in_flight_finish_with_connection_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
