@@ -41,6 +41,7 @@ struct hp__exchange {
     bool chunked;
     bool no_body;
     bool stream_last;
+    int64_t stream_left; /* body bytes a fixed-length stream still owes; -1: not fixed */
     bool in_proceed, proceed_again, finish_pending, aborted;
     uint8_t after_write; /* hp__after_write */
     unsigned writes_pending;

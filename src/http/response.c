@@ -251,6 +251,7 @@ void hp_respond_stream(hp_request *req, int status, int64_t content_length,
     if (x->responded) return;
     x->producer = producer;
     x->producer_data = data;
+    x->stream_left = content_length;
     compose_head(x, status, content_length);
     struct iovec iov[2];
     unsigned n = head_iov(x, iov);
@@ -262,6 +263,18 @@ void hp_stream_send(hp_request *req, const void *data, size_t len, bool last)
 {
     hp__exchange *x = exchange_of(req);
     if (x->aborted || x->stream_last) return;
+    if (x->stream_left >= 0) {
+        /* A fixed-length body must be exactly as long as declared: more would be read as the
+         * next response by the client, less leaves it waiting. Either way the connection is
+         * closed before a wrong byte is written. */
+        if ((uint64_t)len > (uint64_t)x->stream_left ||
+            (last && (uint64_t)len != (uint64_t)x->stream_left)) {
+            x->stream_last = true; /* no stop() for a producer that broke its own promise */
+            hp__session_abort_exchange(x->s);
+            return;
+        }
+        x->stream_left -= (int64_t)len;
+    }
     x->stream_last = last;
     struct iovec iov[4];
     unsigned n = 0;

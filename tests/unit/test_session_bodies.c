@@ -48,6 +48,13 @@ static void start_stream(hp_request *req, void *data)
     hp_respond_stream(req, 200, -1, &producer, NULL);
 }
 
+static void start_fixed_stream(hp_request *req, void *data)
+{
+    seen.req = req;
+    hp_request_on_done(req, on_done, NULL);
+    hp_respond_stream(req, 200, 5, &producer, NULL);
+}
+
 static void hold(hp_request *req, void *data)
 {
     seen.req = req;
@@ -263,6 +270,44 @@ static void head_file_response_sends_no_body(void **state)
     session_fixture_destroy(f);
 }
 
+static void fixed_length_stream_sending_too_much_is_cut_off_before_the_extra_bytes(void **state)
+{
+    session_fixture *f = session_fixture_create(start_fixed_stream, NULL);
+    mem_transport_feed_str(f->m, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    hp_stream_send(seen.req, "0123456789", 10, false);
+    assert_true(f->m->closed);
+    const char *out = session_fixture_output(f);
+    assert_non_null(strstr(out, "Content-Length: 5\r\n"));
+    assert_null(strstr(out, "01234")); /* not one body byte of the broken promise */
+    assert_int_equal(seen.dones, 1);
+    assert_false(seen.done_ok);
+    session_fixture_destroy(f);
+}
+
+static void fixed_length_stream_ending_short_closes_the_connection(void **state)
+{
+    session_fixture *f = session_fixture_create(start_fixed_stream, NULL);
+    mem_transport_feed_str(f->m, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    hp_stream_send(seen.req, "abc", 3, false);
+    assert_false(f->m->closed);
+    hp_stream_send(seen.req, "d", 1, true);
+    assert_true(f->m->closed);
+    assert_false(seen.done_ok);
+    session_fixture_destroy(f);
+}
+
+static void fixed_length_stream_of_exact_length_completes(void **state)
+{
+    session_fixture *f = session_fixture_create(start_fixed_stream, NULL);
+    mem_transport_feed_str(f->m, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    hp_stream_send(seen.req, "abc", 3, false);
+    hp_stream_send(seen.req, "de", 2, true);
+    assert_false(f->m->closed);
+    assert_non_null(strstr(session_fixture_output(f), "\r\n\r\nabcde"));
+    assert_true(seen.done_ok);
+    session_fixture_destroy(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +326,11 @@ int main(void)
                                         file_teardown),
         cmocka_unit_test_setup_teardown(head_file_response_sends_no_body, file_setup,
                                         file_teardown),
+        cmocka_unit_test_setup_teardown(
+            fixed_length_stream_sending_too_much_is_cut_off_before_the_extra_bytes, setup, NULL),
+        cmocka_unit_test_setup_teardown(fixed_length_stream_ending_short_closes_the_connection,
+                                        setup, NULL),
+        cmocka_unit_test_setup_teardown(fixed_length_stream_of_exact_length_completes, setup, NULL),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
