@@ -132,6 +132,12 @@ int main(int argc, char **argv)
                          .port_min = 30000,
                          .port_max = (uint16_t)(30000 + n + 1000)};
     if (hp_pool_create(loop, &o, &pool) != 0) return 1;
+    /* Signals first: the script may signal as soon as it reads the ready line. */
+    uv_signal_init(loop, &sigusr1);
+    uv_signal_init(loop, &sigterm);
+    uv_timer_init(loop, &cycle_timer);
+    uv_signal_start(&sigusr1, on_usr1, SIGUSR1);
+    uv_signal_start(&sigterm, on_term, SIGTERM);
     long rss_before = rss_kib();
     uint64_t t0 = now_us();
     char name[32];
@@ -160,11 +166,6 @@ int main(int argc, char **argv)
            n, workers, (double)(t2 - t1) / 1000, (double)(t1 - t0) / 1000, rss_before, rss_after,
            (rss_after - rss_before) * 1024 / n, hp_server_bound_port(info.server, 0));
     fflush(stdout);
-    uv_signal_init(loop, &sigusr1);
-    uv_signal_init(loop, &sigterm);
-    uv_timer_init(loop, &cycle_timer);
-    uv_signal_start(&sigusr1, on_usr1, SIGUSR1);
-    uv_signal_start(&sigterm, on_term, SIGTERM);
     uv_run(loop, UV_RUN_DEFAULT);
     hp_pool_destroy(pool);
     return 0;

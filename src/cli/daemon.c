@@ -151,6 +151,12 @@ int hp__cmd_run(int argc, char **argv)
         unload(&l, true);
         return 1;
     }
+    /* Signals are handled before anything says "listening": a client may stop us at once. */
+    uv_signal_init(loop, &d.sigint);
+    uv_signal_init(loop, &d.sigterm);
+    d.sigint.data = d.sigterm.data = &d;
+    uv_signal_start(&d.sigint, on_signal, SIGINT);
+    uv_signal_start(&d.sigterm, on_signal, SIGTERM);
     int add_failures = add_all(d.pool, &l);
     hp__config_destroy(l.config);
     hp_pool_result r;
@@ -161,11 +167,6 @@ int hp__cmd_run(int argc, char **argv)
     hp_pool_result_free(&r);
     hp_pool_walk(d.pool, print_server, NULL);
     fflush(stdout);
-    uv_signal_init(loop, &d.sigint);
-    uv_signal_init(loop, &d.sigterm);
-    d.sigint.data = d.sigterm.data = &d;
-    uv_signal_start(&d.sigint, on_signal, SIGINT);
-    uv_signal_start(&d.sigterm, on_signal, SIGTERM);
     if (add_failures) hp_pool_shutdown(d.pool, on_pool_stopped, &d);
     uv_run(loop, UV_RUN_DEFAULT);
     hp_pool_destroy(d.pool);
