@@ -175,29 +175,38 @@ int hp_engine_start_server(hp_engine *e, hp_server *server, char *errbuf, size_t
 
 /* The same command to every worker. */
 static void post_to_workers(hp_engine *e, hp__command_type type, const hp_server *server,
-                            uint64_t timeout_ms, void *token)
+                            const hp_server *new_server, uint64_t timeout_ms, void *token)
 {
     for (unsigned i = 0; i < e->worker_count; i++) {
         hp__command *cmd = HP_NEW(hp__command);
         cmd->type = type;
         cmd->server = server;
+        cmd->new_server = new_server;
         cmd->timeout_ms = timeout_ms;
         cmd->token = token;
         hp__worker_post(e->workers[i], cmd);
     }
 }
 
-int hp_engine_stop_server(hp_engine *e, hp_server *server, uint64_t drain_timeout_ms,
-                          hp_engine_server_cb cb, void *data)
+/* STOP_SERVER or RETARGET on every worker; `cb` once all of them drained `server`. */
+static void drain_on_workers(hp_engine *e, hp__command_type type, hp_server *server,
+                             hp_server *replacement, uint64_t drain_timeout_ms,
+                             hp_engine_server_cb cb, void *data)
 {
-    if (e->shutting_down) return HP_ESTATE;
     server_stop *st = HP_NEW(server_stop);
     st->engine = e;
     st->server = server;
     st->workers_left = e->worker_count;
     st->cb = cb;
     st->data = data;
-    post_to_workers(e, HP__CMD_STOP_SERVER, server, drain_timeout_ms, st);
+    post_to_workers(e, type, server, replacement, drain_timeout_ms, st);
+}
+
+int hp_engine_stop_server(hp_engine *e, hp_server *server, uint64_t drain_timeout_ms,
+                          hp_engine_server_cb cb, void *data)
+{
+    if (e->shutting_down) return HP_ESTATE;
+    drain_on_workers(e, HP__CMD_STOP_SERVER, server, NULL, drain_timeout_ms, cb, data);
     return 0;
 }
 
@@ -210,21 +219,7 @@ int hp_engine_replace_server(hp_engine *e, hp_server *old, hp_server *replacemen
         if (strcmp(old->listen[i], replacement->listen[i]) != 0) return HP_EINVAL;
     memcpy(replacement->bound_ports, old->bound_ports,
            old->listen_count * sizeof *old->bound_ports);
-    server_stop *st = HP_NEW(server_stop);
-    st->engine = e;
-    st->server = old;
-    st->workers_left = e->worker_count;
-    st->cb = cb;
-    st->data = data;
-    for (unsigned i = 0; i < e->worker_count; i++) {
-        hp__command *cmd = HP_NEW(hp__command);
-        cmd->type = HP__CMD_RETARGET;
-        cmd->server = old;
-        cmd->new_server = replacement;
-        cmd->timeout_ms = drain_timeout_ms;
-        cmd->token = st;
-        hp__worker_post(e->workers[i], cmd);
-    }
+    drain_on_workers(e, HP__CMD_RETARGET, old, replacement, drain_timeout_ms, cb, data);
     return 0;
 }
 
@@ -235,7 +230,7 @@ void hp_engine_shutdown(hp_engine *e, uint64_t drain_timeout_ms, hp_engine_stopp
     e->shutting_down = true;
     e->stopped_cb = cb;
     e->stopped_data = data;
-    post_to_workers(e, HP__CMD_DRAIN, NULL, drain_timeout_ms, NULL);
+    post_to_workers(e, HP__CMD_DRAIN, NULL, NULL, drain_timeout_ms, NULL);
 }
 
 void hp_engine_destroy(hp_engine *e)

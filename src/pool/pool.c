@@ -198,14 +198,14 @@ int hp_pool_create(uv_loop_t *loop, const hp_pool_options *options, hp_pool **ou
 
 /* ---- adding ------------------------------------------------------------------------------- */
 
-/* Gives back the ports of `taken` (n of them) that `keep` does not hold. */
-static void release_new_ports(hp_pool *p, const int *taken, size_t n, const entry *keep)
+/* Gives back the ports of `taken` (n of them) that `holder` (may be NULL) does not hold. */
+static void release_ports_not_held(hp_pool *p, const int *taken, size_t n, const entry *holder)
 {
     for (size_t i = 0; i < n; i++) {
         if (!taken[i]) continue;
         bool kept = false;
-        for (size_t k = 0; keep && k < hp_server_listen_count(keep->server); k++)
-            kept |= keep->auto_ports[k] == taken[i];
+        for (size_t k = 0; holder && k < hp_server_listen_count(holder->server); k++)
+            kept |= holder->auto_ports[k] == taken[i];
         if (!kept) hp__ports_release(&p->ports, (uint16_t)taken[i]);
     }
 }
@@ -274,7 +274,7 @@ static int build_server(hp_pool *p, const hp_server_config *config, const entry 
     for (size_t i = 0; i < n; i++) free(resolved[i]);
     free(resolved);
     if (err) {
-        release_new_ports(p, taken, n, keep);
+        release_ports_not_held(p, taken, n, keep);
         free(taken);
         return err;
     }
@@ -437,14 +437,7 @@ static void on_old_version_stopped(hp_engine *engine, hp_server *server, void *d
     retired_version *r = data;
     hp_pool *p = r->pool;
     /* Ports the new version took over stay held; the others go back to the range. */
-    for (size_t i = 0; i < r->count; i++) {
-        if (!r->ports[i]) continue;
-        bool kept = false;
-        entry *e = find(p, r->name);
-        for (size_t k = 0; e && k < hp_server_listen_count(e->server); k++)
-            kept |= e->auto_ports[k] == r->ports[i];
-        if (!kept) hp__ports_release(&p->ports, (uint16_t)r->ports[i]);
-    }
+    release_ports_not_held(p, r->ports, r->count, find(p, r->name));
     hp_server_destroy(r->server);
     if (r->cb) r->cb(p, r->name, 0, r->data);
     free(r->ports);
@@ -481,7 +474,7 @@ int hp_pool_replace(hp_pool *p, const hp_server_config *config, hp_pool_server_c
         /* Other addresses: bind the new ones before the old version drains. */
         err = hp_engine_start_server(p->engine, server, errbuf, errlen);
         if (err) {
-            release_new_ports(p, ports, config->listen_count, e);
+            release_ports_not_held(p, ports, config->listen_count, e);
             free(ports);
             hp__server_disown_handlers(server); /* still the caller's, as on any error */
             hp_server_destroy(server);
