@@ -3,13 +3,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static hp_log_level max_level = HP_LOG_INFO;
+static const hp_log_level max_level = HP_LOG_INFO; /* debug lines are compiled in, not shown */
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
-
-void hp__log_set_level(hp_log_level level)
-{
-    max_level = level;
-}
 
 void hp__log(hp_log_level level, const char *fmt, ...)
 {

@@ -5,7 +5,6 @@
 
 typedef enum { HP_LOG_ERROR, HP_LOG_WARN, HP_LOG_INFO, HP_LOG_DEBUG } hp_log_level;
 
-void hp__log_set_level(hp_log_level level);
 void hp__log(hp_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define hp__error(...) hp__log(HP_LOG_ERROR, __VA_ARGS__)

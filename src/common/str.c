@@ -35,15 +35,3 @@ bool hp__str_to_u64(hp_str s, uint64_t max, uint64_t *out)
     *out = v;
     return true;
 }
-
-bool hp__str_list_has(hp_str s, const char *token)
-{
-    size_t start = 0;
-    for (size_t i = 0; i <= s.len; i++) {
-        if (i == s.len || s.base[i] == ',') {
-            if (hp__str_ieq(hp__str_trim(hp__str(s.base + start, i - start)), token)) return true;
-            start = i + 1;
-        }
-    }
-    return false;
-}

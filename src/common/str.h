@@ -31,7 +31,5 @@ static inline bool hp__str_ieq(hp_str a, const char *lit)
 hp_str hp__str_trim(hp_str s); /* strip SP and HTAB at both ends */
 /* Parses a non-negative decimal integer that fills `s` entirely, at most `max`. */
 bool hp__str_to_u64(hp_str s, uint64_t max, uint64_t *out);
-/* Does the comma-separated list `s` contain `token` (case-insensitive, trimmed)? */
-bool hp__str_list_has(hp_str s, const char *token);
 
 #endif

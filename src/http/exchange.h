@@ -72,7 +72,6 @@ struct hp__exchange {
 /* session.c */
 void hp__exchange_finish(hp__session *s, bool ok);
 void hp__session_fail(hp__session *s, int status);
-void hp__session_abort_exchange(hp__session *s);
 /* Returns an exchange to the worker's freelist (or frees it). */
 void hp__exchange_release(hp__session *s, hp__exchange *x);
 /* response.c */

@@ -146,7 +146,7 @@ static int submit(hp__exchange *x, struct iovec *iov, unsigned n)
     s->ctx->stats.bytes_out += total;
     int rc = s->transport->write(s, iov, n);
     if (rc < 0) {
-        hp__session_abort_exchange(s);
+        hp__session_abort(s);
         return -1;
     }
     if (rc == 0) {
@@ -270,7 +270,7 @@ void hp_stream_send(hp_request *req, const void *data, size_t len, bool last)
         if ((uint64_t)len > (uint64_t)x->stream_left ||
             (last && (uint64_t)len != (uint64_t)x->stream_left)) {
             x->stream_last = true; /* no stop() for a producer that broke its own promise */
-            hp__session_abort_exchange(x->s);
+            hp__session_abort(x->s);
             return;
         }
         x->stream_left -= (int64_t)len;
@@ -313,7 +313,7 @@ static void file_pump(hp__exchange *x)
             continue;
         }
         if (sent < 0) {
-            hp__session_abort_exchange(s);
+            hp__session_abort(s);
             return;
         }
         /* The socket is full: queue one chunk through the ordinary write path. */
@@ -322,7 +322,7 @@ static void file_pump(hp__exchange *x)
         size_t len = want < x->file_chunk_cap ? want : x->file_chunk_cap;
         ssize_t got = pread(x->file_fd, x->file_chunk, len, (off_t)x->file_offset);
         if (got <= 0) { /* the file shrank under us: the promised length cannot be kept */
-            hp__session_abort_exchange(s);
+            hp__session_abort(s);
             return;
         }
         x->file_offset += (uint64_t)got;

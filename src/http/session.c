@@ -144,11 +144,6 @@ void hp__session_abort(hp__session *s)
     session_close(s);
 }
 
-void hp__session_abort_exchange(hp__session *s)
-{
-    session_close(s);
-}
-
 /* ---- the read side ------------------------------------------------------------------------ */
 
 void hp__session_init(hp__session *s, const hp__transport *transport, hp__http_context *ctx,

@@ -53,11 +53,6 @@ hp__http_context *hp__worker_http(hp__worker *w)
     return &w->http;
 }
 
-void hp__worker_stats(const hp__worker *w, hp__http_stats *out)
-{
-    *out = w->http.stats;
-}
-
 /* ---- connections -------------------------------------------------------------------------- */
 
 void hp__worker_conn_opened(hp__worker *w, hp__conn *c)

@@ -59,8 +59,6 @@ int hp__worker_start(hp__worker *w);
 void hp__worker_post(hp__worker *w, hp__command *cmd);
 /* Control thread, after the worker exited: joins the thread and frees everything. */
 void hp__worker_destroy(hp__worker *w);
-/* Sums of the worker's counters (a racy read, fine for metrics). */
-void hp__worker_stats(const hp__worker *w, hp__http_stats *out);
 
 /* conn.c: accept one connection from `listener` into a new session. */
 typedef struct hp__listener hp__listener;

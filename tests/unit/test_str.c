@@ -36,21 +36,12 @@ static void u64_parse_rejects_signs_overflow_and_limits(void **state)
     assert_false(hp__str_to_u64(HP_STR_LIT("101"), 100, &v));
 }
 
-static void list_lookup_finds_trimmed_tokens(void **state)
-{
-    assert_true(hp__str_list_has(HP_STR_LIT("keep-alive, Upgrade"), "upgrade"));
-    assert_true(hp__str_list_has(HP_STR_LIT("close"), "close"));
-    assert_false(hp__str_list_has(HP_STR_LIT("closed, x"), "close"));
-    assert_false(hp__str_list_has(HP_STR_LIT(""), "close"));
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(case_insensitive_compare_ignores_ascii_case_only),
         cmocka_unit_test(trim_strips_spaces_and_tabs_at_both_ends),
         cmocka_unit_test(u64_parse_rejects_signs_overflow_and_limits),
-        cmocka_unit_test(list_lookup_finds_trimmed_tokens),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
