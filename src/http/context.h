@@ -1,8 +1,8 @@
 /* Per-worker state shared by the HTTP sessions of one worker loop.
  *
- * Owned by one worker thread and touched only by it: no locks, no atomics. Counters are
- * plain integers that the control loop sums when it reads them (a torn read of a counter is
- * acceptable for metrics). Freelists keep request buffers and exchanges for reuse so the
+ * Owned by one worker thread and touched only by it: no locks, no atomics. Counters are plain
+ * per-worker integers (the session tests read connections_open; metrics, a later issue, will
+ * sum them across workers). Freelists keep request buffers and exchanges for reuse so the
  * request path does not allocate in the steady state. */
 #ifndef HP_HTTP_CONTEXT_H
 #define HP_HTTP_CONTEXT_H

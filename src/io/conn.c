@@ -12,7 +12,8 @@
  * early it re-arms itself for the rest. So a keep-alive connection answering request after
  * request touches the timer heap only when its deadline moves earlier.
  *
- * Closing: after an error answer (stop_parsing), the connection lingers: it shuts down its
+ * Closing: when the session asks for it (s->linger: an error answer, completely written), the
+ * connection lingers: it shuts down its
  * sending side and discards what the client still sends for up to LINGER_MS, so the client
  * reads the answer instead of a reset (as nginx's lingering_close). */
 #include "io/worker.h"
