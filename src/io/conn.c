@@ -13,9 +13,9 @@
  * request touches the timer heap only when its deadline moves earlier.
  *
  * Closing: when the session asks for it (s->linger: an error answer, completely written), the
- * connection lingers: it shuts down its
- * sending side and discards what the client still sends for up to LINGER_MS, so the client
- * reads the answer instead of a reset (as nginx's lingering_close). */
+ * connection lingers: it shuts down its sending side and discards what the client still sends
+ * for up to LINGER_MS, so the client reads the answer instead of a reset (as nginx's
+ * lingering_close). */
 #include "io/worker.h"
 
 #include "common/alloc.h"
