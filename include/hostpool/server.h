@@ -41,6 +41,12 @@ typedef struct hp_server_config {
     const char *expose;        /* optional public URL ("http://localhost:8080"), for listings */
     const char *const *listen; /* "127.0.0.1:8080", "[::1]:8080", port 0 = ephemeral */
     size_t listen_count;
+    /* Host names this server answers for on its listen addresses: lowercase names or
+     * "*.suffix" wildcards (any case is accepted and lowered). None: the server is the default
+     * (catch-all) of its addresses. Servers may share an address when their host names differ
+     * and at most one of them is the default; see docs/ARCHITECTURE.md "Virtual hosts". */
+    const char *const *hosts;
+    size_t host_count;
     const hp_route_config *routes; /* first match wins; no match: 404 (405 if only the */
     size_t route_count;            /* method differed) */
     hp_limits limits;
@@ -65,5 +71,8 @@ size_t hp_server_listen_count(const hp_server *server);
  * the server is not running). */
 const char *hp_server_listen_address(const hp_server *server, size_t i);
 int hp_server_bound_port(const hp_server *server, size_t i);
+size_t hp_server_host_count(const hp_server *server);
+/* The i-th host pattern, lowercase; NULL past the end. */
+const char *hp_server_host(const hp_server *server, size_t i);
 
 #endif

@@ -19,6 +19,7 @@
 #include "common/alloc.h"
 #include "common/units.h"
 #include "config/parse.h"
+#include "core/host_name.h"
 #include "hostpool/errors.h"
 #include "hostpool/request.h"
 
@@ -274,24 +275,6 @@ static bool valid_name(const char *s)
     return len >= 1 && len <= MAX_NAME &&
            strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                      "0123456789._-") == len;
-}
-
-/* A DNS name in lowercase: labels of 1-63 letters, digits and '-', not starting or ending
- * with '-', at most 253 characters. */
-static bool valid_host_name(const char *s)
-{
-    size_t len = strlen(s);
-    if (len == 0 || len > 253) return false;
-    while (*s) {
-        size_t label = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-");
-        if (label == 0 || label > 63 || s[0] == '-' || s[label - 1] == '-') return false;
-        s += label;
-        if (*s == '.' && s[1])
-            s++;
-        else if (*s)
-            return false;
-    }
-    return true;
 }
 
 /* "http://host[:port]" or "https://...", an optional "/" at the end. */
@@ -607,8 +590,7 @@ static void check_hosts(checker *c, const hp__cfg_node *n, hp__config_server *s)
         if (!text) continue;
         char *host = hp__strdup(text);
         for (char *p = host; *p; p++) *p = (char)tolower((unsigned char)*p);
-        const char *name = strncmp(host, "*.", 2) == 0 ? host + 2 : host;
-        if (valid_host_name(name)) {
+        if (hp__host_pattern_valid(host)) {
             s->hosts[s->host_count++] = host;
         } else {
             fail(c, items[i], "\"%.*s\" is not a host name or a *.suffix wildcard", SHOWN, text);

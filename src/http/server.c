@@ -1,8 +1,10 @@
 #include "http/server.h"
 
 #include "common/alloc.h"
+#include "core/host_name.h"
 #include "hostpool/errors.h"
 
+#include <ctype.h>
 #include <llhttp.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -49,6 +51,16 @@ static int check_config(const hp_server_config *c, char *errbuf, size_t len)
 {
     if (!c->name || !*c->name) return fail(errbuf, len, "name: required");
     if (c->listen_count == 0) return fail(errbuf, len, "listen: at least one address required");
+    for (size_t i = 0; i < c->host_count; i++) {
+        char lower[256];
+        size_t n = c->hosts[i] ? strlen(c->hosts[i]) : 0;
+        for (size_t k = 0; k < n && k < sizeof lower - 1; k++)
+            lower[k] = (char)tolower((unsigned char)c->hosts[i][k]);
+        lower[n < sizeof lower ? n : sizeof lower - 1] = '\0';
+        if (n >= sizeof lower || !hp__host_pattern_valid(lower))
+            return fail(errbuf, len, "hosts[%zu]: \"%s\" is not a host name or *.suffix", i,
+                        c->hosts[i] ? c->hosts[i] : "");
+    }
     for (size_t i = 0; i < c->route_count; i++) {
         if (!c->routes[i].handler)
             return fail(errbuf, len, "routes[%zu]: a handler is required", i);
@@ -84,6 +96,12 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
     s->listen = hp__calloc(c->listen_count, sizeof *s->listen);
     s->bound_ports = hp__calloc(c->listen_count, sizeof *s->bound_ports);
     for (size_t i = 0; i < c->listen_count; i++) s->listen[i] = hp__strdup(c->listen[i]);
+    s->host_count = c->host_count;
+    s->hosts = hp__calloc(c->host_count ? c->host_count : 1, sizeof *s->hosts);
+    for (size_t i = 0; i < c->host_count; i++) {
+        s->hosts[i] = hp__strdup(c->hosts[i]);
+        for (char *p = s->hosts[i]; *p; p++) *p = (char)tolower((unsigned char)*p);
+    }
     s->route_count = c->route_count;
     s->routes = hp__calloc(c->route_count, sizeof *s->routes);
     for (size_t i = 0; i < c->route_count; i++) route_init(&s->routes[i], &c->routes[i]);
@@ -102,6 +120,8 @@ void hp_server_destroy(hp_server *s)
         free(s->routes[i].path_prefix);
         hp_handler_destroy(s->routes[i].handler);
     }
+    for (size_t i = 0; i < s->host_count; i++) free(s->hosts[i]);
+    free(s->hosts);
     free(s->listen);
     free(s->bound_ports);
     free(s->routes);
@@ -138,6 +158,16 @@ const char *hp_server_listen_address(const hp_server *s, size_t i)
 int hp_server_bound_port(const hp_server *s, size_t i)
 {
     return i < s->listen_count ? s->bound_ports[i] : 0;
+}
+
+size_t hp_server_host_count(const hp_server *s)
+{
+    return s->host_count;
+}
+
+const char *hp_server_host(const hp_server *s, size_t i)
+{
+    return i < s->host_count ? s->hosts[i] : NULL;
 }
 
 const hp__route *hp__server_route(const hp_server *s, const hp_request *req, bool *method_mismatch)

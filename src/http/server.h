@@ -19,6 +19,8 @@ struct hp_server {
     char **listen;
     int *bound_ports;
     size_t listen_count;
+    char **hosts; /* lowercase patterns */
+    size_t host_count;
     hp__route *routes;
     size_t route_count;
     hp_limits limits;
