@@ -24,27 +24,34 @@ typedef struct hp_engine_options {
 int hp_engine_create(uv_loop_t *control_loop, const hp_engine_options *options, hp_engine **out);
 unsigned hp_engine_worker_count(const hp_engine *engine);
 
-/* Binds every listen address of `server` (in the calling thread, so errors are immediate:
- * HP_EADDR for an unparsable address, a UV_E* code such as UV_EADDRINUSE otherwise; `errbuf`
- * then names the address) and starts accepting on every worker. The server is borrowed
- * until the engine's shutdown completes. */
+/* Starts accepting for `server` on every worker. Each listen address is bound here (in the
+ * calling thread, so errors are immediate), unless a running server of this engine has the
+ * same address: the two then share its sockets and requests are routed by Host (server.h,
+ * `hosts`). Errors: HP_EADDR for an unparsable or repeated address; UV_EADDRINUSE when the
+ * port is taken, or when the address already has a default server or a server claiming one
+ * of the same host names; another UV_E* code otherwise. `errbuf` then names the address and
+ * the reason. Nothing has changed on error. The server is borrowed until it is stopped (its
+ * callback ran) or the engine's shutdown completed. */
 int hp_engine_start_server(hp_engine *engine, hp_server *server, char *errbuf, size_t errbuf_len);
 
-/* Stops one server without touching the others: closes its listening sockets on every
- * worker, lets its requests in flight finish (its idle connections close at once), aborts
- * what is left after `drain_timeout_ms`, then calls `cb` on the control loop. The server is
- * the caller's again after the callback (it may be started again or destroyed). */
+/* Stops one server without touching the others: takes it off its addresses (closing the
+ * sockets no other server shares), lets its requests in flight finish (its idle connections
+ * close at once), aborts what is left after `drain_timeout_ms`, then calls `cb` on the
+ * control loop. The server is the caller's again after the callback (it may be started again
+ * or destroyed). */
 typedef void (*hp_engine_server_cb)(hp_engine *engine, hp_server *server, void *data);
 int hp_engine_stop_server(hp_engine *engine, hp_server *server, uint64_t drain_timeout_ms,
                           hp_engine_server_cb cb, void *data);
 
-/* Replaces a running server by another with the same listen addresses without closing a
- * socket: every worker gives the old server's listening sockets to `replacement` (new
- * connections are its from then on), and the old server's connections drain as in
- * hp_engine_stop_server(); `cb` gets the old server when they are gone. HP_EINVAL when the
- * listen addresses differ. */
+/* Replaces a running server by another, which takes the old one's place on every address they
+ * both have, without closing a socket: new requests there go to `replacement` at once. The
+ * replacement's other addresses are started as by hp_engine_start_server(); the old one's
+ * other addresses are left. The old server's requests in flight drain as in
+ * hp_engine_stop_server(), then `cb` gets it. Errors are those of hp_engine_start_server();
+ * on error nothing has changed and the old server runs on. */
 int hp_engine_replace_server(hp_engine *engine, hp_server *old, hp_server *replacement,
-                             uint64_t drain_timeout_ms, hp_engine_server_cb cb, void *data);
+                             uint64_t drain_timeout_ms, hp_engine_server_cb cb, void *data,
+                             char *errbuf, size_t errbuf_len);
 
 /* Stops accepting, closes idle keep-alive connections at once, lets requests in flight
  * finish, closes what is still open after `drain_timeout_ms`, stops the workers, then calls

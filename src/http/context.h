@@ -28,8 +28,13 @@ typedef struct hp__free_block {
     struct hp__free_block *next;
 } hp__free_block;
 
+struct hp_server;
+
 typedef struct hp__http_context {
     unsigned worker; /* index of the worker loop */
+    /* Set by the worker while one of its servers drains: told when an exchange ends (with the
+     * server it ran on, NULL if it was answered before routing). NULL otherwise. */
+    void (*exchange_ended)(struct hp__http_context *ctx, const struct hp_server *server);
     uint64_t now_ms; /* the loop's clock, updated by the transport */
     hp__http_stats stats;
     /* Cached "Date: ...\r\n" line, refreshed when the wall-clock second changes. */

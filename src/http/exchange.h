@@ -22,6 +22,7 @@ typedef enum {
 struct hp__exchange {
     hp_request req;
     hp__session *s;
+    const hp_server *server; /* routed by Host when the headers are complete; NULL before */
     /* Parsing. */
     uint32_t head_end; /* rbuf offset after the last byte `req` points to */
     uint32_t header_cap;
@@ -70,6 +71,8 @@ struct hp__exchange {
 };
 
 /* session.c */
+/* The server whose settings apply to `x`: its routed server, else the head server. */
+const hp_server *hp__exchange_server(const hp__exchange *x);
 void hp__exchange_finish(hp__session *s, bool ok);
 void hp__session_fail(hp__session *s, int status);
 /* Returns an exchange to the worker's freelist (or frees it). */

@@ -152,7 +152,7 @@ static int submit(hp__exchange *x, struct iovec *iov, unsigned n)
     if (rc == 0) {
         x->writes_pending++;
         s->phase = HP__PHASE_WRITE;
-        s->transport->set_timer(s, s->server->limits.write_timeout_ms);
+        s->transport->set_timer(s, hp__exchange_server(s->x)->limits.write_timeout_ms);
     }
     return rc;
 }

@@ -95,6 +95,7 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
     s->listen_count = c->listen_count;
     s->listen = hp__calloc(c->listen_count, sizeof *s->listen);
     s->bound_ports = hp__calloc(c->listen_count, sizeof *s->bound_ports);
+    s->sockets = hp__calloc(c->listen_count, sizeof *s->sockets);
     for (size_t i = 0; i < c->listen_count; i++) s->listen[i] = hp__strdup(c->listen[i]);
     s->host_count = c->host_count;
     s->hosts = hp__calloc(c->host_count ? c->host_count : 1, sizeof *s->hosts);
@@ -124,6 +125,7 @@ void hp_server_destroy(hp_server *s)
     free(s->hosts);
     free(s->listen);
     free(s->bound_ports);
+    free(s->sockets);
     free(s->routes);
     free(s->name);
     free(s->expose);

@@ -1,6 +1,6 @@
 /* The internal shape of hp_server (include/hostpool/server.h), read by worker loops.
- * Immutable after hp_server_create() except `bound_ports`, which the engine writes on the
- * control thread before any worker sees the server. */
+ * Immutable after hp_server_create() except `bound_ports` and `sockets`, which only the engine
+ * touches, on the control thread (workers never read them). */
 #ifndef HP_HTTP_SERVER_H
 #define HP_HTTP_SERVER_H
 
@@ -13,11 +13,14 @@ typedef struct hp__route {
     hp_handler *handler;
 } hp__route;
 
+struct hp__listen_socket;
+
 struct hp_server {
     char *name;
     char *expose;
     char **listen;
     int *bound_ports;
+    struct hp__listen_socket **sockets; /* the engine's, per listen address, while started */
     size_t listen_count;
     char **hosts; /* lowercase patterns */
     size_t host_count;

@@ -118,6 +118,12 @@ static void release_rbuf(hp__session *s)
 
 /* ---- closing ------------------------------------------------------------------------------ */
 
+/* Called once the exchange is gone from the session (s->x is NULL). */
+static void exchange_ended(hp__session *s, const hp_server *server)
+{
+    if (s->ctx->exchange_ended) s->ctx->exchange_ended(s->ctx, server);
+}
+
 static void session_close(hp__session *s)
 {
     if (s->closed) return;
@@ -127,12 +133,14 @@ static void session_close(hp__session *s)
         if (x->producer && !x->stream_last) x->producer->stop(&x->req, x->producer_data);
         if (x->done_cb) x->done_cb(&x->req, false, x->done_data);
         x->done_cb = NULL;
+        const hp_server *server = x->server;
         if (x->in_proceed) {
             x->aborted = true; /* released by the proceed loop that is on the stack */
         } else {
             hp__exchange_release(s, x);
         }
         s->x = NULL;
+        exchange_ended(s, server);
     }
     release_rbuf(s);
     s->ctx->stats.connections_open--;
@@ -147,30 +155,45 @@ void hp__session_abort(hp__session *s)
 /* ---- the read side ------------------------------------------------------------------------ */
 
 void hp__session_init(hp__session *s, const hp__transport *transport, hp__http_context *ctx,
-                      const hp_server *server)
+                      hp__vhosts *const *vhosts)
 {
     memset(s, 0, sizeof *s);
     llhttp_init(&s->parser, HTTP_REQUEST, &parser_settings);
     s->parser.data = s;
     s->transport = transport;
     s->ctx = ctx;
-    s->server = server;
+    s->vhosts = vhosts;
     s->reading = true;
     ctx->stats.connections_accepted++;
     ctx->stats.connections_open++;
-    transport->set_timer(s, server->limits.idle_timeout_ms);
+    transport->set_timer(s, hp__session_head_limits(s)->idle_timeout_ms);
 }
 
-static size_t rbuf_size(const hp_server *server)
+const hp_limits *hp__session_head_limits(const hp__session *s)
 {
-    return (size_t)server->limits.max_header_bytes + 4096;
+    return &(*s->vhosts)->head->limits;
+}
+
+const hp_server *hp__session_server(const hp__session *s)
+{
+    return s->x ? s->x->server : NULL;
+}
+
+const hp_server *hp__exchange_server(const hp__exchange *x)
+{
+    return x->server ? x->server : (*x->s->vhosts)->head;
+}
+
+static size_t rbuf_size(const hp__session *s)
+{
+    return (size_t)hp__session_head_limits(s)->max_header_bytes + 4096;
 }
 
 void hp__session_read_buffer(hp__session *s, char **base, size_t *len)
 {
     if (!s->rbuf) {
         size_t cap;
-        s->rbuf = hp__http_buffer_get(s->ctx, rbuf_size(s->server), &cap);
+        s->rbuf = hp__http_buffer_get(s->ctx, rbuf_size(s), &cap);
         s->rcap = (uint32_t)cap;
     }
     *base = s->rbuf + s->rend;
@@ -187,7 +210,7 @@ void hp__session_on_read(hp__session *s, ssize_t nread)
         s->ctx->stats.bytes_in += (uint64_t)nread;
         /* A body that keeps arriving keeps its connection alive. */
         if (s->phase == HP__PHASE_BODY)
-            s->transport->set_timer(s, s->server->limits.header_timeout_ms);
+            s->transport->set_timer(s, hp__exchange_server(s->x)->limits.header_timeout_ms);
         process(s);
         return;
     }
@@ -270,7 +293,7 @@ static void process(hp__session *s)
 static void update(hp__session *s)
 {
     hp__exchange *x = s->x;
-    const hp_limits *limits = &s->server->limits;
+    const hp_limits *limits = x ? &hp__exchange_server(x)->limits : hp__session_head_limits(s);
     if (!x && s->rend == 0) {
         if (s->peer_eof || (s->draining && s->served)) {
             session_close(s); /* idle between keep-alive requests: nothing is lost */
@@ -318,7 +341,7 @@ static void update(hp__session *s)
 static int on_message_begin(llhttp_t *p)
 {
     hp__session *s = session_of(p);
-    if (s->server->access_log) {
+    if ((*s->vhosts)->any_access_log) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         s->x->start_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
@@ -337,7 +360,7 @@ static int on_url(llhttp_t *p, const char *at, size_t len)
     hp__session *s = session_of(p);
     hp__exchange *x = s->x;
     span_extend(&x->req.target, at, len);
-    if (x->req.target.len > s->server->limits.max_target_bytes) return reject(x, 414);
+    if (x->req.target.len > hp__session_head_limits(s)->max_target_bytes) return reject(x, 414);
     x->head_end = rbuf_offset(s, at + len);
     return 0;
 }
@@ -367,7 +390,7 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
     hp__exchange *x = s->x;
     if (x->headers_done) return 0; /* trailers are parsed and dropped */
     if (!x->field_open) {
-        if (!grow_headers(x, s->server->limits.max_headers)) return reject(x, 431);
+        if (!grow_headers(x, hp__session_head_limits(s)->max_headers)) return reject(x, 431);
         x->req.header_count++;
         *current_header(x) = (hp_header){{at, 0}, {NULL, 0}};
         x->field_open = true;
@@ -415,7 +438,7 @@ static int on_header_value_complete(llhttp_t *p)
     if (x->headers_done) return 0;
     hp_header *h = current_header(x);
     x->head_end = rbuf_offset(s, h->value.base + h->value.len);
-    if (x->head_end > s->server->limits.max_header_bytes) return reject(x, 431);
+    if (x->head_end > hp__session_head_limits(s)->max_header_bytes) return reject(x, 431);
     /* llhttp folds obs-fold continuation lines into the value: refuse them (RFC 9112 5.2). */
     if (memchr(h->value.base, '\n', h->value.len)) return reject(x, 400);
     h->value = hp__str_trim(h->value);
@@ -481,8 +504,10 @@ static int on_headers_complete(llhttp_t *p)
     if (p->http_minor == 0 && (p->flags & F_TRANSFER_ENCODING)) return reject(x, 400);
     int status = parse_target(x);
     if (status) return reject(x, status);
+    x->server = hp__vhosts_route(*s->vhosts, r->host);
+    if (!x->server) return reject(x, 421);
     bool has_body = (p->flags & F_CHUNKED) || p->content_length > 0;
-    if ((p->flags & F_CONTENT_LENGTH) && p->content_length > s->server->limits.max_body_bytes)
+    if ((p->flags & F_CONTENT_LENGTH) && p->content_length > x->server->limits.max_body_bytes)
         return reject(x, 413);
     x->keep_alive = llhttp_should_keep_alive(p);
     if (x->expect_continue && has_body && p->http_minor == 1) {
@@ -500,7 +525,7 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
     hp__session *s = session_of(p);
     hp__exchange *x = s->x;
     size_t need = x->req.body.len + len;
-    if (need > s->server->limits.max_body_bytes) return reject(x, 413);
+    if (need > x->server->limits.max_body_bytes) return reject(x, 413);
     if (need > x->body_cap) {
         size_t cap = x->body_cap ? x->body_cap : 4096;
         while (cap < need) cap *= 2;
@@ -556,11 +581,12 @@ static void dispatch(hp__session *s)
         return;
     }
     bool method_mismatch;
-    const hp__route *route = hp__server_route(s->server, req, &method_mismatch);
+    const hp_server *server = x->server;
+    const hp__route *route = hp__server_route(server, req, &method_mismatch);
     if (route) {
         route->handler->vt->on_request(route->handler, req);
-    } else if (s->server->fallback && !method_mismatch) {
-        s->server->fallback->vt->on_request(s->server->fallback, req);
+    } else if (server->fallback && !method_mismatch) {
+        server->fallback->vt->on_request(server->fallback, req);
     } else {
         hp_respond_error(req, method_mismatch ? 405 : 404);
     }
@@ -590,13 +616,15 @@ void hp__exchange_finish(hp__session *s, bool ok)
     hp__exchange *x = s->x;
     if (x->done_cb) x->done_cb(&x->req, ok, x->done_data);
     x->done_cb = NULL;
-    if (s->server->access_log) hp__access_log(s, x);
+    const hp_server *server = x->server;
+    if (hp__exchange_server(x)->access_log) hp__access_log(s, x);
     int cls = x->status / 100;
     if (cls >= 1 && cls <= 5) s->ctx->stats.responses_by_class[cls]++;
     bool close = !ok || x->close_after || s->draining;
     s->served = true;
     hp__exchange_release(s, x);
     s->x = NULL;
+    exchange_ended(s, server);
     if (close) {
         s->linger = ok && s->stop_parsing && !s->peer_eof;
         session_close(s);

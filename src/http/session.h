@@ -14,6 +14,12 @@
  * Timers: IDLE uses idle_timeout (close silently); HEAD and BODY use header_timeout (408);
  * WRITE uses write_timeout (close); HANDLER has none (the handler owns its own timeouts).
  *
+ * Virtual hosts: a request is routed when its headers are complete, by its Host, through the
+ * listener's current table (vhosts.h); no server claims it: 421 and close. Before that the
+ * head server's limits apply (idle and header timeouts, head sizes); from then on the routed
+ * server's (body size, write timeout, access log). Each request of a keep-alive connection is
+ * routed anew, so one connection may carry requests for several servers.
+ *
  * Draining: a connection idle between keep-alive requests closes at once; a fresh one (no
  * request yet) is given its first request, answered with Connection: close, within the
  * header timeout: a client that just connected may be sending it already.
@@ -24,7 +30,7 @@
 #define HP_HTTP_SESSION_H
 
 #include "http/context.h"
-#include "http/server.h"
+#include "http/vhosts.h"
 
 #include <llhttp.h>
 #include <stdbool.h>
@@ -65,7 +71,9 @@ struct hp__session {
     llhttp_t parser;
     const hp__transport *transport;
     hp__http_context *ctx;
-    const hp_server *server;
+    /* The listener's slot for its current virtual hosts: read at each request (the table may
+     * be swapped between requests); the server a request runs on is its exchange's. */
+    hp__vhosts *const *vhosts;
     hp__exchange *x;  /* the exchange being parsed or answered; NULL when idle */
     char *rbuf;       /* the current message starts at rbuf[0]; NULL when idle */
     uint32_t rcap;    /* capacity of rbuf */
@@ -86,7 +94,11 @@ struct hp__session {
 };
 
 void hp__session_init(hp__session *s, const hp__transport *transport, hp__http_context *ctx,
-                      const hp_server *server);
+                      hp__vhosts *const *vhosts);
+/* The server of the exchange in flight, or NULL (idle, or not routed yet). */
+const hp_server *hp__session_server(const hp__session *s);
+/* The limits before a request is routed: those of the address's head server (vhosts.h). */
+const hp_limits *hp__session_head_limits(const hp__session *s);
 /* Where the transport should read into next. *len is 0 when the session cannot take bytes now
  * (it has then stopped reading). */
 void hp__session_read_buffer(hp__session *s, char **base, size_t *len);

@@ -265,16 +265,21 @@ int hp__conn_accept(hp__listener *l)
     uv_tcp_nodelay(&c->tcp, 1);
     l->conn_count++;
     hp__worker_conn_opened(w, c);
-    hp__session_init(&c->session, &tcp_transport, hp__worker_http(w), l->server);
+    hp__session_init(&c->session, &tcp_transport, hp__worker_http(w), &l->vhosts);
     record_peer(c);
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
     return 0;
 }
 
-/* The server the connection was accepted for (its listener may serve a newer version now). */
-const hp_server *hp__conn_server(const hp__conn *c)
+bool hp__conn_uses_server(const hp__conn *c, const hp_server *server)
 {
-    return c->session.server;
+    if (hp__session_server(&c->session) == server) return true;
+    return c->listener->retired && hp__vhosts_has(c->listener->vhosts, server);
+}
+
+hp__listener *hp__conn_listener(const hp__conn *c)
+{
+    return c->listener;
 }
 
 void hp__conn_drain(hp__conn *c)

@@ -1,11 +1,15 @@
 /* The engine: worker threads and the listening sockets they share (include/hostpool/engine.h).
  *
  * Starting a server binds every listen address here, on the control thread, one socket per
- * worker (SO_REUSEPORT), then hands each worker its socket through the command queue.
- * Stopping one server asks every worker to close that server's sockets and drain its
- * connections. Workers tell the control loop what they finished (a server stopped here, the
- * loop ended) through one reply queue plus `replies_ready`; a server's stop callback runs when
- * every worker replied, the shutdown callback when every worker exited. */
+ * worker (SO_REUSEPORT), then hands each worker its socket through the command queue. Servers
+ * with the same address share its sockets: each change of the servers on an address publishes
+ * a new virtual-hosts table (http/vhosts.h) to every worker's listener there. Stopping a server
+ * takes it off its addresses (the last one leaving closes the sockets), then asks every worker
+ * to drain its requests in flight. Replacing one puts the new version in the old one's place on
+ * every address they share, so those sockets never close. Workers tell the control loop what they
+ * finished (a server stopped here, the loop ended) through one reply queue plus `replies_ready`; a
+ * server's stop callback runs when every worker replied, the shutdown callback when every worker
+ * exited. */
 #include "hostpool/engine.h"
 
 #include "common/alloc.h"
@@ -35,8 +39,35 @@ typedef struct server_stop {
     void *data;
 } server_stop;
 
+/* One listen address, bound once per worker (SO_REUSEPORT), and the servers sharing it, in
+ * the order they started. Sockets with a fixed port are found by address, so a server with
+ * the same address joins the socket instead of binding again; port-0 sockets are never
+ * shared. Control thread only. */
+typedef struct hp__listen_socket {
+    struct sockaddr_storage addr; /* as parsed (port 0 stays 0) */
+    int port;                     /* bound */
+    const hp_server **servers;
+    size_t count;
+    struct hp__listen_socket *hash_next;
+    struct hp__listen_socket *prev, *next; /* every socket, for hp_engine_destroy */
+    hp__listener *listeners[]; /* one per worker: names it in commands; the worker's memory */
+} listen_socket;
+
+/* What starting a server will do with one of its addresses (see plan_address). */
+typedef struct address_plan {
+    struct sockaddr_storage addr;
+    listen_socket *socket; /* to join or keep; NULL: bind a new one */
+    bool keeps;            /* the socket is the old version's */
+    int fds[HP_MAX_WORKERS];
+    int port;
+} address_plan;
+
+#define SOCKET_BUCKETS 4096
+
 struct hp_engine {
     uv_loop_t *loop;
+    listen_socket *buckets[SOCKET_BUCKETS];
+    listen_socket *sockets;
     unsigned worker_count;
     hp__worker *workers[HP_MAX_WORKERS];
     uv_async_t replies_ready;
@@ -129,68 +160,232 @@ unsigned hp_engine_worker_count(const hp_engine *e)
     return e->worker_count;
 }
 
-static int bind_address(hp_engine *e, const char *text, int *fds, int *port, char *errbuf,
-                        size_t errlen)
+/* ---- listen sockets ----------------------------------------------------------------------- */
+
+static listen_socket **bucket_of(hp_engine *e, const struct sockaddr_storage *addr)
 {
-    struct sockaddr_storage addr;
-    int err = hp__socket_parse_address(text, &addr);
-    if (err) {
-        if (errbuf) snprintf(errbuf, errlen, "listen %s: not an address (host:port)", text);
-        return err;
+    return &e->buckets[hp__socket_address_hash(addr) % SOCKET_BUCKETS];
+}
+
+/* A started socket bound to `addr` that other servers may join (not port 0), or NULL. */
+static listen_socket *socket_find(hp_engine *e, const struct sockaddr_storage *addr)
+{
+    if (hp__socket_address_port(addr) == 0) return NULL;
+    for (listen_socket *ls = *bucket_of(e, addr); ls; ls = ls->hash_next)
+        if (hp__socket_address_equal(&ls->addr, addr)) return ls;
+    return NULL;
+}
+
+/* Publishes the socket's current servers to every worker. */
+static void socket_publish(hp_engine *e, listen_socket *ls)
+{
+    hp__vhosts *v = hp__vhosts_create(ls->servers, ls->count, e->worker_count);
+    for (unsigned w = 0; w < e->worker_count; w++) {
+        hp__command *cmd = HP_NEW(hp__command);
+        cmd->type = HP__CMD_PUBLISH;
+        cmd->listener = ls->listeners[w];
+        cmd->vhosts = v;
+        hp__worker_post(e->workers[w], cmd);
     }
-    err = hp__socket_listen_many(&addr, e->worker_count, fds, port);
+}
+
+static listen_socket *socket_open(hp_engine *e, const address_plan *plan, const hp_server *server)
+{
+    listen_socket *ls = hp__calloc(1, sizeof *ls + e->worker_count * sizeof ls->listeners[0]);
+    ls->addr = plan->addr;
+    ls->port = plan->port;
+    ls->servers = hp__calloc(1, sizeof *ls->servers);
+    ls->servers[ls->count++] = server;
+    ls->next = e->sockets;
+    if (e->sockets) e->sockets->prev = ls;
+    e->sockets = ls;
+    if (hp__socket_address_port(&ls->addr) != 0) {
+        listen_socket **bucket = bucket_of(e, &ls->addr);
+        ls->hash_next = *bucket;
+        *bucket = ls;
+    }
+    hp__vhosts *v = hp__vhosts_create(ls->servers, 1, e->worker_count);
+    for (unsigned w = 0; w < e->worker_count; w++) {
+        ls->listeners[w] = HP_NEW(hp__listener);
+        hp__command *cmd = HP_NEW(hp__command);
+        cmd->type = HP__CMD_LISTEN;
+        cmd->fd = plan->fds[w];
+        cmd->listener = ls->listeners[w];
+        cmd->vhosts = v;
+        hp__worker_post(e->workers[w], cmd);
+    }
+    return ls;
+}
+
+static void socket_join(hp_engine *e, listen_socket *ls, const hp_server *server)
+{
+    ls->servers = hp__realloc(ls->servers, (ls->count + 1) * sizeof *ls->servers);
+    ls->servers[ls->count++] = server;
+    socket_publish(e, ls);
+}
+
+static void socket_swap(hp_engine *e, listen_socket *ls, const hp_server *old,
+                        const hp_server *server)
+{
+    for (size_t i = 0; i < ls->count; i++)
+        if (ls->servers[i] == old) ls->servers[i] = server;
+    socket_publish(e, ls);
+}
+
+static void socket_free(hp_engine *e, listen_socket *ls)
+{
+    if (ls->prev) {
+        ls->prev->next = ls->next;
+    } else {
+        e->sockets = ls->next;
+    }
+    if (ls->next) ls->next->prev = ls->prev;
+    free(ls->servers);
+    free(ls);
+}
+
+/* `server` leaves `ls`; the last one to leave closes it on every worker. */
+static void socket_leave(hp_engine *e, listen_socket *ls, const hp_server *server)
+{
+    size_t i = 0;
+    while (ls->servers[i] != server) i++;
+    memmove(&ls->servers[i], &ls->servers[i + 1], (ls->count - i - 1) * sizeof *ls->servers);
+    if (--ls->count > 0) {
+        socket_publish(e, ls);
+        return;
+    }
+    for (unsigned w = 0; w < e->worker_count; w++) {
+        hp__command *cmd = HP_NEW(hp__command);
+        cmd->type = HP__CMD_PUBLISH; /* no table: retire */
+        cmd->listener = ls->listeners[w];
+        hp__worker_post(e->workers[w], cmd);
+    }
+    if (hp__socket_address_port(&ls->addr) != 0) {
+        listen_socket **pp = bucket_of(e, &ls->addr);
+        while (*pp != ls) pp = &(*pp)->hash_next;
+        *pp = ls->hash_next;
+    }
+    socket_free(e, ls);
+}
+
+/* ---- planning a start or a replace -------------------------------------------------------- */
+
+/* The socket `old` (NULL: none) has for `addr`: the new version takes it over. */
+static listen_socket *old_socket(const hp_server *old, const struct sockaddr_storage *addr)
+{
+    for (size_t i = 0; old && i < old->listen_count; i++)
+        if (old->sockets[i] && hp__socket_address_equal(&old->sockets[i]->addr, addr))
+            return old->sockets[i];
+    return NULL;
+}
+
+/* Can `server` share `ls` with the servers there (but `old`, which it replaces)? */
+static int check_sharing(const listen_socket *ls, const hp_server *old, const hp_server *server,
+                         const char *text, char *errbuf, size_t errlen)
+{
+    const hp_server *others[ls->count];
+    size_t n = 0;
+    for (size_t i = 0; i < ls->count; i++)
+        if (ls->servers[i] != old) others[n++] = ls->servers[i];
+    char why[200];
+    int err = hp__vhosts_conflict(others, n, server, why, sizeof why);
+    if (err && errbuf) snprintf(errbuf, errlen, "listen %s: %s", text, why);
+    return err;
+}
+
+static bool listed_before(const address_plan *plans, size_t i)
+{
+    if (hp__socket_address_port(&plans[i].addr) == 0) return false;
+    for (size_t k = 0; k < i; k++)
+        if (hp__socket_address_equal(&plans[k].addr, &plans[i].addr)) return true;
+    return false;
+}
+
+/* Decides, for one listen address of `server`, whether it keeps `old`'s socket, joins a socket
+ * other servers have, or binds a new one (binding now, so errors are immediate). */
+static int plan_address(hp_engine *e, const hp_server *old, const hp_server *server, size_t i,
+                        address_plan *plans, char *errbuf, size_t errlen)
+{
+    const char *text = server->listen[i];
+    address_plan *plan = &plans[i];
+    if (hp__socket_parse_address(text, &plan->addr) != 0) {
+        if (errbuf) snprintf(errbuf, errlen, "listen %s: not an address (host:port)", text);
+        return HP_EADDR;
+    }
+    if (listed_before(plans, i)) {
+        if (errbuf) snprintf(errbuf, errlen, "listen %s: listed twice", text);
+        return HP_EADDR;
+    }
+    plan->socket = old_socket(old, &plan->addr);
+    plan->keeps = plan->socket != NULL;
+    if (!plan->socket) plan->socket = socket_find(e, &plan->addr);
+    if (plan->socket) return check_sharing(plan->socket, old, server, text, errbuf, errlen);
+    int err = hp__socket_listen_many(&plan->addr, e->worker_count, plan->fds, &plan->port);
     if (err && errbuf) snprintf(errbuf, errlen, "listen %s: %s", text, uv_strerror(err));
     return err;
 }
 
-int hp_engine_start_server(hp_engine *e, hp_server *server, char *errbuf, size_t errlen)
+static void close_planned(hp_engine *e, address_plan *plans, size_t n)
 {
-    if (e->shutting_down) return HP_ESTATE;
+    for (size_t i = 0; i < n; i++)
+        if (!plans[i].socket)
+            for (unsigned w = 0; w < e->worker_count; w++) close(plans[i].fds[w]);
+}
+
+/* Puts `server` on its addresses in place of `old` (NULL: none); `old` leaves the addresses
+ * the new version does not have. Nothing changes on error. */
+static int install(hp_engine *e, const hp_server *old, hp_server *server, char *errbuf,
+                   size_t errlen)
+{
     size_t n = server->listen_count;
-    int *fds = hp__calloc(n * e->worker_count, sizeof *fds);
-    int err = 0;
-    size_t bound = 0;
-    for (; bound < n && !err; bound++)
-        err = bind_address(e, server->listen[bound], fds + bound * e->worker_count,
-                           &server->bound_ports[bound], errbuf, errlen);
-    if (err) {
-        for (size_t i = 0; i + 1 < bound; i++)
-            for (unsigned w = 0; w < e->worker_count; w++) close(fds[i * e->worker_count + w]);
-        memset(server->bound_ports, 0, n * sizeof *server->bound_ports);
-        free(fds);
-        return err;
-    }
+    address_plan *plans = hp__calloc(n, sizeof *plans);
     for (size_t i = 0; i < n; i++) {
-        for (unsigned w = 0; w < e->worker_count; w++) {
-            hp__command *cmd = HP_NEW(hp__command);
-            cmd->type = HP__CMD_LISTEN;
-            cmd->fd = fds[i * e->worker_count + w];
-            cmd->server = server;
-            hp__worker_post(e->workers[w], cmd);
+        int err = plan_address(e, old, server, i, plans, errbuf, errlen);
+        if (err) {
+            close_planned(e, plans, i);
+            free(plans);
+            return err;
         }
     }
-    free(fds);
+    for (size_t i = 0; i < n; i++) {
+        address_plan *plan = &plans[i];
+        if (plan->keeps) {
+            socket_swap(e, plan->socket, old, server);
+        } else if (plan->socket) {
+            socket_join(e, plan->socket, server);
+        } else {
+            plan->socket = socket_open(e, plan, server);
+        }
+        server->sockets[i] = plan->socket;
+        server->bound_ports[i] = plan->socket->port;
+    }
+    free(plans);
+    for (size_t i = 0; old && i < old->listen_count; i++)
+        if (old->sockets[i] && !old_socket(server, &old->sockets[i]->addr))
+            socket_leave(e, old->sockets[i], old);
     return 0;
 }
 
-/* The same command to every worker. */
-static void post_to_workers(hp_engine *e, hp__command_type type, const hp_server *server,
-                            const hp_server *new_server, uint64_t timeout_ms, void *token)
+/* Every socket of `server` forgets it. */
+static void uninstall(hp_engine *e, hp_server *server)
 {
-    for (unsigned i = 0; i < e->worker_count; i++) {
-        hp__command *cmd = HP_NEW(hp__command);
-        cmd->type = type;
-        cmd->server = server;
-        cmd->new_server = new_server;
-        cmd->timeout_ms = timeout_ms;
-        cmd->token = token;
-        hp__worker_post(e->workers[i], cmd);
+    for (size_t i = 0; i < server->listen_count; i++) {
+        if (server->sockets[i]) socket_leave(e, server->sockets[i], server);
+        server->sockets[i] = NULL;
     }
 }
 
-/* STOP_SERVER or RETARGET on every worker; `cb` once all of them drained `server`. */
-static void drain_on_workers(hp_engine *e, hp__command_type type, hp_server *server,
-                             hp_server *replacement, uint64_t drain_timeout_ms,
+/* ---- servers ------------------------------------------------------------------------------ */
+
+int hp_engine_start_server(hp_engine *e, hp_server *server, char *errbuf, size_t errlen)
+{
+    if (e->shutting_down) return HP_ESTATE;
+    return install(e, NULL, server, errbuf, errlen);
+}
+
+/* Drains `server` on every worker (it is on no listener any more); `cb` once all of them
+ * replied. */
+static void drain_on_workers(hp_engine *e, hp_server *server, uint64_t drain_timeout_ms,
                              hp_engine_server_cb cb, void *data)
 {
     server_stop *st = HP_NEW(server_stop);
@@ -199,27 +394,34 @@ static void drain_on_workers(hp_engine *e, hp__command_type type, hp_server *ser
     st->workers_left = e->worker_count;
     st->cb = cb;
     st->data = data;
-    post_to_workers(e, type, server, replacement, drain_timeout_ms, st);
+    for (unsigned i = 0; i < e->worker_count; i++) {
+        hp__command *cmd = HP_NEW(hp__command);
+        cmd->type = HP__CMD_STOP_SERVER;
+        cmd->server = server;
+        cmd->timeout_ms = drain_timeout_ms;
+        cmd->token = st;
+        hp__worker_post(e->workers[i], cmd);
+    }
 }
 
 int hp_engine_stop_server(hp_engine *e, hp_server *server, uint64_t drain_timeout_ms,
                           hp_engine_server_cb cb, void *data)
 {
     if (e->shutting_down) return HP_ESTATE;
-    drain_on_workers(e, HP__CMD_STOP_SERVER, server, NULL, drain_timeout_ms, cb, data);
+    uninstall(e, server);
+    drain_on_workers(e, server, drain_timeout_ms, cb, data);
     return 0;
 }
 
 int hp_engine_replace_server(hp_engine *e, hp_server *old, hp_server *replacement,
-                             uint64_t drain_timeout_ms, hp_engine_server_cb cb, void *data)
+                             uint64_t drain_timeout_ms, hp_engine_server_cb cb, void *data,
+                             char *errbuf, size_t errlen)
 {
     if (e->shutting_down) return HP_ESTATE;
-    if (old->listen_count != replacement->listen_count) return HP_EINVAL;
-    for (size_t i = 0; i < old->listen_count; i++)
-        if (strcmp(old->listen[i], replacement->listen[i]) != 0) return HP_EINVAL;
-    memcpy(replacement->bound_ports, old->bound_ports,
-           old->listen_count * sizeof *old->bound_ports);
-    drain_on_workers(e, HP__CMD_RETARGET, old, replacement, drain_timeout_ms, cb, data);
+    int err = install(e, old, replacement, errbuf, errlen);
+    if (err) return err;
+    memset(old->sockets, 0, old->listen_count * sizeof *old->sockets);
+    drain_on_workers(e, old, drain_timeout_ms, cb, data);
     return 0;
 }
 
@@ -230,12 +432,18 @@ void hp_engine_shutdown(hp_engine *e, uint64_t drain_timeout_ms, hp_engine_stopp
     e->shutting_down = true;
     e->stopped_cb = cb;
     e->stopped_data = data;
-    post_to_workers(e, HP__CMD_DRAIN, NULL, NULL, drain_timeout_ms, NULL);
+    for (unsigned i = 0; i < e->worker_count; i++) {
+        hp__command *cmd = HP_NEW(hp__command);
+        cmd->type = HP__CMD_DRAIN;
+        cmd->timeout_ms = drain_timeout_ms;
+        hp__worker_post(e->workers[i], cmd);
+    }
 }
 
 void hp_engine_destroy(hp_engine *e)
 {
     if (!e) return;
+    while (e->sockets) socket_free(e, e->sockets); /* the workers freed their listeners */
     hp__locked_queue_close(&e->replies);
     free(e);
 }

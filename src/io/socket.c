@@ -66,6 +66,26 @@ static socklen_t addr_len(const struct sockaddr_storage *a)
     return a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
+/* Parsed addresses are zeroed first, so their bytes compare and hash as a whole. */
+bool hp__socket_address_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    return a->ss_family == b->ss_family && memcmp(a, b, addr_len(a)) == 0;
+}
+
+uint32_t hp__socket_address_hash(const struct sockaddr_storage *a)
+{
+    const unsigned char *p = (const unsigned char *)a;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < addr_len(a); i++) h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+int hp__socket_address_port(const struct sockaddr_storage *a)
+{
+    return ntohs(a->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)a)->sin6_port
+                                          : ((const struct sockaddr_in *)a)->sin_port);
+}
+
 static void set_port(struct sockaddr_storage *a, int port)
 {
     if (a->ss_family == AF_INET6) {

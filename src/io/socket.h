@@ -7,11 +7,17 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 /* Parses "host:port", "[v6]:port" or ":port"/"port" (all interfaces) into `out`.
  * Returns 0 or HP_EADDR. */
 int hp__socket_parse_address(const char *text, struct sockaddr_storage *out);
+
+/* Equal when family, address and port are (both parsed by hp__socket_parse_address). */
+bool hp__socket_address_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+uint32_t hp__socket_address_hash(const struct sockaddr_storage *addr);
+int hp__socket_address_port(const struct sockaddr_storage *addr);
 
 /* Opens `count` listening sockets bound to `addr` (port 0: one free port, shared by all).
  * On success fills fds[] and *port; on failure opens nothing and returns a UV_E* code. */

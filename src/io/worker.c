@@ -26,14 +26,15 @@ struct hp__worker {
     void *on_reply_data;
 };
 
-/* A STOP_SERVER or RETARGET in progress on this worker: done when `conns_left` (the
- * connections accepted for `server` here) have all closed; at the deadline the rest are
- * aborted. The drains in progress are few, so a closing connection checks them all. */
+/* A STOP_SERVER in progress on this worker: done when no connection here uses `server` any
+ * more (hp__conn_uses_server); at the deadline the connections still using it are aborted.
+ * While drains are pending the worker hears of every exchange that ends; an event that concerns
+ * a drain's server makes it count again (a walk of the worker's connections), so the cost is
+ * paid only by the connections of the server that stops. */
 struct hp__server_drain {
     hp__worker *worker;
     const hp_server *server;
     void *token;
-    size_t conns_left;
     uv_timer_t deadline;
     hp__server_drain *next;
 };
@@ -66,11 +67,16 @@ void hp__worker_conn_opened(hp__worker *w, hp__conn *c)
 }
 
 static void maybe_exit(hp__worker *w);
+static void server_drains_check(hp__worker *w, const hp_server *server, const hp__vhosts *gone);
+
+static const hp_limits *listener_limits(const hp__listener *l)
+{
+    return &l->vhosts->head->limits;
+}
 
 static void listener_accept_pending(hp__listener *l)
 {
-    const hp_limits *limits = &l->server->limits;
-    while (l->paused && !l->closing && l->conn_count < limits->max_connections) {
+    while (l->paused && !l->closing && l->conn_count < listener_limits(l)->max_connections) {
         l->paused = false;
         hp__conn_accept(l);
     }
@@ -95,25 +101,24 @@ static void list_remove(hp__listener **head, hp__listener *l)
     l->next = l->prev = NULL;
 }
 
-static void server_drains_conn_closed(hp__worker *w, const hp_server *server);
-
 /* A retired listener is freed with its last connection. */
 static void listener_release(hp__worker *w, hp__listener *l)
 {
-    if (!l->closed || l->conn_count > 0) return;
+    if (!l->retired || !l->closed || l->conn_count > 0) return;
     list_remove(&w->retired, l);
+    hp__vhosts_release(l->vhosts);
     free(l);
 }
 
 void hp__worker_conn_closed(hp__worker *w, hp__conn *c, hp__listener *listener)
 {
-    if (w->server_drains) server_drains_conn_closed(w, hp__conn_server(c));
     hp__link *l = (hp__link *)c;
     l->prev->next = l->next;
     l->next->prev = l->prev;
     w->conn_count--;
     listener->conn_count--;
-    if (listener->closed) {
+    if (w->server_drains && listener->retired) server_drains_check(w, NULL, listener->vhosts);
+    if (listener->retired) {
         listener_release(w, listener);
     } else {
         listener_accept_pending(listener);
@@ -127,7 +132,7 @@ static void on_connection(uv_stream_t *server, int status)
 {
     hp__listener *l = server->data;
     if (status < 0 || l->closing) return;
-    if (l->conn_count >= l->server->limits.max_connections) {
+    if (l->conn_count >= listener_limits(l)->max_connections) {
         /* Leave the connection in libuv's hands: it stops polling this socket until we
          * accept, and the kernel's backlog holds the rest. */
         l->paused = true;
@@ -145,41 +150,58 @@ static void on_listener_closed(uv_handle_t *h)
     listener_release(l->worker, l);
 }
 
-/* Stops accepting on `l`; it stays (retired) until its connections are gone. */
-static void listener_close(hp__worker *w, hp__listener *l)
+static void listener_stop_accepting(hp__listener *l)
 {
-    list_remove(&w->listeners, l);
-    list_insert(&w->retired, l);
+    if (l->closing) return;
     l->closing = true;
     uv_close((uv_handle_t *)&l->tcp, on_listener_closed);
 }
 
-static void listener_open(hp__worker *w, int fd, const hp_server *server)
+/* The control thread is done with `l`: it stops accepting and is freed once its connections
+ * are gone; they drain (idle ones close at once), since no server takes new requests here. */
+static void listener_retire(hp__worker *w, hp__listener *l)
 {
-    hp__listener *l = HP_NEW(hp__listener);
+    list_remove(&w->listeners, l);
+    list_insert(&w->retired, l);
+    l->retired = true;
+    listener_stop_accepting(l);
+    for (hp__link *k = w->conns.next, *next; k != &w->conns; k = next) {
+        next = k->next;
+        if (hp__conn_listener((hp__conn *)k) == l) hp__conn_drain((hp__conn *)k);
+    }
+}
+
+static void listener_open(hp__worker *w, hp__listener *l, int fd, hp__vhosts *vhosts)
+{
     l->worker = w;
-    l->server = server;
+    l->vhosts = vhosts;
     uv_tcp_init(&w->loop, &l->tcp);
     l->tcp.data = l;
+    list_insert(&w->listeners, l);
     int r = uv_tcp_open(&l->tcp, fd);
     if (r != 0) {
         close(fd); /* not adopted by the handle */
     } else {
         r = uv_listen((uv_stream_t *)&l->tcp, 511, on_connection);
     }
-    list_insert(&w->listeners, l);
     if (r != 0) {
-        hp__error("worker %u: cannot listen for %s: %s", w->index, server->name, uv_strerror(r));
-        listener_close(w, l);
+        hp__error("worker %u: cannot listen for %s: %s", w->index, vhosts->head->name,
+                  uv_strerror(r));
+        listener_stop_accepting(l); /* stays listed until the control thread retires it */
     }
 }
 
-static void close_listeners(hp__worker *w, const hp_server *only)
+/* A new table for `l`; NULL retires it. */
+static void listener_publish(hp__worker *w, hp__listener *l, hp__vhosts *vhosts)
 {
-    for (hp__listener *l = w->listeners, *next; l; l = next) {
-        next = l->next;
-        if (!only || l->server == only) listener_close(w, l);
+    if (!vhosts) {
+        listener_retire(w, l);
+        return;
     }
+    hp__vhosts *old = l->vhosts;
+    l->vhosts = vhosts;
+    hp__vhosts_release(old);
+    listener_accept_pending(l);
 }
 
 /* ---- stopping one server ------------------------------------------------------------------ */
@@ -189,21 +211,40 @@ static void on_server_drain_closed(uv_handle_t *h)
     free(h->data); /* the hp__server_drain */
 }
 
+static bool server_in_use(hp__worker *w, const hp_server *server)
+{
+    for (hp__link *l = w->conns.next; l != &w->conns; l = l->next)
+        if (hp__conn_uses_server((hp__conn *)l, server)) return true;
+    return false;
+}
+
+static void on_exchange_ended(hp__http_context *ctx, const hp_server *server);
+
 static void server_drain_done(hp__worker *w, hp__server_drain *d)
 {
     hp__server_drain **pp = &w->server_drains;
     while (*pp != d) pp = &(*pp)->next;
     *pp = d->next;
+    if (!w->server_drains) w->http.exchange_ended = NULL;
     w->on_reply(w, HP__REPLY_SERVER_STOPPED, d->token, w->on_reply_data);
     uv_close((uv_handle_t *)&d->deadline, on_server_drain_closed);
 }
 
-static void server_drains_conn_closed(hp__worker *w, const hp_server *server)
+/* Something that may have held a draining server let go: an exchange of `server` ended, or a
+ * connection of a retired listener routing by `gone` closed. */
+static void server_drains_check(hp__worker *w, const hp_server *server, const hp__vhosts *gone)
 {
     for (hp__server_drain *d = w->server_drains, *next; d; d = next) {
         next = d->next;
-        if (d->server == server && --d->conns_left == 0) server_drain_done(w, d);
+        bool concerned = d->server == server || (gone && hp__vhosts_has(gone, d->server));
+        if (concerned && !server_in_use(w, d->server)) server_drain_done(w, d);
     }
+}
+
+static void on_exchange_ended(hp__http_context *ctx, const hp_server *server)
+{
+    hp__worker *w = (hp__worker *)((char *)ctx - offsetof(hp__worker, http));
+    server_drains_check(w, server, NULL);
 }
 
 static void on_server_drain_deadline(uv_timer_t *t)
@@ -212,14 +253,18 @@ static void on_server_drain_deadline(uv_timer_t *t)
     hp__worker *w = d->worker;
     for (hp__link *l = w->conns.next, *next; l != &w->conns; l = next) {
         next = l->next;
-        if (hp__conn_server((hp__conn *)l) == d->server) hp__conn_abort((hp__conn *)l);
+        if (hp__conn_uses_server((hp__conn *)l, d->server)) hp__conn_abort((hp__conn *)l);
     }
 }
 
-/* Drains the connections accepted for `server` here; replies when the last one closed. */
-static void drain_server_conns(hp__worker *w, const hp_server *server, uint64_t timeout_ms,
-                               void *token)
+/* Waits until no connection here uses `server` (its listeners were already retired or
+ * republished without it, so it gets no new request), then replies. */
+static void stop_server(hp__worker *w, const hp_server *server, uint64_t timeout_ms, void *token)
 {
+    if (!server_in_use(w, server)) {
+        w->on_reply(w, HP__REPLY_SERVER_STOPPED, token, w->on_reply_data);
+        return;
+    }
     hp__server_drain *d = HP_NEW(hp__server_drain);
     d->worker = w;
     d->server = server;
@@ -228,34 +273,8 @@ static void drain_server_conns(hp__worker *w, const hp_server *server, uint64_t 
     d->deadline.data = d;
     d->next = w->server_drains;
     w->server_drains = d;
-    for (hp__link *l = w->conns.next; l != &w->conns; l = l->next)
-        d->conns_left += hp__conn_server((hp__conn *)l) == server;
-    if (d->conns_left == 0) {
-        server_drain_done(w, d); /* nothing of this server on this worker */
-        return;
-    }
+    w->http.exchange_ended = on_exchange_ended;
     uv_timer_start(&d->deadline, on_server_drain_deadline, timeout_ms, 0);
-    /* Draining may close idle connections at once, which counts them down. */
-    for (hp__link *l = w->conns.next, *next; l != &w->conns; l = next) {
-        next = l->next;
-        if (hp__conn_server((hp__conn *)l) == server) hp__conn_drain((hp__conn *)l);
-    }
-}
-
-static void stop_server(hp__worker *w, const hp_server *server, uint64_t timeout_ms, void *token)
-{
-    close_listeners(w, server);
-    drain_server_conns(w, server, timeout_ms, token);
-}
-
-/* Hands `old`'s listening sockets to `new_server`: new connections go to the new version at
- * once, no socket is closed, and the old version's connections drain. */
-static void retarget(hp__worker *w, const hp_server *old, const hp_server *new_server,
-                     uint64_t timeout_ms, void *token)
-{
-    for (hp__listener *l = w->listeners; l; l = l->next)
-        if (l->server == old) l->server = new_server;
-    drain_server_conns(w, old, timeout_ms, token);
 }
 
 /* ---- drain and exit ----------------------------------------------------------------------- */
@@ -283,7 +302,7 @@ static void drain(hp__worker *w, uint64_t timeout_ms)
 {
     if (w->draining) return;
     w->draining = true;
-    close_listeners(w, NULL);
+    while (w->listeners) listener_retire(w, w->listeners);
     for (hp__link *l = w->conns.next, *next; l != &w->conns; l = next) {
         next = l->next;
         hp__conn_drain((hp__conn *)l);
@@ -300,25 +319,45 @@ void hp__worker_post(hp__worker *w, hp__command *cmd)
     uv_async_send(&w->wakeup);
 }
 
+/* Frees what a command owns when it is not carried out (the worker drains or ended). */
+static void command_discard(hp__command *cmd)
+{
+    if (cmd->type == HP__CMD_LISTEN) {
+        close(cmd->fd);
+        free(cmd->listener);
+    }
+    hp__vhosts_release(cmd->vhosts);
+}
+
+static void run_command(hp__worker *w, hp__command *cmd)
+{
+    switch (cmd->type) {
+    case HP__CMD_LISTEN:
+        if (w->draining) {
+            command_discard(cmd);
+        } else {
+            listener_open(w, cmd->listener, cmd->fd, cmd->vhosts);
+        }
+        break;
+    case HP__CMD_PUBLISH:
+        listener_publish(w, cmd->listener, cmd->vhosts);
+        break;
+    case HP__CMD_STOP_SERVER:
+        stop_server(w, cmd->server, cmd->timeout_ms, cmd->token);
+        break;
+    case HP__CMD_DRAIN:
+        drain(w, cmd->timeout_ms);
+        break;
+    }
+}
+
 static void on_wakeup(uv_async_t *a)
 {
     hp__worker *w = a->data;
     hp__command *cmd = (hp__command *)hp__locked_queue_take_all(&w->commands);
     while (cmd) {
         hp__command *next = (hp__command *)cmd->item.next;
-        if (cmd->type == HP__CMD_LISTEN) {
-            if (w->draining) {
-                close(cmd->fd);
-            } else {
-                listener_open(w, cmd->fd, cmd->server);
-            }
-        } else if (cmd->type == HP__CMD_STOP_SERVER) {
-            stop_server(w, cmd->server, cmd->timeout_ms, cmd->token);
-        } else if (cmd->type == HP__CMD_RETARGET) {
-            retarget(w, cmd->server, cmd->new_server, cmd->timeout_ms, cmd->token);
-        } else if (cmd->type == HP__CMD_DRAIN) {
-            drain(w, cmd->timeout_ms);
-        }
+        run_command(w, cmd);
         free(cmd);
         cmd = next;
     }
@@ -362,7 +401,7 @@ void hp__worker_destroy(hp__worker *w)
     hp__command *c = (hp__command *)hp__locked_queue_take_all(&w->commands);
     for (hp__command *next; c; c = next) {
         next = (hp__command *)c->item.next;
-        if (c->type == HP__CMD_LISTEN) close(c->fd);
+        command_discard(c);
         free(c);
     }
     uv_loop_close(&w->loop);

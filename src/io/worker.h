@@ -13,6 +13,7 @@
 #include "common/locked_queue.h"
 #include "http/context.h"
 #include "http/session.h"
+#include "http/vhosts.h"
 
 #include <stdbool.h>
 #include <uv.h>
@@ -25,21 +26,26 @@ typedef struct hp__link {
     struct hp__link *prev, *next;
 } hp__link;
 
+typedef struct hp__listener hp__listener;
+
 typedef enum {
-    HP__CMD_LISTEN,      /* take `fd` (bound and listening) and accept on it for `server` */
-    HP__CMD_STOP_SERVER, /* close `server`'s listeners, drain its connections (deadline
-                          * `timeout_ms`), then reply HP__REPLY_SERVER_STOPPED with `token` */
-    HP__CMD_RETARGET,    /* give `server`'s listeners to `new_server`, drain `server`'s
-                          * connections, reply HP__REPLY_SERVER_STOPPED with `token` */
+    HP__CMD_LISTEN,      /* accept on `fd` (bound and listening) through `listener`, routing
+                          * by `vhosts` */
+    HP__CMD_PUBLISH,     /* `listener` routes by `vhosts` from now on; NULL: stop accepting (the
+                          * listener keeps its last table until its connections are gone) */
+    HP__CMD_STOP_SERVER, /* drain `server`'s requests here (deadline `timeout_ms`), then reply
+                          * HP__REPLY_SERVER_STOPPED with `token` */
     HP__CMD_DRAIN,       /* stop accepting, drain, exit when empty or after `timeout_ms` */
 } hp__command_type;
 
+/* A command owns one reference to `vhosts` and, for LISTEN, the fd. */
 typedef struct hp__command {
     hp__queue_item item; /* first: commands travel through an hp__locked_queue */
     hp__command_type type;
     int fd;
+    hp__listener *listener;
+    hp__vhosts *vhosts;
     const hp_server *server;
-    const hp_server *new_server;
     uint64_t timeout_ms;
     void *token;
 } hp__command;
@@ -60,21 +66,27 @@ void hp__worker_post(hp__worker *w, hp__command *cmd);
 /* Control thread, after the worker exited: joins the thread and frees everything. */
 void hp__worker_destroy(hp__worker *w);
 
-/* conn.c: accept one connection from `listener` into a new session. */
-typedef struct hp__listener hp__listener;
+/* One listening socket of one worker. The control thread allocates it (zeroed) and uses its
+ * address only to name it in later commands; the worker initialises, runs and frees it. It is
+ * freed once the control thread retired it (PUBLISH NULL or DRAIN), its handle closed and its
+ * last connection is gone, so commands naming it always find it alive. */
 struct hp__listener {
     uv_tcp_t tcp;
     hp__worker *worker;
-    const hp_server *server;
+    hp__vhosts *vhosts; /* one reference; sessions read it through this slot */
     uint32_t conn_count;
-    bool paused; /* at max_connections: one accepted fd waits inside libuv */
-    bool closing;
-    bool closed;               /* handle closed; freed when conn_count reaches 0 */
+    bool paused;               /* at max_connections: one accepted fd waits inside libuv */
+    bool closing;              /* not accepting: its handle is closing or closed */
+    bool closed;               /* handle closed */
+    bool retired;              /* the control thread is done with it */
     hp__listener *next, *prev; /* in the worker's open or retired list */
 };
 
 int hp__conn_accept(hp__listener *listener);
-const hp_server *hp__conn_server(const hp__conn *c);
+/* Does `c` hold `server`: an exchange of it in flight, or a retired listener that routes to
+ * it (the connection may still carry its first request there)? */
+bool hp__conn_uses_server(const hp__conn *c, const hp_server *server);
+hp__listener *hp__conn_listener(const hp__conn *c);
 void hp__conn_drain(hp__conn *c);
 void hp__conn_abort(hp__conn *c);
 

@@ -445,15 +445,6 @@ static void on_old_version_stopped(hp_engine *engine, hp_server *server, void *d
     free(r);
 }
 
-static bool same_listen(const hp_server *a, const hp_server *b)
-{
-    if (hp_server_listen_count(a) != hp_server_listen_count(b)) return false;
-    for (size_t i = 0; i < hp_server_listen_count(a); i++)
-        if (strcmp(hp_server_listen_address(a, i), hp_server_listen_address(b, i)) != 0)
-            return false;
-    return true;
-}
-
 int hp_pool_replace(hp_pool *p, const hp_server_config *config, hp_pool_server_cb cb, void *data,
                     char *errbuf, size_t errlen)
 {
@@ -468,19 +459,6 @@ int hp_pool_replace(hp_pool *p, const hp_server_config *config, hp_pool_server_c
     int *ports;
     int err = build_server(p, config, e, &server, &ports, errbuf, errlen);
     if (err) return err;
-    bool running = e->state == HP_SERVER_RUNNING;
-    bool same_addresses = same_listen(e->server, server);
-    if (running && !same_addresses) {
-        /* Other addresses: bind the new ones before the old version drains. */
-        err = hp_engine_start_server(p->engine, server, errbuf, errlen);
-        if (err) {
-            release_ports_not_held(p, ports, config->listen_count, e);
-            free(ports);
-            hp__server_disown_handlers(server); /* still the caller's, as on any error */
-            hp_server_destroy(server);
-            return err;
-        }
-    }
     retired_version *r = HP_NEW(retired_version);
     r->pool = p;
     r->server = e->server;
@@ -489,20 +467,27 @@ int hp_pool_replace(hp_pool *p, const hp_server_config *config, hp_pool_server_c
     r->name = hp__strdup(e->name);
     r->cb = cb;
     r->data = data;
+    bool running = e->state == HP_SERVER_RUNNING;
+    if (running) {
+        /* The new version takes the old one's place on the addresses they share: no socket
+         * closes there; the old version's requests in flight finish on it. */
+        err = hp_engine_replace_server(p->engine, r->server, server, p->options.drain_timeout_ms,
+                                       on_old_version_stopped, r, errbuf, errlen);
+        if (err) {
+            release_ports_not_held(p, ports, config->listen_count, e);
+            free(ports);
+            free(r->name);
+            free(r);
+            hp__server_disown_handlers(server); /* still the caller's, as on any error */
+            hp_server_destroy(server);
+            return err;
+        }
+    }
     e->server = server;
     e->auto_ports = ports;
     e->probe_target.server = server;
     publish(p, "server.replaced", e, running ? first_port(e) : 0, NULL);
-    if (running && same_addresses) {
-        /* Same addresses: the new version takes over the listening sockets, none closes. */
-        hp_engine_replace_server(p->engine, r->server, server, p->options.drain_timeout_ms,
-                                 on_old_version_stopped, r);
-    } else if (running) {
-        hp_engine_stop_server(p->engine, r->server, p->options.drain_timeout_ms,
-                              on_old_version_stopped, r);
-    } else {
-        on_old_version_stopped(p->engine, r->server, r);
-    }
+    if (!running) on_old_version_stopped(p->engine, r->server, r);
     return 0;
 }
 

@@ -105,11 +105,19 @@ static const hp__transport mem_vtable = {
     .close = t_close,
 };
 
-mem_transport *mem_transport_create(hp__http_context *ctx, const hp_server *server)
+mem_transport *mem_transport_create_vhosts(hp__http_context *ctx, hp__vhosts *vhosts)
 {
     mem_transport *m = HP_NEW(mem_transport);
     m->reading = true;
-    hp__session_init(&m->session, &mem_vtable, ctx, server);
+    m->vhosts = vhosts;
+    hp__session_init(&m->session, &mem_vtable, ctx, &m->vhosts);
+    return m;
+}
+
+mem_transport *mem_transport_create(hp__http_context *ctx, const hp_server *server)
+{
+    mem_transport *m = mem_transport_create_vhosts(ctx, hp__vhosts_create(&server, 1, 1));
+    m->owns_vhosts = true;
     return m;
 }
 
@@ -117,6 +125,7 @@ void mem_transport_destroy(mem_transport *m)
 {
     if (!m) return;
     if (!m->closed) hp__session_abort(&m->session);
+    if (m->owns_vhosts) hp__vhosts_release(m->vhosts);
     free(m->queued);
     free(m->out);
     free(m);

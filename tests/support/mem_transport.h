@@ -38,6 +38,8 @@ typedef struct mem_write {
 
 typedef struct mem_transport {
     hp__session session;
+    hp__vhosts *vhosts; /* the listener's slot the session reads */
+    bool owns_vhosts;
     /* What the client received. */
     char *out;
     size_t out_len, out_cap;
@@ -58,8 +60,11 @@ typedef struct mem_transport {
     unsigned violations; /* contract violations, see above */
 } mem_transport;
 
-/* A transport with its session initialised on `ctx` and `server` (both borrowed). */
+/* A transport with its session initialised on `ctx` and `server` (both borrowed), as on a
+ * listener that serves that one server. */
 mem_transport *mem_transport_create(hp__http_context *ctx, const hp_server *server);
+/* The same on a listener routing by `vhosts` (borrowed; the test may swap m->vhosts). */
+mem_transport *mem_transport_create_vhosts(hp__http_context *ctx, hp__vhosts *vhosts);
 /* Aborts the session if it is still open, then frees everything. NULL is harmless. */
 void mem_transport_destroy(mem_transport *m);
 
