@@ -51,8 +51,9 @@
 #define PIECES 3
 #define MAX_BODY 4096
 
-static hp_server *server;
-static bool trace; /* FUZZ_CONNECTION_TRACE set: print every output, for triage */
+static hp_server *server;  /* the default server of the listener */
+static hp__vhosts *vhosts; /* it and a server claiming a.test and *.b.test: routing is fuzzed */
+static bool trace;         /* FUZZ_CONNECTION_TRACE set: print every output, for triage */
 static int file_fd = -1;
 
 /* The state of the callback handler: one exchange at a time on the one session. */
@@ -192,6 +193,18 @@ static void setup(void)
     config.limits.max_target_bytes = 256;
     config.limits.max_headers = 16;
     CHECK(hp_server_create(&config, &server, NULL, 0) == 0, "cannot create the server");
+    static const char *const hosts[] = {"a.test", "*.b.test"};
+    hp_route_config hosted_route = {"/", NULL, 0,
+                                    hp_respond_handler_create(200, "hosted\n", 7, NULL, 0)};
+    config.name = "hosted";
+    config.hosts = hosts;
+    config.host_count = 2;
+    config.routes = &hosted_route;
+    config.route_count = 1;
+    hp_server *hosted;
+    CHECK(hp_server_create(&config, &hosted, NULL, 0) == 0, "cannot create the hosted server");
+    const hp_server *servers[] = {server, hosted};
+    vhosts = hp__vhosts_create(servers, 2, 1);
 }
 
 /* ---- the output checker ------------------------------------------------------------------- */
@@ -371,7 +384,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hp__http_context ctx;
     hp__http_context_init(&ctx, 0);
     memset(&h, 0, sizeof h);
-    mem_transport *m = mem_transport_create(&ctx, server);
+    mem_transport *m = mem_transport_create_vhosts(&ctx, vhosts);
     h.m = m;
     checker c = {0};
 

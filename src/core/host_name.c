@@ -29,7 +29,8 @@ bool hp__host_pattern_valid(const char *pattern)
 hp_str hp__host_strip(hp_str host)
 {
     size_t len = host.len;
-    if (len && host.base[0] == '[') {
+    if (len == 0) return host; /* no Host (HTTP/1.0): base may be NULL */
+    if (host.base[0] == '[') {
         const char *close = memchr(host.base, ']', len);
         return close ? hp__str(host.base, (size_t)(close - host.base) + 1) : host;
     }

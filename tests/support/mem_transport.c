@@ -15,14 +15,15 @@ static mem_transport *transport_of(hp__session *s)
 
 static void out_append(mem_transport *m, const void *p, size_t len)
 {
-    if (m->out_len + len > m->out_cap) {
+    if (m->out_len + len + 1 > m->out_cap) {
         size_t cap = m->out_cap ? m->out_cap : 1024;
-        while (cap < m->out_len + len) cap *= 2;
+        while (cap < m->out_len + len + 1) cap *= 2;
         m->out = hp__realloc(m->out, cap);
         m->out_cap = cap;
     }
     memcpy(m->out + m->out_len, p, len);
     m->out_len += len;
+    m->out[m->out_len] = '\0';
 }
 
 /* Records a call from the session; false (and a violation) when it had already closed. */

@@ -40,7 +40,7 @@ typedef struct mem_transport {
     hp__session session;
     hp__vhosts *vhosts; /* the listener's slot the session reads */
     bool owns_vhosts;
-    /* What the client received. */
+    /* What the client received; NUL-terminated once anything arrived. */
     char *out;
     size_t out_len, out_cap;
     /* Knobs the test sets. */
