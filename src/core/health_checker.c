@@ -60,12 +60,16 @@ static void on_tick(hp__sched *s, uint64_t now, void *data)
     if (start) c->ops->probe(c, c->seq, c->target);
 }
 
-int hp__health_checker_start(hp__health_checker *c)
+int hp__health_checker_start(hp__health_checker *c, uint64_t phase_ms)
 {
     if (c->running) return HP_ESTATE;
     c->running = true;
-    c->next_tick = hp__sched_now(c->sched);
-    c->tick_timer = hp__sched_add(c->sched, c->next_tick, on_tick, c);
+    uint64_t now = hp__sched_now(c->sched);
+    c->tick_timer = hp__sched_add(c->sched, now, on_tick, c);
+    /* on_tick's next tick after this first one is next_tick + interval: now + phase. (The
+     * subtraction may wrap below zero; on_tick's unsigned arithmetic wraps it back.) */
+    uint64_t phase = phase_ms % c->config.interval_ms;
+    c->next_tick = now + (phase ? phase : c->config.interval_ms) - c->config.interval_ms;
     hp__health_reset(&c->health); /* last: the change callback may stop us */
     return 0;
 }

@@ -4,9 +4,12 @@
  * the server's bind address) and answers later, or at once, with
  * hp__health_checker_done(c, seq, ok). The checker owns the timing:
  *
- * - Cadence: the first check starts at hp__health_checker_start(), then one every
- *   `interval_ms` from there (t0, t0 + interval, t0 + 2·interval, ...), whatever the probes'
- *   latency, so state changes happen at predictable times. If the control loop was late by
+ * - Cadence: the first check starts at hp__health_checker_start() (t0), the second at
+ *   t0 + `phase_ms` (given to start; 0 means one interval), then one every `interval_ms` from
+ *   there, whatever the probes' latency, so state changes happen at predictable times. The
+ *   phase spreads the checks of targets started together (a pool starting 10,000 servers)
+ *   over the interval instead of probing them all at the same instant, as HAProxy spreads
+ *   its checks. If the control loop was late by
  *   whole intervals, the missed ticks are not replayed: the next one is the first tick of
  *   the same cadence after `now`.
  * - Timeout: a check not answered within `timeout_ms` of its start is recorded as a failure
@@ -81,7 +84,7 @@ int hp__health_checker_init(hp__health_checker *c, hp__sched *sched,
                             void *target, hp__health_change_cb on_change, void *data);
 /* Resets the health to UNKNOWN and starts the first check now (at the scheduler's clock).
  * HP_ESTATE when already running. */
-int hp__health_checker_start(hp__health_checker *c);
+int hp__health_checker_start(hp__health_checker *c, uint64_t phase_ms);
 /* Idempotent; see "Stop" above. */
 void hp__health_checker_stop(hp__health_checker *c);
 /* The answer to probe `seq`. Ignored unless it is the probe in flight of a running checker. */

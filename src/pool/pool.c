@@ -61,6 +61,7 @@ struct hp_pool {
     hp_pool_options options;
     hp__uv_sched health_sched;
     hp__health_config health_config;
+    uint32_t health_starts; /* for next_health_phase() */
     entry *buckets[BUCKETS];
     entry *first, *last;
     size_t count;
@@ -322,6 +323,14 @@ int hp_pool_add(hp_pool *p, const hp_server_config *config, char *errbuf, size_t
 
 /* ---- one server --------------------------------------------------------------------------- */
 
+/* Where in the interval the next server's checks fall: the golden-ratio sequence spreads any
+ * number of servers started together evenly over the interval. */
+static uint64_t next_health_phase(hp_pool *p)
+{
+    uint32_t fraction = (uint32_t)(p->health_starts++ * 2654435769u); /* 2^32 / phi */
+    return ((uint64_t)fraction * p->health_config.interval_ms) >> 32;
+}
+
 static int start_entry(hp_pool *p, entry *e, char *errbuf, size_t errlen)
 {
     char scratch[256];
@@ -339,7 +348,7 @@ static int start_entry(hp_pool *p, entry *e, char *errbuf, size_t errlen)
     e->started_ms = uv_now(p->loop);
     set_error(e, NULL);
     publish(p, "server.started", e, first_port(e), NULL);
-    hp__health_checker_start(&e->checker);
+    hp__health_checker_start(&e->checker, next_health_phase(p));
     return 0;
 }
 

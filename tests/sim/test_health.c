@@ -115,8 +115,9 @@ static hp__health_config defaults(void)
     return cfg;
 }
 
-/* Starts checking; the first probe runs at T0, on the first advance. */
-static void fx_start(fixture *fx, hp__health_config cfg, const char *script)
+/* Starts checking with the cadence shifted by `phase`; the first probe runs at T0, on the
+ * first advance. */
+static void fx_start_phase(fixture *fx, hp__health_config cfg, const char *script, uint64_t phase)
 {
     memset(fx, 0, sizeof *fx);
     hp__vclock_init(&fx->vc, T0);
@@ -124,7 +125,12 @@ static void fx_start(fixture *fx, hp__health_config cfg, const char *script)
     fx->script = script;
     assert_int_equal(hp__health_checker_init(&fx->c, &fx->sched, &cfg, &ops, fx, on_change, fx), 0);
     assert_int_equal(hp__health_checker_state(&fx->c), HP__HEALTH_UNKNOWN);
-    assert_int_equal(hp__health_checker_start(&fx->c), 0);
+    assert_int_equal(hp__health_checker_start(&fx->c, phase), 0);
+}
+
+static void fx_start(fixture *fx, hp__health_config cfg, const char *script)
+{
+    fx_start_phase(fx, cfg, script, 0);
 }
 
 /* Moves the virtual clock to absolute time `t`, running what falls due on the way. */
@@ -305,6 +311,20 @@ static void starts_unknown_and_becomes_ok_at_the_rise_th_check(void **state)
     assert_int_equal(state_of(&fx), HP__HEALTH_OK);
     assert_int_equal(fx.nchanges, 1);
     assert_change(&fx, 0, HP__HEALTH_UNKNOWN, HP__HEALTH_OK, T0 + 2000);
+    fx_end(&fx);
+}
+
+static void a_phase_shifts_the_cadence_after_the_first_check(void **state)
+{
+    fixture fx;
+    fx_start_phase(&fx, defaults(), "s", 700); /* interval 2000, rise 2 */
+    fx_run_to(&fx, T0 + 5000);
+    assert_int_equal(fx.nprobes, 4);
+    assert_int_equal(fx.probe_at[1], T0);
+    assert_int_equal(fx.probe_at[2], T0 + 700);
+    assert_int_equal(fx.probe_at[3], T0 + 2700);
+    assert_int_equal(fx.probe_at[4], T0 + 4700);
+    assert_change(&fx, 0, HP__HEALTH_UNKNOWN, HP__HEALTH_OK, T0 + 700);
     fx_end(&fx);
 }
 
@@ -552,11 +572,11 @@ static void start_again_begins_from_unknown(void **state)
 {
     fixture fx;
     fx_start(&fx, defaults(), "ssn");
-    assert_int_equal(hp__health_checker_start(&fx.c), HP_ESTATE);
+    assert_int_equal(hp__health_checker_start(&fx.c, 0), HP_ESTATE);
     fx_run_to(&fx, T0 + 4500); /* OK; probe 3 in flight */
     hp__health_checker_stop(&fx.c);
     fx.script = "s";
-    assert_int_equal(hp__health_checker_start(&fx.c), 0);
+    assert_int_equal(hp__health_checker_start(&fx.c, 0), 0);
     assert_int_equal(state_of(&fx), HP__HEALTH_UNKNOWN);
     assert_change(&fx, 1, HP__HEALTH_OK, HP__HEALTH_UNKNOWN, T0 + 4500);
     hp__health_checker_done(&fx.c, 3, true); /* from before the stop: stale */
@@ -609,6 +629,7 @@ int main(void)
         cmocka_unit_test(reset_returns_to_unknown_and_says_so),
         cmocka_unit_test(config_defaults_and_checks),
         cmocka_unit_test(starts_unknown_and_becomes_ok_at_the_rise_th_check),
+        cmocka_unit_test(a_phase_shifts_the_cadence_after_the_first_check),
         cmocka_unit_test(rise_three_is_ok_two_intervals_after_the_first_check),
         cmocka_unit_test(one_failure_warns_and_fall_in_a_row_is_ko),
         cmocka_unit_test(a_success_in_warn_resets_the_failures),
