@@ -98,7 +98,7 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
     s->sockets = hp__calloc(c->listen_count, sizeof *s->sockets);
     for (size_t i = 0; i < c->listen_count; i++) s->listen[i] = hp__strdup(c->listen[i]);
     s->host_count = c->host_count;
-    s->hosts = hp__calloc(c->host_count ? c->host_count : 1, sizeof *s->hosts);
+    s->hosts = c->host_count ? hp__calloc(c->host_count, sizeof *s->hosts) : NULL;
     for (size_t i = 0; i < c->host_count; i++) {
         s->hosts[i] = hp__strdup(c->hosts[i]);
         for (char *p = s->hosts[i]; *p; p++) *p = (char)tolower((unsigned char)*p);

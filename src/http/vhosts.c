@@ -71,9 +71,11 @@ hp__vhosts *hp__vhosts_create(const hp_server *const *servers, size_t count, uns
     v->head = v->fallback ? v->fallback : servers[0];
     v->exact_count = count_patterns(servers, count, false);
     v->wildcard_count = count_patterns(servers, count, true);
-    v->exact = hp__calloc(v->exact_count + 1, sizeof *v->exact);
-    v->wildcards = hp__calloc(v->wildcard_count + 1, sizeof *v->wildcards);
-    fill_names(v);
+    if (v->exact_count + v->wildcard_count > 0) { /* most addresses have one default server */
+        v->exact = hp__calloc(v->exact_count + 1, sizeof *v->exact);
+        v->wildcards = hp__calloc(v->wildcard_count + 1, sizeof *v->wildcards);
+        fill_names(v);
+    }
     return v;
 }
 

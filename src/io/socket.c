@@ -86,7 +86,7 @@ int hp__socket_address_port(const struct sockaddr_storage *a)
                                           : ((const struct sockaddr_in *)a)->sin_port);
 }
 
-static void set_port(struct sockaddr_storage *a, int port)
+void hp__socket_address_set_port(struct sockaddr_storage *a, int port)
 {
     if (a->ss_family == AF_INET6) {
         ((struct sockaddr_in6 *)a)->sin6_port = htons((uint16_t)port);
@@ -132,7 +132,7 @@ int hp__socket_listen_many(const struct sockaddr_storage *addr, size_t count, in
         }
         if (i == 0) {
             *port = get_port(fds[0]);
-            set_port(&a, *port);
+            hp__socket_address_set_port(&a, *port);
         }
     }
     return 0;

@@ -18,6 +18,7 @@ int hp__socket_parse_address(const char *text, struct sockaddr_storage *out);
 bool hp__socket_address_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 uint32_t hp__socket_address_hash(const struct sockaddr_storage *addr);
 int hp__socket_address_port(const struct sockaddr_storage *addr);
+void hp__socket_address_set_port(struct sockaddr_storage *addr, int port);
 
 /* Opens `count` listening sockets bound to `addr` (port 0: one free port, shared by all).
  * On success fills fds[] and *port; on failure opens nothing and returns a UV_E* code. */

@@ -78,7 +78,11 @@ static void on_connected(uv_connect_t *req, int status)
         p->target->in_flight = NULL;
         hp__health_checker_done(p->checker, p->seq, status == 0);
     }
-    uv_close((uv_handle_t *)&p->tcp, on_probe_closed);
+    /* A connected probe ends with a reset, as HAProxy's checks do: a normal close would leave
+     * its port in TIME_WAIT for a minute, and 10,000 servers checked every 2 s would keep the
+     * whole ephemeral range there (binding a port in it, as `listen: auto` does, would fail). */
+    if (status != 0 || uv_tcp_close_reset(&p->tcp, on_probe_closed) != 0)
+        uv_close((uv_handle_t *)&p->tcp, on_probe_closed);
 }
 
 static void probe(hp__health_checker *c, uint64_t seq, void *data)
@@ -87,10 +91,12 @@ static void probe(hp__health_checker *c, uint64_t seq, void *data)
     struct sockaddr_storage addr;
     const char *text =
         hp_server_listen_count(t->server) ? hp_server_listen_address(t->server, 0) : "";
-    if (hp__socket_parse_address(text, &addr) != 0 || hp_server_bound_port(t->server, 0) == 0) {
+    int port = hp_server_bound_port(t->server, 0);
+    if (hp__socket_parse_address(text, &addr) != 0 || port == 0) {
         hp__health_checker_done(c, seq, false); /* not bound: not healthy */
         return;
     }
+    hp__socket_address_set_port(&addr, port); /* the one chosen for port 0 */
     hp__tcp_probe *p = HP_NEW(hp__tcp_probe);
     p->checker = c;
     p->target = t;
