@@ -47,16 +47,9 @@ typedef struct checker {
 static void vfail_at(checker *c, const hp__cfg_node *path_node, const hp__cfg_node *pos_node,
                      const char *fmt, va_list ap)
 {
-    va_list copy;
-    va_copy(copy, ap);
-    int n = vsnprintf(NULL, 0, fmt, copy);
-    va_end(copy);
-    char *message = hp__malloc((size_t)n + 1);
-    vsnprintf(message, (size_t)n + 1, fmt, ap);
     char *path = hp__cfg_node_path(path_node);
-    hp__config_errors_add(c->errs, c->file, pos_node->line, pos_node->column, path, "%s", message);
+    hp__config_errors_vadd(c->errs, c->file, pos_node->line, pos_node->column, path, fmt, ap);
     free(path);
-    free(message);
 }
 
 static void fail(checker *c, const hp__cfg_node *n, const char *fmt, ...)

@@ -23,21 +23,19 @@ void hp__config_errors_close(hp__config_errors *errs)
     *errs = (hp__config_errors){0};
 }
 
-void hp__config_errors_add(hp__config_errors *errs, const char *file, int line, int column,
-                           const char *path, const char *fmt, ...)
+void hp__config_errors_vadd(hp__config_errors *errs, const char *file, int line, int column,
+                            const char *path, const char *fmt, va_list ap)
 {
     if (errs->count == errs->cap) {
         errs->cap = errs->cap ? 2 * errs->cap : 8;
         errs->items = hp__realloc(errs->items, errs->cap * sizeof *errs->items);
     }
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
     char *message = hp__malloc((size_t)n + 1);
-    va_start(ap, fmt);
     vsnprintf(message, (size_t)n + 1, fmt, ap);
-    va_end(ap);
     errs->items[errs->count++] = (hp__config_error){
         .file = file ? hp__strdup(file) : NULL,
         .line = line > 0 ? line : 0,
@@ -45,6 +43,15 @@ void hp__config_errors_add(hp__config_errors *errs, const char *file, int line, 
         .path = hp__strdup(path ? path : ""),
         .message = message,
     };
+}
+
+void hp__config_errors_add(hp__config_errors *errs, const char *file, int line, int column,
+                           const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    hp__config_errors_vadd(errs, file, line, column, path, fmt, ap);
+    va_end(ap);
 }
 
 static bool before(const hp__config_error *a, const hp__config_error *b)

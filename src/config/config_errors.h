@@ -11,6 +11,7 @@
 #ifndef HP_CONFIG_ERRORS_H
 #define HP_CONFIG_ERRORS_H
 
+#include <stdarg.h>
 #include <stdio.h>
 
 typedef struct hp__config_error {
@@ -33,6 +34,9 @@ void hp__config_errors_close(hp__config_errors *errs);
 void hp__config_errors_add(hp__config_errors *errs, const char *file, int line, int column,
                            const char *path, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+void hp__config_errors_vadd(hp__config_errors *errs, const char *file, int line, int column,
+                            const char *path, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
 
 /* Sorts the errors added from index `from` on into document order (line, then column),
  * keeping the order of errors at the same place. */
