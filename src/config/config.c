@@ -18,6 +18,7 @@
 
 #include "common/alloc.h"
 #include "common/units.h"
+#include "config/config_clash.h"
 #include "config/parse.h"
 #include "core/host_name.h"
 #include "hostpool/errors.h"
@@ -560,30 +561,39 @@ static void check_route(checker *c, const hp__cfg_node *map, hp__config_route *r
 
 /* ---- servers ---- */
 
-static void check_listen(checker *c, const hp__cfg_node *n, hp__config_server *s)
+/* Reads the listen entries into s->listen and where each is written into where->listen. */
+static void check_listen(checker *c, const hp__cfg_node *n, hp__config_server *s,
+                         hp__config_server_nodes *where)
 {
     const hp__cfg_node *const *items, *single;
     size_t count = string_or_list(c, n, &items, &single, "address");
     s->listen = hp__calloc(count ? count : 1, sizeof *s->listen);
+    where->listen = hp__calloc(count ? count : 1, sizeof *where->listen);
     for (size_t i = 0; i < count; i++) {
         const char *text = string_of(c, items[i]);
         bool loopback;
-        if (text && (strcmp(text, "auto") == 0 || check_address(c, items[i], &loopback)))
-            s->listen[s->listen_count++] = hp__strdup(text);
+        if (!text || (strcmp(text, "auto") != 0 && !check_address(c, items[i], &loopback)))
+            continue;
+        where->listen[s->listen_count] = items[i];
+        s->listen[s->listen_count++] = hp__strdup(text);
     }
 }
 
-static void check_hosts(checker *c, const hp__cfg_node *n, hp__config_server *s)
+/* Reads the host patterns into s->hosts and where each is written into where->hosts. */
+static void check_hosts(checker *c, const hp__cfg_node *n, hp__config_server *s,
+                        hp__config_server_nodes *where)
 {
     const hp__cfg_node *const *items, *single;
     size_t count = string_or_list(c, n, &items, &single, "host name");
     s->hosts = hp__calloc(count ? count : 1, sizeof *s->hosts);
+    where->hosts = hp__calloc(count ? count : 1, sizeof *where->hosts);
     for (size_t i = 0; i < count; i++) {
         const char *text = string_of(c, items[i]);
         if (!text) continue;
         char *host = hp__strdup(text);
         for (char *p = host; *p; p++) *p = (char)tolower((unsigned char)*p);
         if (hp__host_pattern_valid(host)) {
+            where->hosts[s->host_count] = items[i];
             s->hosts[s->host_count++] = host;
         } else {
             fail(c, items[i], "\"%.*s\" is not a host name or a *.suffix wildcard", SHOWN, text);
@@ -593,7 +603,7 @@ static void check_hosts(checker *c, const hp__cfg_node *n, hp__config_server *s)
 }
 
 static void check_server(checker *c, const hp__cfg_node *map, const hp__config *config,
-                         hp__config_server *s)
+                         hp__config_server *s, hp__config_server_nodes *where)
 {
     static const char *const keys[] = {"name",   "listen", "expose", "hosts",
                                        "limits", "routes", NULL};
@@ -614,12 +624,12 @@ static void check_server(checker *c, const hp__cfg_node *map, const hp__config *
     if (!(n = hp__cfg_mapping_get(map, "listen")))
         fail(c, map, "\"listen\" is required");
     else
-        check_listen(c, n, s);
+        check_listen(c, n, s, where);
     if ((n = hp__cfg_mapping_get(map, "expose")) && (s->expose = dup_string(c, n)) &&
         !valid_url(s->expose))
         fail(c, n, "expected http:// or https:// followed by host[:port], got \"%.*s\"", SHOWN,
              s->expose);
-    if ((n = hp__cfg_mapping_get(map, "hosts"))) check_hosts(c, n, s);
+    if ((n = hp__cfg_mapping_get(map, "hosts"))) check_hosts(c, n, s, where);
     if ((n = hp__cfg_mapping_get(map, "limits"))) check_limits(c, n, &s->limits, NULL);
     if ((n = hp__cfg_mapping_get(map, "routes")) && !hp__cfg_is_null(n)) {
         if (n->kind != HP__CFG_SEQUENCE) {
@@ -629,6 +639,20 @@ static void check_server(checker *c, const hp__cfg_node *map, const hp__config *
         s->routes = hp__calloc(n->count ? n->count : 1, sizeof *s->routes);
         s->route_count = n->count;
         for (size_t i = 0; i < n->count; i++) check_route(c, n->items[i], &s->routes[i]);
+    }
+}
+
+/* servers[i]'s name is not the name of a server before it. */
+static void check_name_unique(checker *c, const hp__cfg_node *map, const hp__config *config,
+                              size_t i)
+{
+    const char *name = config->servers[i].name;
+    for (size_t j = 0; name && j < i; j++) {
+        if (config->servers[j].name && strcmp(config->servers[j].name, name) == 0) {
+            fail(c, hp__cfg_mapping_get(map, "name"), "\"%s\" is already used by %s", name,
+                 config->servers[j].path);
+            return;
+        }
     }
 }
 
@@ -644,18 +668,17 @@ static void check_servers(checker *c, const hp__cfg_node *n, hp__config *config)
              config->max_servers);
     config->servers = hp__calloc(n->count ? n->count : 1, sizeof *config->servers);
     config->server_count = n->count;
+    hp__config_server_nodes *nodes = hp__calloc(n->count ? n->count : 1, sizeof *nodes);
     for (size_t i = 0; i < n->count; i++) {
-        hp__config_server *s = &config->servers[i];
-        check_server(c, n->items[i], config, s);
-        if (!s->name) continue;
-        for (size_t j = 0; j < i; j++) {
-            if (config->servers[j].name && strcmp(config->servers[j].name, s->name) == 0) {
-                fail(c, hp__cfg_mapping_get(n->items[i], "name"), "\"%s\" is already used by %s",
-                     s->name, config->servers[j].path);
-                break;
-            }
-        }
+        check_server(c, n->items[i], config, &config->servers[i], &nodes[i]);
+        check_name_unique(c, n->items[i], config, i);
     }
+    hp__config_check_clashes(config, nodes, c->file, c->errs);
+    for (size_t i = 0; i < n->count; i++) {
+        free(nodes[i].listen);
+        free(nodes[i].hosts);
+    }
+    free(nodes);
 }
 
 /* ---- the top level ---- */
