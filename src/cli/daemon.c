@@ -144,6 +144,7 @@ int hp__cmd_run(int argc, char **argv)
         .port_min = l.config->ports.lo,
         .port_max = l.config->ports.hi,
         .drain_timeout_ms = l.config->limits.drain_timeout_ms,
+        .health_interval_ms = l.config->health.interval_ms,
     };
     daemon_state d = {0};
     if (hp_pool_create(loop, &o, &d.pool) != 0) {

@@ -20,6 +20,7 @@
 #include "common/units.h"
 #include "config/config_clash.h"
 #include "config/parse.h"
+#include "core/health.h"
 #include "core/host_name.h"
 #include "hostpool/errors.h"
 #include "hostpool/request.h"
@@ -746,10 +747,35 @@ static void check_ports(checker *c, const hp__cfg_node *map, hp__config *config)
     }
 }
 
+/* The pool checks with HAProxy's rise 2 and fall 3 and takes no other values yet
+ * (hp_pool_options has no field for them), so another value is refused, never ignored. */
+static void check_health_count(checker *c, const hp__cfg_node *n, const char *key, long long fixed)
+{
+    long long v;
+    if (int_of(c, n, 1, UINT32_MAX, &v) && v != fixed)
+        fail(c, n, "the pool checks with %s %lld; other values are not supported yet", key, fixed);
+}
+
+static void check_health(checker *c, const hp__cfg_node *map, hp__config *config)
+{
+    static const char *const keys[] = {"interval", "rise", "fall", NULL};
+    if (!is_mapping(c, map)) return;
+    check_keys(c, map, keys);
+    const hp__cfg_node *n;
+    uint64_t v;
+    if ((n = hp__cfg_mapping_get(map, "interval")) &&
+        limit_value(c, n, DURATION, false, UINT32_MAX, &v))
+        config->health.interval_ms = (uint32_t)v;
+    if ((n = hp__cfg_mapping_get(map, "rise")))
+        check_health_count(c, n, "rise", HP__HEALTH_DEFAULT_RISE);
+    if ((n = hp__cfg_mapping_get(map, "fall")))
+        check_health_count(c, n, "fall", HP__HEALTH_DEFAULT_FALL);
+}
+
 static void check_config(checker *c, const hp__cfg_node *root, hp__config *config)
 {
-    static const char *const keys[] = {"workers",    "admin",   "ports", "limits",
-                                       "access_log", "servers", NULL};
+    static const char *const keys[] = {"workers", "admin",      "ports",   "limits",
+                                       "health",  "access_log", "servers", NULL};
     if (!is_mapping(c, root)) return;
     check_keys(c, root, keys);
     const hp__cfg_node *n;
@@ -758,6 +784,7 @@ static void check_config(checker *c, const hp__cfg_node *root, hp__config *confi
     if ((n = hp__cfg_mapping_get(root, "ports"))) check_ports(c, n, config);
     if ((n = hp__cfg_mapping_get(root, "limits")))
         check_limits(c, n, &config->limits, &config->max_servers);
+    if ((n = hp__cfg_mapping_get(root, "health"))) check_health(c, n, config);
     if ((n = hp__cfg_mapping_get(root, "access_log"))) bool_of(c, n, &config->access_log);
     /* Servers last: they inherit the limits and access_log read above. */
     if ((n = hp__cfg_mapping_get(root, "servers"))) check_servers(c, n, config);
@@ -775,6 +802,7 @@ int hp__config_load_node(const hp__cfg_node *root, const char *file, hp__config 
     hp_limits_init(&config->limits);
     config->max_servers = HP__CONFIG_MAX_SERVERS;
     config->access_log = true;
+    config->health.interval_ms = HP__HEALTH_DEFAULT_INTERVAL_MS;
     check_config(&c, root, config);
     *out = NULL;
     if (errs->count == before) {

@@ -91,6 +91,9 @@ typedef struct hp__config {
     hp_limits limits;     /* defaults for every server */
     uint32_t max_servers; /* limits.max_servers */
     bool access_log;
+    struct {
+        uint32_t interval_ms; /* health.interval: between two TCP checks of a running server */
+    } health;                 /* health.rise and .fall are checked: the pool's 2 and 3 only */
     hp__config_server *servers;
     size_t server_count;
 } hp__config;
