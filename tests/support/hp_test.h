@@ -1,7 +1,8 @@
 /* hp_test: what integration tests need to drive the real hostpool binary on loopback.
  *
  * - Processes: hp_test_server_start() spawns HOSTPOOL_BIN with posix_spawn, its stdout piped
- *   (the ready line "hostpool: listening on http://127.0.0.1:PORT/" gives the port) and its
+ *   (the ready line "hostpool: listening on http://127.0.0.1:PORT/" gives the port, and
+ *   hp_test_server_stdout_until() reads what it prints after that) and its
  *   stderr in a temporary file that the test can read at any time (access log, diagnostics).
  *   Every spawned process is registered; an atexit handler and a handler for SIGTERM, SIGINT,
  *   SIGHUP and SIGALRM kill and reap whatever is still running, and on Linux the child is
@@ -90,6 +91,8 @@ typedef struct hp_test_server {
     int stdout_fd;          /* read end of the child's stdout, -1 when closed */
     char stderr_path[4096]; /* the child's stderr, readable at any time */
     int exit_status;        /* after it exited: the exit code, or 128 + signal */
+    char out[8192];         /* what it wrote to stdout and the harness read, NUL-terminated */
+    size_t out_len;
 } hp_test_server;
 
 /* Spawns HOSTPOOL_BIN with `argv` (the arguments after the program name, NULL-terminated),
@@ -122,6 +125,11 @@ int hp_test_server_stop(hp_test_server *srv, int sig, int timeout_ms);
 
 /* Kills (SIGKILL) and reaps the process if it runs; closes the pipe. Idempotent. */
 void hp_test_server_kill(hp_test_server *srv);
+
+/* Reads the process's stdout until it holds `text`, for `timeout_ms` at most. Returns all of
+ * it read so far (srv->out, from the first line), or NULL when `text` did not come in time,
+ * stdout was closed or srv->out is full. */
+const char *hp_test_server_stdout_until(hp_test_server *srv, const char *text, int timeout_ms);
 
 /* Everything the process wrote to stderr so far (owned, NUL-terminated; never NULL). */
 char *hp_test_server_stderr(const hp_test_server *srv);

@@ -35,6 +35,27 @@ static int port_from_ready_line(const char *text)
     return 0;
 }
 
+/* Appends what the process wrote to stdout to srv->out, waiting until `deadline` at most.
+ * Returns HP_TEST_OK (bytes arrived), HP_TEST_TIMEOUT, HP_TEST_CLOSED (stdout was closed) or
+ * HP_TEST_ERROR (srv->out is full). */
+static int read_stdout(hp_test_server *srv, int64_t deadline)
+{
+    for (;;) {
+        int left = (int)(deadline - hp_test_now_ms());
+        if (left <= 0) return HP_TEST_TIMEOUT;
+        if (srv->out_len >= sizeof srv->out - 1) return HP_TEST_ERROR;
+        struct pollfd pfd = {srv->stdout_fd, POLLIN, 0};
+        if (poll(&pfd, 1, left) <= 0) continue; /* EINTR, or the deadline checked above */
+        ssize_t got =
+            read(srv->stdout_fd, srv->out + srv->out_len, sizeof srv->out - 1 - srv->out_len);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return HP_TEST_CLOSED;
+        srv->out_len += (size_t)got;
+        srv->out[srv->out_len] = '\0';
+        return HP_TEST_OK;
+    }
+}
+
 static void report_failure(hp_test_server *srv, const char *what, const char *stdout_text)
 {
     char *err = hp_test_server_stderr(srv);
@@ -76,36 +97,26 @@ int hp_test_server_start(hp_test_server *srv, const char *const argv[], int time
     srv->pid = pid;
     srv->stdout_fd = out[0];
 
-    char text[4096] = "";
-    size_t len = 0;
     int64_t deadline = hp_test_now_ms() + timeout_ms;
-    for (;;) {
-        srv->port = port_from_ready_line(text);
-        if (srv->port > 0) return 0;
-        int left = (int)(deadline - hp_test_now_ms());
-        if (left <= 0) {
-            report_failure(srv, "printed no ready line before the deadline", text);
-            break;
-        }
-        struct pollfd pfd = {srv->stdout_fd, POLLIN, 0};
-        int ready = poll(&pfd, 1, left);
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready <= 0) continue;
-        ssize_t got = read(srv->stdout_fd, text + len, sizeof text - 1 - len);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0 || len + (size_t)got >= sizeof text - 1) {
-            text[len] = '\0';
-            report_failure(srv,
-                           got <= 0 ? "exited (or closed stdout) before it was ready"
-                                    : "wrote too much to stdout before its ready line",
-                           text);
-            break;
-        }
-        len += (size_t)got;
-        text[len] = '\0';
-    }
+    int rc = HP_TEST_OK;
+    while ((srv->port = port_from_ready_line(srv->out)) == 0 && rc == HP_TEST_OK)
+        rc = read_stdout(srv, deadline);
+    if (srv->port > 0) return 0;
+    report_failure(srv,
+                   rc == HP_TEST_TIMEOUT  ? "printed no ready line before the deadline"
+                   : rc == HP_TEST_CLOSED ? "exited (or closed stdout) before it was ready"
+                                          : "wrote too much to stdout before its ready line",
+                   srv->out);
     hp_test_server_kill(srv);
     return -1;
+}
+
+const char *hp_test_server_stdout_until(hp_test_server *srv, const char *text, int timeout_ms)
+{
+    int64_t deadline = hp_test_now_ms() + timeout_ms;
+    while (!strstr(srv->out, text))
+        if (srv->stdout_fd < 0 || read_stdout(srv, deadline) != HP_TEST_OK) return NULL;
+    return srv->out;
 }
 
 int hp_test_server_startl(hp_test_server *srv, const char *arg, ...)
