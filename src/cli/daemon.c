@@ -4,7 +4,10 @@
  * root that does not exist is found too); every problem is printed as file:line:column: path:
  * message, and any problem means exit 1: `run` refuses to start on a config error. `run` then
  * starts every server of the pool; a server that cannot start (its port is taken) fails alone
- * and is reported, the others run. SIGINT/SIGTERM drain and stop the pool, exit 0.
+ * and is reported, the others run. It prints one line per address of every running server,
+ * "hostpool: listening on URL (name[, Host: name][, exposed as URL])", with a URL that a
+ * client on this machine can open, then "hostpool: N of M servers running".
+ * SIGINT/SIGTERM drain and stop the pool, exit 0.
  * The admin listener of the config is not opened yet (the admin API is a later issue). */
 #include "cli/cli.h"
 
@@ -12,6 +15,10 @@
 #include "config/config_errors.h"
 #include "hostpool/hostpool.h"
 #include "hostpool/pool.h"
+#include "io/socket.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -100,11 +107,68 @@ static void on_signal(uv_signal_t *sig, int signum)
     hp_pool_shutdown(d->pool, on_pool_stopped, d);
 }
 
+/* ---- the URLs it prints ---- */
+
+/* The host of a URL that reaches `a` from this machine: a wildcard address is reached on
+ * loopback. *by_name: a name that resolves to 127.0.0.1 reaches it too (IPv4 loopback or
+ * wildcard). */
+static void address_host(const struct sockaddr_storage *a, char *buf, size_t len, bool *by_name)
+{
+    char text[INET6_ADDRSTRLEN];
+    if (a->ss_family == AF_INET6) {
+        const struct in6_addr *in6 = &((const struct sockaddr_in6 *)a)->sin6_addr;
+        inet_ntop(AF_INET6, IN6_IS_ADDR_UNSPECIFIED(in6) ? &in6addr_loopback : in6, text,
+                  sizeof text);
+        snprintf(buf, len, "[%s]", text);
+        *by_name = false;
+        return;
+    }
+    struct in_addr in = ((const struct sockaddr_in *)a)->sin_addr;
+    if (in.s_addr == htonl(INADDR_ANY)) in.s_addr = htonl(INADDR_LOOPBACK);
+    inet_ntop(AF_INET, &in, buf, (socklen_t)len);
+    *by_name = (ntohl(in.s_addr) >> 24) == 127;
+}
+
+/* "localhost" and the names under it resolve to loopback in curl and browsers (RFC 6761). */
+static bool names_loopback(const char *name)
+{
+    size_t len = strlen(name);
+    return strcmp(name, "localhost") == 0 ||
+           (len > 10 && strcmp(name + len - 10, ".localhost") == 0);
+}
+
+/* One line per address of a running server, with a URL to open: a server chosen by Host gets
+ * its first host name in the URL ("*.suffix" as www.suffix) when that name resolves to the
+ * address, else the address's URL and the Host to send. The expose URL follows when set. */
+static void print_address(const hp_server *s, const char *name, size_t i)
+{
+    struct sockaddr_storage addr;
+    char host[300], vhost[260];
+    bool by_name;
+    hp__socket_parse_address(hp_server_listen_address(s, i), &addr);
+    address_host(&addr, host, sizeof host, &by_name);
+    const char *send_host = NULL;
+    if (hp_server_host_count(s) > 0) {
+        const char *pattern = hp_server_host(s, 0);
+        bool wildcard = pattern[0] == '*';
+        snprintf(vhost, sizeof vhost, "%s%s", wildcard ? "www" : "", pattern + wildcard);
+        if (by_name && names_loopback(vhost))
+            snprintf(host, sizeof host, "%s", vhost);
+        else
+            send_host = vhost;
+    }
+    printf("hostpool: listening on http://%s:%d/ (%s", host, hp_server_bound_port(s, i), name);
+    if (send_host) printf(", Host: %s", send_host);
+    if (hp_server_expose(s)) printf(", exposed as %s", hp_server_expose(s));
+    printf(")\n");
+}
+
 static bool print_server(const hp_server_info *info, void *data)
 {
-    for (size_t i = 0; i < info->listen_count && info->state == HP_SERVER_RUNNING; i++)
-        printf("hostpool: listening on http://%s/ (%s)\n",
-               hp_server_listen_address(info->server, i), info->name);
+    size_t *running = data;
+    if (info->state != HP_SERVER_RUNNING) return true;
+    ++*running;
+    for (size_t i = 0; i < info->listen_count; i++) print_address(info->server, info->name, i);
     return true;
 }
 
@@ -158,6 +222,7 @@ int hp__cmd_run(int argc, char **argv)
     d.sigint.data = d.sigterm.data = &d;
     uv_signal_start(&d.sigint, on_signal, SIGINT);
     uv_signal_start(&d.sigterm, on_signal, SIGTERM);
+    size_t servers = l.config->server_count, running = 0;
     int add_failures = add_all(d.pool, &l);
     hp__config_destroy(l.config);
     hp_pool_result r;
@@ -166,7 +231,8 @@ int hp__cmd_run(int argc, char **argv)
         fprintf(stderr, "hostpool: %s failed to start: %s\n", r.failures[i].name,
                 r.failures[i].error);
     hp_pool_result_free(&r);
-    hp_pool_walk(d.pool, print_server, NULL);
+    hp_pool_walk(d.pool, print_server, &running);
+    printf("hostpool: %zu of %zu servers running (Ctrl+C stops them)\n", running, servers);
     fflush(stdout);
     if (add_failures) hp_pool_shutdown(d.pool, on_pool_stopped, &d);
     uv_run(loop, UV_RUN_DEFAULT);

@@ -113,6 +113,58 @@ static void run_starts_every_server_and_a_taken_port_fails_alone(void **state)
     close(holder);
 }
 
+/* Port 0 prints the bound port; a server chosen by Host prints a name under localhost (a
+ * wildcard as www.suffix), or the address and the Host to send; the expose URL follows. */
+static void run_prints_a_url_a_client_can_open_for_every_address(void **state)
+{
+    int shared = hp_test_free_port();
+    char text[1024];
+    snprintf(text, sizeof text,
+             "workers: 1\n"
+             "access_log: off\n"
+             "servers:\n"
+             "  - name: plain\n"
+             "    listen: 127.0.0.1:0\n"
+             "    routes: [ { respond: { body: plain } } ]\n"
+             "  - name: named\n"
+             "    listen: 127.0.0.1:%d\n"
+             "    hosts: [\"*.apps.localhost\", one.apps.localhost]\n"
+             "    routes: [ { respond: { body: named } } ]\n"
+             "  - name: elsewhere\n"
+             "    listen: 127.0.0.1:%d\n"
+             "    hosts: shop.example.com\n"
+             "    expose: https://shop.example.com\n"
+             "    routes: [ { respond: { body: shop } } ]\n",
+             shared, shared);
+    write_config(text);
+    hp_test_server srv;
+    assert_int_equal(hp_test_server_startl(&srv, "run", "--config", config, NULL), 0);
+    const char *out = hp_test_server_stdout_until(&srv, "servers running", HP_TEST_DEADLINE_MS);
+    assert_non_null(out);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "hostpool: listening on http://127.0.0.1:%d/ (plain)\n"
+             "hostpool: listening on http://www.apps.localhost:%d/ (named)\n"
+             "hostpool: listening on http://127.0.0.1:%d/ (elsewhere, Host: shop.example.com, "
+             "exposed as https://shop.example.com)\n"
+             "hostpool: 3 of 3 servers running (Ctrl+C stops them)\n",
+             srv.port, shared, shared);
+    assert_string_equal(out, want);
+    assert_int_not_equal(srv.port, 0);
+    hp_test_response r;
+    assert_int_equal(hp_test_exchange(shared, "GET / HTTP/1.1\r\nHost: www.apps.localhost\r\n\r\n",
+                                      &r, HP_TEST_DEADLINE_MS),
+                     HP_TEST_OK);
+    assert_string_equal(r.body, "named");
+    hp_test_response_free(&r);
+    assert_int_equal(hp_test_exchange(shared, "GET / HTTP/1.1\r\nHost: shop.example.com\r\n\r\n",
+                                      &r, HP_TEST_DEADLINE_MS),
+                     HP_TEST_OK);
+    assert_string_equal(r.body, "shop");
+    hp_test_response_free(&r);
+    assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
+}
+
 static void run_refuses_to_start_on_a_config_error(void **state)
 {
     write_config("servers:\n  - name: x\n    listen: nowhere\n");
@@ -134,6 +186,7 @@ int main(void)
         cmocka_unit_test(validate_lists_every_error_with_its_position),
         cmocka_unit_test(validate_accepts_the_demo_config),
         cmocka_unit_test(run_starts_every_server_and_a_taken_port_fails_alone),
+        cmocka_unit_test(run_prints_a_url_a_client_can_open_for_every_address),
         cmocka_unit_test(run_refuses_to_start_on_a_config_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
