@@ -19,9 +19,9 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# The demo pool: it prints every server's URL; Ctrl+C drains and stops it.
 run: build
-	@echo "hostpool: serving examples/www on http://127.0.0.1:8080/ (Ctrl+C stops it)"
-	$(BUILD)/hostpool file-server --listen 127.0.0.1:8080 --root examples/www
+	$(BUILD)/hostpool run --config examples/hostpool.yaml
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
