@@ -1,0 +1,204 @@
+/* The demo pool of `make run` (examples/hostpool.yaml), run by the real binary on ports of
+ * its own: the file as it is, with its fixed ports 8080-8089 and its ports.range rewritten to
+ * free ones, run from the repository's root as `make run` does. Every server starts, and
+ * every URL `hostpool run` prints answers 200 when asked as a client on this machine would:
+ * to 127.0.0.1 (names under localhost resolve there) with the URL's host, or the Host the line
+ * says to send, as its Host header.
+ *
+ * The demo's virtual hosts share one port and are chosen by Host (src/http/vhosts.c); the
+ * assertions that need that routing are marked "ROUTING". */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hp_test.h"
+
+#define MAX_URLS 32
+#define DEMO_PORT_LO 8080
+#define DEMO_PORT_HI 8089
+
+typedef struct printed_url {
+    char host[256]; /* of the URL */
+    int port;
+    char name[80];       /* the server's */
+    char send_host[300]; /* the Host the line says to send; "": the URL's host and port */
+} printed_url;
+
+typedef struct demo {
+    hp_test_server srv;
+    int servers, running; /* from "hostpool: R of S servers running" */
+    printed_url urls[MAX_URLS];
+    size_t url_count;
+} demo;
+
+/* The demo's text with each fixed port 8080-8089 (the same port everywhere it appears) and
+ * ports.range replaced by free ports. Owned. */
+static char *rewrite_ports(const char *text)
+{
+    static const char range[] = "range: ";
+    int map[DEMO_PORT_HI - DEMO_PORT_LO + 1] = {0};
+    char *out = calloc(1, 2 * strlen(text) + 64), *o = out; /* a port grows by 1 at most */
+    for (const char *p = text; *p;) {
+        char *end;
+        long port = strncmp(p, "127.0.0.1:", 10) == 0 ? strtol(p + 10, &end, 10) : 0;
+        if (port >= DEMO_PORT_LO && port <= DEMO_PORT_HI) {
+            int *mapped = &map[port - DEMO_PORT_LO];
+            if (!*mapped) *mapped = hp_test_free_port();
+            assert_true(*mapped > 0);
+            o += sprintf(o, "127.0.0.1:%d", *mapped);
+            p = end;
+        } else if (strncmp(p, range, sizeof range - 1) == 0) {
+            int free_port = hp_test_free_port();
+            assert_true(free_port > 0);
+            o += sprintf(o, "%s%d-%d", range, free_port, free_port);
+            p += sizeof range - 1 + strspn(p + sizeof range - 1, "0123456789-");
+        } else {
+            *o++ = *p++;
+        }
+    }
+    return out;
+}
+
+/* Writes the rewritten demo to the temporary directory; returns its path (static). */
+static const char *write_demo(void)
+{
+    static char path[4200];
+    char source[4200];
+    snprintf(source, sizeof source, "%s/examples/hostpool.yaml", hp_test_source_dir());
+    char *text = hp_test_read_file(source, NULL);
+    assert_non_null(text);
+    char *rewritten = rewrite_ports(text);
+    assert_int_equal(
+        hp_test_write_file(hp_test_temp_dir(), "demo.yaml", rewritten, strlen(rewritten)), 0);
+    snprintf(path, sizeof path, "%s/demo.yaml", hp_test_temp_dir());
+    free(rewritten);
+    free(text);
+    return path;
+}
+
+/* One "hostpool: listening on http://HOST:PORT/ (NAME[, Host: H][, exposed as URL])". */
+static void parse_url_line(const char *line, printed_url *u)
+{
+    assert_int_equal(sscanf(line, "hostpool: listening on http://%255[^:/]:%d/ (%79[^,)]", u->host,
+                            &u->port, u->name),
+                     3);
+    const char *hint = strstr(line, ", Host: ");
+    if (hint) assert_int_equal(sscanf(hint + 8, "%299[^,)]", u->send_host), 1);
+}
+
+/* The URL lines, and the count line (read up to "servers running": it may end later). */
+static void parse_output(const char *out, demo *d)
+{
+    for (const char *line = out, *next; line && *line; line = next ? next + 1 : NULL) {
+        next = strchr(line, '\n');
+        if (strncmp(line, "hostpool: listening on ", 23) == 0) {
+            assert_true(d->url_count < MAX_URLS);
+            parse_url_line(line, &d->urls[d->url_count++]);
+        } else {
+            assert_int_equal(
+                sscanf(line, "hostpool: %d of %d servers running", &d->running, &d->servers), 2);
+        }
+    }
+}
+
+static int start_demo(void **state)
+{
+    demo *d = calloc(1, sizeof *d);
+    const char *config = write_demo();
+    char cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(hp_test_source_dir()), 0); /* as make run: the site root is relative */
+    int started = hp_test_server_startl(&d->srv, "run", "--config", config, NULL);
+    assert_int_equal(chdir(cwd), 0);
+    assert_int_equal(started, 0);
+    const char *out = hp_test_server_stdout_until(&d->srv, "servers running", HP_TEST_DEADLINE_MS);
+    assert_non_null(out);
+    parse_output(out, d);
+    *state = d;
+    return 0;
+}
+
+static int stop_demo(void **state)
+{
+    demo *d = *state;
+    assert_int_equal(hp_test_server_stop(&d->srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
+    free(d);
+    return 0;
+}
+
+/* GET / on `u` as a client would send it; the body is owned by the caller. */
+static int get(const printed_url *u, hp_test_response *r)
+{
+    char host[320], request[512];
+    if (u->send_host[0])
+        snprintf(host, sizeof host, "%s", u->send_host);
+    else
+        snprintf(host, sizeof host, "%s:%d", u->host, u->port);
+    snprintf(request, sizeof request, "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+             host);
+    return hp_test_exchange(u->port, request, r, HP_TEST_DEADLINE_MS);
+}
+
+static void every_server_of_the_demo_starts_and_prints_a_url(void **state)
+{
+    demo *d = *state;
+    assert_true(d->servers >= 7);             /* site, api, four virtual hosts, hello */
+    assert_int_equal(d->running, d->servers); /* ROUTING: servers sharing a port all start */
+    assert_int_equal(d->url_count, (size_t)d->servers); /* one address each */
+}
+
+static void every_url_the_demo_prints_answers_200(void **state)
+{
+    demo *d = *state;
+    for (size_t i = 0; i < d->url_count; i++) {
+        const printed_url *u = &d->urls[i];
+        bool local = strcmp(u->host, "127.0.0.1") == 0 || strstr(u->host, ".localhost") != NULL;
+        if (!local) fail_msg("%s: %s does not resolve to 127.0.0.1", u->name, u->host);
+        hp_test_response r;
+        int rc = get(u, &r);
+        if (rc != HP_TEST_OK)
+            fail_msg("%s (%s:%d): %s", u->name, u->host, u->port, hp_test_result_name(rc));
+        if (r.status != 200) fail_msg("%s (%s:%d): status %d", u->name, u->host, u->port, r.status);
+        hp_test_response_free(&r);
+    }
+}
+
+/* ROUTING: each Host reaches its own server, so servers on one port answer apart. */
+static void demo_servers_sharing_a_port_each_answer_their_own_host(void **state)
+{
+    demo *d = *state;
+    size_t sharing = 0;
+    for (size_t i = 0; i < d->url_count; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (d->urls[i].port != d->urls[j].port) continue;
+            sharing++;
+            hp_test_response a, b;
+            assert_int_equal(get(&d->urls[i], &a), HP_TEST_OK);
+            assert_int_equal(get(&d->urls[j], &b), HP_TEST_OK);
+            if (a.body_len == b.body_len && memcmp(a.body, b.body, a.body_len) == 0)
+                fail_msg("%s and %s answer alike on port %d", d->urls[i].name, d->urls[j].name,
+                         d->urls[i].port);
+            hp_test_response_free(&a);
+            hp_test_response_free(&b);
+        }
+    }
+    assert_true(sharing >= 6); /* four servers on one port: six pairs */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_server_of_the_demo_starts_and_prints_a_url),
+        cmocka_unit_test(every_url_the_demo_prints_answers_200),
+        cmocka_unit_test(demo_servers_sharing_a_port_each_answer_their_own_host),
+    };
+    return cmocka_run_group_tests(tests, start_demo, stop_demo);
+}
