@@ -330,6 +330,46 @@ static void running_servers_become_healthy_and_stopped_ones_are_ko(void **state)
     assert_int_equal(hp_pool_health(pool), HP_HEALTH_OK); /* a stopped server is not counted */
 }
 
+static uint64_t uptime_of(const char *name)
+{
+    hp_server_info info;
+    assert_int_equal(hp_pool_info(pool, name, &info), 0);
+    return info.uptime_ms;
+}
+
+static bool has_run_50_ms(void *name)
+{
+    uv_run(&loop, UV_RUN_NOWAIT);
+    return uptime_of(name) >= 50;
+}
+
+static void uptime_is_the_longest_running_servers_and_zero_when_none_runs(void **state)
+{
+    assert_int_equal(add_respond("u1", "auto", "1"), 0);
+    assert_int_equal(add_respond("u2", "auto", "2"), 0);
+    assert_false(hp_pool_is_running(pool));
+    assert_int_equal(hp_pool_uptime_ms(pool), 0);
+    assert_int_equal(hp_pool_start(pool, "u1", NULL, 0), 0);
+    assert_true(hp_test_poll_until(has_run_50_ms, "u1", HP_TEST_DEADLINE_MS));
+    assert_int_equal(hp_pool_start(pool, "u2", NULL, 0), 0);
+    assert_true(hp_pool_is_running(pool));
+    uint64_t u1 = uptime_of("u1");
+    assert_true(uptime_of("u2") < u1);
+    assert_int_equal(hp_pool_uptime_ms(pool), u1);
+
+    int status = -1;
+    assert_int_equal(hp_pool_stop(pool, "u1", count_callback, &status), 0);
+    run_until(&callbacks, 1);
+    assert_int_equal(uptime_of("u1"), 0);
+    assert_true(hp_pool_is_running(pool));
+    assert_int_equal(hp_pool_uptime_ms(pool), uptime_of("u2"));
+
+    assert_int_equal(hp_pool_stop(pool, "u2", count_callback, &status), 0);
+    run_until(&callbacks, 2);
+    assert_false(hp_pool_is_running(pool));
+    assert_int_equal(hp_pool_uptime_ms(pool), 0);
+}
+
 static void servers_without_routes_get_the_pool_default_handler(void **state)
 {
     /* A pool of its own, made with a default handler. */
@@ -464,6 +504,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(lookups_by_bind_and_walks_over_names, setup, teardown),
         cmocka_unit_test_setup_teardown(running_servers_become_healthy_and_stopped_ones_are_ko,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            uptime_is_the_longest_running_servers_and_zero_when_none_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(servers_without_routes_get_the_pool_default_handler, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(replacing_a_running_server_drops_no_request, setup,
