@@ -19,6 +19,10 @@
 
 #include "hp_test.h"
 
+/* Fixed ports of this file's configs (tests/support/hp_test.h: hp_test_free_port_in). */
+#define FIXED_PORT_MIN 24600
+#define FIXED_PORT_MAX 24699
+
 static char config[4200];
 
 static void write_config(const char *text)
@@ -77,7 +81,8 @@ static void run_starts_every_server_and_a_taken_port_fails_alone(void **state)
     int held_port;
     int holder = hp_test_hold_port(&held_port);
     assert_true(holder >= 0);
-    int first = hp_test_free_port(), third = hp_test_free_port();
+    int first = hp_test_free_port_in(FIXED_PORT_MIN, FIXED_PORT_MAX),
+        third = hp_test_free_port_in(FIXED_PORT_MIN, FIXED_PORT_MAX);
     char text[1024];
     snprintf(text, sizeof text,
              "workers: 1\n"
@@ -117,7 +122,7 @@ static void run_starts_every_server_and_a_taken_port_fails_alone(void **state)
  * wildcard as www.suffix), or the address and the Host to send; the expose URL follows. */
 static void run_prints_a_url_a_client_can_open_for_every_address(void **state)
 {
-    int shared = hp_test_free_port();
+    int shared = hp_test_free_port_in(FIXED_PORT_MIN, FIXED_PORT_MAX);
     char text[1024];
     snprintf(text, sizeof text,
              "workers: 1\n"

@@ -21,6 +21,10 @@
 
 #include "hp_test.h"
 
+/* Fixed ports of this file's configs (tests/support/hp_test.h: hp_test_free_port_in). */
+#define FIXED_PORT_MIN 24700
+#define FIXED_PORT_MAX 24799
+
 #define MAX_URLS 32
 #define DEMO_PORT_LO 8080
 #define DEMO_PORT_HI 8089
@@ -51,12 +55,12 @@ static char *rewrite_ports(const char *text)
         long port = strncmp(p, "127.0.0.1:", 10) == 0 ? strtol(p + 10, &end, 10) : 0;
         if (port >= DEMO_PORT_LO && port <= DEMO_PORT_HI) {
             int *mapped = &map[port - DEMO_PORT_LO];
-            if (!*mapped) *mapped = hp_test_free_port();
+            if (!*mapped) *mapped = hp_test_free_port_in(FIXED_PORT_MIN, FIXED_PORT_MAX);
             assert_true(*mapped > 0);
             o += sprintf(o, "127.0.0.1:%d", *mapped);
             p = end;
         } else if (strncmp(p, range, sizeof range - 1) == 0) {
-            int free_port = hp_test_free_port();
+            int free_port = hp_test_free_port_in(FIXED_PORT_MIN, FIXED_PORT_MAX);
             assert_true(free_port > 0);
             o += sprintf(o, "%s%d-%d", range, free_port, free_port);
             p += sizeof range - 1 + strspn(p + sizeof range - 1, "0123456789-");

@@ -241,7 +241,11 @@ bool hp_test_matches(const char *text, const char *pattern);
 /* A loopback port held by a plain listening socket: returns its descriptor (close it to free
  * the port) and the port in *port, or -1. */
 int hp_test_hold_port(int *port);
-/* A loopback port that was free a moment ago, or -1. */
-int hp_test_free_port(void);
+/* A loopback port of [min, max] that was free a moment ago, or -1. Successive calls go on
+ * from the last port given (wrapping), so they give different ports. Give each test file a
+ * range of its own below 32768: the kernel hands out ephemeral ports (client connections,
+ * port 0) above, so a port taken from there may be some test's client port by the time a
+ * server binds it. */
+int hp_test_free_port_in(int min, int max);
 
 #endif

@@ -1,5 +1,6 @@
 /* Ports for tests: one held by a plain listening socket (bound without SO_REUSEPORT, so a
- * server asked to bind it gets "address already in use"), and one free right now. */
+ * server asked to bind it gets "address already in use"), and one free right now in a range
+ * of the test's own. */
 #include "hp_test.h"
 
 #include <arpa/inet.h>
@@ -21,11 +22,25 @@ int hp_test_hold_port(int *port)
     return fd;
 }
 
-int hp_test_free_port(void)
+static bool can_bind(int port)
 {
-    int port;
-    int fd = hp_test_hold_port(&port);
-    if (fd < 0) return -1;
-    close(fd);
-    return port;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in in = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&in, sizeof in) == 0;
+    if (fd >= 0) close(fd);
+    return ok;
+}
+
+int hp_test_free_port_in(int min, int max)
+{
+    static int last;
+    if (last < min || last > max) last = max; /* so the first call starts at min */
+    int count = max - min + 1;
+    for (int i = 1; i <= count; i++) {
+        int port = min + (last - min + i) % count;
+        if (can_bind(port)) return last = port;
+    }
+    return -1;
 }
