@@ -57,8 +57,9 @@ typedef struct hp_server_config {
 
 typedef struct hp_server hp_server;
 
-/* Creates a server. On error returns HP_ECONFIG (or HP_EINVAL) and writes a message naming
- * the first offending field into `errbuf` when it is not NULL. */
+/* Creates a server. On error returns HP_ECONFIG and writes every error into `errbuf` (when it
+ * is not NULL), each naming its field ("listen[1]: ..."), joined with "; " and cut at the
+ * buffer's end. */
 int hp_server_create(const hp_server_config *config, hp_server **out, char *errbuf,
                      size_t errbuf_len);
 void hp_server_destroy(hp_server *server);

@@ -3,6 +3,7 @@
 #include "common/alloc.h"
 #include "core/host_name.h"
 #include "hostpool/errors.h"
+#include "io/socket.h"
 
 #include <ctype.h>
 #include <llhttp.h>
@@ -36,21 +37,40 @@ static int method_number(const char *name)
     return -1;
 }
 
-static int fail(char *errbuf, size_t len, const char *fmt, ...)
+/* The errors of one config, joined with "; " into the caller's buffer (as many as fit). */
+typedef struct config_errors {
+    char *buf;
+    size_t len;
+    size_t used;
+    unsigned count;
+} config_errors;
+
+static void config_error(config_errors *e, const char *fmt, ...)
 {
-    if (errbuf && len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, len, fmt, ap);
-        va_end(ap);
-    }
-    return HP_ECONFIG;
+    e->count++;
+    if (!e->buf || e->used + 1 >= e->len) return;
+    if (e->count > 1) e->used += (size_t)snprintf(e->buf + e->used, e->len - e->used, "; ");
+    if (e->used + 1 >= e->len) return;
+    va_list ap;
+    va_start(ap, fmt);
+    e->used += (size_t)vsnprintf(e->buf + e->used, e->len - e->used, fmt, ap);
+    va_end(ap);
+    if (e->used >= e->len) e->used = e->len - 1;
 }
 
-static int check_config(const hp_server_config *c, char *errbuf, size_t len)
+static void check_listen(const hp_server_config *c, config_errors *e)
 {
-    if (!c->name || !*c->name) return fail(errbuf, len, "name: required");
-    if (c->listen_count == 0) return fail(errbuf, len, "listen: at least one address required");
+    if (c->listen_count == 0) config_error(e, "listen: at least one address required");
+    for (size_t i = 0; i < c->listen_count; i++) {
+        struct sockaddr_storage addr;
+        if (!c->listen[i] || hp__socket_parse_address(c->listen[i], &addr) != 0)
+            config_error(e, "listen[%zu]: \"%s\" is not an address (host:port)", i,
+                         c->listen[i] ? c->listen[i] : "");
+    }
+}
+
+static void check_hosts(const hp_server_config *c, config_errors *e)
+{
     for (size_t i = 0; i < c->host_count; i++) {
         char lower[256];
         size_t n = c->hosts[i] ? strlen(c->hosts[i]) : 0;
@@ -58,21 +78,35 @@ static int check_config(const hp_server_config *c, char *errbuf, size_t len)
             lower[k] = (char)tolower((unsigned char)c->hosts[i][k]);
         lower[n < sizeof lower ? n : sizeof lower - 1] = '\0';
         if (n >= sizeof lower || !hp__host_pattern_valid(lower))
-            return fail(errbuf, len, "hosts[%zu]: \"%s\" is not a host name or *.suffix", i,
-                        c->hosts[i] ? c->hosts[i] : "");
+            config_error(e, "hosts[%zu]: \"%s\" is not a host name or *.suffix", i,
+                         c->hosts[i] ? c->hosts[i] : "");
     }
+}
+
+static void check_routes(const hp_server_config *c, config_errors *e)
+{
     for (size_t i = 0; i < c->route_count; i++) {
-        if (!c->routes[i].handler)
-            return fail(errbuf, len, "routes[%zu]: a handler is required", i);
+        if (!c->routes[i].handler) config_error(e, "routes[%zu]: a handler is required", i);
         for (size_t m = 0; m < c->routes[i].method_count; m++)
             if (method_number(c->routes[i].methods[m]) < 0)
-                return fail(errbuf, len, "routes[%zu].methods[%zu]: unknown method %s", i, m,
-                            c->routes[i].methods[m]);
+                config_error(e, "routes[%zu].methods[%zu]: unknown method %s", i, m,
+                             c->routes[i].methods[m]);
     }
+}
+
+/* Checks everything and reports every error, not only the first. */
+static int check_config(const hp_server_config *c, char *errbuf, size_t len)
+{
+    config_errors e = {.buf = len ? errbuf : NULL, .len = len};
+    if (e.buf) e.buf[0] = '\0';
+    if (!c->name || !*c->name) config_error(&e, "name: required");
+    check_listen(c, &e);
+    check_hosts(c, &e);
+    check_routes(c, &e);
     const hp_limits *l = &c->limits;
     if (!l->max_header_bytes || !l->max_target_bytes || !l->max_headers || !l->max_connections)
-        return fail(errbuf, len, "limits: sizes and counts must be positive");
-    return 0;
+        config_error(&e, "limits: sizes and counts must be positive");
+    return e.count ? HP_ECONFIG : 0;
 }
 
 static void route_init(hp__route *r, const hp_route_config *c)

@@ -221,8 +221,6 @@ static bool port_is_free(uint16_t port, void *data)
 }
 
 /* Rewrites "auto" and "HOST:auto" listen addresses into concrete ones with ports from the
- * range; `taken` records them. Returns 0 or an error with errbuf set. */
-/* Rewrites "auto" and "HOST:auto" listen addresses into concrete ones with ports from the
  * range; `taken` records them. With `keep` (a replaced entry), an "auto" address at a position
  * where `keep` had one takes over that port instead. Returns 0 or an error with errbuf set. */
 static int resolve_auto(hp_pool *p, const hp_server_config *c, const entry *keep, char **resolved,
@@ -230,10 +228,11 @@ static int resolve_auto(hp_pool *p, const hp_server_config *c, const entry *keep
 {
     for (size_t i = 0; i < c->listen_count; i++) {
         const char *a = c->listen[i];
-        size_t len = strlen(a);
-        bool is_auto = strcmp(a, "auto") == 0 || (len > 5 && strcmp(a + len - 5, ":auto") == 0);
+        size_t len = a ? strlen(a) : 0;
+        bool is_auto =
+            a && (strcmp(a, "auto") == 0 || (len > 5 && strcmp(a + len - 5, ":auto") == 0));
         if (!is_auto) {
-            resolved[i] = hp__strdup(a);
+            resolved[i] = a ? hp__strdup(a) : NULL; /* hp_server_create() checks it */
             continue;
         }
         if (keep && i < hp_server_listen_count(keep->server) && keep->auto_ports[i]) {

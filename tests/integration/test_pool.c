@@ -205,6 +205,32 @@ static void names_are_unique_and_max_servers_counts_every_server(void **state)
     assert_int_equal(hp_pool_count(pool), 4);
 }
 
+static void an_invalid_config_adds_nothing_and_names_every_error(void **state)
+{
+    static const char *const methods[] = {"BREW"};
+    static const char *const hosts[] = {"not a host"};
+    hp_route_config route = {.methods = methods,
+                             .method_count = 1,
+                             .handler = hp_respond_handler_create(200, "x", 1, NULL, 0)};
+    const char *listen = "auto";
+    hp_server_config c = {.name = "bad",
+                          .listen = &listen,
+                          .listen_count = 1,
+                          .hosts = hosts,
+                          .host_count = 1,
+                          .routes = &route,
+                          .route_count = 1};
+    hp_limits_init(&c.limits);
+    char err[256];
+    assert_int_equal(hp_pool_add(pool, &c, err, sizeof err), HP_ECONFIG);
+    assert_non_null(strstr(err, "hosts[0]"));
+    assert_non_null(strstr(err, "unknown method BREW"));
+    assert_false(hp_pool_has(pool, "bad"));
+    assert_int_equal(hp_pool_count(pool), 0);
+    assert_null(strstr(events, "server.added"));
+    hp_handler_destroy(route.handler); /* still ours after a failed add */
+}
+
 static void removing_a_running_server_drains_it_first(void **state)
 {
     assert_int_equal(add_respond("gone", "auto", "G"), 0);
@@ -494,6 +520,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(server_whose_port_is_taken_fails_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(names_are_unique_and_max_servers_counts_every_server, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(an_invalid_config_adds_nothing_and_names_every_error, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(removing_a_running_server_drains_it_first, setup, teardown),
         cmocka_unit_test_setup_teardown(shutdown_stops_every_server_then_ends_the_stream, setup,

@@ -96,6 +96,43 @@ static void server_without_listen_address_is_refused(void **state)
     assert_string_equal(err, "listen: at least one address required");
 }
 
+static void every_error_of_a_config_is_reported_at_once(void **state)
+{
+    static const char *const listen[] = {"127.0.0.1:0", "nowhere", NULL};
+    static const char *const hosts[] = {"ok.test", "bad host"};
+    static const char *const methods[] = {"BREW"};
+    hp_route_config routes[] = {{.methods = methods, .method_count = 1, .handler = NULL}};
+    hp_server_config c = base_config(listen, routes, 1);
+    c.name = "";
+    c.listen_count = 3;
+    c.hosts = hosts;
+    c.host_count = 2;
+    c.limits.max_headers = 0;
+    hp_server *s = NULL;
+    char err[512];
+    assert_int_equal(hp_server_create(&c, &s, err, sizeof err), HP_ECONFIG);
+    assert_null(s);
+    assert_string_equal(err, "name: required; "
+                             "listen[1]: \"nowhere\" is not an address (host:port); "
+                             "listen[2]: \"\" is not an address (host:port); "
+                             "hosts[1]: \"bad host\" is not a host name or *.suffix; "
+                             "routes[0]: a handler is required; "
+                             "routes[0].methods[0]: unknown method BREW; "
+                             "limits: sizes and counts must be positive");
+}
+
+static void errors_that_do_not_fit_are_cut_at_the_buffer(void **state)
+{
+    static const char *const listen[] = {"a", "b", "c"};
+    hp_server_config c = base_config(listen, NULL, 0);
+    c.listen_count = 3;
+    hp_server *s = NULL;
+    char err[40];
+    assert_int_equal(hp_server_create(&c, &s, err, sizeof err), HP_ECONFIG);
+    assert_int_equal(strlen(err), sizeof err - 1);
+    assert_memory_equal(err, "listen[0]: \"a\" is not an address (host:", sizeof err - 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -103,6 +140,8 @@ int main(void)
         cmocka_unit_test(method_mismatch_is_reported_when_no_route_matches),
         cmocka_unit_test(unknown_method_name_is_a_config_error_naming_the_route),
         cmocka_unit_test(server_without_listen_address_is_refused),
+        cmocka_unit_test(every_error_of_a_config_is_reported_at_once),
+        cmocka_unit_test(errors_that_do_not_fit_are_cut_at_the_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
