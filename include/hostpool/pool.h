@@ -199,6 +199,10 @@ void hp_pool_start_all(hp_pool *pool, hp_pool_result *result);
 /* Stops every running server at once (they drain concurrently); `cb` when all are stopped. */
 typedef void (*hp_pool_result_cb)(hp_pool *pool, const hp_pool_result *result, void *data);
 void hp_pool_stop_all(hp_pool *pool, hp_pool_result_cb cb, void *data);
+/* Restarts every server at once: running ones drain and start again each as soon as its own
+ * drain ends; stopped and failed ones start now. `cb` when all are done, with every start that
+ * failed (its error is the server's last error). Nothing is attempted once shutting down. */
+void hp_pool_restart_all(hp_pool *pool, hp_pool_result_cb cb, void *data);
 
 /* Is any server running? The uptime of the longest-running one (0 when none runs). */
 bool hp_pool_is_running(const hp_pool *pool);

@@ -677,41 +677,81 @@ void hp_pool_start_all(hp_pool *p, hp_pool_result *result)
     }
 }
 
-/* A hp_pool_stop_all() in flight: done when its last server stopped. */
-typedef struct stop_batch {
+/* A hp_pool_stop_all() or hp_pool_restart_all() in flight: done when its last server is. */
+typedef struct batch {
     size_t left;
     hp_pool_result result;
     hp_pool_result_cb cb;
     void *data;
-} stop_batch;
+} batch;
 
-static void batch_finish(hp_pool *p, stop_batch *b)
+static batch *batch_new(hp_pool_result_cb cb, void *data)
 {
+    batch *b = HP_NEW(batch);
+    b->cb = cb;
+    b->data = data;
+    b->left = 1; /* held until every server is under way, so a quick one cannot finish it */
+    return b;
+}
+
+static void batch_release(hp_pool *p, batch *b)
+{
+    if (--b->left > 0) return;
     if (b->cb) b->cb(p, &b->result, b->data);
     hp_pool_result_free(&b->result);
     free(b);
 }
 
-static void on_batch_server_stopped(hp_pool *p, const char *name, int status, void *data)
+/* A server of the batch is done; a failed restart names the start's error. */
+static void on_batch_server_done(hp_pool *p, const char *name, int status, void *data)
 {
-    stop_batch *b = data;
-    if (status != 0) result_add_failure(&b->result, name, hp_strerror(status));
-    if (--b->left == 0) batch_finish(p, b);
+    batch *b = data;
+    if (status != 0) {
+        const entry *e = find(p, name);
+        result_add_failure(&b->result, name,
+                           e && e->last_error ? e->last_error : hp_strerror(status));
+    }
+    batch_release(p, b);
+}
+
+/* Queues `e`'s drain (then its start, with `then_start`) in batch `b`. */
+static void batch_stop(hp_pool *p, batch *b, entry *e, bool then_start)
+{
+    waiter *w = new_waiter(on_batch_server_done, b);
+    w->then_start = then_start;
+    b->left++;
+    stop_entry(p, e, w);
+}
+
+static bool is_up(const entry *e)
+{
+    return e->state == HP_SERVER_RUNNING || e->state == HP_SERVER_DRAINING;
 }
 
 void hp_pool_stop_all(hp_pool *p, hp_pool_result_cb cb, void *data)
 {
-    stop_batch *b = HP_NEW(stop_batch);
-    b->cb = cb;
-    b->data = data;
-    b->left = 1; /* held until every stop is issued, so a quick stop cannot finish the batch */
+    batch *b = batch_new(cb, data);
     for (entry *e = p->first; e; e = e->next) {
-        if (e->state != HP_SERVER_RUNNING && e->state != HP_SERVER_DRAINING) continue;
+        if (!is_up(e)) continue;
         b->result.attempted++;
-        b->left++;
-        stop_entry(p, e, new_waiter(on_batch_server_stopped, b));
+        batch_stop(p, b, e, false);
     }
-    if (--b->left == 0) batch_finish(p, b);
+    batch_release(p, b);
+}
+
+void hp_pool_restart_all(hp_pool *p, hp_pool_result_cb cb, void *data)
+{
+    batch *b = batch_new(cb, data);
+    for (entry *e = p->first; e && !p->shutting_down; e = e->next) {
+        b->result.attempted++;
+        if (is_up(e)) {
+            batch_stop(p, b, e, true);
+            continue;
+        }
+        char err[256];
+        if (start_entry(p, e, err, sizeof err) != 0) result_add_failure(&b->result, e->name, err);
+    }
+    batch_release(p, b);
 }
 
 /* ---- shutdown ----------------------------------------------------------------------------- */

@@ -149,6 +149,64 @@ static void three_servers_serve_and_one_stops_alone(void **state)
     assert_non_null(strstr(events, "server.stopped:b server.started:b"));
 }
 
+/* What a batch callback was given (the result is the pool's until the callback returns). */
+static struct {
+    size_t attempted, failed;
+    char failures[256]; /* "name: error" of each failure */
+} batch_seen;
+
+static void keep_result(hp_pool *p, const hp_pool_result *r, void *data)
+{
+    batch_seen.attempted = r->attempted;
+    batch_seen.failed = r->failed;
+    batch_seen.failures[0] = '\0';
+    for (size_t i = 0; i < r->failed; i++)
+        snprintf(batch_seen.failures + strlen(batch_seen.failures),
+                 sizeof batch_seen.failures - strlen(batch_seen.failures), "%s: %s\n",
+                 r->failures[i].name, r->failures[i].error);
+    callbacks++;
+}
+
+static hp_server_state state_of(const char *name)
+{
+    hp_server_info info;
+    assert_int_equal(hp_pool_info(pool, name, &info), 0);
+    return info.state;
+}
+
+static void restart_all_restarts_every_server_at_once_and_names_each_failure(void **state)
+{
+    int held_port;
+    int holder = hp_test_hold_port(&held_port);
+    assert_true(holder >= 0);
+    char taken[64];
+    snprintf(taken, sizeof taken, "127.0.0.1:%d", held_port);
+    assert_int_equal(add_respond("a", "auto", "A"), 0);
+    assert_int_equal(add_respond("b", "auto", "B"), 0);
+    assert_int_equal(add_respond("taken", taken, "T"), 0);
+    hp_pool_result r;
+    hp_pool_start_all(pool, &r);
+    assert_int_equal(r.failed, 1);
+    hp_pool_result_free(&r);
+    events[0] = '\0';
+
+    hp_pool_restart_all(pool, keep_result, NULL);
+    /* Both running servers drain at once, not one after the other. */
+    assert_int_equal(state_of("a"), HP_SERVER_DRAINING);
+    assert_int_equal(state_of("b"), HP_SERVER_DRAINING);
+    run_until(&callbacks, 1);
+    assert_int_equal(batch_seen.attempted, 3);
+    assert_int_equal(batch_seen.failed, 1);
+    assert_true(hp_test_matches(batch_seen.failures, "^taken: .*address already in use"));
+    assert_int_equal(state_of("a"), HP_SERVER_RUNNING);
+    assert_int_equal(state_of("b"), HP_SERVER_RUNNING);
+    expect_answer("a", "A");
+    expect_answer("b", "B");
+    assert_non_null(strstr(events, "server.stopped:a server.started:a"));
+    assert_non_null(strstr(events, "server.stopped:b server.started:b"));
+    close(holder);
+}
+
 static void automatic_ports_come_from_the_range_in_order(void **state)
 {
     assert_int_equal(add_respond("p1", "auto", "1"), 0);
@@ -493,6 +551,42 @@ static void replacing_a_running_server_drops_no_request(void **state)
     assert_non_null(strstr(events, "server.replaced:r"));
 }
 
+static bool hammers_busy_again(void *arg)
+{
+    hammer *h = arg; /* two of them */
+    return atomic_load(&h[0].ok) > 400 && atomic_load(&h[1].ok) > 400;
+}
+
+static void stopping_and_restarting_one_server_fails_no_request_of_the_others(void **state)
+{
+    assert_int_equal(add_respond("a", "auto", "A"), 0);
+    assert_int_equal(add_respond("b", "auto", "B"), 0);
+    assert_int_equal(add_respond("c", "auto", "C"), 0);
+    hp_pool_result r;
+    hp_pool_start_all(pool, &r);
+    assert_int_equal(r.failed, 0);
+    hp_pool_result_free(&r);
+    hammer h[2] = {{.port = port_of("a")}, {.port = port_of("c")}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(pthread_create(&t[i], NULL, hammer_run, &h[i]), 0);
+        assert_true(hp_test_poll_until(hammer_busy, &h[i], HP_TEST_DEADLINE_MS));
+    }
+    int status = -1;
+    assert_int_equal(hp_pool_stop(pool, "b", count_callback, &status), 0);
+    run_until(&callbacks, 1);
+    assert_int_equal(hp_pool_restart(pool, "b", count_callback, &status), 0);
+    run_until(&callbacks, 2);
+    assert_int_equal(status, 0);
+    assert_true(hp_test_poll_until(hammers_busy_again, h, HP_TEST_DEADLINE_MS));
+    for (int i = 0; i < 2; i++) {
+        atomic_store(&h[i].stop, 1);
+        pthread_join(t[i], NULL);
+        assert_int_equal(atomic_load(&h[i].failed), 0);
+    }
+    expect_answer("b", "B");
+}
+
 static void a_replace_that_cannot_bind_leaves_the_old_version_running(void **state)
 {
     assert_int_equal(add_respond("s", "auto", "old"), 0);
@@ -519,6 +613,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(automatic_ports_come_from_the_range_in_order, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(server_whose_port_is_taken_fails_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            restart_all_restarts_every_server_at_once_and_names_each_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(names_are_unique_and_max_servers_counts_every_server, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(an_invalid_config_adds_nothing_and_names_every_error, setup,
@@ -538,6 +634,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(replacing_a_running_server_drops_no_request, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            stopping_and_restarting_one_server_fails_no_request_of_the_others, setup, teardown),
         cmocka_unit_test_setup_teardown(a_replace_that_cannot_bind_leaves_the_old_version_running,
                                         setup, teardown),
     };
