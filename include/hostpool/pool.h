@@ -52,13 +52,16 @@ typedef struct hp_pool_options {
     uint16_t port_max;
     uint64_t drain_timeout_ms;   /* for stop, restart, remove, shutdown; 0: 30 s */
     uint32_t health_interval_ms; /* between TCP checks of a running server; 0: 2 s */
+    uint32_t health_rise;        /* successes in a row to become OK; 0: 2 */
+    uint32_t health_fall;        /* failures in a row to become KO; 0: 3 */
     hp_handler *default_handler; /* answers for servers added without routes (NULL: 404);
                                   * owned by the pool once create succeeded, destroyed with it */
 } hp_pool_options;
 
-/* A server's health: UNKNOWN until its first checks, then OK after `rise` (2) successful
- * TCP connects in a row, WARN after a failure, KO after `fall` (3) failures in a row (and KO
- * needs `rise` successes to become OK again). A server that is not running is KO. */
+/* A server's health: UNKNOWN until its first checks, then OK after `health_rise` (2)
+ * successful TCP connects in a row, WARN after a failure, KO after `health_fall` (3) failures
+ * in a row (and KO needs `rise` successes to become OK again). A server that is not running is
+ * KO. */
 typedef enum { HP_HEALTH_UNKNOWN, HP_HEALTH_OK, HP_HEALTH_WARN, HP_HEALTH_KO } hp_health;
 
 /* "unknown", "ok", "warn", "ko". */

@@ -209,6 +209,8 @@ int hp__cmd_run(int argc, char **argv)
         .port_max = l.config->ports.hi,
         .drain_timeout_ms = l.config->limits.drain_timeout_ms,
         .health_interval_ms = l.config->health.interval_ms,
+        .health_rise = l.config->health.rise,
+        .health_fall = l.config->health.fall,
     };
     daemon_state d = {0};
     if (hp_pool_create(loop, &o, &d.pool) != 0) {

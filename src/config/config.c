@@ -747,13 +747,10 @@ static void check_ports(checker *c, const hp__cfg_node *map, hp__config *config)
     }
 }
 
-/* The pool checks with HAProxy's rise 2 and fall 3 and takes no other values yet
- * (hp_pool_options has no field for them), so another value is refused, never ignored. */
-static void check_health_count(checker *c, const hp__cfg_node *n, const char *key, long long fixed)
+static void check_health_count(checker *c, const hp__cfg_node *n, uint32_t *out)
 {
     long long v;
-    if (int_of(c, n, 1, UINT32_MAX, &v) && v != fixed)
-        fail(c, n, "the pool checks with %s %lld; other values are not supported yet", key, fixed);
+    if (int_of(c, n, 1, 1000, &v)) *out = (uint32_t)v;
 }
 
 static void check_health(checker *c, const hp__cfg_node *map, hp__config *config)
@@ -766,10 +763,8 @@ static void check_health(checker *c, const hp__cfg_node *map, hp__config *config
     if ((n = hp__cfg_mapping_get(map, "interval")) &&
         limit_value(c, n, DURATION, false, UINT32_MAX, &v))
         config->health.interval_ms = (uint32_t)v;
-    if ((n = hp__cfg_mapping_get(map, "rise")))
-        check_health_count(c, n, "rise", HP__HEALTH_DEFAULT_RISE);
-    if ((n = hp__cfg_mapping_get(map, "fall")))
-        check_health_count(c, n, "fall", HP__HEALTH_DEFAULT_FALL);
+    if ((n = hp__cfg_mapping_get(map, "rise"))) check_health_count(c, n, &config->health.rise);
+    if ((n = hp__cfg_mapping_get(map, "fall"))) check_health_count(c, n, &config->health.fall);
 }
 
 static void check_config(checker *c, const hp__cfg_node *root, hp__config *config)
@@ -803,6 +798,8 @@ int hp__config_load_node(const hp__cfg_node *root, const char *file, hp__config 
     config->max_servers = HP__CONFIG_MAX_SERVERS;
     config->access_log = true;
     config->health.interval_ms = HP__HEALTH_DEFAULT_INTERVAL_MS;
+    config->health.rise = HP__HEALTH_DEFAULT_RISE;
+    config->health.fall = HP__HEALTH_DEFAULT_FALL;
     check_config(&c, root, config);
     *out = NULL;
     if (errs->count == before) {

@@ -93,7 +93,9 @@ typedef struct hp__config {
     bool access_log;
     struct {
         uint32_t interval_ms; /* health.interval: between two TCP checks of a running server */
-    } health;                 /* health.rise and .fall are checked: the pool's 2 and 3 only */
+        uint32_t rise;        /* health.rise: successes in a row to become OK */
+        uint32_t fall;        /* health.fall: failures in a row to become KO */
+    } health;
     hp__config_server *servers;
     size_t server_count;
 } hp__config;

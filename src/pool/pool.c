@@ -190,6 +190,8 @@ int hp_pool_create(uv_loop_t *loop, const hp_pool_options *options, hp_pool **ou
     hp__uv_sched_init(&p->health_sched, loop);
     hp__health_config_default(&p->health_config);
     if (o.health_interval_ms) p->health_config.interval_ms = o.health_interval_ms;
+    if (o.health_rise) p->health_config.rise = o.health_rise;
+    if (o.health_fall) p->health_config.fall = o.health_fall;
     if (p->health_config.timeout_ms > p->health_config.interval_ms)
         p->health_config.timeout_ms = p->health_config.interval_ms;
     hp__ports_init(&p->ports, o.port_min, o.port_max);

@@ -454,6 +454,38 @@ static void uptime_is_the_longest_running_servers_and_zero_when_none_runs(void *
     assert_int_equal(hp_pool_uptime_ms(pool), 0);
 }
 
+static bool own_is_ok(void *arg)
+{
+    uv_run(&loop, UV_RUN_NOWAIT);
+    return hp_pool_health(arg) == HP_HEALTH_OK;
+}
+
+static void rise_from_the_options_decides_how_many_checks_make_a_server_ok(void **state)
+{
+    /* One check a minute: only with rise 1 can a server be OK within the test's deadline
+     * (the first check comes at once, the next a minute later). */
+    hp_pool *own;
+    hp_pool_options o = {.workers = 1,
+                         .port_min = PORT_MIN,
+                         .port_max = PORT_MAX,
+                         .health_interval_ms = 60 * 1000,
+                         .health_rise = 1};
+    assert_int_equal(hp_pool_create(&loop, &o, &own), 0);
+    hp_route_config route = {.handler = hp_respond_handler_create(200, "x", 1, NULL, 0)};
+    const char *listen = "auto";
+    hp_server_config c = {
+        .name = "quick", .listen = &listen, .listen_count = 1, .routes = &route, .route_count = 1};
+    hp_limits_init(&c.limits);
+    assert_int_equal(hp_pool_add(own, &c, NULL, 0), 0);
+    assert_int_equal(hp_pool_start(own, "quick", NULL, 0), 0);
+    bool ok = hp_test_poll_until(own_is_ok, own, HP_TEST_DEADLINE_MS);
+    int done = 0;
+    hp_pool_shutdown(own, own_stopped, &done);
+    run_until(&done, 1);
+    hp_pool_destroy(own);
+    assert_true(ok); /* after the shutdown, so a failure leaves no pool running */
+}
+
 static void servers_without_routes_get_the_pool_default_handler(void **state)
 {
     /* A pool of its own, made with a default handler. */
@@ -630,6 +662,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             uptime_is_the_longest_running_servers_and_zero_when_none_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            rise_from_the_options_decides_how_many_checks_make_a_server_ok, setup, teardown),
         cmocka_unit_test_setup_teardown(servers_without_routes_get_the_pool_default_handler, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(replacing_a_running_server_drops_no_request, setup,

@@ -207,24 +207,21 @@ static void repeated_server_names_name_the_first_user(void **state)
                   "names.yaml:5:13: servers[3].name: \"b\" is already used by servers[1]\n");
 }
 
-static void health_settings_are_checked_and_rise_and_fall_are_the_pools_only(void **state)
+static void health_settings_are_checked(void **state)
 {
     assert_errors("health.yaml",
                   "health:\n"
                   "  interval: 0s\n"
                   "  rise: 0\n"
-                  "  fall: 5\n"
+                  "  fall: 5000\n"
                   "  timeout: 1s\n",
                   "health.yaml:2:13: health.interval: must be greater than 0\n"
-                  "health.yaml:3:9: health.rise: 0 out of range (1-4294967295)\n"
-                  "health.yaml:4:9: health.fall: the pool checks with fall 3; other values are "
-                  "not supported yet\n"
+                  "health.yaml:3:9: health.rise: 0 out of range (1-1000)\n"
+                  "health.yaml:4:9: health.fall: 5000 out of range (1-1000)\n"
                   "health.yaml:5:3: health: unknown key \"timeout\"\n");
     assert_errors("health2.yaml", "health: { interval: soon, rise: 4, fall: three }\n",
                   "health2.yaml:1:21: health.interval: \"soon\" is not a duration (250ms, 10s, "
                   "15m)\n"
-                  "health2.yaml:1:33: health.rise: the pool checks with rise 2; other values are "
-                  "not supported yet\n"
                   "health2.yaml:1:42: health.fall: expected an integer, got \"three\"\n");
     assert_errors("health3.yaml", "health: 2s\n",
                   "health3.yaml:1:9: health: expected a mapping, got \"2s\"\n");
@@ -305,7 +302,7 @@ int main(void)
         cmocka_unit_test(repeated_keys_are_errors_and_the_rest_is_still_checked),
         cmocka_unit_test(unknown_keys_are_errors_at_every_level),
         cmocka_unit_test(repeated_server_names_name_the_first_user),
-        cmocka_unit_test(health_settings_are_checked_and_rise_and_fall_are_the_pools_only),
+        cmocka_unit_test(health_settings_are_checked),
         cmocka_unit_test(odd_documents_are_refused_clearly),
         cmocka_unit_test(nesting_is_limited),
         cmocka_unit_test(json_files_have_positions_in_validation_errors),

@@ -65,6 +65,8 @@ static void assert_example(const hp__config *c)
     assert_int_equal(c->limits.max_connections, 5000);
     assert_false(c->access_log);
     assert_int_equal(c->health.interval_ms, 5000);
+    assert_int_equal(c->health.rise, 3);
+    assert_int_equal(c->health.fall, 4);
     assert_int_equal(c->server_count, 3);
 
     const hp__config_server *hello = &c->servers[0];
@@ -161,6 +163,8 @@ static void empty_file_is_every_default(void **state)
     assert_int_equal(c->max_servers, 1000);
     assert_true(c->access_log);
     assert_int_equal(c->health.interval_ms, 2000); /* the pool's: src/core/health.h */
+    assert_int_equal(c->health.rise, 2);
+    assert_int_equal(c->health.fall, 3);
     assert_int_equal(c->server_count, 0);
     hp__config_destroy(c);
 
