@@ -7,12 +7,12 @@
 # machine touches both; the table gives the median p99 of each phase and every round's pair.
 #
 #   bench/pool_scale.sh            (after building; `make bench` runs it too)
-#   POOL_SERVERS=10000 BENCH_SECONDS=8 BENCH_ROUNDS=3 bench/pool_scale.sh
+#   POOL_SERVERS=10000 BENCH_SECONDS=5 BENCH_ROUNDS=6 bench/pool_scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 servers=${POOL_SERVERS:-10000}
 seconds=${BENCH_SECONDS:-5}
-rounds=${BENCH_ROUNDS:-3}
+rounds=${BENCH_ROUNDS:-6}
 tool=build/bench/bench_pool_scale
 [[ -x $tool ]] || { echo "pool_scale: build first (make build)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "pool_scale: wrk is missing: run make bench" >&2; exit 1; }
