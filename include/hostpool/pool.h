@@ -108,6 +108,12 @@ int hp_pool_remove(hp_pool *pool, const char *name, hp_pool_server_cb cb, void *
 int hp_pool_replace(hp_pool *pool, const hp_server_config *config, hp_pool_server_cb cb, void *data,
                     char *errbuf, size_t errbuf_len);
 
+/* The server that claims the host name of a Host value (case-insensitive; a ":port" and a
+ * trailing dot are ignored): an exact name first, then the longest "*.suffix"; among equals,
+ * the first added. Servers without host names (defaults) are never returned. NULL when no
+ * server claims it. Borrowed. */
+const char *hp_pool_find_by_host(const hp_pool *pool, const char *host);
+
 bool hp_pool_has(const hp_pool *pool, const char *name);
 size_t hp_pool_count(const hp_pool *pool);
 

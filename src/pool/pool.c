@@ -15,6 +15,7 @@
 #include "core/events.h"
 #include "core/filter.h"
 #include "core/health.h"
+#include "core/host_name.h"
 #include "pool/health_probe.h"
 #include "core/ports.h"
 #include "hostpool/engine.h"
@@ -550,6 +551,22 @@ const char *hp_pool_find_by_bind(const hp_pool *p, const char *address)
         for (size_t i = 0; i < hp_server_listen_count(e->server); i++)
             if (strcmp(hp_server_listen_address(e->server, i), address) == 0) return e->name;
     return NULL;
+}
+
+/* A linear scan: lookups by host are for operators and tools, not for requests (a listener
+ * routes by its own table, src/http/vhosts.c). */
+const char *hp_pool_find_by_host(const hp_pool *p, const char *host)
+{
+    hp_str name = hp__host_strip((hp_str){host, strlen(host)});
+    const entry *best = NULL;
+    int best_match = -1;
+    for (const entry *e = p->first; e; e = e->next) {
+        for (size_t i = 0; i < hp_server_host_count(e->server); i++) {
+            int match = hp__host_match(hp_server_host(e->server, i), name);
+            if (match > best_match) best = e, best_match = match;
+        }
+    }
+    return best ? best->name : NULL;
 }
 
 bool hp_pool_has(const hp_pool *p, const char *name)

@@ -277,6 +277,25 @@ static void replacing_a_server_with_a_clashing_host_changes_nothing(void **state
     hp_test_close(&conn);
 }
 
+static void find_by_host_prefers_an_exact_name_then_the_longest_wildcard(void **state)
+{
+    static const char *const deep_hosts[] = {"*.deep.green.localhost", NULL};
+    static const char *const exact_hosts[] = {"x.deep.green.localhost", NULL};
+    char err[256];
+    assert_int_equal(add_server("deep", "127.0.0.1:auto", deep_hosts, "deep", err, sizeof err), 0);
+    assert_string_equal(hp_pool_find_by_host(pool, "y.deep.green.localhost"), "deep");
+    assert_string_equal(hp_pool_find_by_host(pool, "x.deep.green.localhost"), "deep");
+    assert_int_equal(add_server("exact", "127.0.0.1:auto", exact_hosts, "x", err, sizeof err), 0);
+    assert_string_equal(hp_pool_find_by_host(pool, "x.deep.green.localhost"), "exact");
+    assert_string_equal(hp_pool_find_by_host(pool, "a.green.localhost"), "green");
+    assert_string_equal(hp_pool_find_by_host(pool, "blue.localhost"), "blue");
+    assert_string_equal(hp_pool_find_by_host(pool, "BLUE.LocalHost:8080"), "blue");
+    assert_string_equal(hp_pool_find_by_host(pool, "blue.localhost."), "blue");
+    /* A wildcard never matches its bare suffix, and a default server claims no name. */
+    assert_null(hp_pool_find_by_host(pool, "green.localhost"));
+    assert_null(hp_pool_find_by_host(pool, "unknown.test"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +315,9 @@ int main(void)
             teardown),
         cmocka_unit_test_setup_teardown(replacing_a_server_with_a_clashing_host_changes_nothing,
                                         setup_with_default, teardown),
+        cmocka_unit_test_setup_teardown(
+            find_by_host_prefers_an_exact_name_then_the_longest_wildcard, setup_with_default,
+            teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
