@@ -19,6 +19,9 @@ typedef struct hp_handler_vtable {
     const char *name; /* "respond", "file", ... */
     void (*on_request)(hp_handler *self, hp_request *req);
     void (*destroy)(hp_handler *self);
+    /* A new handler with the same settings and none of the state (NULL when it cannot be
+     * made); NULL for a handler that cannot be cloned. */
+    hp_handler *(*clone)(const hp_handler *self);
 } hp_handler_vtable;
 
 struct hp_handler {
@@ -26,6 +29,12 @@ struct hp_handler {
 };
 
 void hp_handler_destroy(hp_handler *handler);
+
+/* An independent handler with the same settings (what a pool's clone and merge give the servers
+ * they copy: two pools must not share a handler's per-worker state), or NULL when `handler`
+ * cannot be cloned or its resources are gone (a file handler's folder is kept open, so it
+ * clones even if the folder was renamed). */
+hp_handler *hp_handler_clone(const hp_handler *handler);
 
 /* A C callback as a handler, for programs that embed the library. `data` is borrowed. */
 typedef void (*hp_request_cb)(hp_request *req, void *data);

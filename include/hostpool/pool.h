@@ -213,6 +213,26 @@ void hp_pool_stop_all(hp_pool *pool, hp_pool_result_cb cb, void *data);
  * failed (its error is the server's last error). Nothing is attempted once shutting down. */
 void hp_pool_restart_all(hp_pool *pool, hp_pool_result_cb cb, void *data);
 
+/* ---- clone and merge -------------------------------------------------------------------- */
+
+/* Copies `from`'s servers into `pool`, in order: a server whose name `pool` has replaces it in
+ * place (as hp_pool_replace: a running one keeps running, without a gap, and its old version
+ * drains); a new name is added, stopped (start it, e.g. with hp_pool_start_all). Servers of
+ * `pool` that `from` lacks are left alone, and `from` is not changed. Each server is copied as
+ * written: its "auto" addresses take ports of `pool`'s range (a replaced server keeps its
+ * port), and every route handler is a clone (hp_handler_clone), never shared: two pools run on
+ * different workers and a handler's per-worker state is indexed by worker number. Never stops
+ * at a failure (a handler that cannot be cloned, max_servers, no free port, a bind error of a
+ * replace, a server draining): `cb` gets every one by name, once every replaced server's old
+ * version drained; when no running server was replaced, before hp_pool_merge returns. */
+void hp_pool_merge(hp_pool *pool, const hp_pool *from, hp_pool_result_cb cb, void *data);
+
+/* A new pool on `loop` with `pool`'s options (its default handler cloned) and a copy of every
+ * server, in order, stopped, as hp_pool_merge copies them. `result` (free it) names every
+ * server that could not be copied; the clone holds the others. HP_EINVAL when the default
+ * handler cannot be cloned; then nothing is made. */
+int hp_pool_clone(const hp_pool *pool, uv_loop_t *loop, hp_pool **out, hp_pool_result *result);
+
 /* Is any server running? The uptime of the longest-running one (0 when none runs). */
 bool hp_pool_is_running(const hp_pool *pool);
 /* The pool's health over the servers meant to serve (running or failed ones): OK when all are

@@ -21,7 +21,13 @@ static void destroy(hp_handler *self)
     free(self);
 }
 
-static const hp_handler_vtable callback_vtable = {"callback", on_request, destroy};
+static hp_handler *clone(const hp_handler *self)
+{
+    const callback_handler *h = (const callback_handler *)self;
+    return hp_callback_handler_create(h->cb, h->data);
+}
+
+static const hp_handler_vtable callback_vtable = {"callback", on_request, destroy, clone};
 
 hp_handler *hp_callback_handler_create(hp_request_cb cb, void *data)
 {

@@ -193,7 +193,27 @@ static void destroy(hp_handler *self)
     free(h);
 }
 
-static const hp_handler_vtable file_vtable = {"file", on_request, destroy};
+static hp_handler *clone(const hp_handler *self);
+
+static const hp_handler_vtable file_vtable = {"file", on_request, destroy, clone};
+
+static hp_handler *file_handler_new(int root_fd, const char *index)
+{
+    file_handler *h = HP_NEW(file_handler);
+    h->base.vt = &file_vtable;
+    h->root_fd = root_fd;
+    h->index = hp__strdup(index);
+    h->index_len = strlen(index);
+    return &h->base;
+}
+
+/* The same folder (the open descriptor, duplicated) and index; empty caches. */
+static hp_handler *clone(const hp_handler *self)
+{
+    const file_handler *h = (const file_handler *)self;
+    int fd = fcntl(h->root_fd, F_DUPFD_CLOEXEC, 0);
+    return fd < 0 ? NULL : file_handler_new(fd, h->index);
+}
 
 hp_handler *hp_file_handler_create(const hp_file_options *options, int *err)
 {
@@ -208,10 +228,5 @@ hp_handler *hp_file_handler_create(const hp_file_options *options, int *err)
         *err = HP_EINVAL;
         return NULL;
     }
-    file_handler *h = HP_NEW(file_handler);
-    h->base.vt = &file_vtable;
-    h->root_fd = fd;
-    h->index = hp__strdup(index);
-    h->index_len = strlen(index);
-    return &h->base;
+    return file_handler_new(fd, index);
 }

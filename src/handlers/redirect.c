@@ -44,7 +44,13 @@ static void destroy(hp_handler *self)
     free(h);
 }
 
-static const hp_handler_vtable redirect_vtable = {"redirect", on_request, destroy};
+static hp_handler *clone(const hp_handler *self)
+{
+    const redirect_handler *h = (const redirect_handler *)self;
+    return hp_redirect_handler_create(h->status, h->location, h->keep_path);
+}
+
+static const hp_handler_vtable redirect_vtable = {"redirect", on_request, destroy, clone};
 
 hp_handler *hp_redirect_handler_create(int status, const char *location, bool keep_path)
 {

@@ -42,7 +42,9 @@ static void destroy(hp_handler *self)
     free(h);
 }
 
-static const hp_handler_vtable respond_vtable = {"respond", on_request, destroy};
+static hp_handler *clone(const hp_handler *self);
+
+static const hp_handler_vtable respond_vtable = {"respond", on_request, destroy, clone};
 
 hp_handler *hp_respond_handler_create(int status, const char *body, size_t body_len,
                                       const char *const *headers, size_t header_count)
@@ -65,4 +67,18 @@ hp_handler *hp_respond_handler_create(int status, const char *body, size_t body_
         h->value_lens[i] = strlen(h->values[i]);
     }
     return &h->base;
+}
+
+static hp_handler *clone(const hp_handler *self)
+{
+    const respond_handler *h = (const respond_handler *)self;
+    const char **headers = hp__calloc(2 * h->header_count + 1, sizeof *headers);
+    for (size_t i = 0; i < h->header_count; i++) {
+        headers[2 * i] = h->names[i];
+        headers[2 * i + 1] = h->values[i];
+    }
+    hp_handler *copy =
+        hp_respond_handler_create(h->status, h->body, h->body_len, headers, h->header_count);
+    free(headers);
+    return copy;
 }

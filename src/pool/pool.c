@@ -17,6 +17,7 @@
 #include "core/health.h"
 #include "core/host_name.h"
 #include "pool/health_probe.h"
+#include "pool/server_copy.h"
 #include "core/ports.h"
 #include "hostpool/engine.h"
 #include "hostpool/errors.h"
@@ -771,6 +772,62 @@ void hp_pool_restart_all(hp_pool *p, hp_pool_result_cb cb, void *data)
         if (start_entry(p, e, err, sizeof err) != 0) result_add_failure(&b->result, e->name, err);
     }
     batch_release(p, b);
+}
+
+/* ---- clone and merge --------------------------------------------------------------------- */
+
+/* Puts a copy of `from`'s server `e` into `p`: replaced in place when `p` has that name, else
+ * added (stopped). A replace of a running server joins batch `b` until its old version drained. */
+static void merge_entry(hp_pool *p, const hp_pool *from, const entry *e, batch *b)
+{
+    b->result.attempted++;
+    char err[256];
+    hp__server_copy copy;
+    int rc = hp__server_copy_init(&copy, e->server, e->auto_ports, from->options.default_handler,
+                                  err, sizeof err);
+    if (rc == 0) {
+        if (find(p, e->name)) {
+            b->left++;
+            rc = hp_pool_replace(p, &copy.config, on_batch_server_done, b, err, sizeof err);
+            if (rc) b->left--;
+        } else {
+            rc = hp_pool_add(p, &copy.config, err, sizeof err);
+        }
+        copy.handed_over = rc == 0;
+        hp__server_copy_fini(&copy);
+    }
+    if (rc) result_add_failure(&b->result, e->name, err);
+}
+
+void hp_pool_merge(hp_pool *p, const hp_pool *from, hp_pool_result_cb cb, void *data)
+{
+    batch *b = batch_new(cb, data);
+    for (const entry *e = from->first; e; e = e->next) merge_entry(p, from, e, b);
+    batch_release(p, b);
+}
+
+static void keep_clone_result(hp_pool *p, const hp_pool_result *r, void *data)
+{
+    hp_pool_result *out = data;
+    for (size_t i = 0; i < r->failed; i++)
+        result_add_failure(out, r->failures[i].name, r->failures[i].error);
+    out->attempted = r->attempted;
+}
+
+int hp_pool_clone(const hp_pool *p, uv_loop_t *loop, hp_pool **out, hp_pool_result *result)
+{
+    memset(result, 0, sizeof *result);
+    hp_pool_options o = p->options;
+    if (o.default_handler && !(o.default_handler = hp_handler_clone(o.default_handler)))
+        return HP_EINVAL;
+    int err = hp_pool_create(loop, &o, out);
+    if (err) {
+        hp_handler_destroy(o.default_handler);
+        return err;
+    }
+    /* Only adds into a new pool: the merge ends before it returns. */
+    hp_pool_merge(*out, p, keep_clone_result, result);
+    return 0;
 }
 
 /* ---- shutdown ----------------------------------------------------------------------------- */
