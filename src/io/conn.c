@@ -33,8 +33,8 @@ _Static_assert(sizeof(uv_buf_t) == sizeof(struct iovec), "uv_buf_t is an iovec o
 _Static_assert(offsetof(uv_buf_t, base) == offsetof(struct iovec, iov_base), "iovec layout");
 
 struct hp__conn {
-    hp__link link; /* first: the worker's list of connections */
-    uv_tcp_t tcp;
+    hp__link link;        /* first: the worker's list of connections */
+    hp__stream_handle io; /* a TCP or a unix socket, as its listener's */
     uv_timer_t timer;
     hp__session session;
     hp__listener *listener;
@@ -52,7 +52,7 @@ static hp__conn *conn_of(hp__session *s)
 
 static uv_loop_t *loop_of(hp__conn *c)
 {
-    return c->tcp.loop;
+    return c->io.handle.loop;
 }
 
 /* ---- closing ------------------------------------------------------------------------------ */
@@ -67,8 +67,8 @@ static void on_handle_closed(uv_handle_t *h)
 
 static void close_handles(hp__conn *c)
 {
-    if (uv_is_closing((uv_handle_t *)&c->tcp)) return;
-    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+    if (uv_is_closing(&c->io.handle)) return;
+    uv_close(&c->io.handle, on_handle_closed);
     uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
 
@@ -100,13 +100,13 @@ static void linger(hp__conn *c)
     c->lingering = true;
     uv_shutdown_t *req = hp__malloc(sizeof *req);
     req->data = c;
-    if (uv_shutdown(req, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
+    if (uv_shutdown(req, &c->io.stream, on_shutdown) != 0) {
         free(req);
         close_handles(c);
         return;
     }
-    uv_read_stop((uv_stream_t *)&c->tcp);
-    uv_read_start((uv_stream_t *)&c->tcp, linger_alloc, linger_read);
+    uv_read_stop(&c->io.stream);
+    uv_read_start(&c->io.stream, linger_alloc, linger_read);
     uv_timer_start(&c->timer, linger_timeout, LINGER_MS, 0);
 }
 
@@ -137,7 +137,7 @@ static int t_write(hp__session *s, struct iovec *iov, unsigned n)
     uv_buf_t *bufs = (uv_buf_t *)iov;
     size_t total = 0;
     for (unsigned i = 0; i < n; i++) total += bufs[i].len;
-    int r = uv_try_write((uv_stream_t *)&c->tcp, bufs, n);
+    int r = uv_try_write(&c->io.stream, bufs, n);
     if (r >= 0 && (size_t)r == total) return 1;
     if (r < 0 && r != UV_EAGAIN) return r;
     size_t done = r > 0 ? (size_t)r : 0;
@@ -145,7 +145,7 @@ static int t_write(hp__session *s, struct iovec *iov, unsigned n)
     if (n) bufs[0].base += done, bufs[0].len -= done;
     uv_write_t *req = hp__malloc(sizeof *req);
     req->data = c;
-    r = uv_write(req, (uv_stream_t *)&c->tcp, bufs, n, on_write);
+    r = uv_write(req, &c->io.stream, bufs, n, on_write);
     if (r < 0) {
         free(req);
         return r;
@@ -157,7 +157,7 @@ static ssize_t t_sendfile(hp__session *s, int fd, uint64_t offset, size_t len)
 {
     hp__conn *c = conn_of(s);
     uv_os_fd_t sock;
-    if (uv_fileno((uv_handle_t *)&c->tcp, &sock) != 0) return UV_EBADF;
+    if (uv_fileno(&c->io.handle, &sock) != 0) return UV_EBADF;
     off_t off = (off_t)offset;
     ssize_t n = sendfile(sock, fd, &off, len);
     if (n >= 0) return n > 0 ? n : UV_EIO; /* 0: the file ended early */
@@ -184,9 +184,9 @@ static void t_set_reading(hp__session *s, bool reading)
 {
     hp__conn *c = conn_of(s);
     if (reading) {
-        uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+        uv_read_start(&c->io.stream, on_alloc, on_read);
     } else {
-        uv_read_stop((uv_stream_t *)&c->tcp);
+        uv_read_stop(&c->io.stream);
     }
 }
 
@@ -233,7 +233,8 @@ static void record_peer(hp__conn *c)
 {
     struct sockaddr_storage ss;
     int len = sizeof ss;
-    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0) return;
+    if (c->listener->local || uv_tcp_getpeername(&c->io.tcp, (struct sockaddr *)&ss, &len) != 0)
+        return;
     if (ss.ss_family == AF_INET) {
         c->session.peer_family = AF_INET;
         memcpy(c->session.peer_addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
@@ -248,9 +249,12 @@ int hp__conn_accept(hp__listener *l)
     hp__worker *w = l->worker;
     uv_loop_t *loop = hp__worker_loop(w);
     hp__conn *c = HP_NEW(hp__conn);
-    uv_tcp_init(loop, &c->tcp);
-    int r = uv_accept((uv_stream_t *)&l->tcp, (uv_stream_t *)&c->tcp);
-    c->tcp.data = c;
+    if (l->local)
+        uv_pipe_init(loop, &c->io.pipe, 0);
+    else
+        uv_tcp_init(loop, &c->io.tcp);
+    int r = uv_accept(&l->io.stream, &c->io.stream);
+    c->io.handle.data = c;
     c->listener = l;
     c->open_handles = 2;
     uv_timer_init(loop, &c->timer);
@@ -262,12 +266,12 @@ int hp__conn_accept(hp__listener *l)
         close_handles(c);
         return r;
     }
-    uv_tcp_nodelay(&c->tcp, 1);
+    if (!l->local) uv_tcp_nodelay(&c->io.tcp, 1);
     l->conn_count++;
     hp__worker_conn_opened(w, c);
     hp__session_init(&c->session, &tcp_transport, hp__worker_http(w), &l->vhosts);
     record_peer(c);
-    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    uv_read_start(&c->io.stream, on_alloc, on_read);
     return 0;
 }
 

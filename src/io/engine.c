@@ -16,6 +16,7 @@
 #include "hostpool/errors.h"
 #include "http/server.h"
 #include "io/socket.h"
+#include "io/engine_call.h"
 #include "io/worker.h"
 
 #include <stdio.h>
@@ -212,6 +213,7 @@ static listen_socket *socket_open(hp_engine *e, const address_plan *plan, const 
     hp__vhosts *v = hp__vhosts_create(ls->servers, 1, e->worker_count);
     for (unsigned w = 0; w < e->worker_count; w++) {
         ls->listeners[w] = HP_NEW(hp__listener);
+        ls->listeners[w]->local = ls->addr.ss_family == AF_UNIX;
         hp__command *cmd = HP_NEW(hp__command);
         cmd->type = HP__CMD_LISTEN;
         cmd->fd = plan->fds[w];
@@ -270,6 +272,7 @@ static void socket_leave(hp_engine *e, listen_socket *ls, const hp_server *serve
         while (*pp != ls) pp = &(*pp)->hash_next;
         *pp = ls->hash_next;
     }
+    hp__socket_unlink(&ls->addr); /* a unix socket's file goes with its last server */
     socket_free(e, ls);
 }
 
@@ -428,6 +431,19 @@ int hp_engine_replace_server(hp_engine *e, hp_server *old, hp_server *replacemen
     memset(old->sockets, 0, old->listen_count * sizeof *old->sockets);
     drain_on_workers(e, old, drain_timeout_ms, cb, data);
     return 0;
+}
+
+void hp__engine_call_worker(hp_engine *e, unsigned worker, hp__worker_call_fn fn, void *arg)
+{
+    if (!e->workers[worker]) { /* destroyed: it ended and will never run anything */
+        fn(arg, false);
+        return;
+    }
+    hp__command *cmd = HP_NEW(hp__command);
+    cmd->type = HP__CMD_CALL;
+    cmd->call = fn;
+    cmd->call_arg = arg;
+    hp__worker_post(e->workers[worker], cmd);
 }
 
 void hp_engine_shutdown(hp_engine *e, uint64_t drain_timeout_ms, hp_engine_stopped_cb cb,

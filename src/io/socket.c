@@ -4,10 +4,13 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -23,11 +26,23 @@ static int parse_port(const char *s, int *port)
     return 0;
 }
 
+/* "unix:PATH": a unix socket; the path must fit sun_path with its NUL. */
+static int parse_unix(const char *path, struct sockaddr_storage *out)
+{
+    struct sockaddr_un *un = (struct sockaddr_un *)out;
+    size_t len = strlen(path);
+    if (len == 0 || len >= sizeof un->sun_path) return HP_EADDR;
+    un->sun_family = AF_UNIX;
+    memcpy(un->sun_path, path, len + 1);
+    return 0;
+}
+
 int hp__socket_parse_address(const char *text, struct sockaddr_storage *out)
 {
     char host[128];
     const char *port_text;
     memset(out, 0, sizeof *out);
+    if (strncmp(text, "unix:", 5) == 0) return parse_unix(text + 5, out);
     if (text[0] == '[') {
         const char *close = strchr(text, ']');
         if (!close || close[1] != ':' || (size_t)(close - text - 1) >= sizeof host) return HP_EADDR;
@@ -63,6 +78,7 @@ int hp__socket_parse_address(const char *text, struct sockaddr_storage *out)
 
 static socklen_t addr_len(const struct sockaddr_storage *a)
 {
+    if (a->ss_family == AF_UNIX) return sizeof(struct sockaddr_un);
     return a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
@@ -82,12 +98,14 @@ uint32_t hp__socket_address_hash(const struct sockaddr_storage *a)
 
 int hp__socket_address_port(const struct sockaddr_storage *a)
 {
+    if (a->ss_family == AF_UNIX) return 0;
     return ntohs(a->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)a)->sin6_port
                                           : ((const struct sockaddr_in *)a)->sin_port);
 }
 
 void hp__socket_address_set_port(struct sockaddr_storage *a, int port)
 {
+    if (a->ss_family == AF_UNIX) return;
     if (a->ss_family == AF_INET6) {
         ((struct sockaddr_in6 *)a)->sin6_port = htons((uint16_t)port);
     } else {
@@ -100,6 +118,7 @@ static int get_port(int fd)
     struct sockaddr_storage a;
     socklen_t len = sizeof a;
     if (getsockname(fd, (struct sockaddr *)&a, &len) != 0) return -1;
+    if (a.ss_family == AF_UNIX) return 0;
     return ntohs(a.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&a)->sin6_port
                                          : ((struct sockaddr_in *)&a)->sin_port);
 }
@@ -121,8 +140,63 @@ static int open_one(const struct sockaddr_storage *addr, int *fd_out)
     return 0;
 }
 
+/* A socket file left by a process that is gone accepts no connection: it may be removed.
+ * Anything else at the path (a live socket, a regular file) is left alone. */
+static void remove_stale_socket(const struct sockaddr_un *un)
+{
+    struct stat st;
+    if (lstat(un->sun_path, &st) != 0 || !S_ISSOCK(st.st_mode)) return;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return;
+    if (connect(fd, (const struct sockaddr *)un, sizeof *un) != 0 && errno == ECONNREFUSED)
+        unlink(un->sun_path);
+    close(fd);
+}
+
+/* One unix socket, readable and writable by its owner only (mode 0600, set before listen()
+ * so no one can connect earlier), shared by every worker through a descriptor each. */
+static int listen_unix(const struct sockaddr_storage *addr, size_t count, int *fds)
+{
+    const struct sockaddr_un *un = (const struct sockaddr_un *)addr;
+    remove_stale_socket(un);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return uv_translate_sys_error(errno);
+    if (bind(fd, (const struct sockaddr *)un, sizeof *un) != 0) {
+        int err = uv_translate_sys_error(errno);
+        close(fd);
+        return err;
+    }
+    if (chmod(un->sun_path, 0600) != 0 || listen(fd, BACKLOG) != 0) {
+        int err = uv_translate_sys_error(errno);
+        close(fd);
+        unlink(un->sun_path);
+        return err;
+    }
+    fds[0] = fd;
+    for (size_t i = 1; i < count; i++) fds[i] = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    return 0;
+}
+
+bool hp__socket_unix_accepts(const struct sockaddr_storage *addr)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    bool ok = connect(fd, (const struct sockaddr *)addr, sizeof(struct sockaddr_un)) == 0;
+    close(fd);
+    return ok;
+}
+
+void hp__socket_unlink(const struct sockaddr_storage *addr)
+{
+    if (addr->ss_family == AF_UNIX) unlink(((const struct sockaddr_un *)addr)->sun_path);
+}
+
 int hp__socket_listen_many(const struct sockaddr_storage *addr, size_t count, int *fds, int *port)
 {
+    if (addr->ss_family == AF_UNIX) {
+        *port = 0;
+        return listen_unix(addr, count, fds);
+    }
     struct sockaddr_storage a = *addr;
     for (size_t i = 0; i < count; i++) {
         int err = open_one(&a, &fds[i]);

@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* Parses "host:port", "[v6]:port" or ":port"/"port" (all interfaces) into `out`.
- * Returns 0 or HP_EADDR. */
+/* Parses "host:port", "[v6]:port", ":port"/"port" (all interfaces) or "unix:PATH" into `out`.
+ * Returns 0 or HP_EADDR. A unix address has port 0 (and setting its port does nothing). */
 int hp__socket_parse_address(const char *text, struct sockaddr_storage *out);
 
 /* Equal when family, address and port are (both parsed by hp__socket_parse_address). */
@@ -21,8 +21,15 @@ int hp__socket_address_port(const struct sockaddr_storage *addr);
 void hp__socket_address_set_port(struct sockaddr_storage *addr, int port);
 
 /* Opens `count` listening sockets bound to `addr` (port 0: one free port, shared by all).
- * On success fills fds[] and *port; on failure opens nothing and returns a UV_E* code. */
+ * On success fills fds[] and *port; on failure opens nothing and returns a UV_E* code.
+ * A unix address gets one socket file, mode 0600 (a stale one, that no process listens on,
+ * is replaced), and `count` descriptors of that one socket. */
 int hp__socket_listen_many(const struct sockaddr_storage *addr, size_t count, int *fds, int *port);
+/* Does a connection to the unix address `addr` succeed now? (A unix connect completes or
+ * fails at once, so the health probe of a unix socket needs no callback.) */
+bool hp__socket_unix_accepts(const struct sockaddr_storage *addr);
+/* Removes a unix address's socket file (the listener closed); nothing for other addresses. */
+void hp__socket_unlink(const struct sockaddr_storage *addr);
 
 /* Could `text` (an address as above) be bound now, without SO_REUSEPORT? The automatic port
  * allocator asks this to skip ports other programs hold. */

@@ -154,7 +154,7 @@ static void listener_stop_accepting(hp__listener *l)
 {
     if (l->closing) return;
     l->closing = true;
-    uv_close((uv_handle_t *)&l->tcp, on_listener_closed);
+    uv_close(&l->io.handle, on_listener_closed);
 }
 
 /* The control thread is done with `l`: it stops accepting and is freed once its connections
@@ -175,14 +175,17 @@ static void listener_open(hp__worker *w, hp__listener *l, int fd, hp__vhosts *vh
 {
     l->worker = w;
     l->vhosts = vhosts;
-    uv_tcp_init(&w->loop, &l->tcp);
-    l->tcp.data = l;
+    if (l->local)
+        uv_pipe_init(&w->loop, &l->io.pipe, 0);
+    else
+        uv_tcp_init(&w->loop, &l->io.tcp);
+    l->io.handle.data = l;
     list_insert(&w->listeners, l);
-    int r = uv_tcp_open(&l->tcp, fd);
+    int r = l->local ? uv_pipe_open(&l->io.pipe, fd) : uv_tcp_open(&l->io.tcp, fd);
     if (r != 0) {
         close(fd); /* not adopted by the handle */
     } else {
-        r = uv_listen((uv_stream_t *)&l->tcp, 511, on_connection);
+        r = uv_listen(&l->io.stream, 511, on_connection);
     }
     if (r != 0) {
         hp__error("worker %u: cannot listen for %s: %s", w->index, vhosts->head->name,
@@ -322,6 +325,7 @@ void hp__worker_post(hp__worker *w, hp__command *cmd)
 /* Frees what a command owns when it is not carried out (the worker drains or ended). */
 static void command_discard(hp__command *cmd)
 {
+    if (cmd->type == HP__CMD_CALL) cmd->call(cmd->call_arg, false);
     if (cmd->type == HP__CMD_LISTEN) {
         close(cmd->fd);
         free(cmd->listener);
@@ -347,6 +351,9 @@ static void run_command(hp__worker *w, hp__command *cmd)
         break;
     case HP__CMD_DRAIN:
         drain(w, cmd->timeout_ms);
+        break;
+    case HP__CMD_CALL:
+        cmd->call(cmd->call_arg, true);
         break;
     }
 }

@@ -36,7 +36,12 @@ typedef enum {
     HP__CMD_STOP_SERVER, /* drain `server`'s requests here (deadline `timeout_ms`), then reply
                           * HP__REPLY_SERVER_STOPPED with `token` */
     HP__CMD_DRAIN,       /* stop accepting, drain, exit when empty or after `timeout_ms` */
+    HP__CMD_CALL,        /* call(call_arg, true) on the worker; (.., false) if it never runs */
 } hp__command_type;
+
+/* A function carried to a worker: `on_worker` is true when it runs on the worker's thread,
+ * false when the worker ended first (it then runs on the control thread, to free `arg`). */
+typedef void (*hp__worker_call_fn)(void *arg, bool on_worker);
 
 /* A command owns one reference to `vhosts` and, for LISTEN, the fd. */
 typedef struct hp__command {
@@ -48,6 +53,8 @@ typedef struct hp__command {
     const hp_server *server;
     uint64_t timeout_ms;
     void *token;
+    hp__worker_call_fn call;
+    void *call_arg;
 } hp__command;
 
 typedef enum {
@@ -70,8 +77,17 @@ void hp__worker_destroy(hp__worker *w);
  * address only to name it in later commands; the worker initialises, runs and frees it. It is
  * freed once the control thread retired it (PUBLISH NULL or DRAIN), its handle closed and its
  * last connection is gone, so commands naming it always find it alive. */
-struct hp__listener {
+/* A listening or accepted socket: TCP, or a unix socket (a pipe, to libuv). */
+typedef union hp__stream_handle {
+    uv_handle_t handle;
+    uv_stream_t stream;
     uv_tcp_t tcp;
+    uv_pipe_t pipe;
+} hp__stream_handle;
+
+struct hp__listener {
+    hp__stream_handle io;
+    bool local; /* a unix socket (set by the control thread before LISTEN) */
     hp__worker *worker;
     hp__vhosts *vhosts; /* one reference; sessions read it through this slot */
     uint32_t conn_count;

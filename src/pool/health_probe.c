@@ -92,6 +92,10 @@ static void probe(hp__health_checker *c, uint64_t seq, void *data)
     const char *text =
         hp_server_listen_count(t->server) ? hp_server_listen_address(t->server, 0) : "";
     int port = hp_server_bound_port(t->server, 0);
+    if (hp__socket_parse_address(text, &addr) == 0 && addr.ss_family == AF_UNIX) {
+        hp__health_checker_done(c, seq, hp__socket_unix_accepts(&addr)); /* at once */
+        return;
+    }
     if (hp__socket_parse_address(text, &addr) != 0 || port == 0) {
         hp__health_checker_done(c, seq, false); /* not bound: not healthy */
         return;

@@ -17,6 +17,7 @@
 #include "core/health.h"
 #include "core/host_name.h"
 #include "pool/health_probe.h"
+#include "pool/pool_internal.h"
 #include "pool/server_copy.h"
 #include "core/ports.h"
 #include "hostpool/engine.h"
@@ -568,6 +569,16 @@ const char *hp_pool_find_by_host(const hp_pool *p, const char *host)
         }
     }
     return best ? best->name : NULL;
+}
+
+hp_engine *hp__pool_engine(hp_pool *p)
+{
+    return p->engine;
+}
+
+uv_loop_t *hp__pool_loop(hp_pool *p)
+{
+    return p->loop;
 }
 
 bool hp_pool_has(const hp_pool *p, const char *name)

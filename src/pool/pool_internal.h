@@ -1,0 +1,12 @@
+/* What the library's other modules (the admin API) need of a pool beyond its public API. */
+#ifndef HP_POOL_POOL_INTERNAL_H
+#define HP_POOL_POOL_INTERNAL_H
+
+#include "hostpool/engine.h"
+#include "hostpool/pool.h"
+
+/* The pool's engine (its workers) and control loop. */
+hp_engine *hp__pool_engine(hp_pool *pool);
+uv_loop_t *hp__pool_loop(hp_pool *pool);
+
+#endif
