@@ -621,6 +621,8 @@ static void check_server(checker *c, const hp__cfg_node *map, const hp__config *
     } else if ((s->name = dup_string(c, n)) && !valid_name(s->name)) {
         fail(c, n, "\"%.*s\" is not a valid name: 1 to %d of A-Z a-z 0-9 . _ -", SHOWN, s->name,
              MAX_NAME);
+    } else if (s->name && strcmp(s->name, HP__CONFIG_ADMIN_SERVER) == 0) {
+        fail(c, n, "\"%s\" is the name of the admin API's own server", s->name);
     }
     if (!(n = hp__cfg_mapping_get(map, "listen")))
         fail(c, map, "\"listen\" is required");
@@ -712,10 +714,9 @@ static void check_admin(checker *c, const hp__cfg_node *map, hp__config *config)
     } else {
         bool loopback = false;
         if (!check_address(c, listen, &loopback)) return;
-        if (!loopback)
-            fail(c, listen, "a TCP admin address must be on loopback");
-        else if (!config->admin.token_file)
-            fail(c, listen, "a TCP admin address requires admin.token_file");
+        if (!config->admin.token_file)
+            fail(c, listen, "a TCP admin address requires admin.token_file%s",
+                 loopback ? "" : " (and it is not on loopback)");
     }
     free(config->admin.listen);
     config->admin.listen = hp__strdup(text);
@@ -811,6 +812,40 @@ int hp__config_load_node(const hp__cfg_node *root, const char *file, hp__config 
     return HP_ECONFIG;
 }
 
+int hp__config_load_server_node(const hp__cfg_node *map, const hp__config *defaults,
+                                hp__config_server **out, hp__config_errors *errs)
+{
+    size_t before = errs->count;
+    checker c = {.errs = errs};
+    hp__config_server *s = HP_NEW(hp__config_server);
+    hp__config_server_nodes where = {0};
+    check_server(&c, map, defaults, s, &where);
+    free(where.listen);
+    free(where.hosts);
+    *out = NULL;
+    if (errs->count == before) {
+        *out = s;
+        return 0;
+    }
+    hp__config_errors_sort(errs, before);
+    hp__config_server_destroy(s);
+    return HP_ECONFIG;
+}
+
+int hp__config_set_admin_listen(hp__config *config, const char *listen, hp__config_errors *errs)
+{
+    size_t before = errs->count;
+    checker c = {.file = "--admin", .errs = errs};
+    hp__cfg_node *root = hp__cfg_collection_create(HP__CFG_MAPPING, 0, 0);
+    hp__cfg_node *admin = hp__cfg_collection_create(HP__CFG_MAPPING, 0, 0);
+    hp__cfg_mapping_append(root, hp__cfg_scalar_create("admin", 5, false, 0, 0), admin);
+    hp__cfg_mapping_append(admin, hp__cfg_scalar_create("listen", 6, false, 0, 0),
+                           hp__cfg_scalar_create(listen, strlen(listen), true, 0, 0));
+    check_admin(&c, admin, config);
+    hp__cfg_node_destroy(root);
+    return errs->count == before ? 0 : HP_ECONFIG;
+}
+
 int hp__config_load_file(const char *path, hp__config **out, hp__config_errors *errs)
 {
     size_t before = errs->count;
@@ -858,6 +893,13 @@ static void server_close(hp__config_server *s)
     free(s->routes);
     free(s->file);
     free(s->path);
+}
+
+void hp__config_server_destroy(hp__config_server *server)
+{
+    if (!server) return;
+    server_close(server);
+    free(server);
 }
 
 void hp__config_destroy(hp__config *config)

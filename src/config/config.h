@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #define HP__CONFIG_ADMIN_LISTEN "unix:hostpool.sock"
+#define HP__CONFIG_ADMIN_SERVER "admin" /* the name of the server of the admin listener */
 #define HP__CONFIG_PORT_LO 20000
 #define HP__CONFIG_PORT_HI 20999
 #define HP__CONFIG_MAX_SERVERS 1000
@@ -111,6 +112,18 @@ int hp__config_load_node(const hp__cfg_node *root, const char *file, hp__config 
                          hp__config_errors *errs);
 
 void hp__config_destroy(hp__config *config);
+
+/* Replaces admin.listen with `listen` (the --admin option), checked as the config key is: a
+ * TCP address needs the config's admin.token_file. HP_ECONFIG with the error in `errs`. */
+int hp__config_set_admin_listen(hp__config *config, const char *listen, hp__config_errors *errs);
+
+/* Checks one server object (the admin API's body) as an entry of `servers` would be, with
+ * the top-level limits and access_log of `defaults`; error paths are relative to the object
+ * ("listen", "routes[0].respond.status"). Returns 0 and a new server in *out, or HP_ECONFIG
+ * with every problem in `errs`. Clashes with other servers are the pool's to find. */
+int hp__config_load_server_node(const hp__cfg_node *map, const hp__config *defaults,
+                                hp__config_server **out, hp__config_errors *errs);
+void hp__config_server_destroy(hp__config_server *server);
 
 /* Turns one validated server into `out`, creating one handler per route. Strings in `out`
  * (name, listen, path prefixes, methods) are borrowed from `server`, which must outlive

@@ -79,7 +79,8 @@ static void types_ranges_and_required_keys_are_all_reported(void **state)
         "max_headers: many }\n"
         "    routes: {}\n",
         "types.yaml:1:10: workers: expected auto or a number of workers, got a list\n"
-        "types.yaml:2:18: admin.listen: a TCP admin address must be on loopback\n"
+        "types.yaml:2:18: admin.listen: a TCP admin address requires admin.token_file (and it is "
+        "not on loopback)\n"
         "types.yaml:3:17: ports.range: the first port is above the last\n"
         "types.yaml:4:13: access_log: expected on or off, got \"maybe\"\n"
         "types.yaml:6:11: servers[0].name: \"bad name\" is not a valid name: 1 to 64 of A-Z a-z "
