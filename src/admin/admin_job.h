@@ -1,0 +1,58 @@
+/* A request of the admin API, carried to the control thread and answered back on its worker.
+ *
+ * The admin handler runs on a worker loop, but the pool lives on the control loop. A job
+ * copies what the control thread needs (method, path, query, body) and travels:
+ *
+ *   worker   hp__admin_job_submit(): copy, queue, wake the control loop
+ *   control  the jobs' `run` callback decides the answer, now or after a pool callback, and
+ *            calls hp__admin_job_answer() exactly once
+ *   worker   the answer is sent, unless the client went away meanwhile; the job is freed
+ *
+ * Invariants: `req` is touched only on its worker and only while `gone` is false; `gone` is
+ * set by the request's done callback, on the worker, so it needs no lock. If the worker ended
+ * before the answer came back (the engine shut down), the job is freed on the control
+ * thread. */
+#ifndef HP_ADMIN_ADMIN_JOB_H
+#define HP_ADMIN_ADMIN_JOB_H
+
+#include "common/locked_queue.h"
+#include "hostpool/engine.h"
+#include "hostpool/request.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct hp__admin_job {
+    hp__queue_item item; /* first: jobs travel through an hp__locked_queue */
+    hp_engine *engine;
+    hp_request *req;
+    unsigned worker;
+    bool gone; /* the client went away: the answer is dropped */
+    char *method, *path, *query;
+    char *body;
+    size_t body_len;
+    /* the answer, filled on the control thread */
+    int status;
+    const char *content_type;
+    char *answer;
+    size_t answer_len;
+} hp__admin_job;
+
+typedef struct hp__admin_jobs hp__admin_jobs;
+typedef void (*hp__admin_run_fn)(hp__admin_job *job, void *data);
+
+/* Jobs handed to `run` on `loop` (the control loop), answered through `engine`'s workers. */
+hp__admin_jobs *hp__admin_jobs_create(uv_loop_t *loop, hp_engine *engine, hp__admin_run_fn run,
+                                      void *data);
+/* Closes the control side (freed once libuv closed its handle). No job may be submitted after;
+ * jobs already run keep their own way back. NULL is a no-op. */
+void hp__admin_jobs_destroy(hp__admin_jobs *jobs);
+
+/* Worker thread: takes `req` over until the answer. */
+void hp__admin_job_submit(hp__admin_jobs *jobs, hp_request *req);
+
+/* Control thread: answers with `answer` (owned by the job from now on) and sends it back. */
+void hp__admin_job_answer(hp__admin_job *job, int status, const char *content_type, char *answer,
+                          size_t answer_len);
+
+#endif

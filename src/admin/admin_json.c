@@ -1,0 +1,71 @@
+/* The admin API's JSON answers: servers, results of operations over several servers, errors
+ * ({"error":{"code","message","details"}}, as ../shared/DESIGN.md fixes). */
+#include "admin/admin_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void hp__admin_answer_json(hp__admin_job *job, int status, json_t *value)
+{
+    char *text = json_dumps(value, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(value);
+    size_t len = strlen(text);
+    text = realloc(text, len + 2); /* a final newline, for terminals */
+    text[len] = '\n';
+    hp__admin_job_answer(job, status, "application/json", text, len + 1);
+}
+
+void hp__admin_answer_error(hp__admin_job *job, int status, const char *code, json_t *details,
+                            const char *fmt, ...)
+{
+    char message[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    json_t *error = json_pack("{s:s, s:s}", "code", code, "message", message);
+    json_object_set_new(error, "details", details ? details : json_array());
+    hp__admin_answer_json(job, status, json_pack("{s:o}", "error", error));
+}
+
+static json_t *listen_json(const hp_server *server)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < hp_server_listen_count(server); i++)
+        json_array_append_new(list, json_pack("{s:s, s:i}", "address",
+                                              hp_server_listen_address(server, i), "port",
+                                              hp_server_bound_port(server, i)));
+    return list;
+}
+
+static json_t *hosts_json(const hp_server *server)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < hp_server_host_count(server); i++)
+        json_array_append_new(list, json_string(hp_server_host(server, i)));
+    return list;
+}
+
+json_t *hp__admin_server_json(hp_pool *pool, const char *name)
+{
+    hp_server_info info;
+    if (hp_pool_info(pool, name, &info) != 0) return NULL;
+    const char *expose = hp_server_expose(info.server);
+    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o, s:s}", "name", info.name, "state",
+                     hp_server_state_name(info.state), "listen", listen_json(info.server), "hosts",
+                     hosts_json(info.server), "expose", expose ? json_string(expose) : json_null(),
+                     "uptime_ms", (json_int_t)info.uptime_ms, "last_error",
+                     info.last_error ? json_string(info.last_error) : json_null(), "health",
+                     hp_health_name(info.health));
+}
+
+json_t *hp__admin_result_json(const hp_pool_result *result)
+{
+    json_t *failed = json_array();
+    for (size_t i = 0; i < result->failed; i++)
+        json_array_append_new(failed, json_pack("{s:s, s:s}", "name", result->failures[i].name,
+                                                "error", result->failures[i].error));
+    return json_pack("{s:I, s:o}", "attempted", (json_int_t)result->attempted, "failed", failed);
+}
