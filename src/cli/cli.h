@@ -2,9 +2,17 @@
 #ifndef HP_CLI_CLI_H
 #define HP_CLI_CLI_H
 
+#include <stddef.h>
+
 int hp__cmd_respond(int argc, char **argv);
 int hp__cmd_file_server(int argc, char **argv);
 int hp__cmd_run(int argc, char **argv);
 int hp__cmd_validate(int argc, char **argv);
+
+/* Daemon parts. */
+typedef struct hp_pool hp_pool;
+typedef struct hp__config hp__config;
+/* Adds and starts the admin listener's server (admin_server.c); HP_E* and `err` on failure. */
+int hp__daemon_add_admin(hp_pool *pool, const hp__config *config, char *err, size_t errlen);
 
 #endif

@@ -7,8 +7,9 @@
  * and is reported, the others run. It prints one line per address of every running server,
  * "hostpool: listening on URL (name[, Host: name][, exposed as URL])", with a URL that a
  * client on this machine can open, then "hostpool: N of M servers running".
- * SIGINT/SIGTERM drain and stop the pool, exit 0.
- * The admin listener of the config is not opened yet (the admin API is a later issue). */
+ * SIGINT/SIGTERM drain and stop the pool, exit 0. The admin API listens first, on the
+ * config's admin.listen or on --admin ADDR ("hostpool: admin API on ADDRESS"); if it cannot,
+ * `run` exits 1. */
 #include "cli/cli.h"
 
 #include "config/config.h"
@@ -30,13 +31,21 @@ typedef struct loaded {
     hp_server_config *servers; /* built, one per config server */
 } loaded;
 
+/* The value of option `name` ("--config FILE" or "--config=FILE"), or of its short form. */
+static const char *option(int argc, char **argv, const char *name, const char *short_name)
+{
+    size_t len = strlen(name);
+    for (int i = 1; i < argc; i++) {
+        bool exact = strcmp(argv[i], name) == 0 || (short_name && strcmp(argv[i], short_name) == 0);
+        if (exact && i + 1 < argc) return argv[i + 1];
+        if (strncmp(argv[i], name, len) == 0 && argv[i][len] == '=') return argv[i] + len + 1;
+    }
+    return NULL;
+}
+
 static const char *config_path(int argc, char **argv)
 {
-    for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) return argv[i + 1];
-    for (int i = 1; i < argc; i++)
-        if (strncmp(argv[i], "--config=", 9) == 0) return argv[i] + 9;
-    return NULL;
+    return option(argc, argv, "--config", "-c");
 }
 
 static void unload(loaded *l, bool handlers)
@@ -167,6 +176,10 @@ static bool print_server(const hp_server_info *info, void *data)
 {
     size_t *running = data;
     if (info->state != HP_SERVER_RUNNING) return true;
+    if (strcmp(info->name, HP__CONFIG_ADMIN_SERVER) == 0) {
+        printf("hostpool: admin API on %s\n", hp_server_listen_address(info->server, 0));
+        return true;
+    }
     ++*running;
     for (size_t i = 0; i < info->listen_count; i++) print_address(info->server, info->name, i);
     return true;
@@ -191,6 +204,17 @@ static int add_all(hp_pool *pool, loaded *l)
     return failed;
 }
 
+/* --admin ADDR replaces the config's admin.listen, checked the same way. */
+static int set_admin_listen(hp__config *config, const char *listen)
+{
+    hp__config_errors errs;
+    hp__config_errors_init(&errs);
+    int rc = hp__config_set_admin_listen(config, listen, &errs);
+    hp__config_errors_print(&errs, stderr);
+    hp__config_errors_close(&errs);
+    return rc;
+}
+
 int hp__cmd_run(int argc, char **argv)
 {
     const char *path = config_path(argc, argv);
@@ -200,6 +224,11 @@ int hp__cmd_run(int argc, char **argv)
     }
     loaded l;
     if (load("run", path, &l) != 0) return 1;
+    const char *admin = option(argc, argv, "--admin", NULL);
+    if (admin && set_admin_listen(l.config, admin) != 0) {
+        unload(&l, true);
+        return 1;
+    }
     signal(SIGPIPE, SIG_IGN);
     uv_loop_t *loop = uv_default_loop();
     hp_pool_options o = {
@@ -225,6 +254,17 @@ int hp__cmd_run(int argc, char **argv)
     uv_signal_start(&d.sigint, on_signal, SIGINT);
     uv_signal_start(&d.sigterm, on_signal, SIGTERM);
     size_t servers = l.config->server_count, running = 0;
+    char err[512];
+    if (hp__daemon_add_admin(d.pool, l.config, err, sizeof err) != 0) {
+        fprintf(stderr, "hostpool: admin API: %s\n", err);
+        unload(&l, true);
+        hp_pool_shutdown(d.pool, on_pool_stopped, &d);
+        uv_run(loop, UV_RUN_DEFAULT);
+        hp_pool_destroy(d.pool);
+        uv_run(loop, UV_RUN_DEFAULT);
+        uv_loop_close(loop);
+        return 1;
+    }
     int add_failures = add_all(d.pool, &l);
     hp__config_destroy(l.config);
     hp_pool_result r;
@@ -239,6 +279,7 @@ int hp__cmd_run(int argc, char **argv)
     if (add_failures) hp_pool_shutdown(d.pool, on_pool_stopped, &d);
     uv_run(loop, UV_RUN_DEFAULT);
     hp_pool_destroy(d.pool);
+    uv_run(loop, UV_RUN_DEFAULT); /* the close callbacks of what the pool's handlers held */
     uv_loop_close(loop);
     fprintf(stderr, "hostpool: stopped\n");
     return add_failures ? 1 : 0;

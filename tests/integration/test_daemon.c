@@ -24,6 +24,14 @@
 #define FIXED_PORT_MAX 24699
 
 static char config[4200];
+static char admin[4200]; /* --admin: a socket of this test's own, never the default */
+
+/* `hostpool run` on the config, with the admin API on this test's own socket. */
+static int start_run(hp_test_server *srv)
+{
+    snprintf(admin, sizeof admin, "unix:%s/admin.sock", hp_test_temp_dir());
+    return hp_test_server_startl(srv, "run", "--config", config, "--admin", admin, NULL);
+}
 
 static void write_config(const char *text)
 {
@@ -101,7 +109,7 @@ static void run_starts_every_server_and_a_taken_port_fails_alone(void **state)
              first, held_port, third);
     write_config(text);
     hp_test_server srv;
-    assert_int_equal(hp_test_server_startl(&srv, "run", "--config", config, NULL), 0);
+    assert_int_equal(start_run(&srv), 0);
     assert_int_equal(srv.port, first); /* the first ready line */
     hp_test_response r;
     assert_int_equal(hp_test_exchange(srv.port, HP_TEST_GET, &r, HP_TEST_DEADLINE_MS), HP_TEST_OK);
@@ -143,17 +151,18 @@ static void run_prints_a_url_a_client_can_open_for_every_address(void **state)
              shared, shared);
     write_config(text);
     hp_test_server srv;
-    assert_int_equal(hp_test_server_startl(&srv, "run", "--config", config, NULL), 0);
+    assert_int_equal(start_run(&srv), 0);
     const char *out = hp_test_server_stdout_until(&srv, "servers running", HP_TEST_DEADLINE_MS);
     assert_non_null(out);
-    char want[1024];
+    char want[5400];
     snprintf(want, sizeof want,
+             "hostpool: admin API on %s\n"
              "hostpool: listening on http://127.0.0.1:%d/ (plain)\n"
              "hostpool: listening on http://www.apps.localhost:%d/ (named)\n"
              "hostpool: listening on http://127.0.0.1:%d/ (elsewhere, Host: shop.example.com, "
              "exposed as https://shop.example.com)\n"
              "hostpool: 3 of 3 servers running (Ctrl+C stops them)\n",
-             srv.port, shared, shared);
+             admin, srv.port, shared, shared);
     assert_string_equal(out, want);
     hp_test_response r;
     assert_int_equal(hp_test_exchange(shared, "GET / HTTP/1.1\r\nHost: www.apps.localhost\r\n\r\n",
