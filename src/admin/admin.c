@@ -1,8 +1,6 @@
 /* The admin handler: the token check on the worker, then the request as a job on the control
- * thread, dispatched by method and path:
- *
- *   GET /servers  POST /servers  GET|PUT|DELETE /servers/{name}
- *   POST /servers/{name}/start|stop|restart  POST /pool/start|stop|restart  GET /health */
+ * thread, dispatched by method and path through the `endpoints` table (the API's list: see
+ * docs/ADMIN.md). A path that exists with another method gets 405 and Allow; any other 404. */
 #include "admin/admin_internal.h"
 
 #include "common/alloc.h"
@@ -77,37 +75,107 @@ static bool is(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
-static bool is_action(const char *s)
+/* ---- endpoints ---- */
+
+typedef void (*endpoint_fn)(hp__admin *a, hp__admin_job *job, char **seg);
+
+static void list(hp__admin *a, hp__admin_job *job, char **seg)
 {
-    return is(s, "start") || is(s, "stop") || is(s, "restart");
+    hp__admin_list(a, job);
+}
+static void add(hp__admin *a, hp__admin_job *job, char **seg)
+{
+    hp__admin_add(a, job);
+}
+static void health(hp__admin *a, hp__admin_job *job, char **seg)
+{
+    hp__admin_health(a, job);
+}
+static void get(hp__admin *a, hp__admin_job *job, char **seg)
+{
+    hp__admin_get(a, job, seg[1]);
+}
+static void replace(hp__admin *a, hp__admin_job *job, char **seg)
+{
+    hp__admin_replace(a, job, seg[1]);
+}
+static void remove_server(hp__admin *a, hp__admin_job *job, char **seg)
+{
+    hp__admin_remove(a, job, seg[1]);
+}
+static void server_action(hp__admin *a, hp__admin_job *job, char **seg)
+{
+    hp__admin_server_action(a, job, seg[1], seg[2]);
+}
+static void pool_action(hp__admin *a, hp__admin_job *job, char **seg)
+{
+    hp__admin_pool_action(a, job, seg[1]);
 }
 
-/* The endpoint for `method` and the path segments, or false when the path is not one. */
-static bool dispatch(hp__admin *a, hp__admin_job *job, const char *method, char **seg, size_t n)
+/* A path of `count` segments: fixed ones match themselves, "{name}" any segment, "{action}"
+ * start, stop or restart. */
+typedef struct endpoint {
+    const char *method;
+    size_t count;
+    const char *seg[3];
+    endpoint_fn fn;
+} endpoint;
+
+static const endpoint endpoints[] = {
+    {"GET", 1, {"servers"}, list},
+    {"POST", 1, {"servers"}, add},
+    {"GET", 1, {"health"}, health},
+    {"GET", 2, {"servers", "{name}"}, get},
+    {"PUT", 2, {"servers", "{name}"}, replace},
+    {"DELETE", 2, {"servers", "{name}"}, remove_server},
+    {"POST", 3, {"servers", "{name}", "{action}"}, server_action},
+    {"POST", 2, {"pool", "{action}"}, pool_action},
+};
+
+static bool segment_matches(const char *pattern, const char *seg)
 {
-    bool get = is(method, "GET"), post = is(method, "POST");
-    if (n == 1 && is(seg[0], "servers") && get) return hp__admin_list(a, job), true;
-    if (n == 1 && is(seg[0], "servers") && post) return hp__admin_add(a, job), true;
-    if (n == 1 && is(seg[0], "health") && get) return hp__admin_health(a, job), true;
-    if (n == 2 && is(seg[0], "servers") && get) return hp__admin_get(a, job, seg[1]), true;
-    if (n == 2 && is(seg[0], "servers") && is(method, "PUT"))
-        return hp__admin_replace(a, job, seg[1]), true;
-    if (n == 2 && is(seg[0], "servers") && is(method, "DELETE"))
-        return hp__admin_remove(a, job, seg[1]), true;
-    if (n == 3 && is(seg[0], "servers") && post && is_action(seg[2]))
-        return hp__admin_server_action(a, job, seg[1], seg[2]), true;
-    if (n == 2 && is(seg[0], "pool") && post && is_action(seg[1]))
-        return hp__admin_pool_action(a, job, seg[1]), true;
-    return false;
+    if (is(pattern, "{name}")) return true;
+    if (is(pattern, "{action}")) return is(seg, "start") || is(seg, "stop") || is(seg, "restart");
+    return is(pattern, seg);
+}
+
+static bool path_matches(const endpoint *e, char **seg, size_t n)
+{
+    if (e->count != n) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!segment_matches(e->seg[i], seg[i])) return false;
+    return true;
+}
+
+/* Runs the endpoint of the method and path; 405 listing the methods the path has, or 404. */
+static void dispatch(hp__admin *a, hp__admin_job *job, char **seg, size_t n)
+{
+    char allowed[64] = "";
+    for (size_t i = 0; i < sizeof endpoints / sizeof *endpoints; i++) {
+        if (!path_matches(&endpoints[i], seg, n)) continue;
+        if (is(endpoints[i].method, job->method)) return endpoints[i].fn(a, job, seg);
+        size_t used = strlen(allowed);
+        snprintf(allowed + used, sizeof allowed - used, "%s%s", used ? ", " : "",
+                 endpoints[i].method);
+    }
+    if (allowed[0]) {
+        job->allow = hp__strdup(allowed);
+        hp__admin_answer_error(job, 405, "method_not_allowed", NULL, "%s %s: allowed: %s",
+                               job->method, job->path, allowed);
+    } else {
+        hp__admin_answer_error(job, 404, "not_found", NULL, "no endpoint %s %s", job->method,
+                               job->path);
+    }
 }
 
 static void run(hp__admin_job *job, void *data)
 {
-    hp__admin *a = data;
     char *seg[3];
     size_t n;
     char *path = hp__strdup(job->path);
-    if (!split_path(path, seg, &n) || !dispatch(a, job, job->method, seg, n))
+    if (split_path(path, seg, &n))
+        dispatch(data, job, seg, n);
+    else
         hp__admin_answer_error(job, 404, "not_found", NULL, "no endpoint %s %s", job->method,
                                job->path);
     free(path);

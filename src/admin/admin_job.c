@@ -29,6 +29,7 @@ static void job_free(hp__admin_job *job)
     free(job->query);
     free(job->body);
     free(job->answer);
+    free(job->allow);
     free(job);
 }
 
@@ -100,6 +101,7 @@ static void deliver(void *arg, bool on_worker)
         hp_request_on_done(job->req, NULL, NULL);
         hp_response_header(job->req, "Content-Type", 12, job->content_type,
                            strlen(job->content_type));
+        if (job->allow) hp_response_header(job->req, "Allow", 5, job->allow, strlen(job->allow));
         hp_respond_copy(job->req, job->status, job->answer, job->answer_len);
     }
     job_free(job);

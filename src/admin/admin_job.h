@@ -36,6 +36,7 @@ typedef struct hp__admin_job {
     const char *content_type;
     char *answer;
     size_t answer_len;
+    char *allow; /* the Allow header of a 405, or NULL */
 } hp__admin_job;
 
 typedef struct hp__admin_jobs hp__admin_jobs;

@@ -8,8 +8,8 @@
  *   SIGHUP and SIGALRM kill and reap whatever is still running, and on Linux the child is
  *   started through setpriv(1) with --pdeathsig KILL when it is installed, so even a test
  *   killed with SIGKILL (a ctest timeout) leaves no server behind.
- * - Raw clients: hp_test_conn is a TCP connection to 127.0.0.1 with a receive buffer, so
- *   pipelined responses can be read one after the other. Every call takes a deadline; none
+ * - Raw clients: hp_test_conn is a TCP connection to 127.0.0.1 (or to a unix socket) with a receive
+ * buffer, so pipelined responses can be read one after the other. Every call takes a deadline; none
  *   blocks forever. "Closed by the server" means read() returned 0 or failed with ECONNRESET.
  * - Responses: hp_test_read_response() parses one HTTP/1.x response: status line, headers,
  *   and the body by Content-Length, chunked coding or close, with 1xx, 204, 304 and answers to
@@ -152,6 +152,8 @@ typedef struct hp_test_conn {
  * (-ECONNREFUSED, -ETIMEDOUT). */
 int hp_test_connect(hp_test_conn *conn, int port, int timeout_ms);
 int hp_test_connect_rcvbuf(hp_test_conn *conn, int port, int rcvbuf, int timeout_ms);
+/* The same to the unix socket at `path` (conn->port is 0). */
+int hp_test_connect_unix(hp_test_conn *conn, const char *path, int timeout_ms);
 
 /* Closes the connection (idempotent) and frees its buffer. */
 void hp_test_close(hp_test_conn *conn);
@@ -225,6 +227,8 @@ void hp_test_response_free(hp_test_response *resp);
 /* Connects, sends `request`, reads one response and closes: the short form of a whole
  * exchange. Returns HP_TEST_OK or a negative result as above. */
 int hp_test_exchange(int port, const char *request, hp_test_response *resp, int timeout_ms);
+int hp_test_exchange_unix(const char *path, const char *request, hp_test_response *resp,
+                          int timeout_ms);
 
 /* ---- curl ---- */
 
@@ -241,6 +245,8 @@ bool hp_test_matches(const char *text, const char *pattern);
 /* A loopback port held by a plain listening socket: returns its descriptor (close it to free
  * the port) and the port in *port, or -1. */
 int hp_test_hold_port(int *port);
+/* The same on a given port (one a server just let go of); -1 when it cannot be bound. */
+int hp_test_hold_port_at(int port);
 /* A loopback port of [min, max] that was free a moment ago, or -1. Successive calls go on
  * from the last port given (wrapping), so they give different ports. Give each test file a
  * range of its own below 32768: the kernel hands out ephemeral ports (client connections,

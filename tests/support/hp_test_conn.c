@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static int remaining(int64_t deadline)
@@ -70,6 +71,25 @@ int hp_test_connect_rcvbuf(hp_test_conn *conn, int port, int rcvbuf, int timeout
 int hp_test_connect(hp_test_conn *conn, int port, int timeout_ms)
 {
     return hp_test_connect_rcvbuf(conn, port, 0, timeout_ms);
+}
+
+int hp_test_connect_unix(hp_test_conn *conn, const char *path, int timeout_ms)
+{
+    (void)timeout_ms; /* a unix socket connects at once or fails at once */
+    memset(conn, 0, sizeof *conn);
+    conn->fd = -1;
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof addr.sun_path) return -ENAMETOOLONG;
+    strcpy(addr.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        int err = errno;
+        close(fd);
+        return -err;
+    }
+    conn->fd = fd;
+    return 0;
 }
 
 void hp_test_close(hp_test_conn *conn)
@@ -234,15 +254,29 @@ bool hp_test_wait_server_read_all(const hp_test_conn *conn, int timeout_ms)
     return hp_test_poll_until(server_read_all, (void *)conn, timeout_ms);
 }
 
+/* Sends `request` on a connected `conn`, reads one response and closes. */
+static int exchange_on(hp_test_conn *conn, const char *request, hp_test_response *resp,
+                       int timeout_ms)
+{
+    int rc = hp_test_send_str(conn, request, timeout_ms);
+    bool head = strncmp(request, "HEAD ", 5) == 0;
+    if (rc == HP_TEST_OK || rc == HP_TEST_CLOSED)
+        rc = hp_test_read_response(conn, resp, head, timeout_ms);
+    hp_test_close(conn);
+    return rc;
+}
+
 int hp_test_exchange(int port, const char *request, hp_test_response *resp, int timeout_ms)
 {
     hp_test_conn conn;
-    int rc = hp_test_connect(&conn, port, timeout_ms);
-    if (rc != 0) return HP_TEST_ERROR;
-    rc = hp_test_send_str(&conn, request, timeout_ms);
-    bool head = strncmp(request, "HEAD ", 5) == 0;
-    if (rc == HP_TEST_OK || rc == HP_TEST_CLOSED)
-        rc = hp_test_read_response(&conn, resp, head, timeout_ms);
-    hp_test_close(&conn);
-    return rc;
+    if (hp_test_connect(&conn, port, timeout_ms) != 0) return HP_TEST_ERROR;
+    return exchange_on(&conn, request, resp, timeout_ms);
+}
+
+int hp_test_exchange_unix(const char *path, const char *request, hp_test_response *resp,
+                          int timeout_ms)
+{
+    hp_test_conn conn;
+    if (hp_test_connect_unix(&conn, path, timeout_ms) != 0) return HP_TEST_ERROR;
+    return exchange_on(&conn, request, resp, timeout_ms);
 }
