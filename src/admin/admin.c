@@ -111,6 +111,18 @@ static void pool_action(hp__admin *a, hp__admin_job *job, char **seg)
 {
     hp__admin_pool_action(a, job, seg[1]);
 }
+static void config_get(hp__admin *a, hp__admin_job *job, char **seg)
+{
+    hp__admin_config_get(a, job);
+}
+static void config_load(hp__admin *a, hp__admin_job *job, char **seg)
+{
+    hp__admin_config_load(a, job);
+}
+static void reload(hp__admin *a, hp__admin_job *job, char **seg)
+{
+    hp__admin_reload(a, job);
+}
 
 /* A path of `count` segments: fixed ones match themselves, "{name}" any segment, "{action}"
  * start, stop or restart. */
@@ -130,6 +142,9 @@ static const endpoint endpoints[] = {
     {"DELETE", 2, {"servers", "{name}"}, remove_server},
     {"POST", 3, {"servers", "{name}", "{action}"}, server_action},
     {"POST", 2, {"pool", "{action}"}, pool_action},
+    {"GET", 1, {"config"}, config_get},
+    {"POST", 1, {"config"}, config_load},
+    {"POST", 1, {"reload"}, reload},
 };
 
 static bool segment_matches(const char *pattern, const char *seg)
@@ -159,7 +174,8 @@ static void dispatch(hp__admin *a, hp__admin_job *job, char **seg, size_t n)
                  endpoints[i].method);
     }
     if (allowed[0]) {
-        job->allow = hp__strdup(allowed);
+        job->header_name = "Allow";
+        job->header_value = hp__strdup(allowed);
         hp__admin_answer_error(job, 405, "method_not_allowed", NULL, "%s %s: allowed: %s",
                                job->method, job->path, allowed);
     } else {
@@ -188,8 +204,7 @@ hp_handler *hp__admin_handler_create(const hp__admin_options *o)
     a->pool = o->pool;
     a->self_name = hp__strdup(o->self_name);
     a->token = o->token ? hp__strdup(o->token) : NULL;
-    a->defaults.limits = o->limits;
-    a->defaults.access_log = o->access_log;
+    a->live = o->live;
     a->jobs = hp__admin_jobs_create(hp__pool_loop(o->pool), hp__pool_engine(o->pool), run, a);
     return &a->base;
 }

@@ -7,7 +7,7 @@
 #ifndef HP_ADMIN_ADMIN_H
 #define HP_ADMIN_ADMIN_H
 
-#include "config/config.h"
+#include "admin/live_config.h"
 #include "hostpool/handler.h"
 #include "hostpool/pool.h"
 
@@ -15,8 +15,7 @@ typedef struct hp__admin_options {
     hp_pool *pool;         /* borrowed; outlives the handler */
     const char *self_name; /* the admin server's own name: the API cannot stop or change it */
     const char *token;     /* NULL: no token (a unix socket, guarded by its mode) */
-    hp_limits limits;      /* for servers added through the API, as the config's top level */
-    bool access_log;
+    hp__live_config *live; /* borrowed; outlives the handler: /config, /reload, new servers */
 } hp__admin_options;
 
 /* Call on the pool's control thread; strings are copied. Cannot be cloned. */

@@ -11,8 +11,8 @@ typedef struct hp__admin {
     hp_handler base;
     hp_pool *pool;
     char *self_name;
-    char *token;         /* NULL: none */
-    hp__config defaults; /* only limits and access_log are set: what a new server inherits */
+    char *token; /* NULL: none */
+    hp__live_config *live;
     hp__admin_jobs *jobs;
 } hp__admin;
 
@@ -40,5 +40,11 @@ void hp__admin_server_action(hp__admin *a, hp__admin_job *job, const char *name,
                              const char *action);
 void hp__admin_pool_action(hp__admin *a, hp__admin_job *job, const char *action);
 void hp__admin_health(hp__admin *a, hp__admin_job *job);
+
+/* ---- the whole config (admin_config.c) ---- */
+
+void hp__admin_config_get(hp__admin *a, hp__admin_job *job);
+void hp__admin_config_load(hp__admin *a, hp__admin_job *job);
+void hp__admin_reload(hp__admin *a, hp__admin_job *job);
 
 #endif

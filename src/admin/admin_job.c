@@ -29,7 +29,8 @@ static void job_free(hp__admin_job *job)
     free(job->query);
     free(job->body);
     free(job->answer);
-    free(job->allow);
+    free(job->header_value);
+    free(job->if_match);
     free(job);
 }
 
@@ -88,6 +89,8 @@ void hp__admin_job_submit(hp__admin_jobs *jobs, hp_request *req)
     job->query = dup_str(req->query);
     job->body = dup_str(req->body);
     job->body_len = req->body.len;
+    const hp_str *if_match = hp_request_header(req, "if-match");
+    job->if_match = if_match ? dup_str(*if_match) : NULL;
     hp_request_on_done(req, on_request_done, job);
     hp__locked_queue_push(&jobs->queue, &job->item);
     uv_async_send(&jobs->ready);
@@ -101,7 +104,9 @@ static void deliver(void *arg, bool on_worker)
         hp_request_on_done(job->req, NULL, NULL);
         hp_response_header(job->req, "Content-Type", 12, job->content_type,
                            strlen(job->content_type));
-        if (job->allow) hp_response_header(job->req, "Allow", 5, job->allow, strlen(job->allow));
+        if (job->header_name)
+            hp_response_header(job->req, job->header_name, strlen(job->header_name),
+                               job->header_value, strlen(job->header_value));
         hp_respond_copy(job->req, job->status, job->answer, job->answer_len);
     }
     job_free(job);

@@ -29,6 +29,7 @@ typedef struct hp__admin_job {
     unsigned worker;
     bool gone; /* the client went away: the answer is dropped */
     char *method, *path, *query;
+    char *if_match; /* the If-Match header, or NULL */
     char *body;
     size_t body_len;
     /* the answer, filled on the control thread */
@@ -36,7 +37,8 @@ typedef struct hp__admin_job {
     const char *content_type;
     char *answer;
     size_t answer_len;
-    char *allow; /* the Allow header of a 405, or NULL */
+    const char *header_name; /* one more header of the answer (Allow, ETag), or NULL */
+    char *header_value;
 } hp__admin_job;
 
 typedef struct hp__admin_jobs hp__admin_jobs;

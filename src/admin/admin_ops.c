@@ -166,11 +166,25 @@ static json_t *errors_json(const hp__config_errors *errs)
     return details;
 }
 
-/* The body as a built server config; false (and a 400 listing every error) if it is not one.
- * On success *model must be destroyed after the config was used, and `built` closed. */
-static bool read_server(hp__admin *a, hp__admin_job *job, hp__config_server **model,
-                        hp_server_config *built)
+/* A server sent in a body: checked, built, and the JSON that goes into the running config. */
+typedef struct body_server {
+    hp__config_server *model;
+    hp_server_config built;
+    json_t *json;
+} body_server;
+
+static void body_server_close(body_server *b)
 {
+    hp__config_server_destroy(b->model);
+    json_decref(b->json);
+}
+
+/* The body as a built server config; false (and a 400 listing every error) if it is not one.
+ * On success `built` must be closed, and `b` after the config was used. */
+static bool read_server(hp__admin *a, hp__admin_job *job, body_server *b)
+{
+    hp__config_server **model = &b->model;
+    hp_server_config *built = &b->built;
     json_error_t jerr;
     json_t *json = json_loadb(job->body, job->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!json) {
@@ -180,18 +194,21 @@ static bool read_server(hp__admin *a, hp__admin_job *job, hp__config_server **mo
         return false;
     }
     hp__cfg_node *node = hp__cfg_node_from_json(json);
-    json_decref(json);
     hp__config_errors errs;
     hp__config_errors_init(&errs);
-    int err = hp__config_load_server_node(node, &a->defaults, model, &errs);
+    int err = hp__config_load_server_node(node, hp__live_config_current(a->live), model, &errs);
     hp__cfg_node_destroy(node);
     if (!err) {
         err = hp__config_build_server(*model, built, &errs);
         if (err) hp__config_server_destroy(*model);
     }
-    if (err)
+    if (err) {
         hp__admin_answer_error(job, 400, "invalid_server", errors_json(&errs),
                                "%zu error%s in the server", errs.count, errs.count == 1 ? "" : "s");
+        json_decref(json);
+    } else {
+        b->json = json;
+    }
     hp__config_errors_close(&errs);
     return err == 0;
 }
@@ -206,23 +223,24 @@ static bool is_self(hp__admin *a, hp__admin_job *job, const char *name)
 
 void hp__admin_add(hp__admin *a, hp__admin_job *job)
 {
-    hp__config_server *model;
-    hp_server_config built;
-    if (!read_server(a, job, &model, &built)) return;
+    body_server b = {0};
+    if (!read_server(a, job, &b)) return;
+    const char *name = b.model->name;
     char err[512];
-    int rc = hp_pool_add(a->pool, &built, err, sizeof err);
-    hp__config_server_config_close(&built, rc != 0);
+    int rc = hp_pool_add(a->pool, &b.built, err, sizeof err);
+    hp__config_server_config_close(&b.built, rc != 0);
     if (rc == HP_EEXISTS || rc == HP_ELIMIT) {
         hp__admin_answer_error(job, 409, rc == HP_EEXISTS ? "exists" : "limit", NULL, "%s", err);
     } else if (rc) {
         hp__admin_answer_error(job, 400, "invalid_server", NULL, "%s", err);
-    } else if (hp_pool_start(a->pool, model->name, err, sizeof err) != 0) {
-        hp_pool_remove(a->pool, model->name, NULL, NULL); /* a failed add changes nothing */
+    } else if (hp_pool_start(a->pool, name, err, sizeof err) != 0) {
+        hp_pool_remove(a->pool, name, NULL, NULL); /* a failed add changes nothing */
         hp__admin_answer_error(job, 409, "start_failed", NULL, "%s", err);
     } else {
-        hp__admin_answer_json(job, 201, hp__admin_server_json(a->pool, model->name));
+        hp__live_config_put_server(a->live, b.json);
+        hp__admin_answer_json(job, 201, hp__admin_server_json(a->pool, name));
     }
-    hp__config_server_destroy(model);
+    body_server_close(&b);
 }
 
 void hp__admin_replace(hp__admin *a, hp__admin_job *job, const char *name)
@@ -232,23 +250,24 @@ void hp__admin_replace(hp__admin *a, hp__admin_job *job, const char *name)
         hp__admin_answer_error(job, 404, "not_found", NULL, "no server named \"%s\"", name);
         return;
     }
-    hp__config_server *model;
-    hp_server_config built;
-    if (!read_server(a, job, &model, &built)) return;
+    body_server b = {0};
+    if (!read_server(a, job, &b)) return;
     char err[512];
-    int rc = strcmp(model->name, name) == 0 ? 0 : HP_EINVAL;
+    int rc = strcmp(b.model->name, name) == 0 ? 0 : HP_EINVAL;
     if (rc)
-        snprintf(err, sizeof err, "the body names \"%s\", the path \"%s\"", model->name, name);
+        snprintf(err, sizeof err, "the body names \"%s\", the path \"%s\"", b.model->name, name);
     else
-        rc = hp_pool_replace(a->pool, &built, NULL, NULL, err, sizeof err);
-    hp__config_server_config_close(&built, rc != 0);
-    if (rc == HP_EINVAL || rc == HP_ECONFIG)
+        rc = hp_pool_replace(a->pool, &b.built, NULL, NULL, err, sizeof err);
+    hp__config_server_config_close(&b.built, rc != 0);
+    if (rc == HP_EINVAL || rc == HP_ECONFIG) {
         hp__admin_answer_error(job, 400, "invalid_server", NULL, "%s", err);
-    else if (rc)
+    } else if (rc) {
         hp__admin_answer_error(job, 409, "replace_failed", NULL, "%s", err);
-    else
+    } else {
+        hp__live_config_put_server(a->live, b.json);
         hp__admin_answer_json(job, 200, hp__admin_server_json(a->pool, name));
-    hp__config_server_destroy(model);
+    }
+    body_server_close(&b);
 }
 
 /* ---- lifecycle ---- */
@@ -263,6 +282,8 @@ void hp__admin_remove(hp__admin *a, hp__admin_job *job, const char *name)
     if (is_self(a, job, name)) return;
     if (hp_pool_remove(a->pool, name, on_removed, job) != 0)
         hp__admin_answer_error(job, 404, "not_found", NULL, "no server named \"%s\"", name);
+    else
+        hp__live_config_remove_server(a->live, name);
 }
 
 typedef struct server_call {

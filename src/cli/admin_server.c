@@ -33,16 +33,14 @@ static char *read_token(const char *path, char *err, size_t errlen)
     return strdup(start);
 }
 
-int hp__daemon_add_admin(hp_pool *pool, const hp__config *config, char *err, size_t errlen)
+int hp__daemon_add_admin(hp_pool *pool, hp__live_config *live, char *err, size_t errlen)
 {
+    const hp__config *config = hp__live_config_current(live);
     char *token = NULL;
     if (config->admin.token_file && !(token = read_token(config->admin.token_file, err, errlen)))
         return HP_ECONFIG;
-    hp__admin_options o = {.pool = pool,
-                           .self_name = HP__CONFIG_ADMIN_SERVER,
-                           .token = token,
-                           .limits = config->limits,
-                           .access_log = config->access_log};
+    hp__admin_options o = {
+        .pool = pool, .self_name = HP__CONFIG_ADMIN_SERVER, .token = token, .live = live};
     hp_route_config route = {.handler = hp__admin_handler_create(&o)};
     free(token);
     const char *listen = config->admin.listen;

@@ -11,8 +11,9 @@ int hp__cmd_validate(int argc, char **argv);
 
 /* Daemon parts. */
 typedef struct hp_pool hp_pool;
-typedef struct hp__config hp__config;
-/* Adds and starts the admin listener's server (admin_server.c); HP_E* and `err` on failure. */
-int hp__daemon_add_admin(hp_pool *pool, const hp__config *config, char *err, size_t errlen);
+typedef struct hp__live_config hp__live_config;
+/* Adds and starts the admin listener's server (admin_server.c) on the live config's
+ * admin.listen; HP_E* and `err` on failure. */
+int hp__daemon_add_admin(hp_pool *pool, hp__live_config *live, char *err, size_t errlen);
 
 #endif

@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 
 #include "config/config.h"
+#include "admin/live_config.h"
 #include "config/config_errors.h"
 #include "hostpool/hostpool.h"
 #include "hostpool/pool.h"
@@ -28,6 +29,7 @@
 
 typedef struct loaded {
     hp__config *config;
+    json_t *doc;               /* the document, for the admin API's running config */
     hp_server_config *servers; /* built, one per config server */
 } loaded;
 
@@ -48,13 +50,20 @@ static const char *config_path(int argc, char **argv)
     return option(argc, argv, "--config", "-c");
 }
 
-static void unload(loaded *l, bool handlers)
+static void close_servers(loaded *l, bool handlers)
 {
     if (l->servers)
         for (size_t i = 0; i < l->config->server_count; i++)
             hp__config_server_config_close(&l->servers[i], handlers);
     free(l->servers);
+    l->servers = NULL;
+}
+
+static void unload(loaded *l, bool handlers)
+{
+    close_servers(l, handlers);
     hp__config_destroy(l->config);
+    json_decref(l->doc);
 }
 
 /* Loads and builds everything; prints every error and returns -1 on any. */
@@ -63,7 +72,7 @@ static int load(const char *command, const char *path, loaded *l)
     hp__config_errors errs;
     hp__config_errors_init(&errs);
     memset(l, 0, sizeof *l);
-    if (hp__config_load_file(path, &l->config, &errs) == 0) {
+    if (hp__config_load_file_doc(path, &l->config, &l->doc, &errs) == 0) {
         l->servers = calloc(l->config->server_count + 1, sizeof *l->servers);
         for (size_t i = 0; i < l->config->server_count; i++)
             hp__config_build_server(&l->config->servers[i], &l->servers[i], &errs);
@@ -99,7 +108,9 @@ int hp__cmd_validate(int argc, char **argv)
 
 typedef struct daemon_state {
     hp_pool *pool;
-    uv_signal_t sigint, sigterm;
+    hp__live_config *live;
+    bool stopping;
+    uv_signal_t sigint, sigterm, sighup;
 } daemon_state;
 
 static void on_pool_stopped(hp_pool *pool, void *data)
@@ -107,13 +118,53 @@ static void on_pool_stopped(hp_pool *pool, void *data)
     daemon_state *d = data;
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
+    uv_close((uv_handle_t *)&d->sighup, NULL);
+}
+
+static void stop(daemon_state *d)
+{
+    d->stopping = true;
+    hp_pool_shutdown(d->pool, on_pool_stopped, d);
 }
 
 static void on_signal(uv_signal_t *sig, int signum)
 {
-    daemon_state *d = sig->data;
     fprintf(stderr, "hostpool: %s: draining every server\n", strsignal(signum));
-    hp_pool_shutdown(d->pool, on_pool_stopped, d);
+    stop(sig->data);
+}
+
+static void print_names(const char *what, const hp_pool_strings *names)
+{
+    for (size_t i = 0; i < names->count; i++)
+        fprintf(stderr, "%s%s", i ? ", " : what, names->items[i]);
+}
+
+static void on_reloaded(const hp__reload_result *r, void *data)
+{
+    if (r->errors) {
+        hp__config_errors_print(r->errors, stderr);
+        fprintf(stderr, "hostpool: reload refused, %zu error%s: nothing changed\n",
+                r->errors->count, r->errors->count == 1 ? "" : "s");
+        return;
+    }
+    fprintf(stderr, "hostpool: reloaded: %zu unchanged", r->unchanged);
+    print_names("; replaced ", &r->replaced);
+    print_names("; added ", &r->added);
+    print_names("; removed ", &r->removed);
+    fprintf(stderr, "\n");
+    for (size_t i = 0; i < r->failed.failed; i++)
+        fprintf(stderr, "hostpool: %s: %s\n", r->failed.failures[i].name,
+                r->failed.failures[i].error);
+}
+
+/* SIGHUP: the config file again (live_config.h says what a reload changes). */
+static void on_sighup(uv_signal_t *sig, int signum)
+{
+    daemon_state *d = sig->data;
+    if (d->stopping) return;
+    fprintf(stderr, "hostpool: Hangup: reloading the config\n");
+    if (hp__live_config_reload_file(d->live, on_reloaded, d) != 0)
+        fprintf(stderr, "hostpool: a reload is under way; send SIGHUP again when it is done\n");
 }
 
 /* ---- the URLs it prints ---- */
@@ -199,8 +250,7 @@ static int add_all(hp_pool *pool, loaded *l)
         }
         hp__config_server_config_close(c, !added);
     }
-    free(l->servers);
-    l->servers = NULL;
+    close_servers(l, false);
     return failed;
 }
 
@@ -213,6 +263,60 @@ static int set_admin_listen(hp__config *config, const char *listen)
     hp__config_errors_print(&errs, stderr);
     hp__config_errors_close(&errs);
     return rc;
+}
+
+static int create_pool(uv_loop_t *loop, const hp__config *c, hp_pool **out)
+{
+    hp_pool_options o = {
+        .workers = c->workers,
+        .max_servers = c->max_servers,
+        .port_min = c->ports.lo,
+        .port_max = c->ports.hi,
+        .drain_timeout_ms = c->limits.drain_timeout_ms,
+        .health_interval_ms = c->health.interval_ms,
+        .health_rise = c->health.rise,
+        .health_fall = c->health.fall,
+    };
+    return hp_pool_create(loop, &o, out);
+}
+
+static void start_signals(uv_loop_t *loop, daemon_state *d)
+{
+    uv_signal_init(loop, &d->sigint);
+    uv_signal_init(loop, &d->sigterm);
+    uv_signal_init(loop, &d->sighup);
+    d->sigint.data = d->sigterm.data = d->sighup.data = d;
+    uv_signal_start(&d->sigint, on_signal, SIGINT);
+    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&d->sighup, on_sighup, SIGHUP);
+}
+
+/* Runs the loop until the pool stopped, then frees everything. */
+static void run_until_stopped(uv_loop_t *loop, daemon_state *d)
+{
+    uv_run(loop, UV_RUN_DEFAULT);
+    hp_pool_destroy(d->pool);
+    uv_run(loop, UV_RUN_DEFAULT); /* the close callbacks of what the pool's handlers held */
+    uv_loop_close(loop);
+    hp__live_config_destroy(d->live);
+}
+
+/* Adds and starts the config's servers, printing what failed and what runs. Returns how many
+ * could not be added. */
+static int start_servers(daemon_state *d, loaded *l)
+{
+    size_t servers = l->config->server_count, running = 0;
+    int add_failures = add_all(d->pool, l);
+    hp_pool_result r;
+    hp_pool_start_all(d->pool, &r);
+    for (size_t i = 0; i < r.failed; i++)
+        fprintf(stderr, "hostpool: %s failed to start: %s\n", r.failures[i].name,
+                r.failures[i].error);
+    hp_pool_result_free(&r);
+    hp_pool_walk(d->pool, print_server, &running);
+    printf("hostpool: %zu of %zu servers running (Ctrl+C stops them)\n", running, servers);
+    fflush(stdout);
+    return add_failures;
 }
 
 int hp__cmd_run(int argc, char **argv)
@@ -231,56 +335,27 @@ int hp__cmd_run(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     uv_loop_t *loop = uv_default_loop();
-    hp_pool_options o = {
-        .workers = l.config->workers,
-        .max_servers = l.config->max_servers,
-        .port_min = l.config->ports.lo,
-        .port_max = l.config->ports.hi,
-        .drain_timeout_ms = l.config->limits.drain_timeout_ms,
-        .health_interval_ms = l.config->health.interval_ms,
-        .health_rise = l.config->health.rise,
-        .health_fall = l.config->health.fall,
-    };
     daemon_state d = {0};
-    if (hp_pool_create(loop, &o, &d.pool) != 0) {
+    if (create_pool(loop, l.config, &d.pool) != 0) {
         fprintf(stderr, "hostpool run: cannot create the pool\n");
         unload(&l, true);
         return 1;
     }
     /* Signals are handled before anything says "listening": a client may stop us at once. */
-    uv_signal_init(loop, &d.sigint);
-    uv_signal_init(loop, &d.sigterm);
-    d.sigint.data = d.sigterm.data = &d;
-    uv_signal_start(&d.sigint, on_signal, SIGINT);
-    uv_signal_start(&d.sigterm, on_signal, SIGTERM);
-    size_t servers = l.config->server_count, running = 0;
+    start_signals(loop, &d);
+    /* The config and its document are the live config's from here; `l` borrows them. */
+    d.live = hp__live_config_create(d.pool, path, HP__CONFIG_ADMIN_SERVER, l.config, l.doc);
     char err[512];
-    if (hp__daemon_add_admin(d.pool, l.config, err, sizeof err) != 0) {
+    if (hp__daemon_add_admin(d.pool, d.live, err, sizeof err) != 0) {
         fprintf(stderr, "hostpool: admin API: %s\n", err);
-        unload(&l, true);
-        hp_pool_shutdown(d.pool, on_pool_stopped, &d);
-        uv_run(loop, UV_RUN_DEFAULT);
-        hp_pool_destroy(d.pool);
-        uv_run(loop, UV_RUN_DEFAULT);
-        uv_loop_close(loop);
+        close_servers(&l, true);
+        stop(&d);
+        run_until_stopped(loop, &d);
         return 1;
     }
-    int add_failures = add_all(d.pool, &l);
-    hp__config_destroy(l.config);
-    hp_pool_result r;
-    hp_pool_start_all(d.pool, &r);
-    for (size_t i = 0; i < r.failed; i++)
-        fprintf(stderr, "hostpool: %s failed to start: %s\n", r.failures[i].name,
-                r.failures[i].error);
-    hp_pool_result_free(&r);
-    hp_pool_walk(d.pool, print_server, &running);
-    printf("hostpool: %zu of %zu servers running (Ctrl+C stops them)\n", running, servers);
-    fflush(stdout);
-    if (add_failures) hp_pool_shutdown(d.pool, on_pool_stopped, &d);
-    uv_run(loop, UV_RUN_DEFAULT);
-    hp_pool_destroy(d.pool);
-    uv_run(loop, UV_RUN_DEFAULT); /* the close callbacks of what the pool's handlers held */
-    uv_loop_close(loop);
+    int add_failures = start_servers(&d, &l);
+    if (add_failures) stop(&d);
+    run_until_stopped(loop, &d);
     fprintf(stderr, "hostpool: stopped\n");
     return add_failures ? 1 : 0;
 }

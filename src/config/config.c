@@ -846,24 +846,48 @@ int hp__config_set_admin_listen(hp__config *config, const char *listen, hp__conf
     return errs->count == before ? 0 : HP_ECONFIG;
 }
 
-int hp__config_load_file(const char *path, hp__config **out, hp__config_errors *errs)
+/* Checks a parsed tree and frees it. Errors the parser reported without giving up (repeated
+ * keys: those added since `before`) are kept, the rest of the document is still checked, and
+ * they fail the load. */
+static int load_parsed(hp__cfg_node *root, const char *file, size_t before, hp__config **out,
+                       json_t **doc, hp__config_errors *errs)
 {
-    size_t before = errs->count;
-    *out = NULL;
-    hp__cfg_node *root = hp__cfg_parse_file(path, errs);
-    if (!root) return HP_ECONFIG;
-    /* Errors the parser reported without giving up (repeated keys) are kept, and the rest of
-     * the document is still checked. */
     size_t parse_errors = errs->count - before;
-    int err = hp__config_load_node(root, path, out, errs);
-    hp__cfg_node_destroy(root);
+    int err = hp__config_load_node(root, file, out, errs);
     if (parse_errors) {
         hp__config_destroy(*out);
         *out = NULL;
         hp__config_errors_sort(errs, before);
-        return HP_ECONFIG;
+        err = HP_ECONFIG;
     }
+    if (!err && doc) *doc = hp__cfg_node_to_json(root);
+    hp__cfg_node_destroy(root);
     return err;
+}
+
+int hp__config_load_file_doc(const char *path, hp__config **out, json_t **doc,
+                             hp__config_errors *errs)
+{
+    size_t before = errs->count;
+    *out = NULL;
+    if (doc) *doc = NULL;
+    hp__cfg_node *root = hp__cfg_parse_file(path, errs);
+    return root ? load_parsed(root, path, before, out, doc, errs) : HP_ECONFIG;
+}
+
+int hp__config_load_file(const char *path, hp__config **out, hp__config_errors *errs)
+{
+    return hp__config_load_file_doc(path, out, NULL, errs);
+}
+
+int hp__config_load_json_doc(const char *text, size_t len, const char *label, hp__config **out,
+                             json_t **doc, hp__config_errors *errs)
+{
+    size_t before = errs->count;
+    *out = NULL;
+    *doc = NULL;
+    hp__cfg_node *root = hp__cfg_parse_json(text, len, label, errs);
+    return root ? load_parsed(root, label, before, out, doc, errs) : HP_ECONFIG;
 }
 
 static void free_strings(char **v, size_t n)

@@ -105,6 +105,13 @@ typedef struct hp__config {
  * *out to a new config, or returns HP_ECONFIG with every problem appended to `errs` (a file
  * that cannot be read is one error without a position) and *out set to NULL. */
 int hp__config_load_file(const char *path, hp__config **out, hp__config_errors *errs);
+/* The same, and on success the document as JSON in *doc (hp__cfg_node_to_json; new
+ * reference): what the admin API shows as the running config. */
+int hp__config_load_file_doc(const char *path, hp__config **out, json_t **doc,
+                             hp__config_errors *errs);
+/* The same from JSON text (the admin API's POST /config); `label` names it in errors. */
+int hp__config_load_json_doc(const char *text, size_t len, const char *label, hp__config **out,
+                             json_t **doc, hp__config_errors *errs);
 
 /* Checks a document tree (borrowed) and builds the config from it, as above. `file` names
  * the source in errors and may be NULL. */

@@ -163,3 +163,35 @@ hp__cfg_node *hp__cfg_node_from_json(const json_t *json)
         return hp__cfg_scalar_create("null", 4, false, 0, 0);
     }
 }
+
+/* A plain scalar as JSON: null, a boolean, an integer, or else a string. */
+static json_t *plain_scalar_json(const hp__cfg_node *n)
+{
+    if (hp__cfg_is_null(n)) return json_null();
+    if (strcmp(n->text, "true") == 0) return json_true();
+    if (strcmp(n->text, "false") == 0) return json_false();
+    const char *digits = n->text + (n->text[0] == '-');
+    if (*digits && strspn(digits, "0123456789") == strlen(digits) && strlen(digits) < 19)
+        return json_integer(strtoll(n->text, NULL, 10));
+    return json_stringn(n->text, n->len);
+}
+
+json_t *hp__cfg_node_to_json(const hp__cfg_node *node)
+{
+    json_t *out;
+    switch (node->kind) {
+    case HP__CFG_MAPPING:
+        out = json_object();
+        for (size_t i = 0; i < node->count; i++)
+            json_object_set_new(out, node->keys[i]->text, hp__cfg_node_to_json(node->items[i]));
+        return out;
+    case HP__CFG_SEQUENCE:
+        out = json_array();
+        for (size_t i = 0; i < node->count; i++)
+            json_array_append_new(out, hp__cfg_node_to_json(node->items[i]));
+        return out;
+    case HP__CFG_SCALAR:
+    default:
+        return node->quoted ? json_stringn(node->text, node->len) : plain_scalar_json(node);
+    }
+}

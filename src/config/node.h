@@ -60,5 +60,10 @@ char *hp__cfg_node_path(const hp__cfg_node *node);
 /* A tree from a jansson value, without positions: strings are quoted scalars, numbers, true,
  * false and null are plain ones. The value is borrowed; the tree is new. */
 hp__cfg_node *hp__cfg_node_from_json(const json_t *json);
+/* The reverse, for the running config the admin API shows: mappings are objects, sequences
+ * arrays, quoted scalars strings; a plain scalar is null, true, false or an integer when it
+ * reads as one, else a string. Taking it back through hp__cfg_node_from_json gives a tree the
+ * config checker reads as it read `node`. New reference. */
+json_t *hp__cfg_node_to_json(const hp__cfg_node *node);
 
 #endif

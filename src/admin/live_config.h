@@ -1,0 +1,66 @@
+/* The running config: the document the pool was built from, kept up to date by the admin
+ * API's changes, and the reload that moves the pool to a new document.
+ *
+ * The document is JSON (a YAML file is held as hp__cfg_node_to_json gives it): GET /config
+ * shows it, its ETag is a hash of its canonical text (keys sorted, compact). Adding, replacing
+ * or removing a server through the API changes its entry in `servers`; starting and stopping
+ * do not (the document says what exists, not what runs).
+ *
+ * A reload (SIGHUP, POST /reload: the file again; POST /config: a document in the body):
+ *
+ *   1. check the whole new document and build every server that is new or changed; any error
+ *      and nothing changes, every error is reported;
+ *   2. keys the running pool cannot take (workers, admin, ports, limits.max_servers, health)
+ *      must be unchanged, or that is an error too (they need a restart);
+ *   3. per server name: equal JSON (and the same top-level limits and access_log, which every
+ *      server inherits) is left alone, its connections untouched; a different one is replaced
+ *      in place (hp_pool_replace: the same sockets, in-flight requests finish on the old
+ *      version); one no longer there is removed (drained); a new one is added and started;
+ *   4. the new document becomes the running one; the callback comes once every replaced and
+ *      removed server's old version has drained, naming what failed on the way (a port taken
+ *      by another process: that server fails alone, as at startup).
+ *
+ * One reload at a time: another one asked for meanwhile gets HP_ESTATE. Control thread only. */
+#ifndef HP_ADMIN_LIVE_CONFIG_H
+#define HP_ADMIN_LIVE_CONFIG_H
+
+#include "config/config.h"
+#include "hostpool/pool.h"
+
+#include <jansson.h>
+
+typedef struct hp__live_config hp__live_config;
+
+/* Takes `config` and `doc` (the loaded file `path`, which SIGHUP and POST /reload read
+ * again); `self_name` is the admin server's, never touched by a reload. */
+hp__live_config *hp__live_config_create(hp_pool *pool, const char *path, const char *self_name,
+                                        hp__config *config, json_t *doc);
+void hp__live_config_destroy(hp__live_config *live);
+
+/* The running config's top level: what a server added through the API inherits. */
+const hp__config *hp__live_config_current(const hp__live_config *live);
+/* The running document (borrowed) and its ETag, quotes included ("\"0123456789abcdef\""). */
+const json_t *hp__live_config_document(const hp__live_config *live);
+void hp__live_config_etag(const hp__live_config *live, char out[24]);
+
+/* The API added or replaced `server` (an object with a "name"), or removed `name`. */
+void hp__live_config_put_server(hp__live_config *live, const json_t *server);
+void hp__live_config_remove_server(hp__live_config *live, const char *name);
+
+typedef struct hp__reload_result {
+    const hp__config_errors *errors; /* any: the reload was refused and nothing changed */
+    size_t unchanged;
+    hp_pool_strings replaced, added, removed;
+    hp_pool_result failed; /* servers that could not be replaced, added or started */
+} hp__reload_result;
+
+/* Called once, possibly before the reload call returns (a refused reload). */
+typedef void (*hp__reload_cb)(const hp__reload_result *result, void *data);
+
+/* Reloads the file given at creation. HP_ESTATE (and no callback) while a reload runs. */
+int hp__live_config_reload_file(hp__live_config *live, hp__reload_cb cb, void *data);
+/* Reloads from JSON text; `label` names it in errors ("body"). HP_ESTATE as above. */
+int hp__live_config_load_json(hp__live_config *live, const char *text, size_t len,
+                              const char *label, hp__reload_cb cb, void *data);
+
+#endif
