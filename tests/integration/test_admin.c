@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hp_test.h"
+#include "hp_test_admin.h"
 
 /* Fixed ports of this file (tests/support/hp_test.h: hp_test_free_port_in). */
 #define PORT_MIN 24900
@@ -24,7 +24,7 @@
 
 typedef struct admin_daemon {
     hp_test_server srv;
-    char socket_path[4200];
+    hp_test_admin admin;
     int web_port, api_port;
 } admin_daemon;
 
@@ -32,68 +32,26 @@ static admin_daemon d;
 
 /* ---- calls ---- */
 
-typedef struct answer {
-    int status;
-    json_t *json; /* NULL when the body is not JSON */
-    char *body;
-    char *www_authenticate; /* the header, or NULL */
-    char *allow;
-} answer;
+typedef hp_test_answer answer;
+
+static answer call(const char *method, const char *path, const char *body)
+{
+    return hp_test_admin_call(&d.admin, method, path, NULL, body);
+}
 
 static void answer_free(answer *a)
 {
-    json_decref(a->json);
-    free(a->body);
-    free(a->www_authenticate);
-    free(a->allow);
-    memset(a, 0, sizeof *a);
-}
-
-static char *request_text(const char *method, const char *path, const char *body, const char *token)
-{
-    size_t len = body ? strlen(body) : 0;
-    char auth[300] = "";
-    if (token) snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", token);
-    char *req = malloc(len + 1024);
-    int head = snprintf(req, 1024, "%s %s HTTP/1.1\r\nHost: admin\r\n%sContent-Length: %zu\r\n\r\n",
-                        method, path, auth, len);
-    memcpy(req + head, body ? body : "", len + 1);
-    return req;
-}
-
-static void fill_answer(const hp_test_response *r, answer *out)
-{
-    out->status = r->status;
-    out->body = strdup(r->body);
-    out->json = json_loads(r->body, 0, NULL);
-    const char *auth = hp_test_response_header(r, "WWW-Authenticate");
-    out->www_authenticate = auth ? strdup(auth) : NULL;
-    const char *allow = hp_test_response_header(r, "Allow");
-    out->allow = allow ? strdup(allow) : NULL;
-}
-
-/* One call on the daemon's unix socket. */
-static answer call(const char *method, const char *path, const char *body)
-{
-    char *req = request_text(method, path, body, NULL);
-    hp_test_response r;
-    answer out = {0};
-    assert_int_equal(hp_test_exchange_unix(d.socket_path, req, &r, HP_TEST_DEADLINE_MS),
-                     HP_TEST_OK);
-    fill_answer(&r, &out);
-    hp_test_response_free(&r);
-    free(req);
-    return out;
+    hp_test_answer_free(a);
 }
 
 static const char *error_code(const answer *a)
 {
-    return json_string_value(json_object_get(json_object_get(a->json, "error"), "code"));
+    return hp_test_answer_error_code(a);
 }
 
 static size_t error_detail_count(const answer *a)
 {
-    return json_array_size(json_object_get(json_object_get(a->json, "error"), "details"));
+    return hp_test_answer_error_details(a);
 }
 
 static const char *state_of(const answer *a)
@@ -189,12 +147,9 @@ static int start_daemon(void **state)
              "    routes: [ { respond: { body: api } } ]\n",
              d.web_port, d.api_port);
     assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "pool.yaml", text, strlen(text)), 0);
-    char config[4200], admin[4300];
+    char config[4200];
     snprintf(config, sizeof config, "%s/pool.yaml", hp_test_temp_dir());
-    snprintf(d.socket_path, sizeof d.socket_path, "%s/admin.sock", hp_test_temp_dir());
-    snprintf(admin, sizeof admin, "unix:%s", d.socket_path);
-    assert_int_equal(
-        hp_test_server_startl(&d.srv, "run", "--config", config, "--admin", admin, NULL), 0);
+    assert_int_equal(hp_test_admin_start(&d.srv, config, &d.admin), 0);
     return 0;
 }
 
@@ -202,7 +157,7 @@ static int stop_daemon(void **state)
 {
     assert_int_equal(hp_test_server_stop(&d.srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
     struct stat st;
-    assert_int_equal(stat(d.socket_path, &st), -1); /* the socket file went with it */
+    assert_int_equal(stat(d.admin.socket_path, &st), -1); /* the socket file went with it */
     return 0;
 }
 
@@ -211,7 +166,7 @@ static int stop_daemon(void **state)
 static void admin_socket_is_private_to_its_owner(void **state)
 {
     struct stat st;
-    assert_int_equal(stat(d.socket_path, &st), 0);
+    assert_int_equal(stat(d.admin.socket_path, &st), 0);
     assert_true(S_ISSOCK(st.st_mode));
     assert_int_equal(st.st_mode & 0777, 0600);
 }
@@ -536,13 +491,8 @@ static void tcp_admin_requires_the_bearer_token(void **state)
     assert_int_equal(hp_test_server_startl(&srv, "run", "--config", config, NULL), 0);
     static const char *const tokens[] = {NULL, "wrong", "s3cre", "s3cret"};
     for (size_t i = 0; i < 4; i++) {
-        char *req = request_text("GET", "/servers", NULL, tokens[i]);
-        hp_test_response r;
-        assert_int_equal(hp_test_exchange(admin_port, req, &r, HP_TEST_DEADLINE_MS), HP_TEST_OK);
-        answer a = {0};
-        fill_answer(&r, &a);
-        hp_test_response_free(&r);
-        free(req);
+        hp_test_admin tcp = {.port = admin_port, .token = tokens[i]};
+        answer a = hp_test_admin_call(&tcp, "GET", "/servers", NULL, NULL);
         if (i < 3) {
             assert_int_equal(a.status, 401);
             assert_string_equal(a.www_authenticate, "Bearer");

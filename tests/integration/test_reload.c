@@ -1,0 +1,323 @@
+/* Reloading a running `hostpool run`: by SIGHUP, POST /reload and POST /config. A reload
+ * checks the whole config first (any error: nothing changes, every error is named), leaves
+ * unchanged servers untouched (their connections stay open), replaces changed ones in place,
+ * drains removed ones and starts new ones; GET /config has an ETag that POST /config's
+ * If-Match must name. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hp_test_admin.h"
+
+/* Fixed ports of this file (tests/support/hp_test.h: hp_test_free_port_in). */
+#define PORT_MIN 24950
+#define PORT_MAX 24999
+
+typedef struct fixture {
+    hp_test_server srv;
+    hp_test_admin admin;
+    char config[4200];
+    int port_a, port_b, port_c, port_d;
+} fixture;
+
+/* The config: servers a, b (answering `b_body`) and, when asked, c and d. */
+static void write_config(fixture *f, const char *b_body, bool with_c, bool with_d,
+                         const char *extra_top)
+{
+    char text[2048];
+    int n = snprintf(text, sizeof text,
+                     "%saccess_log: off\n"
+                     "servers:\n"
+                     "  - name: a\n"
+                     "    listen: 127.0.0.1:%d\n"
+                     "    routes: [ { respond: { body: a } } ]\n"
+                     "  - name: b\n"
+                     "    listen: 127.0.0.1:%d\n"
+                     "    routes: [ { respond: { body: %s } } ]\n",
+                     extra_top, f->port_a, f->port_b, b_body);
+    if (with_c)
+        n += snprintf(text + n, sizeof text - (size_t)n,
+                      "  - name: c\n"
+                      "    listen: 127.0.0.1:%d\n"
+                      "    routes: [ { respond: { body: c } } ]\n",
+                      f->port_c);
+    if (with_d)
+        snprintf(text + n, sizeof text - (size_t)n,
+                 "  - name: d\n"
+                 "    listen: 127.0.0.1:%d\n"
+                 "    routes: [ { respond: { body: d } } ]\n",
+                 f->port_d);
+    assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "pool.yaml", text, strlen(text)), 0);
+}
+
+static int start(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->port_a = hp_test_free_port_in(PORT_MIN, PORT_MAX);
+    f->port_b = hp_test_free_port_in(PORT_MIN, PORT_MAX);
+    f->port_c = hp_test_free_port_in(PORT_MIN, PORT_MAX);
+    f->port_d = hp_test_free_port_in(PORT_MIN, PORT_MAX);
+    snprintf(f->config, sizeof f->config, "%s/pool.yaml", hp_test_temp_dir());
+    write_config(f, "b1", false, true, "");
+    assert_int_equal(hp_test_admin_start(&f->srv, f->config, &f->admin), 0);
+    *state = f;
+    return 0;
+}
+
+static int stop(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(hp_test_server_stop(&f->srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
+    free(f);
+    return 0;
+}
+
+static void assert_answers(int port, const char *want)
+{
+    hp_test_response r;
+    assert_int_equal(hp_test_exchange(port, HP_TEST_GET, &r, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    assert_string_equal(r.body, want);
+    hp_test_response_free(&r);
+}
+
+static void assert_refuses(int port)
+{
+    hp_test_conn c;
+    assert_int_equal(hp_test_connect(&c, port, HP_TEST_DEADLINE_MS), -ECONNREFUSED);
+}
+
+/* One request on an open keep-alive connection. */
+static void assert_connection_answers(hp_test_conn *c, const char *want)
+{
+    assert_int_equal(hp_test_send_str(c, HP_TEST_GET, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    hp_test_response r;
+    assert_int_equal(hp_test_read_response(c, &r, false, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    assert_string_equal(r.body, want);
+    hp_test_response_free(&r);
+}
+
+static const char *names(const hp_test_answer *a, const char *key, char *out, size_t cap)
+{
+    json_t *list = json_object_get(a->json, key), *v;
+    size_t i;
+    out[0] = '\0';
+    json_array_foreach(list, i, v)
+    {
+        size_t used = strlen(out);
+        snprintf(out + used, cap - used, "%s%s", used ? "," : "", json_string_value(v));
+    }
+    return out;
+}
+
+static void assert_reload_result(const hp_test_answer *a, int unchanged, const char *replaced,
+                                 const char *added, const char *removed)
+{
+    char buf[256];
+    assert_int_equal(a->status, 200);
+    assert_int_equal(json_integer_value(json_object_get(a->json, "unchanged")), unchanged);
+    assert_string_equal(names(a, "replaced", buf, sizeof buf), replaced);
+    assert_string_equal(names(a, "added", buf, sizeof buf), added);
+    assert_string_equal(names(a, "removed", buf, sizeof buf), removed);
+    assert_int_equal(json_array_size(json_object_get(a->json, "failed")), 0);
+}
+
+typedef struct stderr_wait {
+    const hp_test_server *srv;
+    const char *text;
+    int count; /* how many times `text` must be there */
+} stderr_wait;
+
+static bool stderr_has(void *data)
+{
+    stderr_wait *w = data;
+    char *err = hp_test_server_stderr(w->srv);
+    int seen = 0;
+    for (const char *p = err; (p = strstr(p, w->text)); p++) seen++;
+    free(err);
+    return seen >= w->count;
+}
+
+/* ---- tests ---- */
+
+static void
+sighup_replaces_the_changed_adds_the_new_drains_the_gone_and_leaves_the_rest(void **state)
+{
+    fixture *f = *state;
+    hp_test_conn kept;
+    assert_int_equal(hp_test_connect(&kept, f->port_a, HP_TEST_DEADLINE_MS), 0);
+    assert_connection_answers(&kept, "a");
+    assert_answers(f->port_d, "d");
+    write_config(f, "b2", true, false, "");
+    assert_int_equal(hp_test_server_signal(&f->srv, SIGHUP), 0);
+    stderr_wait w = {&f->srv, "hostpool: reloaded: 1 unchanged; replaced b; added c; removed d", 1};
+    assert_true(hp_test_poll_until(stderr_has, &w, HP_TEST_DEADLINE_MS));
+    assert_connection_answers(&kept, "a"); /* the unchanged server's connection stays open */
+    hp_test_close(&kept);
+    assert_answers(f->port_b, "b2");
+    assert_answers(f->port_c, "c");
+    assert_refuses(f->port_d);
+}
+
+static void post_reload_reads_the_file_again_and_says_what_changed(void **state)
+{
+    fixture *f = *state;
+    write_config(f, "b3", true, true, "");
+    hp_test_answer a = hp_test_admin_call(&f->admin, "POST", "/reload", NULL, NULL);
+    assert_reload_result(&a, 2, "b", "d", "");
+    hp_test_answer_free(&a);
+    assert_answers(f->port_b, "b3");
+    assert_answers(f->port_d, "d");
+    a = hp_test_admin_call(&f->admin, "POST", "/reload", NULL, NULL); /* nothing changed */
+    assert_reload_result(&a, 4, "", "", "");
+    hp_test_answer_free(&a);
+}
+
+static void a_broken_config_changes_nothing_and_every_error_is_named(void **state)
+{
+    fixture *f = *state;
+    static const char broken[] = "servers:\n"
+                                 "  - name: a\n"
+                                 "    listen: 127.0.0.1:99999\n"
+                                 "    colour: blue\n";
+    assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "pool.yaml", broken, sizeof broken - 1),
+                     0);
+    hp_test_answer a = hp_test_admin_call(&f->admin, "POST", "/reload", NULL, NULL);
+    assert_int_equal(a.status, 400);
+    assert_string_equal(hp_test_answer_error_code(&a), "invalid_config");
+    assert_int_equal(hp_test_answer_error_details(&a), 2);
+    assert_non_null(strstr(a.body, "pool.yaml:3:13: servers[0].listen: port 99999 out of range"));
+    assert_non_null(strstr(a.body, "pool.yaml:4:5: servers[0]: unknown key \\\"colour\\\""));
+    hp_test_answer_free(&a);
+    assert_int_equal(hp_test_server_signal(&f->srv, SIGHUP), 0);
+    stderr_wait w = {&f->srv, "hostpool: reload refused, 2 errors: nothing changed", 1};
+    assert_true(hp_test_poll_until(stderr_has, &w, HP_TEST_DEADLINE_MS));
+    char *err = hp_test_server_stderr(&f->srv);
+    assert_non_null(strstr(err, "pool.yaml:3:13: servers[0].listen: port 99999 out of range"));
+    free(err);
+    assert_answers(f->port_a, "a");
+    assert_answers(f->port_b, "b3");
+    assert_answers(f->port_c, "c");
+    assert_answers(f->port_d, "d");
+}
+
+static void a_key_the_running_pool_cannot_take_is_refused(void **state)
+{
+    fixture *f = *state;
+    write_config(f, "b4", true, true, "workers: 3\nports: { range: 24000-24010 }\n");
+    hp_test_answer a = hp_test_admin_call(&f->admin, "POST", "/reload", NULL, NULL);
+    assert_int_equal(a.status, 400);
+    assert_int_equal(hp_test_answer_error_details(&a), 2);
+    assert_non_null(strstr(a.body, "workers: cannot change on a reload"));
+    assert_non_null(strstr(a.body, "ports.range: cannot change on a reload"));
+    hp_test_answer_free(&a);
+    assert_answers(f->port_b, "b3");
+}
+
+static void post_config_needs_the_running_etag_when_if_match_is_given(void **state)
+{
+    fixture *f = *state;
+    hp_test_answer got = hp_test_admin_call(&f->admin, "GET", "/config", NULL, NULL);
+    assert_int_equal(got.status, 200);
+    assert_non_null(got.etag);
+    assert_int_equal(json_array_size(json_object_get(got.json, "servers")), 4);
+    json_t *doc = json_deep_copy(got.json);
+    json_t *b_route = json_array_get(
+        json_object_get(json_array_get(json_object_get(doc, "servers"), 1), "routes"), 0);
+    json_object_set_new(json_object_get(b_route, "respond"), "body", json_string("b5"));
+    char *text = json_dumps(doc, JSON_COMPACT);
+
+    hp_test_answer a = hp_test_admin_call(&f->admin, "POST", "/config",
+                                          "If-Match: \"0000000000000000\"\r\n", text);
+    assert_int_equal(a.status, 412);
+    assert_string_equal(hp_test_answer_error_code(&a), "precondition_failed");
+    hp_test_answer_free(&a);
+    assert_answers(f->port_b, "b3");
+
+    char if_match[128];
+    snprintf(if_match, sizeof if_match, "If-Match: %s\r\n", got.etag);
+    a = hp_test_admin_call(&f->admin, "POST", "/config", if_match, text);
+    assert_reload_result(&a, 3, "b", "", "");
+    assert_non_null(a.etag);
+    assert_string_not_equal(a.etag, got.etag);
+    assert_answers(f->port_b, "b5");
+    hp_test_answer again = hp_test_admin_call(&f->admin, "GET", "/config", NULL, NULL);
+    assert_string_equal(again.etag, a.etag);
+    assert_true(json_equal(again.json, doc));
+    hp_test_answer_free(&again);
+    hp_test_answer_free(&a);
+    a = hp_test_admin_call(&f->admin, "POST", "/config", if_match, text); /* now stale */
+    assert_int_equal(a.status, 412);
+    hp_test_answer_free(&a);
+    free(text);
+    json_decref(doc);
+    hp_test_answer_free(&got);
+}
+
+static void post_config_lists_every_error_of_a_bad_document(void **state)
+{
+    fixture *f = *state;
+    hp_test_answer a = hp_test_admin_call(&f->admin, "POST", "/config", NULL,
+                                          "{\"servers\":[{\"name\":\"a\",\"listen\":5}],"
+                                          "\"bogus\":1}");
+    assert_int_equal(a.status, 400);
+    assert_int_equal(hp_test_answer_error_details(&a), 2); /* listen, bogus */
+    hp_test_answer_free(&a);
+    a = hp_test_admin_call(&f->admin, "POST", "/config", NULL, "not json");
+    assert_int_equal(a.status, 400);
+    hp_test_answer_free(&a);
+    assert_answers(f->port_a, "a");
+    assert_answers(f->port_d, "d");
+}
+
+static void api_changes_show_in_the_running_config(void **state)
+{
+    fixture *f = *state;
+    int port = hp_test_free_port_in(PORT_MIN, PORT_MAX);
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"name\":\"e\",\"listen\":\"127.0.0.1:%d\",\"routes\":[{\"respond\":{}}]}", port);
+    hp_test_answer a = hp_test_admin_call(&f->admin, "POST", "/servers", NULL, body);
+    assert_int_equal(a.status, 201);
+    hp_test_answer_free(&a);
+    a = hp_test_admin_call(&f->admin, "GET", "/config", NULL, NULL);
+    json_t *last = json_array_get(json_object_get(a.json, "servers"), 4);
+    assert_string_equal(json_string_value(json_object_get(last, "name")), "e");
+    hp_test_answer_free(&a);
+    a = hp_test_admin_call(&f->admin, "DELETE", "/servers/d", NULL, NULL);
+    assert_int_equal(a.status, 200);
+    hp_test_answer_free(&a);
+    a = hp_test_admin_call(&f->admin, "GET", "/config", NULL, NULL);
+    assert_null(strstr(a.body, "\"name\":\"d\""));
+    hp_test_answer_free(&a);
+    /* The file is the source of POST /reload: what only the API made goes, what it removed
+     * comes back. */
+    write_config(f, "b3", true, true, "");
+    a = hp_test_admin_call(&f->admin, "POST", "/reload", NULL, NULL);
+    assert_reload_result(&a, 2, "b", "d", "e");
+    hp_test_answer_free(&a);
+    assert_refuses(port);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(
+            sighup_replaces_the_changed_adds_the_new_drains_the_gone_and_leaves_the_rest),
+        cmocka_unit_test(post_reload_reads_the_file_again_and_says_what_changed),
+        cmocka_unit_test(a_broken_config_changes_nothing_and_every_error_is_named),
+        cmocka_unit_test(a_key_the_running_pool_cannot_take_is_refused),
+        cmocka_unit_test(post_config_needs_the_running_etag_when_if_match_is_given),
+        cmocka_unit_test(post_config_lists_every_error_of_a_bad_document),
+        cmocka_unit_test(api_changes_show_in_the_running_config),
+    };
+    return cmocka_run_group_tests(tests, start, stop);
+}

@@ -1,0 +1,40 @@
+/* hp_test_admin: calls to the admin API of a `hostpool run` under test, over its unix socket or
+ * over loopback TCP with a bearer token, and the daemon started on a socket of the test's own.
+ *
+ * Every call is one connection, one request (with Content-Length) and one response read with
+ * a deadline; the answer keeps the status, the body, the body parsed as JSON (NULL when it is
+ * not JSON) and the headers tests look at. Failing to get an answer fails the test. */
+#ifndef HP_TEST_ADMIN_H
+#define HP_TEST_ADMIN_H
+
+#include "hp_test.h"
+
+#include <jansson.h>
+
+typedef struct hp_test_admin {
+    char socket_path[4200]; /* "" when the admin API is on TCP */
+    int port;               /* the TCP port, when socket_path is "" */
+    const char *token;      /* the bearer token to send, or NULL */
+} hp_test_admin;
+
+typedef struct hp_test_answer {
+    int status;
+    char *body;
+    json_t *json;
+    char *www_authenticate, *allow, *etag; /* the headers, or NULL */
+} hp_test_answer;
+
+void hp_test_answer_free(hp_test_answer *a);
+
+/* `headers`: more header lines ("If-Match: x\r\n"), or NULL. `body` may be NULL. */
+hp_test_answer hp_test_admin_call(const hp_test_admin *admin, const char *method, const char *path,
+                                  const char *headers, const char *body);
+
+/* error.code and the number of error.details of an error answer (NULL and 0 when absent). */
+const char *hp_test_answer_error_code(const hp_test_answer *a);
+size_t hp_test_answer_error_details(const hp_test_answer *a);
+
+/* Starts `hostpool run --config CONFIG --admin unix:TEMP/admin.sock`, filling `admin`. */
+int hp_test_admin_start(hp_test_server *srv, const char *config, hp_test_admin *admin);
+
+#endif
