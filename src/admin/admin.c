@@ -46,6 +46,7 @@ static void on_request(hp_handler *self, hp_request *req)
 static void destroy(hp_handler *self)
 {
     hp__admin *a = (hp__admin *)self;
+    hp_pool_unsubscribe(a->pool, a->stopping_sub);
     hp__admin_jobs_destroy(a->jobs);
     free(a->self_name);
     free(a->token);
@@ -123,6 +124,10 @@ static void reload(hp__admin *a, hp__admin_job *job, char **seg)
 {
     hp__admin_reload(a, job);
 }
+static void events(hp__admin *a, hp__admin_job *job, char **seg)
+{
+    hp__admin_events(a, job);
+}
 
 /* A path of `count` segments: fixed ones match themselves, "{name}" any segment, "{action}"
  * start, stop or restart. */
@@ -145,6 +150,7 @@ static const endpoint endpoints[] = {
     {"GET", 1, {"config"}, config_get},
     {"POST", 1, {"config"}, config_load},
     {"POST", 1, {"reload"}, reload},
+    {"GET", 1, {"events"}, events},
 };
 
 static bool segment_matches(const char *pattern, const char *seg)
@@ -197,6 +203,12 @@ static void run(hp__admin_job *job, void *data)
     free(path);
 }
 
+static int on_pool_stopping(const hp_event *event, void *data)
+{
+    if (event) hp__admin_events_stop_all(data);
+    return 0;
+}
+
 hp_handler *hp__admin_handler_create(const hp__admin_options *o)
 {
     hp__admin *a = HP_NEW(hp__admin);
@@ -206,5 +218,6 @@ hp_handler *hp__admin_handler_create(const hp__admin_options *o)
     a->token = o->token ? hp__strdup(o->token) : NULL;
     a->live = o->live;
     a->jobs = hp__admin_jobs_create(hp__pool_loop(o->pool), hp__pool_engine(o->pool), run, a);
+    hp_pool_subscribe(o->pool, "pool.stopping", on_pool_stopping, a, &a->stopping_sub);
     return &a->base;
 }

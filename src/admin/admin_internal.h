@@ -7,12 +7,16 @@
 
 #include <jansson.h>
 
+typedef struct hp__admin_stream hp__admin_stream;
+
 typedef struct hp__admin {
     hp_handler base;
     hp_pool *pool;
     char *self_name;
     char *token; /* NULL: none */
     hp__live_config *live;
+    hp__admin_stream *streams; /* open event streams (control thread) */
+    uint64_t stopping_sub;     /* the subscription to pool.stopping, which ends them */
     hp__admin_jobs *jobs;
 } hp__admin;
 
@@ -28,6 +32,13 @@ json_t *hp__admin_server_json(hp_pool *pool, const char *name);
 /* {"attempted": n, "failed": [{"name", "error"}...]} */
 json_t *hp__admin_result_json(const hp_pool_result *result);
 
+/* ---- query strings (admin_query.c) ---- */
+
+/* Decodes %XX and '+' in place. */
+void hp__admin_url_decode(char *s);
+/* The decoded value of `key` in `query` (owned), or NULL when it is not there. */
+char *hp__admin_query_get(const char *query, const char *key);
+
 /* ---- operations (admin_ops.c) ---- */
 
 void hp__admin_list(hp__admin *a, hp__admin_job *job);
@@ -40,6 +51,13 @@ void hp__admin_server_action(hp__admin *a, hp__admin_job *job, const char *name,
                              const char *action);
 void hp__admin_pool_action(hp__admin *a, hp__admin_job *job, const char *action);
 void hp__admin_health(hp__admin *a, hp__admin_job *job);
+
+/* ---- the event stream (admin_events.c) ---- */
+
+/* GET /events?topic=PATTERN (default **): Server-Sent Events until the client leaves. */
+void hp__admin_events(hp__admin *a, hp__admin_job *job);
+/* Ends every open stream (the pool is stopping). */
+void hp__admin_events_stop_all(hp__admin *a);
 
 /* ---- the whole config (admin_config.c) ---- */
 

@@ -34,16 +34,29 @@ static void job_free(hp__admin_job *job)
     free(job);
 }
 
-static void on_ready(uv_async_t *a)
+/* Runs what the workers queued: calls, and jobs when `run_jobs` (else they are dropped: the
+ * handler is going away and their clients with it). */
+static void take_queued(hp__admin_jobs *jobs, bool run_jobs)
 {
-    hp__admin_jobs *jobs = a->data;
     hp__admin_job *job = (hp__admin_job *)hp__locked_queue_take_all(&jobs->queue);
     while (job) {
         hp__admin_job *next = (hp__admin_job *)job->item.next;
         job->item.next = NULL;
-        jobs->run(job, jobs->data);
+        if (job->control_call) {
+            job->control_call(job->control_arg);
+            free(job);
+        } else if (run_jobs) {
+            jobs->run(job, jobs->data);
+        } else {
+            job_free(job);
+        }
         job = next;
     }
+}
+
+static void on_ready(uv_async_t *a)
+{
+    take_queued(a->data, true);
 }
 
 hp__admin_jobs *hp__admin_jobs_create(uv_loop_t *loop, hp_engine *engine, hp__admin_run_fn run,
@@ -69,7 +82,18 @@ static void on_jobs_closed(uv_handle_t *h)
 
 void hp__admin_jobs_destroy(hp__admin_jobs *jobs)
 {
-    if (jobs) uv_close((uv_handle_t *)&jobs->ready, on_jobs_closed);
+    if (!jobs) return;
+    take_queued(jobs, false);
+    uv_close((uv_handle_t *)&jobs->ready, on_jobs_closed);
+}
+
+void hp__admin_jobs_call_control(hp__admin_jobs *jobs, void (*call)(void *arg), void *arg)
+{
+    hp__admin_job *job = HP_NEW(hp__admin_job);
+    job->control_call = call;
+    job->control_arg = arg;
+    hp__locked_queue_push(&jobs->queue, &job->item);
+    uv_async_send(&jobs->ready);
 }
 
 static void on_request_done(hp_request *req, bool ok, void *data)
@@ -120,4 +144,29 @@ void hp__admin_job_answer(hp__admin_job *job, int status, const char *content_ty
     job->answer = answer;
     job->answer_len = answer_len;
     hp__engine_call_worker(job->engine, job->worker, deliver, job);
+}
+
+typedef struct hand_over {
+    hp__admin_job *job;
+    hp__admin_start_fn start;
+    void *arg;
+} hand_over;
+
+/* Back on the worker (or on the control thread when the worker ended). */
+static void start_there(void *arg, bool on_worker)
+{
+    hand_over *h = arg;
+    hp__admin_job *job = h->job;
+    hp_request *req = on_worker && !job->gone ? job->req : NULL;
+    if (req) hp_request_on_done(req, NULL, NULL);
+    h->start(req, h->arg, on_worker);
+    job_free(job);
+    free(h);
+}
+
+void hp__admin_job_hand_over(hp__admin_job *job, hp__admin_start_fn start, void *arg)
+{
+    hand_over *h = HP_NEW(hand_over);
+    *h = (hand_over){job, start, arg};
+    hp__engine_call_worker(job->engine, job->worker, start_there, h);
 }

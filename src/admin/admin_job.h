@@ -8,6 +8,10 @@
  *            calls hp__admin_job_answer() exactly once
  *   worker   the answer is sent, unless the client went away meanwhile; the job is freed
  *
+ * A job may instead hand its request over to a stream (GET /events) that answers it from the
+ * worker for as long as it lasts; the stream's calls back to the control thread travel the
+ * same queue as the jobs (hp__admin_jobs_call_control).
+ *
  * Invariants: `req` is touched only on its worker and only while `gone` is false; `gone` is
  * set by the request's done callback, on the worker, so it needs no lock. If the worker ended
  * before the answer came back (the engine shut down), the job is freed on the control
@@ -39,6 +43,9 @@ typedef struct hp__admin_job {
     size_t answer_len;
     const char *header_name; /* one more header of the answer (Allow, ETag), or NULL */
     char *header_value;
+    /* not a request: a call from a worker to run on the control thread */
+    void (*control_call)(void *arg);
+    void *control_arg;
 } hp__admin_job;
 
 typedef struct hp__admin_jobs hp__admin_jobs;
@@ -53,6 +60,17 @@ void hp__admin_jobs_destroy(hp__admin_jobs *jobs);
 
 /* Worker thread: takes `req` over until the answer. */
 void hp__admin_job_submit(hp__admin_jobs *jobs, hp_request *req);
+
+/* Worker thread: runs call(arg) on the control thread, in order with the jobs submitted. When
+ * the jobs are destroyed first, call(arg) runs then. */
+void hp__admin_jobs_call_control(hp__admin_jobs *jobs, void (*call)(void *arg), void *arg);
+
+/* Control thread: instead of an answer, the job's request is handed to `start` on its worker,
+ * which answers it from then on (a stream); the job is freed. When the client went away
+ * meanwhile, `req` is NULL; when the worker ended, start(NULL, arg, false) runs on the control
+ * thread. Either way `start` runs exactly once. */
+typedef void (*hp__admin_start_fn)(hp_request *req, void *arg, bool on_worker);
+void hp__admin_job_hand_over(hp__admin_job *job, hp__admin_start_fn start, void *arg);
 
 /* Control thread: answers with `answer` (owned by the job from now on) and sends it back. */
 void hp__admin_job_answer(hp__admin_job *job, int status, const char *content_type, char *answer,

@@ -11,33 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- query strings ---- */
-
-static int hex(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes %XX and '+' in place. */
-static void url_decode(char *s)
-{
-    char *out = s;
-    for (; *s; s++) {
-        if (*s == '+') {
-            *out++ = ' ';
-        } else if (*s == '%' && hex(s[1]) >= 0 && hex(s[2]) >= 0) {
-            *out++ = (char)(hex(s[1]) * 16 + hex(s[2]));
-            s += 2;
-        } else {
-            *out++ = *s;
-        }
-    }
-    *out = '\0';
-}
-
 typedef struct filter {
     const char *key; /* "name", "name_re" ... */
     hp_pool_field field;
@@ -85,7 +58,7 @@ static bool read_filters(hp__admin_job *job, char *query, filter *filters, size_
             return false;
         }
         filters[i].value = eq ? eq + 1 : part + strlen(part);
-        url_decode(filters[i].value);
+        hp__admin_url_decode(filters[i].value);
     }
     return true;
 }

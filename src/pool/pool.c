@@ -869,6 +869,7 @@ void hp_pool_shutdown(hp_pool *p, hp_pool_cb cb, void *data)
     p->shutting_down = true;
     p->shutdown_cb = cb;
     p->shutdown_data = data;
+    publish(p, "pool.stopping", NULL, 0, NULL); /* long-lived streams end themselves now */
     hp_pool_stop_all(p, on_all_stopped, NULL);
 }
 

@@ -303,7 +303,7 @@ static void removing_a_running_server_drains_it_first(void **state)
     assert_non_null(strstr(events, "server.stopped:gone server.removed:gone"));
 }
 
-static void shutdown_stops_every_server_then_ends_the_stream(void **state)
+static void shutdown_says_stopping_stops_every_server_then_ends_the_stream(void **state)
 {
     assert_int_equal(add_respond("x", "auto", "X"), 0);
     assert_int_equal(add_respond("y", "auto", "Y"), 0);
@@ -314,8 +314,10 @@ static void shutdown_stops_every_server_then_ends_the_stream(void **state)
     run_until(&pool_done, 1);
     assert_non_null(strstr(events, "server.stopped:x"));
     assert_non_null(strstr(events, "server.stopped:y"));
-    const char *end = strstr(events, "pool.stopped:-");
+    const char *begin = strstr(events, "pool.stopping:-"), *end = strstr(events, "pool.stopped:-");
+    assert_non_null(begin);
     assert_non_null(end);
+    assert_true(begin < strstr(events, "server.stopped:x"));
     assert_true(end > strstr(events, "server.stopped:x") &&
                 end > strstr(events, "server.stopped:y"));
     assert_int_equal(stream_ended, 1);
@@ -652,8 +654,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(an_invalid_config_adds_nothing_and_names_every_error, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(removing_a_running_server_drains_it_first, setup, teardown),
-        cmocka_unit_test_setup_teardown(shutdown_stops_every_server_then_ends_the_stream, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            shutdown_says_stopping_stops_every_server_then_ends_the_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(get_or_create_makes_one_server_for_100_callers, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(get_or_create_respects_max_servers, setup, teardown),
