@@ -43,6 +43,8 @@ fuzz: deps
 bench: build
 	@scripts/deps.sh nginx-light wrk
 	bench/run.sh
+	bench/pool_scale.sh
+	bench/admin_api.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
