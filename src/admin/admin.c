@@ -2,7 +2,8 @@
  * thread, dispatched by method and path:
  *
  *   GET /servers  POST /servers  GET|PUT|DELETE /servers/{name}
- *   POST /servers/{name}/start|stop|restart  POST /pool/start|stop|restart  GET /health */
+ *   POST /servers/{name}/start|stop|restart  POST /pool/start|stop|restart  GET /health
+ *   GET /metrics */
 #include "admin/admin_internal.h"
 
 #include "common/alloc.h"
@@ -54,7 +55,7 @@ static void destroy(hp_handler *self)
     free(a);
 }
 
-static const hp_handler_vtable admin_vtable = {"admin", on_request, destroy, NULL};
+static const hp_handler_vtable admin_vtable = {"admin", on_request, destroy, NULL, NULL};
 
 /* Splits "/a/b/c" into at most 3 segments; false when there are more or one is empty. */
 static bool split_path(char *path, char *seg[3], size_t *count)
@@ -88,7 +89,8 @@ static bool dispatch(hp__admin *a, hp__admin_job *job, const char *method, char 
     bool get = is(method, "GET"), post = is(method, "POST");
     if (n == 1 && is(seg[0], "servers") && get) return hp__admin_list(a, job), true;
     if (n == 1 && is(seg[0], "servers") && post) return hp__admin_add(a, job), true;
-    if (n == 1 && is(seg[0], "health") && get) return hp__admin_health(a, job), true;
+    if (n == 1 && is(seg[0], "health") && get) return hp__admin_answer_health(job, a->pool), true;
+    if (n == 1 && is(seg[0], "metrics") && get) return hp__admin_answer_metrics(job, a->pool), true;
     if (n == 2 && is(seg[0], "servers") && get) return hp__admin_get(a, job, seg[1]), true;
     if (n == 2 && is(seg[0], "servers") && is(method, "PUT"))
         return hp__admin_replace(a, job, seg[1]), true;
