@@ -17,7 +17,7 @@ struct hp__admin_jobs {
 static char *dup_str(hp_str s)
 {
     char *out = hp__malloc(s.len + 1);
-    memcpy(out, s.base, s.len);
+    if (s.len) memcpy(out, s.base, s.len); /* an empty hp_str may have no base */
     out[s.len] = '\0';
     return out;
 }
