@@ -73,7 +73,9 @@ static char *admin_call(const char *method, const char *path, const char *body)
     const char *args[] = {"-s", "--unix-socket", admin_socket, "-X", method, url, NULL, NULL, NULL};
     if (body) args[6] = "--data-binary", args[7] = body;
     char *out = NULL;
-    assert_int_equal(hp_test_curl(args, &out, NULL, HP_TEST_DEADLINE_MS), 0);
+    int rc = hp_test_curl(args, &out, NULL, HP_TEST_DEADLINE_MS);
+    if (rc != 0) free(out);
+    assert_int_equal(rc, 0);
     return out;
 }
 
@@ -106,9 +108,11 @@ static bool scrape_shows(void *data)
 static char *scrape_until(const char *series, long long value)
 {
     wanted w = {series, value, NULL};
-    if (!hp_test_poll_until(scrape_shows, &w, HP_TEST_DEADLINE_MS))
-        fail_msg("%s never became %lld; last scrape:\n%s", series, value, w.last);
-    return w.last;
+    if (hp_test_poll_until(scrape_shows, &w, HP_TEST_DEADLINE_MS)) return w.last;
+    fprintf(stderr, "test_metrics: the last scrape:\n%s", w.last);
+    free(w.last);
+    fail_msg("%s never became %lld", series, value);
+    return NULL;
 }
 
 static void get(int port, const char *path, int status)
