@@ -4,8 +4,9 @@
 # `make bench` passes nginx-light and wrk as extras; `make test` and `make run` never do.
 set -euo pipefail
 
+# prometheus: only for its promtool, with which tests check the metrics text (about 20 MB).
 packages=(build-essential cmake pkg-config libuv1-dev node-llhttp libjansson-dev
-          libyaml-dev libcmocka-dev clang curl "$@")
+          libyaml-dev libcmocka-dev clang curl prometheus "$@")
 
 missing=()
 for p in "${packages[@]}"; do
@@ -21,3 +22,7 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 # A package that starts a service (nginx) must not leave it running on a developer machine.
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Debian starts the Prometheus server where systemd runs; the tests need only promtool.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && systemctl is-active --quiet prometheus 2>/dev/null; then
+  $sudo systemctl disable --now prometheus
+fi

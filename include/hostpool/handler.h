@@ -14,6 +14,7 @@
 #include "hostpool/request.h"
 
 typedef struct hp_handler hp_handler;
+struct hp_pool;
 
 typedef struct hp_handler_vtable {
     const char *name; /* "respond", "file", ... */
@@ -22,6 +23,12 @@ typedef struct hp_handler_vtable {
     /* A new handler with the same settings and none of the state (NULL when it cannot be
      * made); NULL for a handler that cannot be cloned. */
     hp_handler *(*clone)(const hp_handler *self);
+    /* Optional (NULL: nothing to do). Called on the pool's control thread when a server whose
+     * route holds this handler joins a pool (hp_pool_add, hp_pool_replace, a merge), before the
+     * server can get a request: for handlers that answer from the pool's state (metrics,
+     * health). Called again if the handler is handed to another pool; `pool` is borrowed and
+     * outlives the server. */
+    void (*bind)(hp_handler *self, struct hp_pool *pool);
 } hp_handler_vtable;
 
 struct hp_handler {

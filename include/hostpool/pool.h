@@ -174,6 +174,7 @@ typedef struct hp_server_info {
     const char *last_error; /* NULL when none; borrowed like name */
     hp_health health;
     uint64_t uptime_ms; /* 0 unless running */
+    uint64_t restarts;  /* starts after its first one (restart, or stop then start) */
     size_t listen_count;
     const hp_server *server;
 } hp_server_info;
@@ -239,5 +240,25 @@ bool hp_pool_is_running(const hp_pool *pool);
  * OK, KO when all are KO, WARN for a mix, UNKNOWN before any check; OK when there are none. */
 hp_health hp_pool_health(const hp_pool *pool);
 uint64_t hp_pool_uptime_ms(const hp_pool *pool);
+
+/* ---- metrics and health ------------------------------------------------------------------- */
+
+/* The pool's metrics in the Prometheus text format, version 0.0.4 (docs/METRICS.md lists
+ * them): per server, responses by status code, the request duration histogram, requests in
+ * flight, connections, bytes, state and restarts; servers by state and events by topic; the
+ * process's CPU, memory and descriptors. The counts of a server name go on across replace and
+ * restart. Returns a new NUL-terminated text (free() it) and its length in *len. */
+char *hp_pool_metrics_text(hp_pool *pool, size_t *len);
+
+/* Handlers that answer from the state of the pool their server is added to (they need it:
+ * before that, and on an engine without a pool, they answer 503). Each request is carried to
+ * the pool's control thread and answered back on its worker.
+ *  - metrics: hp_pool_metrics_text() as text/plain; version=0.0.4.
+ *  - health: {"health": "ok", "servers": [{"name", "state", "health"}...]} as
+ *    application/json, 200 when the pool's health is ok or warn, 503 when it is ko or unknown
+ *    (no server checked yet), so a load balancer or an orchestrator can probe it.
+ * Both clone; a clone answers for the pool its own server joins. */
+hp_handler *hp_metrics_handler_create(void);
+hp_handler *hp_health_handler_create(void);
 
 #endif

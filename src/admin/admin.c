@@ -53,7 +53,7 @@ static void destroy(hp_handler *self)
     free(a);
 }
 
-static const hp_handler_vtable admin_vtable = {"admin", on_request, destroy, NULL};
+static const hp_handler_vtable admin_vtable = {"admin", on_request, destroy, NULL, NULL};
 
 /* Splits "/a/b/c" into at most 3 segments; false when there are more or one is empty. */
 static bool split_path(char *path, char *seg[3], size_t *count)
@@ -90,7 +90,11 @@ static void add(hp__admin *a, hp__admin_job *job, char **seg)
 }
 static void health(hp__admin *a, hp__admin_job *job, char **seg)
 {
-    hp__admin_health(a, job);
+    hp__admin_answer_health(job, a->pool);
+}
+static void metrics(hp__admin *a, hp__admin_job *job, char **seg)
+{
+    hp__admin_answer_metrics(job, a->pool);
 }
 static void get(hp__admin *a, hp__admin_job *job, char **seg)
 {
@@ -142,6 +146,7 @@ static const endpoint endpoints[] = {
     {"GET", 1, {"servers"}, list},
     {"POST", 1, {"servers"}, add},
     {"GET", 1, {"health"}, health},
+    {"GET", 1, {"metrics"}, metrics},
     {"GET", 2, {"servers", "{name}"}, get},
     {"PUT", 2, {"servers", "{name}"}, replace},
     {"DELETE", 2, {"servers", "{name}"}, remove_server},

@@ -50,7 +50,6 @@ void hp__admin_remove(hp__admin *a, hp__admin_job *job, const char *name);
 void hp__admin_server_action(hp__admin *a, hp__admin_job *job, const char *name,
                              const char *action);
 void hp__admin_pool_action(hp__admin *a, hp__admin_job *job, const char *action);
-void hp__admin_health(hp__admin *a, hp__admin_job *job);
 
 /* ---- the event stream (admin_events.c) ---- */
 

@@ -21,6 +21,7 @@
 
 #include "common/locked_queue.h"
 #include "hostpool/engine.h"
+#include "hostpool/pool.h"
 #include "hostpool/request.h"
 
 #include <stdbool.h>
@@ -75,5 +76,10 @@ void hp__admin_job_hand_over(hp__admin_job *job, hp__admin_start_fn start, void 
 /* Control thread: answers with `answer` (owned by the job from now on) and sends it back. */
 void hp__admin_job_answer(hp__admin_job *job, int status, const char *content_type, char *answer,
                           size_t answer_len);
+
+/* Control thread: the answers the admin API shares with the metrics and health handlers
+ * (hostpool/pool.h says what they are). */
+void hp__admin_answer_metrics(hp__admin_job *job, hp_pool *pool);
+void hp__admin_answer_health(hp__admin_job *job, hp_pool *pool);
 
 #endif

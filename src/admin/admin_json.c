@@ -1,6 +1,9 @@
-/* The admin API's JSON answers: servers, results of operations over several servers, errors
- * ({"error":{"code","message","details"}}, as ../shared/DESIGN.md fixes). */
+/* The admin API's answers: servers (with their request and error counts, http/stats.h),
+ * results of operations over several servers, errors ({"error":{"code","message","details"}},
+ * as ../shared/DESIGN.md fixes), health and metrics. */
 #include "admin/admin_internal.h"
+
+#include "http/server.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,12 +56,44 @@ json_t *hp__admin_server_json(hp_pool *pool, const char *name)
     hp_server_info info;
     if (hp_pool_info(pool, name, &info) != 0) return NULL;
     const char *expose = hp_server_expose(info.server);
-    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o, s:s}", "name", info.name, "state",
-                     hp_server_state_name(info.state), "listen", listen_json(info.server), "hosts",
-                     hosts_json(info.server), "expose", expose ? json_string(expose) : json_null(),
-                     "uptime_ms", (json_int_t)info.uptime_ms, "last_error",
-                     info.last_error ? json_string(info.last_error) : json_null(), "health",
-                     hp_health_name(info.health));
+    hp__stats_totals t;
+    hp__stats_totals_read(info.server->stats, &t);
+    json_t *server =
+        json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o, s:s, s:I, s:I}", "name", info.name, "state",
+                  hp_server_state_name(info.state), "listen", listen_json(info.server), "hosts",
+                  hosts_json(info.server), "expose", expose ? json_string(expose) : json_null(),
+                  "uptime_ms", (json_int_t)info.uptime_ms, "last_error",
+                  info.last_error ? json_string(info.last_error) : json_null(), "health",
+                  hp_health_name(info.health), "requests", (json_int_t)t.responses, "errors",
+                  (json_int_t)t.errors);
+    hp__stats_totals_close(&t);
+    return server;
+}
+
+void hp__admin_answer_metrics(hp__admin_job *job, hp_pool *pool)
+{
+    size_t len;
+    char *text = hp_pool_metrics_text(pool, &len);
+    hp__admin_job_answer(job, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+}
+
+static bool add_health(const hp_server_info *info, void *data)
+{
+    json_array_append_new(data, json_pack("{s:s, s:s, s:s}", "name", info->name, "state",
+                                          hp_server_state_name(info->state), "health",
+                                          hp_health_name(info->health)));
+    return true;
+}
+
+void hp__admin_answer_health(hp__admin_job *job, hp_pool *pool)
+{
+    json_t *servers = json_array();
+    hp_pool_walk(pool, add_health, servers);
+    hp_health health = hp_pool_health(pool);
+    bool serving = health == HP_HEALTH_OK || health == HP_HEALTH_WARN;
+    hp__admin_answer_json(
+        job, serving ? 200 : 503,
+        json_pack("{s:s, s:o}", "health", hp_health_name(health), "servers", servers));
 }
 
 json_t *hp__admin_result_json(const hp_pool_result *result)

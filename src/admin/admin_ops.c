@@ -110,23 +110,6 @@ void hp__admin_get(hp__admin *a, hp__admin_job *job, const char *name)
     hp__admin_answer_json(job, 200, server);
 }
 
-static bool add_health(const hp_server_info *info, void *data)
-{
-    json_array_append_new(data, json_pack("{s:s, s:s, s:s}", "name", info->name, "state",
-                                          hp_server_state_name(info->state), "health",
-                                          hp_health_name(info->health)));
-    return true;
-}
-
-void hp__admin_health(hp__admin *a, hp__admin_job *job)
-{
-    json_t *servers = json_array();
-    hp_pool_walk(a->pool, add_health, servers);
-    hp__admin_answer_json(job, 200,
-                          json_pack("{s:s, s:o}", "health", hp_health_name(hp_pool_health(a->pool)),
-                                    "servers", servers));
-}
-
 /* ---- a server in a body ---- */
 
 static json_t *errors_json(const hp__config_errors *errs)

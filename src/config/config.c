@@ -533,31 +533,43 @@ static void check_redirect(checker *c, const hp__cfg_node *map, hp__config_route
     if ((n = hp__cfg_mapping_get(map, "keep_path"))) bool_of(c, n, &r->redirect.keep_path);
 }
 
+/* metrics: {} and health: {}: answers from the pool, with no settings (yet). */
+static void check_no_settings(checker *c, const hp__cfg_node *map, hp__config_route *r)
+{
+    static const char *const keys[] = {NULL};
+    if (is_mapping(c, map)) check_keys(c, map, keys);
+}
+
+static const struct {
+    const char *key;
+    hp__config_handler handler;
+    void (*check)(checker *c, const hp__cfg_node *map, hp__config_route *r);
+} handler_keys[] = {
+    {"respond", HP__CONFIG_RESPOND, check_respond},
+    {"file", HP__CONFIG_FILE, check_file},
+    {"redirect", HP__CONFIG_REDIRECT, check_redirect},
+    {"metrics", HP__CONFIG_METRICS, check_no_settings},
+    {"health", HP__CONFIG_HEALTH, check_no_settings},
+};
+
 static void check_route(checker *c, const hp__cfg_node *map, hp__config_route *r)
 {
-    static const char *const keys[] = {"match", "respond", "file", "redirect", NULL};
+    static const char *const keys[] = {"match",   "respond", "file", "redirect",
+                                       "metrics", "health",  NULL};
     r->pos = (hp__config_pos){map->line, map->column};
     if (!is_mapping(c, map)) return;
     check_keys(c, map, keys);
     const hp__cfg_node *n;
     if ((n = hp__cfg_mapping_get(map, "match"))) check_match(c, n, r);
     unsigned handlers = 0;
-    if ((n = hp__cfg_mapping_get(map, "respond"))) {
+    for (size_t i = 0; i < sizeof handler_keys / sizeof handler_keys[0]; i++) {
+        if (!(n = hp__cfg_mapping_get(map, handler_keys[i].key))) continue;
         handlers++;
-        r->handler = HP__CONFIG_RESPOND;
-        check_respond(c, n, r);
+        r->handler = handler_keys[i].handler;
+        handler_keys[i].check(c, n, r);
     }
-    if ((n = hp__cfg_mapping_get(map, "file"))) {
-        handlers++;
-        r->handler = HP__CONFIG_FILE;
-        check_file(c, n, r);
-    }
-    if ((n = hp__cfg_mapping_get(map, "redirect"))) {
-        handlers++;
-        r->handler = HP__CONFIG_REDIRECT;
-        check_redirect(c, n, r);
-    }
-    if (handlers != 1) fail(c, map, "exactly one of respond, file, redirect is required");
+    if (handlers != 1)
+        fail(c, map, "exactly one of respond, file, redirect, metrics, health is required");
 }
 
 /* ---- servers ---- */

@@ -36,13 +36,15 @@ typedef enum hp__config_handler {
     HP__CONFIG_RESPOND = 1,
     HP__CONFIG_FILE,
     HP__CONFIG_REDIRECT,
+    HP__CONFIG_METRICS, /* no settings */
+    HP__CONFIG_HEALTH,  /* no settings */
 } hp__config_handler;
 
 typedef struct hp__config_route {
     char *path_prefix; /* match.path; NULL: every path */
     char **methods;    /* match.methods; method_count 0: every method */
     size_t method_count;
-    hp__config_handler handler; /* which one of the three; its settings below */
+    hp__config_handler handler; /* which one; the settings of those that have some below */
     struct {
         int status; /* 200 by default */
         char *body; /* may hold NUL bytes (from JSON "\u0000") */

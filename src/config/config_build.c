@@ -8,6 +8,7 @@
 
 #include "common/alloc.h"
 #include "hostpool/errors.h"
+#include "hostpool/pool.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,12 @@ static hp_handler *create_handler(const hp__config_server *s, size_t i, hp__conf
         h = hp_redirect_handler_create(r->redirect.status, r->redirect.location,
                                        r->redirect.keep_path);
         snprintf(path, sizeof path, "%s.routes[%zu].redirect", s->path, i);
+        break;
+    case HP__CONFIG_METRICS: /* bound to the pool when the server joins it (pool_handlers.c) */
+        h = hp_metrics_handler_create();
+        break;
+    case HP__CONFIG_HEALTH:
+        h = hp_health_handler_create();
         break;
     default:
         snprintf(path, sizeof path, "%s.routes[%zu]", s->path, i);

@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct subscriber {
     uint64_t id;
@@ -49,6 +50,8 @@ struct hp__events {
     uint64_t next_id;
     uint64_t seq; /* the last one assigned */
     uint64_t failures;
+    hp__event_count *counts; /* by topic; a pool publishes a handful of topics */
+    size_t topic_count;
     bool delivering;
     bool closed;
     bool end_pending;
@@ -86,6 +89,8 @@ void hp__events_destroy(hp__events *bus)
         next = q->next;
         free_queued(q);
     }
+    for (size_t i = 0; i < bus->topic_count; i++) free(bus->counts[i].topic);
+    free(bus->counts);
     free(bus);
 }
 
@@ -185,10 +190,23 @@ static char *copy_or_null(const char *s)
     return s ? hp__strdup(s) : NULL;
 }
 
+static void count_topic(hp__events *bus, const char *topic)
+{
+    for (size_t i = 0; i < bus->topic_count; i++) {
+        if (strcmp(bus->counts[i].topic, topic) == 0) {
+            bus->counts[i].count++;
+            return;
+        }
+    }
+    bus->counts = hp__realloc(bus->counts, (bus->topic_count + 1) * sizeof *bus->counts);
+    bus->counts[bus->topic_count++] = (hp__event_count){hp__strdup(topic), 1};
+}
+
 int hp__events_publish(hp__events *bus, const hp__event *event)
 {
     if (!event || !hp__topic_valid(event->topic)) return HP_EINVAL;
     if (bus->closed) return HP_ESTATE;
+    count_topic(bus, event->topic);
     queued *q = HP_NEW(queued);
     q->event = *event;
     q->event.topic = q->topic = hp__strdup(event->topic);
@@ -221,4 +239,10 @@ uint64_t hp__events_failures(const hp__events *bus)
 size_t hp__events_subscribers(const hp__events *bus)
 {
     return bus->live;
+}
+
+const hp__event_count *hp__events_counts(const hp__events *bus, size_t *n)
+{
+    *n = bus->topic_count;
+    return bus->counts;
 }

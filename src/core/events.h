@@ -63,4 +63,13 @@ uint64_t hp__events_failures(const hp__events *bus);
 /* Live subscriptions (unsubscribed ones are not counted, even before they are freed). */
 size_t hp__events_subscribers(const hp__events *bus);
 
+/* Events published since the bus was created, by topic, in the order each topic first
+ * appeared. */
+typedef struct hp__event_count {
+    char *topic;
+    uint64_t count;
+} hp__event_count;
+/* The counts (borrowed: valid until the next publish); *n gets how many topics. */
+const hp__event_count *hp__events_counts(const hp__events *bus, size_t *n);
+
 #endif

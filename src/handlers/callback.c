@@ -27,7 +27,7 @@ static hp_handler *clone(const hp_handler *self)
     return hp_callback_handler_create(h->cb, h->data);
 }
 
-static const hp_handler_vtable callback_vtable = {"callback", on_request, destroy, clone};
+static const hp_handler_vtable callback_vtable = {"callback", on_request, destroy, clone, NULL};
 
 hp_handler *hp_callback_handler_create(hp_request_cb cb, void *data)
 {

@@ -195,7 +195,7 @@ static void destroy(hp_handler *self)
 
 static hp_handler *clone(const hp_handler *self);
 
-static const hp_handler_vtable file_vtable = {"file", on_request, destroy, clone};
+static const hp_handler_vtable file_vtable = {"file", on_request, destroy, clone, NULL};
 
 static hp_handler *file_handler_new(int root_fd, const char *index)
 {

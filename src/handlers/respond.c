@@ -44,7 +44,7 @@ static void destroy(hp_handler *self)
 
 static hp_handler *clone(const hp_handler *self);
 
-static const hp_handler_vtable respond_vtable = {"respond", on_request, destroy, clone};
+static const hp_handler_vtable respond_vtable = {"respond", on_request, destroy, clone, NULL};
 
 hp_handler *hp_respond_handler_create(int status, const char *body, size_t body_len,
                                       const char *const *headers, size_t header_count)

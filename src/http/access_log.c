@@ -28,13 +28,10 @@ static size_t printable(char *out, size_t cap, hp_str in)
     return n;
 }
 
-void hp__access_log(hp__session *s, hp__exchange *x)
+void hp__access_log(hp__session *s, hp__exchange *x, uint64_t end_ns)
 {
     char ip[64], method[40], target[1024], line[1400];
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-    double seconds = x->start_ns ? (double)(now - x->start_ns) / 1e9 : 0.0;
+    double seconds = x->start_ns ? (double)(end_ns - x->start_ns) / 1e9 : 0.0;
     client_ip(s, ip, sizeof ip);
     printable(method, sizeof method, x->req.method.len ? x->req.method : HP_STR_LIT("-"));
     printable(target, sizeof target, x->req.target.len ? x->req.target : HP_STR_LIT("-"));

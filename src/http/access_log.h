@@ -6,6 +6,7 @@
 
 #include "http/exchange.h"
 
-void hp__access_log(hp__session *s, hp__exchange *x);
+/* `end_ns`: when the exchange ended, on CLOCK_MONOTONIC (as x->start_ns). */
+void hp__access_log(hp__session *s, hp__exchange *x, uint64_t end_ns);
 
 #endif

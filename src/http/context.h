@@ -1,8 +1,9 @@
 /* Per-worker state shared by the HTTP sessions of one worker loop.
  *
- * Owned by one worker thread and touched only by it: no locks, no atomics. Counters are plain
- * per-worker integers (the session tests read connections_open; metrics, a later issue, will
- * sum them across workers). Freelists keep request buffers and exchanges for reuse so the
+ * Owned by one worker thread and touched only by it: no locks, no atomics. Its counters are plain
+ * per-worker integers for tests and diagnostics (the session tests read connections_open); the
+ * metrics' counters, which the control thread reads, are per server and per listener
+ * (stats.h). Freelists keep request buffers and exchanges for reuse so the
  * request path does not allocate in the steady state. */
 #ifndef HP_HTTP_CONTEXT_H
 #define HP_HTTP_CONTEXT_H

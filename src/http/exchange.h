@@ -33,8 +33,11 @@ struct hp__exchange {
     bool expect_continue;
     bool timer_armed; /* the header timer runs for this request */
     uint8_t host_count;
-    uint16_t error_status; /* the answer a parser callback decided on (4xx/5xx) */
-    uint64_t start_ns;     /* for the access log */
+    uint16_t error_status;  /* the answer a parser callback decided on (4xx/5xx) */
+    uint64_t start_ns;      /* the first byte parsed (CLOCK_MONOTONIC): for the duration */
+    uint64_t bytes_in;      /* request bytes parsed, head and body */
+    uint64_t bytes_out;     /* response bytes handed to the transport */
+    hp__stats_slice *slice; /* once routed: its server's slice, which counts it in flight */
     /* Response. */
     int status;
     bool responded;

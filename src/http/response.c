@@ -144,6 +144,7 @@ static int submit(hp__exchange *x, struct iovec *iov, unsigned n)
     for (unsigned i = 0; i < n; i++) total += iov[i].iov_len;
     if (total == 0) return 1;
     s->ctx->stats.bytes_out += total;
+    x->bytes_out += total;
     int rc = s->transport->write(s, iov, n);
     if (rc < 0) {
         hp__session_abort(s);
@@ -310,6 +311,7 @@ static void file_pump(hp__exchange *x)
             x->file_offset += (uint64_t)sent;
             x->file_remaining -= (uint64_t)sent;
             s->ctx->stats.bytes_out += (uint64_t)sent;
+            x->bytes_out += (uint64_t)sent;
             continue;
         }
         if (sent < 0) {

@@ -163,7 +163,21 @@ void hp_server_destroy(hp_server *s)
     free(s->routes);
     free(s->name);
     free(s->expose);
+    hp__server_stats_release(s->stats);
     free(s);
+}
+
+void hp__server_attach_stats(hp_server *s, unsigned workers)
+{
+    if (s->stats && s->stats->workers >= workers) return;
+    hp__server_stats_release(s->stats); /* sized for an engine with fewer workers */
+    s->stats = hp__server_stats_create(workers);
+}
+
+void hp__server_share_stats(hp_server *s, const hp_server *from)
+{
+    hp__server_stats_release(s->stats);
+    s->stats = from->stats ? hp__server_stats_share(from->stats) : NULL;
 }
 
 void hp__server_disown_handlers(hp_server *s)

@@ -1,10 +1,12 @@
 /* The internal shape of hp_server (include/hostpool/server.h), read by worker loops.
  * Immutable after hp_server_create() except `bound_ports` and `sockets`, which only the engine
- * touches, on the control thread (workers never read them). */
+ * touches, on the control thread (workers never read them), and `stats`, set on the control
+ * thread before the server first starts (workers write the counters in it, see stats.h). */
 #ifndef HP_HTTP_SERVER_H
 #define HP_HTTP_SERVER_H
 
 #include "hostpool/server.h"
+#include "http/stats.h"
 
 typedef struct hp__route {
     char *path_prefix;
@@ -28,7 +30,8 @@ struct hp_server {
     size_t route_count;
     hp_limits limits;
     bool access_log;
-    hp_handler *fallback; /* borrowed */
+    hp_handler *fallback;    /* borrowed */
+    hp__server_stats *stats; /* NULL until it first starts; shared by its versions */
 };
 
 /* The route for a request: NULL when none matches; *method_mismatch says whether some route
@@ -39,5 +42,11 @@ const hp__route *hp__server_route(const hp_server *server, const hp_request *req
 /* Forgets the route handlers, so hp_server_destroy() leaves them to their owner (a failed
  * replace gives them back to its caller). */
 void hp__server_disown_handlers(hp_server *server);
+
+/* Gives `server` counters for `workers` workers unless it has them (the engine, when it starts
+ * the server; tests that drive sessions without an engine). Not while it runs. */
+void hp__server_attach_stats(hp_server *server, unsigned workers);
+/* `server`, a new version of `from` that has not started, counts on in `from`'s counters. */
+void hp__server_share_stats(hp_server *server, const hp_server *from);
 
 #endif

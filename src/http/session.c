@@ -62,6 +62,7 @@ static hp__exchange *exchange_get(hp__session *s)
     } else {
         x = HP_NEW(hp__exchange);
     }
+    hp__counter_sub(&s->gauges->idle, 1);
     x->s = s;
     x->file_fd = -1;
     x->req.exchange = x;
@@ -124,6 +125,27 @@ static void exchange_ended(hp__session *s, const hp_server *server)
     if (s->ctx->exchange_ended) s->ctx->exchange_ended(s->ctx, server);
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Counts an exchange that ends, answered (with x->status) or not, for its server: the routed
+ * one, else the head server (a request refused before routing). Call it before
+ * exchange_ended(): once a draining server hears of its last exchange it may be freed. */
+static void exchange_count(hp__session *s, hp__exchange *x, bool answered, uint64_t end_ns)
+{
+    hp__stats_slice *slice = x->slice;
+    if (slice)
+        hp__counter_sub(&slice->in_flight, 1);
+    else
+        slice = hp__server_stats_slice(hp__exchange_server(x)->stats, s->ctx->worker);
+    uint64_t duration = x->start_ns && end_ns > x->start_ns ? end_ns - x->start_ns : 0;
+    hp__stats_slice_record(slice, answered ? x->status : 0, duration, x->bytes_in, x->bytes_out);
+}
+
 static void session_close(hp__session *s)
 {
     if (s->closed) return;
@@ -134,6 +156,7 @@ static void session_close(hp__session *s)
         if (x->done_cb) x->done_cb(&x->req, false, x->done_data);
         x->done_cb = NULL;
         const hp_server *server = x->server;
+        exchange_count(s, x, false, 0);
         if (x->in_proceed) {
             x->aborted = true; /* released by the proceed loop that is on the stack */
         } else {
@@ -141,9 +164,12 @@ static void session_close(hp__session *s)
         }
         s->x = NULL;
         exchange_ended(s, server);
+    } else {
+        hp__counter_sub(&s->gauges->idle, 1);
     }
     release_rbuf(s);
     s->ctx->stats.connections_open--;
+    hp__counter_sub(&s->gauges->open, 1);
     s->transport->close(s);
 }
 
@@ -155,7 +181,7 @@ void hp__session_abort(hp__session *s)
 /* ---- the read side ------------------------------------------------------------------------ */
 
 void hp__session_init(hp__session *s, const hp__transport *transport, hp__http_context *ctx,
-                      hp__vhosts *const *vhosts)
+                      hp__vhosts *const *vhosts, hp__conn_gauges *gauges)
 {
     memset(s, 0, sizeof *s);
     llhttp_init(&s->parser, HTTP_REQUEST, &parser_settings);
@@ -163,9 +189,12 @@ void hp__session_init(hp__session *s, const hp__transport *transport, hp__http_c
     s->transport = transport;
     s->ctx = ctx;
     s->vhosts = vhosts;
+    s->gauges = gauges;
     s->reading = true;
     ctx->stats.connections_accepted++;
     ctx->stats.connections_open++;
+    hp__counter_add(&gauges->open, 1);
+    hp__counter_add(&gauges->idle, 1);
     transport->set_timer(s, hp__session_head_limits(s)->idle_timeout_ms);
 }
 
@@ -267,14 +296,19 @@ static void process(hp__session *s)
     while (!s->closed && !s->stop_parsing && s->rparsed < s->rend &&
            !(s->x && s->x->message_done)) {
         if (!s->x) s->x = exchange_get(s);
-        llhttp_errno_t err = llhttp_execute(&s->parser, s->rbuf + s->rparsed, s->rend - s->rparsed);
+        hp__exchange *x = s->x;
+        uint32_t len = s->rend - s->rparsed;
+        llhttp_errno_t err = llhttp_execute(&s->parser, s->rbuf + s->rparsed, len);
         if (err == HPE_OK) {
+            x->bytes_in += len;
             s->rparsed = s->rend;
             drop_parsed_body(s);
             break;
         }
         if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
-            s->rparsed = rbuf_offset(s, llhttp_get_error_pos(&s->parser));
+            uint32_t end = rbuf_offset(s, llhttp_get_error_pos(&s->parser));
+            x->bytes_in += end - s->rparsed;
+            s->rparsed = end;
             if (err == HPE_PAUSED_UPGRADE)
                 llhttp_resume_after_upgrade(&s->parser);
             else
@@ -282,6 +316,7 @@ static void process(hp__session *s)
             if (s->x && s->x->message_done) dispatch(s);
             continue;
         }
+        x->bytes_in += len;
         hp__session_fail(s, error_status(s, err));
         break;
     }
@@ -340,12 +375,7 @@ static void update(hp__session *s)
 
 static int on_message_begin(llhttp_t *p)
 {
-    hp__session *s = session_of(p);
-    if ((*s->vhosts)->any_access_log) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        s->x->start_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-    }
+    session_of(p)->x->start_ns = now_ns();
     return 0;
 }
 
@@ -506,6 +536,8 @@ static int on_headers_complete(llhttp_t *p)
     if (status) return reject(x, status);
     x->server = hp__vhosts_route(*s->vhosts, r->host);
     if (!x->server) return reject(x, 421);
+    x->slice = hp__server_stats_slice(x->server->stats, s->ctx->worker);
+    hp__counter_add(&x->slice->in_flight, 1);
     bool has_body = (p->flags & F_CHUNKED) || p->content_length > 0;
     if ((p->flags & F_CONTENT_LENGTH) && p->content_length > x->server->limits.max_body_bytes)
         return reject(x, 413);
@@ -617,13 +649,16 @@ void hp__exchange_finish(hp__session *s, bool ok)
     if (x->done_cb) x->done_cb(&x->req, ok, x->done_data);
     x->done_cb = NULL;
     const hp_server *server = x->server;
-    if (hp__exchange_server(x)->access_log) hp__access_log(s, x);
+    uint64_t end_ns = now_ns();
+    if (hp__exchange_server(x)->access_log) hp__access_log(s, x, end_ns);
     int cls = x->status / 100;
     if (cls >= 1 && cls <= 5) s->ctx->stats.responses_by_class[cls]++;
+    exchange_count(s, x, ok, end_ns);
     bool close = !ok || x->close_after || s->draining;
     s->served = true;
     hp__exchange_release(s, x);
     s->x = NULL;
+    hp__counter_add(&s->gauges->idle, 1);
     exchange_ended(s, server);
     if (close) {
         s->linger = ok && s->stop_parsing && !s->peer_eof;

@@ -30,6 +30,7 @@
 #define HP_HTTP_SESSION_H
 
 #include "http/context.h"
+#include "http/stats.h"
 #include "http/vhosts.h"
 
 #include <llhttp.h>
@@ -74,16 +75,17 @@ struct hp__session {
     /* The listener's slot for its current virtual hosts: read at each request (the table may
      * be swapped between requests); the server a request runs on is its exchange's. */
     hp__vhosts *const *vhosts;
-    hp__exchange *x;  /* the exchange being parsed or answered; NULL when idle */
-    char *rbuf;       /* the current message starts at rbuf[0]; NULL when idle */
-    uint32_t rcap;    /* capacity of rbuf */
-    uint32_t rparsed; /* bytes of rbuf consumed by the parser */
-    uint32_t rend;    /* bytes of rbuf received */
-    uint8_t phase;    /* hp__phase */
-    bool reading;     /* transport reading state, as last set */
-    bool in_process;  /* process() is on the stack */
-    bool draining;    /* answer what is in flight, then close */
-    bool peer_eof;    /* the client closed its sending side */
+    hp__conn_gauges *gauges; /* the listener's: open and idle connections (stats.h) */
+    hp__exchange *x;         /* the exchange being parsed or answered; NULL when idle */
+    char *rbuf;              /* the current message starts at rbuf[0]; NULL when idle */
+    uint32_t rcap;           /* capacity of rbuf */
+    uint32_t rparsed;        /* bytes of rbuf consumed by the parser */
+    uint32_t rend;           /* bytes of rbuf received */
+    uint8_t phase;           /* hp__phase */
+    bool reading;            /* transport reading state, as last set */
+    bool in_process;         /* process() is on the stack */
+    bool draining;           /* answer what is in flight, then close */
+    bool peer_eof;           /* the client closed its sending side */
     bool closed;
     bool stop_parsing;      /* an error was answered: parse nothing more */
     bool linger;            /* see hp__transport.close */
@@ -93,8 +95,10 @@ struct hp__session {
     uint8_t peer_addr[16];
 };
 
+/* `gauges` (borrowed, outlives the session) counts this connection as open, and as idle while
+ * no request is in progress. */
 void hp__session_init(hp__session *s, const hp__transport *transport, hp__http_context *ctx,
-                      hp__vhosts *const *vhosts);
+                      hp__vhosts *const *vhosts, hp__conn_gauges *gauges);
 /* The server of the exchange in flight, or NULL (idle, or not routed yet). */
 const hp_server *hp__session_server(const hp__session *s);
 /* The limits before a request is routed: those of the address's head server (vhosts.h). */

@@ -57,6 +57,13 @@ static void fill_names(hp__vhosts *v)
     qsort(v->wildcards, v->wildcard_count, sizeof *v->wildcards, compare_wildcards);
 }
 
+const hp_server *hp__vhosts_head_of(const hp_server *const *servers, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (servers[i]->host_count == 0) return servers[i];
+    return servers[0];
+}
+
 hp__vhosts *hp__vhosts_create(const hp_server *const *servers, size_t count, unsigned refs)
 {
     hp__vhosts *v = HP_NEW(hp__vhosts);
@@ -68,7 +75,7 @@ hp__vhosts *hp__vhosts_create(const hp_server *const *servers, size_t count, uns
         if (servers[i]->host_count == 0 && !v->fallback) v->fallback = servers[i];
         v->any_access_log |= servers[i]->access_log;
     }
-    v->head = v->fallback ? v->fallback : servers[0];
+    v->head = hp__vhosts_head_of(servers, count);
     v->exact_count = count_patterns(servers, count, false);
     v->wildcard_count = count_patterns(servers, count, true);
     if (v->exact_count + v->wildcard_count > 0) { /* most addresses have one default server */

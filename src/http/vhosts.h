@@ -47,6 +47,8 @@ typedef struct hp__vhosts {
 /* A table for `servers` (count >= 1, in start order) holding `refs` references. The caller has
  * checked them with hp__vhosts_conflict(). */
 hp__vhosts *hp__vhosts_create(const hp_server *const *servers, size_t count, unsigned refs);
+/* The head server of `servers` (count >= 1, in start order): the default, else the first. */
+const hp_server *hp__vhosts_head_of(const hp_server *const *servers, size_t count);
 /* Drops one reference; the last frees the table. NULL is a no-op. Any thread. */
 void hp__vhosts_release(hp__vhosts *vhosts);
 

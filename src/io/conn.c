@@ -269,7 +269,7 @@ int hp__conn_accept(hp__listener *l)
     if (!l->local) uv_tcp_nodelay(&c->io.tcp, 1);
     l->conn_count++;
     hp__worker_conn_opened(w, c);
-    hp__session_init(&c->session, &tcp_transport, hp__worker_http(w), &l->vhosts);
+    hp__session_init(&c->session, &tcp_transport, hp__worker_http(w), &l->vhosts, &l->gauges);
     record_peer(c);
     uv_read_start(&c->io.stream, on_alloc, on_read);
     return 0;

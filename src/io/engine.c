@@ -17,6 +17,7 @@
 #include "http/server.h"
 #include "io/socket.h"
 #include "io/engine_call.h"
+#include "io/engine_stats.h"
 #include "io/worker.h"
 
 #include <stdio.h>
@@ -345,6 +346,7 @@ static void close_planned(hp_engine *e, address_plan *plans, size_t n)
 static int install(hp_engine *e, const hp_server *old, hp_server *server, char *errbuf,
                    size_t errlen)
 {
+    hp__server_attach_stats(server, e->worker_count);
     size_t n = server->listen_count;
     address_plan *plans = hp__calloc(n, sizeof *plans);
     for (size_t i = 0; i < n; i++) {
@@ -431,6 +433,21 @@ int hp_engine_replace_server(hp_engine *e, hp_server *old, hp_server *replacemen
     memset(old->sockets, 0, old->listen_count * sizeof *old->sockets);
     drain_on_workers(e, old, drain_timeout_ms, cb, data);
     return 0;
+}
+
+void hp__engine_server_connections(const hp_engine *e, const hp_server *server, uint64_t *open,
+                                   uint64_t *idle)
+{
+    *open = *idle = 0;
+    for (size_t i = 0; i < server->listen_count; i++) {
+        const listen_socket *ls = server->sockets[i];
+        if (!ls || hp__vhosts_head_of(ls->servers, ls->count) != server) continue;
+        for (unsigned w = 0; w < e->worker_count; w++) {
+            hp__conn_gauges *g = &ls->listeners[w]->gauges;
+            *open += atomic_load_explicit(&g->open, memory_order_relaxed);
+            *idle += atomic_load_explicit(&g->idle, memory_order_relaxed);
+        }
+    }
 }
 
 void hp__engine_call_worker(hp_engine *e, unsigned worker, hp__worker_call_fn fn, void *arg)

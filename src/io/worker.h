@@ -91,6 +91,7 @@ struct hp__listener {
     hp__worker *worker;
     hp__vhosts *vhosts; /* one reference; sessions read it through this slot */
     uint32_t conn_count;
+    hp__conn_gauges gauges;    /* written by the worker, read by the control thread (stats.h) */
     bool paused;               /* at max_connections: one accepted fd waits inside libuv */
     bool closing;              /* not accepting: its handle is closing or closed */
     bool closed;               /* handle closed */

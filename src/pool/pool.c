@@ -47,6 +47,7 @@ typedef struct entry {
     hp_server_state state;
     char *last_error;
     uint64_t started_ms;
+    uint64_t starts;            /* successful starts since it was added */
     int *auto_ports;            /* per listen address: the port taken from the range, or 0 */
     waiter *waiters;            /* callbacks waiting for the drain in flight */
     hp__health_checker checker; /* runs while the server runs */
@@ -62,6 +63,7 @@ struct hp_pool {
     hp__events *events;
     hp__ports ports;
     hp_pool_options options;
+    uint64_t created_ms;
     hp__uv_sched health_sched;
     hp__health_config health_config;
     uint32_t health_starts; /* for next_health_phase() */
@@ -189,6 +191,7 @@ int hp_pool_create(uv_loop_t *loop, const hp_pool_options *options, hp_pool **ou
     }
     p->loop = loop;
     p->options = o;
+    p->created_ms = uv_now(loop);
     p->events = hp__events_create();
     hp__uv_sched_init(&p->health_sched, loop);
     hp__health_config_default(&p->health_config);
@@ -287,6 +290,15 @@ static int build_server(hp_pool *p, const hp_server_config *config, const entry 
     return 0;
 }
 
+/* Handlers that answer from the pool's state learn which pool (hp_handler_vtable.bind). */
+static void bind_handlers(hp_pool *p, hp_server *server)
+{
+    for (size_t i = 0; i < server->route_count; i++) {
+        hp_handler *h = server->routes[i].handler;
+        if (h->vt->bind) h->vt->bind(h, p);
+    }
+}
+
 static void on_health_change(hp__health *h, hp__health_state from, hp__health_state to, void *data)
 {
     entry *e = data;
@@ -311,6 +323,7 @@ int hp_pool_add(hp_pool *p, const hp_server_config *config, char *errbuf, size_t
     int *taken = NULL;
     int err = build_server(p, config, NULL, &server, &taken, errbuf, errlen);
     if (err) return err;
+    bind_handlers(p, server);
     entry *e = HP_NEW(entry);
     e->pool = p;
     e->name = hp__strdup(config->name);
@@ -350,6 +363,7 @@ static int start_entry(hp_pool *p, entry *e, char *errbuf, size_t errlen)
     }
     e->state = HP_SERVER_RUNNING;
     e->started_ms = uv_now(p->loop);
+    e->starts++;
     set_error(e, NULL);
     publish(p, "server.started", e, first_port(e), NULL);
     hp__health_checker_start(&e->checker, next_health_phase(p));
@@ -472,6 +486,8 @@ int hp_pool_replace(hp_pool *p, const hp_server_config *config, hp_pool_server_c
     int *ports;
     int err = build_server(p, config, e, &server, &ports, errbuf, errlen);
     if (err) return err;
+    hp__server_share_stats(server, e->server); /* the counts of the name go on */
+    bind_handlers(p, server);
     retired_version *r = HP_NEW(retired_version);
     r->pool = p;
     r->server = e->server;
@@ -581,6 +597,16 @@ uv_loop_t *hp__pool_loop(hp_pool *p)
     return p->loop;
 }
 
+const hp__events *hp__pool_events(const hp_pool *p)
+{
+    return p->events;
+}
+
+uint64_t hp__pool_age_ms(const hp_pool *p)
+{
+    return uv_now(p->loop) - p->created_ms;
+}
+
 bool hp_pool_has(const hp_pool *p, const char *name)
 {
     return find(p, name) != NULL;
@@ -625,6 +651,7 @@ static void fill_info(const hp_pool *p, const entry *e, hp_server_info *out)
         .last_error = e->last_error,
         .health = entry_health(e),
         .uptime_ms = e->state == HP_SERVER_RUNNING ? uv_now(p->loop) - e->started_ms : 0,
+        .restarts = e->starts > 1 ? e->starts - 1 : 0,
         .listen_count = hp_server_listen_count(e->server),
         .server = e->server,
     };

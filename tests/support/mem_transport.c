@@ -111,7 +111,10 @@ mem_transport *mem_transport_create_vhosts(hp__http_context *ctx, hp__vhosts *vh
     mem_transport *m = HP_NEW(mem_transport);
     m->reading = true;
     m->vhosts = vhosts;
-    hp__session_init(&m->session, &mem_vtable, ctx, &m->vhosts);
+    /* As the engine does when a server starts: counters for the workers up to this one. */
+    for (size_t i = 0; i < vhosts->server_count; i++)
+        hp__server_attach_stats((hp_server *)vhosts->servers[i], ctx->worker + 1);
+    hp__session_init(&m->session, &mem_vtable, ctx, &m->vhosts, &m->gauges);
     return m;
 }
 

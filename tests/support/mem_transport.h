@@ -38,7 +38,8 @@ typedef struct mem_write {
 
 typedef struct mem_transport {
     hp__session session;
-    hp__vhosts *vhosts; /* the listener's slot the session reads */
+    hp__vhosts *vhosts;     /* the listener's slot the session reads */
+    hp__conn_gauges gauges; /* the listener's connection gauges */
     bool owns_vhosts;
     /* What the client received; NUL-terminated once anything arrived. */
     char *out;

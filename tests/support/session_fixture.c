@@ -2,6 +2,7 @@
 #include "session_fixture.h"
 
 #include "common/alloc.h"
+#include "http/server.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -48,10 +49,24 @@ session_fixture *session_fixture_create(hp_request_cb cb, void *data)
     return f;
 }
 
+/* Whatever ended the session (an answer, an error, a timeout, a limit, the client going away),
+ * the counters are balanced: no request in flight, no connection open or idle. */
+static void assert_counters_balanced(session_fixture *f)
+{
+    if (!f->m->closed) hp__session_abort(&f->m->session);
+    assert_int_equal(atomic_load(&f->m->gauges.open), 0);
+    assert_int_equal(atomic_load(&f->m->gauges.idle), 0);
+    hp__stats_totals t;
+    hp__stats_totals_read(f->server->stats, &t);
+    assert_int_equal(t.in_flight, 0);
+    hp__stats_totals_close(&t);
+}
+
 void session_fixture_destroy(session_fixture *f)
 {
     if (!f) return;
     unsigned violations = f->m->violations;
+    assert_counters_balanced(f);
     mem_transport_destroy(f->m);
     assert_int_equal(violations, 0);
     assert_int_equal(f->ctx.stats.connections_open, 0);

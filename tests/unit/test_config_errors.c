@@ -37,7 +37,8 @@ static void every_error_of_a_file_is_reported_in_document_order(void **state)
     const char *expected[] = {
         "3:19: limits.header_timeout: \"10 sec\" is not a duration (250ms, 10s, 15m)",
         "6:13: servers[0].listen: port 70000 out of range",
-        "8:9: servers[0].routes[0]: exactly one of respond, file, redirect is required",
+        "8:9: servers[0].routes[0]: exactly one of respond, file, redirect, metrics, health is "
+        "required",
         "9:11: servers[1].name: \"api\" is already used by servers[0]",
         "11:5: servers[1]: unknown key \"colour\"",
     };
@@ -193,7 +194,7 @@ static void unknown_keys_are_errors_at_every_level(void **state)
                   "unknown.yaml:12:9: servers[0].routes[1]: unknown key \"proxy\" (not supported "
                   "yet)\n"
                   "unknown.yaml:12:9: servers[0].routes[1]: exactly one of respond, file, "
-                  "redirect is required\n");
+                  "redirect, metrics, health is required\n");
 }
 
 static void repeated_server_names_name_the_first_user(void **state)

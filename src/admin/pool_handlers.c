@@ -1,0 +1,99 @@
+/* The metrics and health handlers (include/hostpool/pool.h): answers from the state of a pool,
+ * which lives on its control thread, for a route of any server.
+ *
+ * Getting the pool: a handler built from a config exists before any pool does (`run` checks
+ * and builds the whole config, handlers included, before it makes the pool; `validate` never
+ * makes one), so unlike the admin handler it cannot be given the pool when it is created. It
+ * learns it through the vtable's `bind`, which the pool calls when the handler's server joins it
+ * (add, replace, merge), before that server can get a request. A clone is unbound until the
+ * pool its own server joins binds it, so a copied server never reports the pool it came from.
+ *
+ * Requests travel as the admin API's do (admin_job.h): a job to the control thread, which
+ * renders the answer, then back to the worker. Only GET and HEAD are answered (405 else).
+ *
+ * Threads: `pool` and `jobs` are written by bind() on the control thread before the server
+ * starts; workers read them after. Starting the server posts commands to the workers through
+ * a locked queue, which orders the writes before the reads. */
+#include "admin/admin_job.h"
+
+#include "common/alloc.h"
+#include "pool/pool_internal.h"
+
+#include <llhttp.h>
+#include <stdlib.h>
+
+typedef enum { METRICS, HEALTH } pool_handler_kind;
+
+typedef struct pool_handler {
+    hp_handler base;
+    pool_handler_kind kind;
+    hp_pool *pool;        /* NULL until bound */
+    hp__admin_jobs *jobs; /* NULL until bound */
+} pool_handler;
+
+static void on_request(hp_handler *self, hp_request *req)
+{
+    pool_handler *h = (pool_handler *)self;
+    if (req->method_id != HTTP_GET && req->method_id != HTTP_HEAD) {
+        hp_response_header(req, "Allow", 5, "GET, HEAD", 9);
+        hp_respond_error(req, 405);
+    } else if (!h->jobs) {
+        hp_respond_error(req, 503); /* on a server that is in no pool */
+    } else {
+        hp__admin_job_submit(h->jobs, req);
+    }
+}
+
+static void run(hp__admin_job *job, void *data)
+{
+    pool_handler *h = data;
+    if (h->kind == METRICS)
+        hp__admin_answer_metrics(job, h->pool);
+    else
+        hp__admin_answer_health(job, h->pool);
+}
+
+static void bind_pool(hp_handler *self, hp_pool *pool)
+{
+    pool_handler *h = (pool_handler *)self;
+    hp__admin_jobs_destroy(h->jobs); /* handed to another pool */
+    h->pool = pool;
+    h->jobs = hp__admin_jobs_create(hp__pool_loop(pool), hp__pool_engine(pool), run, h);
+}
+
+static void destroy(hp_handler *self)
+{
+    pool_handler *h = (pool_handler *)self;
+    hp__admin_jobs_destroy(h->jobs);
+    free(h);
+}
+
+static hp_handler *create(pool_handler_kind kind);
+
+static hp_handler *clone_handler(const hp_handler *self)
+{
+    return create(((const pool_handler *)self)->kind);
+}
+
+static const hp_handler_vtable metrics_vtable = {"metrics", on_request, destroy, clone_handler,
+                                                 bind_pool};
+static const hp_handler_vtable health_vtable = {"health", on_request, destroy, clone_handler,
+                                                bind_pool};
+
+static hp_handler *create(pool_handler_kind kind)
+{
+    pool_handler *h = HP_NEW(pool_handler);
+    h->base.vt = kind == METRICS ? &metrics_vtable : &health_vtable;
+    h->kind = kind;
+    return &h->base;
+}
+
+hp_handler *hp_metrics_handler_create(void)
+{
+    return create(METRICS);
+}
+
+hp_handler *hp_health_handler_create(void)
+{
+    return create(HEALTH);
+}
