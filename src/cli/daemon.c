@@ -127,10 +127,17 @@ static void stop(daemon_state *d)
     hp_pool_shutdown(d->pool, on_pool_stopped, d);
 }
 
+/* SIGINT or SIGTERM: drain every server; another one while draining changes nothing (the drain
+ * deadline bounds the wait). */
 static void on_signal(uv_signal_t *sig, int signum)
 {
+    daemon_state *d = sig->data;
+    if (d->stopping) {
+        fprintf(stderr, "hostpool: %s: already draining\n", strsignal(signum));
+        return;
+    }
     fprintf(stderr, "hostpool: %s: draining every server\n", strsignal(signum));
-    stop(sig->data);
+    stop(d);
 }
 
 static void print_names(const char *what, const hp_pool_strings *names)

@@ -192,6 +192,14 @@ static void a_busy_connection_is_closed_at_the_drain_deadline(void **state)
     assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
 }
 
+static bool says_already_draining(void *data)
+{
+    char *err = hp_test_server_stderr(&srv);
+    bool said = strstr(err, "already draining") != NULL;
+    free(err);
+    return said;
+}
+
 static void sigterm_finishes_requests_in_flight_closes_idle_ones_and_exits_0(void **state)
 {
     start_pool("10s");
@@ -201,7 +209,10 @@ static void sigterm_finishes_requests_in_flight_closes_idle_ones_and_exits_0(voi
     assert_int_equal(hp_test_server_signal(&srv, SIGTERM), 0);
     assert_true(hp_test_poll_until(refuses, &port_b, HP_TEST_DEADLINE_MS));
     assert_int_equal(hp_test_wait_closed(&idle, 2000), HP_TEST_CLOSED);
-    assert_true(hp_test_server_running(&srv)); /* still draining a */
+    assert_true(hp_test_server_running(&srv));                 /* still draining a */
+    assert_int_equal(hp_test_server_signal(&srv, SIGTERM), 0); /* a second one changes nothing */
+    assert_true(hp_test_poll_until(says_already_draining, NULL, HP_TEST_DEADLINE_MS));
+    assert_true(hp_test_server_running(&srv));
     finish_request(&busy, "a");
     assert_int_equal(hp_test_server_wait(&srv, HP_TEST_DEADLINE_MS), 0);
     hp_test_close(&busy);
