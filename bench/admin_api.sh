@@ -81,7 +81,7 @@ for r in $(seq 1 "$rounds"); do
     q=$(p99_us "$quiet") b=$(p99_us "$busy")
     quiet_p99+=" $q" busy_p99+=" $b"
     pairs+="${pairs:+, }$q → $b µs"
-    wrk_errors+="$(errors "$quiet") $(errors "$busy") "
+    wrk_errors+="$(errors "$quiet")"$'\n'"$(errors "$busy")"$'\n'
 done
 q=$(median "$quiet_p99") b=$(median "$busy_p99")
 row() { printf '| %s | %s / %s µs |\n' "$1" "$(pct 50 <<<"$2")" "$(pct 99 <<<"$2")"; }
@@ -102,5 +102,5 @@ $(row "POST /config under wrk load" "$(cat "$dir/reload_us")")
 | without reloads | $q µs |
 | during 100 reloads | $b µs ($(awk -v q="$q" -v b="$b" 'BEGIN { printf "%+.0f%%", (b - q) * 100 / q }')) |
 
-Rounds (p99 without → during): $pairs. wrk errors: $(tr -s ' ' <<<"$wrk_errors" | sort -u | tr '\n' ' ').
+Rounds (p99 without → during): $pairs. wrk errors: $(grep . <<<"$wrk_errors" | sort -u | paste -sd';' -).
 TABLE
