@@ -9,6 +9,10 @@ int hp__cmd_file_server(int argc, char **argv);
 int hp__cmd_run(int argc, char **argv);
 int hp__cmd_validate(int argc, char **argv);
 
+/* Clients of a running daemon's admin API (client.h): argv[0] is the verb. */
+int hp__cmd_ls(int argc, char **argv);
+int hp__cmd_status(int argc, char **argv);
+
 /* Daemon parts. */
 typedef struct hp_pool hp_pool;
 typedef struct hp__live_config hp__live_config;

@@ -26,6 +26,15 @@ static const char usage[] =
     "  --header-timeout DUR   --idle-timeout DUR  --write-timeout DUR  --drain-timeout DUR\n"
     "SIZE: 1024, 16KiB, 1MiB; DUR: 250ms, 10s, 15m. ADDR: 127.0.0.1:8080 (port 0: any free port)\n";
 
+static const struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} commands[] = {
+    {"run", hp__cmd_run},         {"validate", hp__cmd_validate},
+    {"respond", hp__cmd_respond}, {"file-server", hp__cmd_file_server},
+    {"ls", hp__cmd_ls},           {"status", hp__cmd_status},
+};
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -33,10 +42,8 @@ int main(int argc, char **argv)
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    if (strcmp(argv[1], "respond") == 0) return hp__cmd_respond(argc - 1, argv + 1);
-    if (strcmp(argv[1], "file-server") == 0) return hp__cmd_file_server(argc - 1, argv + 1);
-    if (strcmp(argv[1], "run") == 0) return hp__cmd_run(argc - 1, argv + 1);
-    if (strcmp(argv[1], "validate") == 0) return hp__cmd_validate(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "hostpool: unknown command '%s'\n\n%s", argv[1], usage);
     return 2;
 }
