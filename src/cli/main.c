@@ -30,9 +30,17 @@ static const struct command {
     const char *name;
     int (*run)(int argc, char **argv);
 } commands[] = {
-    {"run", hp__cmd_run},         {"validate", hp__cmd_validate},
-    {"respond", hp__cmd_respond}, {"file-server", hp__cmd_file_server},
-    {"ls", hp__cmd_ls},           {"status", hp__cmd_status},
+    {"run", hp__cmd_run},
+    {"validate", hp__cmd_validate},
+    {"respond", hp__cmd_respond},
+    {"file-server", hp__cmd_file_server},
+    {"ls", hp__cmd_ls},
+    {"status", hp__cmd_status},
+    {"add", hp__cmd_add},
+    {"rm", hp__cmd_rm},
+    {"start", hp__cmd_lifecycle},
+    {"stop", hp__cmd_lifecycle},
+    {"restart", hp__cmd_lifecycle},
 };
 
 int main(int argc, char **argv)
