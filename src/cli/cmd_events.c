@@ -44,8 +44,10 @@ static void print_event(const char *data)
     const char *server = json_string_value(json_object_get(event, "server"));
     const char *message = json_string_value(json_object_get(event, "message"));
     json_int_t port = json_integer_value(json_object_get(event, "port"));
-    printf("%-15s", topic ? topic : "?");
-    if (server) printf(" %s", server);
+    if (server)
+        printf("%-15s %s", topic ? topic : "?", server);
+    else
+        printf("%s", topic ? topic : "?");
     if (port > 0) printf(" port %lld", (long long)port);
     if (message) printf(": %s", message);
     printf("\n");
