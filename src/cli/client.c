@@ -7,13 +7,12 @@
 #include "cli/client.h"
 
 #include "common/alloc.h"
+#include "config/config.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define DEFAULT_ADMIN "unix:hostpool.sock"
 
 /* ---- options ---- */
 
@@ -35,8 +34,9 @@ int hp__client_usage_error(const hp__client *c, const hp__client_verb *verb, con
     return HP__EXIT_USAGE;
 }
 
-/* Reads one option at argv[*i]; false (with `why`) when it is unknown or lacks its value. */
-static bool read_option(const hp__client_flag *const tables[2], int argc, char **argv, int *i,
+/* Reads one option at argv[*i] (and its value); sets `why` when it is unknown or lacks its
+ * value. */
+static void read_option(const hp__client_flag *const tables[2], int argc, char **argv, int *i,
                         char *why, size_t whylen)
 {
     const char *arg = argv[*i], *eq = arg[1] == '-' ? strchr(arg, '=') : NULL;
@@ -45,20 +45,13 @@ static bool read_option(const hp__client_flag *const tables[2], int argc, char *
     if (!f) f = find_flag(tables[1], arg, len);
     if (!f) {
         snprintf(why, whylen, "unknown option '%.*s'", (int)len, arg);
-        return false;
-    }
-    if (f->set && eq) {
-        snprintf(why, whylen, "%s takes no value", f->name);
-        return false;
-    }
-    if (f->set) {
+    } else if (f->set) {
+        if (eq) snprintf(why, whylen, "%s takes no value", f->name);
         *f->set = true;
-        return true;
+    } else {
+        *f->value = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
+        if (!*f->value) snprintf(why, whylen, "%s needs a value", f->name);
     }
-    const char *value = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
-    if (!value) snprintf(why, whylen, "%s needs a value", f->name);
-    *f->value = value;
-    return value != NULL;
 }
 
 /* The token file's first line, without its line break. NULL (and `why`) on failure. */
@@ -108,14 +101,15 @@ int hp__client_init(hp__client *c, const hp__client_verb *verb, int argc, char *
             c->args[c->arg_count++] = argv[i];
     }
     if (!why[0] && (c->arg_count < verb->min_args || c->arg_count > verb->max_args))
-        snprintf(why, sizeof why,
+        snprintf(why, sizeof why, "%s",
                  c->arg_count < verb->min_args ? "missing argument" : "too many arguments");
     if (!why[0] && token_file) c->token = read_token(token_file, why, sizeof why);
     if (why[0]) {
         free(c->args);
         return hp__client_usage_error(c, verb, why);
     }
-    c->admin = (hp__admin_client){.address = admin ? admin : DEFAULT_ADMIN, .token = c->token};
+    c->admin =
+        (hp__admin_client){.address = admin ? admin : HP__CONFIG_ADMIN_LISTEN, .token = c->token};
     return HP__EXIT_OK;
 }
 
