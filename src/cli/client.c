@@ -168,26 +168,30 @@ static int report_no_answer(const hp__client *c, hp__admin_result result, const 
 
 /* ---- calls ---- */
 
-int hp__client_call(hp__client *c, const hp__admin_request *req, hp__admin_response *resp)
+/* The call; a 2xx answer, or one with status `also_ok` (0: none), is not a failure. */
+static int call(hp__client *c, const hp__admin_request *req, int also_ok, hp__admin_response *resp)
 {
     char err[300];
     hp__admin_result result = hp__admin_exchange(&c->admin, req, resp, err, sizeof err);
     int status = HP__EXIT_OK;
     if (result != HP__ADMIN_OK)
         status = report_no_answer(c, result, err);
-    else if (resp->status < 200 || resp->status > 299)
+    else if ((resp->status < 200 || resp->status > 299) && resp->status != also_ok)
         status = report_answer(c, resp);
     if (status != HP__EXIT_OK) hp__admin_response_close(resp);
     return status;
 }
 
-int hp__client_call_json(hp__client *c, const char *method, const char *path, const char *body,
-                         json_t **answer)
+int hp__client_call(hp__client *c, const hp__admin_request *req, hp__admin_response *resp)
+{
+    return call(c, req, 0, resp);
+}
+
+static int call_json(hp__client *c, const hp__admin_request *req, int also_ok, json_t **answer)
 {
     *answer = NULL;
-    hp__admin_request req = {.method = method, .path = path, .body = body};
     hp__admin_response resp;
-    int status = hp__client_call(c, &req, &resp);
+    int status = call(c, req, also_ok, &resp);
     if (status != HP__EXIT_OK) return status;
     if (c->json) fwrite(resp.body, 1, resp.body_len, stdout);
     if (!(*answer = json_loads(resp.body, 0, NULL))) {
@@ -196,6 +200,19 @@ int hp__client_call_json(hp__client *c, const char *method, const char *path, co
     }
     hp__admin_response_close(&resp);
     return status;
+}
+
+int hp__client_call_json(hp__client *c, const char *method, const char *path, const char *body,
+                         json_t **answer)
+{
+    hp__admin_request req = {.method = method, .path = path, .body = body};
+    return call_json(c, &req, 0, answer);
+}
+
+int hp__client_get_json(hp__client *c, const char *path, int also_ok, json_t **answer)
+{
+    hp__admin_request req = {.method = "GET", .path = path};
+    return call_json(c, &req, also_ok, answer);
 }
 
 bool hp__client_escape(char *buf, size_t cap, const char *text)

@@ -69,6 +69,10 @@ int hp__client_call(hp__client *c, const hp__admin_request *req, hp__admin_respo
 int hp__client_call_json(hp__client *c, const char *method, const char *path, const char *body,
                          json_t **answer);
 
+/* A GET whose answer may also come with the status `also_ok`, which is then no failure
+ * either: GET /health answers 503 with the health of a pool that is not healthy. */
+int hp__client_get_json(hp__client *c, const char *path, int also_ok, json_t **answer);
+
 /* Appends `text` to the path `buf` (of `cap` bytes) percent-escaped, as a path segment or a
  * query value. False when it does not fit. */
 bool hp__client_escape(char *buf, size_t cap, const char *text);

@@ -1,7 +1,9 @@
 /* `hostpool status [NAME]`: without NAME, the pool's health (GET /health) and how many servers
- * are in each state; with NAME, that server (GET /servers/NAME), one field per line: state,
- * each listen address with the port it is bound to, hosts, expose URL, uptime, health, last
- * error, and the request counts when the daemon keeps them. */
+ * are in each state, exit 0 whatever the health (GET /health's 503 for a pool that is not
+ * healthy is for load balancers; here it is the answer, shown); with NAME, that server (GET
+ * /servers/NAME), one field per line: state, each listen address with the port it is bound to,
+ * hosts, expose URL, uptime, health, last error, and the request counts when the daemon keeps them.
+ */
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/client_print.h"
@@ -84,22 +86,35 @@ static void print_server(const json_t *server)
     print_owned("errors:", hp__server_count_text(server, "errors"));
 }
 
+static int show_pool(hp__client *c)
+{
+    json_t *answer;
+    /* 503: the pool is not healthy (ko, or no check done yet); an answer all the same */
+    int status = hp__client_get_json(c, "/health", 503, &answer);
+    if (answer && !c->json) print_pool(answer);
+    json_decref(answer);
+    return status;
+}
+
+static int show_server(hp__client *c, const hp__client_verb *verb)
+{
+    char path[512] = "/servers/";
+    if (!hp__client_escape(path, sizeof path, c->args[0]))
+        return hp__client_usage_error(c, verb, "NAME is too long");
+    json_t *answer;
+    int status = hp__client_call_json(c, "GET", path, NULL, &answer);
+    if (answer && !c->json) print_server(answer);
+    json_decref(answer);
+    return status;
+}
+
 int hp__cmd_status(int argc, char **argv)
 {
     const hp__client_verb verb = {"status [NAME]", NULL, 0, 1};
     hp__client c;
     int status = hp__client_init(&c, &verb, argc, argv);
     if (status != HP__EXIT_OK) return status;
-    char path[512] = "/health";
-    if (c.arg_count == 1) snprintf(path, sizeof path, "/servers/");
-    if (c.arg_count == 1 && !hp__client_escape(path, sizeof path, c.args[0])) {
-        status = hp__client_usage_error(&c, &verb, "NAME is too long");
-    } else {
-        json_t *answer;
-        status = hp__client_call_json(&c, "GET", path, NULL, &answer);
-        if (answer && !c.json) (c.arg_count == 1 ? print_server : print_pool)(answer);
-        json_decref(answer);
-    }
+    status = c.arg_count ? show_server(&c, &verb) : show_pool(&c);
     hp__client_close(&c);
     return status;
 }
