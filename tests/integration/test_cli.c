@@ -314,8 +314,49 @@ static void ls_takes_the_admin_address_from_HOSTPOOL_ADMIN(void **state)
     hp_test_run_free(&r);
 }
 
+/* A server answering 500 to everything, so that each request counts as an error too. */
+static void add_failing_server(const char *name, int port)
+{
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"name\":\"%s\",\"listen\":\"127.0.0.1:%d\","
+             "\"routes\":[{\"respond\":{\"status\":500,\"body\":\"no\"}}]}",
+             name, port);
+    api("POST", "/servers", json, 201);
+}
+
+/* Is the "counted" row of `hostpool ls` at 2 requests, 2 errors? */
+static bool counted_twice(void *data)
+{
+    run_result r = cli("ls", "--name", "counted", NULL);
+    bool yes =
+        r.status == 0 && hp_test_matches(r.out, "\ncounted +running +[^ ]+ +- +[^ ]+ +2 +2\n");
+    hp_test_run_free(&r);
+    return yes;
+}
+
+static void ls_and_status_show_each_servers_request_and_error_counts(void **state)
+{
+    int port = hp_test_free_port_in(PORT_MIN, PORT_MAX);
+    add_failing_server("counted", port);
+    for (int i = 0; i < 2; i++) {
+        hp_test_response resp;
+        assert_int_equal(hp_test_exchange(port, HP_TEST_GET, &resp, HP_TEST_DEADLINE_MS),
+                         HP_TEST_OK);
+        assert_int_equal(resp.status, 500);
+        hp_test_response_free(&resp);
+    }
+    assert_true(hp_test_poll_until(counted_twice, NULL, HP_TEST_DEADLINE_MS));
+    run_result r = cli("status", "counted", NULL);
+    assert_status(&r, 0);
+    assert_matches(r.out, "\nrequests: +2\nerrors: +2\n");
+    hp_test_run_free(&r);
+    api_remove("counted");
+}
+
 /* ---- status ---- */
 
+/* Also while GET /health answers 503 (unknown until the first checks are done, or ko). */
 static void status_shows_the_pool_health_and_servers_by_state(void **state)
 {
     run_result r = cli("status", NULL);
@@ -564,12 +605,14 @@ static void reload_of_a_broken_config_lists_every_error_and_changes_nothing(void
 
 /* ---- metrics ---- */
 
-static void metrics_reports_the_failed_call_while_the_daemon_has_no_metrics(void **state)
+static void metrics_prints_the_prometheus_text(void **state)
 {
     run_result r = cli("metrics", NULL);
-    assert_status(&r, 1);
-    assert_string_equal(r.out, "");
-    assert_matches(r.err, "^hostpool: metrics: 404 not_found: ");
+    assert_status(&r, 0);
+    assert_matches(r.out, "^# HELP hostpool_");
+    assert_matches(r.out, "\n# TYPE hostpool_requests_total counter\n");
+    assert_matches(r.out, "\nhostpool_[a-z_]+\\{server=\"web\"[^}]*\\} [0-9]");
+    assert_string_equal(r.err, "");
     hp_test_run_free(&r);
 }
 
@@ -696,6 +739,7 @@ int main(void)
         cmocka_unit_test(ls_with_a_bad_regex_prints_the_api_error_and_exits_1),
         cmocka_unit_test(ls_json_prints_the_answer_as_json),
         cmocka_unit_test(ls_takes_the_admin_address_from_HOSTPOOL_ADMIN),
+        cmocka_unit_test(ls_and_status_show_each_servers_request_and_error_counts),
         cmocka_unit_test(status_shows_the_pool_health_and_servers_by_state),
         cmocka_unit_test(status_of_a_server_shows_its_state_ports_hosts_and_uptime),
         cmocka_unit_test(status_of_an_unknown_server_exits_1_with_404),
@@ -711,7 +755,7 @@ int main(void)
         cmocka_unit_test(start_all_names_each_server_that_failed_and_exits_1),
         cmocka_unit_test(reload_prints_the_server_it_replaced),
         cmocka_unit_test(reload_of_a_broken_config_lists_every_error_and_changes_nothing),
-        cmocka_unit_test(metrics_reports_the_failed_call_while_the_daemon_has_no_metrics),
+        cmocka_unit_test(metrics_prints_the_prometheus_text),
         cmocka_unit_test(tcp_admin_needs_the_token_file),
         cmocka_unit_test(an_unreachable_daemon_exits_3_with_a_hint),
         cmocka_unit_test(usage_errors_exit_2_with_the_usage),
