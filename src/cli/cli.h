@@ -9,6 +9,16 @@ int hp__cmd_file_server(int argc, char **argv);
 int hp__cmd_run(int argc, char **argv);
 int hp__cmd_validate(int argc, char **argv);
 
+/* Clients of a running daemon's admin API (client.h): argv[0] is the verb. */
+int hp__cmd_ls(int argc, char **argv);
+int hp__cmd_status(int argc, char **argv);
+int hp__cmd_add(int argc, char **argv);
+int hp__cmd_rm(int argc, char **argv);
+int hp__cmd_lifecycle(int argc, char **argv); /* start, stop, restart */
+int hp__cmd_reload(int argc, char **argv);
+int hp__cmd_events(int argc, char **argv);
+int hp__cmd_metrics(int argc, char **argv);
+
 /* Daemon parts. */
 typedef struct hp_pool hp_pool;
 typedef struct hp__live_config hp__live_config;

@@ -100,6 +100,10 @@ typedef struct hp_test_server {
  * is killed and reaped, a message with its stderr is printed, and -1 is returned. */
 int hp_test_server_start(hp_test_server *srv, const char *const argv[], int timeout_ms);
 
+/* Spawns HOSTPOOL_BIN with `argv` as above without waiting for anything: for a process that
+ * prints no ready line (a client such as `hostpool events`). Returns 0, or -1 with a message. */
+int hp_test_server_spawn(hp_test_server *srv, const char *const argv[]);
+
 /* The same with the arguments as a NULL-terminated list, deadline HP_TEST_DEADLINE_MS. */
 int hp_test_server_startl(hp_test_server *srv, const char *arg, ...) __attribute__((sentinel));
 
@@ -236,6 +240,21 @@ int hp_test_exchange_unix(const char *path, const char *request, hp_test_respons
  * stdout goes to *out (owned, NUL-terminated, *out_len bytes; out may be NULL), its stderr to
  * ours. Returns curl's exit code, or HP_TEST_TIMEOUT (curl was killed), or HP_TEST_ERROR. */
 int hp_test_curl(const char *const args[], char **out, size_t *out_len, int timeout_ms);
+
+/* ---- running a command to its end ---- */
+
+typedef struct hp_test_run_result {
+    int status; /* the exit code, 128 + signal, HP_TEST_TIMEOUT (killed) or HP_TEST_ERROR */
+    char *out;  /* its stdout, owned, NUL-terminated, never NULL */
+    char *err;  /* its stderr, the same */
+} hp_test_run_result;
+
+/* Runs `argv[0]` (searched in PATH) with `argv` (NULL-terminated), stdin from the file
+ * `stdin_path` (NULL: /dev/null), and collects its stdout and stderr until it exits or
+ * `timeout_ms` passed (then it is killed and status is HP_TEST_TIMEOUT). Spawned and tracked
+ * like every child (never left behind). Free the result with hp_test_run_free. */
+hp_test_run_result hp_test_run(const char *const argv[], const char *stdin_path, int timeout_ms);
+void hp_test_run_free(hp_test_run_result *r);
 
 /* ---- matching ---- */
 

@@ -23,7 +23,7 @@ int hp_test_curl(const char *const args[], char **out, size_t *out_len, int time
         free(argv);
         return HP_TEST_ERROR;
     }
-    pid_t pid = hp_test__spawn(argv, pipe_fds[1], -1);
+    pid_t pid = hp_test__spawn(argv, -1, pipe_fds[1], -1);
     free(argv);
     close(pipe_fds[1]);
     if (pid < 0) {

@@ -10,9 +10,10 @@
 
 /* ---- child processes (hp_test_process.c): every child is tracked until reaped ---- */
 
-/* Spawns `argv[0]` (searched in PATH) with argv, stdin from /dev/null, stdout to `out_fd` and
- * stderr to `err_fd` (-1: inherit ours). Returns the pid, or -1 with a message printed. */
-pid_t hp_test__spawn(const char *const argv[], int out_fd, int err_fd);
+/* Spawns `argv[0]` (searched in PATH) with argv, stdin from `in_fd` (-1: /dev/null), stdout to
+ * `out_fd` and stderr to `err_fd` (-1: inherit ours). Returns the pid, or -1 with a message
+ * printed. */
+pid_t hp_test__spawn(const char *const argv[], int in_fd, int out_fd, int err_fd);
 
 /* waitpid with a deadline (timeout_ms < 0: don't wait). Returns true and the exit status
  * (exit code, or 128 + signal) once the child was reaped; the child is then untracked. */

@@ -79,7 +79,7 @@ static bool have_setpriv(void)
     return known == 1;
 }
 
-pid_t hp_test__spawn(const char *const argv[], int out_fd, int err_fd)
+pid_t hp_test__spawn(const char *const argv[], int in_fd, int out_fd, int err_fd)
 {
     install_cleanup();
 
@@ -97,7 +97,10 @@ pid_t hp_test__spawn(const char *const argv[], int out_fd, int err_fd)
 
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (in_fd >= 0)
+        posix_spawn_file_actions_adddup2(&actions, in_fd, 0);
+    else
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     if (out_fd >= 0) posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
     if (err_fd >= 0) posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
 

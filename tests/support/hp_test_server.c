@@ -64,7 +64,7 @@ static void report_failure(hp_test_server *srv, const char *what, const char *st
     free(err);
 }
 
-int hp_test_server_start(hp_test_server *srv, const char *const argv[], int timeout_ms)
+int hp_test_server_spawn(hp_test_server *srv, const char *const argv[])
 {
     memset(srv, 0, sizeof *srv);
     srv->stdout_fd = -1;
@@ -86,7 +86,7 @@ int hp_test_server_start(hp_test_server *srv, const char *const argv[], int time
     const char **full = calloc(argc + 2, sizeof *full);
     full[0] = hp_test_bin();
     for (size_t i = 0; i < argc; i++) full[i + 1] = argv[i];
-    pid_t pid = hp_test__spawn(full, out[1], err_fd);
+    pid_t pid = hp_test__spawn(full, -1, out[1], err_fd);
     free(full);
     close(out[1]);
     close(err_fd);
@@ -96,7 +96,12 @@ int hp_test_server_start(hp_test_server *srv, const char *const argv[], int time
     }
     srv->pid = pid;
     srv->stdout_fd = out[0];
+    return 0;
+}
 
+int hp_test_server_start(hp_test_server *srv, const char *const argv[], int timeout_ms)
+{
+    if (hp_test_server_spawn(srv, argv) != 0) return -1;
     int64_t deadline = hp_test_now_ms() + timeout_ms;
     int rc = HP_TEST_OK;
     while ((srv->port = port_from_ready_line(srv->out)) == 0 && rc == HP_TEST_OK)

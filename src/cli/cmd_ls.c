@@ -1,0 +1,79 @@
+/* `hostpool ls [--name N] [--bind ADDR] [--expose URL]`: the pool as a table, one row per
+ * server, from GET /servers.
+ *
+ * Each filter is exact, or a POSIX extended regex when its value starts with "~"; they map
+ * one to one onto the API's query (--name web: name=web; --name '~^w': name_re=^w), so the
+ * daemon does all the matching and a bad regex is its 400. REQUESTS and ERRORS come from the
+ * server's "requests" and "errors" fields, "-" with a daemon that does not count. */
+#include "cli/cli.h"
+#include "cli/client.h"
+#include "cli/client_print.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct ls_filters {
+    const char *name, *bind, *expose;
+} ls_filters;
+
+/* Appends "&key=value" (or "&key_re=regex" for "~regex") to the query in `path`. */
+static bool add_filter(char *path, size_t cap, const char *key, const char *value)
+{
+    if (!value) return true;
+    bool regex = value[0] == '~';
+    size_t len = strlen(path);
+    int added = snprintf(path + len, cap - len, "%c%s%s=", strchr(path, '?') ? '&' : '?', key,
+                         regex ? "_re" : "");
+    return (size_t)added < cap - len && hp__client_escape(path, cap, value + regex);
+}
+
+static const char *const columns[] = {"NAME",   "STATE",    "LISTEN", "HOSTS",
+                                      "UPTIME", "REQUESTS", "ERRORS"};
+
+static void print_table(const json_t *answer)
+{
+    hp__table t;
+    hp__table_init(&t, columns, sizeof columns / sizeof *columns);
+    size_t i;
+    json_t *server;
+    json_array_foreach(json_object_get(answer, "servers"), i, server)
+    {
+        char *row[] = {
+            hp__server_string_text(server, "name"), hp__server_string_text(server, "state"),
+            hp__server_listen_text(server),         hp__server_hosts_text(server),
+            hp__server_uptime_text(server),         hp__server_count_text(server, "requests"),
+            hp__server_count_text(server, "errors")};
+        hp__table_add(&t, row);
+    }
+    hp__table_print(&t, stdout);
+    hp__table_close(&t);
+}
+
+int hp__cmd_ls(int argc, char **argv)
+{
+    ls_filters f = {0};
+    const hp__client_flag flags[] = {
+        {"--name", NULL, &f.name, NULL},
+        {"--bind", NULL, &f.bind, NULL},
+        {"--expose", NULL, &f.expose, NULL},
+        {NULL},
+    };
+    const hp__client_verb verb = {"ls [--name N|~REGEX] [--bind ADDR|~REGEX] [--expose URL|~REGEX]",
+                                  flags, 0, 0};
+    hp__client c;
+    int status = hp__client_init(&c, &verb, argc, argv);
+    if (status != HP__EXIT_OK) return status;
+    char path[4096] = "/servers";
+    if (!add_filter(path, sizeof path, "name", f.name) ||
+        !add_filter(path, sizeof path, "bind", f.bind) ||
+        !add_filter(path, sizeof path, "expose", f.expose)) {
+        status = hp__client_usage_error(&c, &verb, "the filters are too long");
+    } else {
+        json_t *answer;
+        status = hp__client_call_json(&c, "GET", path, NULL, &answer);
+        if (answer && !c.json) print_table(answer);
+        json_decref(answer);
+    }
+    hp__client_close(&c);
+    return status;
+}
