@@ -37,12 +37,16 @@ int hp_test_hold_port_at(int port)
     return fd;
 }
 
+/* Whether a server could bind the port now. With SO_REUSEADDR, as libuv binds: connections in
+ * TIME_WAIT on the port (a test that closed some a moment ago) do not make it busy, a listener
+ * does. */
 static bool can_bind(int port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
     struct sockaddr_in in = {.sin_family = AF_INET,
                              .sin_port = htons((uint16_t)port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&in, sizeof in) == 0;
     if (fd >= 0) close(fd);
     return ok;
