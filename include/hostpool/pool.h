@@ -70,7 +70,8 @@ const char *hp_health_name(hp_health health);
 int hp_pool_create(uv_loop_t *loop, const hp_pool_options *options, hp_pool **out);
 
 /* Publishes pool.stopping, stops every server (concurrently), publishes pool.stopped, closes
- * the event stream, stops the workers, then calls `cb`. Afterwards only hp_pool_destroy() may be called. */
+ * the event stream, stops the workers, then calls `cb`. Afterwards only hp_pool_destroy() may be
+ * called. */
 typedef void (*hp_pool_cb)(hp_pool *pool, void *data);
 void hp_pool_shutdown(hp_pool *pool, hp_pool_cb cb, void *data);
 /* Frees the pool and its servers; only after the shutdown callback. NULL is a no-op. */

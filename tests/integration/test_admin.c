@@ -83,29 +83,6 @@ static void assert_names(const char *query_path, const char *want)
     answer_free(&a);
 }
 
-static char *body_of_port(int port)
-{
-    hp_test_response r;
-    if (hp_test_exchange(port, HP_TEST_GET, &r, HP_TEST_DEADLINE_MS) != HP_TEST_OK) return NULL;
-    char *body = strdup(r.body);
-    hp_test_response_free(&r);
-    return body;
-}
-
-static void assert_port_answers(int port, const char *want)
-{
-    char *body = body_of_port(port);
-    assert_non_null(body);
-    assert_string_equal(body, want);
-    free(body);
-}
-
-static void assert_port_refuses(int port)
-{
-    hp_test_conn c;
-    assert_int_equal(hp_test_connect(&c, port, HP_TEST_DEADLINE_MS), -ECONNREFUSED);
-}
-
 /* A server object as the API takes it. */
 static char *server_json(const char *name, int port, const char *body)
 {
@@ -275,7 +252,7 @@ static void add_starts_a_server_that_answers_at_once(void **state)
     assert_string_equal(state_of(&a), "running");
     answer_free(&a);
     free(json);
-    assert_port_answers(port, "fresh");
+    hp_test_assert_answers(port, NULL, "fresh");
 }
 
 static void add_of_an_existing_name_is_409_and_changes_nothing(void **state)
@@ -287,8 +264,8 @@ static void add_of_an_existing_name_is_409_and_changes_nothing(void **state)
     assert_string_equal(error_code(&a), "exists");
     answer_free(&a);
     free(json);
-    assert_port_answers(d.web_port, "web");
-    assert_port_refuses(port);
+    hp_test_assert_answers(d.web_port, NULL, "web");
+    hp_test_assert_refuses(port);
 }
 
 static void add_lists_every_error_of_a_bad_body_and_changes_nothing(void **state)
@@ -350,14 +327,14 @@ static void replace_changes_the_answer_on_the_same_port(void **state)
 {
     int port = hp_test_free_port_in(PORT_MIN, PORT_MAX);
     add_server("changing", port, "before");
-    assert_port_answers(port, "before");
+    hp_test_assert_answers(port, NULL, "before");
     char *json = server_json("changing", port, "after");
     answer a = call("PUT", "/servers/changing", json);
     assert_int_equal(a.status, 200);
     assert_string_equal(state_of(&a), "running");
     answer_free(&a);
     free(json);
-    assert_port_answers(port, "after");
+    hp_test_assert_answers(port, NULL, "after");
 }
 
 static void replace_refuses_an_unknown_name_a_mismatch_and_a_bad_body(void **state)
@@ -377,7 +354,7 @@ static void replace_refuses_an_unknown_name_a_mismatch_and_a_bad_body(void **sta
     a = call("PUT", "/servers/web", "{\"name\":\"web\",\"listen\":[]}");
     assert_int_equal(a.status, 400);
     answer_free(&a);
-    assert_port_answers(d.web_port, "web");
+    hp_test_assert_answers(d.web_port, NULL, "web");
 }
 
 static void remove_stops_the_server_and_forgets_it(void **state)
@@ -388,7 +365,7 @@ static void remove_stops_the_server_and_forgets_it(void **state)
     assert_int_equal(a.status, 200);
     assert_string_equal(json_string_value(json_object_get(a.json, "removed")), "leaving");
     answer_free(&a);
-    assert_port_refuses(port);
+    hp_test_assert_refuses(port);
     a = call("DELETE", "/servers/leaving", NULL);
     assert_int_equal(a.status, 404);
     answer_free(&a);
@@ -419,17 +396,17 @@ static void stop_start_and_restart_one_server(void **state)
     assert_int_equal(a.status, 200);
     assert_string_equal(state_of(&a), "stopped");
     answer_free(&a);
-    assert_port_refuses(port);
+    hp_test_assert_refuses(port);
     a = call("POST", "/servers/cycled/start", NULL);
     assert_int_equal(a.status, 200);
     assert_string_equal(state_of(&a), "running");
     answer_free(&a);
-    assert_port_answers(port, "cycle");
+    hp_test_assert_answers(port, NULL, "cycle");
     a = call("POST", "/servers/cycled/restart", NULL);
     assert_int_equal(a.status, 200);
     assert_string_equal(state_of(&a), "running");
     answer_free(&a);
-    assert_port_answers(port, "cycle");
+    hp_test_assert_answers(port, NULL, "cycle");
     a = call("POST", "/servers/nobody/start", NULL);
     assert_int_equal(a.status, 404);
     answer_free(&a);
@@ -444,19 +421,19 @@ static void pool_stop_and_start_act_on_all_but_the_admin_server(void **state)
     assert_true(json_integer_value(json_object_get(a.json, "attempted")) >= 2);
     assert_int_equal(json_array_size(json_object_get(a.json, "failed")), 0);
     answer_free(&a);
-    assert_port_refuses(d.web_port);
-    assert_port_refuses(d.api_port);
+    hp_test_assert_refuses(d.web_port);
+    hp_test_assert_refuses(d.api_port);
     a = call("POST", "/pool/start", NULL);
     assert_int_equal(a.status, 200);
     assert_int_equal(json_array_size(json_object_get(a.json, "failed")), 0);
     answer_free(&a);
-    assert_port_answers(d.web_port, "web");
-    assert_port_answers(d.api_port, "api");
+    hp_test_assert_answers(d.web_port, NULL, "web");
+    hp_test_assert_answers(d.api_port, NULL, "api");
     a = call("POST", "/pool/restart", NULL);
     assert_int_equal(a.status, 200);
     assert_int_equal(json_array_size(json_object_get(a.json, "failed")), 0);
     answer_free(&a);
-    assert_port_answers(d.web_port, "web");
+    hp_test_assert_answers(d.web_port, NULL, "web");
 }
 
 static void pool_start_names_each_server_that_failed(void **state)

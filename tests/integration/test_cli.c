@@ -133,30 +133,9 @@ static size_t line_count(const char *text)
 /* ---- the pool ---- */
 
 /* web answers the Host web.localhost only; the others any Host. */
-static char *body_of_port(int port)
-{
-    char request[128];
-    snprintf(request, sizeof request, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n",
-             port == d.web_port ? "web.localhost" : "hostpool.test");
-    hp_test_response r;
-    if (hp_test_exchange(port, request, &r, HP_TEST_DEADLINE_MS) != HP_TEST_OK) return NULL;
-    char *body = strdup(r.body);
-    hp_test_response_free(&r);
-    return body;
-}
-
 static void assert_port_answers(int port, const char *want)
 {
-    char *body = body_of_port(port);
-    assert_non_null(body);
-    assert_string_equal(body, want);
-    free(body);
-}
-
-static void assert_port_refuses(int port)
-{
-    hp_test_conn c;
-    assert_int_equal(hp_test_connect(&c, port, HP_TEST_DEADLINE_MS), -ECONNREFUSED);
+    hp_test_assert_answers(port, port == d.web_port ? "web.localhost" : NULL, want);
 }
 
 static void api(const char *method, const char *path, const char *body, int want_status)
@@ -496,7 +475,7 @@ static void rm_removes_the_server(void **state)
     assert_status(&r, 0);
     assert_string_equal(r.out, "removed leaving\n");
     hp_test_run_free(&r);
-    assert_port_refuses(port);
+    hp_test_assert_refuses(port);
     api("GET", "/servers/leaving", NULL, 404);
 }
 
@@ -516,7 +495,7 @@ static void stop_start_and_restart_one_server_print_its_new_state(void **state)
     assert_status(&r, 0);
     assert_string_equal(r.out, "stopped web: stopped\n");
     hp_test_run_free(&r);
-    assert_port_refuses(d.web_port);
+    hp_test_assert_refuses(d.web_port);
     r = cli("start", "web", NULL);
     assert_status(&r, 0);
     assert_string_equal(r.out, "started web: running\n");
@@ -539,8 +518,8 @@ static void stop_start_and_restart_all_act_on_every_server_but_admin(void **stat
     assert_status(&r, 0);
     assert_string_equal(r.out, "stopped 2 of 2 servers\n");
     hp_test_run_free(&r);
-    assert_port_refuses(d.web_port);
-    assert_port_refuses(d.api_port);
+    hp_test_assert_refuses(d.web_port);
+    hp_test_assert_refuses(d.api_port);
     r = cli("start", "--all", NULL);
     assert_status(&r, 0);
     assert_string_equal(r.out, "started 2 of 2 servers\n");

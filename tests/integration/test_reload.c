@@ -81,20 +81,6 @@ static int stop(void **state)
     return 0;
 }
 
-static void assert_answers(int port, const char *want)
-{
-    hp_test_response r;
-    assert_int_equal(hp_test_exchange(port, HP_TEST_GET, &r, HP_TEST_DEADLINE_MS), HP_TEST_OK);
-    assert_string_equal(r.body, want);
-    hp_test_response_free(&r);
-}
-
-static void assert_refuses(int port)
-{
-    hp_test_conn c;
-    assert_int_equal(hp_test_connect(&c, port, HP_TEST_DEADLINE_MS), -ECONNREFUSED);
-}
-
 /* One request on an open keep-alive connection. */
 static void assert_connection_answers(hp_test_conn *c, const char *want)
 {
@@ -155,16 +141,16 @@ sighup_replaces_the_changed_adds_the_new_drains_the_gone_and_leaves_the_rest(voi
     hp_test_conn kept;
     assert_int_equal(hp_test_connect(&kept, f->port_a, HP_TEST_DEADLINE_MS), 0);
     assert_connection_answers(&kept, "a");
-    assert_answers(f->port_d, "d");
+    hp_test_assert_answers(f->port_d, NULL, "d");
     write_config(f, "b2", true, false, "");
     assert_int_equal(hp_test_server_signal(&f->srv, SIGHUP), 0);
     stderr_wait w = {&f->srv, "hostpool: reloaded: 1 unchanged; replaced b; added c; removed d", 1};
     assert_true(hp_test_poll_until(stderr_has, &w, HP_TEST_DEADLINE_MS));
     assert_connection_answers(&kept, "a"); /* the unchanged server's connection stays open */
     hp_test_close(&kept);
-    assert_answers(f->port_b, "b2");
-    assert_answers(f->port_c, "c");
-    assert_refuses(f->port_d);
+    hp_test_assert_answers(f->port_b, NULL, "b2");
+    hp_test_assert_answers(f->port_c, NULL, "c");
+    hp_test_assert_refuses(f->port_d);
 }
 
 static void post_reload_reads_the_file_again_and_says_what_changed(void **state)
@@ -174,8 +160,8 @@ static void post_reload_reads_the_file_again_and_says_what_changed(void **state)
     hp_test_answer a = hp_test_admin_call(&f->admin, "POST", "/reload", NULL, NULL);
     assert_reload_result(&a, 2, "b", "d", "");
     hp_test_answer_free(&a);
-    assert_answers(f->port_b, "b3");
-    assert_answers(f->port_d, "d");
+    hp_test_assert_answers(f->port_b, NULL, "b3");
+    hp_test_assert_answers(f->port_d, NULL, "d");
     a = hp_test_admin_call(&f->admin, "POST", "/reload", NULL, NULL); /* nothing changed */
     assert_reload_result(&a, 4, "", "", "");
     hp_test_answer_free(&a);
@@ -203,10 +189,10 @@ static void a_broken_config_changes_nothing_and_every_error_is_named(void **stat
     char *err = hp_test_server_stderr(&f->srv);
     assert_non_null(strstr(err, "pool.yaml:3:13: servers[0].listen: port 99999 out of range"));
     free(err);
-    assert_answers(f->port_a, "a");
-    assert_answers(f->port_b, "b3");
-    assert_answers(f->port_c, "c");
-    assert_answers(f->port_d, "d");
+    hp_test_assert_answers(f->port_a, NULL, "a");
+    hp_test_assert_answers(f->port_b, NULL, "b3");
+    hp_test_assert_answers(f->port_c, NULL, "c");
+    hp_test_assert_answers(f->port_d, NULL, "d");
 }
 
 static void a_key_the_running_pool_cannot_take_is_refused(void **state)
@@ -219,7 +205,7 @@ static void a_key_the_running_pool_cannot_take_is_refused(void **state)
     assert_non_null(strstr(a.body, "workers: cannot change on a reload"));
     assert_non_null(strstr(a.body, "ports.range: cannot change on a reload"));
     hp_test_answer_free(&a);
-    assert_answers(f->port_b, "b3");
+    hp_test_assert_answers(f->port_b, NULL, "b3");
 }
 
 static void post_config_needs_the_running_etag_when_if_match_is_given(void **state)
@@ -240,7 +226,7 @@ static void post_config_needs_the_running_etag_when_if_match_is_given(void **sta
     assert_int_equal(a.status, 412);
     assert_string_equal(hp_test_answer_error_code(&a), "precondition_failed");
     hp_test_answer_free(&a);
-    assert_answers(f->port_b, "b3");
+    hp_test_assert_answers(f->port_b, NULL, "b3");
 
     char if_match[128];
     snprintf(if_match, sizeof if_match, "If-Match: %s\r\n", got.etag);
@@ -248,7 +234,7 @@ static void post_config_needs_the_running_etag_when_if_match_is_given(void **sta
     assert_reload_result(&a, 3, "b", "", "");
     assert_non_null(a.etag);
     assert_string_not_equal(a.etag, got.etag);
-    assert_answers(f->port_b, "b5");
+    hp_test_assert_answers(f->port_b, NULL, "b5");
     hp_test_answer again = hp_test_admin_call(&f->admin, "GET", "/config", NULL, NULL);
     assert_string_equal(again.etag, a.etag);
     assert_true(json_equal(again.json, doc));
@@ -274,8 +260,8 @@ static void post_config_lists_every_error_of_a_bad_document(void **state)
     a = hp_test_admin_call(&f->admin, "POST", "/config", NULL, "not json");
     assert_int_equal(a.status, 400);
     hp_test_answer_free(&a);
-    assert_answers(f->port_a, "a");
-    assert_answers(f->port_d, "d");
+    hp_test_assert_answers(f->port_a, NULL, "a");
+    hp_test_assert_answers(f->port_d, NULL, "d");
 }
 
 static void api_changes_show_in_the_running_config(void **state)
@@ -304,7 +290,7 @@ static void api_changes_show_in_the_running_config(void **state)
     a = hp_test_admin_call(&f->admin, "POST", "/reload", NULL, NULL);
     assert_reload_result(&a, 2, "b", "d", "e");
     hp_test_answer_free(&a);
-    assert_refuses(port);
+    hp_test_assert_refuses(port);
 }
 
 int main(void)

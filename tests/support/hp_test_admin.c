@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,4 +79,21 @@ int hp_test_admin_start(hp_test_server *srv, const char *config, hp_test_admin *
     char address[4300];
     snprintf(address, sizeof address, "unix:%s", admin->socket_path);
     return hp_test_server_startl(srv, "run", "--config", config, "--admin", address, NULL);
+}
+
+void hp_test_assert_answers(int port, const char *host, const char *want)
+{
+    char request[256];
+    snprintf(request, sizeof request, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n",
+             host ? host : "hostpool.test");
+    hp_test_response r;
+    assert_int_equal(hp_test_exchange(port, request, &r, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    assert_string_equal(r.body, want);
+    hp_test_response_free(&r);
+}
+
+void hp_test_assert_refuses(int port)
+{
+    hp_test_conn c;
+    assert_int_equal(hp_test_connect(&c, port, HP_TEST_DEADLINE_MS), -ECONNREFUSED);
 }

@@ -3,7 +3,8 @@
  *
  * Every call is one connection, one request (with Content-Length) and one response read with
  * a deadline; the answer keeps the status, the body, the body parsed as JSON (NULL when it is
- * not JSON) and the headers tests look at. Failing to get an answer fails the test. */
+ * not JSON) and the headers tests look at. Failing to get an answer fails the test.
+ * Also here: the assertions these tests make about what a server's port answers. */
 #ifndef HP_TEST_ADMIN_H
 #define HP_TEST_ADMIN_H
 
@@ -36,5 +37,11 @@ size_t hp_test_answer_error_details(const hp_test_answer *a);
 
 /* Starts `hostpool run --config CONFIG --admin unix:TEMP/admin.sock`, filling `admin`. */
 int hp_test_admin_start(hp_test_server *srv, const char *config, hp_test_admin *admin);
+
+/* What the pool's servers do, as the daemon's tests check after each change (cmocka asserts):
+ * a GET of "/" on `port` with Host `host` (NULL: hostpool.test) is answered with body `want`;
+ * nothing listens on `port` (the connect is refused). */
+void hp_test_assert_answers(int port, const char *host, const char *want);
+void hp_test_assert_refuses(int port);
 
 #endif
