@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 60
 # New inputs and crashes go here, not into the committed corpus (minimize before committing).
 FUZZ_SCRATCH ?= /tmp/hostpool-fuzz
 
-.PHONY: all deps build run test asan fuzz bench format clean
+.PHONY: all deps build run test asan fuzz fuzz-build bench format clean
 
 all: build
 
@@ -32,9 +32,14 @@ asan: deps
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS)
 
-fuzz: deps
+# The libFuzzer targets, built with clang (CI builds them so they cannot rot) and run once
+# over the committed corpus.
+fuzz-build: deps
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHP_FUZZ=ON -DHP_SANITIZE=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
+	build-fuzz/fuzz/fuzz_connection -runs=0 fuzz/corpus/fuzz_connection
+
+fuzz: fuzz-build
 	@mkdir -p $(FUZZ_SCRATCH)/corpus
 	build-fuzz/fuzz/fuzz_connection -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 		-rss_limit_mb=2048 -dict=fuzz/fuzz_connection.dict -artifact_prefix=$(FUZZ_SCRATCH)/ \

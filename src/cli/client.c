@@ -87,7 +87,7 @@ int hp__client_init(hp__client *c, const hp__client_verb *verb, int argc, char *
         {"--admin", NULL, &admin, NULL},
         {"--token-file", NULL, &token_file, NULL},
         {"--json", NULL, NULL, &c->json},
-        {NULL},
+        {0},
     };
     const hp__client_flag *const tables[2] = {common, verb->flags};
     char why[300] = "";

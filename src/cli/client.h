@@ -38,7 +38,7 @@ typedef struct hp__client_flag {
 
 typedef struct hp__client_verb {
     const char *usage;            /* after "usage: hostpool ": "rm NAME" */
-    const hp__client_flag *flags; /* ends with a {NULL} entry; NULL: none */
+    const hp__client_flag *flags; /* ends with a {0} entry; NULL: none */
     size_t min_args, max_args;    /* how many arguments the verb takes */
 } hp__client_verb;
 

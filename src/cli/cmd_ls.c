@@ -56,7 +56,7 @@ int hp__cmd_ls(int argc, char **argv)
         {"--name", NULL, &f.name, NULL},
         {"--bind", NULL, &f.bind, NULL},
         {"--expose", NULL, &f.expose, NULL},
-        {NULL},
+        {0},
     };
     const hp__client_verb verb = {"ls [--name N|~REGEX] [--bind ADDR|~REGEX] [--expose URL|~REGEX]",
                                   flags, 0, 0};

@@ -77,7 +77,7 @@ static char *server_file_json(const char *verb, const char *path)
 int hp__cmd_add(int argc, char **argv)
 {
     const char *file = NULL;
-    const hp__client_flag flags[] = {{"--file", "-f", &file, NULL}, {NULL}};
+    const hp__client_flag flags[] = {{"--file", "-f", &file, NULL}, {0}};
     const hp__client_verb verb = {"add -f FILE   (one server, YAML or JSON; -f - reads stdin)",
                                   flags, 0, 0};
     hp__client c;
@@ -190,7 +190,7 @@ static int one_server(hp__client *c, const hp__client_verb *verb)
 int hp__cmd_lifecycle(int argc, char **argv)
 {
     bool all = false;
-    const hp__client_flag flags[] = {{"--all", NULL, NULL, &all}, {NULL}};
+    const hp__client_flag flags[] = {{"--all", NULL, NULL, &all}, {0}};
     char usage[64];
     snprintf(usage, sizeof usage, "%s NAME | %s --all", argv[0], argv[0]);
     const hp__client_verb verb = {usage, flags, 0, 1};

@@ -536,7 +536,7 @@ static void check_redirect(checker *c, const hp__cfg_node *map, hp__config_route
 /* metrics: {} and health: {}: answers from the pool, with no settings (yet). */
 static void check_no_settings(checker *c, const hp__cfg_node *map, hp__config_route *r)
 {
-    static const char *const keys[] = {NULL};
+    static const char *const keys[] = {0};
     if (is_mapping(c, map)) check_keys(c, map, keys);
 }
 
