@@ -164,14 +164,19 @@ static void on_reloaded(const hp__reload_result *r, void *data)
                 r->failed.failures[i].error);
 }
 
-/* SIGHUP: the config file again (live_config.h says what a reload changes). */
+/* SIGHUP: the config file again (live_config.h says what a reload changes). During a reload
+ * it is queued, and SIGHUPs sent while it waits are one: the file is read once that reload
+ * is done, so the pool ends on the file's last version. */
 static void on_sighup(uv_signal_t *sig, int signum)
 {
     daemon_state *d = sig->data;
     if (d->stopping) return;
-    fprintf(stderr, "hostpool: Hangup: reloading the config\n");
-    if (hp__live_config_reload_file(d->live, on_reloaded, d) != 0)
-        fprintf(stderr, "hostpool: a reload is under way; send SIGHUP again when it is done\n");
+    if (hp__live_config_reloading(d->live))
+        fprintf(stderr, "hostpool: Hangup: a reload is under way; the config is reloaded again "
+                        "when it is done\n");
+    else
+        fprintf(stderr, "hostpool: Hangup: reloading the config\n");
+    hp__live_config_reload_file(d->live, on_reloaded, d); /* `d` waits once: never refused */
 }
 
 /* ---- the URLs it prints ---- */
@@ -352,6 +357,7 @@ int hp__cmd_run(int argc, char **argv)
     start_signals(loop, &d);
     /* The config and its document are the live config's from here; `l` borrows them. */
     d.live = hp__live_config_create(d.pool, path, HP__CONFIG_ADMIN_SERVER, l.config, l.doc);
+    hp__live_config_override_admin(d.live, admin, NULL);
     char err[512];
     if (hp__daemon_add_admin(d.pool, d.live, err, sizeof err) != 0) {
         fprintf(stderr, "hostpool: admin API: %s\n", err);
