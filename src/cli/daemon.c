@@ -9,7 +9,8 @@
  * client on this machine can open, then "hostpool: N of M servers running".
  * SIGINT/SIGTERM drain and stop the pool, exit 0. The admin API listens first, on the
  * config's admin.listen or on --admin ADDR ("hostpool: admin API on ADDRESS"); if it cannot,
- * `run` exits 1. */
+ * `run` exits 1. SIGHUP reloads the file; one that comes during a reload is queued
+ * (live_config.h). */
 #include "cli/cli.h"
 
 #include "config/config.h"
@@ -17,6 +18,7 @@
 #include "config/config_errors.h"
 #include "hostpool/hostpool.h"
 #include "hostpool/pool.h"
+#include "cli/options.h"
 #include "io/socket.h"
 
 #include <arpa/inet.h>
@@ -32,23 +34,6 @@ typedef struct loaded {
     json_t *doc;               /* the document, for the admin API's running config */
     hp_server_config *servers; /* built, one per config server */
 } loaded;
-
-/* The value of option `name` ("--config FILE" or "--config=FILE"), or of its short form. */
-static const char *option(int argc, char **argv, const char *name, const char *short_name)
-{
-    size_t len = strlen(name);
-    for (int i = 1; i < argc; i++) {
-        bool exact = strcmp(argv[i], name) == 0 || (short_name && strcmp(argv[i], short_name) == 0);
-        if (exact && i + 1 < argc) return argv[i + 1];
-        if (strncmp(argv[i], name, len) == 0 && argv[i][len] == '=') return argv[i] + len + 1;
-    }
-    return NULL;
-}
-
-static const char *config_path(int argc, char **argv)
-{
-    return option(argc, argv, "--config", "-c");
-}
 
 static void close_servers(loaded *l, bool handlers)
 {
@@ -91,11 +76,24 @@ static int load(const char *command, const char *path, loaded *l)
 
 int hp__cmd_validate(int argc, char **argv)
 {
-    const char *path = config_path(argc, argv);
-    if (!path) {
-        fprintf(stderr, "hostpool validate: --config FILE is required\n");
-        return 2;
-    }
+    const char *path = NULL;
+    const hp__option options[] = {{.name = "--config", .short_name = "-c", .value = &path}, {0}};
+    const hp__option *const tables[] = {options, NULL};
+    const hp__usage usage = {
+        .command = "validate",
+        .synopsis = "validate --config FILE",
+        .help = "\n"
+                "Checks a config (YAML, or JSON when FILE ends in .json) as `run` would, and\n"
+                "builds every server (a file root that does not exist is found too). Prints every\n"
+                "error as file:line:column: path: message and exits 1 on any, else 0.\n"
+                "\n"
+                "  -c, --config FILE   the config file\n",
+    };
+    hp__args args;
+    int status;
+    if (!hp__options_read(&usage, tables, argc, argv, &args, &status)) return status;
+    free(args.items);
+    if (!path) return hp__usage_error(&usage, "--config FILE is required");
     loaded l;
     if (load("validate", path, &l) != 0) return 1;
     printf("%s: valid, %zu server%s\n", path, l.config->server_count,
@@ -313,12 +311,12 @@ static void run_until_stopped(uv_loop_t *loop, daemon_state *d)
     hp__live_config_destroy(d->live);
 }
 
-/* Adds and starts the config's servers, printing what failed and what runs. Returns how many
- * could not be added. */
-static int start_servers(daemon_state *d, loaded *l)
+/* Adds and starts the config's servers, printing what failed and each running server's
+ * URLs. Returns how many run; *add_failures: how many could not be added. */
+static size_t start_servers(daemon_state *d, loaded *l, int *add_failures)
 {
-    size_t servers = l->config->server_count, running = 0;
-    int add_failures = add_all(d->pool, l);
+    size_t running = 0;
+    *add_failures = add_all(d->pool, l);
     hp_pool_result r;
     hp_pool_start_all(d->pool, &r);
     for (size_t i = 0; i < r.failed; i++)
@@ -326,22 +324,61 @@ static int start_servers(daemon_state *d, loaded *l)
                 r.failures[i].error);
     hp_pool_result_free(&r);
     hp_pool_walk(d->pool, print_server, &running);
+    return running;
+}
+
+typedef struct run_options {
+    const char *config, *admin;
+} run_options;
+
+static const hp__usage run_usage = {
+    .command = "run",
+    .synopsis = "run --config FILE [--admin ADDR]",
+    .help =
+        "\n"
+        "Runs every server of a config file (YAML, or JSON when FILE ends in .json) as one\n"
+        "pool, with its admin API, until SIGINT or SIGTERM (drain, then exit 0). SIGHUP\n"
+        "reloads the file (as `hostpool reload` does). A config error: nothing starts, exit 1.\n"
+        "A server that cannot start fails alone.\n"
+        "\n"
+        "  -c, --config FILE   the config file\n"
+        "  --admin ADDR        the admin API's address instead of admin.listen: unix:PATH,\n"
+        "                      or a loopback HOST:PORT with admin.token_file\n",
+};
+
+/* Reads run's options; false: return *status. */
+static bool read_run_options(int argc, char **argv, run_options *o, int *status)
+{
+    const hp__option options[] = {
+        {.name = "--config", .short_name = "-c", .value = &o->config},
+        {.name = "--admin", .value = &o->admin},
+        {0},
+    };
+    const hp__option *const tables[] = {options, NULL};
+    hp__args args;
+    if (!hp__options_read(&run_usage, tables, argc, argv, &args, status)) return false;
+    free(args.items);
+    if (o->config) return true;
+    *status = hp__usage_error(&run_usage, "--config FILE is required");
+    return false;
+}
+
+static void announce(size_t running, size_t servers)
+{
     printf("hostpool: %zu of %zu servers running (Ctrl+C stops them)\n", running, servers);
     fflush(stdout);
-    return add_failures;
 }
 
 int hp__cmd_run(int argc, char **argv)
 {
-    const char *path = config_path(argc, argv);
-    if (!path) {
-        fprintf(stderr, "hostpool run: --config FILE is required\n");
-        return 2;
-    }
+    run_options o = {0};
+    int status;
+    if (!read_run_options(argc, argv, &o, &status)) return status;
+    signal(SIGHUP, SIG_IGN); /* until the daemon's handler says what it does */
     loaded l;
-    if (load("run", path, &l) != 0) return 1;
-    const char *admin = option(argc, argv, "--admin", NULL);
-    if (admin && set_admin_listen(l.config, admin) != 0) {
+    if (load("run", o.config, &l) != 0) return 1;
+    char err[512];
+    if (o.admin && set_admin_listen(l.config, o.admin) != 0) {
         unload(&l, true);
         return 1;
     }
@@ -356,9 +393,8 @@ int hp__cmd_run(int argc, char **argv)
     /* Signals are handled before anything says "listening": a client may stop us at once. */
     start_signals(loop, &d);
     /* The config and its document are the live config's from here; `l` borrows them. */
-    d.live = hp__live_config_create(d.pool, path, HP__CONFIG_ADMIN_SERVER, l.config, l.doc);
-    hp__live_config_override_admin(d.live, admin, NULL);
-    char err[512];
+    d.live = hp__live_config_create(d.pool, o.config, HP__CONFIG_ADMIN_SERVER, l.config, l.doc);
+    hp__live_config_override_admin(d.live, o.admin, NULL);
     if (hp__daemon_add_admin(d.pool, d.live, err, sizeof err) != 0) {
         fprintf(stderr, "hostpool: admin API: %s\n", err);
         close_servers(&l, true);
@@ -366,7 +402,10 @@ int hp__cmd_run(int argc, char **argv)
         run_until_stopped(loop, &d);
         return 1;
     }
-    int add_failures = start_servers(&d, &l);
+    size_t servers = l.config->server_count;
+    int add_failures;
+    size_t running = start_servers(&d, &l, &add_failures);
+    announce(running, servers);
     if (add_failures) stop(&d);
     run_until_stopped(loop, &d);
     fprintf(stderr, "hostpool: stopped\n");
