@@ -9,8 +9,10 @@
  * client on this machine can open, then "hostpool: N of M servers running".
  * SIGINT/SIGTERM drain and stop the pool, exit 0. The admin API listens first, on the
  * config's admin.listen or on --admin ADDR ("hostpool: admin API on ADDRESS"); if it cannot,
- * `run` exits 1. SIGHUP reloads the file; one that comes during a reload is queued
- * (live_config.h). */
+ * `run` exits 1. So does a config of servers none of which could start, unless --keep-going
+ * (the admin API stays up to fix them). The pid file (--pid-file, pid_file.h) is checked before
+ * anything binds and written just before the "servers running" line. SIGHUP reloads the file;
+ * one that comes during a reload is queued (live_config.h). */
 #include "cli/cli.h"
 
 #include "config/config.h"
@@ -19,6 +21,8 @@
 #include "hostpool/hostpool.h"
 #include "hostpool/pool.h"
 #include "cli/options.h"
+#include "cli/pid_file.h"
+#include "common/alloc.h"
 #include "io/socket.h"
 
 #include <arpa/inet.h>
@@ -328,22 +332,30 @@ static size_t start_servers(daemon_state *d, loaded *l, int *add_failures)
 }
 
 typedef struct run_options {
-    const char *config, *admin;
+    const char *config, *admin, *token_file, *pid_file;
+    bool keep_going;
 } run_options;
 
 static const hp__usage run_usage = {
     .command = "run",
-    .synopsis = "run --config FILE [--admin ADDR]",
+    .synopsis = "run --config FILE [--admin ADDR] [--token-file FILE] [--pid-file FILE] "
+                "[--keep-going]",
     .help =
         "\n"
         "Runs every server of a config file (YAML, or JSON when FILE ends in .json) as one\n"
         "pool, with its admin API, until SIGINT or SIGTERM (drain, then exit 0). SIGHUP\n"
         "reloads the file (as `hostpool reload` does). A config error: nothing starts, exit 1.\n"
-        "A server that cannot start fails alone.\n"
+        "A server that cannot start fails alone; when none of them can, run exits 1.\n"
         "\n"
         "  -c, --config FILE   the config file\n"
         "  --admin ADDR        the admin API's address instead of admin.listen: unix:PATH,\n"
-        "                      or a loopback HOST:PORT with admin.token_file\n",
+        "                      or a loopback HOST:PORT with a token file\n"
+        "  --token-file FILE   the admin API's bearer token (its first line) instead of\n"
+        "                      admin.token_file\n"
+        "  --pid-file FILE     write the daemon's process id there once it runs (removed\n"
+        "                      when it exits) instead of pid_file\n"
+        "  --keep-going        stay up even when no server could start (fix them through\n"
+        "                      the admin API)\n",
 };
 
 /* Reads run's options; false: return *status. */
@@ -352,6 +364,9 @@ static bool read_run_options(int argc, char **argv, run_options *o, int *status)
     const hp__option options[] = {
         {.name = "--config", .short_name = "-c", .value = &o->config},
         {.name = "--admin", .value = &o->admin},
+        {.name = "--token-file", .value = &o->token_file},
+        {.name = "--pid-file", .value = &o->pid_file},
+        {.name = "--keep-going", .set = &o->keep_going},
         {0},
     };
     const hp__option *const tables[] = {options, NULL};
@@ -363,10 +378,40 @@ static bool read_run_options(int argc, char **argv, run_options *o, int *status)
     return false;
 }
 
-static void announce(size_t running, size_t servers)
+/* --admin ADDR and --token-file FILE replace the config's admin.listen and admin.token_file,
+ * checked as the keys are (a TCP address needs a token file). */
+static int override_admin(hp__config *config, const run_options *o)
 {
+    if (o->token_file) {
+        if (!o->token_file[0]) {
+            fprintf(stderr, "hostpool run: --token-file: the path is empty\n");
+            return -1;
+        }
+        free(config->admin.token_file);
+        config->admin.token_file = hp__strdup(o->token_file);
+    }
+    return o->admin ? set_admin_listen(config, o->admin) : 0;
+}
+
+/* After the servers started: the pid file, then the summary line (a test or supervisor that
+ * waits for it finds the pid file there). False when the daemon must stop. */
+static bool announce(const run_options *o, size_t running, size_t servers)
+{
+    char err[4400];
+    if (servers > 0 && running == 0 && !o->keep_going) {
+        fprintf(stderr,
+                "hostpool: none of the %zu servers could start; stopping "
+                "(--keep-going stays up)\n",
+                servers);
+        return false;
+    }
+    if (o->pid_file && !hp__pid_file_write(o->pid_file, err, sizeof err)) {
+        fprintf(stderr, "hostpool: %s\n", err);
+        return false;
+    }
     printf("hostpool: %zu of %zu servers running (Ctrl+C stops them)\n", running, servers);
     fflush(stdout);
+    return true;
 }
 
 int hp__cmd_run(int argc, char **argv)
@@ -377,8 +422,11 @@ int hp__cmd_run(int argc, char **argv)
     signal(SIGHUP, SIG_IGN); /* until the daemon's handler says what it does */
     loaded l;
     if (load("run", o.config, &l) != 0) return 1;
-    char err[512];
-    if (o.admin && set_admin_listen(l.config, o.admin) != 0) {
+    char err[4400];
+    bool ok = override_admin(l.config, &o) == 0;
+    if (ok && o.pid_file && !(ok = hp__pid_file_check(o.pid_file, err, sizeof err)))
+        fprintf(stderr, "hostpool run: %s\n", err);
+    if (!ok) {
         unload(&l, true);
         return 1;
     }
@@ -394,7 +442,7 @@ int hp__cmd_run(int argc, char **argv)
     start_signals(loop, &d);
     /* The config and its document are the live config's from here; `l` borrows them. */
     d.live = hp__live_config_create(d.pool, o.config, HP__CONFIG_ADMIN_SERVER, l.config, l.doc);
-    hp__live_config_override_admin(d.live, o.admin, NULL);
+    hp__live_config_override_admin(d.live, o.admin, o.token_file);
     if (hp__daemon_add_admin(d.pool, d.live, err, sizeof err) != 0) {
         fprintf(stderr, "hostpool: admin API: %s\n", err);
         close_servers(&l, true);
@@ -405,9 +453,10 @@ int hp__cmd_run(int argc, char **argv)
     size_t servers = l.config->server_count;
     int add_failures;
     size_t running = start_servers(&d, &l, &add_failures);
-    announce(running, servers);
-    if (add_failures) stop(&d);
+    bool up = add_failures == 0 && announce(&o, running, servers);
+    if (!up) stop(&d);
     run_until_stopped(loop, &d);
+    if (up && o.pid_file) hp__pid_file_remove(o.pid_file);
     fprintf(stderr, "hostpool: stopped\n");
-    return add_failures ? 1 : 0;
+    return up ? 0 : 1;
 }
