@@ -61,7 +61,7 @@ int main(int argc, char **argv)
         fputs(usage, stdout);
         return 0;
     }
-    if (strcmp(argv[1], "--version") == 0) return hp__cmd_version(1, argv + 1);
+    if (strcmp(argv[1], "--version") == 0) return hp__cmd_version(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "hostpool: unknown command '%s'\n\n%s", argv[1], usage);
