@@ -351,40 +351,50 @@ static bool has_line_break(const char *s)
 
 /* ---- limits ---- */
 
+/* Every limit is bounded by what the code that uses it can hold (hostpool/server.h says why),
+ * so a value the checker takes never wraps a field or the arithmetic done on it later: the
+ * read buffer is max_header_bytes + 4 KiB in 32 bits, timeouts are added to the loop's
+ * 64-bit clock, health.interval is 32 bits of milliseconds. */
+_Static_assert(HP_LIMIT_MAX_HEADER_BYTES + 4096ull <= UINT32_MAX, "the read buffer size");
+_Static_assert(HP_LIMIT_MAX_HEADERS <= UINT32_MAX / 2, "the header array doubles");
+_Static_assert(HP_LIMIT_MAX_TIMEOUT_MS <= UINT32_MAX, "health.interval_ms");
+_Static_assert(HP__CONFIG_MAX_SERVERS_LIMIT <= UINT32_MAX, "max_servers");
+
 typedef enum { DURATION, SIZE, COUNT } limit_kind;
 
 typedef struct limit_key {
     const char *name;
     limit_kind kind;
     size_t offset, size; /* the field in hp_limits: uint64_t or uint32_t */
-    bool zero_ok;
+    uint64_t min, max;
 } limit_key;
 
-#define LIMIT(field, key, kind, zero_ok)                                                           \
+#define LIMIT(field, key, kind, min, max)                                                          \
     {                                                                                              \
-        key, kind, offsetof(hp_limits, field), sizeof(((hp_limits *)0)->field), zero_ok            \
+        key, kind, offsetof(hp_limits, field), sizeof(((hp_limits *)0)->field), min, max           \
     }
 static const limit_key limit_keys[] = {
-    LIMIT(header_timeout_ms, "header_timeout", DURATION, false),
-    LIMIT(idle_timeout_ms, "idle_timeout", DURATION, false),
-    LIMIT(write_timeout_ms, "write_timeout", DURATION, false),
-    LIMIT(drain_timeout_ms, "drain_timeout", DURATION, true),
-    LIMIT(max_header_bytes, "max_header_bytes", SIZE, false),
-    LIMIT(max_target_bytes, "max_target_bytes", SIZE, false),
-    LIMIT(max_headers, "max_headers", COUNT, false),
-    LIMIT(max_body_bytes, "max_body_bytes", SIZE, false),
-    LIMIT(max_connections, "max_connections", COUNT, false),
+    LIMIT(header_timeout_ms, "header_timeout", DURATION, 1, HP_LIMIT_MAX_TIMEOUT_MS),
+    LIMIT(idle_timeout_ms, "idle_timeout", DURATION, 1, HP_LIMIT_MAX_TIMEOUT_MS),
+    LIMIT(write_timeout_ms, "write_timeout", DURATION, 1, HP_LIMIT_MAX_TIMEOUT_MS),
+    LIMIT(drain_timeout_ms, "drain_timeout", DURATION, 0, HP_LIMIT_MAX_TIMEOUT_MS),
+    LIMIT(max_header_bytes, "max_header_bytes", SIZE, 1, HP_LIMIT_MAX_HEADER_BYTES),
+    LIMIT(max_target_bytes, "max_target_bytes", SIZE, 1, HP_LIMIT_MAX_HEADER_BYTES),
+    LIMIT(max_headers, "max_headers", COUNT, 1, HP_LIMIT_MAX_HEADERS),
+    LIMIT(max_body_bytes, "max_body_bytes", SIZE, 1, HP_LIMIT_MAX_BODY_BYTES),
+    LIMIT(max_connections, "max_connections", COUNT, 1, HP_LIMIT_MAX_CONNECTIONS),
 };
 #undef LIMIT
 #define LIMIT_COUNT (sizeof limit_keys / sizeof limit_keys[0])
 
-static bool limit_value(checker *c, hp__cfg_node *n, limit_kind kind, bool zero_ok, uint64_t max,
+/* A duration, a size or a count in [min, max]. */
+static bool limit_value(checker *c, hp__cfg_node *n, limit_kind kind, uint64_t min, uint64_t max,
                         uint64_t *out)
 {
-    char buf[SHOWN + 8];
+    char buf[SHOWN + 8], bound[32];
     if (kind == COUNT) {
         long long v;
-        if (!int_of(c, n, zero_ok ? 0 : 1, (long long)max, &v)) return false;
+        if (!int_of(c, n, (long long)min, (long long)max, &v)) return false;
         *out = (uint64_t)v;
         return true;
     }
@@ -394,22 +404,38 @@ static bool limit_value(checker *c, hp__cfg_node *n, limit_kind kind, bool zero_
     }
     bool ok = kind == DURATION ? hp__parse_duration_ms(n->text, out) : hp__parse_size(n->text, out);
     if (!ok) {
-        fail(c, n, "%s is not a %s", describe(n, buf, sizeof buf),
-             kind == DURATION ? "duration (250ms, 10s, 15m)" : "size (512, 16KiB, 1MiB)");
+        fail(c, n, "%s is not a %s: %s", describe(n, buf, sizeof buf),
+             kind == DURATION ? "duration" : "size",
+             kind == DURATION ? HP__DURATION_SYNTAX : HP__SIZE_SYNTAX);
         return false;
     }
-    if (*out == 0 && !zero_ok) {
+    if (*out < min) {
         fail(c, n, "must be greater than 0");
         return false;
     }
     if (*out > max) {
-        fail(c, n, "too large (at most %" PRIu64 "%s)", max, kind == DURATION ? "ms" : "");
+        if (kind == DURATION)
+            hp__format_duration_ms(max, bound, sizeof bound);
+        else
+            hp__format_size(max, bound, sizeof bound);
+        fail(c, n, "%s is too large (at most %s)", describe(n, buf, sizeof buf), bound);
         return false;
     }
     /* A bare number is kept a number, a number with its unit a string. */
     read_as(n,
             strspn(n->text, "0123456789") == n->len ? HP__CFG_READ_INTEGER : HP__CFG_READ_STRING);
     return true;
+}
+
+static void set_limit(hp_limits *limits, const limit_key *k, uint64_t v)
+{
+    char *field = (char *)limits + k->offset;
+    if (k->size == sizeof(uint32_t)) {
+        uint32_t v32 = (uint32_t)v; /* at most k->max, which fits */
+        memcpy(field, &v32, sizeof v32);
+    } else {
+        memcpy(field, &v, sizeof v);
+    }
 }
 
 /* Reads a `limits` mapping over `limits` (which holds the defaults). `max_servers` is read at
@@ -423,7 +449,7 @@ static void check_limits(checker *c, hp__cfg_node *map, hp_limits *limits, uint3
         if (strcmp(key->text, "max_servers") == 0) {
             if (!max_servers) {
                 fail_at(c, map, key, "max_servers is a pool limit: set it in the top-level limits");
-            } else if (limit_value(c, value, COUNT, false, UINT32_MAX, &v)) {
+            } else if (limit_value(c, value, COUNT, 1, HP__CONFIG_MAX_SERVERS_LIMIT, &v)) {
                 *max_servers = (uint32_t)v;
             }
             continue;
@@ -435,15 +461,7 @@ static void check_limits(checker *c, hp__cfg_node *map, hp_limits *limits, uint3
             fail_at(c, map, key, "unknown key \"%s\"", key->text);
             continue;
         }
-        uint64_t max = k->size == sizeof(uint32_t) ? UINT32_MAX : UINT64_MAX;
-        if (!limit_value(c, value, k->kind, k->zero_ok, max, &v)) continue;
-        char *field = (char *)limits + k->offset;
-        if (k->size == sizeof(uint32_t)) {
-            uint32_t v32 = (uint32_t)v;
-            memcpy(field, &v32, sizeof v32);
-        } else {
-            memcpy(field, &v, sizeof v);
-        }
+        if (limit_value(c, value, k->kind, k->min, k->max, &v)) set_limit(limits, k, v);
     }
 }
 
@@ -758,6 +776,13 @@ static void check_admin(checker *c, hp__cfg_node *map, hp__config *config)
     config->admin.listen = hp__strdup(text);
 }
 
+/* The port written at `text`, its digits counted in *len; 0 (out of range) past 5 digits. */
+static long range_port(const char *text, size_t *len)
+{
+    *len = strspn(text, "0123456789");
+    return *len <= 5 ? strtol(text, NULL, 10) : 0;
+}
+
 static void check_ports(checker *c, hp__cfg_node *map, hp__config *config)
 {
     static const char *const keys[] = {"range", NULL};
@@ -766,16 +791,16 @@ static void check_ports(checker *c, hp__cfg_node *map, hp__config *config)
     hp__cfg_node *n = hp__cfg_mapping_get(map, "range");
     const char *text;
     if (!n || !(text = string_of(c, n))) return;
-    char *end;
-    unsigned long lo = 0, hi = 0;
-    bool shape = text[0] >= '0' && text[0] <= '9';
-    if (shape) lo = strtoul(text, &end, 10);
-    shape = shape && *end == '-' && end[1] >= '0' && end[1] <= '9';
-    if (shape) hi = strtoul(end + 1, &end, 10);
-    if (!shape || *end) {
+    size_t lo_len, hi_len = 0;
+    long lo = range_port(text, &lo_len), hi = 0;
+    bool shape = lo_len > 0 && text[lo_len] == '-';
+    if (shape) hi = range_port(text + lo_len + 1, &hi_len);
+    if (!shape || hi_len == 0 || text[lo_len + 1 + hi_len]) {
         fail(c, n, "expected a port range LO-HI (20000-20999), got \"%.*s\"", SHOWN, text);
-    } else if (lo < 1 || lo > 65535 || hi > 65535) {
-        fail(c, n, "port %lu out of range (1-65535)", lo < 1 || lo > 65535 ? lo : hi);
+    } else if (lo < 1 || lo > 65535 || hi < 1 || hi > 65535) {
+        bool first = lo < 1 || lo > 65535;
+        fail(c, n, "port %.*s out of range (1-65535)", (int)(first ? lo_len : hi_len),
+             first ? text : text + lo_len + 1);
     } else if (lo > hi) {
         fail(c, n, "the first port is above the last");
     } else {
@@ -798,7 +823,7 @@ static void check_health(checker *c, hp__cfg_node *map, hp__config *config)
     hp__cfg_node *n;
     uint64_t v;
     if ((n = hp__cfg_mapping_get(map, "interval")) &&
-        limit_value(c, n, DURATION, false, UINT32_MAX, &v))
+        limit_value(c, n, DURATION, 1, HP_LIMIT_MAX_TIMEOUT_MS, &v))
         config->health.interval_ms = (uint32_t)v;
     if ((n = hp__cfg_mapping_get(map, "rise"))) check_health_count(c, n, &config->health.rise);
     if ((n = hp__cfg_mapping_get(map, "fall"))) check_health_count(c, n, &config->health.fall);

@@ -26,7 +26,8 @@
 #define HP__CONFIG_ADMIN_SERVER "admin" /* the name of the server of the admin listener */
 #define HP__CONFIG_PORT_LO 20000
 #define HP__CONFIG_PORT_HI 20999
-#define HP__CONFIG_MAX_SERVERS 1000
+#define HP__CONFIG_MAX_SERVERS 1000          /* the default of limits.max_servers */
+#define HP__CONFIG_MAX_SERVERS_LIMIT 1000000 /* its largest value */
 
 typedef struct hp__config_pos {
     int line, column; /* 1-based; 0 when unknown */

@@ -35,7 +35,8 @@ static void every_error_of_a_file_is_reported_in_document_order(void **state)
     assert_null(c);
     assert_int_equal(errs.count, 5);
     const char *expected[] = {
-        "3:19: limits.header_timeout: \"10 sec\" is not a duration (250ms, 10s, 15m)",
+        "3:19: limits.header_timeout: \"10 sec\" is not a duration: a whole number followed by "
+        "ms, s, m or h (250ms, 10s, 15m, 1h); a bare number is seconds",
         "6:13: servers[0].listen: port 70000 out of range",
         "8:9: servers[0].routes[0]: exactly one of respond, file, redirect, metrics, health is "
         "required",
@@ -110,9 +111,10 @@ static void types_ranges_and_required_keys_are_all_reported(void **state)
         "types.yaml:15:55: servers[1].listen[3]: expected host:port, [ipv6]:port or auto, got "
         "\"8080\"\n"
         "types.yaml:16:31: servers[1].limits.max_body_bytes: must be greater than 0\n"
-        "types.yaml:16:48: servers[1].limits.idle_timeout: \"10 sec\" is not a duration (250ms, "
-        "10s, 15m)\n"
-        "types.yaml:16:74: servers[1].limits.max_header_bytes: too large (at most 4294967295)\n"
+        "types.yaml:16:48: servers[1].limits.idle_timeout: \"10 sec\" is not a duration: a whole "
+        "number followed by ms, s, m or h (250ms, 10s, 15m, 1h); a bare number is seconds\n"
+        "types.yaml:16:74: servers[1].limits.max_header_bytes: \"8GiB\" is too large (at most "
+        "1MiB)\n"
         "types.yaml:16:93: servers[1].limits.max_headers: expected an integer, got \"many\"\n"
         "types.yaml:17:13: servers[1].routes: expected a list, got a mapping\n");
 }
@@ -222,8 +224,9 @@ static void health_settings_are_checked(void **state)
                   "health.yaml:4:9: health.fall: 5000 out of range (1-1000)\n"
                   "health.yaml:5:3: health: unknown key \"timeout\"\n");
     assert_errors("health2.yaml", "health: { interval: soon, rise: 4, fall: three }\n",
-                  "health2.yaml:1:21: health.interval: \"soon\" is not a duration (250ms, 10s, "
-                  "15m)\n"
+                  "health2.yaml:1:21: health.interval: \"soon\" is not a duration: a whole "
+                  "number followed by ms, s, m or h (250ms, 10s, 15m, 1h); a bare number is "
+                  "seconds\n"
                   "health2.yaml:1:42: health.fall: expected an integer, got \"three\"\n");
     assert_errors("health3.yaml", "health: 2s\n",
                   "health3.yaml:1:9: health: expected a mapping, got \"2s\"\n");
