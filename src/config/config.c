@@ -24,6 +24,7 @@
 #include "common/alloc.h"
 #include "common/units.h"
 #include "config/config_clash.h"
+#include "config/config_suggest.h"
 #include "config/parse.h"
 #include "core/health.h"
 #include "core/host_name.h"
@@ -124,6 +125,17 @@ static bool is_mapping(checker *c, hp__cfg_node *n)
     return false;
 }
 
+/* An unknown key of `map`, with the known key it is one slip away from, if any. */
+static void fail_unknown_key(checker *c, hp__cfg_node *map, hp__cfg_node *key,
+                             const char *const *allowed)
+{
+    const char *near = hp__config_suggest(key->text, allowed);
+    if (near)
+        fail_at(c, map, key, "unknown key \"%s\" (did you mean \"%s\"?)", key->text, near);
+    else
+        fail_at(c, map, key, "unknown key \"%s\"", key->text);
+}
+
 /* Keys a mapping may have; any other is reported. Keys of features still to come say so. */
 static void check_keys(checker *c, hp__cfg_node *map, const char *const *allowed)
 {
@@ -135,7 +147,10 @@ static void check_keys(checker *c, hp__cfg_node *map, const char *const *allowed
         if (known) continue;
         bool soon = false;
         for (const char *const *l = later; *l && !soon; l++) soon = strcmp(key->text, *l) == 0;
-        fail_at(c, map, key, "unknown key \"%s\"%s", key->text, soon ? " (not supported yet)" : "");
+        if (soon)
+            fail_at(c, map, key, "unknown key \"%s\" (not supported yet)", key->text);
+        else
+            fail_unknown_key(c, map, key, allowed);
     }
 }
 
@@ -458,7 +473,10 @@ static void check_limits(checker *c, hp__cfg_node *map, hp_limits *limits, uint3
         for (size_t j = 0; j < LIMIT_COUNT && !k; j++)
             if (strcmp(key->text, limit_keys[j].name) == 0) k = &limit_keys[j];
         if (!k) {
-            fail_at(c, map, key, "unknown key \"%s\"", key->text);
+            const char *names[LIMIT_COUNT + 2] = {0};
+            for (size_t j = 0; j < LIMIT_COUNT; j++) names[j] = limit_keys[j].name;
+            names[LIMIT_COUNT] = max_servers ? "max_servers" : NULL;
+            fail_unknown_key(c, map, key, names);
             continue;
         }
         if (limit_value(c, value, k->kind, k->min, k->max, &v)) set_limit(limits, k, v);

@@ -187,16 +187,78 @@ static void unknown_keys_are_errors_at_every_level(void **state)
                   "      - proxy: { upstream: api }\n",
                   "unknown.yaml:1:1: unknown key \"foo\"\n"
                   "unknown.yaml:2:1: unknown key \"upstreams\" (not supported yet)\n"
-                  "unknown.yaml:3:26: admin: unknown key \"tokenfile\"\n"
+                  "unknown.yaml:3:26: admin: unknown key \"tokenfile\" (did you mean "
+                  "\"token_file\"?)\n"
                   "unknown.yaml:4:11: limits: unknown key \"max_bodies\"\n"
                   "unknown.yaml:8:15: servers[0].limits: max_servers is a pool limit: set it in "
                   "the top-level limits\n"
                   "unknown.yaml:10:27: servers[0].routes[0].match: unknown key \"verbs\"\n"
-                  "unknown.yaml:11:20: servers[0].routes[0].respond: unknown key \"stauts\"\n"
+                  "unknown.yaml:11:20: servers[0].routes[0].respond: unknown key \"stauts\" (did "
+                  "you mean \"status\"?)\n"
                   "unknown.yaml:12:9: servers[0].routes[1]: unknown key \"proxy\" (not supported "
                   "yet)\n"
                   "unknown.yaml:12:9: servers[0].routes[1]: exactly one of respond, file, "
                   "redirect, metrics, health is required\n");
+}
+
+static void a_key_one_slip_from_a_known_one_gets_a_suggestion(void **state)
+{
+    assert_errors("slips.yaml",
+                  "limts: { max_body_bytes: 1KiB }\n"
+                  "Workers: 2\n"
+                  "healht: { rise: 2 }\n"
+                  "limits: { max_headr_byts: 1KiB, max_server: 9, idle_timeot: 1s }\n"
+                  "servers:\n"
+                  "  - nmae: a\n"
+                  "    listen: auto\n"
+                  "    limits: { max_server: 1 }\n"
+                  "    routes: [ { respnod: {}, macth: {} } ]\n",
+                  "slips.yaml:1:1: unknown key \"limts\" (did you mean \"limits\"?)\n"
+                  "slips.yaml:2:1: unknown key \"Workers\" (did you mean \"workers\"?)\n"
+                  "slips.yaml:3:1: unknown key \"healht\" (did you mean \"health\"?)\n"
+                  "slips.yaml:4:11: limits: unknown key \"max_headr_byts\" (did you mean "
+                  "\"max_header_bytes\"?)\n"
+                  "slips.yaml:4:33: limits: unknown key \"max_server\" (did you mean "
+                  "\"max_servers\"?)\n"
+                  "slips.yaml:4:48: limits: unknown key \"idle_timeot\" (did you mean "
+                  "\"idle_timeout\"?)\n"
+                  "slips.yaml:6:5: servers[0]: unknown key \"nmae\" (did you mean \"name\"?)\n"
+                  "slips.yaml:6:5: servers[0]: \"name\" is required\n"
+                  "slips.yaml:8:15: servers[0].limits: unknown key \"max_server\"\n"
+                  "slips.yaml:9:15: servers[0].routes[0]: exactly one of respond, file, "
+                  "redirect, metrics, health is required\n"
+                  "slips.yaml:9:17: servers[0].routes[0]: unknown key \"respnod\" (did you mean "
+                  "\"respond\"?)\n"
+                  "slips.yaml:9:30: servers[0].routes[0]: unknown key \"macth\" (did you mean "
+                  "\"match\"?)\n");
+    /* Nothing near: no guess. */
+    assert_errors("far.yaml", "colour: red\nlim: {}\n",
+                  "far.yaml:1:1: unknown key \"colour\"\nfar.yaml:2:1: unknown key \"lim\"\n");
+}
+
+static void a_tab_in_yaml_indentation_is_said_in_plain_words(void **state)
+{
+    static const char *const files[][2] = {
+        {"servers:\n\t- name: a\n", "2:1"},
+        {"servers:\n  - name: a\n\tlisten: auto\n", "3:1"},
+        {"servers:\n  - name: a\n    listen: auto\n  \troutes: []\n", "4:3"},
+        {"\xc3\xa9t\xc3\xa9:\n  a: 1\n\tb: 2\n", "3:1"}, /* columns count characters */
+        {"a: |\n\tx\n", "2:1"},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char want[256];
+        snprintf(want, sizeof want,
+                 "tabs.yaml:%s: tabs are not allowed for indentation in YAML; use spaces\n",
+                 files[i][1]);
+        assert_errors("tabs.yaml", files[i][0], want);
+    }
+    /* A tab inside a value or after a key is no indentation: fine. */
+    hp__config_errors errs;
+    hp__config_errors_init(&errs);
+    hp__config *c = NULL;
+    assert_int_equal(config_fixture_load("tab_ok.yaml", "access_log:\toff\n", &c, &errs), 0);
+    hp__config_destroy(c);
+    hp__config_errors_close(&errs);
 }
 
 static void repeated_server_names_name_the_first_user(void **state)
@@ -306,6 +368,8 @@ int main(void)
         cmocka_unit_test(yaml_syntax_error_has_line_and_column),
         cmocka_unit_test(repeated_keys_are_errors_and_the_rest_is_still_checked),
         cmocka_unit_test(unknown_keys_are_errors_at_every_level),
+        cmocka_unit_test(a_key_one_slip_from_a_known_one_gets_a_suggestion),
+        cmocka_unit_test(a_tab_in_yaml_indentation_is_said_in_plain_words),
         cmocka_unit_test(repeated_server_names_name_the_first_user),
         cmocka_unit_test(health_settings_are_checked),
         cmocka_unit_test(odd_documents_are_refused_clearly),
