@@ -132,6 +132,7 @@ static void check_fixed(const hp__live_config *live, const hp__config *new, cons
         {old->workers == new->workers, "workers"},
         {strcmp(doc_admin_listen(live->doc), doc_admin_listen(doc)) == 0, "admin.listen"},
         {same_text(old->admin.token_file, new->admin.token_file), "admin.token_file"},
+        {same_text(old->pid_file, new->pid_file), "pid_file"},
         {old->ports.lo == new->ports.lo && old->ports.hi == new->ports.hi, "ports.range"},
         {old->max_servers == new->max_servers, "limits.max_servers"},
         {old->health.interval_ms == new->health.interval_ms, "health.interval"},

@@ -849,8 +849,8 @@ static void check_health(checker *c, hp__cfg_node *map, hp__config *config)
 
 static void check_config(checker *c, hp__cfg_node *root, hp__config *config)
 {
-    static const char *const keys[] = {"workers", "admin",      "ports",   "limits",
-                                       "health",  "access_log", "servers", NULL};
+    static const char *const keys[] = {"workers",    "admin",    "ports",   "limits", "health",
+                                       "access_log", "pid_file", "servers", NULL};
     if (!is_mapping(c, root)) return;
     check_keys(c, root, keys);
     hp__cfg_node *n;
@@ -861,6 +861,9 @@ static void check_config(checker *c, hp__cfg_node *root, hp__config *config)
         check_limits(c, n, &config->limits, &config->max_servers);
     if ((n = hp__cfg_mapping_get(root, "health"))) check_health(c, n, config);
     if ((n = hp__cfg_mapping_get(root, "access_log"))) bool_of(c, n, &config->access_log);
+    if ((n = hp__cfg_mapping_get(root, "pid_file")) && (config->pid_file = dup_string(c, n)) &&
+        !config->pid_file[0])
+        fail(c, n, "must not be empty");
     /* Servers last: they inherit the limits and access_log read above. */
     if ((n = hp__cfg_mapping_get(root, "servers"))) check_servers(c, n, config);
 }
@@ -1010,6 +1013,7 @@ void hp__config_destroy(hp__config *config)
     if (!config) return;
     free(config->admin.listen);
     free(config->admin.token_file);
+    free(config->pid_file);
     for (size_t i = 0; i < config->server_count; i++) server_close(&config->servers[i]);
     free(config->servers);
     free(config);

@@ -92,6 +92,7 @@ typedef struct hp__config {
     struct {
         uint16_t lo, hi; /* ports.range, inclusive */
     } ports;
+    char *pid_file;       /* pid_file: where the daemon writes its pid; NULL when not set */
     hp_limits limits;     /* defaults for every server */
     uint32_t max_servers; /* limits.max_servers */
     bool access_log;

@@ -127,6 +127,7 @@ static const typed_key config_keys[] = {
     {NULL, "health.rise", {"\"2\"", "2"}, {NO, "2", NO, NO, NO, NO, NO}},
     {NULL, "health.fall", {"\"3\"", "3"}, {NO, "3", NO, NO, NO, NO, NO}},
     {NULL, "access_log", {"\"off\"", "0"}, {"false", NO, NO, "true", NO, NO, NO}},
+    {NULL, "pid_file", {"\"hostpool.pid\"", "5"}, {NO, NO, NO, NO, NO, NO, NO}},
     /* servers: null is no servers, which the running config holds as [] */
     {NULL, "servers", {"\"x\"", "5"}, {NO, NO, NO, NO, "[]", NO, "[]"}},
 };
