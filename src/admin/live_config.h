@@ -10,8 +10,8 @@
  *
  *   1. check the whole new document and build every server that is new or changed; any error
  *      and nothing changes, every error is reported;
- *   2. keys the running pool cannot take (workers, admin, ports, limits.max_servers, health)
- *      must be unchanged, or that is an error too (they need a restart);
+ *   2. keys the running pool cannot take (workers, admin, ports, limits.max_servers, health,
+ *      pid_file) must be unchanged, or that is an error too (they need a restart);
  *   3. per server name: equal JSON (and the same top-level limits and access_log, which every
  *      server inherits) is left alone, its connections untouched; a different one is replaced
  *      in place (hp_pool_replace: the same sockets, in-flight requests finish on the old
@@ -44,8 +44,8 @@ hp__live_config *hp__live_config_create(hp_pool *pool, const char *path, const c
 void hp__live_config_destroy(hp__live_config *live);
 /* The admin keys the command line gave (`hostpool run --admin ADDR --token-file FILE`; NULL:
  * not given), already in the config: every reloaded config takes them instead of the file's,
- * as the first one did. Keys not given come from the file, and a change there is refused like
- * any key the running pool cannot take. */
+ * as the first one did. The file's own admin keys are still compared file to file: a reload
+ * that changes them is refused, like any key the running pool cannot take. */
 void hp__live_config_override_admin(hp__live_config *live, const char *listen,
                                     const char *token_file);
 

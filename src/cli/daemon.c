@@ -334,6 +334,7 @@ static size_t start_servers(daemon_state *d, loaded *l, int *add_failures)
 typedef struct run_options {
     const char *config, *admin, *token_file, *pid_file;
     bool keep_going;
+    char *pid_file_in_use; /* owned: --pid-file, else the config's pid_file, or NULL */
 } run_options;
 
 static const hp__usage run_usage = {
@@ -353,7 +354,7 @@ static const hp__usage run_usage = {
         "  --token-file FILE   the admin API's bearer token (its first line) instead of\n"
         "                      admin.token_file\n"
         "  --pid-file FILE     write the daemon's process id there once it runs (removed\n"
-        "                      when it exits) instead of pid_file\n"
+        "                      when it exits) instead of the config's pid_file\n"
         "  --keep-going        stay up even when no server could start (fix them through\n"
         "                      the admin API)\n",
 };
@@ -405,7 +406,7 @@ static bool announce(const run_options *o, size_t running, size_t servers)
                 servers);
         return false;
     }
-    if (o->pid_file && !hp__pid_file_write(o->pid_file, err, sizeof err)) {
+    if (o->pid_file_in_use && !hp__pid_file_write(o->pid_file_in_use, err, sizeof err)) {
         fprintf(stderr, "hostpool: %s\n", err);
         return false;
     }
@@ -423,13 +424,15 @@ int hp__cmd_run(int argc, char **argv)
     loaded l;
     if (load("run", o.config, &l) != 0) return 1;
     char err[4400];
+    const char *pid_file = o.pid_file ? o.pid_file : l.config->pid_file;
     bool ok = override_admin(l.config, &o) == 0;
-    if (ok && o.pid_file && !(ok = hp__pid_file_check(o.pid_file, err, sizeof err)))
+    if (ok && pid_file && !(ok = hp__pid_file_check(pid_file, err, sizeof err)))
         fprintf(stderr, "hostpool run: %s\n", err);
     if (!ok) {
         unload(&l, true);
         return 1;
     }
+    o.pid_file_in_use = pid_file ? hp__strdup(pid_file) : NULL; /* outlives the config */
     signal(SIGPIPE, SIG_IGN);
     uv_loop_t *loop = uv_default_loop();
     daemon_state d = {0};
@@ -448,6 +451,7 @@ int hp__cmd_run(int argc, char **argv)
         close_servers(&l, true);
         stop(&d);
         run_until_stopped(loop, &d);
+        free(o.pid_file_in_use);
         return 1;
     }
     size_t servers = l.config->server_count;
@@ -456,7 +460,8 @@ int hp__cmd_run(int argc, char **argv)
     bool up = add_failures == 0 && announce(&o, running, servers);
     if (!up) stop(&d);
     run_until_stopped(loop, &d);
-    if (up && o.pid_file) hp__pid_file_remove(o.pid_file);
+    if (up && o.pid_file_in_use) hp__pid_file_remove(o.pid_file_in_use);
+    free(o.pid_file_in_use);
     fprintf(stderr, "hostpool: stopped\n");
     return up ? 0 : 1;
 }

@@ -319,6 +319,35 @@ static void run_refuses_a_pid_file_a_running_hostpool_holds_and_replaces_a_stale
     assert_int_equal(access(pid_file, F_OK), -1);
 }
 
+static void run_writes_the_pid_file_the_config_names_unless_pid_file_is_given(void **state)
+{
+    char text[4600], from_config[4200], from_option[4200];
+    snprintf(from_config, sizeof from_config, "%s/config.pid", hp_test_temp_dir());
+    snprintf(from_option, sizeof from_option, "%s/option.pid", hp_test_temp_dir());
+    snprintf(text, sizeof text,
+             "pid_file: %s\n"
+             "access_log: off\n"
+             "servers:\n"
+             "  - name: one\n"
+             "    listen: 127.0.0.1:0\n"
+             "    routes: [ { respond: { body: one } } ]\n",
+             from_config);
+    write_config(text);
+    snprintf(admin, sizeof admin, "unix:%s/admin.sock", hp_test_temp_dir());
+    hp_test_server srv;
+    assert_int_equal(hp_test_server_startl(&srv, "run", "--config", config, "--admin", admin, NULL),
+                     0);
+    assert_non_null(hp_test_server_stdout_until(&srv, "servers running", HP_TEST_DEADLINE_MS));
+    assert_pid_file_holds(from_config, srv.pid);
+    assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(access(from_config, F_OK), -1);
+    start_with_pid_file(&srv, from_option, "admin.sock");
+    assert_pid_file_holds(from_option, srv.pid);
+    assert_int_equal(access(from_config, F_OK), -1);
+    assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(access(from_option, F_OK), -1);
+}
+
 /* ---- the admin API's token from the command line ---- */
 
 static void run_takes_the_admin_token_file_from_the_command_line(void **state)
@@ -360,6 +389,7 @@ int main(void)
         cmocka_unit_test(keep_going_stays_up_when_no_server_could_start),
         cmocka_unit_test(run_writes_its_pid_file_once_running_and_removes_it_at_exit),
         cmocka_unit_test(run_refuses_a_pid_file_a_running_hostpool_holds_and_replaces_a_stale_one),
+        cmocka_unit_test(run_writes_the_pid_file_the_config_names_unless_pid_file_is_given),
         cmocka_unit_test(run_takes_the_admin_token_file_from_the_command_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
