@@ -99,6 +99,12 @@ void hp_stream_send(hp_request *req, const void *data, size_t len, bool last);
 typedef void (*hp_done_cb)(hp_request *req, bool ok, void *data);
 void hp_request_on_done(hp_request *req, hp_done_cb cb, void *data);
 
+/* Gives up on the exchange: the connection is closed at once, whatever of the response was
+ * not written yet is dropped, stop() is called for a streamed body and the done callback with
+ * ok = false. For a handler that cannot finish what it began (a stream whose client is too
+ * slow, a source that failed midway); `req` must not be touched after it. */
+void hp_request_abort(hp_request *req);
+
 /* The reason phrase of a status code ("Not Found"), "Unknown" for unknown codes. */
 const char *hp_status_reason(int status);
 
