@@ -26,6 +26,15 @@ typedef struct hp_limits {
     uint32_t max_connections;   /* per worker: accepting pauses at the limit (10000) */
 } hp_limits;
 
+/* The largest values of the limits that the engine can hold, and that make sense: the config
+ * checker refuses more. The read buffer of a connection is max_header_bytes + 4 KiB (a 32-bit
+ * size); a body is held in memory; a timeout is added to the loop's clock. */
+#define HP_LIMIT_MAX_HEADER_BYTES (1024u * 1024u) /* max_header_bytes and max_target_bytes */
+#define HP_LIMIT_MAX_HEADERS 10000u
+#define HP_LIMIT_MAX_BODY_BYTES (1024ull * 1024u * 1024u)
+#define HP_LIMIT_MAX_CONNECTIONS 1000000u
+#define HP_LIMIT_MAX_TIMEOUT_MS (24ull * 3600u * 1000u) /* every timeout: a day */
+
 /* Fills `limits` with the defaults above. */
 void hp_limits_init(hp_limits *limits);
 

@@ -122,7 +122,9 @@ static json_t *errors_json(const hp__config_errors *errs)
     return details;
 }
 
-/* A server sent in a body: checked, built, and the JSON that goes into the running config. */
+/* A server sent in a body: checked, built, and the JSON that goes into the running config:
+ * the checked form of the body (hp__cfg_node_to_json of the checked tree: `"name": 5` is
+ * "5" there), never the body as sent, so the running config and the pool agree on names. */
 typedef struct body_server {
     hp__config_server *model;
     hp_server_config built;
@@ -150,21 +152,20 @@ static bool read_server(hp__admin *a, hp__admin_job *job, body_server *b)
         return false;
     }
     hp__cfg_node *node = hp__cfg_node_from_json(json);
+    json_decref(json);
     hp__config_errors errs;
     hp__config_errors_init(&errs);
     int err = hp__config_load_server_node(node, hp__live_config_current(a->live), model, &errs);
-    hp__cfg_node_destroy(node);
     if (!err) {
         err = hp__config_build_server(*model, built, &errs);
         if (err) hp__config_server_destroy(*model);
     }
-    if (err) {
+    if (err)
         hp__admin_answer_error(job, 400, "invalid_server", errors_json(&errs),
                                "%zu error%s in the server", errs.count, errs.count == 1 ? "" : "s");
-        json_decref(json);
-    } else {
-        b->json = json;
-    }
+    else
+        b->json = hp__cfg_node_to_json(node);
+    hp__cfg_node_destroy(node);
     hp__config_errors_close(&errs);
     return err == 0;
 }

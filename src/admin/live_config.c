@@ -112,22 +112,32 @@ static bool same_json(const json_t *a, const json_t *b)
     return a == b || (a && b && json_equal((json_t *)a, (json_t *)b));
 }
 
-/* Keys a running pool cannot take: each that differs is an error. */
-static void check_fixed(const hp__config *old, const hp__config *new, const char *label,
-                        hp__config_errors *errs)
+/* A document's admin.listen (the file's, which --admin may override in the config). */
+static const char *doc_admin_listen(const json_t *doc)
 {
+    const char *listen =
+        json_string_value(json_object_get(json_object_get(doc, "admin"), "listen"));
+    return listen ? listen : HP__CONFIG_ADMIN_LISTEN;
+}
+
+/* Keys a running pool cannot take: each that differs is an error. */
+static void check_fixed(const hp__live_config *live, const hp__config *new, const json_t *doc,
+                        const char *label, hp__config_errors *errs)
+{
+    const hp__config *old = live->config;
     struct {
         bool same;
         const char *path;
     } keys[] = {
         {old->workers == new->workers, "workers"},
-        {same_text(old->admin.listen, new->admin.listen), "admin.listen"},
+        {strcmp(doc_admin_listen(live->doc), doc_admin_listen(doc)) == 0, "admin.listen"},
         {same_text(old->admin.token_file, new->admin.token_file), "admin.token_file"},
+        {same_text(old->pid_file, new->pid_file), "pid_file"},
         {old->ports.lo == new->ports.lo && old->ports.hi == new->ports.hi, "ports.range"},
         {old->max_servers == new->max_servers, "limits.max_servers"},
         {old->health.interval_ms == new->health.interval_ms, "health.interval"},
-        {old->health.rise == new->health.rise && old->health.fall == new->health.fall,
-         "health.rise/fall"},
+        {old->health.rise == new->health.rise, "health.rise"},
+        {old->health.fall == new->health.fall, "health.fall"},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (!keys[i].same)
@@ -286,7 +296,7 @@ static void reload_to(hp__live_config *live, hp__config *config, json_t *doc, co
     if (config) {
         free(config->admin.listen); /* the address in use, not the file's: it cannot change */
         config->admin.listen = hp__strdup(live->admin_listen);
-        check_fixed(live->config, config, label, errs);
+        check_fixed(live, config, doc, label, errs);
         if (errs->count == 0) make_plan(live, config, doc, &p, errs);
     }
     if (errs->count == 0) return apply(live, config, doc, &p, cb, data);

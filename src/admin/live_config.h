@@ -10,8 +10,8 @@
  *
  *   1. check the whole new document and build every server that is new or changed; any error
  *      and nothing changes, every error is reported;
- *   2. keys the running pool cannot take (workers, admin, ports, limits.max_servers, health)
- *      must be unchanged, or that is an error too (they need a restart);
+ *   2. keys the running pool cannot take (workers, admin, ports, limits.max_servers, health,
+ *      pid_file) must be unchanged, or that is an error too (they need a restart);
  *   3. per server name: equal JSON (and the same top-level limits and access_log, which every
  *      server inherits) is left alone, its connections untouched; a different one is replaced
  *      in place (hp_pool_replace: the same sockets, in-flight requests finish on the old

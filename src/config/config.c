@@ -8,10 +8,15 @@
  * the servers that inherit them, wherever they are written).
  *
  * The model is filled in while checking; if any error was added, it is thrown away and no
- * config is returned. Rules that are the same everywhere:
+ * config is returned. Each scalar read is marked with what it was read as (node.h), so the
+ * tree's JSON is the checked document: what the running config holds, never the raw input.
+ * Rules that are the same everywhere:
  *   - every mapping is checked for unknown keys, at every level;
- *   - a scalar is a string unless a number or a boolean is expected: `body: 200` is "200";
- *     numbers must be plain (`status: "200"` is refused, as JSON would have it);
+ *   - a scalar is a string unless a number or a boolean is expected: `body: 200` is "200",
+ *     and so is JSON's `"body": 200` (one rule for YAML, JSON and the admin API, whose
+ *     `hostpool add -f` turns a YAML file into JSON; the running config holds the string);
+ *     null, a list or a mapping is not a string;
+ *   - numbers must be plain (`status: "200"` is refused, as JSON would have it);
  *   - durations and sizes are strings or numbers (a bare number is seconds or bytes);
  *   - `listen` and `hosts` take one string or a list of them. */
 #include "config/config.h"
@@ -19,6 +24,7 @@
 #include "common/alloc.h"
 #include "common/units.h"
 #include "config/config_clash.h"
+#include "config/config_suggest.h"
 #include "config/parse.h"
 #include "core/health.h"
 #include "core/host_name.h"
@@ -46,21 +52,21 @@ typedef struct checker {
 
 /* ---- errors ---- */
 
-static void vfail_at(checker *c, const hp__cfg_node *path_node, const hp__cfg_node *pos_node,
-                     const char *fmt, va_list ap)
+static void vfail_at(checker *c, hp__cfg_node *path_node, hp__cfg_node *pos_node, const char *fmt,
+                     va_list ap)
 {
     char *path = hp__cfg_node_path(path_node);
     hp__config_errors_vadd(c->errs, c->file, pos_node->line, pos_node->column, path, fmt, ap);
     free(path);
 }
 
-static void fail(checker *c, const hp__cfg_node *n, const char *fmt, ...)
+static void fail(checker *c, hp__cfg_node *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void fail_at(checker *c, const hp__cfg_node *path_node, const hp__cfg_node *pos_node,
-                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void fail_at(checker *c, hp__cfg_node *path_node, hp__cfg_node *pos_node, const char *fmt,
+                    ...) __attribute__((format(printf, 4, 5)));
 
 /* An error at node `n`, under its path. */
-static void fail(checker *c, const hp__cfg_node *n, const char *fmt, ...)
+static void fail(checker *c, hp__cfg_node *n, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -69,8 +75,8 @@ static void fail(checker *c, const hp__cfg_node *n, const char *fmt, ...)
 }
 
 /* An error under the path of `path_node`, at the position of `pos_node`. */
-static void fail_at(checker *c, const hp__cfg_node *path_node, const hp__cfg_node *pos_node,
-                    const char *fmt, ...)
+static void fail_at(checker *c, hp__cfg_node *path_node, hp__cfg_node *pos_node, const char *fmt,
+                    ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -79,7 +85,7 @@ static void fail_at(checker *c, const hp__cfg_node *path_node, const hp__cfg_nod
 }
 
 /* What a node is, for "expected X, got Y": a mapping, a list, null, or the scalar quoted. */
-static const char *describe(const hp__cfg_node *n, char *buf, size_t len)
+static const char *describe(hp__cfg_node *n, char *buf, size_t len)
 {
     if (n->kind == HP__CFG_MAPPING) return "a mapping";
     if (n->kind == HP__CFG_SEQUENCE) return "a list";
@@ -89,7 +95,7 @@ static const char *describe(const hp__cfg_node *n, char *buf, size_t len)
     return buf;
 }
 
-static void fail_type(checker *c, const hp__cfg_node *n, const char *expected)
+static void fail_type(checker *c, hp__cfg_node *n, const char *expected)
 {
     char buf[SHOWN + 8];
     fail(c, n, "expected %s, got %s", expected, describe(n, buf, sizeof buf));
@@ -97,30 +103,59 @@ static void fail_type(checker *c, const hp__cfg_node *n, const char *expected)
 
 /* ---- typed reads: each reports its own error and returns false ---- */
 
-static bool is_mapping(checker *c, const hp__cfg_node *n)
+/* Each read that succeeds records what it read the scalar as (node.h), so that the JSON of a
+ * checked tree is its checked form: the running config the admin API keeps and shows. */
+static void read_as(hp__cfg_node *n, hp__cfg_read read)
+{
+    n->read = read;
+}
+
+/* A null where one is allowed (`servers:` with every entry commented out). */
+static bool null_of(hp__cfg_node *n)
+{
+    if (!hp__cfg_is_null(n)) return false;
+    read_as(n, HP__CFG_READ_NULL);
+    return true;
+}
+
+static bool is_mapping(checker *c, hp__cfg_node *n)
 {
     if (n->kind == HP__CFG_MAPPING) return true;
     fail_type(c, n, "a mapping");
     return false;
 }
 
+/* An unknown key of `map`, with the known key it is one slip away from, if any. */
+static void fail_unknown_key(checker *c, hp__cfg_node *map, hp__cfg_node *key,
+                             const char *const *allowed)
+{
+    const char *near = hp__config_suggest(key->text, allowed);
+    if (near)
+        fail_at(c, map, key, "unknown key \"%s\" (did you mean \"%s\"?)", key->text, near);
+    else
+        fail_at(c, map, key, "unknown key \"%s\"", key->text);
+}
+
 /* Keys a mapping may have; any other is reported. Keys of features still to come say so. */
-static void check_keys(checker *c, const hp__cfg_node *map, const char *const *allowed)
+static void check_keys(checker *c, hp__cfg_node *map, const char *const *allowed)
 {
     static const char *const later[] = {"upstreams", "switchboards", "proxy", NULL};
     for (size_t i = 0; i < map->count; i++) {
-        const hp__cfg_node *key = map->keys[i];
+        hp__cfg_node *key = map->keys[i];
         bool known = false;
         for (const char *const *a = allowed; *a && !known; a++) known = strcmp(key->text, *a) == 0;
         if (known) continue;
         bool soon = false;
         for (const char *const *l = later; *l && !soon; l++) soon = strcmp(key->text, *l) == 0;
-        fail_at(c, map, key, "unknown key \"%s\"%s", key->text, soon ? " (not supported yet)" : "");
+        if (soon)
+            fail_at(c, map, key, "unknown key \"%s\" (not supported yet)", key->text);
+        else
+            fail_unknown_key(c, map, key, allowed);
     }
 }
 
 /* A scalar that is not null and holds no NUL byte. Borrowed text. */
-static const char *string_of(checker *c, const hp__cfg_node *n)
+static const char *string_of(checker *c, hp__cfg_node *n)
 {
     if (n->kind != HP__CFG_SCALAR || hp__cfg_is_null(n)) {
         fail_type(c, n, "a string");
@@ -130,16 +165,17 @@ static const char *string_of(checker *c, const hp__cfg_node *n)
         fail(c, n, "must not contain a NUL character");
         return NULL;
     }
+    read_as(n, HP__CFG_READ_STRING);
     return n->text;
 }
 
-static char *dup_string(checker *c, const hp__cfg_node *n)
+static char *dup_string(checker *c, hp__cfg_node *n)
 {
     const char *s = string_of(c, n);
     return s ? hp__strdup(s) : NULL;
 }
 
-static bool plain_integer(const hp__cfg_node *n)
+static bool plain_integer(hp__cfg_node *n)
 {
     if (n->kind != HP__CFG_SCALAR || n->quoted || n->len == 0) return false;
     const char *p = n->text + (n->text[0] == '-');
@@ -150,7 +186,7 @@ static bool plain_integer(const hp__cfg_node *n)
 }
 
 /* An integer in [lo, hi]. */
-static bool int_of(checker *c, const hp__cfg_node *n, long long lo, long long hi, long long *out)
+static bool int_of(checker *c, hp__cfg_node *n, long long lo, long long hi, long long *out)
 {
     if (!plain_integer(n)) {
         fail_type(c, n, "an integer");
@@ -162,19 +198,19 @@ static bool int_of(checker *c, const hp__cfg_node *n, long long lo, long long hi
         fail(c, n, "%s out of range (%lld-%lld)", n->text, lo, hi);
         return false;
     }
+    read_as(n, HP__CFG_READ_INTEGER);
     *out = v;
     return true;
 }
 
-static bool bool_of(checker *c, const hp__cfg_node *n, bool *out)
+static bool bool_of(checker *c, hp__cfg_node *n, bool *out)
 {
-    static const char *const yes[] = {"true", "on", "yes", NULL};
-    static const char *const no[] = {"false", "off", "no", NULL};
-    if (n->kind == HP__CFG_SCALAR) {
-        for (const char *const *w = yes; *w; w++)
-            if (strcasecmp(n->text, *w) == 0) return *out = true, true;
-        for (const char *const *w = no; *w; w++)
-            if (strcasecmp(n->text, *w) == 0) return *out = false, true;
+    static const char *const words[] = {"true", "on", "yes", "false", "off", "no"};
+    for (size_t i = 0; n->kind == HP__CFG_SCALAR && i < sizeof words / sizeof *words; i++) {
+        if (strcasecmp(n->text, words[i]) != 0) continue;
+        *out = i < 3;
+        read_as(n, *out ? HP__CFG_READ_TRUE : HP__CFG_READ_FALSE);
+        return true;
     }
     fail_type(c, n, "on or off");
     return false;
@@ -182,8 +218,8 @@ static bool bool_of(checker *c, const hp__cfg_node *n, bool *out)
 
 /* One string, or a list of strings: the nodes to read, borrowed. Returns the count, 0 after an
  * error. */
-static size_t string_or_list(checker *c, const hp__cfg_node *n, const hp__cfg_node *const **items,
-                             const hp__cfg_node **single, const char *what)
+static size_t string_or_list(checker *c, hp__cfg_node *n, hp__cfg_node *const **items,
+                             hp__cfg_node **single, const char *what)
 {
     if (n->kind == HP__CFG_SCALAR) {
         *single = n;
@@ -195,7 +231,7 @@ static size_t string_or_list(checker *c, const hp__cfg_node *n, const hp__cfg_no
         return 0;
     }
     if (n->count == 0) fail(c, n, "at least one %s is required", what);
-    *items = (const hp__cfg_node *const *)n->items;
+    *items = (hp__cfg_node *const *)n->items;
     return n->count;
 }
 
@@ -209,7 +245,7 @@ static bool ipv4_loopback(const char *host)
 
 /* "host:port" or "[v6]:port", host an IP address, localhost, * or empty (every address), port
  * 0-65535. *loopback tells whether the host is a loopback address. */
-static bool check_address(checker *c, const hp__cfg_node *n, bool *loopback)
+static bool check_address(checker *c, hp__cfg_node *n, bool *loopback)
 {
     const char *text = n->text, *port;
     char host[64];
@@ -330,40 +366,50 @@ static bool has_line_break(const char *s)
 
 /* ---- limits ---- */
 
+/* Every limit is bounded by what the code that uses it can hold (hostpool/server.h says why),
+ * so a value the checker takes never wraps a field or the arithmetic done on it later: the
+ * read buffer is max_header_bytes + 4 KiB in 32 bits, timeouts are added to the loop's
+ * 64-bit clock, health.interval is 32 bits of milliseconds. */
+_Static_assert(HP_LIMIT_MAX_HEADER_BYTES + 4096ull <= UINT32_MAX, "the read buffer size");
+_Static_assert(HP_LIMIT_MAX_HEADERS <= UINT32_MAX / 2, "the header array doubles");
+_Static_assert(HP_LIMIT_MAX_TIMEOUT_MS <= UINT32_MAX, "health.interval_ms");
+_Static_assert(HP__CONFIG_MAX_SERVERS_LIMIT <= UINT32_MAX, "max_servers");
+
 typedef enum { DURATION, SIZE, COUNT } limit_kind;
 
 typedef struct limit_key {
     const char *name;
     limit_kind kind;
     size_t offset, size; /* the field in hp_limits: uint64_t or uint32_t */
-    bool zero_ok;
+    uint64_t min, max;
 } limit_key;
 
-#define LIMIT(field, key, kind, zero_ok)                                                           \
+#define LIMIT(field, key, kind, min, max)                                                          \
     {                                                                                              \
-        key, kind, offsetof(hp_limits, field), sizeof(((hp_limits *)0)->field), zero_ok            \
+        key, kind, offsetof(hp_limits, field), sizeof(((hp_limits *)0)->field), min, max           \
     }
 static const limit_key limit_keys[] = {
-    LIMIT(header_timeout_ms, "header_timeout", DURATION, false),
-    LIMIT(idle_timeout_ms, "idle_timeout", DURATION, false),
-    LIMIT(write_timeout_ms, "write_timeout", DURATION, false),
-    LIMIT(drain_timeout_ms, "drain_timeout", DURATION, true),
-    LIMIT(max_header_bytes, "max_header_bytes", SIZE, false),
-    LIMIT(max_target_bytes, "max_target_bytes", SIZE, false),
-    LIMIT(max_headers, "max_headers", COUNT, false),
-    LIMIT(max_body_bytes, "max_body_bytes", SIZE, false),
-    LIMIT(max_connections, "max_connections", COUNT, false),
+    LIMIT(header_timeout_ms, "header_timeout", DURATION, 1, HP_LIMIT_MAX_TIMEOUT_MS),
+    LIMIT(idle_timeout_ms, "idle_timeout", DURATION, 1, HP_LIMIT_MAX_TIMEOUT_MS),
+    LIMIT(write_timeout_ms, "write_timeout", DURATION, 1, HP_LIMIT_MAX_TIMEOUT_MS),
+    LIMIT(drain_timeout_ms, "drain_timeout", DURATION, 0, HP_LIMIT_MAX_TIMEOUT_MS),
+    LIMIT(max_header_bytes, "max_header_bytes", SIZE, 1, HP_LIMIT_MAX_HEADER_BYTES),
+    LIMIT(max_target_bytes, "max_target_bytes", SIZE, 1, HP_LIMIT_MAX_HEADER_BYTES),
+    LIMIT(max_headers, "max_headers", COUNT, 1, HP_LIMIT_MAX_HEADERS),
+    LIMIT(max_body_bytes, "max_body_bytes", SIZE, 1, HP_LIMIT_MAX_BODY_BYTES),
+    LIMIT(max_connections, "max_connections", COUNT, 1, HP_LIMIT_MAX_CONNECTIONS),
 };
 #undef LIMIT
 #define LIMIT_COUNT (sizeof limit_keys / sizeof limit_keys[0])
 
-static bool limit_value(checker *c, const hp__cfg_node *n, limit_kind kind, bool zero_ok,
-                        uint64_t max, uint64_t *out)
+/* A duration, a size or a count in [min, max]. */
+static bool limit_value(checker *c, hp__cfg_node *n, limit_kind kind, uint64_t min, uint64_t max,
+                        uint64_t *out)
 {
-    char buf[SHOWN + 8];
+    char buf[SHOWN + 8], bound[32];
     if (kind == COUNT) {
         long long v;
-        if (!int_of(c, n, zero_ok ? 0 : 1, (long long)max, &v)) return false;
+        if (!int_of(c, n, (long long)min, (long long)max, &v)) return false;
         *out = (uint64_t)v;
         return true;
     }
@@ -373,34 +419,52 @@ static bool limit_value(checker *c, const hp__cfg_node *n, limit_kind kind, bool
     }
     bool ok = kind == DURATION ? hp__parse_duration_ms(n->text, out) : hp__parse_size(n->text, out);
     if (!ok) {
-        fail(c, n, "%s is not a %s", describe(n, buf, sizeof buf),
-             kind == DURATION ? "duration (250ms, 10s, 15m)" : "size (512, 16KiB, 1MiB)");
+        fail(c, n, "%s is not a %s: %s", describe(n, buf, sizeof buf),
+             kind == DURATION ? "duration" : "size",
+             kind == DURATION ? HP__DURATION_SYNTAX : HP__SIZE_SYNTAX);
         return false;
     }
-    if (*out == 0 && !zero_ok) {
+    if (*out < min) {
         fail(c, n, "must be greater than 0");
         return false;
     }
     if (*out > max) {
-        fail(c, n, "too large (at most %" PRIu64 "%s)", max, kind == DURATION ? "ms" : "");
+        if (kind == DURATION)
+            hp__format_duration_ms(max, bound, sizeof bound);
+        else
+            hp__format_size(max, bound, sizeof bound);
+        fail(c, n, "%s is too large (at most %s)", describe(n, buf, sizeof buf), bound);
         return false;
     }
+    /* A bare number is kept a number, a number with its unit a string. */
+    read_as(n,
+            strspn(n->text, "0123456789") == n->len ? HP__CFG_READ_INTEGER : HP__CFG_READ_STRING);
     return true;
+}
+
+static void set_limit(hp_limits *limits, const limit_key *k, uint64_t v)
+{
+    char *field = (char *)limits + k->offset;
+    if (k->size == sizeof(uint32_t)) {
+        uint32_t v32 = (uint32_t)v; /* at most k->max, which fits */
+        memcpy(field, &v32, sizeof v32);
+    } else {
+        memcpy(field, &v, sizeof v);
+    }
 }
 
 /* Reads a `limits` mapping over `limits` (which holds the defaults). `max_servers` is read at
  * the top level only (NULL for a server's limits). */
-static void check_limits(checker *c, const hp__cfg_node *map, hp_limits *limits,
-                         uint32_t *max_servers)
+static void check_limits(checker *c, hp__cfg_node *map, hp_limits *limits, uint32_t *max_servers)
 {
     if (!is_mapping(c, map)) return;
     for (size_t i = 0; i < map->count; i++) {
-        const hp__cfg_node *key = map->keys[i], *value = map->items[i];
+        hp__cfg_node *key = map->keys[i], *value = map->items[i];
         uint64_t v;
         if (strcmp(key->text, "max_servers") == 0) {
             if (!max_servers) {
                 fail_at(c, map, key, "max_servers is a pool limit: set it in the top-level limits");
-            } else if (limit_value(c, value, COUNT, false, UINT32_MAX, &v)) {
+            } else if (limit_value(c, value, COUNT, 1, HP__CONFIG_MAX_SERVERS_LIMIT, &v)) {
                 *max_servers = (uint32_t)v;
             }
             continue;
@@ -409,29 +473,24 @@ static void check_limits(checker *c, const hp__cfg_node *map, hp_limits *limits,
         for (size_t j = 0; j < LIMIT_COUNT && !k; j++)
             if (strcmp(key->text, limit_keys[j].name) == 0) k = &limit_keys[j];
         if (!k) {
-            fail_at(c, map, key, "unknown key \"%s\"", key->text);
+            const char *names[LIMIT_COUNT + 2] = {0};
+            for (size_t j = 0; j < LIMIT_COUNT; j++) names[j] = limit_keys[j].name;
+            names[LIMIT_COUNT] = max_servers ? "max_servers" : NULL;
+            fail_unknown_key(c, map, key, names);
             continue;
         }
-        uint64_t max = k->size == sizeof(uint32_t) ? UINT32_MAX : UINT64_MAX;
-        if (!limit_value(c, value, k->kind, k->zero_ok, max, &v)) continue;
-        char *field = (char *)limits + k->offset;
-        if (k->size == sizeof(uint32_t)) {
-            uint32_t v32 = (uint32_t)v;
-            memcpy(field, &v32, sizeof v32);
-        } else {
-            memcpy(field, &v, sizeof v);
-        }
+        if (limit_value(c, value, k->kind, k->min, k->max, &v)) set_limit(limits, k, v);
     }
 }
 
 /* ---- routes ---- */
 
-static void check_match(checker *c, const hp__cfg_node *map, hp__config_route *r)
+static void check_match(checker *c, hp__cfg_node *map, hp__config_route *r)
 {
     static const char *const keys[] = {"path", "methods", NULL};
     if (!is_mapping(c, map)) return;
     check_keys(c, map, keys);
-    const hp__cfg_node *n;
+    hp__cfg_node *n;
     if ((n = hp__cfg_mapping_get(map, "path"))) {
         const char *path = string_of(c, n);
         if (path && path[0] != '/')
@@ -440,7 +499,7 @@ static void check_match(checker *c, const hp__cfg_node *map, hp__config_route *r
             r->path_prefix = hp__strdup(path);
     }
     if ((n = hp__cfg_mapping_get(map, "methods"))) {
-        const hp__cfg_node *const *items, *single;
+        hp__cfg_node *const *items, *single;
         size_t count = string_or_list(c, n, &items, &single, "method");
         r->methods = hp__calloc(count ? count : 1, sizeof *r->methods);
         for (size_t i = 0; i < count; i++) {
@@ -453,13 +512,13 @@ static void check_match(checker *c, const hp__cfg_node *map, hp__config_route *r
     }
 }
 
-static void check_respond(checker *c, const hp__cfg_node *map, hp__config_route *r)
+static void check_respond(checker *c, hp__cfg_node *map, hp__config_route *r)
 {
     static const char *const keys[] = {"status", "body", "headers", NULL};
     r->respond.status = 200;
     if (!is_mapping(c, map)) return;
     check_keys(c, map, keys);
-    const hp__cfg_node *n;
+    hp__cfg_node *n;
     long long v;
     if ((n = hp__cfg_mapping_get(map, "status")) && int_of(c, n, 200, 599, &v))
         r->respond.status = (int)v;
@@ -467,6 +526,7 @@ static void check_respond(checker *c, const hp__cfg_node *map, hp__config_route 
         if (n->kind != HP__CFG_SCALAR || hp__cfg_is_null(n)) {
             fail_type(c, n, "a string");
         } else {
+            read_as(n, HP__CFG_READ_STRING);
             r->respond.body = hp__memdup(n->text, n->len + 1);
             r->respond.body_len = n->len;
         }
@@ -474,7 +534,7 @@ static void check_respond(checker *c, const hp__cfg_node *map, hp__config_route 
     if ((n = hp__cfg_mapping_get(map, "headers")) && is_mapping(c, n)) {
         r->respond.headers = hp__calloc(2 * n->count + 1, sizeof *r->respond.headers);
         for (size_t i = 0; i < n->count; i++) {
-            const hp__cfg_node *key = n->keys[i];
+            hp__cfg_node *key = n->keys[i];
             const char *value = string_of(c, n->items[i]);
             if (!valid_header_name(key->text)) {
                 fail_at(c, key, key, "\"%.*s\" is not a header name", SHOWN, key->text);
@@ -489,12 +549,12 @@ static void check_respond(checker *c, const hp__cfg_node *map, hp__config_route 
     }
 }
 
-static void check_file(checker *c, const hp__cfg_node *map, hp__config_route *r)
+static void check_file(checker *c, hp__cfg_node *map, hp__config_route *r)
 {
     static const char *const keys[] = {"root", "index", NULL};
     if (!is_mapping(c, map)) return;
     check_keys(c, map, keys);
-    const hp__cfg_node *n;
+    hp__cfg_node *n;
     if (!(n = hp__cfg_mapping_get(map, "root"))) {
         fail(c, map, "\"root\" is required");
     } else if ((r->file.root = dup_string(c, n))) {
@@ -508,13 +568,13 @@ static void check_file(checker *c, const hp__cfg_node *map, hp__config_route *r)
     }
 }
 
-static void check_redirect(checker *c, const hp__cfg_node *map, hp__config_route *r)
+static void check_redirect(checker *c, hp__cfg_node *map, hp__config_route *r)
 {
     static const char *const keys[] = {"status", "location", "keep_path", NULL};
     r->redirect.status = 302;
     if (!is_mapping(c, map)) return;
     check_keys(c, map, keys);
-    const hp__cfg_node *n;
+    hp__cfg_node *n;
     long long v;
     if ((n = hp__cfg_mapping_get(map, "status")) && int_of(c, n, 100, 599, &v)) {
         if (v == 301 || v == 302 || v == 303 || v == 307 || v == 308)
@@ -534,7 +594,7 @@ static void check_redirect(checker *c, const hp__cfg_node *map, hp__config_route
 }
 
 /* metrics: {} and health: {}: answers from the pool, with no settings (yet). */
-static void check_no_settings(checker *c, const hp__cfg_node *map, hp__config_route *r)
+static void check_no_settings(checker *c, hp__cfg_node *map, hp__config_route *r)
 {
     static const char *const keys[] = {0};
     if (is_mapping(c, map)) check_keys(c, map, keys);
@@ -543,7 +603,7 @@ static void check_no_settings(checker *c, const hp__cfg_node *map, hp__config_ro
 static const struct {
     const char *key;
     hp__config_handler handler;
-    void (*check)(checker *c, const hp__cfg_node *map, hp__config_route *r);
+    void (*check)(checker *c, hp__cfg_node *map, hp__config_route *r);
 } handler_keys[] = {
     {"respond", HP__CONFIG_RESPOND, check_respond},
     {"file", HP__CONFIG_FILE, check_file},
@@ -552,14 +612,14 @@ static const struct {
     {"health", HP__CONFIG_HEALTH, check_no_settings},
 };
 
-static void check_route(checker *c, const hp__cfg_node *map, hp__config_route *r)
+static void check_route(checker *c, hp__cfg_node *map, hp__config_route *r)
 {
     static const char *const keys[] = {"match",   "respond", "file", "redirect",
                                        "metrics", "health",  NULL};
     r->pos = (hp__config_pos){map->line, map->column};
     if (!is_mapping(c, map)) return;
     check_keys(c, map, keys);
-    const hp__cfg_node *n;
+    hp__cfg_node *n;
     if ((n = hp__cfg_mapping_get(map, "match"))) check_match(c, n, r);
     unsigned handlers = 0;
     for (size_t i = 0; i < sizeof handler_keys / sizeof handler_keys[0]; i++) {
@@ -575,10 +635,10 @@ static void check_route(checker *c, const hp__cfg_node *map, hp__config_route *r
 /* ---- servers ---- */
 
 /* Reads the listen entries into s->listen and where each is written into where->listen. */
-static void check_listen(checker *c, const hp__cfg_node *n, hp__config_server *s,
+static void check_listen(checker *c, hp__cfg_node *n, hp__config_server *s,
                          hp__config_server_nodes *where)
 {
-    const hp__cfg_node *const *items, *single;
+    hp__cfg_node *const *items, *single;
     size_t count = string_or_list(c, n, &items, &single, "address");
     s->listen = hp__calloc(count ? count : 1, sizeof *s->listen);
     where->listen = hp__calloc(count ? count : 1, sizeof *where->listen);
@@ -593,10 +653,10 @@ static void check_listen(checker *c, const hp__cfg_node *n, hp__config_server *s
 }
 
 /* Reads the host patterns into s->hosts and where each is written into where->hosts. */
-static void check_hosts(checker *c, const hp__cfg_node *n, hp__config_server *s,
+static void check_hosts(checker *c, hp__cfg_node *n, hp__config_server *s,
                         hp__config_server_nodes *where)
 {
-    const hp__cfg_node *const *items, *single;
+    hp__cfg_node *const *items, *single;
     size_t count = string_or_list(c, n, &items, &single, "host name");
     s->hosts = hp__calloc(count ? count : 1, sizeof *s->hosts);
     where->hosts = hp__calloc(count ? count : 1, sizeof *where->hosts);
@@ -615,7 +675,7 @@ static void check_hosts(checker *c, const hp__cfg_node *n, hp__config_server *s,
     }
 }
 
-static void check_server(checker *c, const hp__cfg_node *map, const hp__config *config,
+static void check_server(checker *c, hp__cfg_node *map, const hp__config *config,
                          hp__config_server *s, hp__config_server_nodes *where)
 {
     static const char *const keys[] = {"name",   "listen", "expose", "hosts",
@@ -627,7 +687,7 @@ static void check_server(checker *c, const hp__cfg_node *map, const hp__config *
     s->pos = (hp__config_pos){map->line, map->column};
     if (!is_mapping(c, map)) return;
     check_keys(c, map, keys);
-    const hp__cfg_node *n;
+    hp__cfg_node *n;
     if (!(n = hp__cfg_mapping_get(map, "name"))) {
         fail(c, map, "\"name\" is required");
     } else if ((s->name = dup_string(c, n)) && !valid_name(s->name)) {
@@ -646,7 +706,7 @@ static void check_server(checker *c, const hp__cfg_node *map, const hp__config *
              s->expose);
     if ((n = hp__cfg_mapping_get(map, "hosts"))) check_hosts(c, n, s, where);
     if ((n = hp__cfg_mapping_get(map, "limits"))) check_limits(c, n, &s->limits, NULL);
-    if ((n = hp__cfg_mapping_get(map, "routes")) && !hp__cfg_is_null(n)) {
+    if ((n = hp__cfg_mapping_get(map, "routes")) && !null_of(n)) {
         if (n->kind != HP__CFG_SEQUENCE) {
             fail_type(c, n, "a list");
             return;
@@ -658,8 +718,7 @@ static void check_server(checker *c, const hp__cfg_node *map, const hp__config *
 }
 
 /* servers[i]'s name is not the name of a server before it. */
-static void check_name_unique(checker *c, const hp__cfg_node *map, const hp__config *config,
-                              size_t i)
+static void check_name_unique(checker *c, hp__cfg_node *map, const hp__config *config, size_t i)
 {
     const char *name = config->servers[i].name;
     for (size_t j = 0; name && j < i; j++) {
@@ -671,9 +730,9 @@ static void check_name_unique(checker *c, const hp__cfg_node *map, const hp__con
     }
 }
 
-static void check_servers(checker *c, const hp__cfg_node *n, hp__config *config)
+static void check_servers(checker *c, hp__cfg_node *n, hp__config *config)
 {
-    if (hp__cfg_is_null(n)) return; /* `servers:` with every server commented out */
+    if (null_of(n)) return; /* `servers:` with every server commented out */
     if (n->kind != HP__CFG_SEQUENCE) {
         fail_type(c, n, "a list");
         return;
@@ -698,10 +757,11 @@ static void check_servers(checker *c, const hp__cfg_node *n, hp__config *config)
 
 /* ---- the top level ---- */
 
-static void check_workers(checker *c, const hp__cfg_node *n, hp__config *config)
+static void check_workers(checker *c, hp__cfg_node *n, hp__config *config)
 {
     long long v;
     if (n->kind == HP__CFG_SCALAR && strcmp(n->text, "auto") == 0) {
+        read_as(n, HP__CFG_READ_STRING);
         config->workers = 0;
     } else if (!plain_integer(n)) {
         fail_type(c, n, "auto or a number of workers");
@@ -710,12 +770,12 @@ static void check_workers(checker *c, const hp__cfg_node *n, hp__config *config)
     }
 }
 
-static void check_admin(checker *c, const hp__cfg_node *map, hp__config *config)
+static void check_admin(checker *c, hp__cfg_node *map, hp__config *config)
 {
     static const char *const keys[] = {"listen", "token_file", NULL};
     if (!is_mapping(c, map)) return;
     check_keys(c, map, keys);
-    const hp__cfg_node *n, *listen = hp__cfg_mapping_get(map, "listen");
+    hp__cfg_node *n, *listen = hp__cfg_mapping_get(map, "listen");
     if ((n = hp__cfg_mapping_get(map, "token_file")) &&
         (config->admin.token_file = dup_string(c, n)) && !config->admin.token_file[0])
         fail(c, n, "must not be empty");
@@ -734,24 +794,31 @@ static void check_admin(checker *c, const hp__cfg_node *map, hp__config *config)
     config->admin.listen = hp__strdup(text);
 }
 
-static void check_ports(checker *c, const hp__cfg_node *map, hp__config *config)
+/* The port written at `text`, its digits counted in *len; 0 (out of range) past 5 digits. */
+static long range_port(const char *text, size_t *len)
+{
+    *len = strspn(text, "0123456789");
+    return *len <= 5 ? strtol(text, NULL, 10) : 0;
+}
+
+static void check_ports(checker *c, hp__cfg_node *map, hp__config *config)
 {
     static const char *const keys[] = {"range", NULL};
     if (!is_mapping(c, map)) return;
     check_keys(c, map, keys);
-    const hp__cfg_node *n = hp__cfg_mapping_get(map, "range");
+    hp__cfg_node *n = hp__cfg_mapping_get(map, "range");
     const char *text;
     if (!n || !(text = string_of(c, n))) return;
-    char *end;
-    unsigned long lo = 0, hi = 0;
-    bool shape = text[0] >= '0' && text[0] <= '9';
-    if (shape) lo = strtoul(text, &end, 10);
-    shape = shape && *end == '-' && end[1] >= '0' && end[1] <= '9';
-    if (shape) hi = strtoul(end + 1, &end, 10);
-    if (!shape || *end) {
+    size_t lo_len, hi_len = 0;
+    long lo = range_port(text, &lo_len), hi = 0;
+    bool shape = lo_len > 0 && text[lo_len] == '-';
+    if (shape) hi = range_port(text + lo_len + 1, &hi_len);
+    if (!shape || hi_len == 0 || text[lo_len + 1 + hi_len]) {
         fail(c, n, "expected a port range LO-HI (20000-20999), got \"%.*s\"", SHOWN, text);
-    } else if (lo < 1 || lo > 65535 || hi > 65535) {
-        fail(c, n, "port %lu out of range (1-65535)", lo < 1 || lo > 65535 ? lo : hi);
+    } else if (lo < 1 || lo > 65535 || hi < 1 || hi > 65535) {
+        bool first = lo < 1 || lo > 65535;
+        fail(c, n, "port %.*s out of range (1-65535)", (int)(first ? lo_len : hi_len),
+             first ? text : text + lo_len + 1);
     } else if (lo > hi) {
         fail(c, n, "the first port is above the last");
     } else {
@@ -760,33 +827,33 @@ static void check_ports(checker *c, const hp__cfg_node *map, hp__config *config)
     }
 }
 
-static void check_health_count(checker *c, const hp__cfg_node *n, uint32_t *out)
+static void check_health_count(checker *c, hp__cfg_node *n, uint32_t *out)
 {
     long long v;
     if (int_of(c, n, 1, 1000, &v)) *out = (uint32_t)v;
 }
 
-static void check_health(checker *c, const hp__cfg_node *map, hp__config *config)
+static void check_health(checker *c, hp__cfg_node *map, hp__config *config)
 {
     static const char *const keys[] = {"interval", "rise", "fall", NULL};
     if (!is_mapping(c, map)) return;
     check_keys(c, map, keys);
-    const hp__cfg_node *n;
+    hp__cfg_node *n;
     uint64_t v;
     if ((n = hp__cfg_mapping_get(map, "interval")) &&
-        limit_value(c, n, DURATION, false, UINT32_MAX, &v))
+        limit_value(c, n, DURATION, 1, HP_LIMIT_MAX_TIMEOUT_MS, &v))
         config->health.interval_ms = (uint32_t)v;
     if ((n = hp__cfg_mapping_get(map, "rise"))) check_health_count(c, n, &config->health.rise);
     if ((n = hp__cfg_mapping_get(map, "fall"))) check_health_count(c, n, &config->health.fall);
 }
 
-static void check_config(checker *c, const hp__cfg_node *root, hp__config *config)
+static void check_config(checker *c, hp__cfg_node *root, hp__config *config)
 {
-    static const char *const keys[] = {"workers", "admin",      "ports",   "limits",
-                                       "health",  "access_log", "servers", NULL};
+    static const char *const keys[] = {"workers",    "admin",    "ports",   "limits", "health",
+                                       "access_log", "pid_file", "servers", NULL};
     if (!is_mapping(c, root)) return;
     check_keys(c, root, keys);
-    const hp__cfg_node *n;
+    hp__cfg_node *n;
     if ((n = hp__cfg_mapping_get(root, "workers"))) check_workers(c, n, config);
     if ((n = hp__cfg_mapping_get(root, "admin"))) check_admin(c, n, config);
     if ((n = hp__cfg_mapping_get(root, "ports"))) check_ports(c, n, config);
@@ -794,11 +861,14 @@ static void check_config(checker *c, const hp__cfg_node *root, hp__config *confi
         check_limits(c, n, &config->limits, &config->max_servers);
     if ((n = hp__cfg_mapping_get(root, "health"))) check_health(c, n, config);
     if ((n = hp__cfg_mapping_get(root, "access_log"))) bool_of(c, n, &config->access_log);
+    if ((n = hp__cfg_mapping_get(root, "pid_file")) && (config->pid_file = dup_string(c, n)) &&
+        !config->pid_file[0])
+        fail(c, n, "must not be empty");
     /* Servers last: they inherit the limits and access_log read above. */
     if ((n = hp__cfg_mapping_get(root, "servers"))) check_servers(c, n, config);
 }
 
-int hp__config_load_node(const hp__cfg_node *root, const char *file, hp__config **out,
+int hp__config_load_node(hp__cfg_node *root, const char *file, hp__config **out,
                          hp__config_errors *errs)
 {
     size_t before = errs->count;
@@ -824,7 +894,7 @@ int hp__config_load_node(const hp__cfg_node *root, const char *file, hp__config 
     return HP_ECONFIG;
 }
 
-int hp__config_load_server_node(const hp__cfg_node *map, const hp__config *defaults,
+int hp__config_load_server_node(hp__cfg_node *map, const hp__config *defaults,
                                 hp__config_server **out, hp__config_errors *errs)
 {
     size_t before = errs->count;
@@ -943,6 +1013,7 @@ void hp__config_destroy(hp__config *config)
     if (!config) return;
     free(config->admin.listen);
     free(config->admin.token_file);
+    free(config->pid_file);
     for (size_t i = 0; i < config->server_count; i++) server_close(&config->servers[i]);
     free(config->servers);
     free(config);

@@ -26,7 +26,8 @@
 #define HP__CONFIG_ADMIN_SERVER "admin" /* the name of the server of the admin listener */
 #define HP__CONFIG_PORT_LO 20000
 #define HP__CONFIG_PORT_HI 20999
-#define HP__CONFIG_MAX_SERVERS 1000
+#define HP__CONFIG_MAX_SERVERS 1000          /* the default of limits.max_servers */
+#define HP__CONFIG_MAX_SERVERS_LIMIT 1000000 /* its largest value */
 
 typedef struct hp__config_pos {
     int line, column; /* 1-based; 0 when unknown */
@@ -91,6 +92,7 @@ typedef struct hp__config {
     struct {
         uint16_t lo, hi; /* ports.range, inclusive */
     } ports;
+    char *pid_file;       /* pid_file: where the daemon writes its pid; NULL when not set */
     hp_limits limits;     /* defaults for every server */
     uint32_t max_servers; /* limits.max_servers */
     bool access_log;
@@ -116,8 +118,9 @@ int hp__config_load_json_doc(const char *text, size_t len, const char *label, hp
                              json_t **doc, hp__config_errors *errs);
 
 /* Checks a document tree (borrowed) and builds the config from it, as above. `file` names
- * the source in errors and may be NULL. */
-int hp__config_load_node(const hp__cfg_node *root, const char *file, hp__config **out,
+ * the source in errors and may be NULL. Each scalar read is marked with what it was read as
+ * (node.h), so hp__cfg_node_to_json(root) is then the checked form of the document. */
+int hp__config_load_node(hp__cfg_node *root, const char *file, hp__config **out,
                          hp__config_errors *errs);
 
 void hp__config_destroy(hp__config *config);
@@ -129,8 +132,9 @@ int hp__config_set_admin_listen(hp__config *config, const char *listen, hp__conf
 /* Checks one server object (the admin API's body) as an entry of `servers` would be, with
  * the top-level limits and access_log of `defaults`; error paths are relative to the object
  * ("listen", "routes[0].respond.status"). Returns 0 and a new server in *out, or HP_ECONFIG
- * with every problem in `errs`. Clashes with other servers are the pool's to find. */
-int hp__config_load_server_node(const hp__cfg_node *map, const hp__config *defaults,
+ * with every problem in `errs`. Clashes with other servers are the pool's to find. As above,
+ * hp__cfg_node_to_json(map) is then the checked server, what the running config holds. */
+int hp__config_load_server_node(hp__cfg_node *map, const hp__config *defaults,
                                 hp__config_server **out, hp__config_errors *errs);
 void hp__config_server_destroy(hp__config_server *server);
 

@@ -123,6 +123,16 @@ char *hp__cfg_node_path(const hp__cfg_node *n)
     return out;
 }
 
+/* A real as the shortest text that reads back as the same double, never like an integer. */
+static void format_real(double v, char *out, size_t cap)
+{
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(out, cap, "%.*g", digits, v);
+        if (strtod(out, NULL) == v) break;
+    }
+    if (strspn(out, "-0123456789") == strlen(out)) strncat(out, ".0", cap - strlen(out) - 1);
+}
+
 hp__cfg_node *hp__cfg_node_from_json(const json_t *json)
 {
     char number[64];
@@ -152,7 +162,7 @@ hp__cfg_node *hp__cfg_node_from_json(const json_t *json)
         snprintf(number, sizeof number, "%" JSON_INTEGER_FORMAT, json_integer_value(json));
         return hp__cfg_scalar_create(number, strlen(number), false, 0, 0);
     case JSON_REAL:
-        snprintf(number, sizeof number, "%.17g", json_real_value(json));
+        format_real(json_real_value(json), number, sizeof number);
         return hp__cfg_scalar_create(number, strlen(number), false, 0, 0);
     case JSON_TRUE:
         return hp__cfg_scalar_create("true", 4, false, 0, 0);
@@ -176,6 +186,24 @@ static json_t *plain_scalar_json(const hp__cfg_node *n)
     return json_stringn(n->text, n->len);
 }
 
+/* A scalar the checker read, as it read it. */
+static json_t *read_scalar_json(const hp__cfg_node *n)
+{
+    switch (n->read) {
+    case HP__CFG_READ_STRING:
+        return json_stringn(n->text, n->len);
+    case HP__CFG_READ_INTEGER:
+        return json_integer(strtoll(n->text, NULL, 10));
+    case HP__CFG_READ_TRUE:
+        return json_true();
+    case HP__CFG_READ_FALSE:
+        return json_false();
+    case HP__CFG_READ_NULL:
+    default:
+        return json_null();
+    }
+}
+
 json_t *hp__cfg_node_to_json(const hp__cfg_node *node)
 {
     json_t *out;
@@ -192,6 +220,7 @@ json_t *hp__cfg_node_to_json(const hp__cfg_node *node)
         return out;
     case HP__CFG_SCALAR:
     default:
+        if (node->read != HP__CFG_UNREAD) return read_scalar_json(node);
         return node->quoted ? json_stringn(node->text, node->len) : plain_scalar_json(node);
     }
 }

@@ -6,6 +6,11 @@
  * (0 when the tree was built from a jansson value, which has no positions) and its parent,
  * so the path of any node ("servers[2].listen") can be written for an error.
  *
+ * The config checker (config.c) records on each scalar it reads what it read it as (`read`):
+ * a string, an integer, a boolean or null. hp__cfg_node_to_json() writes that, so the JSON of
+ * a checked tree is the checked form of the document (`name: 5` in YAML, or `"name": 5` in
+ * JSON, is the string "5" there), whatever the source spelled.
+ *
  * Builders: hp__cfg_parse_* (src/config/parse.c) from YAML or JSON text, and
  * hp__cfg_node_from_json() from a jansson value (the admin API's bodies). A tree is owned by
  * whoever built it and freed with hp__cfg_node_destroy() on its root. */
@@ -18,6 +23,16 @@
 
 typedef enum hp__cfg_kind { HP__CFG_SCALAR, HP__CFG_MAPPING, HP__CFG_SEQUENCE } hp__cfg_kind;
 
+/* What the checker read a scalar as; HP__CFG_UNREAD until it did. */
+typedef enum hp__cfg_read {
+    HP__CFG_UNREAD,
+    HP__CFG_READ_STRING,
+    HP__CFG_READ_INTEGER,
+    HP__CFG_READ_TRUE,
+    HP__CFG_READ_FALSE,
+    HP__CFG_READ_NULL,
+} hp__cfg_read;
+
 typedef struct hp__cfg_node hp__cfg_node;
 struct hp__cfg_node {
     hp__cfg_kind kind;
@@ -28,7 +43,8 @@ struct hp__cfg_node {
     /* scalar */
     char *text; /* NUL-terminated; may hold NUL bytes before `len` */
     size_t len;
-    bool quoted; /* quoted in the source, or a JSON string, or tagged !!str */
+    bool quoted;       /* quoted in the source, or a JSON string, or tagged !!str */
+    hp__cfg_read read; /* set by the checker */
     /* mapping and sequence: `count` items; a mapping's keys[i] is the key of items[i] */
     hp__cfg_node **items;
     hp__cfg_node **keys;
@@ -58,12 +74,16 @@ bool hp__cfg_is_null(const hp__cfg_node *node);
 char *hp__cfg_node_path(const hp__cfg_node *node);
 
 /* A tree from a jansson value, without positions: strings are quoted scalars, numbers, true,
- * false and null are plain ones. The value is borrowed; the tree is new. */
+ * false and null are plain ones (a real in its shortest text that reads back the same, with
+ * ".0" when it has no fraction, so it is never taken for an integer). The value is borrowed;
+ * the tree is new. */
 hp__cfg_node *hp__cfg_node_from_json(const json_t *json);
 /* The reverse, for the running config the admin API shows: mappings are objects, sequences
- * arrays, quoted scalars strings; a plain scalar is null, true, false or an integer when it
- * reads as one, else a string. Taking it back through hp__cfg_node_from_json gives a tree the
- * config checker reads as it read `node`. New reference. */
+ * arrays; a scalar the checker read is what it read it as (the integer of "0080" is 80, "on"
+ * is true). A scalar it did not read (a tree nobody checked: `hostpool add -f` sends one) is a
+ * string when quoted, else null, true, false or an integer when it reads as one, else a
+ * string. Taking the JSON of a checked tree back through hp__cfg_node_from_json gives a tree
+ * the checker reads as it read `node`. New reference. */
 json_t *hp__cfg_node_to_json(const hp__cfg_node *node);
 
 #endif

@@ -13,6 +13,8 @@
 
 typedef struct reader {
     yaml_parser_t parser;
+    const char *text; /* the input, to look at what an error points at */
+    size_t len;
     const char *file;
     hp__config_errors *errs;
 } reader;
@@ -27,11 +29,49 @@ static int column_of(yaml_mark_t mark)
     return (int)mark.column + 1;
 }
 
+/* The length of the line break at `s` (libyaml's: CR LF, CR, LF, NEL, LS, PS), or 0. */
+static size_t line_break(const char *s, const char *end)
+{
+    if (s[0] == '\r') return end - s > 1 && s[1] == '\n' ? 2 : 1;
+    if (s[0] == '\n') return 1;
+    if (end - s > 1 && memcmp(s, "\xc2\x85", 2) == 0) return 2;
+    if (end - s > 2 && (memcmp(s, "\xe2\x80\xa8", 3) == 0 || memcmp(s, "\xe2\x80\xa9", 3) == 0))
+        return 3;
+    return 0;
+}
+
+/* The character after the one at `s`: past its UTF-8 continuation bytes. */
+static const char *next_char(const char *s, const char *end)
+{
+    s++;
+    while (s < end && ((unsigned char)*s & 0xc0) == 0x80) s++;
+    return s;
+}
+
+/* Is the character at `mark` (its line and column count characters, not bytes) a tab? */
+static bool tab_at(const reader *r, yaml_mark_t mark)
+{
+    const char *s = r->text, *end = r->text + r->len;
+    for (size_t line = 0; s < end && line < mark.line;) {
+        size_t brk = line_break(s, end);
+        s = brk ? s + brk : next_char(s, end);
+        line += brk != 0;
+    }
+    for (size_t column = 0; s < end && column < mark.column; column++) s = next_char(s, end);
+    return s < end && *s == '\t';
+}
+
 static void syntax_error(reader *r)
 {
     yaml_parser_t *p = &r->parser;
     const char *problem = p->problem ? p->problem : "cannot parse";
-    if (p->error == YAML_READER_ERROR) {
+    if (p->error == YAML_SCANNER_ERROR && tab_at(r, p->problem_mark)) {
+        /* libyaml says "found character that cannot start any token" or speaks of a tab
+         * violating indentation: say it plainly. */
+        hp__config_errors_add(r->errs, r->file, line_of(p->problem_mark),
+                              column_of(p->problem_mark), NULL,
+                              "tabs are not allowed for indentation in YAML; use spaces");
+    } else if (p->error == YAML_READER_ERROR) {
         hp__config_errors_add(r->errs, r->file, 0, 0, NULL, "%s at byte %zu", problem,
                               p->problem_offset);
     } else if (p->context) {
@@ -194,7 +234,7 @@ static hp__cfg_node *read_stream(reader *r)
 hp__cfg_node *hp__cfg_parse_yaml(const char *text, size_t len, const char *file,
                                  hp__config_errors *errs)
 {
-    reader r = {.file = file, .errs = errs};
+    reader r = {.text = text, .len = len, .file = file, .errs = errs};
     yaml_parser_initialize(&r.parser);
     yaml_parser_set_input_string(&r.parser, (const unsigned char *)text, len);
     hp__cfg_node *root = read_stream(&r);

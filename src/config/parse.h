@@ -7,7 +7,9 @@
  * JSON that jansson accepted (escaped surrogate pairs, which libyaml does not decode), the
  * tree is built from jansson's value instead, without positions.
  *
- * Refused with an error: syntax errors (with libyaml's line and column), aliases (*name),
+ * Refused with an error: syntax errors (with libyaml's line and column; a tab where libyaml
+ * stopped, which it calls "found character that cannot start any token" or a tab violating
+ * indentation, is said as "tabs are not allowed for indentation in YAML"), aliases (*name),
  * more than one document, mapping keys that are not scalars, nesting deeper than 64 levels,
  * and a key repeated in one mapping. A repeated key or a non-scalar key is reported and the
  * entry dropped, and the tree is still returned, so validation can report the rest;

@@ -35,7 +35,8 @@ static void every_error_of_a_file_is_reported_in_document_order(void **state)
     assert_null(c);
     assert_int_equal(errs.count, 5);
     const char *expected[] = {
-        "3:19: limits.header_timeout: \"10 sec\" is not a duration (250ms, 10s, 15m)",
+        "3:19: limits.header_timeout: \"10 sec\" is not a duration: a whole number followed by "
+        "ms, s, m or h (250ms, 10s, 15m, 1h); a bare number is seconds",
         "6:13: servers[0].listen: port 70000 out of range",
         "8:9: servers[0].routes[0]: exactly one of respond, file, redirect, metrics, health is "
         "required",
@@ -110,9 +111,10 @@ static void types_ranges_and_required_keys_are_all_reported(void **state)
         "types.yaml:15:55: servers[1].listen[3]: expected host:port, [ipv6]:port or auto, got "
         "\"8080\"\n"
         "types.yaml:16:31: servers[1].limits.max_body_bytes: must be greater than 0\n"
-        "types.yaml:16:48: servers[1].limits.idle_timeout: \"10 sec\" is not a duration (250ms, "
-        "10s, 15m)\n"
-        "types.yaml:16:74: servers[1].limits.max_header_bytes: too large (at most 4294967295)\n"
+        "types.yaml:16:48: servers[1].limits.idle_timeout: \"10 sec\" is not a duration: a whole "
+        "number followed by ms, s, m or h (250ms, 10s, 15m, 1h); a bare number is seconds\n"
+        "types.yaml:16:74: servers[1].limits.max_header_bytes: \"8GiB\" is too large (at most "
+        "1MiB)\n"
         "types.yaml:16:93: servers[1].limits.max_headers: expected an integer, got \"many\"\n"
         "types.yaml:17:13: servers[1].routes: expected a list, got a mapping\n");
 }
@@ -185,16 +187,78 @@ static void unknown_keys_are_errors_at_every_level(void **state)
                   "      - proxy: { upstream: api }\n",
                   "unknown.yaml:1:1: unknown key \"foo\"\n"
                   "unknown.yaml:2:1: unknown key \"upstreams\" (not supported yet)\n"
-                  "unknown.yaml:3:26: admin: unknown key \"tokenfile\"\n"
+                  "unknown.yaml:3:26: admin: unknown key \"tokenfile\" (did you mean "
+                  "\"token_file\"?)\n"
                   "unknown.yaml:4:11: limits: unknown key \"max_bodies\"\n"
                   "unknown.yaml:8:15: servers[0].limits: max_servers is a pool limit: set it in "
                   "the top-level limits\n"
                   "unknown.yaml:10:27: servers[0].routes[0].match: unknown key \"verbs\"\n"
-                  "unknown.yaml:11:20: servers[0].routes[0].respond: unknown key \"stauts\"\n"
+                  "unknown.yaml:11:20: servers[0].routes[0].respond: unknown key \"stauts\" (did "
+                  "you mean \"status\"?)\n"
                   "unknown.yaml:12:9: servers[0].routes[1]: unknown key \"proxy\" (not supported "
                   "yet)\n"
                   "unknown.yaml:12:9: servers[0].routes[1]: exactly one of respond, file, "
                   "redirect, metrics, health is required\n");
+}
+
+static void a_key_one_slip_from_a_known_one_gets_a_suggestion(void **state)
+{
+    assert_errors("slips.yaml",
+                  "limts: { max_body_bytes: 1KiB }\n"
+                  "Workers: 2\n"
+                  "healht: { rise: 2 }\n"
+                  "limits: { max_headr_byts: 1KiB, max_server: 9, idle_timeot: 1s }\n"
+                  "servers:\n"
+                  "  - nmae: a\n"
+                  "    listen: auto\n"
+                  "    limits: { max_server: 1 }\n"
+                  "    routes: [ { respnod: {}, macth: {} } ]\n",
+                  "slips.yaml:1:1: unknown key \"limts\" (did you mean \"limits\"?)\n"
+                  "slips.yaml:2:1: unknown key \"Workers\" (did you mean \"workers\"?)\n"
+                  "slips.yaml:3:1: unknown key \"healht\" (did you mean \"health\"?)\n"
+                  "slips.yaml:4:11: limits: unknown key \"max_headr_byts\" (did you mean "
+                  "\"max_header_bytes\"?)\n"
+                  "slips.yaml:4:33: limits: unknown key \"max_server\" (did you mean "
+                  "\"max_servers\"?)\n"
+                  "slips.yaml:4:48: limits: unknown key \"idle_timeot\" (did you mean "
+                  "\"idle_timeout\"?)\n"
+                  "slips.yaml:6:5: servers[0]: unknown key \"nmae\" (did you mean \"name\"?)\n"
+                  "slips.yaml:6:5: servers[0]: \"name\" is required\n"
+                  "slips.yaml:8:15: servers[0].limits: unknown key \"max_server\"\n"
+                  "slips.yaml:9:15: servers[0].routes[0]: exactly one of respond, file, "
+                  "redirect, metrics, health is required\n"
+                  "slips.yaml:9:17: servers[0].routes[0]: unknown key \"respnod\" (did you mean "
+                  "\"respond\"?)\n"
+                  "slips.yaml:9:30: servers[0].routes[0]: unknown key \"macth\" (did you mean "
+                  "\"match\"?)\n");
+    /* Nothing near: no guess. */
+    assert_errors("far.yaml", "colour: red\nlim: {}\n",
+                  "far.yaml:1:1: unknown key \"colour\"\nfar.yaml:2:1: unknown key \"lim\"\n");
+}
+
+static void a_tab_in_yaml_indentation_is_said_in_plain_words(void **state)
+{
+    static const char *const files[][2] = {
+        {"servers:\n\t- name: a\n", "2:1"},
+        {"servers:\n  - name: a\n\tlisten: auto\n", "3:1"},
+        {"servers:\n  - name: a\n    listen: auto\n  \troutes: []\n", "4:3"},
+        {"\xc3\xa9t\xc3\xa9:\n  a: 1\n\tb: 2\n", "3:1"}, /* columns count characters */
+        {"a: |\n\tx\n", "2:1"},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char want[256];
+        snprintf(want, sizeof want,
+                 "tabs.yaml:%s: tabs are not allowed for indentation in YAML; use spaces\n",
+                 files[i][1]);
+        assert_errors("tabs.yaml", files[i][0], want);
+    }
+    /* A tab inside a value or after a key is no indentation: fine. */
+    hp__config_errors errs;
+    hp__config_errors_init(&errs);
+    hp__config *c = NULL;
+    assert_int_equal(config_fixture_load("tab_ok.yaml", "access_log:\toff\n", &c, &errs), 0);
+    hp__config_destroy(c);
+    hp__config_errors_close(&errs);
 }
 
 static void repeated_server_names_name_the_first_user(void **state)
@@ -222,8 +286,9 @@ static void health_settings_are_checked(void **state)
                   "health.yaml:4:9: health.fall: 5000 out of range (1-1000)\n"
                   "health.yaml:5:3: health: unknown key \"timeout\"\n");
     assert_errors("health2.yaml", "health: { interval: soon, rise: 4, fall: three }\n",
-                  "health2.yaml:1:21: health.interval: \"soon\" is not a duration (250ms, 10s, "
-                  "15m)\n"
+                  "health2.yaml:1:21: health.interval: \"soon\" is not a duration: a whole "
+                  "number followed by ms, s, m or h (250ms, 10s, 15m, 1h); a bare number is "
+                  "seconds\n"
                   "health2.yaml:1:42: health.fall: expected an integer, got \"three\"\n");
     assert_errors("health3.yaml", "health: 2s\n",
                   "health3.yaml:1:9: health: expected a mapping, got \"2s\"\n");
@@ -303,6 +368,8 @@ int main(void)
         cmocka_unit_test(yaml_syntax_error_has_line_and_column),
         cmocka_unit_test(repeated_keys_are_errors_and_the_rest_is_still_checked),
         cmocka_unit_test(unknown_keys_are_errors_at_every_level),
+        cmocka_unit_test(a_key_one_slip_from_a_known_one_gets_a_suggestion),
+        cmocka_unit_test(a_tab_in_yaml_indentation_is_said_in_plain_words),
         cmocka_unit_test(repeated_server_names_name_the_first_user),
         cmocka_unit_test(health_settings_are_checked),
         cmocka_unit_test(odd_documents_are_refused_clearly),

@@ -157,6 +157,7 @@ static void empty_file_is_every_default(void **state)
     assert_int_equal(c->workers, 0);
     assert_string_equal(c->admin.listen, "unix:hostpool.sock");
     assert_null(c->admin.token_file);
+    assert_null(c->pid_file);
     assert_int_equal(c->ports.lo, 20000);
     assert_int_equal(c->ports.hi, 20999);
     assert_memory_equal(&c->limits, &defaults, sizeof defaults);
@@ -258,6 +259,27 @@ static void workers_admin_and_defaults_of_handlers(void **state)
     hp__config_destroy(c);
 }
 
+static void pid_file_is_a_path_or_none(void **state)
+{
+    hp__config *c = load_text("pid.yaml", "pid_file: run/hostpool.pid\n");
+    assert_string_equal(c->pid_file, "run/hostpool.pid");
+    hp__config_destroy(c);
+    c = load_text("pid.json", "{\"pid_file\": \"/tmp/hostpool.pid\"}");
+    assert_string_equal(c->pid_file, "/tmp/hostpool.pid");
+    hp__config_destroy(c);
+    char *errors = config_fixture_load_errors(
+        "pid_bad.yaml", "pid_file: \"\"\nlimits: { pid_file: x }\nservers: [{pid_file: x}]\n");
+    assert_string_equal(errors, "pid_bad.yaml:1:11: pid_file: must not be empty\n"
+                                "pid_bad.yaml:2:11: limits: unknown key \"pid_file\"\n"
+                                "pid_bad.yaml:3:11: servers[0]: \"name\" is required\n"
+                                "pid_bad.yaml:3:11: servers[0]: \"listen\" is required\n"
+                                "pid_bad.yaml:3:12: servers[0]: unknown key \"pid_file\"\n");
+    free(errors);
+    errors = config_fixture_load_errors("pid_list.yaml", "pid_file: [a]\n");
+    assert_string_equal(errors, "pid_list.yaml:1:11: pid_file: expected a string, got a list\n");
+    free(errors);
+}
+
 static void tree_from_jansson_loads_like_a_file(void **state)
 {
     char path[4096];
@@ -299,6 +321,7 @@ int main(void)
         cmocka_unit_test(durations_and_sizes_take_every_unit),
         cmocka_unit_test(listen_is_a_string_a_list_or_auto),
         cmocka_unit_test(workers_admin_and_defaults_of_handlers),
+        cmocka_unit_test(pid_file_is_a_path_or_none),
         cmocka_unit_test(tree_from_jansson_loads_like_a_file),
         cmocka_unit_test(json_that_libyaml_cannot_read_still_loads),
     };
