@@ -1,15 +1,17 @@
 /* file: serves the files under a root folder.
  *
- * GET and HEAD only (405 otherwise). A request path is normalized (file_path.c), looked up in
- * the worker's file cache (file_cache.c), then answered with: 304 when If-None-Match (weak
- * comparison) or, without it, If-Modified-Since says the client's copy is current; 206 for one
- * satisfiable byte range (416 when unsatisfiable; ignored when If-Range does not match);
- * otherwise 200. Validators: ETag and Last-Modified (http/conditional.h).
+ * GET and HEAD only (405 otherwise). The request's normalized path (the engine's, the one
+ * routes matched) is decoded into a root-relative path (file_path.c), looked up in the worker's
+ * file cache (file_cache.c), then answered with: 412 or 304 as its preconditions say
+ * (http/conditional.h); 206 for one satisfiable byte range (416 when unsatisfiable; ignored
+ * when If-Range does not match); otherwise 200. Validators: ETag and Last-Modified, never
+ * later than now.
  *
- * A folder is answered with its index file when the path ends in '/', with a 301 to the path
- * plus '/' when it does not (as nginx does; the Location is built from the normalized path, so
- * "//host/../dir" cannot redirect to another host), and with 403 when it has no index: folders
- * are never listed. Small files go out from the cached bytes; others with sendfile. */
+ * A trailing '/' names a folder. A folder is answered with its index file when the path ends
+ * in '/', with a 301 to the path plus '/' when it does not (as nginx does; the normalized path
+ * never starts with "//", so the Location cannot name another host), and with 403 when it has
+ * no index: folders are never listed. A file asked with a trailing '/' ("/index.html/") is
+ * 404, as nginx answers. Small files go out from the cached bytes; others with sendfile. */
 #include "common/alloc.h"
 #include "common/str.h"
 #include "handlers/file_cache.h"
@@ -111,10 +113,10 @@ static void serve(hp_request *req, hp__file_entry *e)
     }
 }
 
-static void redirect_to_folder(hp_request *req, const char *path, size_t len)
+static void redirect_to_folder(hp_request *req)
 {
-    char location[3 * MAX_PATH + 64];
-    size_t n = hp__file_path_folder_location(path, len, req->query, location, sizeof location);
+    char location[MAX_PATH + 64];
+    size_t n = hp__file_path_folder_location(req->path, req->query, location, sizeof location);
     if (n == 0) {
         hp_respond_error(req, 414);
         return;
@@ -161,7 +163,8 @@ static void on_request(hp_handler *self, hp_request *req)
     }
     char path[MAX_PATH];
     size_t len;
-    int status = hp__file_path_normalize(req->path, path, sizeof path, &len);
+    bool folder;
+    int status = hp__file_path_from_request(req->path, path, sizeof path, &len, &folder);
     if (status) {
         hp_respond_error(req, status);
         return;
@@ -171,11 +174,15 @@ static void on_request(hp_handler *self, hp_request *req)
     hp__file_entry *e = hp__file_cache_get(cache, path, len, now, &status);
     if (e && e->is_dir) {
         hp__file_cache_release(e);
-        if (req->path.len == 0 || req->path.base[req->path.len - 1] != '/') {
-            redirect_to_folder(req, path, len);
+        if (!folder) {
+            redirect_to_folder(req);
             return;
         }
         e = folder_index(h, cache, path, len, now, &status);
+    } else if (e && folder) {
+        hp__file_cache_release(e); /* a file asked as a folder */
+        e = NULL;
+        status = 404;
     }
     if (!e) {
         hp_respond_error(req, status);

@@ -1,6 +1,7 @@
 /* file-server rules beyond the basics of test_file_server.c: symlinks inside and outside the
- * root, folders (redirect, index, no listing), unsatisfiable ranges, If-Modified-Since,
- * If-Range, methods, and a changed file seen within the cache's one-second validation. */
+ * root, folders (redirect, index, no listing, a file asked as one), unsatisfiable ranges,
+ * If-Modified-Since, If-Range, methods, and a changed file seen within the cache's one-second
+ * validation. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,7 +29,8 @@ static int start_server(void **state)
         hp_test_write_file(root, "ten.txt", "0123456789", 10) != 0 ||
         hp_test_write_file(root, "changing.txt", "version 1\n", 10) != 0 ||
         hp_test_write_file(root, "empty/.keep", "", 0) != 0 ||
-        hp_test_write_file(root, "docs/index.html", "docs index\n", 11) != 0)
+        hp_test_write_file(root, "docs/index.html", "docs index\n", 11) != 0 ||
+        hp_test_write_file(root, "index.html", "root index\n", 11) != 0)
         return -1;
     snprintf(target, sizeof target, "%s/outside.txt", dir);
     snprintf(link, sizeof link, "%s/escape.txt", root);
@@ -93,6 +95,63 @@ static void folder_with_slash_serves_its_index(void **state)
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "docs index\n");
     hp_test_response_free(&r);
+}
+
+/* A trailing slash names a folder: a file asked with one is not served (as nginx answers). */
+static void file_asked_with_a_trailing_slash_is_404(void **state)
+{
+    static const char *const targets[] = {"/index.html/",      "/ten.txt/",  "/ten.txt//",
+                                          "/docs/index.html/", "/ten.txt/.", "/alias.txt/",
+                                          "/ten.txt/x/.."};
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        char request[256];
+        snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", targets[i]);
+        hp_test_response r;
+        get(request, &r);
+        if (r.status != 404) print_message("%s: %d\n", targets[i], r.status);
+        assert_int_equal(r.status, 404);
+        assert_null(strstr(r.body, "index"));
+        assert_null(strstr(r.body, "0123"));
+        hp_test_response_free(&r);
+    }
+}
+
+static void folder_named_any_way_ending_in_a_slash_serves_its_index(void **state)
+{
+    static const struct {
+        const char *target, *body;
+    } cases[] = {{"/", "root index\n"},        {"/docs/.", "docs index\n"},
+                 {"//docs//", "docs index\n"}, {"/x/../docs/", "docs index\n"},
+                 {"/%64ocs/", "docs index\n"}, {"/docs/x/..", "docs index\n"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char request[256];
+        snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", cases[i].target);
+        hp_test_response r;
+        get(request, &r);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(r.body, cases[i].body);
+        hp_test_response_free(&r);
+    }
+}
+
+static void folder_redirect_is_built_from_the_normalized_path(void **state)
+{
+    static const struct {
+        const char *target, *location;
+    } cases[] = {{"/.//docs", "/docs/"},
+                 {"///docs?a=1", "/docs/?a=1"},
+                 {"/%64ocs", "/docs/"},
+                 {"/docs/../docs", "/docs/"},
+                 {"/empty/../docs", "/docs/"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char request[256];
+        snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", cases[i].target);
+        hp_test_response r;
+        get(request, &r);
+        assert_int_equal(r.status, 301);
+        assert_string_equal(hp_test_response_header(&r, "Location"), cases[i].location);
+        hp_test_response_free(&r);
+    }
 }
 
 static void folder_without_index_is_403_never_listed(void **state)
@@ -192,6 +251,9 @@ int main(void)
         cmocka_unit_test(folder_redirect_cannot_be_turned_into_another_host),
         cmocka_unit_test(folder_with_slash_serves_its_index),
         cmocka_unit_test(folder_without_index_is_403_never_listed),
+        cmocka_unit_test(file_asked_with_a_trailing_slash_is_404),
+        cmocka_unit_test(folder_named_any_way_ending_in_a_slash_serves_its_index),
+        cmocka_unit_test(folder_redirect_is_built_from_the_normalized_path),
         cmocka_unit_test(range_past_the_end_is_416_with_the_size),
         cmocka_unit_test(suffix_range_is_206_with_content_range),
         cmocka_unit_test(if_modified_since_last_modified_is_304_without_body),
