@@ -153,6 +153,33 @@ static void paths_outside_the_guard_are_served_as_spelled(void **state)
     }
 }
 
+static void redirect_keeping_the_path_after_a_slash_never_names_another_host(void **state)
+{
+    static const struct {
+        const char *target, *location;
+    } cases[] = {
+        {"/foo", "/foo"},
+        {"//evil.example/", "/evil.example/"},
+        {"///evil.example", "/evil.example"},
+        {"/./\\evil.example", "/%5Cevil.example"},
+        {"/\\evil.example", "/%5Cevil.example"},
+        {"/%2f%2fevil.example", "/%2F%2Fevil.example"},
+        {"/x/..//evil.example/?a=1", "/evil.example/?a=1"},
+        {"/", "/"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        hp_test_response r;
+        get(bounce_port, cases[i].target, &r);
+        assert_int_equal(r.status, 302);
+        const char *location = hp_test_response_header(&r, "Location");
+        assert_non_null(location);
+        if (strcmp(location, cases[i].location) != 0)
+            print_message("%s: Location %s\n", cases[i].target, location);
+        assert_string_equal(location, cases[i].location);
+        hp_test_response_free(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -161,6 +188,7 @@ int main(void)
         cmocka_unit_test(escaped_slash_never_splits_a_segment_so_no_file_is_served),
         cmocka_unit_test(path_above_the_root_nul_or_bad_escape_is_400),
         cmocka_unit_test(paths_outside_the_guard_are_served_as_spelled),
+        cmocka_unit_test(redirect_keeping_the_path_after_a_slash_never_names_another_host),
     };
     return cmocka_run_group_tests(tests, start_pool, stop_pool);
 }
