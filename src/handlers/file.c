@@ -19,6 +19,7 @@
 #include "hostpool/errors.h"
 #include "hostpool/handler.h"
 #include "http/conditional.h"
+#include "http/http_date.h"
 #include "http/range.h"
 
 #include <fcntl.h>
@@ -47,13 +48,6 @@ static void header(hp_request *req, const char *name, const char *value)
 static void on_done(hp_request *req, bool ok, void *data)
 {
     hp__file_cache_release(data);
-}
-
-static bool not_modified(const hp_request *req, const hp__file_entry *e)
-{
-    return hp__conditional_not_modified(hp_request_header(req, "if-none-match"),
-                                        hp_request_header(req, "if-modified-since"), e->etag,
-                                        e->mtime.tv_sec);
 }
 
 static bool range_applies(const hp_request *req, const hp__file_entry *e)
@@ -86,22 +80,27 @@ static int apply_range(hp_request *req, const hp__file_entry *e, uint64_t *offse
 }
 
 /* Answers with the file of `e`, whose reference the answer takes over. The file's
- * Content-Type goes only with its bytes: 304 has no body and 416 a text one of the engine's. */
-static void serve(hp_request *req, hp__file_entry *e)
+ * Content-Type goes only with its bytes: 304 has no body, 412 and 416 a text one of the
+ * engine's. A file modified "in the future" (clock skew, a touch -d) is said to be modified
+ * now: no Last-Modified may be later than the answer's Date (RFC 9110 8.8.2.1). */
+static void serve(hp_request *req, hp__file_entry *e, time_t now)
 {
     header(req, "ETag", e->etag);
-    header(req, "Last-Modified", e->last_modified);
-    if (not_modified(req, e)) {
-        hp__file_cache_release(e);
-        hp_respond(req, 304, NULL, 0);
-        return;
-    }
-    header(req, "Accept-Ranges", "bytes");
+    char last_modified[HP__HTTP_DATE_LEN + 1];
+    if (e->mtime.tv_sec > now) hp__http_date_format(now, last_modified);
+    header(req, "Last-Modified", e->mtime.tv_sec > now ? last_modified : e->last_modified);
     uint64_t offset = 0, length = e->size;
-    int status = apply_range(req, e, &offset, &length);
-    if (status == 416) {
+    int status = hp__conditional_status(req, e->etag, e->mtime.tv_sec, now);
+    if (!status) {
+        header(req, "Accept-Ranges", "bytes");
+        status = apply_range(req, e, &offset, &length);
+    }
+    if (status == 304 || status == 412 || status == 416) {
         hp__file_cache_release(e);
-        hp_respond_error(req, 416);
+        if (status == 304)
+            hp_respond(req, 304, NULL, 0);
+        else
+            hp_respond_error(req, status);
         return;
     }
     header(req, "Content-Type", e->type);
@@ -188,7 +187,7 @@ static void on_request(hp_handler *self, hp_request *req)
         hp_respond_error(req, status);
         return;
     }
-    serve(req, e);
+    serve(req, e, now);
 }
 
 static void destroy(hp_handler *self)

@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hp_test.h"
@@ -30,8 +33,13 @@ static int start_server(void **state)
         hp_test_write_file(root, "changing.txt", "version 1\n", 10) != 0 ||
         hp_test_write_file(root, "empty/.keep", "", 0) != 0 ||
         hp_test_write_file(root, "docs/index.html", "docs index\n", 11) != 0 ||
-        hp_test_write_file(root, "index.html", "root index\n", 11) != 0)
+        hp_test_write_file(root, "index.html", "root index\n", 11) != 0 ||
+        hp_test_write_file(root, "future.txt", "from the future\n", 16) != 0)
         return -1;
+    char future[4400];
+    snprintf(future, sizeof future, "%s/future.txt", root);
+    struct timespec times[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = time(NULL) + 86400}};
+    if (utimensat(AT_FDCWD, future, times, 0) != 0) return -1;
     snprintf(target, sizeof target, "%s/outside.txt", dir);
     snprintf(link, sizeof link, "%s/escape.txt", root);
     if (symlink(target, link) != 0) return -1;
@@ -204,6 +212,93 @@ static void if_modified_since_last_modified_is_304_without_body(void **state)
     hp_test_response_free(&first);
 }
 
+/* The IMF-fixdate of `t` into out[30]. */
+static void http_date(time_t t, char *out)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 30, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/* The time of an IMF-fixdate, or 0 (also for NULL). */
+static time_t parse_http_date(const char *text)
+{
+    struct tm tm = {0};
+    const char *end = text ? strptime(text, "%a, %d %b %Y %H:%M:%S GMT", &tm) : NULL;
+    return end && !*end ? timegm(&tm) : 0;
+}
+
+/* GET /ten.txt with one more header line; its status. */
+static int ten_with(const char *name, const char *value)
+{
+    char request[512];
+    snprintf(request, sizeof request, "GET /ten.txt HTTP/1.1\r\nHost: t\r\n%s: %s\r\n\r\n", name,
+             value);
+    hp_test_response r;
+    get(request, &r);
+    int status = r.status;
+    if (status == 200) assert_string_equal(r.body, "0123456789");
+    hp_test_response_free(&r);
+    return status;
+}
+
+static void if_modified_since_later_than_now_is_ignored(void **state)
+{
+    char date[30];
+    http_date(time(NULL) + 86400, date);
+    assert_int_equal(ten_with("If-Modified-Since", date), 200);
+}
+
+static void if_unmodified_since_before_the_file_changed_is_412(void **state)
+{
+    hp_test_response first;
+    get("GET /ten.txt HTTP/1.1\r\nHost: t\r\n\r\n", &first);
+    const char *lm = hp_test_response_header(&first, "Last-Modified");
+    assert_non_null(lm);
+    assert_int_equal(ten_with("If-Unmodified-Since", lm), 200); /* the edge: the same second */
+    assert_int_equal(ten_with("If-Unmodified-Since", "Sun, 06 Nov 1994 08:49:37 GMT"), 412);
+    char date[30];
+    http_date(time(NULL) + 86400, date);
+    assert_int_equal(ten_with("If-Unmodified-Since", date), 200);
+    hp_test_response_free(&first);
+}
+
+static void if_match_with_another_etag_is_412(void **state)
+{
+    hp_test_response first;
+    get("GET /ten.txt HTTP/1.1\r\nHost: t\r\n\r\n", &first);
+    const char *etag = hp_test_response_header(&first, "ETag");
+    assert_non_null(etag);
+    assert_int_equal(ten_with("If-Match", etag), 200);
+    assert_int_equal(ten_with("If-Match", "*"), 200);
+    assert_int_equal(ten_with("If-Match", "\"other\""), 412);
+    hp_test_response_free(&first);
+}
+
+/* A file touched into the future: its Last-Modified is the answer's Date, never later, and a
+ * client that sends it back gets the file (its mtime is still later than that). */
+static void last_modified_of_a_file_from_the_future_is_not_later_than_date(void **state)
+{
+    hp_test_response r;
+    get("GET /future.txt HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+    assert_int_equal(r.status, 200);
+    time_t last_modified = parse_http_date(hp_test_response_header(&r, "Last-Modified"));
+    time_t date = parse_http_date(hp_test_response_header(&r, "Date"));
+    assert_true(last_modified > 0 && date > 0);
+    assert_true(last_modified <= date);
+    assert_true(date - last_modified <= 1); /* the time of the answer, not the mtime */
+    char request[256];
+    snprintf(request, sizeof request,
+             "GET /future.txt HTTP/1.1\r\nHost: t\r\nIf-Modified-Since: %s\r\n\r\n",
+             hp_test_response_header(&r, "Last-Modified"));
+    hp_test_response again;
+    get(request, &again);
+    assert_int_equal(again.status, 200);
+    assert_string_equal(again.body, "from the future\n");
+    hp_test_response_free(&again);
+    hp_test_response_free(&r);
+}
+
 static void if_range_with_another_etag_sends_the_whole_file(void **state)
 {
     hp_test_response r;
@@ -257,6 +352,10 @@ int main(void)
         cmocka_unit_test(range_past_the_end_is_416_with_the_size),
         cmocka_unit_test(suffix_range_is_206_with_content_range),
         cmocka_unit_test(if_modified_since_last_modified_is_304_without_body),
+        cmocka_unit_test(if_modified_since_later_than_now_is_ignored),
+        cmocka_unit_test(if_unmodified_since_before_the_file_changed_is_412),
+        cmocka_unit_test(if_match_with_another_etag_is_412),
+        cmocka_unit_test(last_modified_of_a_file_from_the_future_is_not_later_than_date),
         cmocka_unit_test(if_range_with_another_etag_sends_the_whole_file),
         cmocka_unit_test(post_is_405_with_allow),
         cmocka_unit_test(changed_file_is_served_new_within_the_validation_second),
