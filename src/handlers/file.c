@@ -114,7 +114,7 @@ static void serve(hp_request *req, hp__file_entry *e, time_t now)
 
 static void redirect_to_folder(hp_request *req)
 {
-    char location[MAX_PATH + 64];
+    char location[3 * MAX_PATH + 64]; /* escaped, the path takes up to 3 bytes a byte */
     size_t n = hp__file_path_folder_location(req->path, req->query, location, sizeof location);
     if (n == 0) {
         hp_respond_error(req, 414);

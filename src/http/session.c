@@ -102,6 +102,11 @@ void hp__exchange_release(hp__session *s, hp__exchange *x)
         x->body = NULL;
         x->body_cap = 0;
     }
+    if (x->path_cap > 4096) { /* a long path is rare: its buffer is not kept */
+        free(x->path_buf);
+        x->path_buf = NULL;
+        x->path_cap = 0;
+    }
     if (ctx->exchange_count >= HP__FREELIST_MAX) {
         exchange_free(x);
         return;

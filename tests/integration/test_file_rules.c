@@ -162,6 +162,33 @@ static void folder_redirect_is_built_from_the_normalized_path(void **state)
     }
 }
 
+/* A folder whose path, escaped, is three times as long as asked (raw UTF-8 becomes %XX): the
+ * Location still fits. */
+static void folder_redirect_of_a_long_raw_utf8_path_is_escaped_whole(void **state)
+{
+    char name[3000] = "", seg[202];
+    for (int i = 0; i < 100; i++) memcpy(seg + 2 * i, "\xc3\xa9", 2);
+    seg[200] = '\0';
+    for (int i = 0; i < 12; i++) {
+        strcat(name, seg);
+        strcat(name, "/");
+    }
+    char file[3100];
+    snprintf(file, sizeof file, "%sindex.html", name);
+    assert_int_equal(hp_test_write_file(root, file, "deep\n", 5), 0);
+    name[strlen(name) - 1] = '\0'; /* the folder without its slash */
+    char request[3200];
+    snprintf(request, sizeof request, "GET /%s HTTP/1.1\r\nHost: t\r\n\r\n", name);
+    hp_test_response r;
+    get(request, &r);
+    assert_int_equal(r.status, 301);
+    const char *location = hp_test_response_header(&r, "Location");
+    assert_non_null(location);
+    assert_int_equal(strlen(location), 12 * (100 * 6 + 1) + 1); /* "/" and "%C3%A9"... "/" */
+    assert_memory_equal(location, "/%C3%A9%C3%A9", 13);
+    hp_test_response_free(&r);
+}
+
 static void folder_without_index_is_403_never_listed(void **state)
 {
     hp_test_response r;
@@ -349,6 +376,7 @@ int main(void)
         cmocka_unit_test(file_asked_with_a_trailing_slash_is_404),
         cmocka_unit_test(folder_named_any_way_ending_in_a_slash_serves_its_index),
         cmocka_unit_test(folder_redirect_is_built_from_the_normalized_path),
+        cmocka_unit_test(folder_redirect_of_a_long_raw_utf8_path_is_escaped_whole),
         cmocka_unit_test(range_past_the_end_is_416_with_the_size),
         cmocka_unit_test(suffix_range_is_206_with_content_range),
         cmocka_unit_test(if_modified_since_last_modified_is_304_without_body),
