@@ -112,12 +112,12 @@ static void on_done(hp_request *req, bool ok, void *data)
  * normalized again it is itself? */
 static bool normalized(hp_str path)
 {
-    char out[HP__URL_PATH_MAX(MAX_TARGET)];
+    char out[HP__URL_PATH_MAX(MAX_TARGET)]; /* the most the path itself can take */
     size_t len;
     for (size_t i = 0; i < path.len; i++)
         if (path.base[i] <= ' ' || path.base[i] >= 127) return false;
     return !memmem(path.base, path.len, "//", 2) && !memmem(path.base, path.len, "/./", 3) &&
-           !memmem(path.base, path.len, "/../", 4) && path.len <= MAX_TARGET &&
+           !memmem(path.base, path.len, "/../", 4) && path.len < sizeof out &&
            hp__url_path_normalize(path, out, sizeof out, &len) == 0 && len == path.len &&
            memcmp(out, path.base, len) == 0;
 }
