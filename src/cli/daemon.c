@@ -361,6 +361,7 @@ int hp__cmd_run(int argc, char **argv)
         return 1;
     }
     int add_failures = start_servers(&d, &l);
+    hp__live_config_servers_added(d.live);
     if (add_failures) stop(&d);
     run_until_stopped(loop, &d);
     fprintf(stderr, "hostpool: stopped\n");

@@ -1023,6 +1023,14 @@ void hp__config_server_destroy(hp__config_server *server)
     free(server);
 }
 
+void hp__config_drop_servers(hp__config *config)
+{
+    for (size_t i = 0; i < config->server_count; i++) server_close(&config->servers[i]);
+    free(config->servers);
+    config->servers = NULL;
+    config->server_count = 0;
+}
+
 void hp__config_destroy(hp__config *config)
 {
     if (!config) return;
