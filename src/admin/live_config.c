@@ -4,6 +4,7 @@
 #include "hostpool/errors.h"
 
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,9 +125,19 @@ const hp__config *hp__live_config_current(const hp__live_config *live)
     return live->config;
 }
 
+/* A load leaves behind what it was built from (the parsed tree, the models of the servers),
+ * freed in small pieces between what lives on; with 10,000 servers that is megabytes of free
+ * heap in pages the process keeps. malloc_trim gives every free page back (glibc; a few
+ * milliseconds), after the start and after each reload. */
+static void give_back_memory(void)
+{
+    malloc_trim(0);
+}
+
 void hp__live_config_servers_added(hp__live_config *live)
 {
     hp__config_drop_servers(live->config);
+    give_back_memory();
 }
 
 json_t *hp__live_config_document(const hp__live_config *live)
@@ -352,6 +363,7 @@ static void apply(hp__live_config *live, hp__config *config, json_t *doc, doc_se
     live->config = config;
     live->doc = doc;
     live->servers = *servers;
+    give_back_memory();
     release(r);
 }
 
