@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# 10,000 servers in one process: start time, memory per idle server, and the latency of adding
+# 10,000 servers in one process. First the daemon (`hostpool run` with a config of 10,000
+# servers): the time until all answer and its memory per idle server. Then the library
+# (bench/pool_scale.c): start time, memory per idle server, and the latency of adding
 # and removing a server at runtime while wrk loads another server of the same pool (its p99
 # before and during the churn). The pool (control + one worker thread) is pinned to CPU 0,
 # wrk to CPU 1. Traffic goes to 127.0.0.1 only, for BENCH_SECONDS per phase. The phases
@@ -8,6 +10,7 @@
 #
 #   bench/pool_scale.sh            (after building; `make bench` runs it too)
 #   POOL_SERVERS=10000 BENCH_SECONDS=5 BENCH_ROUNDS=6 bench/pool_scale.sh
+#   POOL_DAEMON_ONLY=1 bench/pool_scale.sh   (the daemon's table only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 servers=${POOL_SERVERS:-10000}
@@ -15,9 +18,64 @@ seconds=${BENCH_SECONDS:-5}
 rounds=${BENCH_ROUNDS:-6}
 tool=build/bench/bench_pool_scale
 [[ -x $tool ]] || { echo "pool_scale: build first (make build)" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "pool_scale: wrk is missing: run make bench" >&2; exit 1; }
+[[ -n ${POOL_DAEMON_ONLY:-} ]] || command -v wrk >/dev/null ||
+    { echo "pool_scale: wrk is missing: run make bench" >&2; exit 1; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
+# ---- the daemon: `hostpool run` with $servers servers from a config file ----
+# Resident memory per idle server is the daemon's RSS with every server running minus its RSS
+# with one server, divided by the servers added; read 2 s after the start, when no admin call
+# has run (a GET /health listing 10,000 servers leaves its own garbage in the heap). "Every
+# server listening" is the time from exec until the daemon printed "N of N servers running":
+# each address is bound and listening by then. One worker, as in the library's table below:
+# each worker has a socket of its own per server, and two workers' 20,000 listening sockets
+# would not fit under a common hard RLIMIT_NOFILE of 20,000.
+daemon_dir=$(mktemp -d)
+daemon_config() { # $1: number of servers
+    printf 'workers: 1\naccess_log: off\nlimits: { max_servers: %d }\nports: { range: 11000-%d }\nservers:\n' \
+        "$(($1 + 10))" "$((11000 + $1 + 1000))"
+    for i in $(seq 0 $(($1 - 1))); do
+        printf '  - name: s%d\n    listen: auto\n    routes: [ { respond: { body: "s%d" } } ]\n' "$i" "$i"
+    done
+}
+now_ms() { date +%s%3N; }
+# Starts the daemon on config $1 and waits until every server runs; prints "ms rss_kib".
+daemon_measure() {
+    local start pid ms rss
+    start=$(now_ms)
+    build/hostpool run --config "$1" --admin "unix:$daemon_dir/admin.sock" >"$daemon_dir/out" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 3000); do
+        grep -q ' servers running' "$daemon_dir/out" && break
+        kill -0 "$pid" || break
+        sleep 0.005
+    done
+    ms=$(($(now_ms) - start))
+    grep -Eq ' ([0-9]+) of \1 servers running' "$daemon_dir/out" || { cat "$daemon_dir/out" >&2; exit 1; }
+    sleep 2
+    rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+    kill "$pid"
+    wait "$pid" || true
+    echo "$ms $rss"
+}
+daemon_config 1 >"$daemon_dir/one.yaml"
+daemon_config "$servers" >"$daemon_dir/all.yaml"
+read -r _ one_rss <<<"$(daemon_measure "$daemon_dir/one.yaml")"
+read -r all_ms all_rss <<<"$(daemon_measure "$daemon_dir/all.yaml")"
+rm -rf "$daemon_dir"
+cat <<TABLE
+### The daemon: hostpool run with $servers servers from a config
+
+| measure | value |
+|---|---:|
+| from exec until every server is listening | $all_ms ms |
+| resident memory with 1 server / with $servers | $one_rss / $all_rss KiB |
+| resident memory per idle server | $(((all_rss - one_rss) * 1024 / (servers - 1))) B |
+
+TABLE
+[[ -n ${POOL_DAEMON_ONLY:-} ]] && exit 0
+
+# ---- the library: bench_pool_scale, the pool driven from C ----
 out=$(mktemp)
 taskset -c 0 "$tool" "$servers" 1 >"$out" 2>&1 &
 pid=$!

@@ -18,15 +18,17 @@
  * Routes by target: /r a respond handler, /p POST-only (405 otherwise), /z 204, /c... a
  * callback whose next letter picks: d answers later, s streams (unknown length), l streams
  * (known length), f sends a file, e echoes the body, anything else answers at once.
- * Everything else is 404.
+ * Everything else is 404. Routes match the normalized path, so "/x/../c%66" is "/cf".
  *
  * Invariants checked: the output is always a prefix of a well-formed sequence of responses
  * (status line, Date and X-Request-Id, framing that matches the body, nothing after a
  * "Connection: close" response); every finished exchange is one complete response in the
- * output; a handler sees one exchange at a time and its done callback exactly once; the session
- * never calls the transport after closing; it always closes in the end; nothing leaks (LSan). */
+ * output; a handler sees one exchange at a time, with a normalized path, and its done callback
+ * exactly once; the session never calls the transport after closing; it always closes in the
+ * end; nothing leaks (LSan). */
 #include "mem_transport.h"
 
+#include "core/url_path.h"
 #include "hostpool/hostpool.h"
 #include "http/context.h"
 #include "http/server.h"
@@ -50,6 +52,7 @@
 #define PIECE_LEN (sizeof PIECE - 1)
 #define PIECES 3
 #define MAX_BODY 4096
+#define MAX_TARGET 256
 
 static hp_server *server;  /* the default server of the listener */
 static hp__vhosts *vhosts; /* it and a server claiming a.test and *.b.test: routing is fuzzed */
@@ -105,9 +108,24 @@ static void on_done(hp_request *req, bool ok, void *data)
     h.deferred = h.want_piece = false;
 }
 
+/* Is `path` in the normalized form (core/url_path.h): printable, no empty or dot segment, and
+ * normalized again it is itself? */
+static bool normalized(hp_str path)
+{
+    char out[HP__URL_PATH_MAX(MAX_TARGET)]; /* the most the path itself can take */
+    size_t len;
+    for (size_t i = 0; i < path.len; i++)
+        if (path.base[i] <= ' ' || path.base[i] >= 127) return false;
+    return !memmem(path.base, path.len, "//", 2) && !memmem(path.base, path.len, "/./", 3) &&
+           !memmem(path.base, path.len, "/../", 4) && path.len < sizeof out &&
+           hp__url_path_normalize(path, out, sizeof out, &len) == 0 && len == path.len &&
+           memcmp(out, path.base, len) == 0;
+}
+
 static void on_request(hp_request *req, void *data)
 {
     CHECK(h.pending == NULL, "a second exchange started before the first one ended");
+    CHECK(normalized(req->path), "a path that is not normalized reached the handler");
     CHECK(req->header_count <= 16, "more headers than max_headers reached the handler");
     CHECK(req->body.len <= MAX_BODY, "a body over the limit reached the handler");
     h.pending = req;
@@ -190,7 +208,7 @@ static void setup(void)
     config.limits.write_timeout_ms = 3000;
     config.limits.max_body_bytes = MAX_BODY;
     config.limits.max_header_bytes = 1024;
-    config.limits.max_target_bytes = 256;
+    config.limits.max_target_bytes = MAX_TARGET;
     config.limits.max_headers = 16;
     CHECK(hp_server_create(&config, &server, NULL, 0) == 0, "cannot create the server");
     static const char *const hosts[] = {"a.test", "*.b.test"};

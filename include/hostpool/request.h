@@ -12,7 +12,17 @@
  * hp_respond_stream(), possibly after adding headers with hp_response_header(). It may answer
  * later (asynchronously), from its own callback on the same loop. The engine adds the status
  * line, Date, Content-Length or Transfer-Encoding, Connection and X-Request-Id itself; for
- * HEAD it sends the headers of the answer without its body. */
+ * HEAD it sends the headers of the answer without its body.
+ *
+ * The path: routes match, and handlers see, one normalized form of the target's path, made
+ * once per request by the engine (src/core/url_path.h): escapes of the bytes a path segment
+ * may hold as they are (letters, digits, "-._~!$&'()*+,;=:@") decoded, every other byte as
+ * %XX in uppercase hex, dot segments resolved, repeated slashes merged. An escaped slash
+ * (%2F) stays "%2F", a byte of its segment, never a separator. So "/x/../a", "//a" and
+ * "/%61" are all "/a", the path is printable ASCII, and a handler that splits it at '/' and
+ * decodes each segment gets the names the client meant. The engine answers 400 for a path
+ * that climbs above the root ("/../x"), holds a NUL (%00) or a malformed escape. `target`
+ * keeps the bytes as sent, for the access log and for forwarding. */
 #ifndef HOSTPOOL_REQUEST_H
 #define HOSTPOOL_REQUEST_H
 
@@ -35,9 +45,9 @@ typedef struct hp_header {
 
 typedef struct hp_request {
     hp_str method;     /* "GET" */
-    hp_str target;     /* the request-target as sent: origin-form, absolute-form or "*" */
-    hp_str path;       /* the path of the target, percent-encoded as sent, no query ("/" for "*") */
-    hp_str query;      /* after '?', without it; empty when none */
+    hp_str target;     /* the request-target as sent (raw): origin-form, absolute-form or "*" */
+    hp_str path;       /* the target's path, normalized (above), no query; "*" for "*" */
+    hp_str query;      /* after '?', without it, as sent; empty when none */
     hp_str host;       /* the Host header, or the authority of an absolute-form target */
     hp_str request_id; /* the client's sane X-Request-Id, or one generated for this request */
     int method_id;     /* llhttp's method number (HTTP_GET ...) */
@@ -98,6 +108,12 @@ void hp_stream_send(hp_request *req, const void *data, size_t len, bool last);
  * handler releases what it lent to the engine. Calling it again replaces the callback. */
 typedef void (*hp_done_cb)(hp_request *req, bool ok, void *data);
 void hp_request_on_done(hp_request *req, hp_done_cb cb, void *data);
+
+/* Gives up on the exchange: the connection is closed at once, whatever of the response was
+ * not written yet is dropped, stop() is called for a streamed body and the done callback with
+ * ok = false. For a handler that cannot finish what it began (a stream whose client is too
+ * slow, a source that failed midway); `req` must not be touched after it. */
+void hp_request_abort(hp_request *req);
 
 /* The reason phrase of a status code ("Not Found"), "Unknown" for unknown codes. */
 const char *hp_status_reason(int status);

@@ -23,7 +23,7 @@ static void answer_with_etag(hp__admin *a, hp__admin_job *job, int status, json_
 
 void hp__admin_config_get(hp__admin *a, hp__admin_job *job)
 {
-    answer_with_etag(a, job, 200, json_deep_copy(hp__live_config_document(a->live)));
+    answer_with_etag(a, job, 200, hp__live_config_document(a->live));
 }
 
 static json_t *strings_json(const hp_pool_strings *list)

@@ -16,11 +16,15 @@
  *   - closing (control): unsubscribe if still subscribed, unlink, then post the release to the
  *     worker. Posts to a worker run in order, so every event posted before has been dealt
  *     with when the release frees the stream.
+ * A stream's backlog is bounded: text waiting for a client (pending and the piece being sent)
+ * may not grow past STREAM_BUDGET. A client that falls that far behind is not reading; its
+ * connection is aborted (logged), which ends the stream as a client that left does.
  * Invariants: `req`, `pending`, `sending`, `waiting`, `finish` and `done` are touched on the
  * worker only; `subscribed`, `sub_id` and the list links on the control thread only. */
 #include "admin/admin_internal.h"
 
 #include "common/alloc.h"
+#include "common/log.h"
 #include "core/topic.h"
 #include "io/engine_call.h"
 #include "pool/pool_internal.h"
@@ -30,6 +34,8 @@
 #include <string.h>
 
 #define STOPPING "pool.stopping" /* the last event a stream sends */
+/* Bytes of events one stream may hold for its client: about a thousand events. */
+#define STREAM_BUDGET (256u * 1024u)
 
 struct hp__admin_stream {
     hp__admin *admin;
@@ -111,11 +117,31 @@ typedef struct delivery {
     char text[]; /* empty: finish the stream */
 } delivery;
 
+/* The client left more than STREAM_BUDGET unread: it is closed, and the done callback (with
+ * stop() before it) closes the stream. */
+static void overflow(hp__admin_stream *s, size_t len)
+{
+    hp__warn("admin: events stream (topic %s) closed: its client left %zu bytes unread, over "
+             "the budget of %u",
+             s->pattern, s->pending_len + s->sending_len + len, STREAM_BUDGET);
+    free(s->pending);
+    s->pending = NULL;
+    s->pending_len = 0;
+    hp_request_abort(s->req);
+}
+
+static bool over_budget(const hp__admin_stream *s, size_t len)
+{
+    return s->req && s->pending_len + s->sending_len + len > STREAM_BUDGET;
+}
+
 static void deliver_on_worker(void *arg, bool on_worker)
 {
     delivery *d = arg;
     hp__admin_stream *s = d->stream;
-    if (on_worker && !s->done) {
+    if (on_worker && !s->done && over_budget(s, d->len)) {
+        overflow(s, d->len);
+    } else if (on_worker && !s->done) {
         if (d->len) append(s, d->text, d->len);
         if (!d->len) s->finish = true;
         if (s->waiting && s->pending_len) send_pending(s);

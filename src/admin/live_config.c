@@ -4,6 +4,7 @@
 #include "hostpool/errors.h"
 
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,21 @@ typedef struct waiter {
     void *data;
 } waiter;
 
+/* One server of the running document: its checked JSON as canonical text (compact, keys
+ * sorted). Text, not a jansson tree: a tree costs about 1.3 KiB per server where the text takes
+ * about 100 B, and a pool of 10,000 servers keeps 10,000 of them (docs/PERFORMANCE.md). */
+typedef struct doc_server {
+    char *name;
+    char *json;
+} doc_server;
+
+/* A document's servers, in its order. */
+typedef struct doc_servers {
+    doc_server *items;
+    size_t count, cap;
+    bool listed; /* the document has a "servers" key (else GET /config shows none) */
+} doc_servers;
+
 struct hp__live_config {
     hp_pool *pool;
     char *path;
@@ -24,14 +40,74 @@ struct hp__live_config {
     /* The command line's admin.listen and admin.token_file (run --admin, --token-file), or
      * NULL: they replace the file's on every reload; the file's own are checked as keys. */
     char *admin_listen, *admin_token_file;
-    hp__config *config;
-    json_t *doc;
+    hp__config *config; /* its servers are dropped once the pool has them */
+    json_t *doc;        /* the document but its "servers" */
+    doc_servers servers;
     bool busy; /* a reload is under way */
     /* File reloads asked for while busy: one reload of the file, run when the current one has
      * called back, that calls each of them back. */
     waiter queued[MAX_WAITERS];
     size_t queued_count;
 };
+
+static char *canonical_text(const json_t *value)
+{
+    char *text = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    if (!text) abort(); /* jansson fails here only out of memory: common/alloc.h's policy */
+    return text;
+}
+
+static void servers_close(doc_servers *list)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        free(list->items[i].name);
+        free(list->items[i].json);
+    }
+    free(list->items);
+    *list = (doc_servers){0};
+}
+
+/* The index of server `name` in `list`, or -1. */
+static long find_server(const doc_servers *list, const char *name)
+{
+    for (size_t i = 0; i < list->count; i++)
+        if (strcmp(list->items[i].name, name) == 0) return (long)i;
+    return -1;
+}
+
+static const char *name_of(const json_t *server)
+{
+    const char *name = json_string_value(json_object_get(server, "name"));
+    return name ? name : ""; /* a checked server always has one */
+}
+
+static void servers_put(doc_servers *list, const json_t *server)
+{
+    const char *name = name_of(server);
+    long i = find_server(list, name);
+    if (i >= 0) {
+        free(list->items[i].json);
+        list->items[i].json = canonical_text(server);
+        return;
+    }
+    if (list->count == list->cap) {
+        list->cap = list->cap ? 2 * list->cap : 16;
+        list->items = hp__realloc(list->items, list->cap * sizeof *list->items);
+    }
+    list->items[list->count++] = (doc_server){hp__strdup(name), canonical_text(server)};
+}
+
+/* Takes `doc`'s "servers" out of it into `list`. */
+static void servers_take(json_t *doc, doc_servers *list)
+{
+    *list = (doc_servers){0};
+    json_t *servers = json_object_get(doc, "servers");
+    list->listed = servers != NULL;
+    size_t i;
+    json_t *server;
+    json_array_foreach(servers, i, server) servers_put(list, server);
+    json_object_del(doc, "servers");
+}
 
 hp__live_config *hp__live_config_create(hp_pool *pool, const char *path, const char *self_name,
                                         hp__config *config, json_t *doc)
@@ -42,6 +118,7 @@ hp__live_config *hp__live_config_create(hp_pool *pool, const char *path, const c
     live->self_name = hp__strdup(self_name);
     live->config = config;
     live->doc = doc;
+    servers_take(doc, &live->servers);
     return live;
 }
 
@@ -54,6 +131,7 @@ void hp__live_config_destroy(hp__live_config *live)
     free(live->admin_token_file);
     hp__config_destroy(live->config);
     json_decref(live->doc);
+    servers_close(&live->servers);
     free(live);
 }
 
@@ -69,57 +147,59 @@ const hp__config *hp__live_config_current(const hp__live_config *live)
     return live->config;
 }
 
-const json_t *hp__live_config_document(const hp__live_config *live)
+/* A load leaves behind what it was built from (the parsed tree, the models of the servers),
+ * freed in small pieces between what lives on; with 10,000 servers that is megabytes of free
+ * heap in pages the process keeps. malloc_trim gives every free page back (glibc; a few
+ * milliseconds), after the start and after each reload. */
+static void give_back_memory(void)
 {
-    return live->doc;
+    malloc_trim(0);
+}
+
+void hp__live_config_servers_added(hp__live_config *live)
+{
+    hp__config_drop_servers(live->config);
+    give_back_memory();
+}
+
+json_t *hp__live_config_document(const hp__live_config *live)
+{
+    json_t *doc = json_deep_copy(live->doc);
+    if (!live->servers.listed) return doc;
+    json_t *servers = json_array();
+    for (size_t i = 0; i < live->servers.count; i++)
+        json_array_append_new(servers, json_loads(live->servers.items[i].json, 0, NULL));
+    json_object_set_new(doc, "servers", servers);
+    return doc;
 }
 
 void hp__live_config_etag(const hp__live_config *live, char out[24])
 {
-    char *text = json_dumps(live->doc, JSON_COMPACT | JSON_SORT_KEYS);
+    json_t *doc = hp__live_config_document(live);
+    char *text = canonical_text(doc);
+    json_decref(doc);
     uint64_t hash = 0xcbf29ce484222325u; /* FNV-1a, 64 bits */
-    for (const char *c = text; c && *c; c++) hash = (hash ^ (unsigned char)*c) * 0x100000001b3u;
+    for (const char *c = text; *c; c++) hash = (hash ^ (unsigned char)*c) * 0x100000001b3u;
     free(text);
     snprintf(out, 24, "\"%016" PRIx64 "\"", hash);
 }
 
-/* ---- the document's servers ---- */
-
-static json_t *servers_of(json_t *doc)
-{
-    json_t *servers = json_object_get(doc, "servers");
-    if (json_is_array(servers)) return servers;
-    servers = json_array();
-    json_object_set_new(doc, "servers", servers);
-    return servers;
-}
-
-/* The index of server `name` in the document's `servers`, or -1. */
-static long find_server(const json_t *servers, const char *name)
-{
-    for (size_t i = 0; i < json_array_size(servers); i++) {
-        const char *n = json_string_value(json_object_get(json_array_get(servers, i), "name"));
-        if (n && strcmp(n, name) == 0) return (long)i;
-    }
-    return -1;
-}
-
 void hp__live_config_put_server(hp__live_config *live, const json_t *server)
 {
-    json_t *servers = servers_of(live->doc);
-    long i = find_server(servers, json_string_value(json_object_get(server, "name")));
-    json_t *copy = json_deep_copy(server);
-    if (i >= 0)
-        json_array_set_new(servers, (size_t)i, copy);
-    else
-        json_array_append_new(servers, copy);
+    live->servers.listed = true;
+    servers_put(&live->servers, server);
 }
 
 void hp__live_config_remove_server(hp__live_config *live, const char *name)
 {
-    json_t *servers = servers_of(live->doc);
-    long i = find_server(servers, name);
-    if (i >= 0) json_array_remove(servers, (size_t)i);
+    doc_servers *list = &live->servers;
+    long i = find_server(list, name);
+    if (i < 0) return;
+    free(list->items[i].name);
+    free(list->items[i].json);
+    memmove(&list->items[i], &list->items[i + 1],
+            (list->count - (size_t)i - 1) * sizeof *list->items);
+    list->count--;
 }
 
 /* ---- checking a new document ---- */
@@ -127,11 +207,6 @@ void hp__live_config_remove_server(hp__live_config *live, const char *name)
 static bool same_text(const char *a, const char *b)
 {
     return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-static bool same_json(const json_t *a, const json_t *b)
-{
-    return a == b || (a && b && json_equal((json_t *)a, (json_t *)b));
 }
 
 /* A document's admin.KEY (the file's, which the command line may override in the config), or
@@ -198,11 +273,12 @@ static void add_string(hp_pool_strings *list, const char *s)
     list->items[list->count++] = hp__strdup(s);
 }
 
-/* Decides each server's change and builds the new and changed ones; errors go to `errs`. */
-static void make_plan(hp__live_config *live, const hp__config *config, json_t *doc, plan *p,
-                      hp__config_errors *errs)
+/* Decides each server's change and builds the new and changed ones; errors go to `errs`.
+ * `servers` are the new document's. */
+static void make_plan(hp__live_config *live, const hp__config *config, const doc_servers *servers,
+                      plan *p, hp__config_errors *errs)
 {
-    const json_t *old_servers = servers_of(live->doc), *new_servers = servers_of(doc);
+    const doc_servers *old_servers = &live->servers;
     /* What every server inherits, compared as values: "off" and false are the same. */
     bool defaults_same = live->config->access_log == config->access_log &&
                          memcmp(&live->config->limits, &config->limits, sizeof config->limits) == 0;
@@ -211,19 +287,18 @@ static void make_plan(hp__live_config *live, const hp__config *config, json_t *d
     p->built = hp__calloc(p->count + 1, sizeof *p->built);
     for (size_t i = 0; i < p->count; i++) {
         const char *name = config->servers[i].name;
-        long old = find_server(old_servers, name);
+        long old = find_server(old_servers, name), now = find_server(servers, name);
         bool exists = hp_pool_has(live->pool, name);
-        if (exists && old >= 0 && defaults_same &&
-            same_json(json_array_get(old_servers, (size_t)old), json_array_get(new_servers, i)))
+        if (exists && old >= 0 && now >= 0 && defaults_same &&
+            strcmp(old_servers->items[old].json, servers->items[now].json) == 0)
             continue; /* UNCHANGED */
         p->changes[i] = exists ? REPLACE : ADD;
         if (hp__config_build_server(&config->servers[i], &p->built[i], errs) != 0)
             p->changes[i] = UNCHANGED; /* nothing built, nothing to close */
     }
-    for (size_t i = 0; i < json_array_size(old_servers); i++) {
-        const char *name =
-            json_string_value(json_object_get(json_array_get(old_servers, i), "name"));
-        if (name && find_server(new_servers, name) < 0 && hp_pool_has(live->pool, name) &&
+    for (size_t i = 0; i < old_servers->count; i++) {
+        const char *name = old_servers->items[i].name;
+        if (find_server(servers, name) < 0 && hp_pool_has(live->pool, name) &&
             strcmp(name, live->self_name) != 0)
             add_string(&p->removed, name);
     }
@@ -292,9 +367,10 @@ static void add_one(reload *r, hp_server_config *built)
         add_failure(&r->result.failed, name, err);
 }
 
-/* Moves the pool to the plan, then makes `config` and `doc` the running ones. */
-static void apply(hp__live_config *live, hp__config *config, json_t *doc, plan *p, hp__reload_cb cb,
-                  void *data)
+/* Moves the pool to the plan, then makes `config` (without its servers, which the pool has
+ * now), `doc` and its `servers` the running ones. */
+static void apply(hp__live_config *live, hp__config *config, json_t *doc, doc_servers *servers,
+                  plan *p, hp__reload_cb cb, void *data)
 {
     reload *r = HP_NEW(reload);
     *r = (reload){.live = live, .cb = cb, .data = data, .pending = 1};
@@ -312,10 +388,14 @@ static void apply(hp__live_config *live, hp__config *config, json_t *doc, plan *
         p->changes[i] = UNCHANGED; /* closed by replace_one or add_one */
     }
     plan_close(p, false);
+    hp__config_drop_servers(config);
     hp__config_destroy(live->config);
     json_decref(live->doc);
+    servers_close(&live->servers);
     live->config = config;
     live->doc = doc;
+    live->servers = *servers;
+    give_back_memory();
     release(r);
 }
 
@@ -338,13 +418,16 @@ static void reload_to(hp__live_config *live, hp__config *config, json_t *doc, co
                       hp__config_errors *errs, hp__reload_cb cb, void *data)
 {
     plan p = {0};
+    doc_servers servers = {0};
     if (config) {
         override_admin(live, config);
         check_fixed(live, config, doc, label, errs);
-        if (errs->count == 0) make_plan(live, config, doc, &p, errs);
+        servers_take(doc, &servers);
+        if (errs->count == 0) make_plan(live, config, &servers, &p, errs);
     }
-    if (errs->count == 0) return apply(live, config, doc, &p, cb, data);
+    if (errs->count == 0) return apply(live, config, doc, &servers, &p, cb, data);
     plan_close(&p, true);
+    servers_close(&servers);
     hp__config_destroy(config);
     json_decref(doc);
     hp__reload_result refused = {.errors = errs};

@@ -2,7 +2,9 @@
  * API's changes, and the reload that moves the pool to a new document.
  *
  * The document is JSON (a YAML file is held as hp__cfg_node_to_json gives it): GET /config
- * shows it, its ETag is a hash of its canonical text (keys sorted, compact). Adding, replacing
+ * shows it, its ETag is a hash of its canonical text (keys sorted, compact). It is kept as a
+ * tree for its top level and as canonical text per server, compared as text on a reload; the
+ * config model behind it keeps only its top level once the pool has the servers. Adding, replacing
  * or removing a server through the API changes its entry in `servers`; starting and stopping
  * do not (the document says what exists, not what runs).
  *
@@ -51,8 +53,13 @@ void hp__live_config_override_admin(hp__live_config *live, const char *listen,
 
 /* The running config's top level: what a server added through the API inherits. */
 const hp__config *hp__live_config_current(const hp__live_config *live);
-/* The running document (borrowed) and its ETag, quotes included ("\"0123456789abcdef\""). */
-const json_t *hp__live_config_document(const hp__live_config *live);
+/* The caller added the servers of the config given at creation to the pool: the running
+ * config forgets their models (the document keeps what they are). */
+void hp__live_config_servers_added(hp__live_config *live);
+
+/* The running document (new: the caller owns it) and its ETag, quotes included
+ * ("\"0123456789abcdef\""). */
+json_t *hp__live_config_document(const hp__live_config *live);
 void hp__live_config_etag(const hp__live_config *live, char out[24]);
 
 /* The API added or replaced `server` (an object with a "name"), or removed `name`. */

@@ -457,6 +457,7 @@ int hp__cmd_run(int argc, char **argv)
     size_t servers = l.config->server_count;
     int add_failures;
     size_t running = start_servers(&d, &l, &add_failures);
+    hp__live_config_servers_added(d.live);
     bool up = add_failures == 0 && announce(&o, running, servers);
     if (!up) stop(&d);
     run_until_stopped(loop, &d);

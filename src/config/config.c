@@ -28,6 +28,7 @@
 #include "config/parse.h"
 #include "core/health.h"
 #include "core/host_name.h"
+#include "core/url_path.h"
 #include "hostpool/errors.h"
 #include "hostpool/request.h"
 
@@ -485,6 +486,16 @@ static void check_limits(checker *c, hp__cfg_node *map, hp_limits *limits, uint3
 
 /* ---- routes ---- */
 
+/* Does `path` have a normalized form (core/url_path.h), the one requests are matched in? */
+static bool path_valid(const char *path)
+{
+    size_t len = strlen(path), out_len;
+    char *out = hp__malloc(HP__URL_PATH_MAX(len));
+    int status = hp__url_path_normalize((hp_str){path, len}, out, HP__URL_PATH_MAX(len), &out_len);
+    free(out);
+    return status == 0;
+}
+
 static void check_match(checker *c, hp__cfg_node *map, hp__config_route *r)
 {
     static const char *const keys[] = {"path", "methods", NULL};
@@ -495,6 +506,10 @@ static void check_match(checker *c, hp__cfg_node *map, hp__config_route *r)
         const char *path = string_of(c, n);
         if (path && path[0] != '/')
             fail(c, n, "must start with \"/\"");
+        else if (path && !path_valid(path))
+            fail(c, n,
+                 "not a path: a '%%' must start an escape (%%25 for itself), no %%00, "
+                 "and \"..\" must not climb above \"/\"");
         else if (path)
             r->path_prefix = hp__strdup(path);
     }
@@ -1006,6 +1021,14 @@ void hp__config_server_destroy(hp__config_server *server)
     if (!server) return;
     server_close(server);
     free(server);
+}
+
+void hp__config_drop_servers(hp__config *config)
+{
+    for (size_t i = 0; i < config->server_count; i++) server_close(&config->servers[i]);
+    free(config->servers);
+    config->servers = NULL;
+    config->server_count = 0;
 }
 
 void hp__config_destroy(hp__config *config)

@@ -124,6 +124,9 @@ int hp__config_load_node(hp__cfg_node *root, const char *file, hp__config **out,
                          hp__config_errors *errs);
 
 void hp__config_destroy(hp__config *config);
+/* Frees the servers' models, keeping the top level (what the running config needs of them once
+ * the pool has them). */
+void hp__config_drop_servers(hp__config *config);
 
 /* Replaces admin.listen with `listen` (the --admin option), checked as the config key is: a
  * TCP address needs the config's admin.token_file. HP_ECONFIG with the error in `errs`. */

@@ -1,15 +1,17 @@
 /* file: serves the files under a root folder.
  *
- * GET and HEAD only (405 otherwise). A request path is normalized (file_path.c), looked up in
- * the worker's file cache (file_cache.c), then answered with: 304 when If-None-Match (weak
- * comparison) or, without it, If-Modified-Since says the client's copy is current; 206 for one
- * satisfiable byte range (416 when unsatisfiable; ignored when If-Range does not match);
- * otherwise 200. Validators: ETag and Last-Modified (http/conditional.h).
+ * GET and HEAD only (405 otherwise). The request's normalized path (the engine's, the one
+ * routes matched) is decoded into a root-relative path (file_path.c), looked up in the worker's
+ * file cache (file_cache.c), then answered with: 412 or 304 as its preconditions say
+ * (http/conditional.h); 206 for one satisfiable byte range (416 when unsatisfiable; ignored
+ * when If-Range does not match); otherwise 200. Validators: ETag and Last-Modified, never
+ * later than now.
  *
- * A folder is answered with its index file when the path ends in '/', with a 301 to the path
- * plus '/' when it does not (as nginx does; the Location is built from the normalized path, so
- * "//host/../dir" cannot redirect to another host), and with 403 when it has no index: folders
- * are never listed. Small files go out from the cached bytes; others with sendfile. */
+ * A trailing '/' names a folder. A folder is answered with its index file when the path ends
+ * in '/', with a 301 to the path plus '/' when it does not (as nginx does; the normalized path
+ * never starts with "//", so the Location cannot name another host), and with 403 when it has
+ * no index: folders are never listed. A file asked with a trailing '/' ("/index.html/") is
+ * 404, as nginx answers. Small files go out from the cached bytes; others with sendfile. */
 #include "common/alloc.h"
 #include "common/str.h"
 #include "handlers/file_cache.h"
@@ -17,6 +19,7 @@
 #include "hostpool/errors.h"
 #include "hostpool/handler.h"
 #include "http/conditional.h"
+#include "http/http_date.h"
 #include "http/range.h"
 
 #include <fcntl.h>
@@ -45,13 +48,6 @@ static void header(hp_request *req, const char *name, const char *value)
 static void on_done(hp_request *req, bool ok, void *data)
 {
     hp__file_cache_release(data);
-}
-
-static bool not_modified(const hp_request *req, const hp__file_entry *e)
-{
-    return hp__conditional_not_modified(hp_request_header(req, "if-none-match"),
-                                        hp_request_header(req, "if-modified-since"), e->etag,
-                                        e->mtime.tv_sec);
 }
 
 static bool range_applies(const hp_request *req, const hp__file_entry *e)
@@ -84,22 +80,27 @@ static int apply_range(hp_request *req, const hp__file_entry *e, uint64_t *offse
 }
 
 /* Answers with the file of `e`, whose reference the answer takes over. The file's
- * Content-Type goes only with its bytes: 304 has no body and 416 a text one of the engine's. */
-static void serve(hp_request *req, hp__file_entry *e)
+ * Content-Type goes only with its bytes: 304 has no body, 412 and 416 a text one of the
+ * engine's. A file modified "in the future" (clock skew, a touch -d) is said to be modified
+ * now: no Last-Modified may be later than the answer's Date (RFC 9110 8.8.2.1). */
+static void serve(hp_request *req, hp__file_entry *e, time_t now)
 {
     header(req, "ETag", e->etag);
-    header(req, "Last-Modified", e->last_modified);
-    if (not_modified(req, e)) {
-        hp__file_cache_release(e);
-        hp_respond(req, 304, NULL, 0);
-        return;
-    }
-    header(req, "Accept-Ranges", "bytes");
+    char last_modified[HP__HTTP_DATE_LEN + 1];
+    if (e->mtime.tv_sec > now) hp__http_date_format(now, last_modified);
+    header(req, "Last-Modified", e->mtime.tv_sec > now ? last_modified : e->last_modified);
     uint64_t offset = 0, length = e->size;
-    int status = apply_range(req, e, &offset, &length);
-    if (status == 416) {
+    int status = hp__conditional_status(req, e->etag, e->mtime.tv_sec, now);
+    if (!status) {
+        header(req, "Accept-Ranges", "bytes");
+        status = apply_range(req, e, &offset, &length);
+    }
+    if (status == 304 || status == 412 || status == 416) {
         hp__file_cache_release(e);
-        hp_respond_error(req, 416);
+        if (status == 304)
+            hp_respond(req, 304, NULL, 0);
+        else
+            hp_respond_error(req, status);
         return;
     }
     header(req, "Content-Type", e->type);
@@ -111,10 +112,10 @@ static void serve(hp_request *req, hp__file_entry *e)
     }
 }
 
-static void redirect_to_folder(hp_request *req, const char *path, size_t len)
+static void redirect_to_folder(hp_request *req)
 {
-    char location[3 * MAX_PATH + 64];
-    size_t n = hp__file_path_folder_location(path, len, req->query, location, sizeof location);
+    char location[3 * MAX_PATH + 64]; /* escaped, the path takes up to 3 bytes a byte */
+    size_t n = hp__file_path_folder_location(req->path, req->query, location, sizeof location);
     if (n == 0) {
         hp_respond_error(req, 414);
         return;
@@ -161,7 +162,8 @@ static void on_request(hp_handler *self, hp_request *req)
     }
     char path[MAX_PATH];
     size_t len;
-    int status = hp__file_path_normalize(req->path, path, sizeof path, &len);
+    bool folder;
+    int status = hp__file_path_from_request(req->path, path, sizeof path, &len, &folder);
     if (status) {
         hp_respond_error(req, status);
         return;
@@ -171,17 +173,21 @@ static void on_request(hp_handler *self, hp_request *req)
     hp__file_entry *e = hp__file_cache_get(cache, path, len, now, &status);
     if (e && e->is_dir) {
         hp__file_cache_release(e);
-        if (req->path.len == 0 || req->path.base[req->path.len - 1] != '/') {
-            redirect_to_folder(req, path, len);
+        if (!folder) {
+            redirect_to_folder(req);
             return;
         }
         e = folder_index(h, cache, path, len, now, &status);
+    } else if (e && folder) {
+        hp__file_cache_release(e); /* a file asked as a folder */
+        e = NULL;
+        status = 404;
     }
     if (!e) {
         hp_respond_error(req, status);
         return;
     }
-    serve(req, e);
+    serve(req, e, now);
 }
 
 static void destroy(hp_handler *self)

@@ -1,5 +1,11 @@
 /* redirect: answers a fixed status (301, 302, 303, 307, 308) with a Location made of a fixed
- * prefix, followed by the request's path and query when keep_path is set. */
+ * prefix, followed by the request's path and query when keep_path is set.
+ *
+ * The path appended is the normalized one (src/core/url_path.h): one '/' and then a segment,
+ * never "//" or "/\" (a backslash is "%5C"), and one '/' joins it to a prefix that ends in
+ * '/'. So "location: /" turns "/foo" into "/foo" and "//evil.example/" into "/evil.example/",
+ * never the protocol-relative "//foo" a browser reads as another host: the Location starts
+ * with "//" or "/\" only when the configured prefix does. */
 #include "common/alloc.h"
 #include "hostpool/handler.h"
 
@@ -17,15 +23,17 @@ typedef struct redirect_handler {
 static void on_request(hp_handler *self, hp_request *req)
 {
     redirect_handler *h = (redirect_handler *)self;
-    size_t len = h->location_len;
-    if (h->keep_path) len += req->path.len + (req->query.len ? 1 + req->query.len : 0);
+    hp_str path = req->path;
+    size_t n = h->location_len;
+    if (h->keep_path && n && h->location[n - 1] == '/' && path.len && path.base[0] == '/') n--;
+    size_t len = n;
+    if (h->keep_path) len += path.len + (req->query.len ? 1 + req->query.len : 0);
     char stack[2048];
     char *loc = len <= sizeof stack ? stack : hp__malloc(len);
-    memcpy(loc, h->location, h->location_len);
-    size_t n = h->location_len;
+    memcpy(loc, h->location, n);
     if (h->keep_path) {
-        memcpy(loc + n, req->path.base, req->path.len);
-        n += req->path.len;
+        memcpy(loc + n, path.base, path.len);
+        n += path.len;
         if (req->query.len) {
             loc[n++] = '?';
             memcpy(loc + n, req->query.base, req->query.len);

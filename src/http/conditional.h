@@ -5,12 +5,24 @@
  * the same second with the same size, or a rename over it (rsync, deploy scripts keep mtimes),
  * must change the tag, or a client holding the old one is told 304 for stale bytes.
  *
- * Precedence (RFC 9110 13.2.2): If-None-Match, when present, decides alone, by weak
- * comparison, "*" matching any current file; only without it is If-Modified-Since consulted
- * (not modified when the file's mtime, in whole seconds, is not later than the date; an
- * invalid date is ignored). If-Range lets a Range apply only when its validator still
- * matches: an entity-tag by strong comparison (a W/ tag never matches) or an HTTP-date equal
- * to Last-Modified. All functions are pure. */
+ * Preconditions of a GET or HEAD, in the order of RFC 9110 13.2.2:
+ * 1. If-Match: 412 unless one of its tags matches by strong comparison (a W/ tag never does)
+ *    or it is "*". Its lines together are one list.
+ * 2. Without If-Match, If-Unmodified-Since: 412 when the file's mtime (whole seconds) is
+ *    later than the date. A date in the future is no failure: the file was not modified since.
+ * 3. If-None-Match decides alone, by weak comparison, "*" matching any current file: 304
+ *    when a tag matches.
+ * 4. Without If-None-Match, If-Modified-Since: 304 when the mtime is not later than the date,
+ *    and the date is not later than now. A date in the future is ignored (RFC 9110 13.1.3
+ *    reads the date on the origin server's clock; RFC 2616 14.25 said it outright: a date
+ *    later than the server's current time is invalid), or a client that sent one would be
+ *    told 304 for every version the file takes until then.
+ * A date header that is not one valid HTTP-date, or comes in more than one line, is ignored
+ * (RFC 9110 13.1.3, 13.1.4). If-Range lets a Range apply only when its validator still
+ * matches: an entity-tag by strong comparison or an HTTP-date equal to Last-Modified.
+ *
+ * Last-Modified is never later than now (RFC 9110 8.8.2.1): a file whose mtime is in the
+ * future is sent with the time of the answer. All functions are pure. */
 #ifndef HP_HTTP_CONDITIONAL_H
 #define HP_HTTP_CONDITIONAL_H
 
@@ -25,12 +37,9 @@
 /* Writes the quoted entity-tag of a file version into out. */
 void hp__etag_format(char out[HP__ETAG_MAX], struct timespec mtime, uint64_t size, uint64_t ino);
 
-/* Does the If-None-Match value `list` match `etag` (weak comparison; "*" matches)? */
-bool hp__etag_list_matches(hp_str list, const char *etag);
-
-/* Should the answer be 304? The header arguments are NULL when absent. */
-bool hp__conditional_not_modified(const hp_str *if_none_match, const hp_str *if_modified_since,
-                                  const char *etag, time_t mtime);
+/* What the preconditions of `req`, a GET or HEAD of the file whose validators are `etag` and
+ * `mtime`, make of the answer at time `now`: 412, 304, or 0 (answer as asked). */
+int hp__conditional_status(const hp_request *req, const char *etag, time_t mtime, time_t now);
 
 /* May a Range be honoured, given If-Range (NULL when absent)? */
 bool hp__conditional_range_applies(const hp_str *if_range, const char *etag, time_t mtime);

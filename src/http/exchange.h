@@ -2,9 +2,10 @@
  * response.c (the hp_respond* functions).
  *
  * Exchanges are recycled through the worker's freelist: the fields before `head` are zeroed
- * on reuse, the buffers after it (`extra`, `body`) keep their capacity so the steady state does
- * not allocate. Every hp_str in `req` points into the session's read buffer, which does not
- * move while the exchange lives (the session only compacts between exchanges). */
+ * on reuse, the buffers after it (`extra`, `body`, `path_buf`) keep their capacity so the
+ * steady state does not allocate. Every hp_str in `req` points into the session's read buffer,
+ * which does not move while the exchange lives (the session only compacts between exchanges),
+ * except `req.path`, the normalized path, which points into `path_buf`. */
 #ifndef HP_HTTP_EXCHANGE_H
 #define HP_HTTP_EXCHANGE_H
 
@@ -69,6 +70,8 @@ struct hp__exchange {
     size_t extra_cap;
     char *body;
     size_t body_cap;
+    char *path_buf; /* req.path, normalized (core/url_path.h); grown to fit, then kept */
+    size_t path_cap;
     hp_header *heap_headers; /* when more than HP__INLINE_HEADERS */
     hp_header inline_headers[HP__INLINE_HEADERS];
 };

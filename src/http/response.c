@@ -260,6 +260,11 @@ void hp_respond_stream(hp_request *req, int status, int64_t content_length,
     if (submit(x, iov, n) == 1) call_proceed(x);
 }
 
+void hp_request_abort(hp_request *req)
+{
+    hp__session_abort(exchange_of(req)->s);
+}
+
 void hp_stream_send(hp_request *req, const void *data, size_t len, bool last)
 {
     hp__exchange *x = exchange_of(req);

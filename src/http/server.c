@@ -1,7 +1,9 @@
 #include "http/server.h"
 
 #include "common/alloc.h"
+#include "common/str.h"
 #include "core/host_name.h"
+#include "core/url_path.h"
 #include "hostpool/errors.h"
 #include "io/socket.h"
 
@@ -83,10 +85,35 @@ static void check_hosts(const hp_server_config *c, config_errors *e)
     }
 }
 
+/* A route's prefix in the normalized form requests are compared in (core/url_path.h), so
+ * "/%73ecret/" guards what "/secret/" names; NULL (with the status) when it is no path. An
+ * empty or NULL prefix stays "" and matches every path. Owned by the caller. */
+static char *route_prefix(const char *prefix, int *status)
+{
+    *status = 0;
+    if (!prefix || !*prefix) return hp__strdup("");
+    size_t len = strlen(prefix), out_len;
+    char *out = hp__malloc(HP__URL_PATH_MAX(len));
+    *status = hp__url_path_normalize(hp__str(prefix, len), out, HP__URL_PATH_MAX(len), &out_len);
+    if (*status) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
 static void check_routes(const hp_server_config *c, config_errors *e)
 {
     for (size_t i = 0; i < c->route_count; i++) {
         if (!c->routes[i].handler) config_error(e, "routes[%zu]: a handler is required", i);
+        int status;
+        char *prefix = route_prefix(c->routes[i].path_prefix, &status);
+        if (!prefix)
+            config_error(e,
+                         "routes[%zu].path_prefix: \"%s\" is not a path (it must start with "
+                         "'/', stay under the root, and escape '%%' as %%25)",
+                         i, c->routes[i].path_prefix);
+        free(prefix);
         for (size_t m = 0; m < c->routes[i].method_count; m++)
             if (method_number(c->routes[i].methods[m]) < 0)
                 config_error(e, "routes[%zu].methods[%zu]: unknown method %s", i, m,
@@ -111,7 +138,8 @@ static int check_config(const hp_server_config *c, char *errbuf, size_t len)
 
 static void route_init(hp__route *r, const hp_route_config *c)
 {
-    r->path_prefix = hp__strdup(c->path_prefix ? c->path_prefix : "");
+    int status;
+    r->path_prefix = route_prefix(c->path_prefix, &status); /* checked by check_routes */
     r->prefix_len = strlen(r->path_prefix);
     r->handler = c->handler;
     r->method_mask = c->method_count ? 0 : ~(uint64_t)0;
@@ -220,6 +248,9 @@ const char *hp_server_host(const hp_server *s, size_t i)
     return i < s->host_count ? s->hosts[i] : NULL;
 }
 
+/* Prefixes are compared byte for byte with the request's normalized path: both are in the one
+ * form (core/url_path.h), so no spelling of a path ("//a", "/x/../a", "/%61") escapes a route
+ * that "/a" matches. */
 const hp__route *hp__server_route(const hp_server *s, const hp_request *req, bool *method_mismatch)
 {
     *method_mismatch = false;

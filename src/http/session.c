@@ -16,6 +16,7 @@
 
 #include "common/alloc.h"
 #include "common/str.h"
+#include "core/url_path.h"
 #include "http/access_log.h"
 
 #include <stdlib.h>
@@ -76,6 +77,7 @@ static void exchange_free(hp__exchange *x)
 {
     free(x->extra);
     free(x->body);
+    free(x->path_buf);
     free(x->heap_headers);
     free(x);
 }
@@ -99,6 +101,11 @@ void hp__exchange_release(hp__session *s, hp__exchange *x)
         free(x->body);
         x->body = NULL;
         x->body_cap = 0;
+    }
+    if (x->path_cap > 4096) { /* a long path is rare: its buffer is not kept */
+        free(x->path_buf);
+        x->path_buf = NULL;
+        x->path_cap = 0;
     }
     if (ctx->exchange_count >= HP__FREELIST_MAX) {
         exchange_free(x);
@@ -519,6 +526,28 @@ static int parse_target(hp__exchange *x)
     return 0;
 }
 
+/* Makes req.path the normalized path (core/url_path.h), the one every route and handler
+ * sees, in the exchange's buffer (its worst case, three bytes per byte of the target, so it
+ * never fails for room; allocated only when it grows). "*" of OPTIONS * stays as it is. */
+static int normalize_path(hp__exchange *x)
+{
+    hp_str raw = x->req.path;
+    if (raw.len == 1 && raw.base[0] == '*') return 0;
+    size_t need = HP__URL_PATH_MAX(raw.len);
+    if (need > x->path_cap) {
+        size_t cap = x->path_cap ? x->path_cap : 256;
+        while (cap < need) cap *= 2;
+        free(x->path_buf);
+        x->path_buf = hp__malloc(cap);
+        x->path_cap = cap;
+    }
+    size_t len;
+    int status = hp__url_path_normalize(raw, x->path_buf, x->path_cap, &len);
+    if (status) return status;
+    x->req.path = hp__str(x->path_buf, len);
+    return 0;
+}
+
 static int on_headers_complete(llhttp_t *p)
 {
     hp__session *s = session_of(p);
@@ -533,6 +562,7 @@ static int on_headers_complete(llhttp_t *p)
     if (p->http_minor == 1 ? x->host_count != 1 : x->host_count > 1) return reject(x, 400);
     if (p->http_minor == 0 && (p->flags & F_TRANSFER_ENCODING)) return reject(x, 400);
     int status = parse_target(x);
+    if (!status) status = normalize_path(x);
     if (status) return reject(x, status);
     x->server = hp__vhosts_route(*s->vhosts, r->host);
     if (!x->server) return reject(x, 421);

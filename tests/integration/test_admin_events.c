@@ -119,6 +119,74 @@ static void a_client_that_leaves_is_forgotten(void **state)
     hp_test_close(&c);
 }
 
+#define CROWD 30 /* servers added so that each pool restart publishes 60 events */
+
+static void add_crowd(void)
+{
+    for (int i = 0; i < CROWD; i++) {
+        char body[256];
+        snprintf(body, sizeof body,
+                 "{\"name\":\"crowd%d\",\"listen\":\"127.0.0.1:0\","
+                 "\"routes\":[{\"respond\":{\"body\":\"c\"}}]}",
+                 i);
+        hp_test_answer a = hp_test_admin_call(&admin, "POST", "/servers", NULL, body);
+        assert_int_equal(a.status, 201);
+        hp_test_answer_free(&a);
+    }
+}
+
+static void remove_crowd(void)
+{
+    for (int i = 0; i < CROWD; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/servers/crowd%d", i);
+        hp_test_answer a = hp_test_admin_call(&admin, "DELETE", path, NULL, NULL);
+        assert_int_equal(a.status, 200);
+        hp_test_answer_free(&a);
+    }
+}
+
+static bool stderr_has(const char *text)
+{
+    char *err = hp_test_server_stderr(&srv);
+    bool found = strstr(err, text) != NULL;
+    free(err);
+    return found;
+}
+
+/* A client that reads nothing while events keep coming is closed once its backlog passes the
+ * stream's budget (256 KiB; the kernel's socket buffer holds some more), instead of growing
+ * the daemon's memory until the write timeout. */
+static void a_stream_whose_client_does_not_read_is_closed_at_its_budget(void **state)
+{
+    add_crowd();
+    hp_test_conn idle;
+    open_stream(&idle, "**");
+    const char *logged = "events stream (topic **) closed: its client left";
+    int64_t deadline = hp_test_now_ms() + 4 * HP_TEST_DEADLINE_MS;
+    int restarts = 0;
+    while (!stderr_has(logged) && hp_test_now_ms() < deadline && restarts < 400) {
+        hp_test_answer a = hp_test_admin_call(&admin, "POST", "/pool/restart", NULL, NULL);
+        assert_int_equal(a.status, 200);
+        hp_test_answer_free(&a);
+        restarts++;
+    }
+    print_message("closed after %d pool restarts (%d events each)\n", restarts, 2 * (CROWD + 1));
+    assert_true(stderr_has(logged));
+    assert_int_equal(hp_test_wait_closed(&idle, HP_TEST_DEADLINE_MS), HP_TEST_EXTRA_BYTES);
+    while (!idle.eof && hp_test_read_some(&idle, 200) > 0) {
+    }
+    assert_true(idle.eof); /* what the kernel held, then the close: no chunked end */
+    assert_false(has_text(&idle, "\r\n0\r\n\r\n"));
+    hp_test_close(&idle);
+    remove_crowd();
+    hp_test_conn reader; /* other streams go on */
+    open_stream(&reader, "server.started");
+    restart_a();
+    assert_true(wait_for_text(&reader, "event: server.started\n"));
+    hp_test_close(&reader);
+}
+
 static void the_stream_ends_with_pool_stopping_when_the_daemon_stops(void **state)
 {
     hp_test_conn c;
@@ -138,6 +206,7 @@ int main(void)
         cmocka_unit_test(events_of_matching_topics_arrive_as_server_sent_events),
         cmocka_unit_test(a_bad_topic_pattern_is_400),
         cmocka_unit_test(a_client_that_leaves_is_forgotten),
+        cmocka_unit_test(a_stream_whose_client_does_not_read_is_closed_at_its_budget),
         cmocka_unit_test(the_stream_ends_with_pool_stopping_when_the_daemon_stops),
     };
     return cmocka_run_group_tests(tests, start_pool, stop_pool);

@@ -11,6 +11,7 @@
 #include "hp_test.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 static struct {
@@ -44,13 +45,16 @@ static int start_engine(void **state)
         {.path_prefix = "/keep",
          .handler = hp_redirect_handler_create(308, "https://x.test", true)},
         {.path_prefix = "/fixed", .handler = hp_redirect_handler_create(302, "/elsewhere", false)},
+        {.path_prefix = "/join",
+         .handler = hp_redirect_handler_create(301, "https://x.test/base/", true)},
+        {.handler = hp_redirect_handler_create(302, "/", true)},
     };
     const char *listen = HP_TEST_LISTEN;
     hp_server_config config = {.name = "redirect",
                                .listen = &listen,
                                .listen_count = 1,
                                .routes = routes,
-                               .route_count = 2};
+                               .route_count = 4};
     hp_limits_init(&config.limits);
     char err[256];
     if (hp_server_create(&config, &env.server, err, sizeof err) != 0) return -1;
@@ -120,6 +124,41 @@ static void long_path_is_kept_whole(void **state)
     hp_test_response_free(&r);
 }
 
+static void keep_path_after_a_location_ending_in_slash_adds_no_second_slash(void **state)
+{
+    hp_test_response r;
+    get("GET /join/a?q HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+    assert_int_equal(r.status, 301);
+    assert_string_equal(hp_test_response_header(&r, "Location"), "https://x.test/base/join/a?q");
+    hp_test_response_free(&r);
+}
+
+/* "location: /" with keep_path: the Location is the request's normalized path, never the
+ * protocol-relative "//foo" or "///evil.example/" that a browser reads as another host. */
+static void keep_path_after_slash_never_starts_the_location_with_two_slashes(void **state)
+{
+    static const struct {
+        const char *target, *location;
+    } cases[] = {
+        {"/foo", "/foo"},
+        {"//evil.example/", "/evil.example/"},
+        {"/\\evil.example", "/%5Cevil.example"},
+        {"/%5cevil.example", "/%5Cevil.example"},
+        {"/.//evil.example?x", "/evil.example?x"},
+        {"http://t//evil.example", "/evil.example"},
+        {"/", "/"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char request[256];
+        snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", cases[i].target);
+        hp_test_response r;
+        get(request, &r);
+        assert_int_equal(r.status, 302);
+        assert_string_equal(hp_test_response_header(&r, "Location"), cases[i].location);
+        hp_test_response_free(&r);
+    }
+}
+
 static void constructor_takes_only_redirect_statuses_and_a_location(void **state)
 {
     static const int ok[] = {301, 302, 303, 307, 308};
@@ -141,6 +180,8 @@ int main(void)
         cmocka_unit_test(keep_path_without_query_adds_no_question_mark),
         cmocka_unit_test(fixed_location_ignores_path_and_query_for_every_method),
         cmocka_unit_test(long_path_is_kept_whole),
+        cmocka_unit_test(keep_path_after_a_location_ending_in_slash_adds_no_second_slash),
+        cmocka_unit_test(keep_path_after_slash_never_starts_the_location_with_two_slashes),
         cmocka_unit_test(constructor_takes_only_redirect_statuses_and_a_location),
     };
     return cmocka_run_group_tests(tests, start_engine, stop_engine);

@@ -1,4 +1,5 @@
-/* Entity-tags, If-None-Match, If-Modified-Since and If-Range (src/http/conditional.c). */
+/* Entity-tags and preconditions: If-Match, If-Unmodified-Since, If-None-Match,
+ * If-Modified-Since and If-Range (src/http/conditional.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,10 +18,32 @@ static hp_str S(const char *s)
     return (hp_str){s, strlen(s)};
 }
 
+/* A GET with the headers `names`[i]: `values`[i] (NULL-terminated), judged against TAG. */
+static int status_of(const char *const *names, const char *const *values, time_t mtime, time_t now)
+{
+    hp_header headers[8];
+    size_t n = 0;
+    for (; names[n]; n++) headers[n] = (hp_header){S(names[n]), S(values[n])};
+    hp_request req = {.method = S("GET"), .headers = headers, .header_count = n};
+    return hp__conditional_status(&req, TAG, mtime, now);
+}
+
+#define NOW ((time_t)2000000000)
+
+/* One header, or none when `name` is NULL. */
+static int status1(const char *name, const char *value, time_t mtime)
+{
+    const char *names[] = {name, NULL}, *values[] = {value, NULL};
+    return status_of(names, values, mtime, NOW);
+}
+
 static bool not_modified(const char *inm, const char *ims, time_t mtime)
 {
-    hp_str a = S(inm ? inm : ""), b = S(ims ? ims : "");
-    return hp__conditional_not_modified(inm ? &a : NULL, ims ? &b : NULL, TAG, mtime);
+    const char *names[3] = {NULL}, *values[3] = {NULL};
+    size_t n = 0;
+    if (inm) names[n] = "If-None-Match", values[n++] = inm;
+    if (ims) names[n] = "If-Modified-Since", values[n++] = ims;
+    return status_of(names, values, mtime, NOW) == 304;
 }
 
 static bool range_applies(const char *if_range, time_t mtime)
@@ -97,6 +120,78 @@ static void if_modified_since_invalid_date_is_ignored(void **state)
     assert_false(not_modified(NULL, NULL, 0));
 }
 
+static void if_modified_since_later_than_now_is_ignored(void **state)
+{
+    char future[HP__HTTP_DATE_LEN + 1], now[HP__HTTP_DATE_LEN + 1];
+    hp__http_date_format(NOW + 1, future);
+    hp__http_date_format(NOW, now);
+    assert_false(not_modified(NULL, future, NOW - 100));
+    assert_false(not_modified(NULL, future, NOW + 1));
+    assert_true(not_modified(NULL, now, NOW - 100));
+    assert_true(not_modified(NULL, now, NOW));
+}
+
+static void if_modified_since_in_two_lines_is_ignored(void **state)
+{
+    const char *names[] = {"If-Modified-Since", "if-modified-since", NULL};
+    const char *values[] = {"Sun, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMT", NULL};
+    time_t t;
+    assert_true(hp__http_date_parse(S(values[0]), &t));
+    assert_int_equal(status_of(names, values, t, NOW), 0);
+    assert_int_equal(status_of(names + 1, values + 1, t, NOW), 304);
+}
+
+static void if_none_match_in_several_lines_is_one_list(void **state)
+{
+    const char *names[] = {"If-None-Match", "If-None-Match", NULL};
+    const char *values[] = {"\"a\"", TAG, NULL};
+    assert_int_equal(status_of(names, values, 0, NOW), 304);
+}
+
+static void if_match_needs_a_strong_match_or_star_else_412(void **state)
+{
+    assert_int_equal(status1("If-Match", TAG, 0), 0);
+    assert_int_equal(status1("If-Match", "\"a\", " TAG, 0), 0);
+    assert_int_equal(status1("If-Match", "*", 0), 0);
+    assert_int_equal(status1("If-Match", "W/" TAG, 0), 412);
+    assert_int_equal(status1("If-Match", "\"other\"", 0), 412);
+    assert_int_equal(status1("If-Match", "", 0), 412);
+    const char *names[] = {"If-Match", "If-Match", NULL};
+    const char *values[] = {"\"other\"", TAG, NULL};
+    assert_int_equal(status_of(names, values, 0, NOW), 0);
+}
+
+static void if_unmodified_since_fails_only_for_a_later_mtime(void **state)
+{
+    const char *date = "Sun, 06 Nov 1994 08:49:37 GMT";
+    time_t t;
+    assert_true(hp__http_date_parse(S(date), &t));
+    assert_int_equal(status1("If-Unmodified-Since", date, t), 0); /* the edge: equal */
+    assert_int_equal(status1("If-Unmodified-Since", date, t - 1), 0);
+    assert_int_equal(status1("If-Unmodified-Since", date, t + 1), 412);
+    char future[HP__HTTP_DATE_LEN + 1];
+    hp__http_date_format(NOW + 3600, future); /* not modified since then: no failure */
+    assert_int_equal(status1("If-Unmodified-Since", future, NOW), 0);
+    assert_int_equal(status1("If-Unmodified-Since", "yesterday", t + 1), 0); /* ignored */
+    const char *names[] = {"If-Unmodified-Since", "If-Unmodified-Since", NULL};
+    const char *values[] = {date, date, NULL};
+    assert_int_equal(status_of(names, values, t + 1, NOW), 0); /* two lines: ignored */
+}
+
+static void if_match_present_makes_if_unmodified_since_ignored(void **state)
+{
+    const char *names[] = {"If-Match", "If-Unmodified-Since", NULL};
+    const char *values[] = {TAG, "Sun, 06 Nov 1994 08:49:37 GMT", NULL};
+    assert_int_equal(status_of(names, values, NOW, NOW), 0);
+}
+
+static void failed_precondition_wins_over_not_modified(void **state)
+{
+    const char *names[] = {"If-Match", "If-None-Match", NULL};
+    const char *values[] = {"\"other\"", TAG, NULL};
+    assert_int_equal(status_of(names, values, 0, NOW), 412);
+}
+
 static void if_range_needs_a_strong_match_or_the_exact_date(void **state)
 {
     const char *date = "Sun, 06 Nov 1994 08:49:37 GMT";
@@ -123,6 +218,13 @@ int main(void)
         cmocka_unit_test(if_none_match_present_makes_if_modified_since_ignored),
         cmocka_unit_test(if_modified_since_at_or_after_mtime_is_not_modified),
         cmocka_unit_test(if_modified_since_invalid_date_is_ignored),
+        cmocka_unit_test(if_modified_since_later_than_now_is_ignored),
+        cmocka_unit_test(if_modified_since_in_two_lines_is_ignored),
+        cmocka_unit_test(if_none_match_in_several_lines_is_one_list),
+        cmocka_unit_test(if_match_needs_a_strong_match_or_star_else_412),
+        cmocka_unit_test(if_unmodified_since_fails_only_for_a_later_mtime),
+        cmocka_unit_test(if_match_present_makes_if_unmodified_since_ignored),
+        cmocka_unit_test(failed_precondition_wins_over_not_modified),
         cmocka_unit_test(if_range_needs_a_strong_match_or_the_exact_date),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -119,6 +119,32 @@ static void types_ranges_and_required_keys_are_all_reported(void **state)
         "types.yaml:17:13: servers[1].routes: expected a list, got a mapping\n");
 }
 
+static void match_path_that_is_no_path_is_reported(void **state)
+{
+    assert_errors("paths.yaml",
+                  "servers:\n"
+                  "  - name: a\n"
+                  "    listen: auto\n"
+                  "    routes:\n"
+                  "      - match: { path: /../etc }\n"
+                  "        respond: {}\n"
+                  "      - match: { path: \"/100%\" }\n"
+                  "        respond: {}\n"
+                  "      - match: { path: \"/a%00\" }\n"
+                  "        respond: {}\n"
+                  "      - match: { path: \"/%73ecret//./\" }\n"
+                  "        respond: {}\n",
+                  "paths.yaml:5:24: servers[0].routes[0].match.path: not a path: a '%' must "
+                  "start an escape (%25 for itself), no %00, and \"..\" must not climb above "
+                  "\"/\"\n"
+                  "paths.yaml:7:24: servers[0].routes[1].match.path: not a path: a '%' must "
+                  "start an escape (%25 for itself), no %00, and \"..\" must not climb above "
+                  "\"/\"\n"
+                  "paths.yaml:9:24: servers[0].routes[2].match.path: not a path: a '%' must "
+                  "start an escape (%25 for itself), no %00, and \"..\" must not climb above "
+                  "\"/\"\n");
+}
+
 static void json_syntax_error_has_janssons_line_and_column(void **state)
 {
     assert_errors("bad.json", "{\n  \"workers\": 2,\n}\n",
@@ -364,6 +390,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_error_of_a_file_is_reported_in_document_order),
         cmocka_unit_test(types_ranges_and_required_keys_are_all_reported),
+        cmocka_unit_test(match_path_that_is_no_path_is_reported),
         cmocka_unit_test(json_syntax_error_has_janssons_line_and_column),
         cmocka_unit_test(yaml_syntax_error_has_line_and_column),
         cmocka_unit_test(repeated_keys_are_errors_and_the_rest_is_still_checked),

@@ -71,6 +71,47 @@ static void method_mismatch_is_reported_when_no_route_matches(void **state)
     hp_server_destroy(s);
 }
 
+/* Requests are matched in their normalized form (core/url_path.h), so is the prefix: a prefix
+ * spelled with escapes, dot segments or repeated slashes guards what it names. */
+static void prefix_is_matched_in_its_normalized_form(void **state)
+{
+    static const char *const listen[] = {"127.0.0.1:0"};
+    hp_handler *guard = hp_respond_handler_create(403, "no", 2, NULL, 0);
+    hp_handler *all = hp_respond_handler_create(200, "all", 3, NULL, 0);
+    hp_route_config routes[] = {{.path_prefix = "//%73ecret/./x/../", .handler = guard},
+                                {.handler = all}};
+    hp_server_config c = base_config(listen, routes, 2);
+    hp_server *s;
+    assert_int_equal(hp_server_create(&c, &s, NULL, 0), 0);
+    bool mismatch;
+    hp_request r = request(HTTP_GET, "/secret/f");
+    assert_ptr_equal(hp__server_route(s, &r, &mismatch)->handler, guard);
+    r = request(HTTP_GET, "/secretary");
+    assert_ptr_equal(hp__server_route(s, &r, &mismatch)->handler, all);
+    hp_server_destroy(s);
+}
+
+static void prefix_that_is_no_path_is_a_config_error(void **state)
+{
+    static const char *const listen[] = {"127.0.0.1:0"};
+    hp_handler *h = hp_respond_handler_create(200, "x", 1, NULL, 0);
+    hp_route_config routes[] = {{.path_prefix = "/../x", .handler = h},
+                                {.path_prefix = "/100%", .handler = h},
+                                {.path_prefix = "api", .handler = h}};
+    hp_server_config c = base_config(listen, routes, 3);
+    hp_server *s = NULL;
+    char err[512];
+    assert_int_equal(hp_server_create(&c, &s, err, sizeof err), HP_ECONFIG);
+    assert_null(s);
+    assert_string_equal(err, "routes[0].path_prefix: \"/../x\" is not a path (it must start with "
+                             "'/', stay under the root, and escape '%' as %25); "
+                             "routes[1].path_prefix: \"/100%\" is not a path (it must start with "
+                             "'/', stay under the root, and escape '%' as %25); "
+                             "routes[2].path_prefix: \"api\" is not a path (it must start with "
+                             "'/', stay under the root, and escape '%' as %25)");
+    hp_handler_destroy(h);
+}
+
 static void unknown_method_name_is_a_config_error_naming_the_route(void **state)
 {
     static const char *const bad[] = {"GET", "FETCH"};
@@ -138,6 +179,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(first_route_with_matching_prefix_and_method_wins),
         cmocka_unit_test(method_mismatch_is_reported_when_no_route_matches),
+        cmocka_unit_test(prefix_is_matched_in_its_normalized_form),
+        cmocka_unit_test(prefix_that_is_no_path_is_a_config_error),
         cmocka_unit_test(unknown_method_name_is_a_config_error_naming_the_route),
         cmocka_unit_test(server_without_listen_address_is_refused),
         cmocka_unit_test(every_error_of_a_config_is_reported_at_once),
