@@ -19,9 +19,14 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The demo pool: it prints every server's URL; Ctrl+C drains and stops it.
-run: build
-	$(BUILD)/hostpool run --config examples/hostpool.yaml
+# The demo pool: it prints every server's URL; Ctrl+C drains and stops it. Only the hostpool
+# binary is built, quietly (what the build printed shows only when it fails), so what the
+# terminal shows is hostpool's own lines.
+run: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target hostpool -- --no-print-directory \
+		>$(BUILD)/build.log 2>&1 || { cat $(BUILD)/build.log; exit 1; }
+	@$(BUILD)/hostpool run --config examples/hostpool.yaml
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -2,7 +2,8 @@
  * POST /config (reload to the document in the body; If-Match must name the running ETag when
  * given, else 412) and POST /reload (reload the file the daemon was started with). A reload
  * answers when it is done (live_config.h): 200 with what changed, 400 with every error and
- * nothing changed, 409 while another reload runs. */
+ * nothing changed. While another reload runs, POST /config gets 409 and POST /reload waits
+ * for it, then reloads the file (409 only when too many wait already). */
 #include "admin/admin_internal.h"
 
 #include "common/alloc.h"
@@ -67,7 +68,7 @@ static void on_reloaded(const hp__reload_result *r, void *data)
     free(c);
 }
 
-/* Answers 409 when a reload is already under way. */
+/* Answers 409 when the reload cannot start or wait (live_config.h). */
 static void started(hp__admin_job *job, reload_call *c, int rc)
 {
     if (rc == 0) return;

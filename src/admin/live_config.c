@@ -9,6 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How many callers may wait for the queued file reload (SIGHUP is one, however often sent;
+ * each waiting POST /reload is one). */
+#define MAX_WAITERS 64
+
+typedef struct waiter {
+    hp__reload_cb cb;
+    void *data;
+} waiter;
+
 /* One server of the running document: its checked JSON as canonical text (compact, keys
  * sorted). Text, not a jansson tree: a tree costs about 1.3 KiB per server where the text takes
  * about 100 B, and a pool of 10,000 servers keeps 10,000 of them (docs/PERFORMANCE.md). */
@@ -28,11 +37,17 @@ struct hp__live_config {
     hp_pool *pool;
     char *path;
     char *self_name;
-    char *admin_listen; /* the admin address in use (--admin may differ from the file's) */
+    /* The command line's admin.listen and admin.token_file (run --admin, --token-file), or
+     * NULL: they replace the file's on every reload; the file's own are checked as keys. */
+    char *admin_listen, *admin_token_file;
     hp__config *config; /* its servers are dropped once the pool has them */
     json_t *doc;        /* the document but its "servers" */
     doc_servers servers;
     bool busy; /* a reload is under way */
+    /* File reloads asked for while busy: one reload of the file, run when the current one has
+     * called back, that calls each of them back. */
+    waiter queued[MAX_WAITERS];
+    size_t queued_count;
 };
 
 static char *canonical_text(const json_t *value)
@@ -101,7 +116,6 @@ hp__live_config *hp__live_config_create(hp_pool *pool, const char *path, const c
     live->pool = pool;
     live->path = hp__strdup(path);
     live->self_name = hp__strdup(self_name);
-    live->admin_listen = hp__strdup(config->admin.listen);
     live->config = config;
     live->doc = doc;
     servers_take(doc, &live->servers);
@@ -114,10 +128,18 @@ void hp__live_config_destroy(hp__live_config *live)
     free(live->path);
     free(live->self_name);
     free(live->admin_listen);
+    free(live->admin_token_file);
     hp__config_destroy(live->config);
     json_decref(live->doc);
     servers_close(&live->servers);
     free(live);
+}
+
+void hp__live_config_override_admin(hp__live_config *live, const char *listen,
+                                    const char *token_file)
+{
+    if (listen) live->admin_listen = hp__strdup(listen);
+    if (token_file) live->admin_token_file = hp__strdup(token_file);
 }
 
 const hp__config *hp__live_config_current(const hp__live_config *live)
@@ -187,11 +209,16 @@ static bool same_text(const char *a, const char *b)
     return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-/* A document's admin.listen (the file's, which --admin may override in the config). */
+/* A document's admin.KEY (the file's, which the command line may override in the config), or
+ * NULL. */
+static const char *doc_admin(const json_t *doc, const char *key)
+{
+    return json_string_value(json_object_get(json_object_get(doc, "admin"), key));
+}
+
 static const char *doc_admin_listen(const json_t *doc)
 {
-    const char *listen =
-        json_string_value(json_object_get(json_object_get(doc, "admin"), "listen"));
+    const char *listen = doc_admin(doc, "listen");
     return listen ? listen : HP__CONFIG_ADMIN_LISTEN;
 }
 
@@ -206,7 +233,8 @@ static void check_fixed(const hp__live_config *live, const hp__config *new, cons
     } keys[] = {
         {old->workers == new->workers, "workers"},
         {strcmp(doc_admin_listen(live->doc), doc_admin_listen(doc)) == 0, "admin.listen"},
-        {same_text(old->admin.token_file, new->admin.token_file), "admin.token_file"},
+        {same_text(doc_admin(live->doc, "token_file"), doc_admin(doc, "token_file")),
+         "admin.token_file"},
         {same_text(old->pid_file, new->pid_file), "pid_file"},
         {old->ports.lo == new->ports.lo && old->ports.hi == new->ports.hi, "ports.range"},
         {old->max_servers == new->max_servers, "limits.max_servers"},
@@ -286,16 +314,20 @@ typedef struct reload {
     size_t pending; /* pool callbacks to wait for, plus one while applying */
 } reload;
 
+static void start_queued(hp__live_config *live);
+
 static void release(reload *r)
 {
     if (--r->pending > 0) return;
-    r->live->busy = false;
+    hp__live_config *live = r->live;
+    live->busy = false;
     r->cb(&r->result, r->data);
     hp_pool_strings_free(&r->result.replaced);
     hp_pool_strings_free(&r->result.added);
     hp_pool_strings_free(&r->result.removed);
     hp_pool_result_free(&r->result.failed);
     free(r);
+    start_queued(live);
 }
 
 static void on_old_version_gone(hp_pool *pool, const char *name, int status, void *data)
@@ -367,6 +399,19 @@ static void apply(hp__live_config *live, hp__config *config, json_t *doc, doc_se
     release(r);
 }
 
+/* The command line's admin keys replace the file's, as at start. */
+static void override_admin(const hp__live_config *live, hp__config *config)
+{
+    if (live->admin_listen) {
+        free(config->admin.listen);
+        config->admin.listen = hp__strdup(live->admin_listen);
+    }
+    if (live->admin_token_file) {
+        free(config->admin.token_file);
+        config->admin.token_file = hp__strdup(live->admin_token_file);
+    }
+}
+
 /* Checks `config` (NULL when loading failed: `errs` says why) and reloads to it, or refuses.
  * Takes `config` and `doc`. */
 static void reload_to(hp__live_config *live, hp__config *config, json_t *doc, const char *label,
@@ -375,8 +420,7 @@ static void reload_to(hp__live_config *live, hp__config *config, json_t *doc, co
     plan p = {0};
     doc_servers servers = {0};
     if (config) {
-        free(config->admin.listen); /* the address in use, not the file's: it cannot change */
-        config->admin.listen = hp__strdup(live->admin_listen);
+        override_admin(live, config);
         check_fixed(live, config, doc, label, errs);
         servers_take(doc, &servers);
         if (errs->count == 0) make_plan(live, config, &servers, &p, errs);
@@ -390,9 +434,49 @@ static void reload_to(hp__live_config *live, hp__config *config, json_t *doc, co
     cb(&refused, data);
 }
 
+/* ---- the queued file reload ---- */
+
+typedef struct waiters {
+    size_t count;
+    waiter items[MAX_WAITERS];
+} waiters;
+
+static void on_queued_reloaded(const hp__reload_result *result, void *data)
+{
+    waiters *w = data;
+    for (size_t i = 0; i < w->count; i++) w->items[i].cb(result, w->items[i].data);
+    free(w);
+}
+
+/* After a reload called back: the file reload asked for meanwhile, if any, reads the file now. */
+static void start_queued(hp__live_config *live)
+{
+    if (live->queued_count == 0 || live->busy) return; /* busy: it starts after that one */
+    waiters *w = HP_NEW(waiters);
+    w->count = live->queued_count;
+    memcpy(w->items, live->queued, w->count * sizeof *w->items);
+    live->queued_count = 0;
+    hp__live_config_reload_file(live, on_queued_reloaded, w);
+}
+
+/* Joins the queued file reload; the same cb and data join it once. */
+static int queue_file_reload(hp__live_config *live, hp__reload_cb cb, void *data)
+{
+    for (size_t i = 0; i < live->queued_count; i++)
+        if (live->queued[i].cb == cb && live->queued[i].data == data) return 0;
+    if (live->queued_count == MAX_WAITERS) return HP_ESTATE;
+    live->queued[live->queued_count++] = (waiter){cb, data};
+    return 0;
+}
+
+bool hp__live_config_reloading(const hp__live_config *live)
+{
+    return live->busy;
+}
+
 int hp__live_config_reload_file(hp__live_config *live, hp__reload_cb cb, void *data)
 {
-    if (live->busy) return HP_ESTATE;
+    if (live->busy) return queue_file_reload(live, cb, data);
     hp__config_errors errs;
     hp__config_errors_init(&errs);
     hp__config *config;

@@ -22,7 +22,13 @@
  *      removed server's old version has drained, naming what failed on the way (a port taken
  *      by another process: that server fails alone, as at startup).
  *
- * One reload at a time: another one asked for meanwhile gets HP_ESTATE. Control thread only. */
+ * One reload at a time. A reload of the file asked for meanwhile (SIGHUP, POST /reload) is
+ * queued: when the running reload has called back, the file is read again and reloaded, and
+ * everyone who asked meanwhile is called back with that one result (asking again while it
+ * waits changes nothing: one queued reload, read after the last ask). So the pool ends on the
+ * file's last version, whatever came in during a long drain. A document (POST /config) is not
+ * queued: it gets HP_ESTATE while a reload runs, as its If-Match was checked against a running
+ * config that the reload under way replaces. Control thread only. */
 #ifndef HP_ADMIN_LIVE_CONFIG_H
 #define HP_ADMIN_LIVE_CONFIG_H
 
@@ -38,6 +44,12 @@ typedef struct hp__live_config hp__live_config;
 hp__live_config *hp__live_config_create(hp_pool *pool, const char *path, const char *self_name,
                                         hp__config *config, json_t *doc);
 void hp__live_config_destroy(hp__live_config *live);
+/* The admin keys the command line gave (`hostpool run --admin ADDR --token-file FILE`; NULL:
+ * not given), already in the config: every reloaded config takes them instead of the file's,
+ * as the first one did. The file's own admin keys are still compared file to file: a reload
+ * that changes them is refused, like any key the running pool cannot take. */
+void hp__live_config_override_admin(hp__live_config *live, const char *listen,
+                                    const char *token_file);
 
 /* The running config's top level: what a server added through the API inherits. */
 const hp__config *hp__live_config_current(const hp__live_config *live);
@@ -64,8 +76,12 @@ typedef struct hp__reload_result {
 /* Called once, possibly before the reload call returns (a refused reload). */
 typedef void (*hp__reload_cb)(const hp__reload_result *result, void *data);
 
-/* Reloads the file given at creation. HP_ESTATE (and no callback) while a reload runs. */
+/* Reloads the file given at creation. While a reload runs it is queued (above): 0, and the
+ * callback comes when the queued reload is done; `cb` with the same `data` waits once however
+ * often it asks. HP_ESTATE (and no callback) only when 64 callers wait already. */
 int hp__live_config_reload_file(hp__live_config *live, hp__reload_cb cb, void *data);
+/* Is a reload under way (then a file reload asked for now is queued)? */
+bool hp__live_config_reloading(const hp__live_config *live);
 /* Reloads from JSON text; `label` names it in errors ("body"). HP_ESTATE as above. */
 int hp__live_config_load_json(hp__live_config *live, const char *text, size_t len,
                               const char *label, hp__reload_cb cb, void *data);

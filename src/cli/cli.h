@@ -8,6 +8,7 @@ int hp__cmd_respond(int argc, char **argv);
 int hp__cmd_file_server(int argc, char **argv);
 int hp__cmd_run(int argc, char **argv);
 int hp__cmd_validate(int argc, char **argv);
+int hp__cmd_version(int argc, char **argv);
 
 /* Clients of a running daemon's admin API (client.h): argv[0] is the verb. */
 int hp__cmd_ls(int argc, char **argv);

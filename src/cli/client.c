@@ -16,42 +16,20 @@
 
 /* ---- options ---- */
 
-static const hp__client_flag *find_flag(const hp__client_flag *flags, const char *arg, size_t len)
-{
-    for (const hp__client_flag *f = flags; f && f->name; f++) {
-        bool long_match = strlen(f->name) == len && strncmp(f->name, arg, len) == 0;
-        bool short_match =
-            f->short_name && strlen(f->short_name) == len && strncmp(f->short_name, arg, len) == 0;
-        if (long_match || short_match) return f;
-    }
-    return NULL;
-}
+static const char common_help[] =
+    "\n"
+    "options of every client command:\n"
+    "  --admin ADDR       where the admin API listens: unix:PATH or HOST:PORT (default:\n"
+    "                     $HOSTPOOL_ADMIN, else unix:hostpool.sock)\n"
+    "  --token-file FILE  send its first line as the bearer token, for a TCP admin API\n"
+    "                     (default: $HOSTPOOL_TOKEN_FILE)\n"
+    "  --json             print the API's JSON answer instead of the human form\n"
+    "exit status: 0 done, 1 the call failed (or a server it names did), 2 usage,\n"
+    "3 the admin API cannot be reached\n";
 
 int hp__client_usage_error(const hp__client *c, const hp__client_verb *verb, const char *message)
 {
-    fprintf(stderr, "hostpool %s: %s\nusage: hostpool %s\n", c->verb, message, verb->usage);
-    fprintf(stderr, "  common options: --admin ADDR  --token-file FILE  --json\n");
-    return HP__EXIT_USAGE;
-}
-
-/* Reads one option at argv[*i] (and its value); sets `why` when it is unknown or lacks its
- * value. */
-static void read_option(const hp__client_flag *const tables[2], int argc, char **argv, int *i,
-                        char *why, size_t whylen)
-{
-    const char *arg = argv[*i], *eq = arg[1] == '-' ? strchr(arg, '=') : NULL;
-    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-    const hp__client_flag *f = find_flag(tables[0], arg, len);
-    if (!f) f = find_flag(tables[1], arg, len);
-    if (!f) {
-        snprintf(why, whylen, "unknown option '%.*s'", (int)len, arg);
-    } else if (f->set) {
-        if (eq) snprintf(why, whylen, "%s takes no value", f->name);
-        *f->set = true;
-    } else {
-        *f->value = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
-        if (!*f->value) snprintf(why, whylen, "%s needs a value", f->name);
-    }
+    return hp__usage_error(&verb->usage, "%s", message);
 }
 
 /* The token file's first line, without its line break. NULL (and `why`) on failure. */
@@ -79,38 +57,33 @@ static const char *from_env(const char *name)
     return value && value[0] ? value : NULL;
 }
 
-int hp__client_init(hp__client *c, const hp__client_verb *verb, int argc, char **argv)
+bool hp__client_init(hp__client *c, const hp__client_verb *verb, int argc, char **argv, int *status)
 {
-    *c = (hp__client){.verb = argv[0], .args = hp__calloc((size_t)argc, sizeof *c->args)};
+    *c = (hp__client){.verb = argv[0]};
     const char *admin = from_env("HOSTPOOL_ADMIN"), *token_file = from_env("HOSTPOOL_TOKEN_FILE");
-    const hp__client_flag common[] = {
-        {"--admin", NULL, &admin, NULL},
-        {"--token-file", NULL, &token_file, NULL},
-        {"--json", NULL, NULL, &c->json},
+    const hp__option common[] = {
+        {.name = "--admin", .value = &admin},
+        {.name = "--token-file", .value = &token_file},
+        {.name = "--json", .set = &c->json},
         {0},
     };
-    const hp__client_flag *const tables[2] = {common, verb->flags};
+    const hp__option *const tables[] = {common, verb->options, NULL};
+    hp__usage usage = verb->usage;
+    usage.common_help = common_help;
+    hp__args args;
+    if (!hp__options_read(&usage, tables, argc, argv, &args, status)) return false;
+    c->args = args.items;
+    c->arg_count = args.count;
     char why[300] = "";
-    bool options_ended = false;
-    for (int i = 1; i < argc && !why[0]; i++) {
-        if (!options_ended && strcmp(argv[i], "--") == 0)
-            options_ended = true;
-        else if (!options_ended && argv[i][0] == '-' && argv[i][1] != '\0')
-            read_option(tables, argc, argv, &i, why, sizeof why);
-        else
-            c->args[c->arg_count++] = argv[i];
-    }
-    if (!why[0] && (c->arg_count < verb->min_args || c->arg_count > verb->max_args))
-        snprintf(why, sizeof why, "%s",
-                 c->arg_count < verb->min_args ? "missing argument" : "too many arguments");
-    if (!why[0] && token_file) c->token = read_token(token_file, why, sizeof why);
-    if (why[0]) {
+    if (token_file && !(c->token = read_token(token_file, why, sizeof why))) {
         free(c->args);
-        return hp__client_usage_error(c, verb, why);
+        *status = hp__client_usage_error(c, verb, why);
+        return false;
     }
     c->admin =
         (hp__admin_client){.address = admin ? admin : HP__CONFIG_ADMIN_LISTEN, .token = c->token};
-    return HP__EXIT_OK;
+    *status = HP__EXIT_OK;
+    return true;
 }
 
 void hp__client_close(hp__client *c)
@@ -140,6 +113,17 @@ static void print_http_error(const hp__client *c, const hp__admin_response *resp
             line ? ": " : "", (int)line, resp->body);
 }
 
+/* A 401: what to do about it, which depends on whether a token was sent. */
+static void print_token_hint(const hp__client *c)
+{
+    if (c->token)
+        fprintf(stderr, "  the token of --token-file (or $HOSTPOOL_TOKEN_FILE) is not the one "
+                        "of the daemon's admin.token_file\n");
+    else
+        fprintf(stderr, "  this admin API needs its token: --token-file FILE (the daemon's "
+                        "admin.token_file) or $HOSTPOOL_TOKEN_FILE\n");
+}
+
 static int report_answer(const hp__client *c, const hp__admin_response *resp)
 {
     if (c->json) fwrite(resp->body, 1, resp->body_len, stdout);
@@ -149,6 +133,7 @@ static int report_answer(const hp__client *c, const hp__admin_response *resp)
         print_api_error(c, resp->status, error);
     else
         print_http_error(c, resp);
+    if (resp->status == 401) print_token_hint(c);
     json_decref(body);
     return HP__EXIT_FAILED;
 }

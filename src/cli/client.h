@@ -1,10 +1,11 @@
 /* What every command-line client verb shares (`hostpool ls`, `add`, `reload`...): its
  * options, the call to the admin API, how a failed call is reported, and the exit statuses.
  *
- * Options: each verb lists its own (hp__client_flag) next to the common ones, --admin ADDR
- * (default $HOSTPOOL_ADMIN, else unix:hostpool.sock), --token-file FILE (default
- * $HOSTPOOL_TOKEN_FILE; its first line is the bearer token) and --json. Options may come before
- * or after the verb's arguments, as "--name VALUE" or "--name=VALUE"; "--" ends them.
+ * Options: each verb lists its own (hp__option, read by options.c) next to the common ones,
+ * --admin ADDR (default $HOSTPOOL_ADMIN, else unix:hostpool.sock), --token-file FILE (default
+ * $HOSTPOOL_TOKEN_FILE; its first line is the bearer token) and --json; `--help` prints the
+ * verb's help. Options may come before or after the verb's arguments, as "--name VALUE" or
+ * "--name=VALUE"; "--" ends them.
  *
  * Calls: hp__client_call_json() and hp__client_call() print a failure themselves, as
  *   hostpool: VERB: STATUS CODE: MESSAGE
@@ -15,31 +16,22 @@
 #define HP_CLI_CLIENT_H
 
 #include "cli/admin_client.h"
+#include "cli/options.h"
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The exit statuses of the client verbs. */
+/* The exit statuses of the client verbs (and HP__EXIT_USAGE, 2: bad options or arguments). */
 enum {
     HP__EXIT_OK = 0,
     HP__EXIT_FAILED = 1,      /* the call failed, or the pool named a failure */
-    HP__EXIT_USAGE = 2,       /* bad options or arguments */
     HP__EXIT_UNREACHABLE = 3, /* no connection to the admin API */
 };
 
-/* One option of a verb: exactly one of `value` (takes a value) and `set` (a switch). */
-typedef struct hp__client_flag {
-    const char *name;       /* "--name" */
-    const char *short_name; /* "-f", or NULL */
-    const char **value;     /* where the value goes (borrowed from argv) */
-    bool *set;              /* set to true when given */
-} hp__client_flag;
-
 typedef struct hp__client_verb {
-    const char *usage;            /* after "usage: hostpool ": "rm NAME" */
-    const hp__client_flag *flags; /* ends with a {0} entry; NULL: none */
-    size_t min_args, max_args;    /* how many arguments the verb takes */
+    hp__usage usage;           /* the common options' help is added to it */
+    const hp__option *options; /* the verb's own, ending with {0}; NULL: none */
 } hp__client_verb;
 
 typedef struct hp__client {
@@ -51,9 +43,11 @@ typedef struct hp__client {
     size_t arg_count;
 } hp__client;
 
-/* Reads argv (argv[0] is the verb) into `c` and the verb's flags. Returns HP__EXIT_OK, or
- * HP__EXIT_USAGE after printing why and the verb's usage (then `c` needs no closing). */
-int hp__client_init(hp__client *c, const hp__client_verb *verb, int argc, char **argv);
+/* Reads argv (argv[0] is the verb) into `c` and the verb's options. True: go on (close `c`
+ * after). False: the help (exit 0) or a usage error (HP__EXIT_USAGE) was printed, or the
+ * token file cannot be read (usage error too); return *status; `c` needs no closing. */
+bool hp__client_init(hp__client *c, const hp__client_verb *verb, int argc, char **argv,
+                     int *status);
 void hp__client_close(hp__client *c);
 
 /* Prints "hostpool VERB: MESSAGE" and the verb's usage on stderr; returns HP__EXIT_USAGE. */

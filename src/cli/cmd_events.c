@@ -97,11 +97,21 @@ static void on_body(const char *bytes, size_t len, void *arg)
 
 int hp__cmd_events(int argc, char **argv)
 {
-    const hp__client_verb verb = {"events [PATTERN]   (server.*, server.**, pool.*; default **)",
-                                  NULL, 0, 1};
+    const hp__client_verb verb = {
+        .usage = {
+            .command = "events",
+            .synopsis = "events [PATTERN]",
+            .help =
+                "\n"
+                "Follows the pool's events (GET /events) and prints one line per event as it\n"
+                "comes, until the daemon stops (exit 0) or Ctrl+C. PATTERN is dot-separated: "
+                "\"*\"\n"
+                "matches one segment, \"**\" the rest (server.*, server.**, pool.*; default **).\n"
+                "Once subscribed it says so on stderr; no event is missed from then on.\n",
+            .max_args = 1}};
     hp__client c;
-    int status = hp__client_init(&c, &verb, argc, argv);
-    if (status != HP__EXIT_OK) return status;
+    int status;
+    if (!hp__client_init(&c, &verb, argc, argv, &status)) return status;
     event_reader r = {.client = &c, .pattern = c.arg_count ? c.args[0] : "**"};
     char path[1024] = "/events?topic=";
     if (!hp__client_escape(path, sizeof path, r.pattern)) {

@@ -52,17 +52,29 @@ static void print_table(const json_t *answer)
 int hp__cmd_ls(int argc, char **argv)
 {
     ls_filters f = {0};
-    const hp__client_flag flags[] = {
-        {"--name", NULL, &f.name, NULL},
-        {"--bind", NULL, &f.bind, NULL},
-        {"--expose", NULL, &f.expose, NULL},
+    const hp__option options[] = {
+        {.name = "--name", .value = &f.name},
+        {.name = "--bind", .value = &f.bind},
+        {.name = "--expose", .value = &f.expose},
         {0},
     };
-    const hp__client_verb verb = {"ls [--name N|~REGEX] [--bind ADDR|~REGEX] [--expose URL|~REGEX]",
-                                  flags, 0, 0};
+    const hp__client_verb verb = {
+        .usage =
+            {.command = "ls",
+             .synopsis = "ls [--name N|~REGEX] [--bind ADDR|~REGEX] [--expose URL|~REGEX]",
+             .help =
+                 "\n"
+                 "The daemon's servers as a table (GET /servers): NAME STATE LISTEN HOSTS UPTIME\n"
+                 "REQUESTS ERRORS. A filter is exact, or a POSIX extended regex after \"~\";\n"
+                 "several filters intersect.\n"
+                 "\n"
+                 "  --name N       the server's name\n"
+                 "  --bind ADDR    one of its listen addresses (127.0.0.1:8080)\n"
+                 "  --expose URL   its expose URL\n"},
+        .options = options};
     hp__client c;
-    int status = hp__client_init(&c, &verb, argc, argv);
-    if (status != HP__EXIT_OK) return status;
+    int status;
+    if (!hp__client_init(&c, &verb, argc, argv, &status)) return status;
     char path[4096] = "/servers";
     if (!add_filter(path, sizeof path, "name", f.name) ||
         !add_filter(path, sizeof path, "bind", f.bind) ||

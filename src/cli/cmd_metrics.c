@@ -7,10 +7,16 @@
 
 int hp__cmd_metrics(int argc, char **argv)
 {
-    const hp__client_verb verb = {"metrics", NULL, 0, 0};
+    const hp__client_verb verb = {
+        .usage = {.command = "metrics",
+                  .synopsis = "metrics",
+                  .help =
+                      "\n"
+                      "Prints the Prometheus text of every server, the pool and the process (GET\n"
+                      "/metrics; docs/METRICS.md lists each metric).\n"}};
     hp__client c;
-    int status = hp__client_init(&c, &verb, argc, argv);
-    if (status != HP__EXIT_OK) return status;
+    int status;
+    if (!hp__client_init(&c, &verb, argc, argv, &status)) return status;
     hp__admin_request req = {.method = "GET", .path = "/metrics"};
     hp__admin_response resp;
     status = hp__client_call(&c, &req, &resp);

@@ -33,10 +33,19 @@ static void print_result(const hp__client *c, const json_t *answer)
 
 int hp__cmd_reload(int argc, char **argv)
 {
-    const hp__client_verb verb = {"reload", NULL, 0, 0};
+    const hp__client_verb verb = {
+        .usage = {
+            .command = "reload",
+            .synopsis = "reload",
+            .help =
+                "\n"
+                "Reloads the config file the daemon was started with (POST /reload, as SIGHUP\n"
+                "does): the whole file is checked first (any error, and nothing changes), then\n"
+                "only what changed moves. Prints what changed when it is done, then each server\n"
+                "that could not start (exit 1). During another reload it waits for it to end.\n"}};
     hp__client c;
-    int status = hp__client_init(&c, &verb, argc, argv);
-    if (status != HP__EXIT_OK) return status;
+    int status;
+    if (!hp__client_init(&c, &verb, argc, argv, &status)) return status;
     json_t *answer;
     status = hp__client_call_json(&c, "POST", "/reload", NULL, &answer);
     if (answer && !c.json) print_result(&c, answer);

@@ -77,12 +77,22 @@ static char *server_file_json(const char *verb, const char *path)
 int hp__cmd_add(int argc, char **argv)
 {
     const char *file = NULL;
-    const hp__client_flag flags[] = {{"--file", "-f", &file, NULL}, {0}};
-    const hp__client_verb verb = {"add -f FILE   (one server, YAML or JSON; -f - reads stdin)",
-                                  flags, 0, 0};
+    const hp__option options[] = {{.name = "--file", .short_name = "-f", .value = &file}, {0}};
+    const hp__client_verb verb = {
+        .usage =
+            {.command = "add",
+             .synopsis = "add -f FILE",
+             .help =
+                 "\n"
+                 "Adds and starts the server FILE describes (POST /servers): one server, in YAML\n"
+                 "or JSON, as one entry of a config's servers: list. The daemon checks it and\n"
+                 "reports every error; nothing is added then.\n"
+                 "\n"
+                 "  -f, --file FILE   the server's file; - reads it from stdin\n"},
+        .options = options};
     hp__client c;
-    int status = hp__client_init(&c, &verb, argc, argv);
-    if (status != HP__EXIT_OK) return status;
+    int status;
+    if (!hp__client_init(&c, &verb, argc, argv, &status)) return status;
     char *body = NULL;
     if (!file) {
         status = hp__client_usage_error(&c, &verb, "-f FILE is required");
@@ -117,10 +127,19 @@ static bool server_path(char *path, size_t cap, const char *name, const char *su
 
 int hp__cmd_rm(int argc, char **argv)
 {
-    const hp__client_verb verb = {"rm NAME", NULL, 1, 1};
+    const hp__client_verb verb = {
+        .usage = {
+            .command = "rm",
+            .synopsis = "rm NAME",
+            .help =
+                "\n"
+                "Drains, stops and removes the server NAME (DELETE /servers/NAME); answers when\n"
+                "its requests in flight have finished.\n",
+            .min_args = 1,
+            .max_args = 1}};
     hp__client c;
-    int status = hp__client_init(&c, &verb, argc, argv);
-    if (status != HP__EXIT_OK) return status;
+    int status;
+    if (!hp__client_init(&c, &verb, argc, argv, &status)) return status;
     char path[512];
     if (!server_path(path, sizeof path, c.args[0], "")) {
         status = hp__client_usage_error(&c, &verb, "NAME is too long");
@@ -190,13 +209,24 @@ static int one_server(hp__client *c, const hp__client_verb *verb)
 int hp__cmd_lifecycle(int argc, char **argv)
 {
     bool all = false;
-    const hp__client_flag flags[] = {{"--all", NULL, NULL, &all}, {0}};
-    char usage[64];
-    snprintf(usage, sizeof usage, "%s NAME | %s --all", argv[0], argv[0]);
-    const hp__client_verb verb = {usage, flags, 0, 1};
+    const hp__option options[] = {{.name = "--all", .set = &all}, {0}};
+    char synopsis[64], help[512];
+    snprintf(synopsis, sizeof synopsis, "%s NAME | %s --all", argv[0], argv[0]);
+    snprintf(help, sizeof help,
+             "\n"
+             "%s the server NAME (POST /servers/NAME/%s), or with --all every server but the\n"
+             "admin one (POST /pool/%s), naming each that failed (exit 1).%s\n",
+             strcmp(argv[0], "start") == 0  ? "Starts"
+             : strcmp(argv[0], "stop") == 0 ? "Stops (drains)"
+                                            : "Restarts",
+             argv[0], argv[0],
+             strcmp(argv[0], "start") == 0 ? "" : " Answers when the drain is over.");
+    const hp__client_verb verb = {
+        .usage = {.command = argv[0], .synopsis = synopsis, .help = help, .max_args = 1},
+        .options = options};
     hp__client c;
-    int status = hp__client_init(&c, &verb, argc, argv);
-    if (status != HP__EXIT_OK) return status;
+    int status;
+    if (!hp__client_init(&c, &verb, argc, argv, &status)) return status;
     if (all == (c.arg_count == 1))
         status = hp__client_usage_error(&c, &verb, "give either NAME or --all");
     else

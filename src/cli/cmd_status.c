@@ -110,10 +110,18 @@ static int show_server(hp__client *c, const hp__client_verb *verb)
 
 int hp__cmd_status(int argc, char **argv)
 {
-    const hp__client_verb verb = {"status [NAME]", NULL, 0, 1};
+    const hp__client_verb verb = {
+        .usage = {
+            .command = "status",
+            .synopsis = "status [NAME]",
+            .help = "\n"
+                    "Without NAME: the pool's health and its servers by state (GET /health; also\n"
+                    "when the pool is not healthy). With NAME: that server, one field a line (GET\n"
+                    "/servers/NAME).\n",
+            .max_args = 1}};
     hp__client c;
-    int status = hp__client_init(&c, &verb, argc, argv);
-    if (status != HP__EXIT_OK) return status;
+    int status;
+    if (!hp__client_init(&c, &verb, argc, argv, &status)) return status;
     status = c.arg_count ? show_server(&c, &verb) : show_pool(&c);
     hp__client_close(&c);
     return status;

@@ -9,7 +9,10 @@
  * client on this machine can open, then "hostpool: N of M servers running".
  * SIGINT/SIGTERM drain and stop the pool, exit 0. The admin API listens first, on the
  * config's admin.listen or on --admin ADDR ("hostpool: admin API on ADDRESS"); if it cannot,
- * `run` exits 1. */
+ * `run` exits 1. So does a config of servers none of which could start, unless --keep-going
+ * (the admin API stays up to fix them). The pid file (--pid-file, pid_file.h) is checked before
+ * anything binds and written just before the "servers running" line. SIGHUP reloads the file;
+ * one that comes during a reload is queued (live_config.h). */
 #include "cli/cli.h"
 
 #include "config/config.h"
@@ -17,6 +20,9 @@
 #include "config/config_errors.h"
 #include "hostpool/hostpool.h"
 #include "hostpool/pool.h"
+#include "cli/options.h"
+#include "cli/pid_file.h"
+#include "common/alloc.h"
 #include "io/socket.h"
 
 #include <arpa/inet.h>
@@ -32,23 +38,6 @@ typedef struct loaded {
     json_t *doc;               /* the document, for the admin API's running config */
     hp_server_config *servers; /* built, one per config server */
 } loaded;
-
-/* The value of option `name` ("--config FILE" or "--config=FILE"), or of its short form. */
-static const char *option(int argc, char **argv, const char *name, const char *short_name)
-{
-    size_t len = strlen(name);
-    for (int i = 1; i < argc; i++) {
-        bool exact = strcmp(argv[i], name) == 0 || (short_name && strcmp(argv[i], short_name) == 0);
-        if (exact && i + 1 < argc) return argv[i + 1];
-        if (strncmp(argv[i], name, len) == 0 && argv[i][len] == '=') return argv[i] + len + 1;
-    }
-    return NULL;
-}
-
-static const char *config_path(int argc, char **argv)
-{
-    return option(argc, argv, "--config", "-c");
-}
 
 static void close_servers(loaded *l, bool handlers)
 {
@@ -91,11 +80,24 @@ static int load(const char *command, const char *path, loaded *l)
 
 int hp__cmd_validate(int argc, char **argv)
 {
-    const char *path = config_path(argc, argv);
-    if (!path) {
-        fprintf(stderr, "hostpool validate: --config FILE is required\n");
-        return 2;
-    }
+    const char *path = NULL;
+    const hp__option options[] = {{.name = "--config", .short_name = "-c", .value = &path}, {0}};
+    const hp__option *const tables[] = {options, NULL};
+    const hp__usage usage = {
+        .command = "validate",
+        .synopsis = "validate --config FILE",
+        .help = "\n"
+                "Checks a config (YAML, or JSON when FILE ends in .json) as `run` would, and\n"
+                "builds every server (a file root that does not exist is found too). Prints every\n"
+                "error as file:line:column: path: message and exits 1 on any, else 0.\n"
+                "\n"
+                "  -c, --config FILE   the config file\n",
+    };
+    hp__args args;
+    int status;
+    if (!hp__options_read(&usage, tables, argc, argv, &args, &status)) return status;
+    free(args.items);
+    if (!path) return hp__usage_error(&usage, "--config FILE is required");
     loaded l;
     if (load("validate", path, &l) != 0) return 1;
     printf("%s: valid, %zu server%s\n", path, l.config->server_count,
@@ -164,14 +166,19 @@ static void on_reloaded(const hp__reload_result *r, void *data)
                 r->failed.failures[i].error);
 }
 
-/* SIGHUP: the config file again (live_config.h says what a reload changes). */
+/* SIGHUP: the config file again (live_config.h says what a reload changes). During a reload
+ * it is queued, and SIGHUPs sent while it waits are one: the file is read once that reload
+ * is done, so the pool ends on the file's last version. */
 static void on_sighup(uv_signal_t *sig, int signum)
 {
     daemon_state *d = sig->data;
     if (d->stopping) return;
-    fprintf(stderr, "hostpool: Hangup: reloading the config\n");
-    if (hp__live_config_reload_file(d->live, on_reloaded, d) != 0)
-        fprintf(stderr, "hostpool: a reload is under way; send SIGHUP again when it is done\n");
+    if (hp__live_config_reloading(d->live))
+        fprintf(stderr, "hostpool: Hangup: a reload is under way; the config is reloaded again "
+                        "when it is done\n");
+    else
+        fprintf(stderr, "hostpool: Hangup: reloading the config\n");
+    hp__live_config_reload_file(d->live, on_reloaded, d); /* `d` waits once: never refused */
 }
 
 /* ---- the URLs it prints ---- */
@@ -308,12 +315,12 @@ static void run_until_stopped(uv_loop_t *loop, daemon_state *d)
     hp__live_config_destroy(d->live);
 }
 
-/* Adds and starts the config's servers, printing what failed and what runs. Returns how many
- * could not be added. */
-static int start_servers(daemon_state *d, loaded *l)
+/* Adds and starts the config's servers, printing what failed and each running server's
+ * URLs. Returns how many run; *add_failures: how many could not be added. */
+static size_t start_servers(daemon_state *d, loaded *l, int *add_failures)
 {
-    size_t servers = l->config->server_count, running = 0;
-    int add_failures = add_all(d->pool, l);
+    size_t running = 0;
+    *add_failures = add_all(d->pool, l);
     hp_pool_result r;
     hp_pool_start_all(d->pool, &r);
     for (size_t i = 0; i < r.failed; i++)
@@ -321,25 +328,111 @@ static int start_servers(daemon_state *d, loaded *l)
                 r.failures[i].error);
     hp_pool_result_free(&r);
     hp_pool_walk(d->pool, print_server, &running);
+    return running;
+}
+
+typedef struct run_options {
+    const char *config, *admin, *token_file, *pid_file;
+    bool keep_going;
+    char *pid_file_in_use; /* owned: --pid-file, else the config's pid_file, or NULL */
+} run_options;
+
+static const hp__usage run_usage = {
+    .command = "run",
+    .synopsis = "run --config FILE [--admin ADDR] [--token-file FILE] [--pid-file FILE] "
+                "[--keep-going]",
+    .help =
+        "\n"
+        "Runs every server of a config file (YAML, or JSON when FILE ends in .json) as one\n"
+        "pool, with its admin API, until SIGINT or SIGTERM (drain, then exit 0). SIGHUP\n"
+        "reloads the file (as `hostpool reload` does). A config error: nothing starts, exit 1.\n"
+        "A server that cannot start fails alone; when none of them can, run exits 1.\n"
+        "\n"
+        "  -c, --config FILE   the config file\n"
+        "  --admin ADDR        the admin API's address instead of admin.listen: unix:PATH,\n"
+        "                      or a loopback HOST:PORT with a token file\n"
+        "  --token-file FILE   the admin API's bearer token (its first line) instead of\n"
+        "                      admin.token_file\n"
+        "  --pid-file FILE     write the daemon's process id there once it runs (removed\n"
+        "                      when it exits) instead of the config's pid_file\n"
+        "  --keep-going        stay up even when no server could start (fix them through\n"
+        "                      the admin API)\n",
+};
+
+/* Reads run's options; false: return *status. */
+static bool read_run_options(int argc, char **argv, run_options *o, int *status)
+{
+    const hp__option options[] = {
+        {.name = "--config", .short_name = "-c", .value = &o->config},
+        {.name = "--admin", .value = &o->admin},
+        {.name = "--token-file", .value = &o->token_file},
+        {.name = "--pid-file", .value = &o->pid_file},
+        {.name = "--keep-going", .set = &o->keep_going},
+        {0},
+    };
+    const hp__option *const tables[] = {options, NULL};
+    hp__args args;
+    if (!hp__options_read(&run_usage, tables, argc, argv, &args, status)) return false;
+    free(args.items);
+    if (o->config) return true;
+    *status = hp__usage_error(&run_usage, "--config FILE is required");
+    return false;
+}
+
+/* --admin ADDR and --token-file FILE replace the config's admin.listen and admin.token_file,
+ * checked as the keys are (a TCP address needs a token file). */
+static int override_admin(hp__config *config, const run_options *o)
+{
+    if (o->token_file) {
+        if (!o->token_file[0]) {
+            fprintf(stderr, "hostpool run: --token-file: the path is empty\n");
+            return -1;
+        }
+        free(config->admin.token_file);
+        config->admin.token_file = hp__strdup(o->token_file);
+    }
+    return o->admin ? set_admin_listen(config, o->admin) : 0;
+}
+
+/* After the servers started: the pid file, then the summary line (a test or supervisor that
+ * waits for it finds the pid file there). False when the daemon must stop. */
+static bool announce(const run_options *o, size_t running, size_t servers)
+{
+    char err[4400];
+    if (servers > 0 && running == 0 && !o->keep_going) {
+        fprintf(stderr,
+                "hostpool: none of the %zu servers could start; stopping "
+                "(--keep-going stays up)\n",
+                servers);
+        return false;
+    }
+    if (o->pid_file_in_use && !hp__pid_file_write(o->pid_file_in_use, err, sizeof err)) {
+        fprintf(stderr, "hostpool: %s\n", err);
+        return false;
+    }
     printf("hostpool: %zu of %zu servers running (Ctrl+C stops them)\n", running, servers);
     fflush(stdout);
-    return add_failures;
+    return true;
 }
 
 int hp__cmd_run(int argc, char **argv)
 {
-    const char *path = config_path(argc, argv);
-    if (!path) {
-        fprintf(stderr, "hostpool run: --config FILE is required\n");
-        return 2;
-    }
+    run_options o = {0};
+    int status;
+    if (!read_run_options(argc, argv, &o, &status)) return status;
+    signal(SIGHUP, SIG_IGN); /* until the daemon's handler says what it does */
     loaded l;
-    if (load("run", path, &l) != 0) return 1;
-    const char *admin = option(argc, argv, "--admin", NULL);
-    if (admin && set_admin_listen(l.config, admin) != 0) {
+    if (load("run", o.config, &l) != 0) return 1;
+    char err[4400];
+    const char *pid_file = o.pid_file ? o.pid_file : l.config->pid_file;
+    bool ok = override_admin(l.config, &o) == 0;
+    if (ok && pid_file && !(ok = hp__pid_file_check(pid_file, err, sizeof err)))
+        fprintf(stderr, "hostpool run: %s\n", err);
+    if (!ok) {
         unload(&l, true);
         return 1;
     }
+    o.pid_file_in_use = pid_file ? hp__strdup(pid_file) : NULL; /* outlives the config */
     signal(SIGPIPE, SIG_IGN);
     uv_loop_t *loop = uv_default_loop();
     daemon_state d = {0};
@@ -351,19 +444,25 @@ int hp__cmd_run(int argc, char **argv)
     /* Signals are handled before anything says "listening": a client may stop us at once. */
     start_signals(loop, &d);
     /* The config and its document are the live config's from here; `l` borrows them. */
-    d.live = hp__live_config_create(d.pool, path, HP__CONFIG_ADMIN_SERVER, l.config, l.doc);
-    char err[512];
+    d.live = hp__live_config_create(d.pool, o.config, HP__CONFIG_ADMIN_SERVER, l.config, l.doc);
+    hp__live_config_override_admin(d.live, o.admin, o.token_file);
     if (hp__daemon_add_admin(d.pool, d.live, err, sizeof err) != 0) {
         fprintf(stderr, "hostpool: admin API: %s\n", err);
         close_servers(&l, true);
         stop(&d);
         run_until_stopped(loop, &d);
+        free(o.pid_file_in_use);
         return 1;
     }
-    int add_failures = start_servers(&d, &l);
+    size_t servers = l.config->server_count;
+    int add_failures;
+    size_t running = start_servers(&d, &l, &add_failures);
     hp__live_config_servers_added(d.live);
-    if (add_failures) stop(&d);
+    bool up = add_failures == 0 && announce(&o, running, servers);
+    if (!up) stop(&d);
     run_until_stopped(loop, &d);
+    if (up && o.pid_file_in_use) hp__pid_file_remove(o.pid_file_in_use);
+    free(o.pid_file_in_use);
     fprintf(stderr, "hostpool: stopped\n");
-    return add_failures ? 1 : 0;
+    return up ? 0 : 1;
 }

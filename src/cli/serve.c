@@ -1,6 +1,7 @@
 /* What `hostpool respond` and `hostpool file-server` share: their options, and running one
  * server with one handler until SIGINT or SIGTERM, then draining it (requests in flight
- * finish, within --drain-timeout). */
+ * finish, within --drain-timeout). SIGHUP is ignored with a note on stderr: these commands
+ * have no config to reload, and a `kill -HUP` meant for the daemon must not stop them. */
 #include "cli/serve.h"
 
 #include "common/units.h"
@@ -14,7 +15,7 @@
 typedef struct serve_state {
     uv_loop_t *loop;
     hp_engine *engine;
-    uv_signal_t sigint, sigterm;
+    uv_signal_t sigint, sigterm, sighup;
     uint64_t drain_timeout_ms;
 } serve_state;
 
@@ -58,14 +59,11 @@ static bool add_header(serve_options *o, const char *value)
     return true;
 }
 
-/* Applies one "--name value" option; returns false when the name or the value is bad. */
-static bool apply_option(serve_options *o, const char *name, const char *value)
+bool hp__serve_apply(void *ctx, const char *name, const char *value)
 {
+    serve_options *o = ctx;
     hp_limits *l = &o->limits;
     uint64_t n;
-    if (!strcmp(name, "--listen")) return (o->listen = value) != NULL;
-    if (!strcmp(name, "--body")) return (o->body = value) != NULL;
-    if (!strcmp(name, "--root")) return (o->root = value) != NULL;
     if (!strcmp(name, "--header")) return add_header(o, value);
     if (!strcmp(name, "--status"))
         return set_size(value, 999, &n) && n >= 200 && (o->status = (int)n, true);
@@ -83,40 +81,54 @@ static bool apply_option(serve_options *o, const char *name, const char *value)
     return false;
 }
 
-int hp__serve_parse_options(int argc, char **argv, serve_options *o)
+const char hp__serve_options_help[] =
+    "\n"
+    "  --listen ADDR            required: 127.0.0.1:8080, [::1]:8080 (port 0: any free port)\n"
+    "  --workers N              worker threads (default: one per CPU)\n"
+    "  --no-access-log          no line per request on stderr\n"
+    "  --max-header-bytes SIZE  --max-target-bytes SIZE  --max-body-bytes SIZE\n"
+    "  --max-headers N          --max-connections N (per worker)\n"
+    "  --header-timeout DUR     --idle-timeout DUR  --write-timeout DUR  --drain-timeout DUR\n"
+    "SIZE: 1024, 16KiB, 1MiB; DUR: 250ms, 10s, 15m.\n"
+    "SIGINT or SIGTERM drains (requests in flight finish, within --drain-timeout) and exits 0;\n"
+    "SIGHUP is ignored (there is no config to reload).\n";
+
+bool hp__serve_read_options(const hp__usage *u, const hp__option *options, int argc, char **argv,
+                            serve_options *o, int *status)
 {
     memset(o, 0, sizeof *o);
-    o->access_log = true;
     o->status = 200;
     hp_limits_init(&o->limits);
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (!strcmp(arg, "--no-access-log")) {
-            o->access_log = false;
-            continue;
-        }
-        char name[64];
-        const char *value;
-        const char *eq = strchr(arg, '=');
-        if (eq && (size_t)(eq - arg) < sizeof name) {
-            memcpy(name, arg, (size_t)(eq - arg));
-            name[eq - arg] = '\0';
-            value = eq + 1;
-        } else {
-            snprintf(name, sizeof name, "%s", arg);
-            value = i + 1 < argc ? argv[++i] : NULL;
-        }
-        if (!value || !apply_option(o, name, value)) {
-            fprintf(stderr, "hostpool %s: bad option %s%s%s (see hostpool --help)\n", argv[0], name,
-                    value ? " " : "", value ? value : "");
-            return -1;
-        }
+#define LIMIT(flag)                                                                                \
+    {                                                                                              \
+        .name = flag, .apply = hp__serve_apply, .ctx = o                                           \
     }
+    const hp__option common[] = {
+        {.name = "--listen", .value = &o->listen},
+        {.name = "--no-access-log", .set = &o->no_access_log},
+        LIMIT("--workers"),
+        LIMIT("--max-header-bytes"),
+        LIMIT("--max-target-bytes"),
+        LIMIT("--max-headers"),
+        LIMIT("--max-connections"),
+        LIMIT("--max-body-bytes"),
+        LIMIT("--header-timeout"),
+        LIMIT("--idle-timeout"),
+        LIMIT("--write-timeout"),
+        LIMIT("--drain-timeout"),
+        {0},
+    };
+#undef LIMIT
+    const hp__option *const tables[] = {common, options, NULL};
+    hp__args args;
+    if (!hp__options_read(u, tables, argc, argv, &args, status)) return false;
+    free(args.items); /* none: max_args is 0 */
+    o->access_log = !o->no_access_log;
     if (!o->listen) {
-        fprintf(stderr, "hostpool %s: --listen ADDR is required\n", argv[0]);
-        return -1;
+        *status = hp__usage_error(u, "--listen ADDR is required");
+        return false;
     }
-    return 0;
+    return true;
 }
 
 /* ---- running ------------------------------------------------------------------------------ */
@@ -126,6 +138,7 @@ static void on_engine_stopped(hp_engine *engine, void *data)
     serve_state *st = data;
     uv_close((uv_handle_t *)&st->sigint, NULL);
     uv_close((uv_handle_t *)&st->sigterm, NULL);
+    uv_close((uv_handle_t *)&st->sighup, NULL);
 }
 
 static void on_signal(uv_signal_t *sig, int signum)
@@ -134,6 +147,11 @@ static void on_signal(uv_signal_t *sig, int signum)
     fprintf(stderr, "hostpool: %s: draining (at most %llu ms)\n", strsignal(signum),
             (unsigned long long)st->drain_timeout_ms);
     hp_engine_shutdown(st->engine, st->drain_timeout_ms, on_engine_stopped, st);
+}
+
+static void on_sighup(uv_signal_t *sig, int signum)
+{
+    fprintf(stderr, "hostpool: Hangup: ignored (nothing to reload; SIGINT or SIGTERM stops)\n");
 }
 
 static void print_ready(const hp_server *server)
@@ -170,6 +188,7 @@ int hp__serve(const serve_options *o, const char *name, hp_handler *handler)
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN); /* until on_sighup says so */
     serve_state st = {.loop = uv_default_loop(), .drain_timeout_ms = o->limits.drain_timeout_ms};
     hp_engine_options eo = {.workers = o->workers};
     int rc = hp_engine_create(st.loop, &eo, &st.engine);
@@ -184,9 +203,11 @@ int hp__serve(const serve_options *o, const char *name, hp_handler *handler)
     }
     uv_signal_init(st.loop, &st.sigint);
     uv_signal_init(st.loop, &st.sigterm);
-    st.sigint.data = st.sigterm.data = &st;
+    uv_signal_init(st.loop, &st.sighup);
+    st.sigint.data = st.sigterm.data = st.sighup.data = &st;
     uv_signal_start(&st.sigint, on_signal, SIGINT);
     uv_signal_start(&st.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&st.sighup, on_sighup, SIGHUP);
     print_ready(server);
     uv_run(st.loop, UV_RUN_DEFAULT);
     hp_engine_destroy(st.engine);

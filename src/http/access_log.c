@@ -1,7 +1,11 @@
 #include "http/access_log.h"
 
+#include "common/str.h"
+#include "http/server.h"
+
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,14 +34,16 @@ static size_t printable(char *out, size_t cap, hp_str in)
 
 void hp__access_log(hp__session *s, hp__exchange *x, uint64_t end_ns)
 {
-    char ip[64], method[40], target[1024], line[1400];
+    char ip[64], method[40], target[1024], server[80], line[1500];
     double seconds = x->start_ns ? (double)(end_ns - x->start_ns) / 1e9 : 0.0;
     client_ip(s, ip, sizeof ip);
     printable(method, sizeof method, x->req.method.len ? x->req.method : HP_STR_LIT("-"));
     printable(target, sizeof target, x->req.target.len ? x->req.target : HP_STR_LIT("-"));
-    int n = snprintf(line, sizeof line, "%s \"%s %s HTTP/1.%d\" %d %llu %.6f %.*s\n", ip, method,
+    const char *name = x->server ? x->server->name : "-";
+    printable(server, sizeof server, hp__str(name, strlen(name)));
+    int n = snprintf(line, sizeof line, "%s \"%s %s HTTP/1.%d\" %d %llu %.6f %.*s %s\n", ip, method,
                      target, x->req.version_minor, x->status, (unsigned long long)x->body_bytes,
-                     seconds, (int)x->req.request_id.len, x->req.request_id.base);
+                     seconds, (int)x->req.request_id.len, x->req.request_id.base, server);
     if (n > (int)sizeof line) n = (int)sizeof line;
     ssize_t ignored = write(STDERR_FILENO, line, (size_t)n);
     (void)ignored;

@@ -1,8 +1,10 @@
 /* The access log on stderr, one line per request:
  *   <client-ip> "<METHOD> <target> HTTP/1.<minor>" <status> <body-bytes> <seconds> <request-id>
- * and X-Request-Id: kept when the client's is sane, generated (20 lowercase hex) otherwise,
- * echoed in the response and written in the log line. The log is written after the answer,
- * so tests poll the server's stderr for the line instead of expecting it at once. */
+ *   <server>
+ * (<server>: the name of the server that answered, "-" before one was chosen) and X-Request-Id:
+ * kept when the client's is sane, generated (20 lowercase hex) otherwise, echoed in the response
+ * and written in the log line. The log is written after the answer, so tests poll the server's
+ * stderr for the line instead of expecting it at once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,8 +22,12 @@
 /* Any access line; "-" stands for a method the parser could not read (a request rejected in
  * its request line), which the contract leaves open. */
 #define ACCESS_LINE                                                                                \
-    "^[0-9.]+ \"([A-Z]+|-) [^ ]+ HTTP/1\\.[01]\" [0-9]{3} [0-9]+ [0-9]+\\.[0-9]+ [^ ]+$"
+    "^[0-9.]+ \"([A-Z]+|-) [^ ]+ HTTP/1\\.[01]\" [0-9]{3} [0-9]+ [0-9]+\\.[0-9]+ [^ ]+ [^ ]+$"
 #define GENERATED_ID "^[0-9a-f]{20}$"
+
+/* Fixed ports of this file (tests/support/hp_test.h: hp_test_free_port_in). */
+#define PORT_MIN 23300
+#define PORT_MAX 23349
 
 static hp_test_server srv;
 
@@ -93,8 +99,8 @@ static void access_line_has_client_request_status_bytes_seconds_and_id(void **st
 {
     assert_int_equal(hp_test_server_start_respond(&srv, NULL), 0);
     free(request("GET /a?b HTTP/1.1\r\nHost: h\r\nX-Request-Id: log-test-1\r\n\r\n", 200));
-    char *line =
-        await_line("^127\\.0\\.0\\.1 \"GET /a\\?b HTTP/1\\.1\" 200 13 [0-9]+\\.[0-9]+ log-test-1$");
+    char *line = await_line(
+        "^127\\.0\\.0\\.1 \"GET /a\\?b HTTP/1\\.1\" 200 13 [0-9]+\\.[0-9]+ log-test-1 respond$");
     print_message("%s\n", line);
     free(line);
 }
@@ -119,7 +125,7 @@ static void sane_client_request_id_is_kept_in_the_answer_and_the_log(void **stat
     char *id = request("GET / HTTP/1.1\r\nHost: h\r\nX-Request-Id: Abc-1_2.3:4\r\n\r\n", 200);
     assert_string_equal(id, "Abc-1_2.3:4");
     free(id);
-    free(await_line(" Abc-1_2\\.3:4$"));
+    free(await_line(" Abc-1_2\\.3:4 respond$"));
 }
 
 static void request_id_is_generated_when_absent_and_logged(void **state)
@@ -128,7 +134,7 @@ static void request_id_is_generated_when_absent_and_logged(void **state)
     char *id = request(HP_TEST_GET, 200);
     assert_true(hp_test_matches(id, GENERATED_ID));
     char pattern[64];
-    snprintf(pattern, sizeof pattern, " %s$", id);
+    snprintf(pattern, sizeof pattern, " %s respond$", id);
     free(await_line(pattern));
     free(id);
 }
@@ -139,7 +145,7 @@ static void insane_client_request_id_is_replaced_in_the_answer_and_the_log(void 
     char *id = request("GET / HTTP/1.1\r\nHost: h\r\nX-Request-Id: bad/id\r\n\r\n", 200);
     assert_true(hp_test_matches(id, GENERATED_ID));
     char pattern[64];
-    snprintf(pattern, sizeof pattern, "\"GET / HTTP/1\\.1\" 200 13 [0-9.]+ %s$", id);
+    snprintf(pattern, sizeof pattern, "\"GET / HTTP/1\\.1\" 200 13 [0-9.]+ %s respond$", id);
     free(await_line(pattern));
     free(id);
     assert_int_equal(count_lines("bad/id", NULL), 0);
@@ -187,6 +193,37 @@ static void no_access_log_option_silences_the_access_log(void **state)
     assert_int_equal(count_lines("^[0-9.]+ \"", NULL), 0);
 }
 
+/* Servers sharing a port, chosen by Host: each line names the one that answered; a request no
+ * server takes (421: no default server for its Host) names none. */
+static void access_line_names_the_server_that_answered(void **state)
+{
+    int port = hp_test_free_port_in(PORT_MIN, PORT_MAX);
+    char text[1024], config[4200], admin[4300];
+    snprintf(text, sizeof text,
+             "workers: 1\n"
+             "servers:\n"
+             "  - name: blue\n"
+             "    listen: 127.0.0.1:%d\n"
+             "    hosts: blue.test\n"
+             "    routes: [ { respond: { body: blue } } ]\n"
+             "  - name: green\n"
+             "    listen: 127.0.0.1:%d\n"
+             "    hosts: green.test\n"
+             "    routes: [ { respond: { body: green } } ]\n",
+             port, port);
+    assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "vhosts.yaml", text, strlen(text)), 0);
+    snprintf(config, sizeof config, "%s/vhosts.yaml", hp_test_temp_dir());
+    snprintf(admin, sizeof admin, "unix:%s/admin.sock", hp_test_temp_dir());
+    assert_int_equal(hp_test_server_startl(&srv, "run", "--config", config, "--admin", admin, NULL),
+                     0);
+    free(request("GET /b HTTP/1.1\r\nHost: blue.test\r\nX-Request-Id: to-blue\r\n\r\n", 200));
+    free(request("GET /g HTTP/1.1\r\nHost: green.test\r\nX-Request-Id: to-green\r\n\r\n", 200));
+    free(request("GET /n HTTP/1.1\r\nHost: nobody.test\r\nX-Request-Id: to-none\r\n\r\n", 421));
+    free(await_line("^127\\.0\\.0\\.1 \"GET /b HTTP/1\\.1\" 200 4 [0-9.]+ to-blue blue$"));
+    free(await_line("^127\\.0\\.0\\.1 \"GET /g HTTP/1\\.1\" 200 5 [0-9.]+ to-green green$"));
+    free(await_line("^127\\.0\\.0\\.1 \"GET /n HTTP/1\\.1\" 421 [0-9]+ [0-9.]+ to-none -$"));
+}
+
 static void every_stderr_line_is_an_access_line_or_a_hostpool_diagnostic(void **state)
 {
     assert_int_equal(hp_test_server_start_respond(&srv, NULL), 0);
@@ -219,6 +256,7 @@ int main(void)
         cmocka_unit_test_teardown(no_access_log_option_silences_the_access_log, kill_server),
         cmocka_unit_test_teardown(every_stderr_line_is_an_access_line_or_a_hostpool_diagnostic,
                                   kill_server),
+        cmocka_unit_test_teardown(access_line_names_the_server_that_answered, kill_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,6 +20,9 @@
 
 #include "hp_test_admin.h"
 
+#include <llhttp.h>
+#include <uv.h>
+
 /* Fixed ports of this file (tests/support/hp_test.h: hp_test_free_port_in). */
 #define PORT_MIN 24800
 #define PORT_MAX 24849
@@ -619,6 +622,7 @@ static void tcp_admin_needs_the_token_file(void **state)
     run_result r = cli_bare("ls", "--admin", address, NULL);
     assert_status(&r, 1);
     assert_matches(r.err, "^hostpool: ls: 401 unauthorized: ");
+    assert_has(r.err, "--token-file FILE"); /* what to do about it */
     hp_test_run_free(&r);
     r = cli_bare("ls", "--admin", address, "--token-file", token, NULL);
     assert_status(&r, 0);
@@ -669,6 +673,140 @@ static void usage_errors_exit_2_with_the_usage(void **state)
         assert_has(r.err, "usage: hostpool ");
         assert_string_equal(r.out, "");
         hp_test_run_free(&r);
+    }
+}
+
+/* ---- every command's options ---- */
+
+/* A config whose admin API is on a socket of the test's own: a `run` that took a bad command
+ * line would start here, not on the default socket. */
+static void write_quiet_config(char *path, size_t cap)
+{
+    char text[4400];
+    snprintf(text, sizeof text,
+             "admin: { listen: \"unix:%s/quiet.sock\" }\n"
+             "access_log: off\n"
+             "servers:\n"
+             "  - name: quiet\n"
+             "    listen: 127.0.0.1:0\n"
+             "    routes: [ { respond: { body: quiet } } ]\n",
+             hp_test_temp_dir());
+    temp_file("quiet.yaml", text, path, cap);
+}
+
+static void every_command_rejects_an_unknown_option_or_an_extra_argument_with_exit_2(void **state)
+{
+    char config[4200];
+    write_quiet_config(config, sizeof config);
+    const char *const calls[][8] = {
+        {"run", "--config", config, "--admn", "unix:x.sock", NULL},
+        {"run", "--config", config, "surplus", NULL},
+        {"run", "--config", config, "--config", config, NULL},
+        {"validate", "--config", config, config, NULL},
+        {"validate", "--config", config, "--verbose", NULL},
+        {"respond", "--listen", "127.0.0.1:0", "--root", ".", NULL}, /* file-server's */
+        {"respond", "--listen", "127.0.0.1:0", "extra", NULL},
+        {"respond", "--listen", "127.0.0.1:0", "--workers", "many", NULL},
+        {"file-server", "--listen", "127.0.0.1:0", "--root", ".", "--body", "x", NULL},
+        {"file-server", "--listen", "127.0.0.1:0", "--root", ".", "--no-acces-log", NULL},
+        {"ls", "--name", "a", "--name", "b", NULL},
+        {"version", "extra", NULL},
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof *calls; i++) {
+        run_result r = run_args(NULL, calls[i], NULL);
+        char usage[64];
+        snprintf(usage, sizeof usage, "\nusage: hostpool %s[ \n]", calls[i][0]);
+        assert_status(&r, 2);
+        assert_matches(r.err, usage);
+        assert_string_equal(r.out, "");
+        hp_test_run_free(&r);
+    }
+}
+
+static void every_command_answers_help_with_its_own_usage_and_exit_0(void **state)
+{
+    static const char *const commands[] = {
+        "run",   "validate", "respond", "file-server", "ls",     "status",  "add",    "rm",
+        "start", "stop",     "restart", "reload",      "events", "metrics", "version"};
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        for (int form = 0; form < 2; form++) {
+            const char *const args[] = {commands[i], form ? "-h" : "--help", NULL};
+            run_result r = run_args(NULL, args, NULL);
+            char usage[64];
+            snprintf(usage, sizeof usage, "^usage: hostpool %s[ \n]", commands[i]);
+            assert_status(&r, 0);
+            assert_matches(r.out, usage);
+            assert_string_equal(r.err, "");
+            hp_test_run_free(&r);
+        }
+    }
+    /* --help wins over the rest of the line, and needs no daemon or config */
+    run_result r = cli_bare("run", "--bogus", "--help", NULL);
+    assert_status(&r, 0);
+    assert_matches(r.out, "^usage: hostpool run ");
+    hp_test_run_free(&r);
+}
+
+/* The version CMakeLists.txt gives the project: project(hostpool VERSION X.Y.Z ...). */
+static void project_version(char *out, size_t cap)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/CMakeLists.txt", hp_test_source_dir());
+    char *text = hp_test_read_file(path, NULL);
+    assert_non_null(text);
+    const char *v = strstr(text, "project(hostpool VERSION ");
+    assert_non_null(v);
+    v += strlen("project(hostpool VERSION ");
+    snprintf(out, cap, "%.*s", (int)strcspn(v, " )"), v);
+    free(text);
+}
+
+static void version_prints_hostpool_and_the_libraries_it_runs_with(void **state)
+{
+    char version[64], want[512];
+    project_version(version, sizeof version);
+    snprintf(want, sizeof want, "hostpool %s\nlibuv %s\nllhttp %d.%d.%d\n", version,
+             uv_version_string(), LLHTTP_VERSION_MAJOR, LLHTTP_VERSION_MINOR, LLHTTP_VERSION_PATCH);
+    for (int form = 0; form < 2; form++) {
+        run_result r = cli_bare(form ? "version" : "--version", NULL);
+        assert_status(&r, 0);
+        assert_int_equal(strncmp(r.out, want, strlen(want)), 0);
+        assert_has(r.out, "\nTLS: none");
+        assert_string_equal(r.err, "");
+        hp_test_run_free(&r);
+    }
+}
+
+/* ---- the single-server commands ---- */
+
+static bool says_hangup_ignored(void *data)
+{
+    char *err = hp_test_server_stderr(data);
+    bool yes = strstr(err, "hostpool: Hangup: ignored") != NULL;
+    free(err);
+    return yes;
+}
+
+/* A `kill -HUP` meant for the daemon reaches them too (pidof hostpool): they go on serving. */
+static void respond_and_file_server_ignore_sighup(void **state)
+{
+    char root[4200];
+    snprintf(root, sizeof root, "%s/examples/www", hp_test_source_dir());
+    hp_test_server srv[2];
+    assert_int_equal(hp_test_server_start_respond(&srv[0], "--no-access-log", NULL), 0);
+    assert_int_equal(hp_test_server_startl(&srv[1], "file-server", "--listen", HP_TEST_LISTEN,
+                                           "--root", root, "--no-access-log", NULL),
+                     0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(hp_test_server_signal(&srv[i], SIGHUP), 0);
+        assert_true(hp_test_poll_until(says_hangup_ignored, &srv[i], HP_TEST_DEADLINE_MS));
+        assert_true(hp_test_server_running(&srv[i]));
+        hp_test_response resp;
+        assert_int_equal(hp_test_exchange(srv[i].port, HP_TEST_GET, &resp, HP_TEST_DEADLINE_MS),
+                         HP_TEST_OK);
+        assert_int_equal(resp.status, 200);
+        hp_test_response_free(&resp);
+        assert_int_equal(hp_test_server_stop(&srv[i], SIGTERM, HP_TEST_DEADLINE_MS), 0);
     }
 }
 
@@ -738,6 +876,10 @@ int main(void)
         cmocka_unit_test(tcp_admin_needs_the_token_file),
         cmocka_unit_test(an_unreachable_daemon_exits_3_with_a_hint),
         cmocka_unit_test(usage_errors_exit_2_with_the_usage),
+        cmocka_unit_test(every_command_rejects_an_unknown_option_or_an_extra_argument_with_exit_2),
+        cmocka_unit_test(every_command_answers_help_with_its_own_usage_and_exit_0),
+        cmocka_unit_test(version_prints_hostpool_and_the_libraries_it_runs_with),
+        cmocka_unit_test(respond_and_file_server_ignore_sighup),
         cmocka_unit_test(events_prints_each_event_as_it_comes_and_exits_0_when_the_daemon_stops),
     };
     return cmocka_run_group_tests(tests, start_daemon, stop_daemon);

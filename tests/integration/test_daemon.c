@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "hp_test.h"
+#include "hp_test_admin.h"
 
 /* Fixed ports of this file's configs (tests/support/hp_test.h: hp_test_free_port_in). */
 #define FIXED_PORT_MIN 24600
@@ -193,6 +193,190 @@ static void run_refuses_to_start_on_a_config_error(void **state)
     assert_non_null(strstr(out, "pool.yaml:3:13: servers[0].listen:"));
 }
 
+/* ---- when nothing could start ---- */
+
+/* One server, on a port another socket holds. */
+static int write_config_on_a_taken_port(void)
+{
+    int held_port, holder = hp_test_hold_port(&held_port);
+    assert_true(holder >= 0);
+    char text[512];
+    snprintf(text, sizeof text,
+             "access_log: off\n"
+             "servers:\n"
+             "  - name: squatted\n"
+             "    listen: 127.0.0.1:%d\n"
+             "    routes: [ { respond: { body: never } } ]\n",
+             held_port);
+    write_config(text);
+    return holder;
+}
+
+static void run_exits_1_when_no_server_could_start(void **state)
+{
+    int holder = write_config_on_a_taken_port();
+    snprintf(admin, sizeof admin, "unix:%s/admin.sock", hp_test_temp_dir());
+    const char *const argv[] = {hp_test_bin(), "run", "--config", config, "--admin", admin, NULL};
+    hp_test_run_result r = hp_test_run(argv, NULL, HP_TEST_DEADLINE_MS);
+    close(holder);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "hostpool: squatted failed to start: "));
+    assert_non_null(strstr(r.err, "hostpool: none of the 1 servers could start; stopping"));
+    assert_null(strstr(r.out, "servers running"));
+    hp_test_run_free(&r);
+}
+
+static bool says_running(void *data)
+{
+    return hp_test_server_stdout_until(data, "servers running", 50) != NULL;
+}
+
+static void keep_going_stays_up_when_no_server_could_start(void **state)
+{
+    int holder = write_config_on_a_taken_port();
+    snprintf(admin, sizeof admin, "unix:%s/admin.sock", hp_test_temp_dir());
+    hp_test_server srv;
+    const char *const argv[] = {"run", "--config", config, "--admin", admin, "--keep-going", NULL};
+    assert_int_equal(hp_test_server_spawn(&srv, argv), 0);
+    assert_true(hp_test_poll_until(says_running, &srv, HP_TEST_DEADLINE_MS));
+    assert_non_null(strstr(srv.out, "hostpool: 0 of 1 servers running"));
+    close(holder);
+    assert_true(hp_test_server_running(&srv));
+    assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
+}
+
+/* ---- the pid file ---- */
+
+static void write_one_server_config(void)
+{
+    write_config("access_log: off\n"
+                 "servers:\n"
+                 "  - name: one\n"
+                 "    listen: 127.0.0.1:0\n"
+                 "    routes: [ { respond: { body: one } } ]\n");
+}
+
+/* `run` with --pid-file FILE, waited for until it says its servers run. */
+static void start_with_pid_file(hp_test_server *srv, const char *pid_file, const char *admin_sock)
+{
+    snprintf(admin, sizeof admin, "unix:%s/%s", hp_test_temp_dir(), admin_sock);
+    assert_int_equal(hp_test_server_startl(srv, "run", "--config", config, "--admin", admin,
+                                           "--pid-file", pid_file, NULL),
+                     0);
+    assert_non_null(hp_test_server_stdout_until(srv, "servers running", HP_TEST_DEADLINE_MS));
+}
+
+static void assert_pid_file_holds(const char *path, pid_t pid)
+{
+    char want[32];
+    snprintf(want, sizeof want, "%d\n", (int)pid);
+    char *text = hp_test_read_file(path, NULL);
+    assert_non_null(text);
+    assert_string_equal(text, want);
+    free(text);
+}
+
+static void run_writes_its_pid_file_once_running_and_removes_it_at_exit(void **state)
+{
+    write_one_server_config();
+    char pid_file[4200];
+    snprintf(pid_file, sizeof pid_file, "%s/hostpool.pid", hp_test_temp_dir());
+    hp_test_server srv;
+    start_with_pid_file(&srv, pid_file, "admin.sock");
+    assert_pid_file_holds(pid_file, srv.pid);
+    assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(access(pid_file, F_OK), -1);
+}
+
+static void run_refuses_a_pid_file_a_running_hostpool_holds_and_replaces_a_stale_one(void **state)
+{
+    write_one_server_config();
+    char pid_file[4200];
+    snprintf(pid_file, sizeof pid_file, "%s/shared.pid", hp_test_temp_dir());
+    hp_test_server first;
+    start_with_pid_file(&first, pid_file, "first.sock");
+    char second_admin[4300];
+    snprintf(second_admin, sizeof second_admin, "unix:%s/second.sock", hp_test_temp_dir());
+    const char *const argv[] = {hp_test_bin(), "run",        "--config", config, "--admin",
+                                second_admin,  "--pid-file", pid_file,   NULL};
+    hp_test_run_result r = hp_test_run(argv, NULL, HP_TEST_DEADLINE_MS);
+    assert_int_equal(r.status, 1);
+    char want[4400];
+    snprintf(want, sizeof want,
+             "hostpool run: pid file %s: process %d, another hostpool, is running", pid_file,
+             (int)first.pid);
+    assert_non_null(strstr(r.err, want));
+    hp_test_run_free(&r);
+    assert_pid_file_holds(pid_file, first.pid); /* untouched */
+    /* Killed, the first leaves its file behind: stale, it is replaced. */
+    pid_t dead = first.pid;
+    hp_test_server_kill(&first);
+    assert_pid_file_holds(pid_file, dead);
+    hp_test_server second;
+    start_with_pid_file(&second, pid_file, "second.sock");
+    assert_pid_file_holds(pid_file, second.pid);
+    assert_int_equal(hp_test_server_stop(&second, SIGTERM, HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(access(pid_file, F_OK), -1);
+}
+
+static void run_writes_the_pid_file_the_config_names_unless_pid_file_is_given(void **state)
+{
+    char text[4600], from_config[4200], from_option[4200];
+    snprintf(from_config, sizeof from_config, "%s/config.pid", hp_test_temp_dir());
+    snprintf(from_option, sizeof from_option, "%s/option.pid", hp_test_temp_dir());
+    snprintf(text, sizeof text,
+             "pid_file: %s\n"
+             "access_log: off\n"
+             "servers:\n"
+             "  - name: one\n"
+             "    listen: 127.0.0.1:0\n"
+             "    routes: [ { respond: { body: one } } ]\n",
+             from_config);
+    write_config(text);
+    snprintf(admin, sizeof admin, "unix:%s/admin.sock", hp_test_temp_dir());
+    hp_test_server srv;
+    assert_int_equal(hp_test_server_startl(&srv, "run", "--config", config, "--admin", admin, NULL),
+                     0);
+    assert_non_null(hp_test_server_stdout_until(&srv, "servers running", HP_TEST_DEADLINE_MS));
+    assert_pid_file_holds(from_config, srv.pid);
+    assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(access(from_config, F_OK), -1);
+    start_with_pid_file(&srv, from_option, "admin.sock");
+    assert_pid_file_holds(from_option, srv.pid);
+    assert_int_equal(access(from_config, F_OK), -1);
+    assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(access(from_option, F_OK), -1);
+}
+
+/* ---- the admin API's token from the command line ---- */
+
+static void run_takes_the_admin_token_file_from_the_command_line(void **state)
+{
+    write_one_server_config();
+    char token[4200];
+    assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "run.token", "t0ken\n", 6), 0);
+    snprintf(token, sizeof token, "%s/run.token", hp_test_temp_dir());
+    hp_test_admin api = {.port = hp_test_free_port_in(FIXED_PORT_MIN, FIXED_PORT_MAX)};
+    char address[64];
+    snprintf(address, sizeof address, "127.0.0.1:%d", api.port);
+    hp_test_server srv;
+    assert_int_equal(hp_test_server_startl(&srv, "run", "--config", config, "--admin", address,
+                                           "--token-file", token, NULL),
+                     0);
+    hp_test_answer a = hp_test_admin_call(&api, "GET", "/servers", NULL, NULL);
+    assert_int_equal(a.status, 401);
+    hp_test_answer_free(&a);
+    api.token = "t0ken";
+    a = hp_test_admin_call(&api, "GET", "/servers/one", NULL, NULL);
+    assert_int_equal(a.status, 200);
+    hp_test_answer_free(&a);
+    /* the file has no admin.token_file: a reload keeps the command line's, as it keeps --admin */
+    a = hp_test_admin_call(&api, "POST", "/reload", NULL, NULL);
+    assert_int_equal(a.status, 200);
+    hp_test_answer_free(&a);
+    assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +385,12 @@ int main(void)
         cmocka_unit_test(run_starts_every_server_and_a_taken_port_fails_alone),
         cmocka_unit_test(run_prints_a_url_a_client_can_open_for_every_address),
         cmocka_unit_test(run_refuses_to_start_on_a_config_error),
+        cmocka_unit_test(run_exits_1_when_no_server_could_start),
+        cmocka_unit_test(keep_going_stays_up_when_no_server_could_start),
+        cmocka_unit_test(run_writes_its_pid_file_once_running_and_removes_it_at_exit),
+        cmocka_unit_test(run_refuses_a_pid_file_a_running_hostpool_holds_and_replaces_a_stale_one),
+        cmocka_unit_test(run_writes_the_pid_file_the_config_names_unless_pid_file_is_given),
+        cmocka_unit_test(run_takes_the_admin_token_file_from_the_command_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -293,6 +293,128 @@ static void api_changes_show_in_the_running_config(void **state)
     hp_test_assert_refuses(port);
 }
 
+/* ---- a reload asked for while one drains ---- */
+
+typedef struct answer_wait {
+    int port;
+    const char *want;
+} answer_wait;
+
+static bool port_answers(void *data)
+{
+    const answer_wait *w = data;
+    hp_test_response r;
+    if (hp_test_exchange(w->port, HP_TEST_GET, &r, HP_TEST_DEADLINE_MS) != HP_TEST_OK) return false;
+    bool yes = strcmp(r.body, w->want) == 0;
+    hp_test_response_free(&r);
+    return yes;
+}
+
+static void await_answer(int port, const char *want)
+{
+    answer_wait w = {port, want};
+    assert_true(hp_test_poll_until(port_answers, &w, HP_TEST_DEADLINE_MS));
+}
+
+/* A connection to `port` whose second request is half sent and read by the server: the
+ * version that took it cannot finish draining until the test sends the rest. */
+static void open_request_in_flight(hp_test_conn *c, int port, const char *first_answer)
+{
+    assert_int_equal(hp_test_connect(c, port, HP_TEST_DEADLINE_MS), 0);
+    assert_connection_answers(c, first_answer);
+    assert_int_equal(hp_test_send_str(c,
+                                      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n"
+                                      "hello",
+                                      HP_TEST_DEADLINE_MS),
+                     HP_TEST_OK);
+    assert_true(hp_test_wait_server_read_all(c, HP_TEST_DEADLINE_MS));
+}
+
+static void finish_request(hp_test_conn *c, const char *want)
+{
+    assert_int_equal(hp_test_send_str(c, "world", HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    hp_test_response r;
+    assert_int_equal(hp_test_read_response(c, &r, false, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    assert_string_equal(r.body, want);
+    hp_test_response_free(&r);
+}
+
+/* The reload of b4 -> b7 waits for b's old version, busy with a request; meanwhile the file
+ * says b8 and SIGHUP comes twice, and a POST /reload: when the drain ends the file is reloaded
+ * once more, so the daemon ends on the file's last version (before, the SIGHUP was dropped
+ * with "send SIGHUP again" and b stayed b7). */
+static void a_sighup_during_a_draining_reload_is_applied_when_it_ends(void **state)
+{
+    fixture *f = *state;
+    write_config(f, "b4", true, true, "");
+    hp_test_answer a = hp_test_admin_call(&f->admin, "POST", "/reload", NULL, NULL);
+    assert_int_equal(a.status, 200);
+    hp_test_answer_free(&a);
+    hp_test_conn busy, call;
+    open_request_in_flight(&busy, f->port_b, "b4");
+    write_config(f, "b7", true, true, "");
+    assert_int_equal(hp_test_server_signal(&f->srv, SIGHUP), 0);
+    await_answer(f->port_b, "b7"); /* replaced; the reload waits for b4's drain */
+
+    write_config(f, "b8", true, true, "");
+    stderr_wait queued = {&f->srv,
+                          "hostpool: Hangup: a reload is under way; the config is "
+                          "reloaded again when it is done",
+                          1};
+    assert_int_equal(hp_test_server_signal(&f->srv, SIGHUP), 0);
+    assert_true(hp_test_poll_until(stderr_has, &queued, HP_TEST_DEADLINE_MS));
+    queued.count = 2;
+    assert_int_equal(hp_test_server_signal(&f->srv, SIGHUP), 0); /* the same queued reload */
+    assert_true(hp_test_poll_until(stderr_has, &queued, HP_TEST_DEADLINE_MS));
+    static const char post[] = "POST /reload HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\n\r\n";
+    assert_int_equal(hp_test_connect_unix(&call, f->admin.socket_path, HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(hp_test_send_str(&call, post, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    hp_test_assert_answers(f->port_b, NULL, "b7"); /* nothing more before the drain ends */
+
+    finish_request(&busy, "b4"); /* on the version that took it */
+    hp_test_close(&busy);
+    await_answer(f->port_b, "b8");
+    hp_test_response r; /* the POST /reload waited too, and was done with the file's b8 */
+    assert_int_equal(hp_test_read_response(&call, &r, false, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"failed\":[]"));
+    hp_test_response_free(&r);
+    hp_test_close(&call);
+    /* two reloads by SIGHUP: b4 -> b7, then the queued one b7 -> b8, and no third */
+    stderr_wait done = {&f->srv, "hostpool: reloaded: 3 unchanged; replaced b\n", 2};
+    assert_true(hp_test_poll_until(stderr_has, &done, HP_TEST_DEADLINE_MS));
+    done.count = 3;
+    assert_false(stderr_has(&done));
+    hp_test_assert_answers(f->port_a, NULL, "a");
+    hp_test_assert_answers(f->port_c, NULL, "c");
+    hp_test_assert_answers(f->port_d, NULL, "d");
+}
+
+/* Without --admin, admin.listen is the file's, and a reload cannot move it: a change is refused
+ * as the keys the pool cannot take are (before, the address in use silently replaced the
+ * file's, and the daemon listened where the file no longer said). */
+static void a_changed_admin_listen_in_the_file_is_refused_without_admin_option(void **state)
+{
+    fixture *f = *state;
+    hp_test_server srv;
+    hp_test_admin own = {.token = NULL};
+    snprintf(own.socket_path, sizeof own.socket_path, "%s/own.sock", hp_test_temp_dir());
+    char top[4400], config[4200];
+    snprintf(top, sizeof top, "admin: { listen: \"unix:%s\" }\n", own.socket_path);
+    write_config(f, "b9", false, false, top);
+    snprintf(config, sizeof config, "%s/pool.yaml", hp_test_temp_dir());
+    hp_test_server_stop(&f->srv, SIGTERM, HP_TEST_DEADLINE_MS); /* the fixture's, on a's port */
+    assert_int_equal(hp_test_server_startl(&srv, "run", "--config", config, NULL), 0);
+    snprintf(top, sizeof top, "admin: { listen: \"unix:%s/moved.sock\" }\n", hp_test_temp_dir());
+    write_config(f, "b10", false, false, top);
+    hp_test_answer a = hp_test_admin_call(&own, "POST", "/reload", NULL, NULL);
+    assert_int_equal(a.status, 400);
+    assert_non_null(strstr(a.body, "admin.listen: cannot change on a reload"));
+    hp_test_answer_free(&a);
+    hp_test_assert_answers(f->port_b, NULL, "b9");
+    assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +426,9 @@ int main(void)
         cmocka_unit_test(post_config_needs_the_running_etag_when_if_match_is_given),
         cmocka_unit_test(post_config_lists_every_error_of_a_bad_document),
         cmocka_unit_test(api_changes_show_in_the_running_config),
+        cmocka_unit_test(a_sighup_during_a_draining_reload_is_applied_when_it_ends),
+        /* stops the fixture's daemon: last */
+        cmocka_unit_test(a_changed_admin_listen_in_the_file_is_refused_without_admin_option),
     };
     return cmocka_run_group_tests(tests, start, stop);
 }
