@@ -29,17 +29,17 @@ static bool set_size(const char *value, uint64_t max, uint64_t *out)
     return true;
 }
 
-static bool set_u32(const char *value, uint32_t *out)
+static bool set_u32(const char *value, uint32_t max, uint32_t *out)
 {
     uint64_t v;
-    if (!set_size(value, UINT32_MAX, &v)) return false;
+    if (!set_size(value, max, &v)) return false;
     *out = (uint32_t)v;
     return true;
 }
 
 static bool set_duration(const char *value, uint64_t *out)
 {
-    return hp__parse_duration_ms(value, out) && *out > 0;
+    return hp__parse_duration_ms(value, out) && *out > 0 && *out <= HP_LIMIT_MAX_TIMEOUT_MS;
 }
 
 static bool add_header(serve_options *o, const char *value)
@@ -69,11 +69,16 @@ bool hp__serve_apply(void *ctx, const char *name, const char *value)
         return set_size(value, 999, &n) && n >= 200 && (o->status = (int)n, true);
     if (!strcmp(name, "--workers"))
         return set_size(value, HP_MAX_WORKERS, &n) && (o->workers = (unsigned)n, true);
-    if (!strcmp(name, "--max-header-bytes")) return set_u32(value, &l->max_header_bytes);
-    if (!strcmp(name, "--max-target-bytes")) return set_u32(value, &l->max_target_bytes);
-    if (!strcmp(name, "--max-headers")) return set_u32(value, &l->max_headers);
-    if (!strcmp(name, "--max-connections")) return set_u32(value, &l->max_connections);
-    if (!strcmp(name, "--max-body-bytes")) return set_size(value, UINT64_MAX, &l->max_body_bytes);
+    if (!strcmp(name, "--max-header-bytes"))
+        return set_u32(value, HP_LIMIT_MAX_HEADER_BYTES, &l->max_header_bytes);
+    if (!strcmp(name, "--max-target-bytes"))
+        return set_u32(value, HP_LIMIT_MAX_HEADER_BYTES, &l->max_target_bytes);
+    if (!strcmp(name, "--max-headers"))
+        return set_u32(value, HP_LIMIT_MAX_HEADERS, &l->max_headers);
+    if (!strcmp(name, "--max-connections"))
+        return set_u32(value, HP_LIMIT_MAX_CONNECTIONS, &l->max_connections);
+    if (!strcmp(name, "--max-body-bytes"))
+        return set_size(value, HP_LIMIT_MAX_BODY_BYTES, &l->max_body_bytes);
     if (!strcmp(name, "--header-timeout")) return set_duration(value, &l->header_timeout_ms);
     if (!strcmp(name, "--idle-timeout")) return set_duration(value, &l->idle_timeout_ms);
     if (!strcmp(name, "--write-timeout")) return set_duration(value, &l->write_timeout_ms);
@@ -89,7 +94,8 @@ const char hp__serve_options_help[] =
     "  --max-header-bytes SIZE  --max-target-bytes SIZE  --max-body-bytes SIZE\n"
     "  --max-headers N          --max-connections N (per worker)\n"
     "  --header-timeout DUR     --idle-timeout DUR  --write-timeout DUR  --drain-timeout DUR\n"
-    "SIZE: 1024, 16KiB, 1MiB; DUR: 250ms, 10s, 15m.\n"
+    "SIZE: 1024, 16KiB, 1MiB (headers and target at most 1MiB, a body 1GiB); DUR: 250ms, 10s,\n"
+    "15m (at most 24h); --max-headers at most 10000, --max-connections 1000000.\n"
     "SIGINT or SIGTERM drains (requests in flight finish, within --drain-timeout) and exits 0;\n"
     "SIGHUP is ignored (there is no config to reload).\n";
 

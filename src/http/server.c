@@ -121,6 +121,34 @@ static void check_routes(const hp_server_config *c, config_errors *e)
     }
 }
 
+/* Each limit is positive and at most what the engine can hold (HP_LIMIT_*), whoever built the
+ * config: the checker of a config file bounds them the same way, this holds for C callers and
+ * the command line's options. */
+static void check_limits(const hp_limits *l, config_errors *e)
+{
+    if (!l->max_header_bytes || !l->max_target_bytes || !l->max_headers || !l->max_connections)
+        config_error(e, "limits: sizes and counts must be positive");
+    if (l->max_header_bytes > HP_LIMIT_MAX_HEADER_BYTES ||
+        l->max_target_bytes > HP_LIMIT_MAX_HEADER_BYTES)
+        config_error(e, "limits: max_header_bytes and max_target_bytes are at most %u",
+                     HP_LIMIT_MAX_HEADER_BYTES);
+    if (l->max_headers > HP_LIMIT_MAX_HEADERS)
+        config_error(e, "limits: max_headers is at most %u", HP_LIMIT_MAX_HEADERS);
+    if (l->max_body_bytes > HP_LIMIT_MAX_BODY_BYTES)
+        config_error(e, "limits: max_body_bytes is at most %llu",
+                     (unsigned long long)HP_LIMIT_MAX_BODY_BYTES);
+    if (l->max_connections > HP_LIMIT_MAX_CONNECTIONS)
+        config_error(e, "limits: max_connections is at most %u", HP_LIMIT_MAX_CONNECTIONS);
+    const uint64_t timeouts[] = {l->header_timeout_ms, l->idle_timeout_ms, l->write_timeout_ms,
+                                 l->drain_timeout_ms};
+    for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++)
+        if (timeouts[i] > HP_LIMIT_MAX_TIMEOUT_MS) {
+            config_error(e, "limits: timeouts are at most %llu ms",
+                         (unsigned long long)HP_LIMIT_MAX_TIMEOUT_MS);
+            break;
+        }
+}
+
 /* Checks everything and reports every error, not only the first. */
 static int check_config(const hp_server_config *c, char *errbuf, size_t len)
 {
@@ -130,9 +158,7 @@ static int check_config(const hp_server_config *c, char *errbuf, size_t len)
     check_listen(c, &e);
     check_hosts(c, &e);
     check_routes(c, &e);
-    const hp_limits *l = &c->limits;
-    if (!l->max_header_bytes || !l->max_target_bytes || !l->max_headers || !l->max_connections)
-        config_error(&e, "limits: sizes and counts must be positive");
+    check_limits(&c->limits, &e);
     return e.count ? HP_ECONFIG : 0;
 }
 

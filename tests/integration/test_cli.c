@@ -698,7 +698,7 @@ static void every_command_rejects_an_unknown_option_or_an_extra_argument_with_ex
 {
     char config[4200];
     write_quiet_config(config, sizeof config);
-    const char *const calls[][8] = {
+    const char *const calls[][9] = {
         {"run", "--config", config, "--admn", "unix:x.sock", NULL},
         {"run", "--config", config, "surplus", NULL},
         {"run", "--config", config, "--config", config, NULL},
@@ -711,6 +711,10 @@ static void every_command_rejects_an_unknown_option_or_an_extra_argument_with_ex
         {"file-server", "--listen", "127.0.0.1:0", "--root", ".", "--no-acces-log", NULL},
         {"ls", "--name", "a", "--name", "b", NULL},
         {"version", "extra", NULL},
+        /* limits beyond what the engine holds (4 GiB wrapped the 32-bit read buffer) */
+        {"respond", "--listen", "127.0.0.1:0", "--max-header-bytes", "4294967295", NULL},
+        {"respond", "--listen", "127.0.0.1:0", "--max-body-bytes", "2GiB", NULL},
+        {"file-server", "--listen", "127.0.0.1:0", "--root", ".", "--idle-timeout", "25h", NULL},
     };
     for (size_t i = 0; i < sizeof calls / sizeof *calls; i++) {
         run_result r = run_args(NULL, calls[i], NULL);

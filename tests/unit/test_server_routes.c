@@ -137,6 +137,34 @@ static void server_without_listen_address_is_refused(void **state)
     assert_string_equal(err, "listen: at least one address required");
 }
 
+/* A C caller (or a command-line option) gets the bounds the config checker applies: a
+ * max_header_bytes near 4 GiB wrapped the 32-bit read buffer of every connection. */
+static void limits_over_what_the_engine_holds_are_refused(void **state)
+{
+    static const char *const listen[] = {"127.0.0.1:0"};
+    hp_server_config c = base_config(listen, NULL, 0);
+    c.limits.max_header_bytes = 4294963200u;
+    c.limits.max_headers = HP_LIMIT_MAX_HEADERS + 1;
+    c.limits.max_body_bytes = HP_LIMIT_MAX_BODY_BYTES + 1;
+    c.limits.max_connections = HP_LIMIT_MAX_CONNECTIONS + 1;
+    c.limits.idle_timeout_ms = UINT64_MAX;
+    hp_server *s = NULL;
+    char err[512];
+    assert_int_equal(hp_server_create(&c, &s, err, sizeof err), HP_ECONFIG);
+    assert_null(s);
+    assert_string_equal(err, "limits: max_header_bytes and max_target_bytes are at most 1048576; "
+                             "limits: max_headers is at most 10000; "
+                             "limits: max_body_bytes is at most 1073741824; "
+                             "limits: max_connections is at most 1000000; "
+                             "limits: timeouts are at most 86400000 ms");
+    c.limits = (hp_limits){0};
+    hp_limits_init(&c.limits);
+    c.limits.max_header_bytes = HP_LIMIT_MAX_HEADER_BYTES;
+    c.limits.idle_timeout_ms = HP_LIMIT_MAX_TIMEOUT_MS;
+    assert_int_equal(hp_server_create(&c, &s, err, sizeof err), 0);
+    hp_server_destroy(s);
+}
+
 static void every_error_of_a_config_is_reported_at_once(void **state)
 {
     static const char *const listen[] = {"127.0.0.1:0", "nowhere", NULL};
@@ -183,6 +211,7 @@ int main(void)
         cmocka_unit_test(prefix_that_is_no_path_is_a_config_error),
         cmocka_unit_test(unknown_method_name_is_a_config_error_naming_the_route),
         cmocka_unit_test(server_without_listen_address_is_refused),
+        cmocka_unit_test(limits_over_what_the_engine_holds_are_refused),
         cmocka_unit_test(every_error_of_a_config_is_reported_at_once),
         cmocka_unit_test(errors_that_do_not_fit_are_cut_at_the_buffer),
     };
