@@ -250,7 +250,10 @@ static bool print_server(const hp_server_info *info, void *data)
     return true;
 }
 
-/* Adds every built server to the pool; the pool owns their handlers from then on. */
+/* Adds every built server to the pool; the pool owns their handlers from then on. Each
+ * server's model is freed as soon as the pool has its copy, so that what the next one
+ * allocates fills the room it leaves: freed together at the end, the models left a hole of
+ * about 330 B per server between blocks that live on (docs/PERFORMANCE.md). */
 static int add_all(hp_pool *pool, loaded *l)
 {
     int failed = 0;
@@ -263,6 +266,7 @@ static int add_all(hp_pool *pool, loaded *l)
             failed++;
         }
         hp__config_server_config_close(c, !added);
+        hp__config_forget_server(l->config, i);
     }
     close_servers(l, false);
     return failed;

@@ -1023,6 +1023,12 @@ void hp__config_server_destroy(hp__config_server *server)
     free(server);
 }
 
+void hp__config_forget_server(hp__config *config, size_t i)
+{
+    server_close(&config->servers[i]);
+    config->servers[i] = (hp__config_server){0};
+}
+
 void hp__config_drop_servers(hp__config *config)
 {
     for (size_t i = 0; i < config->server_count; i++) server_close(&config->servers[i]);

@@ -127,6 +127,9 @@ void hp__config_destroy(hp__config *config);
 /* Frees the servers' models, keeping the top level (what the running config needs of them once
  * the pool has them). */
 void hp__config_drop_servers(hp__config *config);
+/* Frees the model of servers[i] alone, leaving an empty entry (hp__config_drop_servers and
+ * hp__config_destroy free the rest). */
+void hp__config_forget_server(hp__config *config, size_t i);
 
 /* Replaces admin.listen with `listen` (the --admin option), checked as the config key is: a
  * TCP address needs the config's admin.token_file. HP_ECONFIG with the error in `errs`. */
