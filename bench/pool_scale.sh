@@ -24,7 +24,8 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # ---- the daemon: `hostpool run` with $servers servers from a config file ----
 # Resident memory per idle server is the daemon's RSS with every server running minus its RSS
-# with one server, divided by the servers added; read 2 s after the start, when no admin call
+# with one server, divided by the servers added; read 5 s after the start (two rounds of health
+# checks, every server ok by then), when no admin call
 # has run (a GET /health listing 10,000 servers leaves its own garbage in the heap). "Every
 # server listening" is the time from exec until the daemon printed "N of N servers running":
 # each address is bound and listening by then. One worker, as in the library's table below:
@@ -52,7 +53,7 @@ daemon_measure() {
     done
     ms=$(($(now_ms) - start))
     grep -Eq ' ([0-9]+) of \1 servers running' "$daemon_dir/out" || { cat "$daemon_dir/out" >&2; exit 1; }
-    sleep 2
+    sleep 5
     rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
     kill "$pid"
     wait "$pid" || true
