@@ -23,6 +23,7 @@
 #include "cli/options.h"
 #include "cli/pid_file.h"
 #include "common/alloc.h"
+#include "io/fd_limit.h"
 #include "io/socket.h"
 
 #include <arpa/inet.h>
@@ -434,6 +435,7 @@ int hp__cmd_run(int argc, char **argv)
     }
     o.pid_file_in_use = pid_file ? hp__strdup(pid_file) : NULL; /* outlives the config */
     signal(SIGPIPE, SIG_IGN);
+    hp__fd_limit_raise();
     uv_loop_t *loop = uv_default_loop();
     daemon_state d = {0};
     if (create_pool(loop, l.config, &d.pool) != 0) {

@@ -6,6 +6,7 @@
 
 #include "common/units.h"
 #include "hostpool/hostpool.h"
+#include "io/fd_limit.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -195,6 +196,7 @@ int hp__serve(const serve_options *o, const char *name, hp_handler *handler)
     }
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN); /* until on_sighup says so */
+    hp__fd_limit_raise();
     serve_state st = {.loop = uv_default_loop(), .drain_timeout_ms = o->limits.drain_timeout_ms};
     hp_engine_options eo = {.workers = o->workers};
     int rc = hp_engine_create(st.loop, &eo, &st.engine);

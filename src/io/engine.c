@@ -13,11 +13,14 @@
 #include "hostpool/engine.h"
 
 #include "common/alloc.h"
+#include "common/log.h"
 #include "hostpool/errors.h"
 #include "http/server.h"
-#include "io/socket.h"
 #include "io/engine_call.h"
+#include "io/engine_reserve.h"
 #include "io/engine_stats.h"
+#include "io/fd_limit.h"
+#include "io/socket.h"
 #include "io/worker.h"
 
 #include <stdio.h>
@@ -51,6 +54,7 @@ typedef struct hp__listen_socket {
     int port;                     /* bound */
     const hp_server **servers;
     size_t count;
+    uint64_t fds; /* what it may hold: workers x (its head's max_connections + 1) */
     struct hp__listen_socket *hash_next;
     struct hp__listen_socket *prev, *next; /* every socket, for hp_engine_destroy */
     hp__listener *listeners[]; /* one per worker: names it in commands; the worker's memory */
@@ -80,6 +84,11 @@ struct hp_engine {
     bool stopped;
     hp_engine_stopped_cb stopped_cb;
     void *stopped_data;
+    uint64_t fd_demand; /* the sum of the sockets' fds */
+    uint64_t fd_limit;  /* RLIMIT_NOFILE when the engine was made */
+    bool fds_warned;
+    bool has_reserved; /* connections to `reserved` may use the workers' reserve descriptor */
+    struct sockaddr_storage reserved;
 };
 
 /* Worker threads: queue the reply and wake the control loop. The worker then yields: when the
@@ -146,6 +155,7 @@ int hp_engine_create(uv_loop_t *loop, const hp_engine_options *options, hp_engin
     hp_engine *e = HP_NEW(hp_engine);
     e->loop = loop;
     e->worker_count = n;
+    e->fd_limit = hp__fd_limit();
     hp__locked_queue_init(&e->replies);
     uv_async_init(loop, &e->replies_ready, on_replies);
     e->replies_ready.data = e;
@@ -183,9 +193,26 @@ static listen_socket *socket_find(hp_engine *e, const struct sockaddr_storage *a
     return NULL;
 }
 
+/* Keeps the sum of what the sockets may hold, and says once when it is more than the process
+ * may open: at the limit accepting pauses (worker.c), it does not fail. */
+static void count_fds(hp_engine *e, listen_socket *ls)
+{
+    const hp_server *head = ls->count ? hp__vhosts_head_of(ls->servers, ls->count) : NULL;
+    e->fd_demand -= ls->fds;
+    ls->fds = head ? e->worker_count * ((uint64_t)head->limits.max_connections + 1) : 0;
+    e->fd_demand += ls->fds;
+    if (e->fd_demand <= e->fd_limit || e->fds_warned) return;
+    e->fds_warned = true;
+    hp__warn("the servers may hold up to %llu connections (workers x max_connections of each "
+             "address), more than the %llu files this process may open (RLIMIT_NOFILE): past "
+             "that, accepting pauses until connections close",
+             (unsigned long long)e->fd_demand, (unsigned long long)e->fd_limit);
+}
+
 /* Publishes the socket's current servers to every worker. */
 static void socket_publish(hp_engine *e, listen_socket *ls)
 {
+    count_fds(e, ls);
     hp__vhosts *v = hp__vhosts_create(ls->servers, ls->count, e->worker_count);
     for (unsigned w = 0; w < e->worker_count; w++) {
         hp__command *cmd = HP_NEW(hp__command);
@@ -211,10 +238,13 @@ static listen_socket *socket_open(hp_engine *e, const address_plan *plan, const 
         ls->hash_next = *bucket;
         *bucket = ls;
     }
+    count_fds(e, ls);
+    bool reserved = e->has_reserved && hp__socket_address_equal(&e->reserved, &ls->addr);
     hp__vhosts *v = hp__vhosts_create(ls->servers, 1, e->worker_count);
     for (unsigned w = 0; w < e->worker_count; w++) {
         ls->listeners[w] = HP_NEW(hp__listener);
         ls->listeners[w]->local = ls->addr.ss_family == AF_UNIX;
+        ls->listeners[w]->reserved = reserved;
         hp__command *cmd = HP_NEW(hp__command);
         cmd->type = HP__CMD_LISTEN;
         cmd->fd = plan->fds[w];
@@ -262,6 +292,7 @@ static void socket_leave(hp_engine *e, listen_socket *ls, const hp_server *serve
         socket_publish(e, ls);
         return;
     }
+    count_fds(e, ls);
     for (unsigned w = 0; w < e->worker_count; w++) {
         hp__command *cmd = HP_NEW(hp__command);
         cmd->type = HP__CMD_PUBLISH; /* no table: retire */
@@ -448,6 +479,13 @@ void hp__engine_server_connections(const hp_engine *e, const hp_server *server, 
             *idle += atomic_load_explicit(&g->idle, memory_order_relaxed);
         }
     }
+}
+
+int hp__engine_reserve_for(hp_engine *e, const char *address)
+{
+    if (hp__socket_parse_address(address, &e->reserved) != 0) return HP_EADDR;
+    e->has_reserved = true;
+    return 0;
 }
 
 void hp__engine_call_worker(hp_engine *e, unsigned worker, hp__worker_call_fn fn, void *arg)

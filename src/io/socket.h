@@ -1,6 +1,6 @@
 /* Listening sockets for the workers: parse a listen address and open one socket per worker,
  * all bound to the same address with SO_REUSEPORT (libuv 1.44 cannot set it, so we create the
- * sockets ourselves and hand them to uv_tcp_open). Runs on the control thread, so a failure
+ * sockets ourselves and the workers poll them, accept.c). Runs on the control thread, so a failure
  * (bad address, port in use) is reported to the caller at once. */
 #ifndef HP_IO_SOCKET_H
 #define HP_IO_SOCKET_H
