@@ -1,15 +1,16 @@
 /* The engine: worker threads and the listening sockets they share (include/hostpool/engine.h).
  *
  * Starting a server binds every listen address here, on the control thread, one socket per
- * worker (SO_REUSEPORT), then hands each worker its socket through the command queue. Servers
- * with the same address share its sockets: each change of the servers on an address publishes
- * a new virtual-hosts table (http/vhosts.h) to every worker's listener there. Stopping a server
- * takes it off its addresses (the last one leaving closes the sockets), then asks every worker
- * to drain its requests in flight. Replacing one puts the new version in the old one's place on
- * every address they share, so those sockets never close. Workers tell the control loop what they
- * finished (a server stopped here, the loop ended) through one reply queue plus `replies_ready`; a
- * server's stop callback runs when every worker replied, the shutdown callback when every worker
- * exited. */
+ * worker (SO_REUSEPORT), then hands each worker its socket through the command queue. A new
+ * address is first tried without SO_REUSEPORT (check_owner), so the engine never joins another
+ * process's socket group. Servers with the same address share its sockets: each change of the
+ * servers on an address publishes a new virtual-hosts table (http/vhosts.h) to every worker's
+ * listener there. Stopping a server takes it off its addresses (the last one leaving closes the
+ * sockets), then asks every worker to drain its requests in flight. Replacing one puts the new
+ * version in the old one's place on every address they share, so those sockets never close.
+ * Workers tell the control loop what they finished (a server stopped here, a listener closed,
+ * the loop ended) through one reply queue plus `replies_ready`; a server's stop callback runs
+ * when every worker replied, the shutdown callback when every worker exited. */
 #include "hostpool/engine.h"
 
 #include "common/alloc.h"
@@ -48,13 +49,16 @@ typedef struct server_stop {
 /* One listen address, bound once per worker (SO_REUSEPORT), and the servers sharing it, in
  * the order they started. Sockets with a fixed port are found by address, so a server with
  * the same address joins the socket instead of binding again; port-0 sockets are never
- * shared. Control thread only. */
+ * shared. When the last server leaves, the socket is retiring until every worker closed its
+ * listener there: it is no longer found by address, but still known as ours (check_owner).
+ * Control thread only. */
 typedef struct hp__listen_socket {
     struct sockaddr_storage addr; /* as parsed (port 0 stays 0) */
     int port;                     /* bound */
     const hp_server **servers;
     size_t count;
-    uint64_t fds; /* what it may hold: workers x (its head's max_connections + 1) */
+    unsigned closing; /* retiring: the workers whose listener is not closed yet */
+    uint64_t fds;     /* what it may hold: workers x (its head's max_connections + 1) */
     struct hp__listen_socket *hash_next;
     struct hp__listen_socket *prev, *next; /* every socket, for hp_engine_destroy */
     hp__listener *listeners[]; /* one per worker: names it in commands; the worker's memory */
@@ -130,6 +134,14 @@ static void server_stop_reply(server_stop *st)
     free(st);
 }
 
+static void socket_free(hp_engine *e, listen_socket *ls);
+
+/* A worker closed its listener of a retiring socket; the last one frees the record. */
+static void socket_closed_reply(hp_engine *e, listen_socket *ls)
+{
+    if (--ls->closing == 0) socket_free(e, ls);
+}
+
 static void on_replies(uv_async_t *a)
 {
     hp_engine *e = a->data;
@@ -138,6 +150,8 @@ static void on_replies(uv_async_t *a)
         engine_reply *next = (engine_reply *)r->item.next;
         if (r->type == HP__REPLY_SERVER_STOPPED) {
             server_stop_reply(r->token);
+        } else if (r->type == HP__REPLY_LISTENER_CLOSED) {
+            socket_closed_reply(e, r->token);
         } else if (r->type == HP__REPLY_EXITED) {
             e->exited++;
         }
@@ -282,7 +296,8 @@ static void socket_free(hp_engine *e, listen_socket *ls)
     free(ls);
 }
 
-/* `server` leaves `ls`; the last one to leave closes it on every worker. */
+/* `server` leaves `ls`; the last one to leave closes it on every worker, and the record goes
+ * when they all replied that they did. */
 static void socket_leave(hp_engine *e, listen_socket *ls, const hp_server *server)
 {
     size_t i = 0;
@@ -293,10 +308,12 @@ static void socket_leave(hp_engine *e, listen_socket *ls, const hp_server *serve
         return;
     }
     count_fds(e, ls);
+    ls->closing = e->worker_count;
     for (unsigned w = 0; w < e->worker_count; w++) {
         hp__command *cmd = HP_NEW(hp__command);
-        cmd->type = HP__CMD_PUBLISH; /* no table: retire */
+        cmd->type = HP__CMD_PUBLISH; /* no table: retire, then reply LISTENER_CLOSED */
         cmd->listener = ls->listeners[w];
+        cmd->token = ls;
         hp__worker_post(e->workers[w], cmd);
     }
     if (hp__socket_address_port(&ls->addr) != 0) {
@@ -305,7 +322,6 @@ static void socket_leave(hp_engine *e, listen_socket *ls, const hp_server *serve
         *pp = ls->hash_next;
     }
     hp__socket_unlink(&ls->addr); /* a unix socket's file goes with its last server */
-    socket_free(e, ls);
 }
 
 /* ---- planning a start or a replace -------------------------------------------------------- */
@@ -341,6 +357,28 @@ static bool listed_before(const address_plan *plans, size_t i)
     return false;
 }
 
+/* May this engine make a new socket group on `addr`? Not when another process listens there
+ * or on an overlapping address: SO_REUSEPORT would let us join its group (any process of the
+ * same user may) and the two would split the connections. A trial bind without SO_REUSEPORT
+ * fails then, with "address already in use". It fails as well when the socket in the way is
+ * one of ours: a specific address beside our wildcard on the same port (both bind, Linux hands
+ * a connection to the most specific), or a socket still closing on the workers after its last
+ * server left (a reload that moves an address from one server to another). Those we know, so
+ * the failure is ours to ignore. Port 0 gets a port no one listens on; a unix socket is
+ * exclusive by itself (socket.c). */
+static int check_owner(const hp_engine *e, const struct sockaddr_storage *addr)
+{
+    if (addr->ss_family == AF_UNIX || hp__socket_address_port(addr) == 0) return 0;
+    int err = hp__socket_probe(addr);
+    if (err != UV_EADDRINUSE) return err;
+    for (const listen_socket *ls = e->sockets; ls; ls = ls->next) {
+        struct sockaddr_storage bound = ls->addr;
+        hp__socket_address_set_port(&bound, ls->port);
+        if (hp__socket_addresses_overlap(&bound, addr)) return 0;
+    }
+    return err;
+}
+
 /* Decides, for one listen address of `server`, whether it keeps `old`'s socket, joins a socket
  * other servers have, or binds a new one (binding now, so errors are immediate). */
 static int plan_address(hp_engine *e, const hp_server *old, const hp_server *server, size_t i,
@@ -360,7 +398,8 @@ static int plan_address(hp_engine *e, const hp_server *old, const hp_server *ser
     plan->keeps = plan->socket != NULL;
     if (!plan->socket) plan->socket = socket_find(e, &plan->addr);
     if (plan->socket) return check_sharing(plan->socket, old, server, text, errbuf, errlen);
-    int err = hp__socket_listen_many(&plan->addr, e->worker_count, plan->fds, &plan->port);
+    int err = check_owner(e, &plan->addr);
+    if (!err) err = hp__socket_listen_many(&plan->addr, e->worker_count, plan->fds, &plan->port);
     if (err && errbuf) snprintf(errbuf, errlen, "listen %s: %s", text, uv_strerror(err));
     return err;
 }

@@ -212,15 +212,43 @@ int hp__socket_listen_many(const struct sockaddr_storage *addr, size_t count, in
     return 0;
 }
 
+/* A socket bound without SO_REUSEPORT conflicts with every socket listening on the address (or,
+ * for a wildcard, on the port; for a specific address, with a wildcard on the port), whoever
+ * owns it. SO_REUSEADDR keeps connections in TIME_WAIT from counting, as libuv binds. IPv6 is
+ * bound IPv6-only, as our listening sockets are. */
+int hp__socket_probe(const struct sockaddr_storage *addr)
+{
+    int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return uv_translate_sys_error(errno);
+    int on = 1, err = 0;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (addr->ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    if (bind(fd, (const struct sockaddr *)addr, addr_len(addr)) != 0)
+        err = uv_translate_sys_error(errno);
+    close(fd);
+    return err;
+}
+
 bool hp__socket_can_bind(const char *text)
 {
     struct sockaddr_storage addr;
-    if (hp__socket_parse_address(text, &addr) != 0) return false;
-    int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
-    int on = 1; /* a port left in TIME_WAIT by an earlier server is free for a new one */
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    bool ok = bind(fd, (const struct sockaddr *)&addr, addr_len(&addr)) == 0;
-    close(fd);
-    return ok;
+    return hp__socket_parse_address(text, &addr) == 0 && addr.ss_family != AF_UNIX &&
+           hp__socket_probe(&addr) == 0;
+}
+
+bool hp__socket_address_is_wildcard(const struct sockaddr_storage *a)
+{
+    if (a->ss_family == AF_INET6)
+        return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)a)->sin6_addr);
+    return a->ss_family == AF_INET &&
+           ((const struct sockaddr_in *)a)->sin_addr.s_addr == htonl(INADDR_ANY);
+}
+
+bool hp__socket_addresses_overlap(const struct sockaddr_storage *a,
+                                  const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family || a->ss_family == AF_UNIX) return false;
+    if (hp__socket_address_port(a) != hp__socket_address_port(b)) return false;
+    return hp__socket_address_is_wildcard(a) || hp__socket_address_is_wildcard(b) ||
+           hp__socket_address_equal(a, b);
 }

@@ -31,8 +31,21 @@ bool hp__socket_unix_accepts(const struct sockaddr_storage *addr);
 /* Removes a unix address's socket file (the listener closed); nothing for other addresses. */
 void hp__socket_unlink(const struct sockaddr_storage *addr);
 
-/* Could `text` (an address as above) be bound now, without SO_REUSEPORT? The automatic port
- * allocator asks this to skip ports other programs hold. */
+/* Could a socket bind the TCP address `addr` now, without SO_REUSEPORT? 0, or the error of the
+ * trial bind: UV_EADDRINUSE when any process (this one too) listens there, or on an address
+ * that overlaps it (hp__socket_addresses_overlap). Connections in TIME_WAIT do not count. The
+ * engine asks before it makes a new SO_REUSEPORT group, so that it never joins another
+ * process's: SO_REUSEPORT lets every process of the same user join a group. */
+int hp__socket_probe(const struct sockaddr_storage *addr);
+/* hp__socket_probe() of the TCP address `text`: the automatic port allocator asks it to skip
+ * ports other programs hold. */
 bool hp__socket_can_bind(const char *text);
+
+/* 0.0.0.0 or [::]. */
+bool hp__socket_address_is_wildcard(const struct sockaddr_storage *addr);
+/* Do two TCP addresses conflict for a bind: the same port and family, and the same address or
+ * one of them a wildcard? */
+bool hp__socket_addresses_overlap(const struct sockaddr_storage *a,
+                                  const struct sockaddr_storage *b);
 
 #endif

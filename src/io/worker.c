@@ -165,11 +165,12 @@ static void listener_open(hp__worker *w, hp__listener *l, int fd, hp__vhosts *vh
     }
 }
 
-/* A new table for `l`; NULL retires it. */
-static void listener_publish(hp__worker *w, hp__listener *l, hp__vhosts *vhosts)
+/* A new table for `l`; NULL retires it, and the control thread hears when its socket closed. */
+static void listener_publish(hp__worker *w, hp__listener *l, hp__vhosts *vhosts, void *token)
 {
     if (!vhosts) {
         listener_retire(w, l);
+        w->on_reply(w, HP__REPLY_LISTENER_CLOSED, token, w->on_reply_data);
         return;
     }
     hp__vhosts *old = l->vhosts;
@@ -316,7 +317,7 @@ static void run_command(hp__worker *w, hp__command *cmd)
         }
         break;
     case HP__CMD_PUBLISH:
-        listener_publish(w, cmd->listener, cmd->vhosts);
+        listener_publish(w, cmd->listener, cmd->vhosts, cmd->token);
         break;
     case HP__CMD_STOP_SERVER:
         stop_server(w, cmd->server, cmd->timeout_ms, cmd->token);

@@ -32,7 +32,8 @@ typedef enum {
     HP__CMD_LISTEN,      /* accept on `fd` (bound and listening) through `listener`, routing
                           * by `vhosts` */
     HP__CMD_PUBLISH,     /* `listener` routes by `vhosts` from now on; NULL: stop accepting (the
-                          * listener keeps its last table until its connections are gone) */
+                          * listener keeps its last table until its connections are gone), close
+                          * its socket and reply HP__REPLY_LISTENER_CLOSED with `token` */
     HP__CMD_STOP_SERVER, /* drain `server`'s requests here (deadline `timeout_ms`), then reply
                           * HP__REPLY_SERVER_STOPPED with `token` */
     HP__CMD_DRAIN,       /* stop accepting, drain, exit when empty or after `timeout_ms` */
@@ -58,8 +59,9 @@ typedef struct hp__command {
 } hp__command;
 
 typedef enum {
-    HP__REPLY_SERVER_STOPPED, /* the server of a STOP_SERVER has no connection left here */
-    HP__REPLY_EXITED,         /* the loop ended; the thread is about to exit (last reply) */
+    HP__REPLY_SERVER_STOPPED,  /* the server of a STOP_SERVER has no connection left here */
+    HP__REPLY_LISTENER_CLOSED, /* the listener of a PUBLISH NULL closed its socket */
+    HP__REPLY_EXITED,          /* the loop ended; the thread is about to exit (last reply) */
 } hp__reply_type;
 
 /* Called on the worker's thread to tell the control thread something (it must only queue). */
