@@ -7,6 +7,7 @@
 #include "common/units.h"
 #include "hostpool/hostpool.h"
 #include "io/fd_limit.h"
+#include "io/socket.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -161,16 +162,21 @@ static void on_sighup(uv_signal_t *sig, int signum)
     fprintf(stderr, "hostpool: Hangup: ignored (nothing to reload; SIGINT or SIGTERM stops)\n");
 }
 
+/* What is bound, as a URL to open from this machine; a wildcard says so. */
 static void print_ready(const hp_server *server)
 {
     for (size_t i = 0; i < hp_server_listen_count(server); i++) {
-        const char *addr = hp_server_listen_address(server, i);
-        const char *colon = strrchr(addr, ':');
-        int host_len = colon ? (int)(colon - addr) : 0;
-        const char *host = host_len ? addr : "127.0.0.1";
-        if (!host_len) host_len = 9;
-        printf("hostpool: listening on http://%.*s:%d/\n", host_len, host,
-               hp_server_bound_port(server, i));
+        struct sockaddr_storage addr;
+        char host[64];
+        hp__socket_parse_address(hp_server_listen_address(server, i), &addr);
+        if (addr.ss_family == AF_UNIX) {
+            printf("hostpool: listening on %s\n", hp_server_listen_address(server, i));
+            continue;
+        }
+        const char *every = hp__socket_url_host(&addr, host, sizeof host);
+        printf("hostpool: listening on http://%s:%d/%s%s%s\n", host,
+               hp_server_bound_port(server, i), every ? " (" : "", every ? every : "",
+               every ? ")" : "");
     }
     fflush(stdout);
 }

@@ -1,7 +1,7 @@
 /* Listening sockets for the workers: parse a listen address and open one socket per worker,
  * all bound to the same address with SO_REUSEPORT (libuv 1.44 cannot set it, so we create the
- * sockets ourselves and the workers poll them, accept.c). Runs on the control thread, so a failure
- * (bad address, port in use) is reported to the caller at once. */
+ * sockets ourselves and the workers poll them, accept.c). Runs on the control thread, so a
+ * failure (bad address, port in use) is reported to the caller at once. */
 #ifndef HP_IO_SOCKET_H
 #define HP_IO_SOCKET_H
 
@@ -10,8 +10,18 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* Parses "host:port", "[v6]:port", ":port"/"port" (all interfaces) or "unix:PATH" into `out`.
- * Returns 0 or HP_EADDR. A unix address has port 0 (and setting its port does nothing). */
+/* The one syntax of a listen address, for the engine, the config and the command line:
+ *   HOST:PORT    HOST an IPv4 address, `localhost` (127.0.0.1), `*` or nothing (every IPv4
+ *                address: `*:8080`, `:8080`)
+ *   PORT         every IPv4 address, as nginx reads `listen 8080`
+ *   [IPV6]:PORT  `[::]` is every IPv6 address (bound IPv6-only)
+ *   unix:PATH    a unix socket
+ * PORT is 0-65535 in decimal digits; 0 asks for any free port. Parses `text` into `out`
+ * (zeroed first, so addresses compare as bytes). Returns 0, or HP_EADDR with the reason in
+ * `why` when it is not NULL ("port 70000 out of range"). A unix address has port 0 (and
+ * setting its port does nothing). */
+int hp__socket_check_address(const char *text, struct sockaddr_storage *out, char *why, size_t len);
+/* The same without the reason. */
 int hp__socket_parse_address(const char *text, struct sockaddr_storage *out);
 
 /* Equal when family, address and port are (both parsed by hp__socket_parse_address). */
@@ -47,5 +57,9 @@ bool hp__socket_address_is_wildcard(const struct sockaddr_storage *addr);
  * one of them a wildcard? */
 bool hp__socket_addresses_overlap(const struct sockaddr_storage *a,
                                   const struct sockaddr_storage *b);
+/* The host of a URL that reaches the TCP address `addr` from this machine: the address (IPv6
+ * in brackets), or the loopback address of its family for a wildcard. Returns NULL, or for a
+ * wildcard what it binds: "every IPv4 address", "every IPv6 address". */
+const char *hp__socket_url_host(const struct sockaddr_storage *addr, char *buf, size_t len);
 
 #endif
