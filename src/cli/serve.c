@@ -90,7 +90,8 @@ bool hp__serve_apply(void *ctx, const char *name, const char *value)
 
 const char hp__serve_options_help[] =
     "\n"
-    "  --listen ADDR            required: 127.0.0.1:8080, [::1]:8080 (port 0: any free port)\n"
+    "  --listen ADDR            required: 127.0.0.1:8080, 8080 (every interface), [::1]:8080,\n"
+    "                           unix:PATH (port 0: any free port)\n"
     "  --workers N              worker threads (default: one per CPU)\n"
     "  --no-access-log          no line per request on stderr\n"
     "  --max-header-bytes SIZE  --max-target-bytes SIZE  --max-body-bytes SIZE\n"
