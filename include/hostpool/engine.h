@@ -28,10 +28,10 @@ unsigned hp_engine_worker_count(const hp_engine *engine);
  * calling thread, so errors are immediate), unless a running server of this engine has the
  * same address: the two then share its sockets and requests are routed by Host (server.h,
  * `hosts`). Errors: HP_EADDR for an unparsable or repeated address; UV_EADDRINUSE when the
- * port is taken, or when the address already has a default server or a server claiming one
- * of the same host names; another UV_E* code otherwise. `errbuf` then names the address and
- * the reason. Nothing has changed on error. The server is borrowed until it is stopped (its
- * callback ran) or the engine's shutdown completed. */
+ * port is taken (by any other process, even one that binds with SO_REUSEPORT), or when the address
+ * already has a default server or a server claiming one of the same host names; another UV_E* code
+ * otherwise. `errbuf` then names the address and the reason. Nothing has changed on error. The
+ * server is borrowed until it is stopped (its callback ran) or the engine's shutdown completed. */
 int hp_engine_start_server(hp_engine *engine, hp_server *server, char *errbuf, size_t errbuf_len);
 
 /* Stops one server without touching the others: takes it off its addresses (closing the

@@ -5,6 +5,8 @@
 
 #include "admin/admin.h"
 #include "hostpool/errors.h"
+#include "io/engine_reserve.h"
+#include "pool/pool_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,7 @@ int hp__daemon_add_admin(hp_pool *pool, hp__live_config *live, char *err, size_t
     hp_route_config route = {.handler = hp__admin_handler_create(&o)};
     free(token);
     const char *listen = config->admin.listen;
+    hp__engine_reserve_for(hp__pool_engine(pool), listen); /* answers when descriptors run out */
     hp_server_config c = {.name = HP__CONFIG_ADMIN_SERVER,
                           .listen = &listen,
                           .listen_count = 1,

@@ -23,10 +23,8 @@
 #include "cli/options.h"
 #include "cli/pid_file.h"
 #include "common/alloc.h"
+#include "io/fd_limit.h"
 #include "io/socket.h"
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -183,26 +181,6 @@ static void on_sighup(uv_signal_t *sig, int signum)
 
 /* ---- the URLs it prints ---- */
 
-/* The host of a URL that reaches `a` from this machine: a wildcard address is reached on
- * loopback. *by_name: a name that resolves to 127.0.0.1 reaches it too (IPv4 loopback or
- * wildcard). */
-static void address_host(const struct sockaddr_storage *a, char *buf, size_t len, bool *by_name)
-{
-    char text[INET6_ADDRSTRLEN];
-    if (a->ss_family == AF_INET6) {
-        const struct in6_addr *in6 = &((const struct sockaddr_in6 *)a)->sin6_addr;
-        inet_ntop(AF_INET6, IN6_IS_ADDR_UNSPECIFIED(in6) ? &in6addr_loopback : in6, text,
-                  sizeof text);
-        snprintf(buf, len, "[%s]", text);
-        *by_name = false;
-        return;
-    }
-    struct in_addr in = ((const struct sockaddr_in *)a)->sin_addr;
-    if (in.s_addr == htonl(INADDR_ANY)) in.s_addr = htonl(INADDR_LOOPBACK);
-    inet_ntop(AF_INET, &in, buf, (socklen_t)len);
-    *by_name = (ntohl(in.s_addr) >> 24) == 127;
-}
-
 /* "localhost" and the names under it resolve to loopback in curl and browsers (RFC 6761). */
 static bool names_loopback(const char *name)
 {
@@ -218,9 +196,14 @@ static void print_address(const hp_server *s, const char *name, size_t i)
 {
     struct sockaddr_storage addr;
     char host[300], vhost[260];
-    bool by_name;
     hp__socket_parse_address(hp_server_listen_address(s, i), &addr);
-    address_host(&addr, host, sizeof host, &by_name);
+    if (addr.ss_family == AF_UNIX) {
+        printf("hostpool: listening on %s (%s)\n", hp_server_listen_address(s, i), name);
+        return;
+    }
+    const char *every = hp__socket_url_host(&addr, host, sizeof host);
+    /* A name that resolves to 127.0.0.1 reaches an IPv4 loopback or wildcard address. */
+    bool by_name = addr.ss_family == AF_INET && strncmp(host, "127.", 4) == 0;
     const char *send_host = NULL;
     if (hp_server_host_count(s) > 0) {
         const char *pattern = hp_server_host(s, 0);
@@ -232,6 +215,7 @@ static void print_address(const hp_server *s, const char *name, size_t i)
             send_host = vhost;
     }
     printf("hostpool: listening on http://%s:%d/ (%s", host, hp_server_bound_port(s, i), name);
+    if (every) printf(", %s", every);
     if (send_host) printf(", Host: %s", send_host);
     if (hp_server_expose(s)) printf(", exposed as %s", hp_server_expose(s));
     printf(")\n");
@@ -438,6 +422,7 @@ int hp__cmd_run(int argc, char **argv)
     }
     o.pid_file_in_use = pid_file ? hp__strdup(pid_file) : NULL; /* outlives the config */
     signal(SIGPIPE, SIG_IGN);
+    hp__fd_limit_raise();
     uv_loop_t *loop = uv_default_loop();
     daemon_state d = {0};
     if (create_pool(loop, l.config, &d.pool) != 0) {

@@ -6,6 +6,8 @@
 
 #include "common/units.h"
 #include "hostpool/hostpool.h"
+#include "io/fd_limit.h"
+#include "io/socket.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -88,7 +90,8 @@ bool hp__serve_apply(void *ctx, const char *name, const char *value)
 
 const char hp__serve_options_help[] =
     "\n"
-    "  --listen ADDR            required: 127.0.0.1:8080, [::1]:8080 (port 0: any free port)\n"
+    "  --listen ADDR            required: 127.0.0.1:8080, 8080 (every interface), [::1]:8080,\n"
+    "                           unix:PATH (port 0: any free port)\n"
     "  --workers N              worker threads (default: one per CPU)\n"
     "  --no-access-log          no line per request on stderr\n"
     "  --max-header-bytes SIZE  --max-target-bytes SIZE  --max-body-bytes SIZE\n"
@@ -160,16 +163,21 @@ static void on_sighup(uv_signal_t *sig, int signum)
     fprintf(stderr, "hostpool: Hangup: ignored (nothing to reload; SIGINT or SIGTERM stops)\n");
 }
 
+/* What is bound, as a URL to open from this machine; a wildcard says so. */
 static void print_ready(const hp_server *server)
 {
     for (size_t i = 0; i < hp_server_listen_count(server); i++) {
-        const char *addr = hp_server_listen_address(server, i);
-        const char *colon = strrchr(addr, ':');
-        int host_len = colon ? (int)(colon - addr) : 0;
-        const char *host = host_len ? addr : "127.0.0.1";
-        if (!host_len) host_len = 9;
-        printf("hostpool: listening on http://%.*s:%d/\n", host_len, host,
-               hp_server_bound_port(server, i));
+        struct sockaddr_storage addr;
+        char host[64];
+        hp__socket_parse_address(hp_server_listen_address(server, i), &addr);
+        if (addr.ss_family == AF_UNIX) {
+            printf("hostpool: listening on %s\n", hp_server_listen_address(server, i));
+            continue;
+        }
+        const char *every = hp__socket_url_host(&addr, host, sizeof host);
+        printf("hostpool: listening on http://%s:%d/%s%s%s\n", host,
+               hp_server_bound_port(server, i), every ? " (" : "", every ? every : "",
+               every ? ")" : "");
     }
     fflush(stdout);
 }
@@ -195,6 +203,7 @@ int hp__serve(const serve_options *o, const char *name, hp_handler *handler)
     }
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN); /* until on_sighup says so */
+    hp__fd_limit_raise();
     serve_state st = {.loop = uv_default_loop(), .drain_timeout_ms = o->limits.drain_timeout_ms};
     hp_engine_options eo = {.workers = o->workers};
     int rc = hp_engine_create(st.loop, &eo, &st.engine);

@@ -31,6 +31,7 @@
 #include "core/url_path.h"
 #include "hostpool/errors.h"
 #include "hostpool/request.h"
+#include "io/socket.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -238,67 +239,21 @@ static size_t string_or_list(checker *c, hp__cfg_node *n, hp__cfg_node *const **
 
 /* ---- addresses and names ---- */
 
-static bool ipv4_loopback(const char *host)
-{
-    struct in_addr a;
-    return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
-}
-
-/* "host:port" or "[v6]:port", host an IP address, localhost, * or empty (every address), port
- * 0-65535. *loopback tells whether the host is a loopback address. */
+/* A listen address in the syntax every part of hostpool reads (io/socket.h: HOST:PORT, a port
+ * alone, [IPV6]:PORT, unix:PATH). *loopback tells whether it is a loopback address. */
 static bool check_address(checker *c, hp__cfg_node *n, bool *loopback)
 {
-    const char *text = n->text, *port;
-    char host[64];
-    size_t host_len;
-    bool v6 = text[0] == '[';
-    if (v6) {
-        const char *close = strchr(text, ']');
-        if (!close || close[1] != ':') goto shape;
-        host_len = (size_t)(close - text - 1);
-        text++;
-        port = close + 2;
-    } else {
-        const char *colon = strrchr(text, ':');
-        if (!colon) goto shape;
-        host_len = (size_t)(colon - text);
-        if (memchr(text, ':', host_len)) {
-            fail(c, n, "an IPv6 address is written in brackets: [::1]:8080");
-            return false;
-        }
-        port = colon + 1;
-    }
-    if (!*port || strspn(port, "0123456789") != strlen(port)) {
-        fail(c, n, "\"%.*s\" is not a port", SHOWN, port);
+    struct sockaddr_storage a;
+    char why[160];
+    if (hp__socket_check_address(n->text, &a, why, sizeof why) != 0) {
+        fail(c, n, "%s", why);
         return false;
     }
-    if (strlen(port) > 5 || atoi(port) > 65535) {
-        fail(c, n, "port %.*s out of range", SHOWN, port);
-        return false;
-    }
-    if (host_len >= sizeof host) host_len = sizeof host - 1;
-    memcpy(host, text, host_len);
-    host[host_len] = '\0';
-    struct in6_addr a6;
-    if (v6) {
-        if (inet_pton(AF_INET6, host, &a6) != 1) {
-            fail(c, n, "\"%s\" is not an IPv6 address", host);
-            return false;
-        }
-        *loopback = IN6_IS_ADDR_LOOPBACK(&a6);
-        return true;
-    }
-    struct in_addr a4;
-    if (host[0] == '\0' || strcmp(host, "*") == 0 || strcmp(host, "localhost") == 0 ||
-        inet_pton(AF_INET, host, &a4) == 1) {
-        *loopback = strcmp(host, "localhost") == 0 || ipv4_loopback(host);
-        return true;
-    }
-    fail(c, n, "host \"%s\" is not an IP address, localhost or *", host);
-    return false;
-shape:
-    fail(c, n, "expected host:port, [ipv6]:port or auto, got \"%.*s\"", SHOWN, n->text);
-    return false;
+    const struct sockaddr_in *v4 = (const struct sockaddr_in *)&a;
+    const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)&a;
+    *loopback = (a.ss_family == AF_INET && (ntohl(v4->sin_addr.s_addr) >> 24) == 127) ||
+                (a.ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr));
+    return true;
 }
 
 static bool valid_name(const char *s)
@@ -796,15 +751,11 @@ static void check_admin(checker *c, hp__cfg_node *map, hp__config *config)
         fail(c, n, "must not be empty");
     const char *text;
     if (!listen || !(text = string_of(c, listen))) return;
-    if (strncmp(text, "unix:", 5) == 0) {
-        if (!text[5]) fail(c, listen, "a unix: address needs a path (unix:hostpool.sock)");
-    } else {
-        bool loopback = false;
-        if (!check_address(c, listen, &loopback)) return;
-        if (!config->admin.token_file)
-            fail(c, listen, "a TCP admin address requires admin.token_file%s",
-                 loopback ? "" : " (and it is not on loopback)");
-    }
+    bool loopback = false;
+    if (!check_address(c, listen, &loopback)) return;
+    if (strncmp(text, "unix:", 5) != 0 && !config->admin.token_file)
+        fail(c, listen, "a TCP admin address requires admin.token_file%s",
+             loopback ? "" : " (and it is not on loopback)");
     free(config->admin.listen);
     config->admin.listen = hp__strdup(text);
 }

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
+#include <unistd.h>
 
 #define LINGER_MS 2000
 
@@ -173,10 +174,12 @@ static void on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
     buf->len = len;
 }
 
+/* UV_ENOBUFS (the session gave no room) is an error like the others: libuv keeps reading after
+ * it, so ignoring it would make the loop call again at once, for ever. */
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     hp__conn *c = stream->data;
-    if (c->closing || nread == UV_ENOBUFS) return;
+    if (c->closing) return;
     hp__session_on_read(&c->session, nread == UV_EOF ? HP__SESSION_EOF : nread);
 }
 
@@ -244,7 +247,7 @@ static void record_peer(hp__conn *c)
     }
 }
 
-int hp__conn_accept(hp__listener *l)
+int hp__conn_open(hp__listener *l, int fd)
 {
     hp__worker *w = l->worker;
     uv_loop_t *loop = hp__worker_loop(w);
@@ -253,7 +256,8 @@ int hp__conn_accept(hp__listener *l)
         uv_pipe_init(loop, &c->io.pipe, 0);
     else
         uv_tcp_init(loop, &c->io.tcp);
-    int r = uv_accept(&l->io.stream, &c->io.stream);
+    int r = l->local ? uv_pipe_open(&c->io.pipe, fd) : uv_tcp_open(&c->io.tcp, fd);
+    if (r != 0) close(fd); /* not adopted by the handle */
     c->io.handle.data = c;
     c->listener = l;
     c->open_handles = 2;
@@ -271,8 +275,9 @@ int hp__conn_accept(hp__listener *l)
     hp__worker_conn_opened(w, c);
     hp__session_init(&c->session, &tcp_transport, hp__worker_http(w), &l->vhosts, &l->gauges);
     record_peer(c);
-    uv_read_start(&c->io.stream, on_alloc, on_read);
-    return 0;
+    r = uv_read_start(&c->io.stream, on_alloc, on_read);
+    if (r != 0) hp__session_abort(&c->session);
+    return r;
 }
 
 bool hp__conn_uses_server(const hp__conn *c, const hp_server *server)

@@ -1,23 +1,27 @@
 /* The engine: worker threads and the listening sockets they share (include/hostpool/engine.h).
  *
  * Starting a server binds every listen address here, on the control thread, one socket per
- * worker (SO_REUSEPORT), then hands each worker its socket through the command queue. Servers
- * with the same address share its sockets: each change of the servers on an address publishes
- * a new virtual-hosts table (http/vhosts.h) to every worker's listener there. Stopping a server
- * takes it off its addresses (the last one leaving closes the sockets), then asks every worker
- * to drain its requests in flight. Replacing one puts the new version in the old one's place on
- * every address they share, so those sockets never close. Workers tell the control loop what they
- * finished (a server stopped here, the loop ended) through one reply queue plus `replies_ready`; a
- * server's stop callback runs when every worker replied, the shutdown callback when every worker
- * exited. */
+ * worker (SO_REUSEPORT), then hands each worker its socket through the command queue. A new
+ * address is first tried without SO_REUSEPORT (check_owner), so the engine never joins another
+ * process's socket group. Servers with the same address share its sockets: each change of the
+ * servers on an address publishes a new virtual-hosts table (http/vhosts.h) to every worker's
+ * listener there. Stopping a server takes it off its addresses (the last one leaving closes the
+ * sockets), then asks every worker to drain its requests in flight. Replacing one puts the new
+ * version in the old one's place on every address they share, so those sockets never close.
+ * Workers tell the control loop what they finished (a server stopped here, a listener closed,
+ * the loop ended) through one reply queue plus `replies_ready`; a server's stop callback runs
+ * when every worker replied, the shutdown callback when every worker exited. */
 #include "hostpool/engine.h"
 
 #include "common/alloc.h"
+#include "common/log.h"
 #include "hostpool/errors.h"
 #include "http/server.h"
-#include "io/socket.h"
 #include "io/engine_call.h"
+#include "io/engine_reserve.h"
 #include "io/engine_stats.h"
+#include "io/fd_limit.h"
+#include "io/socket.h"
 #include "io/worker.h"
 
 #include <stdio.h>
@@ -45,12 +49,16 @@ typedef struct server_stop {
 /* One listen address, bound once per worker (SO_REUSEPORT), and the servers sharing it, in
  * the order they started. Sockets with a fixed port are found by address, so a server with
  * the same address joins the socket instead of binding again; port-0 sockets are never
- * shared. Control thread only. */
+ * shared. When the last server leaves, the socket is retiring until every worker closed its
+ * listener there: it is no longer found by address, but still known as ours (check_owner).
+ * Control thread only. */
 typedef struct hp__listen_socket {
     struct sockaddr_storage addr; /* as parsed (port 0 stays 0) */
     int port;                     /* bound */
     const hp_server **servers;
     size_t count;
+    unsigned closing; /* retiring: the workers whose listener is not closed yet */
+    uint64_t fds;     /* what it may hold: workers x (its head's max_connections + 1) */
     struct hp__listen_socket *hash_next;
     struct hp__listen_socket *prev, *next; /* every socket, for hp_engine_destroy */
     hp__listener *listeners[]; /* one per worker: names it in commands; the worker's memory */
@@ -80,6 +88,11 @@ struct hp_engine {
     bool stopped;
     hp_engine_stopped_cb stopped_cb;
     void *stopped_data;
+    uint64_t fd_demand; /* the sum of the sockets' fds */
+    uint64_t fd_limit;  /* RLIMIT_NOFILE when the engine was made */
+    bool fds_warned;
+    bool has_reserved; /* connections to `reserved` may use the workers' reserve descriptor */
+    struct sockaddr_storage reserved;
 };
 
 /* Worker threads: queue the reply and wake the control loop. The worker then yields: when the
@@ -121,6 +134,14 @@ static void server_stop_reply(server_stop *st)
     free(st);
 }
 
+static void socket_free(hp_engine *e, listen_socket *ls);
+
+/* A worker closed its listener of a retiring socket; the last one frees the record. */
+static void socket_closed_reply(hp_engine *e, listen_socket *ls)
+{
+    if (--ls->closing == 0) socket_free(e, ls);
+}
+
 static void on_replies(uv_async_t *a)
 {
     hp_engine *e = a->data;
@@ -129,6 +150,8 @@ static void on_replies(uv_async_t *a)
         engine_reply *next = (engine_reply *)r->item.next;
         if (r->type == HP__REPLY_SERVER_STOPPED) {
             server_stop_reply(r->token);
+        } else if (r->type == HP__REPLY_LISTENER_CLOSED) {
+            socket_closed_reply(e, r->token);
         } else if (r->type == HP__REPLY_EXITED) {
             e->exited++;
         }
@@ -146,6 +169,7 @@ int hp_engine_create(uv_loop_t *loop, const hp_engine_options *options, hp_engin
     hp_engine *e = HP_NEW(hp_engine);
     e->loop = loop;
     e->worker_count = n;
+    e->fd_limit = hp__fd_limit();
     hp__locked_queue_init(&e->replies);
     uv_async_init(loop, &e->replies_ready, on_replies);
     e->replies_ready.data = e;
@@ -183,9 +207,26 @@ static listen_socket *socket_find(hp_engine *e, const struct sockaddr_storage *a
     return NULL;
 }
 
+/* Keeps the sum of what the sockets may hold, and says once when it is more than the process
+ * may open: at the limit accepting pauses (worker.c), it does not fail. */
+static void count_fds(hp_engine *e, listen_socket *ls)
+{
+    const hp_server *head = ls->count ? hp__vhosts_head_of(ls->servers, ls->count) : NULL;
+    e->fd_demand -= ls->fds;
+    ls->fds = head ? e->worker_count * ((uint64_t)head->limits.max_connections + 1) : 0;
+    e->fd_demand += ls->fds;
+    if (e->fd_demand <= e->fd_limit || e->fds_warned) return;
+    e->fds_warned = true;
+    hp__warn("the servers may hold up to %llu connections (workers x max_connections of each "
+             "address), more than the %llu files this process may open (RLIMIT_NOFILE): past "
+             "that, accepting pauses until connections close",
+             (unsigned long long)e->fd_demand, (unsigned long long)e->fd_limit);
+}
+
 /* Publishes the socket's current servers to every worker. */
 static void socket_publish(hp_engine *e, listen_socket *ls)
 {
+    count_fds(e, ls);
     hp__vhosts *v = hp__vhosts_create(ls->servers, ls->count, e->worker_count);
     for (unsigned w = 0; w < e->worker_count; w++) {
         hp__command *cmd = HP_NEW(hp__command);
@@ -211,10 +252,13 @@ static listen_socket *socket_open(hp_engine *e, const address_plan *plan, const 
         ls->hash_next = *bucket;
         *bucket = ls;
     }
+    count_fds(e, ls);
+    bool reserved = e->has_reserved && hp__socket_address_equal(&e->reserved, &ls->addr);
     hp__vhosts *v = hp__vhosts_create(ls->servers, 1, e->worker_count);
     for (unsigned w = 0; w < e->worker_count; w++) {
         ls->listeners[w] = HP_NEW(hp__listener);
         ls->listeners[w]->local = ls->addr.ss_family == AF_UNIX;
+        ls->listeners[w]->reserved = reserved;
         hp__command *cmd = HP_NEW(hp__command);
         cmd->type = HP__CMD_LISTEN;
         cmd->fd = plan->fds[w];
@@ -252,7 +296,8 @@ static void socket_free(hp_engine *e, listen_socket *ls)
     free(ls);
 }
 
-/* `server` leaves `ls`; the last one to leave closes it on every worker. */
+/* `server` leaves `ls`; the last one to leave closes it on every worker, and the record goes
+ * when they all replied that they did. */
 static void socket_leave(hp_engine *e, listen_socket *ls, const hp_server *server)
 {
     size_t i = 0;
@@ -262,10 +307,13 @@ static void socket_leave(hp_engine *e, listen_socket *ls, const hp_server *serve
         socket_publish(e, ls);
         return;
     }
+    count_fds(e, ls);
+    ls->closing = e->worker_count;
     for (unsigned w = 0; w < e->worker_count; w++) {
         hp__command *cmd = HP_NEW(hp__command);
-        cmd->type = HP__CMD_PUBLISH; /* no table: retire */
+        cmd->type = HP__CMD_PUBLISH; /* no table: retire, then reply LISTENER_CLOSED */
         cmd->listener = ls->listeners[w];
+        cmd->token = ls;
         hp__worker_post(e->workers[w], cmd);
     }
     if (hp__socket_address_port(&ls->addr) != 0) {
@@ -274,7 +322,6 @@ static void socket_leave(hp_engine *e, listen_socket *ls, const hp_server *serve
         *pp = ls->hash_next;
     }
     hp__socket_unlink(&ls->addr); /* a unix socket's file goes with its last server */
-    socket_free(e, ls);
 }
 
 /* ---- planning a start or a replace -------------------------------------------------------- */
@@ -310,6 +357,28 @@ static bool listed_before(const address_plan *plans, size_t i)
     return false;
 }
 
+/* May this engine make a new socket group on `addr`? Not when another process listens there
+ * or on an overlapping address: SO_REUSEPORT would let us join its group (any process of the
+ * same user may) and the two would split the connections. A trial bind without SO_REUSEPORT
+ * fails then, with "address already in use". It fails as well when the socket in the way is
+ * one of ours: a specific address beside our wildcard on the same port (both bind, Linux hands
+ * a connection to the most specific), or a socket still closing on the workers after its last
+ * server left (a reload that moves an address from one server to another). Those we know, so
+ * the failure is ours to ignore. Port 0 gets a port no one listens on; a unix socket is
+ * exclusive by itself (socket.c). */
+static int check_owner(const hp_engine *e, const struct sockaddr_storage *addr)
+{
+    if (addr->ss_family == AF_UNIX || hp__socket_address_port(addr) == 0) return 0;
+    int err = hp__socket_probe(addr);
+    if (err != UV_EADDRINUSE) return err;
+    for (const listen_socket *ls = e->sockets; ls; ls = ls->next) {
+        struct sockaddr_storage bound = ls->addr;
+        hp__socket_address_set_port(&bound, ls->port);
+        if (hp__socket_addresses_overlap(&bound, addr)) return 0;
+    }
+    return err;
+}
+
 /* Decides, for one listen address of `server`, whether it keeps `old`'s socket, joins a socket
  * other servers have, or binds a new one (binding now, so errors are immediate). */
 static int plan_address(hp_engine *e, const hp_server *old, const hp_server *server, size_t i,
@@ -329,7 +398,8 @@ static int plan_address(hp_engine *e, const hp_server *old, const hp_server *ser
     plan->keeps = plan->socket != NULL;
     if (!plan->socket) plan->socket = socket_find(e, &plan->addr);
     if (plan->socket) return check_sharing(plan->socket, old, server, text, errbuf, errlen);
-    int err = hp__socket_listen_many(&plan->addr, e->worker_count, plan->fds, &plan->port);
+    int err = check_owner(e, &plan->addr);
+    if (!err) err = hp__socket_listen_many(&plan->addr, e->worker_count, plan->fds, &plan->port);
     if (err && errbuf) snprintf(errbuf, errlen, "listen %s: %s", text, uv_strerror(err));
     return err;
 }
@@ -448,6 +518,13 @@ void hp__engine_server_connections(const hp_engine *e, const hp_server *server, 
             *idle += atomic_load_explicit(&g->idle, memory_order_relaxed);
         }
     }
+}
+
+int hp__engine_reserve_for(hp_engine *e, const char *address)
+{
+    if (hp__socket_parse_address(address, &e->reserved) != 0) return HP_EADDR;
+    e->has_reserved = true;
+    return 0;
 }
 
 void hp__engine_call_worker(hp_engine *e, unsigned worker, hp__worker_call_fn fn, void *arg)

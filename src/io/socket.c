@@ -15,65 +15,111 @@
 #include <uv.h>
 
 #define BACKLOG 511
+#define SHOWN 64 /* at most this much of a bad address is quoted back */
 
-static int parse_port(const char *s, int *port)
+static void say(char *why, size_t len, const char *fmt, const char *arg)
 {
-    char *end;
-    if (!*s) return HP_EADDR;
-    long v = strtol(s, &end, 10);
-    if (*end || v < 0 || v > 65535) return HP_EADDR;
+    if (why) snprintf(why, len, fmt, SHOWN, arg);
+}
+
+/* 1 to 5 digits, 0-65535. */
+static int parse_port(const char *s, int *port, char *why, size_t len)
+{
+    size_t digits = strspn(s, "0123456789");
+    if (!*s || s[digits]) {
+        say(why, len, "\"%.*s\" is not a port", s);
+        return HP_EADDR;
+    }
+    long v = digits <= 5 ? strtol(s, NULL, 10) : 65536;
+    if (v > 65535) {
+        say(why, len, "port %.*s out of range", s);
+        return HP_EADDR;
+    }
     *port = (int)v;
     return 0;
 }
 
 /* "unix:PATH": a unix socket; the path must fit sun_path with its NUL. */
-static int parse_unix(const char *path, struct sockaddr_storage *out)
+static int parse_unix(const char *path, struct sockaddr_storage *out, char *why, size_t len)
 {
     struct sockaddr_un *un = (struct sockaddr_un *)out;
-    size_t len = strlen(path);
-    if (len == 0 || len >= sizeof un->sun_path) return HP_EADDR;
+    size_t path_len = strlen(path);
+    if (path_len == 0) {
+        if (why) snprintf(why, len, "a unix: address needs a path (unix:hostpool.sock)");
+        return HP_EADDR;
+    }
+    if (path_len >= sizeof un->sun_path) {
+        if (why) snprintf(why, len, "the path is longer than %zu bytes", sizeof un->sun_path - 1);
+        return HP_EADDR;
+    }
     un->sun_family = AF_UNIX;
-    memcpy(un->sun_path, path, len + 1);
+    memcpy(un->sun_path, path, path_len + 1);
+    return 0;
+}
+
+/* "[v6]:port" */
+static int parse_v6(const char *text, struct sockaddr_storage *out, char *why, size_t len)
+{
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
+    char host[INET6_ADDRSTRLEN + 1];
+    const char *close = strchr(text, ']');
+    size_t host_len = close ? (size_t)(close - text - 1) : 0;
+    if (!close || close[1] != ':') {
+        say(why, len, "expected [ipv6]:port, got \"%.*s\"", text);
+        return HP_EADDR;
+    }
+    int port;
+    int err = parse_port(close + 2, &port, why, len);
+    if (err) return err;
+    memcpy(host, text + 1, host_len < sizeof host ? host_len : sizeof host - 1);
+    host[host_len < sizeof host ? host_len : sizeof host - 1] = '\0';
+    if (host_len >= sizeof host || inet_pton(AF_INET6, host, &v6->sin6_addr) != 1) {
+        say(why, len, "\"%.*s\" is not an IPv6 address", host);
+        return HP_EADDR;
+    }
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons((uint16_t)port);
+    return 0;
+}
+
+int hp__socket_check_address(const char *text, struct sockaddr_storage *out, char *why, size_t len)
+{
+    memset(out, 0, sizeof *out);
+    if (strncmp(text, "unix:", 5) == 0) return parse_unix(text + 5, out, why, len);
+    if (text[0] == '[') return parse_v6(text, out, why, len);
+    const char *colon = strrchr(text, ':');
+    if (!colon && (!*text || text[strspn(text, "0123456789")])) {
+        say(why, len, "expected host:port, [ipv6]:port, a port or unix:PATH, got \"%.*s\"", text);
+        return HP_EADDR;
+    }
+    size_t host_len = colon ? (size_t)(colon - text) : 0; /* a port alone: every address */
+    if (memchr(text, ':', host_len)) {
+        if (why) snprintf(why, len, "an IPv6 address is written in brackets: [::1]:8080");
+        return HP_EADDR;
+    }
+    int port;
+    int err = parse_port(colon ? colon + 1 : text, &port, why, len);
+    if (err) return err;
+    char host[SHOWN + 1];
+    snprintf(host, sizeof host, "%.*s", (int)host_len, text);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)out;
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons((uint16_t)port);
+    if (host[0] == '\0' || strcmp(host, "*") == 0) {
+        v4->sin_addr.s_addr = htonl(INADDR_ANY);
+    } else if (strcmp(host, "localhost") == 0) {
+        v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    } else if (host_len > SHOWN || inet_pton(AF_INET, host, &v4->sin_addr) != 1) {
+        say(why, len, "host \"%.*s\" is not an IP address, localhost or *", host);
+        memset(out, 0, sizeof *out);
+        return HP_EADDR;
+    }
     return 0;
 }
 
 int hp__socket_parse_address(const char *text, struct sockaddr_storage *out)
 {
-    char host[128];
-    const char *port_text;
-    memset(out, 0, sizeof *out);
-    if (strncmp(text, "unix:", 5) == 0) return parse_unix(text + 5, out);
-    if (text[0] == '[') {
-        const char *close = strchr(text, ']');
-        if (!close || close[1] != ':' || (size_t)(close - text - 1) >= sizeof host) return HP_EADDR;
-        memcpy(host, text + 1, (size_t)(close - text - 1));
-        host[close - text - 1] = '\0';
-        port_text = close + 2;
-    } else {
-        const char *colon = strrchr(text, ':');
-        size_t len = colon ? (size_t)(colon - text) : 0;
-        if (len >= sizeof host) return HP_EADDR;
-        memcpy(host, text, len);
-        host[len] = '\0';
-        port_text = colon ? colon + 1 : text;
-    }
-    int port;
-    if (parse_port(port_text, &port) != 0) return HP_EADDR;
-    if (host[0] == '\0' || strcmp(host, "*") == 0) strcpy(host, "0.0.0.0");
-    if (strcmp(host, "localhost") == 0) strcpy(host, "127.0.0.1");
-    struct sockaddr_in *v4 = (struct sockaddr_in *)out;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
-    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons((uint16_t)port);
-        return 0;
-    }
-    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons((uint16_t)port);
-        return 0;
-    }
-    return HP_EADDR;
+    return hp__socket_check_address(text, out, NULL, 0);
 }
 
 static socklen_t addr_len(const struct sockaddr_storage *a)
@@ -212,15 +258,60 @@ int hp__socket_listen_many(const struct sockaddr_storage *addr, size_t count, in
     return 0;
 }
 
+/* A socket bound without SO_REUSEPORT conflicts with every socket listening on the address (or,
+ * for a wildcard, on the port; for a specific address, with a wildcard on the port), whoever
+ * owns it. SO_REUSEADDR keeps connections in TIME_WAIT from counting, as libuv binds. IPv6 is
+ * bound IPv6-only, as our listening sockets are. */
+int hp__socket_probe(const struct sockaddr_storage *addr)
+{
+    int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return uv_translate_sys_error(errno);
+    int on = 1, err = 0;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (addr->ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    if (bind(fd, (const struct sockaddr *)addr, addr_len(addr)) != 0)
+        err = uv_translate_sys_error(errno);
+    close(fd);
+    return err;
+}
+
 bool hp__socket_can_bind(const char *text)
 {
     struct sockaddr_storage addr;
-    if (hp__socket_parse_address(text, &addr) != 0) return false;
-    int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
-    int on = 1; /* a port left in TIME_WAIT by an earlier server is free for a new one */
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    bool ok = bind(fd, (const struct sockaddr *)&addr, addr_len(&addr)) == 0;
-    close(fd);
-    return ok;
+    return hp__socket_parse_address(text, &addr) == 0 && addr.ss_family != AF_UNIX &&
+           hp__socket_probe(&addr) == 0;
+}
+
+bool hp__socket_address_is_wildcard(const struct sockaddr_storage *a)
+{
+    if (a->ss_family == AF_INET6)
+        return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)a)->sin6_addr);
+    return a->ss_family == AF_INET &&
+           ((const struct sockaddr_in *)a)->sin_addr.s_addr == htonl(INADDR_ANY);
+}
+
+bool hp__socket_addresses_overlap(const struct sockaddr_storage *a,
+                                  const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family || a->ss_family == AF_UNIX) return false;
+    if (hp__socket_address_port(a) != hp__socket_address_port(b)) return false;
+    return hp__socket_address_is_wildcard(a) || hp__socket_address_is_wildcard(b) ||
+           hp__socket_address_equal(a, b);
+}
+
+const char *hp__socket_url_host(const struct sockaddr_storage *a, char *buf, size_t len)
+{
+    char text[INET6_ADDRSTRLEN];
+    bool every = hp__socket_address_is_wildcard(a);
+    if (a->ss_family == AF_INET6) {
+        const struct in6_addr *in6 = &((const struct sockaddr_in6 *)a)->sin6_addr;
+        inet_ntop(AF_INET6, every ? &in6addr_loopback : in6, text, sizeof text);
+        snprintf(buf, len, "[%s]", text);
+        return every ? "every IPv6 address" : NULL;
+    }
+    struct in_addr in = ((const struct sockaddr_in *)a)->sin_addr;
+    if (every) in.s_addr = htonl(INADDR_LOOPBACK);
+    inet_ntop(AF_INET, &in, text, sizeof text);
+    snprintf(buf, len, "%s", text);
+    return every ? "every IPv4 address" : NULL;
 }

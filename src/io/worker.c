@@ -2,6 +2,7 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
+#include "io/accept.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@ struct hp__worker {
     size_t conn_count;
     bool draining;
     uv_timer_t drain_timer;
+    hp__acceptor acceptor;
     hp__worker_reply_cb on_reply;
     void *on_reply_data;
 };
@@ -54,6 +56,11 @@ hp__http_context *hp__worker_http(hp__worker *w)
     return &w->http;
 }
 
+hp__acceptor *hp__worker_acceptor(hp__worker *w)
+{
+    return &w->acceptor;
+}
+
 /* ---- connections -------------------------------------------------------------------------- */
 
 void hp__worker_conn_opened(hp__worker *w, hp__conn *c)
@@ -68,19 +75,6 @@ void hp__worker_conn_opened(hp__worker *w, hp__conn *c)
 
 static void maybe_exit(hp__worker *w);
 static void server_drains_check(hp__worker *w, const hp_server *server, const hp__vhosts *gone);
-
-static const hp_limits *listener_limits(const hp__listener *l)
-{
-    return &l->vhosts->head->limits;
-}
-
-static void listener_accept_pending(hp__listener *l)
-{
-    while (l->paused && !l->closing && l->conn_count < listener_limits(l)->max_connections) {
-        l->paused = false;
-        hp__conn_accept(l);
-    }
-}
 
 static void list_insert(hp__listener **head, hp__listener *l)
 {
@@ -117,30 +111,17 @@ void hp__worker_conn_closed(hp__worker *w, hp__conn *c, hp__listener *listener)
     l->next->prev = l->prev;
     w->conn_count--;
     listener->conn_count--;
+    hp__acceptor_conn_closed(&w->acceptor);
     if (w->server_drains && listener->retired) server_drains_check(w, NULL, listener->vhosts);
     if (listener->retired) {
         listener_release(w, listener);
     } else {
-        listener_accept_pending(listener);
+        hp__listener_resume(listener);
     }
     if (w->draining) maybe_exit(w);
 }
 
 /* ---- listeners ---------------------------------------------------------------------------- */
-
-static void on_connection(uv_stream_t *server, int status)
-{
-    hp__listener *l = server->data;
-    if (status < 0 || l->closing) return;
-    if (l->conn_count >= listener_limits(l)->max_connections) {
-        /* Leave the connection in libuv's hands: it stops polling this socket until we
-         * accept, and the kernel's backlog holds the rest. */
-        l->paused = true;
-        return;
-    }
-    int r = hp__conn_accept(l);
-    if (r != 0) hp__warn("worker %u: accept failed: %s", l->worker->index, uv_strerror(r));
-}
 
 /* A listener outlives its handle while connections it accepted still point to it. */
 static void on_listener_closed(uv_handle_t *h)
@@ -152,9 +133,7 @@ static void on_listener_closed(uv_handle_t *h)
 
 static void listener_stop_accepting(hp__listener *l)
 {
-    if (l->closing) return;
-    l->closing = true;
-    uv_close(&l->io.handle, on_listener_closed);
+    if (!l->closing) hp__listener_close(l, on_listener_closed);
 }
 
 /* The control thread is done with `l`: it stops accepting and is freed once its connections
@@ -169,42 +148,35 @@ static void listener_retire(hp__worker *w, hp__listener *l)
         next = k->next;
         if (hp__conn_listener((hp__conn *)k) == l) hp__conn_drain((hp__conn *)k);
     }
+    listener_release(w, l); /* one that never got a handle */
 }
 
+/* The socket is bound and listening (socket.c). */
 static void listener_open(hp__worker *w, hp__listener *l, int fd, hp__vhosts *vhosts)
 {
     l->worker = w;
     l->vhosts = vhosts;
-    if (l->local)
-        uv_pipe_init(&w->loop, &l->io.pipe, 0);
-    else
-        uv_tcp_init(&w->loop, &l->io.tcp);
-    l->io.handle.data = l;
     list_insert(&w->listeners, l);
-    int r = l->local ? uv_pipe_open(&l->io.pipe, fd) : uv_tcp_open(&l->io.tcp, fd);
+    int r = hp__listener_start(l, fd);
     if (r != 0) {
-        close(fd); /* not adopted by the handle */
-    } else {
-        r = uv_listen(&l->io.stream, 511, on_connection);
-    }
-    if (r != 0) {
-        hp__error("worker %u: cannot listen for %s: %s", w->index, vhosts->head->name,
+        hp__error("worker %u: cannot accept for %s: %s", w->index, vhosts->head->name,
                   uv_strerror(r));
-        listener_stop_accepting(l); /* stays listed until the control thread retires it */
+        l->closing = l->closed = true; /* no handle; listed until the control thread retires it */
     }
 }
 
-/* A new table for `l`; NULL retires it. */
-static void listener_publish(hp__worker *w, hp__listener *l, hp__vhosts *vhosts)
+/* A new table for `l`; NULL retires it, and the control thread hears when its socket closed. */
+static void listener_publish(hp__worker *w, hp__listener *l, hp__vhosts *vhosts, void *token)
 {
     if (!vhosts) {
         listener_retire(w, l);
+        w->on_reply(w, HP__REPLY_LISTENER_CLOSED, token, w->on_reply_data);
         return;
     }
     hp__vhosts *old = l->vhosts;
     l->vhosts = vhosts;
     hp__vhosts_release(old);
-    listener_accept_pending(l);
+    hp__listener_resume(l);
 }
 
 /* ---- stopping one server ------------------------------------------------------------------ */
@@ -288,6 +260,7 @@ static void maybe_exit(hp__worker *w)
     if (!uv_is_closing((uv_handle_t *)&w->drain_timer)) {
         uv_close((uv_handle_t *)&w->drain_timer, NULL);
         uv_close((uv_handle_t *)&w->wakeup, NULL);
+        hp__acceptor_close(&w->acceptor);
     }
 }
 
@@ -344,7 +317,7 @@ static void run_command(hp__worker *w, hp__command *cmd)
         }
         break;
     case HP__CMD_PUBLISH:
-        listener_publish(w, cmd->listener, cmd->vhosts);
+        listener_publish(w, cmd->listener, cmd->vhosts, cmd->token);
         break;
     case HP__CMD_STOP_SERVER:
         stop_server(w, cmd->server, cmd->timeout_ms, cmd->token);
@@ -385,6 +358,7 @@ hp__worker *hp__worker_create(unsigned index, hp__worker_reply_cb on_reply, void
     w->wakeup.data = w;
     uv_timer_init(&w->loop, &w->drain_timer);
     w->drain_timer.data = w;
+    hp__acceptor_init(&w->acceptor, &w->loop, index, &w->listeners);
     hp__http_context_init(&w->http, index);
     return w;
 }
@@ -412,6 +386,7 @@ void hp__worker_destroy(hp__worker *w)
         free(c);
     }
     uv_loop_close(&w->loop);
+    hp__acceptor_free(&w->acceptor);
     hp__http_context_close(&w->http);
     hp__locked_queue_close(&w->commands);
     free(w);

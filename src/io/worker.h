@@ -32,7 +32,8 @@ typedef enum {
     HP__CMD_LISTEN,      /* accept on `fd` (bound and listening) through `listener`, routing
                           * by `vhosts` */
     HP__CMD_PUBLISH,     /* `listener` routes by `vhosts` from now on; NULL: stop accepting (the
-                          * listener keeps its last table until its connections are gone) */
+                          * listener keeps its last table until its connections are gone), close
+                          * its socket and reply HP__REPLY_LISTENER_CLOSED with `token` */
     HP__CMD_STOP_SERVER, /* drain `server`'s requests here (deadline `timeout_ms`), then reply
                           * HP__REPLY_SERVER_STOPPED with `token` */
     HP__CMD_DRAIN,       /* stop accepting, drain, exit when empty or after `timeout_ms` */
@@ -58,8 +59,9 @@ typedef struct hp__command {
 } hp__command;
 
 typedef enum {
-    HP__REPLY_SERVER_STOPPED, /* the server of a STOP_SERVER has no connection left here */
-    HP__REPLY_EXITED,         /* the loop ended; the thread is about to exit (last reply) */
+    HP__REPLY_SERVER_STOPPED,  /* the server of a STOP_SERVER has no connection left here */
+    HP__REPLY_LISTENER_CLOSED, /* the listener of a PUBLISH NULL closed its socket */
+    HP__REPLY_EXITED,          /* the loop ended; the thread is about to exit (last reply) */
 } hp__reply_type;
 
 /* Called on the worker's thread to tell the control thread something (it must only queue). */
@@ -73,11 +75,7 @@ void hp__worker_post(hp__worker *w, hp__command *cmd);
 /* Control thread, after the worker exited: joins the thread and frees everything. */
 void hp__worker_destroy(hp__worker *w);
 
-/* One listening socket of one worker. The control thread allocates it (zeroed) and uses its
- * address only to name it in later commands; the worker initialises, runs and frees it. It is
- * freed once the control thread retired it (PUBLISH NULL or DRAIN), its handle closed and its
- * last connection is gone, so commands naming it always find it alive. */
-/* A listening or accepted socket: TCP, or a unix socket (a pipe, to libuv). */
+/* An accepted socket: TCP, or a unix socket (a pipe, to libuv). */
 typedef union hp__stream_handle {
     uv_handle_t handle;
     uv_stream_t stream;
@@ -85,21 +83,31 @@ typedef union hp__stream_handle {
     uv_pipe_t pipe;
 } hp__stream_handle;
 
+/* One listening socket of one worker. The control thread allocates it (zeroed), sets `local`
+ * and `reserved`, and uses its address only to name it in later commands; the worker
+ * initialises, runs and frees it. It is freed once the control thread retired it (PUBLISH NULL
+ * or DRAIN), its handle closed and its last connection is gone, so commands naming it always
+ * find it alive. accept.c polls it; it is polled unless paused, starved or closing. */
 struct hp__listener {
-    hp__stream_handle io;
-    bool local; /* a unix socket (set by the control thread before LISTEN) */
+    uv_poll_t poll; /* readable: connections wait to be accepted */
+    int fd;         /* the listening socket, the worker's own (its dup of a unix socket) */
+    bool local;     /* a unix socket */
+    bool reserved;  /* may use the worker's reserve descriptor (engine_reserve.h) */
     hp__worker *worker;
     hp__vhosts *vhosts; /* one reference; sessions read it through this slot */
     uint32_t conn_count;
     hp__conn_gauges gauges;    /* written by the worker, read by the control thread (stats.h) */
-    bool paused;               /* at max_connections: one accepted fd waits inside libuv */
+    bool paused;               /* at max_connections: not polled until a connection closes */
+    bool starved;              /* accept failed for want of descriptors or memory: polled again
+                                * by the worker's retry timer */
     bool closing;              /* not accepting: its handle is closing or closed */
     bool closed;               /* handle closed */
     bool retired;              /* the control thread is done with it */
     hp__listener *next, *prev; /* in the worker's open or retired list */
 };
 
-int hp__conn_accept(hp__listener *listener);
+/* conn.c: a connection on the accepted socket `fd` (adopted, closed on failure). */
+int hp__conn_open(hp__listener *listener, int fd);
 /* Does `c` hold `server`: an exchange of it in flight, or a retired listener that routes to
  * it (the connection may still carry its first request there)? */
 bool hp__conn_uses_server(const hp__conn *c, const hp_server *server);
@@ -107,7 +115,9 @@ hp__listener *hp__conn_listener(const hp__conn *c);
 void hp__conn_drain(hp__conn *c);
 void hp__conn_abort(hp__conn *c);
 
-/* worker.c services for conn.c */
+/* worker.c services for conn.c and accept.c */
+typedef struct hp__acceptor hp__acceptor;
+hp__acceptor *hp__worker_acceptor(hp__worker *w);
 uv_loop_t *hp__worker_loop(hp__worker *w);
 hp__http_context *hp__worker_http(hp__worker *w);
 void hp__worker_conn_opened(hp__worker *w, hp__conn *c);

@@ -270,7 +270,7 @@ static void add_of_an_existing_name_is_409_and_changes_nothing(void **state)
 
 static void add_lists_every_error_of_a_bad_body_and_changes_nothing(void **state)
 {
-    static const char wrong[] = "{\"name\":\"broken\",\"listen\":7,\"colour\":\"red\","
+    static const char wrong[] = "{\"name\":\"broken\",\"listen\":\"nowhere\",\"colour\":\"red\","
                                 "\"routes\":[{\"respond\":{\"status\":\"many\"}}]}";
     answer a = call("POST", "/servers", wrong);
     assert_int_equal(a.status, 400);

@@ -421,7 +421,7 @@ static void add_of_a_bad_server_prints_every_error_and_exits_1(void **state)
     char path[4200];
     temp_file("bad.yaml",
               "name: broken\n"
-              "listen: 7\n"
+              "listen: nowhere\n"
               "colour: red\n"
               "routes:\n"
               "  - respond: { status: many }\n",
@@ -571,7 +571,7 @@ static void reload_prints_the_server_it_replaced(void **state)
 
 static void reload_of_a_broken_config_lists_every_error_and_changes_nothing(void **state)
 {
-    write_config("web, never", "  - name: broken\n    listen: 7\n    colour: red\n");
+    write_config("web, never", "  - name: broken\n    listen: nowhere\n    colour: red\n");
     run_result r = cli("reload", NULL);
     write_config("web", "");
     assert_status(&r, 1);

@@ -252,7 +252,7 @@ static void post_config_lists_every_error_of_a_bad_document(void **state)
 {
     fixture *f = *state;
     hp_test_answer a = hp_test_admin_call(&f->admin, "POST", "/config", NULL,
-                                          "{\"servers\":[{\"name\":\"a\",\"listen\":5}],"
+                                          "{\"servers\":[{\"name\":\"a\",\"listen\":\"nowhere\"}],"
                                           "\"bogus\":1}");
     assert_int_equal(a.status, 400);
     assert_int_equal(hp_test_answer_error_details(&a), 2); /* listen, bogus */

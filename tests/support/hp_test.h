@@ -100,6 +100,12 @@ typedef struct hp_test_server {
  * is killed and reaped, a message with its stderr is printed, and -1 is returned. */
 int hp_test_server_start(hp_test_server *srv, const char *const argv[], int timeout_ms);
 
+/* hp_test_server_start() with the child's RLIMIT_NOFILE (open files) set to `soft` and `hard`
+ * before it runs (by prlimit(1), which then executes it: the pid is the server's), for a test
+ * of what the server does when it runs out of descriptors. */
+int hp_test_server_start_nofile(hp_test_server *srv, const char *const argv[], unsigned soft,
+                                unsigned hard, int timeout_ms);
+
 /* Spawns HOSTPOOL_BIN with `argv` as above without waiting for anything: for a process that
  * prints no ready line (a client such as `hostpool events`). Returns 0, or -1 with a message. */
 int hp_test_server_spawn(hp_test_server *srv, const char *const argv[]);
@@ -110,6 +116,10 @@ int hp_test_server_startl(hp_test_server *srv, const char *arg, ...) __attribute
 /* Starts `hostpool respond --listen 127.0.0.1:0 --body "Hello, World!"` followed by the
  * extra arguments (a NULL-terminated list), deadline HP_TEST_DEADLINE_MS. */
 int hp_test_server_start_respond(hp_test_server *srv, ...) __attribute__((sentinel));
+
+/* The CPU time (user plus system) process `pid` used so far, in milliseconds, from
+ * /proc/PID/stat; -1 when it cannot be read. For a test that a server stays idle. */
+long hp_test_cpu_ms(pid_t pid);
 
 /* Is the process still running? (Reaps it, and records its status, if it exited.) */
 bool hp_test_server_running(hp_test_server *srv);

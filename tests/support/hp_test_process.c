@@ -4,7 +4,8 @@
  * the kernel kills it if the test process dies in any way, SIGKILL included; (2) an atexit
  * handler kills and reaps every tracked child on a normal exit (a failed assertion too);
  * (3) SIGTERM, SIGINT, SIGHUP and SIGALRM kill the tracked children before the test dies of
- * the signal. SIGPIPE is ignored so a write to a closed socket fails with EPIPE instead. */
+ * the signal. SIGPIPE is ignored so a write to a closed socket fails with EPIPE instead. Also:
+ * the CPU time a child used, for tests that a server stays idle. */
 #include "hp_test_internal.h"
 
 #include <errno.h>
@@ -167,4 +168,19 @@ void hp_test__kill(pid_t pid)
     while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
     }
     untrack(pid);
+}
+
+long hp_test_cpu_ms(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    char *text = hp_test_read_file(path, NULL);
+    const char *p = text ? strrchr(text, ')') : NULL; /* the command name may hold spaces */
+    unsigned long utime, stime;
+    int got =
+        p ? sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime)
+          : 0;
+    free(text);
+    if (got != 2) return -1;
+    return (long)((utime + stime) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
 }

@@ -64,7 +64,8 @@ static void report_failure(hp_test_server *srv, const char *what, const char *st
     free(err);
 }
 
-int hp_test_server_spawn(hp_test_server *srv, const char *const argv[])
+/* Spawns `prefix` (a command that runs the rest, NULL: none), HOSTPOOL_BIN and `argv`. */
+static int spawn(hp_test_server *srv, const char *const prefix[], const char *const argv[])
 {
     memset(srv, 0, sizeof *srv);
     srv->stdout_fd = -1;
@@ -81,11 +82,13 @@ int hp_test_server_spawn(hp_test_server *srv, const char *const argv[])
         return -1;
     }
 
-    size_t argc = 0;
+    size_t argc = 0, n = 0;
     while (argv[argc]) argc++;
-    const char **full = calloc(argc + 2, sizeof *full);
-    full[0] = hp_test_bin();
-    for (size_t i = 0; i < argc; i++) full[i + 1] = argv[i];
+    while (prefix && prefix[n]) n++;
+    const char **full = calloc(n + argc + 2, sizeof *full);
+    for (size_t i = 0; i < n; i++) full[i] = prefix[i];
+    full[n] = hp_test_bin();
+    for (size_t i = 0; i < argc; i++) full[n + 1 + i] = argv[i];
     pid_t pid = hp_test__spawn(full, -1, out[1], err_fd);
     free(full);
     close(out[1]);
@@ -99,9 +102,14 @@ int hp_test_server_spawn(hp_test_server *srv, const char *const argv[])
     return 0;
 }
 
-int hp_test_server_start(hp_test_server *srv, const char *const argv[], int timeout_ms)
+int hp_test_server_spawn(hp_test_server *srv, const char *const argv[])
 {
-    if (hp_test_server_spawn(srv, argv) != 0) return -1;
+    return spawn(srv, NULL, argv);
+}
+
+/* Waits for the ready line of a spawned server. */
+static int wait_ready(hp_test_server *srv, int timeout_ms)
+{
     int64_t deadline = hp_test_now_ms() + timeout_ms;
     int rc = HP_TEST_OK;
     while ((srv->port = port_from_ready_line(srv->out)) == 0 && rc == HP_TEST_OK)
@@ -114,6 +122,22 @@ int hp_test_server_start(hp_test_server *srv, const char *const argv[], int time
                    srv->out);
     hp_test_server_kill(srv);
     return -1;
+}
+
+int hp_test_server_start(hp_test_server *srv, const char *const argv[], int timeout_ms)
+{
+    if (hp_test_server_spawn(srv, argv) != 0) return -1;
+    return wait_ready(srv, timeout_ms);
+}
+
+int hp_test_server_start_nofile(hp_test_server *srv, const char *const argv[], unsigned soft,
+                                unsigned hard, int timeout_ms)
+{
+    char limits[64];
+    snprintf(limits, sizeof limits, "--nofile=%u:%u", soft, hard);
+    const char *const prefix[] = {"prlimit", limits, "--", NULL};
+    if (spawn(srv, prefix, argv) != 0) return -1;
+    return wait_ready(srv, timeout_ms);
 }
 
 const char *hp_test_server_stdout_until(hp_test_server *srv, const char *text, int timeout_ms)

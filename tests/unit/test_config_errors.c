@@ -76,7 +76,7 @@ static void types_ranges_and_required_keys_are_all_reported(void **state)
         "        respond: { status: \"200\", headers: { \"bad name\": x } }\n"
         "      - redirect: { status: 305 }\n"
         "      - file: {}\n"
-        "  - listen: [example.com:80, \"[::1]:99999\", \"::1:80\", \"8080\"]\n"
+        "  - listen: [example.com:80, \"[::1]:99999\", \"::1:80\", \"[::1]\"]\n"
         "    limits: { max_body_bytes: 0, idle_timeout: 10 sec, max_header_bytes: 8GiB, "
         "max_headers: many }\n"
         "    routes: {}\n",
@@ -108,8 +108,7 @@ static void types_ranges_and_required_keys_are_all_reported(void **state)
         "types.yaml:15:30: servers[1].listen[1]: port 99999 out of range\n"
         "types.yaml:15:45: servers[1].listen[2]: an IPv6 address is written in brackets: "
         "[::1]:8080\n"
-        "types.yaml:15:55: servers[1].listen[3]: expected host:port, [ipv6]:port or auto, got "
-        "\"8080\"\n"
+        "types.yaml:15:55: servers[1].listen[3]: expected [ipv6]:port, got \"[::1]\"\n"
         "types.yaml:16:31: servers[1].limits.max_body_bytes: must be greater than 0\n"
         "types.yaml:16:48: servers[1].limits.idle_timeout: \"10 sec\" is not a duration: a whole "
         "number followed by ms, s, m or h (250ms, 10s, 15m, 1h); a bare number is seconds\n"
@@ -172,8 +171,8 @@ static void repeated_keys_are_errors_and_the_rest_is_still_checked(void **state)
                   "    listen: nope\n"
                   "    name: b\n"
                   "workers: 3\n",
-                  "dup.yaml:4:13: servers[0].listen: expected host:port, [ipv6]:port or auto, got "
-                  "\"nope\"\n"
+                  "dup.yaml:4:13: servers[0].listen: expected host:port, [ipv6]:port, a port or "
+                  "unix:PATH, got \"nope\"\n"
                   "dup.yaml:5:5: servers[0].name: duplicate key \"name\" (first at line 3)\n"
                   "dup.yaml:6:1: workers: duplicate key \"workers\" (first at line 1)\n");
     assert_errors("dup.json", "{\"workers\": 2, \"workers\": 3}",
