@@ -6,18 +6,22 @@
  * they are parsed, so the pointers of a request into rbuf never move. Body bytes are copied
  * out as they are parsed and dropped from rbuf, so a body never fills it.
  *
- * Framing (no request smuggling): llhttp rejects Content-Length with Transfer-Encoding,
- * repeated or malformed Content-Length, a Transfer-Encoding whose last coding is not chunked,
- * bad chunk sizes, bare CR, NUL and whitespace before a colon. On top of it we reject
- * obs-fold (llhttp 8 folds it into the value), a missing or repeated Host on HTTP/1.1 and
- * Transfer-Encoding on HTTP/1.0. Every such
- * error is answered 400 and the connection is closed after the answer. */
+ * Framing (no request smuggling): llhttp, compiled in its strict mode (cmake/FindLLHTTP.cmake),
+ * rejects Content-Length with Transfer-Encoding, repeated or malformed Content-Length, a
+ * Transfer-Encoding whose last coding is not chunked, bad chunk sizes, a line or a chunk not
+ * ended by CRLF, bare CR, NUL and the other controls in a value, and whitespace in a field name.
+ * What it lets through, we refuse: every field line, trailers included, must pass
+ * hp__field_valid (field_syntax.h: the one definition of a valid field, which also catches an
+ * empty name, and obs-fold, which llhttp folds into the value with its CRLF); a missing or repeated
+ * Host on HTTP/1.1; Transfer-Encoding on HTTP/1.0. Every such error is answered 400 and the
+ * connection is closed after the answer. */
 #include "http/exchange.h"
 
 #include "common/alloc.h"
 #include "common/str.h"
 #include "core/url_path.h"
 #include "http/access_log.h"
+#include "http/field_syntax.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -267,20 +271,13 @@ static void drop_parsed_body(hp__session *s)
     s->rend = s->rparsed = x->head_end;
 }
 
-static bool is_tchar(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 static int error_status(hp__session *s, llhttp_errno_t err)
 {
     hp__exchange *x = s->x;
     if (x && x->error_status) return x->error_status;
     if (err == HPE_INVALID_METHOD) {
         /* A well-formed token we do not know is "not implemented"; garbage is a bad request. */
-        size_t i = 0;
-        while (i < s->rend && i < 32 && is_tchar(s->rbuf[i])) i++;
+        size_t i = hp__token_length(s->rbuf, s->rend < 32 ? s->rend : 32);
         return (i > 0 && i < s->rend && s->rbuf[i] == ' ') ? 501 : 400;
     }
     if (err == HPE_INVALID_VERSION) {
@@ -421,11 +418,22 @@ static bool grow_headers(hp__exchange *x, uint32_t max)
     return true;
 }
 
+/* Trailers are checked as they come, then dropped: their bytes leave rbuf with the body's, so a
+ * trailer's pieces cannot be put together and are checked one by one (field_syntax.h). For a
+ * trailer, field_open says that a byte of its name has arrived. */
+static int trailer_field(hp__exchange *x, const char *at, size_t len)
+{
+    if (len == 0) return 0;
+    if (hp__token_length(at, len) != len) return reject(x, 400);
+    x->field_open = true;
+    return 0;
+}
+
 static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
     hp__session *s = session_of(p);
     hp__exchange *x = s->x;
-    if (x->headers_done) return 0; /* trailers are parsed and dropped */
+    if (x->headers_done) return trailer_field(x, at, len);
     if (!x->field_open) {
         if (!grow_headers(x, hp__session_head_limits(s)->max_headers)) return reject(x, 431);
         x->req.header_count++;
@@ -439,7 +447,11 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 static int on_header_field_complete(llhttp_t *p)
 {
     hp__exchange *x = session_of(p)->x;
-    if (x->headers_done) return 0;
+    if (x->headers_done) {
+        bool named = x->field_open;
+        x->field_open = false;
+        return named ? 0 : reject(x, 400);
+    }
     x->field_open = false;
     hp_header *h = current_header(x);
     h->value.base = h->name.base + h->name.len; /* an empty value until one arrives */
@@ -449,7 +461,7 @@ static int on_header_field_complete(llhttp_t *p)
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
     hp__exchange *x = session_of(p)->x;
-    if (x->headers_done) return 0;
+    if (x->headers_done) return hp__field_value_valid(hp__str(at, len)) ? 0 : reject(x, 400);
     hp_header *h = current_header(x);
     if (h->value.len == 0) h->value.base = at;
     h->value.len = (size_t)(at + len - h->value.base);
@@ -476,8 +488,9 @@ static int on_header_value_complete(llhttp_t *p)
     hp_header *h = current_header(x);
     x->head_end = rbuf_offset(s, h->value.base + h->value.len);
     if (x->head_end > hp__session_head_limits(s)->max_header_bytes) return reject(x, 431);
-    /* llhttp folds obs-fold continuation lines into the value: refuse them (RFC 9112 5.2). */
-    if (memchr(h->value.base, '\n', h->value.len)) return reject(x, 400);
+    /* What llhttp lets through (field_syntax.h); obs-fold, which llhttp folds into the value
+     * with its CRLF, is refused as a control in the value (RFC 9112 §5.2). */
+    if (!hp__field_valid(h->name, h->value)) return reject(x, 400);
     h->value = hp__str_trim(h->value);
     if (hp__str_ieq(h->name, "host")) {
         x->host_count++;
