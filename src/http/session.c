@@ -12,7 +12,8 @@
  * ended by CRLF, bare CR, NUL and the other controls in a value, and whitespace in a field name.
  * What it lets through, we refuse: every field line, trailers included, must pass
  * hp__field_valid (field_syntax.h: the one definition of a valid field, which also catches an
- * empty name, and obs-fold, which llhttp folds into the value with its CRLF); a missing or repeated
+ * empty name, and obs-fold, which llhttp folds into the value with its CRLF); a Host (or the
+ * authority of an absolute-form target) that is not a valid uri-host[:port]; a missing or repeated
  * Host on HTTP/1.1; Transfer-Encoding on HTTP/1.0. Every such error is answered 400 and the
  * connection is closed after the answer. */
 #include "http/exchange.h"
@@ -494,6 +495,7 @@ static int on_header_value_complete(llhttp_t *p)
     h->value = hp__str_trim(h->value);
     if (hp__str_ieq(h->name, "host")) {
         x->host_count++;
+        if (!hp__host_valid(h->value)) return reject(x, 400);
         x->req.host = h->value;
     } else if (hp__str_ieq(h->name, "expect")) {
         if (!hp__str_ieq(h->value, "100-continue")) return reject(x, 417);
@@ -504,7 +506,9 @@ static int on_header_value_complete(llhttp_t *p)
     return 0;
 }
 
-/* Splits the target into path and query; takes the host from an absolute-form target. */
+/* Splits the target into path and query; takes the host from an absolute-form target, whose
+ * authority wins over the Host header (RFC 9112 §3.2.2) and must be a valid uri-host[:port]:
+ * no userinfo (RFC 9110 §4.2.4 asks to treat one as an error), not empty. */
 static int parse_target(hp__exchange *x)
 {
     hp_request *r = &x->req;
@@ -518,8 +522,8 @@ static int parse_target(hp__exchange *x)
         size_t scheme = t.base[4] == ':' ? 7 : 8;
         const char *auth = t.base + scheme, *end = t.base + t.len, *q = auth;
         while (q < end && *q != '/' && *q != '?') q++;
-        if (q == auth) return 400;
         r->host = hp__str(auth, (size_t)(q - auth));
+        if (!hp__host_valid(r->host)) return 400;
         t = hp__str(q, (size_t)(end - q));
         if (t.len == 0 || t.base[0] == '?') {
             r->path = HP_STR_LIT("/");
