@@ -12,10 +12,13 @@
  * ended by CRLF, bare CR, NUL and the other controls in a value, and whitespace in a field name.
  * What it lets through, we refuse: every field line, trailers included, must pass
  * hp__field_valid (field_syntax.h: the one definition of a valid field, which also catches an
- * empty name, and obs-fold, which llhttp folds into the value with its CRLF); a Host (or the
- * authority of an absolute-form target) that is not a valid uri-host[:port]; a missing or repeated
- * Host on HTTP/1.1; Transfer-Encoding on HTTP/1.0. Every such error is answered 400 and the
- * connection is closed after the answer. */
+ * empty name, and obs-fold, which llhttp folds into the value with its CRLF); a request line
+ * without a version (HTTP/0.9) at once, instead of waiting for a header section that will never
+ * come; a Host (or the authority of an absolute-form target) that is not a valid
+ * uri-host[:port]; a missing or repeated Host on HTTP/1.1; Transfer-Encoding on HTTP/1.0. Every
+ * such error is answered 400 and the connection is closed after the answer. HTTP/1.2 and later
+ * minor versions are processed as HTTP/1.1 (RFC 9110 §2.5); another major version is answered 505
+ * as soon as the request line ends. */
 #include "http/exchange.h"
 
 #include "common/alloc.h"
@@ -197,6 +200,9 @@ void hp__session_init(hp__session *s, const hp__transport *transport, hp__http_c
 {
     memset(s, 0, sizeof *s);
     llhttp_init(&s->parser, HTTP_REQUEST, &parser_settings);
+    /* Any HTTP/1.x and HTTP/[2-9].x reach on_version_complete, which decides (llhttp alone
+     * would refuse HTTP/1.2 as an invalid version). llhttp 8.1 has no setter for this flag. */
+    s->parser.lenient_flags |= LENIENT_VERSION;
     s->parser.data = s;
     s->transport = transport;
     s->ctx = ctx;
@@ -397,7 +403,22 @@ static int on_url(llhttp_t *p, const char *at, size_t len)
     span_extend(&x->req.target, at, len);
     if (x->req.target.len > hp__session_head_limits(s)->max_target_bytes) return reject(x, 414);
     x->head_end = rbuf_offset(s, at + len);
+    /* The target ends at a space before the version, or at the end of the line when there is
+     * no version (HTTP/0.9): llhttp would then wait for a header section. The byte is in rbuf
+     * whenever llhttp ends the target at it (a call at the end of the bytes read has more to
+     * come, then a last call, maybe empty, at the byte that ends it). */
+    const char *after = at + len;
+    if (after < s->rbuf + s->rend && (*after == '\r' || *after == '\n')) return reject(x, 400);
     return 0;
+}
+
+/* HTTP/1.x goes on (1.2 and later minors as 1.1, in on_headers_complete). An HTTP/0.9 request
+ * has no version (on_url refuses it); "HTTP/0.x" written out is no HTTP/1 either: 400. Another
+ * major version is one this HTTP/1 server does not speak: 505. */
+static int on_version_complete(llhttp_t *p)
+{
+    if (p->http_major == 1) return 0;
+    return reject(session_of(p)->x, p->http_major == 0 ? 400 : 505);
 }
 
 static hp_header *current_header(hp__exchange *x)
@@ -571,13 +592,14 @@ static int on_headers_complete(llhttp_t *p)
     hp__exchange *x = s->x;
     hp_request *r = &x->req;
     x->headers_done = true;
+    /* HTTP/1.1 or a later minor version, processed as 1.1 (RFC 9110 §2.5); else HTTP/1.0. */
+    int minor = p->http_minor == 0 ? 0 : 1;
     r->method_id = p->method;
-    r->version_minor = p->http_minor;
+    r->version_minor = minor;
     r->is_head = p->method == HTTP_HEAD;
-    if (p->http_major != 1) return reject(x, p->http_major == 0 ? 400 : 505); /* 0.9: 400 */
     if (p->method == HTTP_CONNECT) return reject(x, 405);
-    if (p->http_minor == 1 ? x->host_count != 1 : x->host_count > 1) return reject(x, 400);
-    if (p->http_minor == 0 && (p->flags & F_TRANSFER_ENCODING)) return reject(x, 400);
+    if (minor == 1 ? x->host_count != 1 : x->host_count > 1) return reject(x, 400);
+    if (minor == 0 && (p->flags & F_TRANSFER_ENCODING)) return reject(x, 400);
     int status = parse_target(x);
     if (!status) status = normalize_path(x);
     if (status) return reject(x, status);
@@ -589,7 +611,7 @@ static int on_headers_complete(llhttp_t *p)
     if ((p->flags & F_CONTENT_LENGTH) && p->content_length > x->server->limits.max_body_bytes)
         return reject(x, 413);
     x->keep_alive = llhttp_should_keep_alive(p);
-    if (x->expect_continue && has_body && p->http_minor == 1) {
+    if (x->expect_continue && has_body && minor == 1) {
         static const char interim[] = "HTTP/1.1 100 Continue\r\n\r\n";
         struct iovec iov = {(void *)interim, sizeof interim - 1};
         int rc = s->transport->write(s, &iov, 1);
@@ -627,6 +649,7 @@ static const llhttp_settings_t parser_settings = {
     .on_message_begin = on_message_begin,
     .on_method = on_method,
     .on_url = on_url,
+    .on_version_complete = on_version_complete,
     .on_header_field = on_header_field,
     .on_header_field_complete = on_header_field_complete,
     .on_header_value = on_header_value,

@@ -1,7 +1,8 @@
 /* What the session refuses in a request's syntax, through the memory transport, as sweeps:
- * every byte value in a field name and a field value (of a header and of a trailer), and
- * requests cut at every byte (so a name that reaches the session in pieces is judged whole). A
- * refusal is a 400 with Connection: close, the handler never runs, and the session closes.
+ * every byte value in a field name and a field value (of a header and of a trailer), requests
+ * cut at every byte (so a name or a request line that reaches the session in pieces is judged
+ * whole), and request-line versions. A refusal is a 400 (505 for another major version) with
+ * Connection: close, the handler never runs, and the session closes.
  *
  * The byte sweeps are here rather than in tests/data/http: the case format has no loop, and
  * 700-odd generated files would say less than one loop over the 256 byte values. The cases
@@ -17,8 +18,11 @@
 
 #include <cmocka.h>
 
+static int seen_version_minor;
+
 static void answer_ok(hp_request *req, void *data)
 {
+    seen_version_minor = req->version_minor;
     hp_respond(req, 200, "ok", 2);
 }
 
@@ -184,6 +188,40 @@ static void framing_headers_with_space_before_the_colon_are_refused(void **state
                                 400);
 }
 
+/* HTTP/0.9: answered at once, the header timer never needed. */
+static void a_request_line_without_version_is_refused_at_once(void **state)
+{
+    assert_refused_at_every_cut("GET /\r\n", 400);
+    assert_refused_at_every_cut("GET /index.html\n", 400);
+    assert_refused_at_every_cut("GET / HTTP/0.9\r\n", 400);
+}
+
+static void a_higher_minor_version_is_processed_as_http11(void **state)
+{
+    seen_version_minor = -1;
+    assert_answered_at_every_cut("GET / HTTP/1.2\r\nHost: h\r\n\r\n");
+    assert_int_equal(seen_version_minor, 1);
+    assert_answered_at_every_cut("GET / HTTP/1.9\r\nHost: h\r\n\r\n");
+    assert_int_equal(seen_version_minor, 1);
+    assert_refused_at_every_cut("GET / HTTP/1.2\r\n\r\n", 400); /* 1.1 rules: Host is needed */
+    static const char close[] = "GET / HTTP/1.2\r\nHost: h\r\nConnection: close\r\n\r\n";
+    outcome o = send_all(close, sizeof close - 1);
+    assert_int_equal(o.status, 200);
+    assert_true(o.closed);
+    seen_version_minor = -1;
+    assert_answered_at_every_cut("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    assert_int_equal(seen_version_minor, 0);
+}
+
+/* 505 as soon as the request line ends, without waiting for the header section. */
+static void another_major_version_is_refused_with_505_at_the_request_line(void **state)
+{
+    assert_refused_at_every_cut("GET / HTTP/2.0\r\n", 505);
+    assert_refused_at_every_cut("GET / HTTP/3.0\r\n", 505);
+    assert_refused_at_every_cut("GET / HTTP/9.9\r\n", 505);
+    assert_refused_at_every_cut("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +231,9 @@ int main(void)
         cmocka_unit_test(every_control_byte_but_htab_in_a_trailer_value_is_refused),
         cmocka_unit_test(a_bad_field_name_is_refused_wherever_the_request_is_cut),
         cmocka_unit_test(framing_headers_with_space_before_the_colon_are_refused),
+        cmocka_unit_test(a_request_line_without_version_is_refused_at_once),
+        cmocka_unit_test(a_higher_minor_version_is_processed_as_http11),
+        cmocka_unit_test(another_major_version_is_refused_with_505_at_the_request_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
