@@ -15,10 +15,11 @@
  * empty name, and obs-fold, which llhttp folds into the value with its CRLF); a request line
  * without a version (HTTP/0.9) at once, instead of waiting for a header section that will never
  * come; a Host (or the authority of an absolute-form target) that is not a valid
- * uri-host[:port]; a missing or repeated Host on HTTP/1.1; Transfer-Encoding on HTTP/1.0. Every
- * such error is answered 400 and the connection is closed after the answer. HTTP/1.2 and later
- * minor versions are processed as HTTP/1.1 (RFC 9110 §2.5); another major version is answered 505
- * as soon as the request line ends. */
+ * uri-host[:port]; a missing Host on HTTP/1.1; a second line of a field read as one value
+ * (field_kind below); Transfer-Encoding on HTTP/1.0. Every such error is answered 400 and the
+ * connection is closed after the answer. HTTP/1.2 and later minor versions are processed as
+ * HTTP/1.1 (RFC 9110 §2.5); another major version is answered 505 as soon as the request line
+ * ends. */
 #include "http/exchange.h"
 
 #include "common/alloc.h"
@@ -502,6 +503,72 @@ static bool sane_request_id(hp_str v)
     return true;
 }
 
+/* The fields the session reads, and the singletons that it or a handler reads as one value
+ * (hp_request_header gives the first line): Host, Range, If-Range, Authorization. A second line
+ * of one of those is refused: the client is broken or probes for a reader that would take the
+ * other line (a proxy in front), and a 400 says so where ignoring would answer something it did
+ * not ask for (nginx refuses a repeated Host, If-Range or Authorization too). Fields read as a
+ * whole are not here: If-Match and If-None-Match are lists, whose lines conditional.c reads as
+ * one (RFC 9110 §5.3), and it ignores a date condition sent twice (RFC 9110 §13.1.3).
+ * Content-Length is llhttp's. */
+typedef enum {
+    FIELD_OTHER,
+    FIELD_EXPECT,
+    FIELD_REQUEST_ID,
+    FIELD_HOST, /* this one and those after it are read once */
+    FIELD_RANGE,
+    FIELD_IF_RANGE,
+    FIELD_AUTHORIZATION,
+} field_kind;
+
+#define ONCE_BIT(kind) ((uint16_t)(1u << (kind)))
+
+/* One comparison for most names: the length picks the candidates. */
+static field_kind field_kind_of(hp_str n)
+{
+    switch (n.len) {
+    case 4:
+        return hp__str_ieq(n, "host") ? FIELD_HOST : FIELD_OTHER;
+    case 5:
+        return hp__str_ieq(n, "range") ? FIELD_RANGE : FIELD_OTHER;
+    case 6:
+        return hp__str_ieq(n, "expect") ? FIELD_EXPECT : FIELD_OTHER;
+    case 8:
+        return hp__str_ieq(n, "if-range") ? FIELD_IF_RANGE : FIELD_OTHER;
+    case 12:
+        return hp__str_ieq(n, "x-request-id") ? FIELD_REQUEST_ID : FIELD_OTHER;
+    case 13:
+        return hp__str_ieq(n, "authorization") ? FIELD_AUTHORIZATION : FIELD_OTHER;
+    default:
+        return FIELD_OTHER;
+    }
+}
+
+/* What the session takes from a header it reads; 0 or the status that refuses the request. */
+static int read_field(hp__exchange *x, const hp_header *h)
+{
+    field_kind kind = field_kind_of(h->name);
+    if (kind >= FIELD_HOST) {
+        if (x->fields_seen & ONCE_BIT(kind)) return 400;
+        x->fields_seen |= ONCE_BIT(kind);
+    }
+    switch (kind) {
+    case FIELD_HOST:
+        if (!hp__host_valid(h->value)) return 400;
+        x->req.host = h->value;
+        return 0;
+    case FIELD_EXPECT:
+        if (!hp__str_ieq(h->value, "100-continue")) return 417;
+        x->expect_continue = true;
+        return 0;
+    case FIELD_REQUEST_ID:
+        if (sane_request_id(h->value)) x->req.request_id = h->value;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
 static int on_header_value_complete(llhttp_t *p)
 {
     hp__session *s = session_of(p);
@@ -514,17 +581,8 @@ static int on_header_value_complete(llhttp_t *p)
      * with its CRLF, is refused as a control in the value (RFC 9112 §5.2). */
     if (!hp__field_valid(h->name, h->value)) return reject(x, 400);
     h->value = hp__str_trim(h->value);
-    if (hp__str_ieq(h->name, "host")) {
-        x->host_count++;
-        if (!hp__host_valid(h->value)) return reject(x, 400);
-        x->req.host = h->value;
-    } else if (hp__str_ieq(h->name, "expect")) {
-        if (!hp__str_ieq(h->value, "100-continue")) return reject(x, 417);
-        x->expect_continue = true;
-    } else if (hp__str_ieq(h->name, "x-request-id") && sane_request_id(h->value)) {
-        x->req.request_id = h->value;
-    }
-    return 0;
+    int status = read_field(x, h);
+    return status ? reject(x, status) : 0;
 }
 
 /* Splits the target into path and query; takes the host from an absolute-form target, whose
@@ -598,7 +656,7 @@ static int on_headers_complete(llhttp_t *p)
     r->version_minor = minor;
     r->is_head = p->method == HTTP_HEAD;
     if (p->method == HTTP_CONNECT) return reject(x, 405);
-    if (minor == 1 ? x->host_count != 1 : x->host_count > 1) return reject(x, 400);
+    if (minor == 1 && !(x->fields_seen & ONCE_BIT(FIELD_HOST))) return reject(x, 400);
     if (minor == 0 && (p->flags & F_TRANSFER_ENCODING)) return reject(x, 400);
     int status = parse_target(x);
     if (!status) status = normalize_path(x);

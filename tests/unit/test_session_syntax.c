@@ -1,8 +1,8 @@
 /* What the session refuses in a request's syntax, through the memory transport, as sweeps:
  * every byte value in a field name and a field value (of a header and of a trailer), requests
  * cut at every byte (so a name or a request line that reaches the session in pieces is judged
- * whole), and request-line versions. A refusal is a 400 (505 for another major version) with
- * Connection: close, the handler never runs, and the session closes.
+ * whole), request-line versions, and the fields read once. A refusal is a 400 (505 for another
+ * major version) with Connection: close, the handler never runs, and the session closes.
  *
  * The byte sweeps are here rather than in tests/data/http: the case format has no loop, and
  * 700-odd generated files would say less than one loop over the 256 byte values. The cases
@@ -222,6 +222,38 @@ static void another_major_version_is_refused_with_505_at_the_request_line(void *
     assert_refused_at_every_cut("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505);
 }
 
+/* Each field read as one value, sent once: answered; twice (the second line with its name in
+ * other letters): 400. */
+static void a_field_read_once_is_refused_when_repeated(void **state)
+{
+    static const char *const fields[][2] = {
+        {"Host: h", "HOST: h"},
+        {"Range: bytes=0-1", "range: bytes=2-3"},
+        {"If-Range: \"a\"", "IF-RANGE: \"b\""},
+        {"Authorization: Bearer a", "AUTHORIZATION: Bearer b"},
+    };
+    char wire[300];
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const char *host = i == 0 ? "" : "Host: h\r\n";
+        int len = snprintf(wire, sizeof wire, "GET / HTTP/1.1\r\n%s%s\r\n\r\n", host, fields[i][0]);
+        if (!answered(send_all(wire, (size_t)len))) fail_msg("%s once", fields[i][0]);
+        len = snprintf(wire, sizeof wire, "GET / HTTP/1.1\r\n%s%s\r\n%s\r\n\r\n", host,
+                       fields[i][0], fields[i][1]);
+        if (!refused(send_all(wire, (size_t)len), 400)) fail_msg("%s twice", fields[i][0]);
+    }
+}
+
+/* A field the engine does not read as one value may come in several lines: lists (If-Match
+ * and If-None-Match are read as one list by the conditionals) and any other field. */
+static void other_fields_may_be_repeated(void **state)
+{
+    assert_answered_at_every_cut("GET / HTTP/1.1\r\nHost: h\r\nAccept: a\r\nAccept: b\r\n"
+                                 "Cookie: a=1\r\nCookie: b=2\r\nIf-Match: \"a\"\r\n"
+                                 "If-Match: \"b\"\r\nIf-None-Match: \"c\"\r\n"
+                                 "If-None-Match: \"d\"\r\nIf-Modified-Since: x\r\n"
+                                 "If-Modified-Since: y\r\n\r\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +266,8 @@ int main(void)
         cmocka_unit_test(a_request_line_without_version_is_refused_at_once),
         cmocka_unit_test(a_higher_minor_version_is_processed_as_http11),
         cmocka_unit_test(another_major_version_is_refused_with_505_at_the_request_line),
+        cmocka_unit_test(a_field_read_once_is_refused_when_repeated),
+        cmocka_unit_test(other_fields_may_be_repeated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
