@@ -32,8 +32,8 @@ struct hp__exchange {
     bool message_done;
     bool keep_alive;
     bool expect_continue;
-    bool timer_armed; /* the header timer runs for this request */
-    uint8_t host_count;
+    bool timer_armed;       /* the header timer runs for this request */
+    uint16_t fields_seen;   /* the fields read once that came (session.c), one bit each */
     uint16_t error_status;  /* the answer a parser callback decided on (4xx/5xx) */
     uint64_t start_ns;      /* the first byte parsed (CLOCK_MONOTONIC): for the duration */
     uint64_t bytes_in;      /* request bytes parsed, head and body */

@@ -6,18 +6,27 @@
  * they are parsed, so the pointers of a request into rbuf never move. Body bytes are copied
  * out as they are parsed and dropped from rbuf, so a body never fills it.
  *
- * Framing (no request smuggling): llhttp rejects Content-Length with Transfer-Encoding,
- * repeated or malformed Content-Length, a Transfer-Encoding whose last coding is not chunked,
- * bad chunk sizes, bare CR, NUL and whitespace before a colon. On top of it we reject
- * obs-fold (llhttp 8 folds it into the value), a missing or repeated Host on HTTP/1.1 and
- * Transfer-Encoding on HTTP/1.0. Every such
- * error is answered 400 and the connection is closed after the answer. */
+ * Framing (no request smuggling): llhttp, compiled in its strict mode (cmake/FindLLHTTP.cmake),
+ * rejects Content-Length with Transfer-Encoding, repeated or malformed Content-Length, a
+ * Transfer-Encoding whose last coding is not chunked, bad chunk sizes, a line or a chunk not
+ * ended by CRLF, bare CR, NUL and the other controls in a value, and whitespace in a field name.
+ * What it lets through, we refuse: every field line, trailers included, must pass
+ * hp__field_valid (field_syntax.h: the one definition of a valid field, which also catches an
+ * empty name, and obs-fold, which llhttp folds into the value with its CRLF); a request line
+ * without a version (HTTP/0.9) at once, instead of waiting for a header section that will never
+ * come; a Host (or the authority of an absolute-form target) that is not a valid
+ * uri-host[:port]; a missing Host on HTTP/1.1; a second line of a field read as one value
+ * (field_kind below); Transfer-Encoding on HTTP/1.0. Every such error is answered 400 and the
+ * connection is closed after the answer. HTTP/1.2 and later minor versions are processed as
+ * HTTP/1.1 (RFC 9110 §2.5); another major version is answered 505 as soon as the request line
+ * ends. */
 #include "http/exchange.h"
 
 #include "common/alloc.h"
 #include "common/str.h"
 #include "core/url_path.h"
 #include "http/access_log.h"
+#include "http/field_syntax.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -192,6 +201,9 @@ void hp__session_init(hp__session *s, const hp__transport *transport, hp__http_c
 {
     memset(s, 0, sizeof *s);
     llhttp_init(&s->parser, HTTP_REQUEST, &parser_settings);
+    /* Any HTTP/1.x and HTTP/[2-9].x reach on_version_complete, which decides (llhttp alone
+     * would refuse HTTP/1.2 as an invalid version). llhttp 8.1 has no setter for this flag. */
+    s->parser.lenient_flags |= LENIENT_VERSION;
     s->parser.data = s;
     s->transport = transport;
     s->ctx = ctx;
@@ -267,20 +279,13 @@ static void drop_parsed_body(hp__session *s)
     s->rend = s->rparsed = x->head_end;
 }
 
-static bool is_tchar(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 static int error_status(hp__session *s, llhttp_errno_t err)
 {
     hp__exchange *x = s->x;
     if (x && x->error_status) return x->error_status;
     if (err == HPE_INVALID_METHOD) {
         /* A well-formed token we do not know is "not implemented"; garbage is a bad request. */
-        size_t i = 0;
-        while (i < s->rend && i < 32 && is_tchar(s->rbuf[i])) i++;
+        size_t i = hp__token_length(s->rbuf, s->rend < 32 ? s->rend : 32);
         return (i > 0 && i < s->rend && s->rbuf[i] == ' ') ? 501 : 400;
     }
     if (err == HPE_INVALID_VERSION) {
@@ -399,7 +404,22 @@ static int on_url(llhttp_t *p, const char *at, size_t len)
     span_extend(&x->req.target, at, len);
     if (x->req.target.len > hp__session_head_limits(s)->max_target_bytes) return reject(x, 414);
     x->head_end = rbuf_offset(s, at + len);
+    /* The target ends at a space before the version, or at the end of the line when there is
+     * no version (HTTP/0.9): llhttp would then wait for a header section. The byte is in rbuf
+     * whenever llhttp ends the target at it (a call at the end of the bytes read has more to
+     * come, then a last call, maybe empty, at the byte that ends it). */
+    const char *after = at + len;
+    if (after < s->rbuf + s->rend && (*after == '\r' || *after == '\n')) return reject(x, 400);
     return 0;
+}
+
+/* HTTP/1.x goes on (1.2 and later minors as 1.1, in on_headers_complete). An HTTP/0.9 request
+ * has no version (on_url refuses it); "HTTP/0.x" written out is no HTTP/1 either: 400. Another
+ * major version is one this HTTP/1 server does not speak: 505. */
+static int on_version_complete(llhttp_t *p)
+{
+    if (p->http_major == 1) return 0;
+    return reject(session_of(p)->x, p->http_major == 0 ? 400 : 505);
 }
 
 static hp_header *current_header(hp__exchange *x)
@@ -421,11 +441,22 @@ static bool grow_headers(hp__exchange *x, uint32_t max)
     return true;
 }
 
+/* Trailers are checked as they come, then dropped: their bytes leave rbuf with the body's, so a
+ * trailer's pieces cannot be put together and are checked one by one (field_syntax.h). For a
+ * trailer, field_open says that a byte of its name has arrived. */
+static int trailer_field(hp__exchange *x, const char *at, size_t len)
+{
+    if (len == 0) return 0;
+    if (hp__token_length(at, len) != len) return reject(x, 400);
+    x->field_open = true;
+    return 0;
+}
+
 static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
     hp__session *s = session_of(p);
     hp__exchange *x = s->x;
-    if (x->headers_done) return 0; /* trailers are parsed and dropped */
+    if (x->headers_done) return trailer_field(x, at, len);
     if (!x->field_open) {
         if (!grow_headers(x, hp__session_head_limits(s)->max_headers)) return reject(x, 431);
         x->req.header_count++;
@@ -439,7 +470,11 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 static int on_header_field_complete(llhttp_t *p)
 {
     hp__exchange *x = session_of(p)->x;
-    if (x->headers_done) return 0;
+    if (x->headers_done) {
+        bool named = x->field_open;
+        x->field_open = false;
+        return named ? 0 : reject(x, 400);
+    }
     x->field_open = false;
     hp_header *h = current_header(x);
     h->value.base = h->name.base + h->name.len; /* an empty value until one arrives */
@@ -449,7 +484,7 @@ static int on_header_field_complete(llhttp_t *p)
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
     hp__exchange *x = session_of(p)->x;
-    if (x->headers_done) return 0;
+    if (x->headers_done) return hp__field_value_valid(hp__str(at, len)) ? 0 : reject(x, 400);
     hp_header *h = current_header(x);
     if (h->value.len == 0) h->value.base = at;
     h->value.len = (size_t)(at + len - h->value.base);
@@ -468,6 +503,72 @@ static bool sane_request_id(hp_str v)
     return true;
 }
 
+/* The fields the session reads, and the singletons that it or a handler reads as one value
+ * (hp_request_header gives the first line): Host, Range, If-Range, Authorization. A second line
+ * of one of those is refused: the client is broken or probes for a reader that would take the
+ * other line (a proxy in front), and a 400 says so where ignoring would answer something it did
+ * not ask for (nginx refuses a repeated Host, If-Range or Authorization too). Fields read as a
+ * whole are not here: If-Match and If-None-Match are lists, whose lines conditional.c reads as
+ * one (RFC 9110 §5.3), and it ignores a date condition sent twice (RFC 9110 §13.1.3).
+ * Content-Length is llhttp's. */
+typedef enum {
+    FIELD_OTHER,
+    FIELD_EXPECT,
+    FIELD_REQUEST_ID,
+    FIELD_HOST, /* this one and those after it are read once */
+    FIELD_RANGE,
+    FIELD_IF_RANGE,
+    FIELD_AUTHORIZATION,
+} field_kind;
+
+#define ONCE_BIT(kind) ((uint16_t)(1u << (kind)))
+
+/* One comparison for most names: the length picks the candidates. */
+static field_kind field_kind_of(hp_str n)
+{
+    switch (n.len) {
+    case 4:
+        return hp__str_ieq(n, "host") ? FIELD_HOST : FIELD_OTHER;
+    case 5:
+        return hp__str_ieq(n, "range") ? FIELD_RANGE : FIELD_OTHER;
+    case 6:
+        return hp__str_ieq(n, "expect") ? FIELD_EXPECT : FIELD_OTHER;
+    case 8:
+        return hp__str_ieq(n, "if-range") ? FIELD_IF_RANGE : FIELD_OTHER;
+    case 12:
+        return hp__str_ieq(n, "x-request-id") ? FIELD_REQUEST_ID : FIELD_OTHER;
+    case 13:
+        return hp__str_ieq(n, "authorization") ? FIELD_AUTHORIZATION : FIELD_OTHER;
+    default:
+        return FIELD_OTHER;
+    }
+}
+
+/* What the session takes from a header it reads; 0 or the status that refuses the request. */
+static int read_field(hp__exchange *x, const hp_header *h)
+{
+    field_kind kind = field_kind_of(h->name);
+    if (kind >= FIELD_HOST) {
+        if (x->fields_seen & ONCE_BIT(kind)) return 400;
+        x->fields_seen |= ONCE_BIT(kind);
+    }
+    switch (kind) {
+    case FIELD_HOST:
+        if (!hp__host_valid(h->value)) return 400;
+        x->req.host = h->value;
+        return 0;
+    case FIELD_EXPECT:
+        if (!hp__str_ieq(h->value, "100-continue")) return 417;
+        x->expect_continue = true;
+        return 0;
+    case FIELD_REQUEST_ID:
+        if (sane_request_id(h->value)) x->req.request_id = h->value;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
 static int on_header_value_complete(llhttp_t *p)
 {
     hp__session *s = session_of(p);
@@ -476,22 +577,17 @@ static int on_header_value_complete(llhttp_t *p)
     hp_header *h = current_header(x);
     x->head_end = rbuf_offset(s, h->value.base + h->value.len);
     if (x->head_end > hp__session_head_limits(s)->max_header_bytes) return reject(x, 431);
-    /* llhttp folds obs-fold continuation lines into the value: refuse them (RFC 9112 5.2). */
-    if (memchr(h->value.base, '\n', h->value.len)) return reject(x, 400);
+    /* What llhttp lets through (field_syntax.h); obs-fold, which llhttp folds into the value
+     * with its CRLF, is refused as a control in the value (RFC 9112 §5.2). */
+    if (!hp__field_valid(h->name, h->value)) return reject(x, 400);
     h->value = hp__str_trim(h->value);
-    if (hp__str_ieq(h->name, "host")) {
-        x->host_count++;
-        x->req.host = h->value;
-    } else if (hp__str_ieq(h->name, "expect")) {
-        if (!hp__str_ieq(h->value, "100-continue")) return reject(x, 417);
-        x->expect_continue = true;
-    } else if (hp__str_ieq(h->name, "x-request-id") && sane_request_id(h->value)) {
-        x->req.request_id = h->value;
-    }
-    return 0;
+    int status = read_field(x, h);
+    return status ? reject(x, status) : 0;
 }
 
-/* Splits the target into path and query; takes the host from an absolute-form target. */
+/* Splits the target into path and query; takes the host from an absolute-form target, whose
+ * authority wins over the Host header (RFC 9112 §3.2.2) and must be a valid uri-host[:port]:
+ * no userinfo (RFC 9110 §4.2.4 asks to treat one as an error), not empty. */
 static int parse_target(hp__exchange *x)
 {
     hp_request *r = &x->req;
@@ -505,8 +601,8 @@ static int parse_target(hp__exchange *x)
         size_t scheme = t.base[4] == ':' ? 7 : 8;
         const char *auth = t.base + scheme, *end = t.base + t.len, *q = auth;
         while (q < end && *q != '/' && *q != '?') q++;
-        if (q == auth) return 400;
         r->host = hp__str(auth, (size_t)(q - auth));
+        if (!hp__host_valid(r->host)) return 400;
         t = hp__str(q, (size_t)(end - q));
         if (t.len == 0 || t.base[0] == '?') {
             r->path = HP_STR_LIT("/");
@@ -554,13 +650,14 @@ static int on_headers_complete(llhttp_t *p)
     hp__exchange *x = s->x;
     hp_request *r = &x->req;
     x->headers_done = true;
+    /* HTTP/1.1 or a later minor version, processed as 1.1 (RFC 9110 §2.5); else HTTP/1.0. */
+    int minor = p->http_minor == 0 ? 0 : 1;
     r->method_id = p->method;
-    r->version_minor = p->http_minor;
+    r->version_minor = minor;
     r->is_head = p->method == HTTP_HEAD;
-    if (p->http_major != 1) return reject(x, p->http_major == 0 ? 400 : 505); /* 0.9: 400 */
     if (p->method == HTTP_CONNECT) return reject(x, 405);
-    if (p->http_minor == 1 ? x->host_count != 1 : x->host_count > 1) return reject(x, 400);
-    if (p->http_minor == 0 && (p->flags & F_TRANSFER_ENCODING)) return reject(x, 400);
+    if (minor == 1 && !(x->fields_seen & ONCE_BIT(FIELD_HOST))) return reject(x, 400);
+    if (minor == 0 && (p->flags & F_TRANSFER_ENCODING)) return reject(x, 400);
     int status = parse_target(x);
     if (!status) status = normalize_path(x);
     if (status) return reject(x, status);
@@ -572,7 +669,7 @@ static int on_headers_complete(llhttp_t *p)
     if ((p->flags & F_CONTENT_LENGTH) && p->content_length > x->server->limits.max_body_bytes)
         return reject(x, 413);
     x->keep_alive = llhttp_should_keep_alive(p);
-    if (x->expect_continue && has_body && p->http_minor == 1) {
+    if (x->expect_continue && has_body && minor == 1) {
         static const char interim[] = "HTTP/1.1 100 Continue\r\n\r\n";
         struct iovec iov = {(void *)interim, sizeof interim - 1};
         int rc = s->transport->write(s, &iov, 1);
@@ -610,6 +707,7 @@ static const llhttp_settings_t parser_settings = {
     .on_message_begin = on_message_begin,
     .on_method = on_method,
     .on_url = on_url,
+    .on_version_complete = on_version_complete,
     .on_header_field = on_header_field,
     .on_header_field_complete = on_header_field_complete,
     .on_header_value = on_header_value,

@@ -162,12 +162,13 @@ static void folder_redirect_is_built_from_the_normalized_path(void **state)
     }
 }
 
-/* A folder whose path, escaped, is three times as long as asked (raw UTF-8 becomes %XX): the
- * Location still fits. */
-static void folder_redirect_of_a_long_raw_utf8_path_is_escaped_whole(void **state)
+/* A folder whose path, escaped, is three times as long as asked (a raw '{' becomes %7B; raw
+ * UTF-8 would too, but the engine refuses bytes over 0x7F in a target): the Location still
+ * fits. */
+static void folder_redirect_of_a_long_path_escaped_three_times_is_whole(void **state)
 {
-    char name[3000] = "", seg[202];
-    for (int i = 0; i < 100; i++) memcpy(seg + 2 * i, "\xc3\xa9", 2);
+    char name[3000] = "", seg[201];
+    memset(seg, '{', 200);
     seg[200] = '\0';
     for (int i = 0; i < 12; i++) {
         strcat(name, seg);
@@ -184,8 +185,8 @@ static void folder_redirect_of_a_long_raw_utf8_path_is_escaped_whole(void **stat
     assert_int_equal(r.status, 301);
     const char *location = hp_test_response_header(&r, "Location");
     assert_non_null(location);
-    assert_int_equal(strlen(location), 12 * (100 * 6 + 1) + 1); /* "/" and "%C3%A9"... "/" */
-    assert_memory_equal(location, "/%C3%A9%C3%A9", 13);
+    assert_int_equal(strlen(location), 12 * (200 * 3 + 1) + 1); /* "/" and "%7B"... "/" */
+    assert_memory_equal(location, "/%7B%7B", 7);
     hp_test_response_free(&r);
 }
 
@@ -376,7 +377,7 @@ int main(void)
         cmocka_unit_test(file_asked_with_a_trailing_slash_is_404),
         cmocka_unit_test(folder_named_any_way_ending_in_a_slash_serves_its_index),
         cmocka_unit_test(folder_redirect_is_built_from_the_normalized_path),
-        cmocka_unit_test(folder_redirect_of_a_long_raw_utf8_path_is_escaped_whole),
+        cmocka_unit_test(folder_redirect_of_a_long_path_escaped_three_times_is_whole),
         cmocka_unit_test(range_past_the_end_is_416_with_the_size),
         cmocka_unit_test(suffix_range_is_206_with_content_range),
         cmocka_unit_test(if_modified_since_last_modified_is_304_without_body),

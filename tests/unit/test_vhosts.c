@@ -219,6 +219,49 @@ static void an_absolute_form_target_is_routed_by_its_authority(void **state)
     shared_close(&sh);
 }
 
+static void assert_refused_with_400(shared *sh)
+{
+    static const char status[] = "HTTP/1.1 400 Bad Request\r\n";
+    assert_memory_equal(sh->m->out, status, sizeof status - 1);
+    assert_null(strstr(sh->m->out, "blue"));
+    assert_null(strstr(sh->m->out, "green"));
+    assert_true(sh->m->closed);
+}
+
+/* Two Host lines naming two servers: neither is taken (RFC 9112 §3.2). */
+static void two_hosts_naming_two_servers_are_refused_not_routed(void **state)
+{
+    shared sh;
+    shared_open(&sh, true);
+    mem_transport_feed_str(sh.m, "GET / HTTP/1.1\r\nHost: blue.localhost\r\n"
+                                 "Host: green.localhost\r\n\r\n");
+    assert_refused_with_400(&sh);
+    shared_close(&sh);
+}
+
+/* The target's authority routes, but it must be valid: a userinfo hides the real authority
+ * (RFC 9110 §4.2.4), so it is refused rather than routed to either server. */
+static void an_absolute_form_authority_with_a_userinfo_is_refused(void **state)
+{
+    shared sh;
+    shared_open(&sh, true);
+    mem_transport_feed_str(sh.m, "GET http://blue.localhost@green.localhost/x HTTP/1.1\r\n"
+                                 "Host: green.localhost\r\n\r\n");
+    assert_refused_with_400(&sh);
+    shared_close(&sh);
+}
+
+/* The authority wins over Host for routing, but Host must still be valid. */
+static void an_absolute_form_target_does_not_excuse_an_invalid_host(void **state)
+{
+    shared sh;
+    shared_open(&sh, true);
+    mem_transport_feed_str(sh.m,
+                           "GET http://green.localhost/x HTTP/1.1\r\nHost: blue/localhost\r\n\r\n");
+    assert_refused_with_400(&sh);
+    shared_close(&sh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +276,9 @@ int main(void)
         cmocka_unit_test(a_host_no_server_claims_gets_421_when_the_listener_has_no_default),
         cmocka_unit_test(a_host_no_server_claims_goes_to_the_default_server),
         cmocka_unit_test(an_absolute_form_target_is_routed_by_its_authority),
+        cmocka_unit_test(two_hosts_naming_two_servers_are_refused_not_routed),
+        cmocka_unit_test(an_absolute_form_authority_with_a_userinfo_is_refused),
+        cmocka_unit_test(an_absolute_form_target_does_not_excuse_an_invalid_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
