@@ -61,17 +61,26 @@ daemon_measure() {
 }
 daemon_config 1 >"$daemon_dir/one.yaml"
 daemon_config "$servers" >"$daemon_dir/all.yaml"
-read -r _ one_rss <<<"$(daemon_measure "$daemon_dir/one.yaml")"
-read -r all_ms all_rss <<<"$(daemon_measure "$daemon_dir/all.yaml")"
+# Each daemon runs POOL_DAEMON_RUNS times (3): how much of the load's leftovers the first
+# health checks touch again varies from run to run; the table gives the medians and the range.
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+one_rss='' all_rss='' all_ms='' per_server=''
+for _ in $(seq 1 "${POOL_DAEMON_RUNS:-3}"); do
+    read -r _ one <<<"$(daemon_measure "$daemon_dir/one.yaml")"
+    read -r ms all <<<"$(daemon_measure "$daemon_dir/all.yaml")"
+    one_rss+=" $one" all_rss+=" $all" all_ms+=" $ms"
+    per_server+=" $(((all - one) * 1024 / (servers - 1)))"
+done
 rm -rf "$daemon_dir"
+range() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
 cat <<TABLE
-### The daemon: hostpool run with $servers servers from a config
+### The daemon: hostpool run with $servers servers from a config (median of ${POOL_DAEMON_RUNS:-3} runs)
 
 | measure | value |
 |---|---:|
-| from exec until every server is listening | $all_ms ms |
-| resident memory with 1 server / with $servers | $one_rss / $all_rss KiB |
-| resident memory per idle server | $(((all_rss - one_rss) * 1024 / (servers - 1))) B |
+| from exec until every server is listening | $(median "$all_ms") ms ($(range "$all_ms")) |
+| resident memory with 1 server / with $servers | $(median "$one_rss") / $(median "$all_rss") KiB |
+| resident memory per idle server | $(median "$per_server") B ($(range "$per_server")) |
 
 TABLE
 [[ -n ${POOL_DAEMON_ONLY:-} ]] && exit 0
@@ -90,7 +99,6 @@ field() { sed -E "s/.* $1=([^ ]+).*/\1/" <<<"$2"; }
 p99_us() { awk '/ 99%/ { v = $2; u = v; gsub(/[0-9.]/, "", u); sub(/[a-z]+$/, "", v);
                          printf "%.0f\n", (u == "us" ? v : u == "ms" ? v * 1000 : v * 1000000) }' <<<"$1"; }
 req_s() { awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$1"; }
-median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 load() { taskset -c 1 wrk -t1 -c50 -d"${seconds}s" --latency "http://127.0.0.1:$port/"; }
 
 before_p99='' during_p99='' pairs=''
