@@ -274,7 +274,8 @@ static int create_pool(uv_loop_t *loop, const hp__config *c, hp_pool **out)
         .max_servers = c->max_servers,
         .port_min = c->ports.lo,
         .port_max = c->ports.hi,
-        .drain_timeout_ms = c->limits.drain_timeout_ms,
+        /* drain_timeout: 0 means at once; the pool reads 0 as its default, 30 s */
+        .drain_timeout_ms = c->limits.drain_timeout_ms ? c->limits.drain_timeout_ms : 1,
         .health_interval_ms = c->health.interval_ms,
         .health_rise = c->health.rise,
         .health_fall = c->health.fall,

@@ -412,7 +412,9 @@ static void stop_entry(hp_pool *p, entry *e, waiter *w)
     if (e->state == HP_SERVER_DRAINING) return;
     e->state = HP_SERVER_DRAINING;
     hp__health_checker_stop(&e->checker);
-    hp_engine_stop_server(p->engine, e->server, p->options.drain_timeout_ms, on_entry_stopped, e);
+    /* within its own limits.drain_timeout_ms (a config's top-level one unless it overrides) */
+    hp_engine_stop_server(p->engine, e->server, e->server->limits.drain_timeout_ms,
+                          on_entry_stopped, e);
 }
 
 static waiter *new_waiter(hp_pool_server_cb cb, void *data)
@@ -500,8 +502,9 @@ int hp_pool_replace(hp_pool *p, const hp_server_config *config, hp_pool_server_c
     if (running) {
         /* The new version takes the old one's place on the addresses they share: no socket
          * closes there; the old version's requests in flight finish on it. */
-        err = hp_engine_replace_server(p->engine, r->server, server, p->options.drain_timeout_ms,
-                                       on_old_version_stopped, r, errbuf, errlen);
+        err = hp_engine_replace_server(p->engine, r->server, server,
+                                       r->server->limits.drain_timeout_ms, on_old_version_stopped,
+                                       r, errbuf, errlen);
         if (err) {
             release_ports_not_held(p, ports, config->listen_count, e);
             free(ports);

@@ -27,7 +27,8 @@ static hp_test_server srv;
 static hp_test_admin admin;
 static int port_a, port_b;
 
-static void start_pool(const char *drain_timeout)
+/* `a_limits`: server a's own limits line, or "". */
+static void start_pool_with(const char *drain_timeout, const char *a_limits)
 {
     port_a = hp_test_free_port_in(PORT_MIN, PORT_MAX);
     port_b = hp_test_free_port_in(PORT_MIN, PORT_MAX);
@@ -39,15 +40,21 @@ static void start_pool(const char *drain_timeout)
              "servers:\n"
              "  - name: a\n"
              "    listen: 127.0.0.1:%d\n"
+             "%s"
              "    routes: [ { respond: { body: a } } ]\n"
              "  - name: b\n"
              "    listen: 127.0.0.1:%d\n"
              "    routes: [ { respond: { body: b } } ]\n",
-             drain_timeout, port_a, port_b);
+             drain_timeout, port_a, a_limits, port_b);
     assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "pool.yaml", text, strlen(text)), 0);
     char config[4200];
     snprintf(config, sizeof config, "%s/pool.yaml", hp_test_temp_dir());
     assert_int_equal(hp_test_admin_start(&srv, config, &admin), 0);
+}
+
+static void start_pool(const char *drain_timeout)
+{
+    start_pool_with(drain_timeout, "");
 }
 
 static int kill_pool(void **state)
@@ -175,9 +182,11 @@ static void replace_finishes_a_request_in_flight_on_the_old_version(void **state
     assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
 }
 
-static void a_busy_connection_is_closed_at_the_drain_deadline(void **state)
+/* A busy connection is closed at the deadline of the server that drains: the top level's
+ * (`top`), or the server's own limits when it overrides it (`a_limits`; it was ignored). */
+static void remove_closes_a_busy_connection_at(const char *top, const char *a_limits)
 {
-    start_pool("500ms");
+    start_pool_with(top, a_limits);
     hp_test_conn busy, call;
     open_request_in_flight(&busy, port_a, "a"); /* and never finished */
     int64_t start = hp_test_now_ms();
@@ -190,6 +199,16 @@ static void a_busy_connection_is_closed_at_the_drain_deadline(void **state)
     assert_true(busy.eof);
     hp_test_close(&busy);
     assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
+}
+
+static void a_busy_connection_is_closed_at_the_drain_deadline(void **state)
+{
+    remove_closes_a_busy_connection_at("500ms", "");
+}
+
+static void a_servers_own_drain_timeout_overrides_the_top_level_one(void **state)
+{
+    remove_closes_a_busy_connection_at("1h", "    limits: { drain_timeout: 500ms }\n");
 }
 
 static bool says_already_draining(void *data)
@@ -229,6 +248,8 @@ int main(void)
         cmocka_unit_test_teardown(replace_finishes_a_request_in_flight_on_the_old_version,
                                   kill_pool),
         cmocka_unit_test_teardown(a_busy_connection_is_closed_at_the_drain_deadline, kill_pool),
+        cmocka_unit_test_teardown(a_servers_own_drain_timeout_overrides_the_top_level_one,
+                                  kill_pool),
         cmocka_unit_test_teardown(sigterm_finishes_requests_in_flight_closes_idle_ones_and_exits_0,
                                   kill_pool),
     };
