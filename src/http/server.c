@@ -86,34 +86,45 @@ static void check_hosts(const hp_server_config *c, config_errors *e)
 }
 
 /* A route's prefix in the normalized form requests are compared in (core/url_path.h), so
- * "/%73ecret/" guards what "/secret/" names; NULL (with the status) when it is no path. An
- * empty or NULL prefix stays "" and matches every path. Owned by the caller. */
-static char *route_prefix(const char *prefix, int *status)
+ * "/%73ecret/" guards what "/secret/" names; NULL when it is no path. An empty or NULL prefix
+ * stays "" and matches every path. Owned by the caller. */
+static char *route_prefix(const char *prefix)
 {
-    *status = 0;
     if (!prefix || !*prefix) return hp__strdup("");
     size_t len = strlen(prefix), out_len;
     char *out = hp__malloc(HP__URL_PATH_MAX(len));
-    *status = hp__url_path_normalize(hp__str(prefix, len), out, HP__URL_PATH_MAX(len), &out_len);
-    if (*status) {
+    if (hp__url_path_normalize(hp__str(prefix, len), out, HP__URL_PATH_MAX(len), &out_len)) {
         free(out);
         return NULL;
     }
     return out;
 }
 
-static void check_routes(const hp_server_config *c, config_errors *e)
+/* The normalized prefix of each route of `c` (NULL for one that is no path), made once for
+ * the check and the server. Free with free_prefixes. */
+static char **route_prefixes(const hp_server_config *c)
+{
+    char **prefixes = hp__calloc(c->route_count, sizeof *prefixes);
+    for (size_t i = 0; i < c->route_count; i++)
+        prefixes[i] = route_prefix(c->routes[i].path_prefix);
+    return prefixes;
+}
+
+static void free_prefixes(char **prefixes, size_t count)
+{
+    for (size_t i = 0; i < count; i++) free(prefixes[i]);
+    free(prefixes);
+}
+
+static void check_routes(const hp_server_config *c, char *const *prefixes, config_errors *e)
 {
     for (size_t i = 0; i < c->route_count; i++) {
         if (!c->routes[i].handler) config_error(e, "routes[%zu]: a handler is required", i);
-        int status;
-        char *prefix = route_prefix(c->routes[i].path_prefix, &status);
-        if (!prefix)
+        if (!prefixes[i])
             config_error(e,
                          "routes[%zu].path_prefix: \"%s\" is not a path (it must start with "
                          "'/', stay under the root, and escape '%%' as %%25)",
                          i, c->routes[i].path_prefix);
-        free(prefix);
         for (size_t m = 0; m < c->routes[i].method_count; m++)
             if (method_number(c->routes[i].methods[m]) < 0)
                 config_error(e, "routes[%zu].methods[%zu]: unknown method %s", i, m,
@@ -150,14 +161,14 @@ static void check_limits(const hp_limits *l, config_errors *e)
 }
 
 /* Checks everything and reports every error, not only the first. */
-static int check_config(const hp_server_config *c, char *errbuf, size_t len)
+static int check_config(const hp_server_config *c, char *const *prefixes, char *errbuf, size_t len)
 {
     config_errors e = {.buf = len ? errbuf : NULL, .len = len};
     if (e.buf) e.buf[0] = '\0';
     if (!c->name || !*c->name) config_error(&e, "name: required");
     check_listen(c, &e);
     check_hosts(c, &e);
-    check_routes(c, &e);
+    check_routes(c, prefixes, &e);
     check_limits(&c->limits, &e);
     return e.count ? HP_ECONFIG : 0;
 }
@@ -190,16 +201,6 @@ static size_t strings_size(const char *const *texts, size_t count)
     return size;
 }
 
-/* The normalized route prefixes of `c` (checked by check_routes), each owned by the caller. */
-static char **route_prefixes(const hp_server_config *c)
-{
-    char **prefixes = hp__calloc(c->route_count, sizeof *prefixes);
-    int status;
-    for (size_t i = 0; i < c->route_count; i++)
-        prefixes[i] = route_prefix(c->routes[i].path_prefix, &status);
-    return prefixes;
-}
-
 static size_t server_size(const hp_server_config *c, char *const *prefixes)
 {
     return sizeof(hp_server) + c->route_count * sizeof(hp__route) +
@@ -222,9 +223,12 @@ static void route_init(hp__route *r, const hp_route_config *c, char *prefix)
 
 int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, size_t errbuf_len)
 {
-    int err = check_config(c, errbuf, errbuf_len);
-    if (err) return err;
     char **prefixes = route_prefixes(c);
+    int err = check_config(c, prefixes, errbuf, errbuf_len);
+    if (err) {
+        free_prefixes(prefixes, c->route_count);
+        return err;
+    }
     hp_server *s = hp__calloc(1, server_size(c, prefixes));
     block b = {(char *)(s + 1)};
     s->routes = take(&b, c->route_count * sizeof *s->routes);
@@ -242,11 +246,9 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
         for (char *p = s->hosts[i]; *p; p++) *p = (char)tolower((unsigned char)*p);
     }
     s->route_count = c->route_count;
-    for (size_t i = 0; i < c->route_count; i++) {
+    for (size_t i = 0; i < c->route_count; i++)
         route_init(&s->routes[i], &c->routes[i], take_string(&b, prefixes[i]));
-        free(prefixes[i]);
-    }
-    free(prefixes);
+    free_prefixes(prefixes, c->route_count);
     s->limits = c->limits;
     s->access_log = c->access_log;
     s->fallback = c->fallback;
