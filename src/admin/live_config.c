@@ -18,6 +18,11 @@ typedef struct waiter {
     void *data;
 } waiter;
 
+typedef struct waiters {
+    size_t count;
+    waiter items[MAX_WAITERS];
+} waiters;
+
 /* One server of the running document: its checked JSON as canonical text (compact, keys
  * sorted). Text, not a jansson tree: a tree costs about 1.3 KiB per server where the text takes
  * about 100 B, and a pool of 10,000 servers keeps 10,000 of them (docs/PERFORMANCE.md). */
@@ -46,8 +51,7 @@ struct hp__live_config {
     bool busy; /* a reload is under way */
     /* File reloads asked for while busy: one reload of the file, run when the current one has
      * called back, that calls each of them back. */
-    waiter queued[MAX_WAITERS];
-    size_t queued_count;
+    waiters queued;
 };
 
 static char *canonical_text(const json_t *value)
@@ -436,11 +440,6 @@ static void reload_to(hp__live_config *live, hp__config *config, json_t *doc, co
 
 /* ---- the queued file reload ---- */
 
-typedef struct waiters {
-    size_t count;
-    waiter items[MAX_WAITERS];
-} waiters;
-
 static void on_queued_reloaded(const hp__reload_result *result, void *data)
 {
     waiters *w = data;
@@ -451,21 +450,21 @@ static void on_queued_reloaded(const hp__reload_result *result, void *data)
 /* After a reload called back: the file reload asked for meanwhile, if any, reads the file now. */
 static void start_queued(hp__live_config *live)
 {
-    if (live->queued_count == 0 || live->busy) return; /* busy: it starts after that one */
+    if (live->queued.count == 0 || live->busy) return; /* busy: it starts after that one */
     waiters *w = HP_NEW(waiters);
-    w->count = live->queued_count;
-    memcpy(w->items, live->queued, w->count * sizeof *w->items);
-    live->queued_count = 0;
+    *w = live->queued;
+    live->queued.count = 0;
     hp__live_config_reload_file(live, on_queued_reloaded, w);
 }
 
 /* Joins the queued file reload; the same cb and data join it once. */
 static int queue_file_reload(hp__live_config *live, hp__reload_cb cb, void *data)
 {
-    for (size_t i = 0; i < live->queued_count; i++)
-        if (live->queued[i].cb == cb && live->queued[i].data == data) return 0;
-    if (live->queued_count == MAX_WAITERS) return HP_ESTATE;
-    live->queued[live->queued_count++] = (waiter){cb, data};
+    waiters *q = &live->queued;
+    for (size_t i = 0; i < q->count; i++)
+        if (q->items[i].cb == cb && q->items[i].data == data) return 0;
+    if (q->count == MAX_WAITERS) return HP_ESTATE;
+    q->items[q->count++] = (waiter){cb, data};
     return 0;
 }
 
