@@ -4,13 +4,14 @@
  * (it lives as long as the handler, which outlives every request using it). Answers every
  * method, as nginx's `return` does. */
 #include "common/alloc.h"
+#include "common/block.h"
 #include "hostpool/handler.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* One allocation holds the handler, its headers and then the bytes they and the body point to
- * (a pool of 10,000 servers has 10,000 of these: see docs/PERFORMANCE.md). */
+/* One allocation (common/block.h) holds the handler, its headers and then the bytes they and
+ * the body point to. */
 typedef struct respond_handler {
     hp_handler base;
     int status;
@@ -38,14 +39,9 @@ static hp_handler *clone(const hp_handler *self);
 
 static const hp_handler_vtable respond_vtable = {"respond", on_request, destroy, clone, NULL};
 
-/* Copies `len` bytes and a NUL to *text, advancing it; the copy as an hp_str. */
-static hp_str put_text(char **text, const char *from, size_t len)
+static hp_str take_text(hp__block *b, const char *from, size_t len)
 {
-    hp_str copy = {*text, len};
-    if (len) memcpy(*text, from, len);
-    (*text)[len] = '\0';
-    *text += len + 1;
-    return copy;
+    return (hp_str){hp__block_copy(b, from, len), len};
 }
 
 hp_handler *hp_respond_handler_create(int status, const char *body, size_t body_len,
@@ -56,15 +52,15 @@ hp_handler *hp_respond_handler_create(int status, const char *body, size_t body_
     size_t text_len = body_len + 1;
     for (size_t i = 0; i < 2 * header_count; i++) text_len += strlen(headers[i]) + 1;
     respond_handler *h = hp__calloc(1, sizeof *h + header_count * sizeof h->headers[0] + text_len);
-    char *text = (char *)&h->headers[header_count];
+    hp__block text = {(char *)&h->headers[header_count]};
     h->base.vt = &respond_vtable;
     h->status = status;
-    h->body = put_text(&text, body, body_len);
+    h->body = take_text(&text, body, body_len);
     h->header_count = header_count;
     for (size_t i = 0; i < header_count; i++) {
         const char *name = headers[2 * i], *value = headers[2 * i + 1];
-        h->headers[i].name = put_text(&text, name, strlen(name));
-        h->headers[i].value = put_text(&text, value, strlen(value));
+        h->headers[i].name = take_text(&text, name, strlen(name));
+        h->headers[i].value = take_text(&text, value, strlen(value));
     }
     return &h->base;
 }

@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include "common/alloc.h"
+#include "common/block.h"
 #include "common/str.h"
 #include "core/host_name.h"
 #include "core/url_path.h"
@@ -173,25 +174,11 @@ static int check_config(const hp_server_config *c, char *const *prefixes, char *
     return e.count ? HP_ECONFIG : 0;
 }
 
-/* A server is one allocation: the struct, then its arrays (pointer-sized items first, so each
- * stays aligned), then its strings. A pool of 10,000 servers holds 10,000 of them, and one
- * block instead of eight or more small ones saves about 200 B a server (docs/PERFORMANCE.md).
+/* A server is one allocation (common/block.h): the struct, then its arrays, then its strings.
  * Only its handlers and its counters live apart. */
-typedef struct block {
-    char *next;
-} block;
-
-static void *take(block *b, size_t size)
+static char *take_string(hp__block *b, const char *text)
 {
-    void *p = b->next;
-    b->next += size;
-    return p;
-}
-
-static char *take_string(block *b, const char *text)
-{
-    size_t size = strlen(text) + 1;
-    return memcpy(take(b, size), text, size);
+    return hp__block_copy(b, text, strlen(text));
 }
 
 static size_t strings_size(const char *const *texts, size_t count)
@@ -230,12 +217,12 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
         return err;
     }
     hp_server *s = hp__calloc(1, server_size(c, prefixes));
-    block b = {(char *)(s + 1)};
-    s->routes = take(&b, c->route_count * sizeof *s->routes);
-    s->listen = take(&b, c->listen_count * sizeof *s->listen);
-    s->sockets = take(&b, c->listen_count * sizeof *s->sockets);
-    s->hosts = c->host_count ? take(&b, c->host_count * sizeof *s->hosts) : NULL;
-    s->bound_ports = take(&b, c->listen_count * sizeof *s->bound_ports);
+    hp__block b = {(char *)(s + 1)};
+    s->routes = hp__block_take(&b, c->route_count * sizeof *s->routes);
+    s->listen = hp__block_take(&b, c->listen_count * sizeof *s->listen);
+    s->sockets = hp__block_take(&b, c->listen_count * sizeof *s->sockets);
+    s->hosts = c->host_count ? hp__block_take(&b, c->host_count * sizeof *s->hosts) : NULL;
+    s->bound_ports = hp__block_take(&b, c->listen_count * sizeof *s->bound_ports);
     s->name = take_string(&b, c->name);
     s->expose = c->expose ? take_string(&b, c->expose) : NULL;
     s->listen_count = c->listen_count;
