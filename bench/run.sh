@@ -25,6 +25,8 @@
 #   BENCH_NGINX_EXTRA []    extra directives appended to nginx's http block
 #   BUILD [build]           build directory holding hostpool and bench/bench_idle_conns
 #   HOSTPOOL [$BUILD/hostpool]
+#   HOSTPOOL_BEFORE []      another hostpool binary (an earlier build), run in the same rounds as
+#                           the server "before": a change's before and after beside nginx in one run
 #   BENCH_DEBUG []          non-empty: print the raw tick counts behind each run
 set -euo pipefail
 
@@ -61,10 +63,15 @@ note() { echo "bench: $*" >&2; }
 [[ $CONNS =~ ^[0-9]+$ && $CONNS -ge 1 && $CONNS -le 1000 ]] || fail "BENCH_CONNS must be 1..1000"
 [[ $IDLE_N =~ ^[0-9]+$ && $IDLE_N -le 50000 ]] || fail "BENCH_IDLE_CONNS must be 0..50000"
 case $ONLY in "" | nginx | hostpool) ;; *) fail "BENCH_ONLY must be nginx or hostpool" ;; esac
+HOSTPOOL_BEFORE=${HOSTPOOL_BEFORE:-}
+[[ -z $HOSTPOOL_BEFORE || -z $ONLY ]] || fail "HOSTPOOL_BEFORE and BENCH_ONLY do not go together"
+[[ -z $HOSTPOOL_BEFORE || -x $HOSTPOOL_BEFORE ]] || fail "HOSTPOOL_BEFORE=$HOSTPOOL_BEFORE is not executable"
 for s in $SCENARIOS; do case $s in fixed | static) ;; *) fail "unknown scenario $s" ;; esac; done
 
 SERVERS=(nginx hostpool)
 [[ -n $ONLY ]] && SERVERS=("$ONLY")
+[[ -n $HOSTPOOL_BEFORE ]] && SERVERS+=(before)
+binary_of() { if [[ $1 == before* ]]; then echo "$HOSTPOOL_BEFORE"; else echo "$HOSTPOOL"; fi; }
 want() { [[ " ${SERVERS[*]} " == *" $1 "* ]]; }
 
 NGINX=$(command -v nginx || true)
@@ -282,7 +289,7 @@ start_hostpool() {
         args=(file-server --listen "127.0.0.1:$port" --root "$WWW")
     fi
     args+=(--workers 1 --no-access-log "$@")
-    taskset -c "$SERVER_CPU" "$HOSTPOOL" "${args[@]}" >"$dir/stdout" 2>"$dir/stderr" &
+    taskset -c "$SERVER_CPU" "$(binary_of "$name")" "${args[@]}" >"$dir/stdout" 2>"$dir/stderr" &
     pid=$!
     PIDS+=("$pid")
     for _ in $(seq 100); do
@@ -371,8 +378,9 @@ idle_memory() { # server: starts a fresh instance, holds IDLE_N connections, app
         start_nginx mem_nginx
         port=$mem_nginx_PORT pid=$mem_nginx_PID
     else
-        start_hostpool mem_hostpool fixed --max-connections 20000
-        port=$mem_hostpool_PORT pid=$mem_hostpool_PID
+        start_hostpool "${server}_mem" fixed --max-connections 20000
+        local -n mem_port=${server}_mem_PORT mem_pid=${server}_mem_PID
+        port=$mem_port pid=$mem_pid
     fi
     # A few connections first, so that one-time lazy allocations are not charged to the N.
     taskset -c "$CLIENT_CPU" "$IDLE_TOOL" -n 10 -t 0 "$port" >/dev/null ||
@@ -403,7 +411,7 @@ idle_memory() { # server: starts a fresh instance, holds IDLE_N connections, app
         stop_pid "$mem_nginx_MASTER"
         stop_pid "$mem_nginx_PID"
     else
-        stop_pid "$mem_hostpool_PID"
+        stop_pid "$pid"
     fi
 }
 
@@ -423,6 +431,9 @@ fi
 if want hostpool; then
     for s in $SCENARIOS; do start_hostpool "hostpool_$s" "$s"; done
 fi
+if want before; then
+    for s in $SCENARIOS; do start_hostpool "before_$s" "$s"; done
+fi
 
 for s in $SCENARIOS; do
     for srv in "${SERVERS[@]}"; do warmup "$srv" "$s"; done
@@ -434,7 +445,9 @@ for s in $SCENARIOS; do
 done
 
 # The throughput servers are no longer needed; the memory test uses fresh instances.
-if want hostpool; then for s in $SCENARIOS; do stop_pid "$(eval echo "\$hostpool_${s}_PID")"; done; fi
+for srv in hostpool before; do
+    if want $srv; then for s in $SCENARIOS; do stop_pid "$(eval echo "\$${srv}_${s}_PID")"; done; fi
+done
 if want nginx; then stop_pid "$nginx_MASTER"; stop_pid "$nginx_PID"; fi
 
 if ((IDLE_N > 0)); then
@@ -452,6 +465,7 @@ report() {
     echo "Machine: $NCPU CPUs, $cpu_model, Linux $kernel; load average $LOAD_START at start, $LOAD_END at end."
     echo "Servers pinned to CPU $SERVER_CPU, \`wrk -t1 -c$CONNS -d${SECONDS_PER_RUN}s --latency\` pinned to CPU $CLIENT_CPU;"
     echo "$ROUNDS rounds per scenario after a ${WARMUP}s warmup, servers alternating. nginx: $("$NGINX" -v 2>&1 | sed 's/.*version: //') (1 worker)."
+    [[ -z $HOSTPOOL_BEFORE ]] || echo "\"before\" is $HOSTPOOL_BEFORE ($("$HOSTPOOL_BEFORE" version 2>/dev/null | head -n1)), \"hostpool\" is $HOSTPOOL, run in the same rounds."
     echo "CPU/req = server's Δ(utime+stime) ÷ requests completed (\"of which user\": utime alone); ratios are hostpool/nginx of the medians."
     echo "Other load = CPU time that neither the server nor wrk used during the run (other people's work: noise), in % of one CPU; ⚠ at 5% or more."
     [[ -z $SKIPPED ]] || printf '\nNot run: scenario %s.\n' "$SKIPPED"
@@ -501,6 +515,13 @@ summary() {
                 -v g="$(col "$s" hostpool 9)" -v h="$(col "$s" nginx 9)" -v s="$s" \
                 -v i="$(col "$s" hostpool 12)" -v j="$(col "$s" nginx 12)" \
                 'BEGIN { printf "| %s | **hostpool/nginx** | %.2f× | %.2f× | %.2f× | **%.2f×** | %.2f× |\n", s, a / b, c / d, e / f, g / h, i / j }'
+        fi
+        if want before; then
+            awk -v a="$(col "$s" hostpool 4)" -v b="$(col "$s" before 4)" -v c="$(col "$s" hostpool 6)" \
+                -v d="$(col "$s" before 6)" -v e="$(col "$s" hostpool 7)" -v f="$(col "$s" before 7)" \
+                -v g="$(col "$s" hostpool 9)" -v h="$(col "$s" before 9)" -v s="$s" \
+                -v i="$(col "$s" hostpool 12)" -v j="$(col "$s" before 12)" \
+                'BEGIN { printf "| %s | **hostpool/before** | %.2f× | %.2f× | %.2f× | **%.2f×** | %.2f× |\n", s, a / b, c / d, e / f, g / h, i / j }'
         fi
     done
 }
