@@ -101,9 +101,10 @@ typedef void (*hp_pool_server_cb)(hp_pool *pool, const char *name, int status, v
 int hp_pool_remove(hp_pool *pool, const char *name, hp_pool_server_cb cb, void *data);
 
 /* Replaces the server `name` with one built from `config` (whose name must be the same).
- * A running server is replaced without a gap: the new version binds the same addresses (with
- * SO_REUSEPORT) and accepts before the old one stops accepting; requests in flight finish on
- * the old version, which then drains, and `cb` is called. An "auto" address keeps the old
+ * A running server is replaced without a gap: on the addresses both versions have, the new one
+ * takes the old one's place on the sockets already bound (none is closed or bound again), so
+ * new requests go to it at once; an address only the new version has is bound as by a start.
+ * Requests in flight finish on the old version, which then drains, and `cb` is called. An "auto" address keeps the old
  * server's port at the same position. On any error (HP_ENOTFOUND, HP_EINVAL for another name,
  * HP_ESTATE while it drains, HP_ECONFIG, a bind error) nothing changes and the old version
  * keeps running; the route handlers are the pool's on success, still the caller's on error.
