@@ -58,7 +58,8 @@ typedef struct hp__config_server {
     hp__config_pos pos;
 } hp__config_server;
 
-typedef struct hp__config {
+/* hp_config in the public API (hostpool/config.h). */
+typedef struct hp_config {
     unsigned workers; /* 0: auto (one per CPU) */
     struct {
         char *listen;     /* "unix:PATH" or a loopback "host:port" */
