@@ -18,7 +18,10 @@
  *     null, a list or a mapping is not a string;
  *   - numbers must be plain (`status: "200"` is refused, as JSON would have it);
  *   - durations and sizes are strings or numbers (a bare number is seconds or bytes);
- *   - `listen` and `hosts` take one string or a list of them. */
+ *   - `listen` and `hosts` take one string or a list of them.
+ * The typed reads and their errors are config_read.c's, shared with every handler kind: a
+ * route's handler key and its settings belong to the kind the registry has for that key
+ * (handlers/registry.h), so no handler is named here. */
 #include "config/config.h"
 
 #include "common/alloc.h"
@@ -36,14 +39,11 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <llhttp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define MAX_NAME 64
 
