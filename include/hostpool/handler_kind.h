@@ -5,9 +5,9 @@
  * the checked settings (its model) are, and how a handler is made from a model. Everything
  * that reads a config finds handlers through one registry: the built-in kinds (respond, file,
  * redirect, metrics, health; src/handlers/, one file each) and the kinds registered with
- * hp_handler_kind_register(). So a registered key works in a config file loaded with
- * hp_config_load_file() (hostpool/config.h), in `hostpool validate`, and in the admin API's
- * POST /servers and POST /config of a daemon built with it.
+ * hp_handler_kind_register(). So a registered key works wherever the library reads a config:
+ * a file loaded with hp_config_load_file() (hostpool/config.h), and the admin API's POST
+ * /servers and POST /config in a program that registered it.
  *
  * Checking. check() reads its settings through the hp_config_* functions below. Each reports
  * a problem the way every config error is reported, as `file:line:column: path: message`
