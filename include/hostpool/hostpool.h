@@ -9,5 +9,7 @@
 #include "hostpool/engine.h"
 #include "hostpool/events.h"
 #include "hostpool/pool.h"
+#include "hostpool/handler_kind.h"
+#include "hostpool/config.h"
 
 #endif

@@ -5,6 +5,13 @@
  *
  *     stopped ──start──▶ running ──stop──▶ draining ──▶ stopped
  *        └──start fails──▶ failed (last error kept) ──start──▶ ...
+ *     (made on first use) starting ──▶ running, or failed
+ *
+ * A server that hp_pool_get_or_create() makes is `starting` from the moment its maker adds it
+ * until it runs or its start fails: what observes it meanwhile (its server.added subscribers,
+ * hp_pool_info, the admin API) sees it so, and replace, start, stop and restart refuse it
+ * (HP_ESTATE). Today making and starting are synchronous, so that is within the call; a maker
+ * that finishes later will keep it starting across the wait.
  *
  * Starting binds the server's addresses at once (so "address in use" is an immediate error
  * of that server alone); stopping drains its connections without touching any other server.
@@ -90,7 +97,8 @@ void hp_pool_unsubscribe(hp_pool *pool, uint64_t id);
 
 /* ---- membership --------------------------------------------------------------------------- */
 
-/* Adds a server, stopped. Everything in `config` is copied; the route handlers are owned by
+/* Adds a server, stopped (starting when it is the one hp_pool_get_or_create is making: see
+ * the lifecycle above). Everything in `config` is copied; the route handlers are owned by
  * the pool on success (and still the caller's on failure). Errors: HP_EEXISTS (the name is
  * taken), HP_ELIMIT (max_servers reached, the message says the limit), HP_ECONFIG; `errbuf`
  * says why. */
@@ -101,13 +109,14 @@ typedef void (*hp_pool_server_cb)(hp_pool *pool, const char *name, int status, v
 int hp_pool_remove(hp_pool *pool, const char *name, hp_pool_server_cb cb, void *data);
 
 /* Replaces the server `name` with one built from `config` (whose name must be the same).
- * A running server is replaced without a gap: the new version binds the same addresses (with
- * SO_REUSEPORT) and accepts before the old one stops accepting; requests in flight finish on
- * the old version, which then drains, and `cb` is called. An "auto" address keeps the old
- * server's port at the same position. On any error (HP_ENOTFOUND, HP_EINVAL for another name,
- * HP_ESTATE while it drains, HP_ECONFIG, a bind error) nothing changes and the old version
- * keeps running; the route handlers are the pool's on success, still the caller's on error.
- * Publishes server.replaced. */
+ * A running server is replaced without a gap: on the addresses both versions have, the new one
+ * takes the old one's place on the sockets already bound (none is closed or bound again), so
+ * new requests go to it at once; an address only the new version has is bound as by a start.
+ * Requests in flight finish on the old version, which then drains, and `cb` is called. An "auto"
+ * address keeps the old server's port at the same position. On any error (HP_ENOTFOUND, HP_EINVAL
+ * for another name, HP_ESTATE while it drains, HP_ECONFIG, a bind error) nothing changes and the
+ * old version keeps running; the route handlers are the pool's on success, still the caller's on
+ * error. Publishes server.replaced. */
 int hp_pool_replace(hp_pool *pool, const hp_server_config *config, hp_pool_server_cb cb, void *data,
                     char *errbuf, size_t errbuf_len);
 
@@ -125,8 +134,9 @@ size_t hp_pool_count(const hp_pool *pool);
 const char *hp_pool_find_by_bind(const hp_pool *pool, const char *address);
 
 /* The server `name`, made and started on first use: when it does not exist, `make` is called
- * to add it (with hp_pool_add), then it is started, so any number of calls for one name
- * create exactly one server. `cb` gets 0 once the server runs (at once), or the start's error.
+ * to add it (with hp_pool_add; it joins the pool `starting`), then it is started, so any number
+ * of calls for one name create exactly one server (a call made while it is being made starts
+ * it). `cb` gets 0 once the server runs (at once), or the start's error.
  * Errors of making (max_servers reached: HP_ELIMIT) are returned, and `cb` is not called. */
 typedef int (*hp_pool_maker)(hp_pool *pool, const char *name, void *data);
 int hp_pool_get_or_create(hp_pool *pool, const char *name, hp_pool_maker make, void *make_data,
@@ -168,7 +178,8 @@ int hp_pool_list(const hp_pool *pool, hp_pool_field field, const char *pattern, 
 int hp_pool_start(hp_pool *pool, const char *name, char *errbuf, size_t errbuf_len);
 /* Drains and stops; `cb` when stopped (status 0). HP_ENOTFOUND, HP_ESTATE (not running). */
 int hp_pool_stop(hp_pool *pool, const char *name, hp_pool_server_cb cb, void *data);
-/* Stop then start; `cb` gets the start's status. */
+/* Stop then start; `cb` gets the start's status. HP_ENOTFOUND, HP_ESTATE (starting, or the
+ * pool is shutting down). */
 int hp_pool_restart(hp_pool *pool, const char *name, hp_pool_server_cb cb, void *data);
 
 typedef struct hp_server_info {

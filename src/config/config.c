@@ -18,204 +18,49 @@
  *     null, a list or a mapping is not a string;
  *   - numbers must be plain (`status: "200"` is refused, as JSON would have it);
  *   - durations and sizes are strings or numbers (a bare number is seconds or bytes);
- *   - `listen` and `hosts` take one string or a list of them. */
+ *   - `listen` and `hosts` take one string or a list of them.
+ * The typed reads and their errors are config_read.c's, shared with every handler kind: a
+ * route's handler key and its settings belong to the kind the registry has for that key
+ * (handlers/registry.h), so no handler is named here. */
 #include "config/config.h"
 
 #include "common/alloc.h"
 #include "common/units.h"
 #include "config/config_clash.h"
-#include "config/config_suggest.h"
+#include "config/config_check.h"
 #include "config/parse.h"
 #include "core/health.h"
 #include "core/host_name.h"
 #include "core/url_path.h"
+#include "handlers/registry.h"
 #include "hostpool/errors.h"
 #include "hostpool/request.h"
 #include "io/socket.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <llhttp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define MAX_NAME 64
-#define SHOWN 60 /* characters of a value quoted in a message */
 
-typedef struct checker {
-    const char *file;
-    hp__config_errors *errs;
-} checker;
-
-/* ---- errors ---- */
-
-static void vfail_at(checker *c, hp__cfg_node *path_node, hp__cfg_node *pos_node, const char *fmt,
-                     va_list ap)
-{
-    char *path = hp__cfg_node_path(path_node);
-    hp__config_errors_vadd(c->errs, c->file, pos_node->line, pos_node->column, path, fmt, ap);
-    free(path);
-}
-
-static void fail(checker *c, hp__cfg_node *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void fail_at(checker *c, hp__cfg_node *path_node, hp__cfg_node *pos_node, const char *fmt,
-                    ...) __attribute__((format(printf, 4, 5)));
-
-/* An error at node `n`, under its path. */
-static void fail(checker *c, hp__cfg_node *n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfail_at(c, n, n, fmt, ap);
-    va_end(ap);
-}
-
-/* An error under the path of `path_node`, at the position of `pos_node`. */
-static void fail_at(checker *c, hp__cfg_node *path_node, hp__cfg_node *pos_node, const char *fmt,
-                    ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfail_at(c, path_node, pos_node, fmt, ap);
-    va_end(ap);
-}
-
-/* What a node is, for "expected X, got Y": a mapping, a list, null, or the scalar quoted. */
-static const char *describe(hp__cfg_node *n, char *buf, size_t len)
-{
-    if (n->kind == HP__CFG_MAPPING) return "a mapping";
-    if (n->kind == HP__CFG_SEQUENCE) return "a list";
-    if (hp__cfg_is_null(n)) return "null";
-    int shown = n->len > SHOWN ? SHOWN : (int)n->len;
-    snprintf(buf, len, "\"%.*s%s\"", shown, n->text, n->len > SHOWN ? "..." : "");
-    return buf;
-}
-
-static void fail_type(checker *c, hp__cfg_node *n, const char *expected)
-{
-    char buf[SHOWN + 8];
-    fail(c, n, "expected %s, got %s", expected, describe(n, buf, sizeof buf));
-}
-
-/* ---- typed reads: each reports its own error and returns false ---- */
-
-/* Each read that succeeds records what it read the scalar as (node.h), so that the JSON of a
- * checked tree is its checked form: the running config the admin API keeps and shows. */
-static void read_as(hp__cfg_node *n, hp__cfg_read read)
-{
-    n->read = read;
-}
+typedef struct hp_config_check checker;
 
 /* A null where one is allowed (`servers:` with every entry commented out). */
 static bool null_of(hp__cfg_node *n)
 {
     if (!hp__cfg_is_null(n)) return false;
-    read_as(n, HP__CFG_READ_NULL);
+    hp__config_read_as(n, HP__CFG_READ_NULL);
     return true;
-}
-
-static bool is_mapping(checker *c, hp__cfg_node *n)
-{
-    if (n->kind == HP__CFG_MAPPING) return true;
-    fail_type(c, n, "a mapping");
-    return false;
-}
-
-/* An unknown key of `map`, with the known key it is one slip away from, if any. */
-static void fail_unknown_key(checker *c, hp__cfg_node *map, hp__cfg_node *key,
-                             const char *const *allowed)
-{
-    const char *near = hp__config_suggest(key->text, allowed);
-    if (near)
-        fail_at(c, map, key, "unknown key \"%s\" (did you mean \"%s\"?)", key->text, near);
-    else
-        fail_at(c, map, key, "unknown key \"%s\"", key->text);
-}
-
-/* Keys a mapping may have; any other is reported. Keys of features still to come say so. */
-static void check_keys(checker *c, hp__cfg_node *map, const char *const *allowed)
-{
-    static const char *const later[] = {"upstreams", "switchboards", "proxy", NULL};
-    for (size_t i = 0; i < map->count; i++) {
-        hp__cfg_node *key = map->keys[i];
-        bool known = false;
-        for (const char *const *a = allowed; *a && !known; a++) known = strcmp(key->text, *a) == 0;
-        if (known) continue;
-        bool soon = false;
-        for (const char *const *l = later; *l && !soon; l++) soon = strcmp(key->text, *l) == 0;
-        if (soon)
-            fail_at(c, map, key, "unknown key \"%s\" (not supported yet)", key->text);
-        else
-            fail_unknown_key(c, map, key, allowed);
-    }
-}
-
-/* A scalar that is not null and holds no NUL byte. Borrowed text. */
-static const char *string_of(checker *c, hp__cfg_node *n)
-{
-    if (n->kind != HP__CFG_SCALAR || hp__cfg_is_null(n)) {
-        fail_type(c, n, "a string");
-        return NULL;
-    }
-    if (strlen(n->text) != n->len) {
-        fail(c, n, "must not contain a NUL character");
-        return NULL;
-    }
-    read_as(n, HP__CFG_READ_STRING);
-    return n->text;
 }
 
 static char *dup_string(checker *c, hp__cfg_node *n)
 {
-    const char *s = string_of(c, n);
+    const char *s = hp_config_string(c, n);
     return s ? hp__strdup(s) : NULL;
-}
-
-static bool plain_integer(hp__cfg_node *n)
-{
-    if (n->kind != HP__CFG_SCALAR || n->quoted || n->len == 0) return false;
-    const char *p = n->text + (n->text[0] == '-');
-    if (!*p) return false;
-    for (; *p; p++)
-        if (*p < '0' || *p > '9') return false;
-    return true;
-}
-
-/* An integer in [lo, hi]. */
-static bool int_of(checker *c, hp__cfg_node *n, long long lo, long long hi, long long *out)
-{
-    if (!plain_integer(n)) {
-        fail_type(c, n, "an integer");
-        return false;
-    }
-    errno = 0;
-    long long v = strtoll(n->text, NULL, 10);
-    if (errno || v < lo || v > hi) {
-        fail(c, n, "%s out of range (%lld-%lld)", n->text, lo, hi);
-        return false;
-    }
-    read_as(n, HP__CFG_READ_INTEGER);
-    *out = v;
-    return true;
-}
-
-static bool bool_of(checker *c, hp__cfg_node *n, bool *out)
-{
-    static const char *const words[] = {"true", "on", "yes", "false", "off", "no"};
-    for (size_t i = 0; n->kind == HP__CFG_SCALAR && i < sizeof words / sizeof *words; i++) {
-        if (strcasecmp(n->text, words[i]) != 0) continue;
-        *out = i < 3;
-        read_as(n, *out ? HP__CFG_READ_TRUE : HP__CFG_READ_FALSE);
-        return true;
-    }
-    fail_type(c, n, "on or off");
-    return false;
 }
 
 /* One string, or a list of strings: the nodes to read, borrowed. Returns the count, 0 after an
@@ -229,10 +74,10 @@ static size_t string_or_list(checker *c, hp__cfg_node *n, hp__cfg_node *const **
         return 1;
     }
     if (n->kind != HP__CFG_SEQUENCE) {
-        fail_type(c, n, "a string or a list");
+        hp__config_fail_type(c, n, "a string or a list");
         return 0;
     }
-    if (n->count == 0) fail(c, n, "at least one %s is required", what);
+    if (n->count == 0) hp_config_error(c, n, "at least one %s is required", what);
     *items = (hp__cfg_node *const *)n->items;
     return n->count;
 }
@@ -246,7 +91,7 @@ static bool check_address(checker *c, hp__cfg_node *n, bool *loopback)
     struct sockaddr_storage a;
     char why[160];
     if (hp__socket_check_address(n->text, &a, why, sizeof why) != 0) {
-        fail(c, n, "%s", why);
+        hp_config_error(c, n, "%s", why);
         return false;
     }
     const struct sockaddr_in *v4 = (const struct sockaddr_in *)&a;
@@ -307,19 +152,6 @@ static bool known_method(const char *name)
     return false;
 }
 
-/* A header field name: one or more token characters (RFC 9110). */
-static bool valid_header_name(const char *s)
-{
-    static const char tchar[] = "!#$%&'*+-.^_`|~0123456789"
-                                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    return *s && strspn(s, tchar) == strlen(s);
-}
-
-static bool has_line_break(const char *s)
-{
-    return strpbrk(s, "\r\n") != NULL;
-}
-
 /* ---- limits ---- */
 
 /* Every limit is bounded by what the code that uses it can hold (hostpool/server.h says why),
@@ -362,26 +194,26 @@ static const limit_key limit_keys[] = {
 static bool limit_value(checker *c, hp__cfg_node *n, limit_kind kind, uint64_t min, uint64_t max,
                         uint64_t *out)
 {
-    char buf[SHOWN + 8], bound[32];
+    char buf[HP_CONFIG_QUOTE_MAX + 8], bound[32];
     if (kind == COUNT) {
         long long v;
-        if (!int_of(c, n, (long long)min, (long long)max, &v)) return false;
+        if (!hp_config_integer(c, n, (long long)min, (long long)max, &v)) return false;
         *out = (uint64_t)v;
         return true;
     }
     if (n->kind != HP__CFG_SCALAR || hp__cfg_is_null(n)) {
-        fail_type(c, n, kind == DURATION ? "a duration" : "a size");
+        hp__config_fail_type(c, n, kind == DURATION ? "a duration" : "a size");
         return false;
     }
     bool ok = kind == DURATION ? hp__parse_duration_ms(n->text, out) : hp__parse_size(n->text, out);
     if (!ok) {
-        fail(c, n, "%s is not a %s: %s", describe(n, buf, sizeof buf),
-             kind == DURATION ? "duration" : "size",
-             kind == DURATION ? HP__DURATION_SYNTAX : HP__SIZE_SYNTAX);
+        hp_config_error(c, n, "%s is not a %s: %s", hp__config_describe(n, buf, sizeof buf),
+                        kind == DURATION ? "duration" : "size",
+                        kind == DURATION ? HP__DURATION_SYNTAX : HP__SIZE_SYNTAX);
         return false;
     }
     if (*out < min) {
-        fail(c, n, "must be greater than 0");
+        hp_config_error(c, n, "must be greater than 0");
         return false;
     }
     if (*out > max) {
@@ -389,12 +221,13 @@ static bool limit_value(checker *c, hp__cfg_node *n, limit_kind kind, uint64_t m
             hp__format_duration_ms(max, bound, sizeof bound);
         else
             hp__format_size(max, bound, sizeof bound);
-        fail(c, n, "%s is too large (at most %s)", describe(n, buf, sizeof buf), bound);
+        hp_config_error(c, n, "%s is too large (at most %s)",
+                        hp__config_describe(n, buf, sizeof buf), bound);
         return false;
     }
     /* A bare number is kept a number, a number with its unit a string. */
-    read_as(n,
-            strspn(n->text, "0123456789") == n->len ? HP__CFG_READ_INTEGER : HP__CFG_READ_STRING);
+    hp__config_read_as(n, strspn(n->text, "0123456789") == n->len ? HP__CFG_READ_INTEGER
+                                                                  : HP__CFG_READ_STRING);
     return true;
 }
 
@@ -413,13 +246,14 @@ static void set_limit(hp_limits *limits, const limit_key *k, uint64_t v)
  * the top level only (NULL for a server's limits). */
 static void check_limits(checker *c, hp__cfg_node *map, hp_limits *limits, uint32_t *max_servers)
 {
-    if (!is_mapping(c, map)) return;
+    if (!hp_config_expect_mapping(c, map)) return;
     for (size_t i = 0; i < map->count; i++) {
         hp__cfg_node *key = map->keys[i], *value = map->items[i];
         uint64_t v;
         if (strcmp(key->text, "max_servers") == 0) {
             if (!max_servers) {
-                fail_at(c, map, key, "max_servers is a pool limit: set it in the top-level limits");
+                hp__config_fail_at(c, map, key,
+                                   "max_servers is a pool limit: set it in the top-level limits");
             } else if (limit_value(c, value, COUNT, 1, HP__CONFIG_MAX_SERVERS_LIMIT, &v)) {
                 *max_servers = (uint32_t)v;
             }
@@ -432,7 +266,7 @@ static void check_limits(checker *c, hp__cfg_node *map, hp_limits *limits, uint3
             const char *names[LIMIT_COUNT + 2] = {0};
             for (size_t j = 0; j < LIMIT_COUNT; j++) names[j] = limit_keys[j].name;
             names[LIMIT_COUNT] = max_servers ? "max_servers" : NULL;
-            fail_unknown_key(c, map, key, names);
+            hp__config_fail_unknown_key(c, map, key, names);
             continue;
         }
         if (limit_value(c, value, k->kind, k->min, k->max, &v)) set_limit(limits, k, v);
@@ -454,17 +288,17 @@ static bool path_valid(const char *path)
 static void check_match(checker *c, hp__cfg_node *map, hp__config_route *r)
 {
     static const char *const keys[] = {"path", "methods", NULL};
-    if (!is_mapping(c, map)) return;
-    check_keys(c, map, keys);
+    if (!hp_config_expect_mapping(c, map)) return;
+    hp_config_keys(c, map, keys);
     hp__cfg_node *n;
     if ((n = hp__cfg_mapping_get(map, "path"))) {
-        const char *path = string_of(c, n);
+        const char *path = hp_config_string(c, n);
         if (path && path[0] != '/')
-            fail(c, n, "must start with \"/\"");
+            hp_config_error(c, n, "must start with \"/\"");
         else if (path && !path_valid(path))
-            fail(c, n,
-                 "not a path: a '%%' must start an escape (%%25 for itself), no %%00, "
-                 "and \"..\" must not climb above \"/\"");
+            hp_config_error(c, n,
+                            "not a path: a '%%' must start an escape (%%25 for itself), no %%00, "
+                            "and \"..\" must not climb above \"/\"");
         else if (path)
             r->path_prefix = hp__strdup(path);
     }
@@ -473,133 +307,45 @@ static void check_match(checker *c, hp__cfg_node *map, hp__config_route *r)
         size_t count = string_or_list(c, n, &items, &single, "method");
         r->methods = hp__calloc(count ? count : 1, sizeof *r->methods);
         for (size_t i = 0; i < count; i++) {
-            const char *m = string_of(c, items[i]);
+            const char *m = hp_config_string(c, items[i]);
             if (m && !known_method(m))
-                fail(c, items[i], "unknown method \"%.*s\"", SHOWN, m);
+                hp_config_error(c, items[i], "unknown method \"%.*s\"", HP_CONFIG_QUOTE_MAX, m);
             else if (m)
                 r->methods[r->method_count++] = hp__strdup(m);
         }
     }
 }
 
-static void check_respond(checker *c, hp__cfg_node *map, hp__config_route *r)
+/* A second handler key's model replaces the first one's: the route is an error either way. */
+static void route_drop_model(hp__config_route *r)
 {
-    static const char *const keys[] = {"status", "body", "headers", NULL};
-    r->respond.status = 200;
-    if (!is_mapping(c, map)) return;
-    check_keys(c, map, keys);
-    hp__cfg_node *n;
-    long long v;
-    if ((n = hp__cfg_mapping_get(map, "status")) && int_of(c, n, 200, 599, &v))
-        r->respond.status = (int)v;
-    if ((n = hp__cfg_mapping_get(map, "body"))) {
-        if (n->kind != HP__CFG_SCALAR || hp__cfg_is_null(n)) {
-            fail_type(c, n, "a string");
-        } else {
-            read_as(n, HP__CFG_READ_STRING);
-            r->respond.body = hp__memdup(n->text, n->len + 1);
-            r->respond.body_len = n->len;
-        }
-    }
-    if ((n = hp__cfg_mapping_get(map, "headers")) && is_mapping(c, n)) {
-        r->respond.headers = hp__calloc(2 * n->count + 1, sizeof *r->respond.headers);
-        for (size_t i = 0; i < n->count; i++) {
-            hp__cfg_node *key = n->keys[i];
-            const char *value = string_of(c, n->items[i]);
-            if (!valid_header_name(key->text)) {
-                fail_at(c, key, key, "\"%.*s\" is not a header name", SHOWN, key->text);
-            } else if (value && has_line_break(value)) {
-                fail(c, n->items[i], "a header value must not contain a line break");
-            } else if (value) {
-                r->respond.headers[2 * r->respond.header_count] = hp__strdup(key->text);
-                r->respond.headers[2 * r->respond.header_count + 1] = hp__strdup(value);
-                r->respond.header_count++;
-            }
-        }
-    }
+    if (r->model && r->kind->free_model) r->kind->free_model(r->model);
+    r->model = NULL;
 }
 
-static void check_file(checker *c, hp__cfg_node *map, hp__config_route *r)
-{
-    static const char *const keys[] = {"root", "index", NULL};
-    if (!is_mapping(c, map)) return;
-    check_keys(c, map, keys);
-    hp__cfg_node *n;
-    if (!(n = hp__cfg_mapping_get(map, "root"))) {
-        fail(c, map, "\"root\" is required");
-    } else if ((r->file.root = dup_string(c, n))) {
-        r->file.root_pos = (hp__config_pos){n->line, n->column};
-        if (!r->file.root[0]) fail(c, n, "must not be empty");
-    }
-    if ((n = hp__cfg_mapping_get(map, "index")) && (r->file.index = dup_string(c, n))) {
-        size_t len = strlen(r->file.index);
-        if (len == 0 || len > 255 || strchr(r->file.index, '/'))
-            fail(c, n, "an index is a file name: 1 to 255 characters, no \"/\"");
-    }
-}
-
-static void check_redirect(checker *c, hp__cfg_node *map, hp__config_route *r)
-{
-    static const char *const keys[] = {"status", "location", "keep_path", NULL};
-    r->redirect.status = 302;
-    if (!is_mapping(c, map)) return;
-    check_keys(c, map, keys);
-    hp__cfg_node *n;
-    long long v;
-    if ((n = hp__cfg_mapping_get(map, "status")) && int_of(c, n, 100, 599, &v)) {
-        if (v == 301 || v == 302 || v == 303 || v == 307 || v == 308)
-            r->redirect.status = (int)v;
-        else
-            fail(c, n, "%lld is not a redirect status (301, 302, 303, 307, 308)", v);
-    }
-    if (!(n = hp__cfg_mapping_get(map, "location"))) {
-        fail(c, map, "\"location\" is required");
-    } else if ((r->redirect.location = dup_string(c, n))) {
-        if (!r->redirect.location[0])
-            fail(c, n, "must not be empty");
-        else if (has_line_break(r->redirect.location))
-            fail(c, n, "must not contain a line break");
-    }
-    if ((n = hp__cfg_mapping_get(map, "keep_path"))) bool_of(c, n, &r->redirect.keep_path);
-}
-
-/* metrics: {} and health: {}: answers from the pool, with no settings (yet). */
-static void check_no_settings(checker *c, hp__cfg_node *map, hp__config_route *r)
-{
-    static const char *const keys[] = {0};
-    if (is_mapping(c, map)) check_keys(c, map, keys);
-}
-
-static const struct {
-    const char *key;
-    hp__config_handler handler;
-    void (*check)(checker *c, hp__cfg_node *map, hp__config_route *r);
-} handler_keys[] = {
-    {"respond", HP__CONFIG_RESPOND, check_respond},
-    {"file", HP__CONFIG_FILE, check_file},
-    {"redirect", HP__CONFIG_REDIRECT, check_redirect},
-    {"metrics", HP__CONFIG_METRICS, check_no_settings},
-    {"health", HP__CONFIG_HEALTH, check_no_settings},
-};
-
+/* A route: its `match`, then exactly one handler key, whose settings the kind of that key
+ * checks (handlers/registry.h: the config lists no handler of its own). */
 static void check_route(checker *c, hp__cfg_node *map, hp__config_route *r)
 {
-    static const char *const keys[] = {"match",   "respond", "file", "redirect",
-                                       "metrics", "health",  NULL};
+    size_t kinds = hp__handler_kinds_count();
+    const char *keys[HP__HANDLER_KINDS_MAX + 2] = {"match"};
+    for (size_t i = 0; i < kinds; i++) keys[i + 1] = hp__handler_kind_at(i)->key;
     r->pos = (hp__config_pos){map->line, map->column};
-    if (!is_mapping(c, map)) return;
-    check_keys(c, map, keys);
+    if (!hp_config_expect_mapping(c, map)) return;
+    hp_config_keys(c, map, keys);
     hp__cfg_node *n;
     if ((n = hp__cfg_mapping_get(map, "match"))) check_match(c, n, r);
     unsigned handlers = 0;
-    for (size_t i = 0; i < sizeof handler_keys / sizeof handler_keys[0]; i++) {
-        if (!(n = hp__cfg_mapping_get(map, handler_keys[i].key))) continue;
+    for (size_t i = 0; i < kinds; i++) {
+        const hp_handler_kind *kind = hp__handler_kind_at(i);
+        if (!(n = hp__cfg_mapping_get(map, kind->key))) continue;
         handlers++;
-        r->handler = handler_keys[i].handler;
-        handler_keys[i].check(c, n, r);
+        route_drop_model(r);
+        r->kind = kind;
+        r->model = kind->check(c, n);
     }
     if (handlers != 1)
-        fail(c, map, "exactly one of respond, file, redirect, metrics, health is required");
+        hp_config_error(c, map, "exactly one of %s is required", hp__handler_kinds_list());
 }
 
 /* ---- servers ---- */
@@ -613,7 +359,7 @@ static void check_listen(checker *c, hp__cfg_node *n, hp__config_server *s,
     s->listen = hp__calloc(count ? count : 1, sizeof *s->listen);
     where->listen = hp__calloc(count ? count : 1, sizeof *where->listen);
     for (size_t i = 0; i < count; i++) {
-        const char *text = string_of(c, items[i]);
+        const char *text = hp_config_string(c, items[i]);
         bool loopback;
         if (!text || (strcmp(text, "auto") != 0 && !check_address(c, items[i], &loopback)))
             continue;
@@ -631,7 +377,7 @@ static void check_hosts(checker *c, hp__cfg_node *n, hp__config_server *s,
     s->hosts = hp__calloc(count ? count : 1, sizeof *s->hosts);
     where->hosts = hp__calloc(count ? count : 1, sizeof *where->hosts);
     for (size_t i = 0; i < count; i++) {
-        const char *text = string_of(c, items[i]);
+        const char *text = hp_config_string(c, items[i]);
         if (!text) continue;
         char *host = hp__strdup(text);
         for (char *p = host; *p; p++) *p = (char)tolower((unsigned char)*p);
@@ -639,7 +385,8 @@ static void check_hosts(checker *c, hp__cfg_node *n, hp__config_server *s,
             where->hosts[s->host_count] = items[i];
             s->hosts[s->host_count++] = host;
         } else {
-            fail(c, items[i], "\"%.*s\" is not a host name or a *.suffix wildcard", SHOWN, text);
+            hp_config_error(c, items[i], "\"%.*s\" is not a host name or a *.suffix wildcard",
+                            HP_CONFIG_QUOTE_MAX, text);
             free(host);
         }
     }
@@ -655,30 +402,30 @@ static void check_server(checker *c, hp__cfg_node *map, const hp__config *config
     s->file = c->file ? hp__strdup(c->file) : NULL;
     s->path = hp__cfg_node_path(map);
     s->pos = (hp__config_pos){map->line, map->column};
-    if (!is_mapping(c, map)) return;
-    check_keys(c, map, keys);
+    if (!hp_config_expect_mapping(c, map)) return;
+    hp_config_keys(c, map, keys);
     hp__cfg_node *n;
     if (!(n = hp__cfg_mapping_get(map, "name"))) {
-        fail(c, map, "\"name\" is required");
+        hp_config_error(c, map, "\"name\" is required");
     } else if ((s->name = dup_string(c, n)) && !valid_name(s->name)) {
-        fail(c, n, "\"%.*s\" is not a valid name: 1 to %d of A-Z a-z 0-9 . _ -", SHOWN, s->name,
-             MAX_NAME);
+        hp_config_error(c, n, "\"%.*s\" is not a valid name: 1 to %d of A-Z a-z 0-9 . _ -",
+                        HP_CONFIG_QUOTE_MAX, s->name, MAX_NAME);
     } else if (s->name && strcmp(s->name, HP__CONFIG_ADMIN_SERVER) == 0) {
-        fail(c, n, "\"%s\" is the name of the admin API's own server", s->name);
+        hp_config_error(c, n, "\"%s\" is the name of the admin API's own server", s->name);
     }
     if (!(n = hp__cfg_mapping_get(map, "listen")))
-        fail(c, map, "\"listen\" is required");
+        hp_config_error(c, map, "\"listen\" is required");
     else
         check_listen(c, n, s, where);
     if ((n = hp__cfg_mapping_get(map, "expose")) && (s->expose = dup_string(c, n)) &&
         !valid_url(s->expose))
-        fail(c, n, "expected http:// or https:// followed by host[:port], got \"%.*s\"", SHOWN,
-             s->expose);
+        hp_config_error(c, n, "expected http:// or https:// followed by host[:port], got \"%.*s\"",
+                        HP_CONFIG_QUOTE_MAX, s->expose);
     if ((n = hp__cfg_mapping_get(map, "hosts"))) check_hosts(c, n, s, where);
     if ((n = hp__cfg_mapping_get(map, "limits"))) check_limits(c, n, &s->limits, NULL);
     if ((n = hp__cfg_mapping_get(map, "routes")) && !null_of(n)) {
         if (n->kind != HP__CFG_SEQUENCE) {
-            fail_type(c, n, "a list");
+            hp__config_fail_type(c, n, "a list");
             return;
         }
         s->routes = hp__calloc(n->count ? n->count : 1, sizeof *s->routes);
@@ -693,8 +440,8 @@ static void check_name_unique(checker *c, hp__cfg_node *map, const hp__config *c
     const char *name = config->servers[i].name;
     for (size_t j = 0; name && j < i; j++) {
         if (config->servers[j].name && strcmp(config->servers[j].name, name) == 0) {
-            fail(c, hp__cfg_mapping_get(map, "name"), "\"%s\" is already used by %s", name,
-                 config->servers[j].path);
+            hp_config_error(c, hp__cfg_mapping_get(map, "name"), "\"%s\" is already used by %s",
+                            name, config->servers[j].path);
             return;
         }
     }
@@ -704,12 +451,12 @@ static void check_servers(checker *c, hp__cfg_node *n, hp__config *config)
 {
     if (null_of(n)) return; /* `servers:` with every server commented out */
     if (n->kind != HP__CFG_SEQUENCE) {
-        fail_type(c, n, "a list");
+        hp__config_fail_type(c, n, "a list");
         return;
     }
     if (n->count > config->max_servers)
-        fail(c, n, "%zu servers, more than limits.max_servers (%" PRIu32 ")", n->count,
-             config->max_servers);
+        hp_config_error(c, n, "%zu servers, more than limits.max_servers (%" PRIu32 ")", n->count,
+                        config->max_servers);
     config->servers = hp__calloc(n->count ? n->count : 1, sizeof *config->servers);
     config->server_count = n->count;
     hp__config_server_nodes *nodes = hp__calloc(n->count ? n->count : 1, sizeof *nodes);
@@ -731,11 +478,11 @@ static void check_workers(checker *c, hp__cfg_node *n, hp__config *config)
 {
     long long v;
     if (n->kind == HP__CFG_SCALAR && strcmp(n->text, "auto") == 0) {
-        read_as(n, HP__CFG_READ_STRING);
+        hp__config_read_as(n, HP__CFG_READ_STRING);
         config->workers = 0;
-    } else if (!plain_integer(n)) {
-        fail_type(c, n, "auto or a number of workers");
-    } else if (int_of(c, n, 1, HP_MAX_WORKERS, &v)) {
+    } else if (!hp__config_plain_integer(n)) {
+        hp__config_fail_type(c, n, "auto or a number of workers");
+    } else if (hp_config_integer(c, n, 1, HP_MAX_WORKERS, &v)) {
         config->workers = (unsigned)v;
     }
 }
@@ -743,19 +490,19 @@ static void check_workers(checker *c, hp__cfg_node *n, hp__config *config)
 static void check_admin(checker *c, hp__cfg_node *map, hp__config *config)
 {
     static const char *const keys[] = {"listen", "token_file", NULL};
-    if (!is_mapping(c, map)) return;
-    check_keys(c, map, keys);
+    if (!hp_config_expect_mapping(c, map)) return;
+    hp_config_keys(c, map, keys);
     hp__cfg_node *n, *listen = hp__cfg_mapping_get(map, "listen");
     if ((n = hp__cfg_mapping_get(map, "token_file")) &&
         (config->admin.token_file = dup_string(c, n)) && !config->admin.token_file[0])
-        fail(c, n, "must not be empty");
+        hp_config_error(c, n, "must not be empty");
     const char *text;
-    if (!listen || !(text = string_of(c, listen))) return;
+    if (!listen || !(text = hp_config_string(c, listen))) return;
     bool loopback = false;
     if (!check_address(c, listen, &loopback)) return;
     if (strncmp(text, "unix:", 5) != 0 && !config->admin.token_file)
-        fail(c, listen, "a TCP admin address requires admin.token_file%s",
-             loopback ? "" : " (and it is not on loopback)");
+        hp_config_error(c, listen, "a TCP admin address requires admin.token_file%s",
+                        loopback ? "" : " (and it is not on loopback)");
     free(config->admin.listen);
     config->admin.listen = hp__strdup(text);
 }
@@ -770,23 +517,24 @@ static long range_port(const char *text, size_t *len)
 static void check_ports(checker *c, hp__cfg_node *map, hp__config *config)
 {
     static const char *const keys[] = {"range", NULL};
-    if (!is_mapping(c, map)) return;
-    check_keys(c, map, keys);
+    if (!hp_config_expect_mapping(c, map)) return;
+    hp_config_keys(c, map, keys);
     hp__cfg_node *n = hp__cfg_mapping_get(map, "range");
     const char *text;
-    if (!n || !(text = string_of(c, n))) return;
+    if (!n || !(text = hp_config_string(c, n))) return;
     size_t lo_len, hi_len = 0;
     long lo = range_port(text, &lo_len), hi = 0;
     bool shape = lo_len > 0 && text[lo_len] == '-';
     if (shape) hi = range_port(text + lo_len + 1, &hi_len);
     if (!shape || hi_len == 0 || text[lo_len + 1 + hi_len]) {
-        fail(c, n, "expected a port range LO-HI (20000-20999), got \"%.*s\"", SHOWN, text);
+        hp_config_error(c, n, "expected a port range LO-HI (20000-20999), got \"%.*s\"",
+                        HP_CONFIG_QUOTE_MAX, text);
     } else if (lo < 1 || lo > 65535 || hi < 1 || hi > 65535) {
         bool first = lo < 1 || lo > 65535;
-        fail(c, n, "port %.*s out of range (1-65535)", (int)(first ? lo_len : hi_len),
-             first ? text : text + lo_len + 1);
+        hp_config_error(c, n, "port %.*s out of range (1-65535)", (int)(first ? lo_len : hi_len),
+                        first ? text : text + lo_len + 1);
     } else if (lo > hi) {
-        fail(c, n, "the first port is above the last");
+        hp_config_error(c, n, "the first port is above the last");
     } else {
         config->ports.lo = (uint16_t)lo;
         config->ports.hi = (uint16_t)hi;
@@ -796,14 +544,14 @@ static void check_ports(checker *c, hp__cfg_node *map, hp__config *config)
 static void check_health_count(checker *c, hp__cfg_node *n, uint32_t *out)
 {
     long long v;
-    if (int_of(c, n, 1, 1000, &v)) *out = (uint32_t)v;
+    if (hp_config_integer(c, n, 1, 1000, &v)) *out = (uint32_t)v;
 }
 
 static void check_health(checker *c, hp__cfg_node *map, hp__config *config)
 {
     static const char *const keys[] = {"interval", "rise", "fall", NULL};
-    if (!is_mapping(c, map)) return;
-    check_keys(c, map, keys);
+    if (!hp_config_expect_mapping(c, map)) return;
+    hp_config_keys(c, map, keys);
     hp__cfg_node *n;
     uint64_t v;
     if ((n = hp__cfg_mapping_get(map, "interval")) &&
@@ -817,8 +565,8 @@ static void check_config(checker *c, hp__cfg_node *root, hp__config *config)
 {
     static const char *const keys[] = {"workers",    "admin",    "ports",   "limits", "health",
                                        "access_log", "pid_file", "servers", NULL};
-    if (!is_mapping(c, root)) return;
-    check_keys(c, root, keys);
+    if (!hp_config_expect_mapping(c, root)) return;
+    hp_config_keys(c, root, keys);
     hp__cfg_node *n;
     if ((n = hp__cfg_mapping_get(root, "workers"))) check_workers(c, n, config);
     if ((n = hp__cfg_mapping_get(root, "admin"))) check_admin(c, n, config);
@@ -826,10 +574,10 @@ static void check_config(checker *c, hp__cfg_node *root, hp__config *config)
     if ((n = hp__cfg_mapping_get(root, "limits")))
         check_limits(c, n, &config->limits, &config->max_servers);
     if ((n = hp__cfg_mapping_get(root, "health"))) check_health(c, n, config);
-    if ((n = hp__cfg_mapping_get(root, "access_log"))) bool_of(c, n, &config->access_log);
+    if ((n = hp__cfg_mapping_get(root, "access_log"))) hp_config_boolean(c, n, &config->access_log);
     if ((n = hp__cfg_mapping_get(root, "pid_file")) && (config->pid_file = dup_string(c, n)) &&
         !config->pid_file[0])
-        fail(c, n, "must not be empty");
+        hp_config_error(c, n, "must not be empty");
     /* Servers last: they inherit the limits and access_log read above. */
     if ((n = hp__cfg_mapping_get(root, "servers"))) check_servers(c, n, config);
 }
@@ -948,11 +696,7 @@ static void route_close(hp__config_route *r)
 {
     free(r->path_prefix);
     free_strings(r->methods, r->method_count);
-    free(r->respond.body);
-    free_strings(r->respond.headers, 2 * r->respond.header_count);
-    free(r->file.root);
-    free(r->file.index);
-    free(r->redirect.location);
+    route_drop_model(r);
 }
 
 static void server_close(hp__config_server *s)

@@ -16,6 +16,7 @@
 
 #include "config/config_errors.h"
 #include "config/node.h"
+#include "hostpool/handler_kind.h"
 #include "hostpool/server.h"
 
 #include <stdbool.h>
@@ -29,40 +30,14 @@
 #define HP__CONFIG_MAX_SERVERS 1000          /* the default of limits.max_servers */
 #define HP__CONFIG_MAX_SERVERS_LIMIT 1000000 /* its largest value */
 
-typedef struct hp__config_pos {
-    int line, column; /* 1-based; 0 when unknown */
-} hp__config_pos;
-
-typedef enum hp__config_handler {
-    HP__CONFIG_RESPOND = 1,
-    HP__CONFIG_FILE,
-    HP__CONFIG_REDIRECT,
-    HP__CONFIG_METRICS, /* no settings */
-    HP__CONFIG_HEALTH,  /* no settings */
-} hp__config_handler;
+typedef hp_config_pos hp__config_pos; /* 1-based line and column; 0 when unknown */
 
 typedef struct hp__config_route {
     char *path_prefix; /* match.path; NULL: every path */
     char **methods;    /* match.methods; method_count 0: every method */
     size_t method_count;
-    hp__config_handler handler; /* which one; the settings of those that have some below */
-    struct {
-        int status; /* 200 by default */
-        char *body; /* may hold NUL bytes (from JSON "\u0000") */
-        size_t body_len;
-        char **headers; /* name, value pairs: 2 * header_count strings, in order */
-        size_t header_count;
-    } respond;
-    struct {
-        char *root;
-        char *index; /* NULL: the handler's default (index.html) */
-        hp__config_pos root_pos;
-    } file;
-    struct {
-        int status; /* 302 by default */
-        char *location;
-        bool keep_path; /* false by default */
-    } redirect;
+    const hp_handler_kind *kind; /* the route's handler key (handlers/registry.h) */
+    void *model;                 /* what kind->check made of its settings; freed with the route */
     hp__config_pos pos;
 } hp__config_route;
 
@@ -83,7 +58,8 @@ typedef struct hp__config_server {
     hp__config_pos pos;
 } hp__config_server;
 
-typedef struct hp__config {
+/* hp_config in the public API (hostpool/config.h). */
+typedef struct hp_config {
     unsigned workers; /* 0: auto (one per CPU) */
     struct {
         char *listen;     /* "unix:PATH" or a loopback "host:port" */

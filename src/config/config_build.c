@@ -1,61 +1,53 @@
 /* One validated server (config.h) into an hp_server_config with its handlers created.
  *
  * Kept apart from loading so that loading never touches the file system and the pool
- * decides when handlers come to life (when it starts the server). Every route is tried, so a
- * server with two bad file roots reports both; on any failure the handlers already created
- * are destroyed and nothing is returned. */
+ * decides when handlers come to life (when it starts the server). Each route's handler is
+ * made by the kind its key named (hostpool/handler_kind.h: build), which reports what it
+ * cannot make under the route's path. Every route is tried, so a server with two bad file
+ * roots reports both; on any failure the handlers already created are destroyed and nothing
+ * is returned. */
 #include "config/config.h"
 
 #include "common/alloc.h"
 #include "hostpool/errors.h"
-#include "hostpool/pool.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+/* One route's build in progress: where its errors go and the path they are written under. */
+struct hp_config_build {
+    hp__config_errors *errs;
+    const char *file;
+    char path[512]; /* "servers[1].routes[0].file" */
+    size_t reported;
+};
+
+void hp_config_build_error(hp_config_build *b, const char *key, hp_config_pos pos, const char *fmt,
+                           ...)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s%s%s", b->path, key ? "." : "", key ? key : "");
+    va_list ap;
+    va_start(ap, fmt);
+    hp__config_errors_vadd(b->errs, b->file, pos.line, pos.column, path, fmt, ap);
+    va_end(ap);
+    b->reported++;
+}
 
 static hp_handler *create_handler(const hp__config_server *s, size_t i, hp__config_errors *errs)
 {
     const hp__config_route *r = &s->routes[i];
-    char path[512];
+    hp_config_build b = {.errs = errs, .file = s->file};
+    snprintf(b.path, sizeof b.path, "%s.routes[%zu].%s", s->path, i, r->kind->key);
     hp_handler *h = NULL;
-    int err = HP_EINVAL;
-    switch (r->handler) {
-    case HP__CONFIG_RESPOND:
-        h = hp_respond_handler_create(r->respond.status, r->respond.body, r->respond.body_len,
-                                      (const char *const *)r->respond.headers,
-                                      r->respond.header_count);
-        snprintf(path, sizeof path, "%s.routes[%zu].respond", s->path, i);
-        break;
-    case HP__CONFIG_FILE: {
-        hp_file_options options = {.root = r->file.root, .index = r->file.index};
-        h = hp_file_handler_create(&options, &err);
-        if (!h) {
-            snprintf(path, sizeof path, "%s.routes[%zu].file.root", s->path, i);
-            hp__config_errors_add(errs, s->file, r->file.root_pos.line, r->file.root_pos.column,
-                                  path, "cannot serve \"%s\": %s", r->file.root, hp_strerror(err));
-            return NULL;
-        }
-        break;
-    }
-    case HP__CONFIG_REDIRECT:
-        h = hp_redirect_handler_create(r->redirect.status, r->redirect.location,
-                                       r->redirect.keep_path);
-        snprintf(path, sizeof path, "%s.routes[%zu].redirect", s->path, i);
-        break;
-    case HP__CONFIG_METRICS: /* bound to the pool when the server joins it (pool_handlers.c) */
-        h = hp_metrics_handler_create();
-        break;
-    case HP__CONFIG_HEALTH:
-        h = hp_health_handler_create();
-        break;
-    default:
-        snprintf(path, sizeof path, "%s.routes[%zu]", s->path, i);
-        break;
-    }
-    if (!h)
-        hp__config_errors_add(errs, s->file, r->pos.line, r->pos.column, path,
-                              "cannot create the handler: %s", hp_strerror(err));
-    return h;
+    int err = r->kind->build(r->model, &b, &h);
+    if (!err && h) return h;
+    hp_handler_destroy(h);
+    if (!b.reported)
+        hp_config_build_error(&b, NULL, r->pos, "cannot create the handler: %s",
+                              hp_strerror(err ? err : HP_EINVAL));
+    return NULL;
 }
 
 int hp__config_build_server(const hp__config_server *s, hp_server_config *out,

@@ -33,8 +33,9 @@ typedef enum hp__cfg_read {
     HP__CFG_READ_NULL,
 } hp__cfg_read;
 
-typedef struct hp__cfg_node hp__cfg_node;
-struct hp__cfg_node {
+/* hp_config_node in the public API (hostpool/handler_kind.h), which handler kinds read. */
+typedef struct hp_config_node hp__cfg_node;
+struct hp_config_node {
     hp__cfg_kind kind;
     int line, column; /* 1-based; 0 when unknown */
     hp__cfg_node *parent;

@@ -16,6 +16,7 @@
 #include "common/str.h"
 #include "handlers/file_cache.h"
 #include "handlers/file_path.h"
+#include "handlers/kinds.h"
 #include "hostpool/errors.h"
 #include "hostpool/handler.h"
 #include "http/conditional.h"
@@ -236,3 +237,57 @@ hp_handler *hp_file_handler_create(const hp_file_options *options, int *err)
     }
     return file_handler_new(fd, index);
 }
+
+/* ---- the file kind: `file: { root, index }` in a config ---- */
+
+static void *check_settings(hp_config_check *c, hp_config_node *map)
+{
+    static const char *const keys[] = {"root", "index", NULL};
+    hp__file_model *m = HP_NEW(hp__file_model);
+    if (!hp_config_expect_mapping(c, map)) return m;
+    hp_config_keys(c, map, keys);
+    hp_config_node *n;
+    const char *text;
+    if (!(n = hp_config_get(map, "root"))) {
+        hp_config_error(c, map, "\"root\" is required");
+    } else if ((text = hp_config_string(c, n))) {
+        m->root = hp__strdup(text);
+        m->root_pos = hp_config_node_pos(n);
+        if (!text[0]) hp_config_error(c, n, "must not be empty");
+    }
+    if ((n = hp_config_get(map, "index")) && (text = hp_config_string(c, n))) {
+        m->index = hp__strdup(text);
+        size_t len = strlen(text);
+        if (len == 0 || len > 255 || strchr(text, '/'))
+            hp_config_error(c, n, "an index is a file name: 1 to 255 characters, no \"/\"");
+    }
+    return m;
+}
+
+/* The root is opened here, when the server is built: a missing one is an error at its key. */
+static int build(const void *model, hp_config_build *b, hp_handler **out)
+{
+    const hp__file_model *m = model;
+    hp_file_options options = {.root = m->root, .index = m->index};
+    int err = 0;
+    *out = hp_file_handler_create(&options, &err);
+    if (!*out)
+        hp_config_build_error(b, "root", m->root_pos, "cannot serve \"%s\": %s", m->root,
+                              hp_strerror(err));
+    return *out ? 0 : err;
+}
+
+static void free_model(void *model)
+{
+    hp__file_model *m = model;
+    free(m->root);
+    free(m->index);
+    free(m);
+}
+
+const hp_handler_kind hp__file_kind = {
+    .key = "file",
+    .check = check_settings,
+    .build = build,
+    .free_model = free_model,
+};

@@ -7,6 +7,8 @@
  * never the protocol-relative "//foo" a browser reads as another host: the Location starts
  * with "//" or "/\" only when the configured prefix does. */
 #include "common/alloc.h"
+#include "handlers/kinds.h"
+#include "hostpool/errors.h"
 #include "hostpool/handler.h"
 
 #include <stdlib.h>
@@ -58,7 +60,12 @@ static hp_handler *clone(const hp_handler *self)
     return hp_redirect_handler_create(h->status, h->location, h->keep_path);
 }
 
-static const hp_handler_vtable redirect_vtable = {"redirect", on_request, destroy, clone, NULL};
+static const hp_handler_vtable redirect_vtable = {
+    .name = "redirect",
+    .on_request = on_request,
+    .destroy = destroy,
+    .clone = clone,
+};
 
 hp_handler *hp_redirect_handler_create(int status, const char *location, bool keep_path)
 {
@@ -73,3 +80,59 @@ hp_handler *hp_redirect_handler_create(int status, const char *location, bool ke
     h->location_len = strlen(location);
     return &h->base;
 }
+
+/* ---- the redirect kind: `redirect: { status, location, keep_path }` in a config ---- */
+
+static void check_status(hp_config_check *c, hp_config_node *n, hp__redirect_model *m)
+{
+    long long v;
+    if (!hp_config_integer(c, n, 100, 599, &v)) return;
+    if (v == 301 || v == 302 || v == 303 || v == 307 || v == 308)
+        m->status = (int)v;
+    else
+        hp_config_error(c, n, "%lld is not a redirect status (301, 302, 303, 307, 308)", v);
+}
+
+static void *check_settings(hp_config_check *c, hp_config_node *map)
+{
+    static const char *const keys[] = {"status", "location", "keep_path", NULL};
+    hp__redirect_model *m = HP_NEW(hp__redirect_model);
+    m->status = 302;
+    if (!hp_config_expect_mapping(c, map)) return m;
+    hp_config_keys(c, map, keys);
+    hp_config_node *n;
+    const char *location;
+    if ((n = hp_config_get(map, "status"))) check_status(c, n, m);
+    if (!(n = hp_config_get(map, "location"))) {
+        hp_config_error(c, map, "\"location\" is required");
+    } else if ((location = hp_config_string(c, n))) {
+        m->location = hp__strdup(location);
+        if (!location[0])
+            hp_config_error(c, n, "must not be empty");
+        else if (strpbrk(location, "\r\n"))
+            hp_config_error(c, n, "must not contain a line break");
+    }
+    if ((n = hp_config_get(map, "keep_path"))) hp_config_boolean(c, n, &m->keep_path);
+    return m;
+}
+
+static int build(const void *model, hp_config_build *b, hp_handler **out)
+{
+    const hp__redirect_model *m = model;
+    *out = hp_redirect_handler_create(m->status, m->location, m->keep_path);
+    return *out ? 0 : HP_EINVAL;
+}
+
+static void free_model(void *model)
+{
+    hp__redirect_model *m = model;
+    free(m->location);
+    free(m);
+}
+
+const hp_handler_kind hp__redirect_kind = {
+    .key = "redirect",
+    .check = check_settings,
+    .build = build,
+    .free_model = free_model,
+};

@@ -5,6 +5,8 @@
  * method, as nginx's `return` does. */
 #include "common/alloc.h"
 #include "common/block.h"
+#include "handlers/kinds.h"
+#include "hostpool/errors.h"
 #include "hostpool/handler.h"
 
 #include <stdlib.h>
@@ -37,7 +39,12 @@ static void destroy(hp_handler *self)
 
 static hp_handler *clone(const hp_handler *self);
 
-static const hp_handler_vtable respond_vtable = {"respond", on_request, destroy, clone, NULL};
+static const hp_handler_vtable respond_vtable = {
+    .name = "respond",
+    .on_request = on_request,
+    .destroy = destroy,
+    .clone = clone,
+};
 
 static hp_str take_text(hp__block *b, const char *from, size_t len)
 {
@@ -78,3 +85,75 @@ static hp_handler *clone(const hp_handler *self)
     free(headers);
     return copy;
 }
+
+/* ---- the respond kind: `respond: { status, body, headers }` in a config ---- */
+
+/* A header field name: one or more token characters (RFC 9110). */
+static bool valid_header_name(const char *s)
+{
+    static const char tchar[] = "!#$%&'*+-.^_`|~0123456789"
+                                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    return *s && strspn(s, tchar) == strlen(s);
+}
+
+static void check_headers(hp_config_check *c, hp_config_node *map, hp__respond_model *m)
+{
+    size_t count = hp_config_count(map);
+    m->headers = hp__calloc(2 * count + 1, sizeof *m->headers);
+    for (size_t i = 0; i < count; i++) {
+        hp_config_node *key = hp_config_key_at(map, i), *item = hp_config_item(map, i);
+        const char *name = hp_config_text(key), *value = hp_config_string(c, item);
+        if (!valid_header_name(name)) {
+            hp_config_error(c, key, "\"%.*s\" is not a header name", HP_CONFIG_QUOTE_MAX, name);
+        } else if (value && strpbrk(value, "\r\n")) {
+            hp_config_error(c, item, "a header value must not contain a line break");
+        } else if (value) {
+            m->headers[2 * m->header_count] = hp__strdup(name);
+            m->headers[2 * m->header_count + 1] = hp__strdup(value);
+            m->header_count++;
+        }
+    }
+}
+
+static void *check_settings(hp_config_check *c, hp_config_node *map)
+{
+    static const char *const keys[] = {"status", "body", "headers", NULL};
+    hp__respond_model *m = HP_NEW(hp__respond_model);
+    m->status = 200;
+    if (!hp_config_expect_mapping(c, map)) return m;
+    hp_config_keys(c, map, keys);
+    hp_config_node *n;
+    long long v;
+    const char *body;
+    if ((n = hp_config_get(map, "status")) && hp_config_integer(c, n, 200, 599, &v))
+        m->status = (int)v;
+    if ((n = hp_config_get(map, "body")) && (body = hp_config_bytes(c, n, &m->body_len)))
+        m->body = hp__memdup(body, m->body_len + 1);
+    if ((n = hp_config_get(map, "headers")) && hp_config_expect_mapping(c, n))
+        check_headers(c, n, m);
+    return m;
+}
+
+static int build(const void *model, hp_config_build *b, hp_handler **out)
+{
+    const hp__respond_model *m = model;
+    *out = hp_respond_handler_create(m->status, m->body, m->body_len,
+                                     (const char *const *)m->headers, m->header_count);
+    return *out ? 0 : HP_EINVAL;
+}
+
+static void free_model(void *model)
+{
+    hp__respond_model *m = model;
+    free(m->body);
+    for (size_t i = 0; i < 2 * m->header_count; i++) free(m->headers[i]);
+    free(m->headers);
+    free(m);
+}
+
+const hp_handler_kind hp__respond_kind = {
+    .key = "respond",
+    .check = check_settings,
+    .build = build,
+    .free_model = free_model,
+};

@@ -7,8 +7,10 @@
  * the callbacks waiting for it; remove and restart are built on that.
  *
  * Invariants: an entry's state is DRAINING exactly while an engine stop of its server is in
- * flight; `count` includes every entry (so max_servers covers servers being added or
- * started); a removed entry is unlinked at once but freed only when its drain completed. */
+ * flight; it is STARTING only within a start, and from the add of a server made on first use
+ * (hp_pool_get_or_create sets `making`) to the end of its start; `count` includes every entry (so
+ * max_servers covers servers being added or started); a removed entry is unlinked at once but freed
+ * only when its drain completed. */
 #include "hostpool/pool.h"
 
 #include "common/alloc.h"
@@ -71,6 +73,7 @@ struct hp_pool {
     entry *first, *last;
     size_t count;
     bool shutting_down;
+    const char *making; /* the name hp_pool_get_or_create's maker is adding, or NULL */
     hp_pool_cb shutdown_cb;
     void *shutdown_data;
 };
@@ -329,7 +332,9 @@ int hp_pool_add(hp_pool *p, const hp_server_config *config, char *errbuf, size_t
     e->name = hp__strdup(config->name);
     e->server = server;
     e->auto_ports = taken;
-    e->state = HP_SERVER_STOPPED;
+    /* A server made on first use is starting from now until it runs or fails. */
+    e->state =
+        p->making && strcmp(p->making, e->name) == 0 ? HP_SERVER_STARTING : HP_SERVER_STOPPED;
     e->probe_target = (hp__probe_target){.loop = p->loop, .server = server};
     hp__health_checker_init(&e->checker, &p->health_sched.sched, &p->health_config,
                             &hp__tcp_probe_ops, &e->probe_target, on_health_change, e);
@@ -438,7 +443,7 @@ int hp_pool_restart(hp_pool *p, const char *name, hp_pool_server_cb cb, void *da
 {
     entry *e = find(p, name);
     if (!e) return HP_ENOTFOUND;
-    if (p->shutting_down) return HP_ESTATE;
+    if (p->shutting_down || e->state == HP_SERVER_STARTING) return HP_ESTATE;
     if (e->state == HP_SERVER_STOPPED || e->state == HP_SERVER_FAILED) {
         int status = start_entry(p, e, NULL, 0);
         if (cb) cb(p, e->name, status, data);
@@ -544,21 +549,32 @@ int hp_pool_remove(hp_pool *p, const char *name, hp_pool_server_cb cb, void *dat
 
 /* Making and starting are synchronous on the control loop, so a second call for a name always
  * finds the server the first call made: exactly one is created, whatever the interleaving of
- * callers. Makers that finish later (a supervised process, a later issue) will need a
- * `making` state with waiters here. */
+ * callers. The server the maker adds joins the pool `starting` (hp_pool_add reads `making`),
+ * so while it is being made (its server.added subscribers, a call for the same name from one
+ * of them) it is seen as starting, not as stopped; a call that finds it starting starts it.
+ * Makers that finish later (a supervised process, a later issue) will keep it starting
+ * across the wait and queue the callers that find it so. */
 int hp_pool_get_or_create(hp_pool *p, const char *name, hp_pool_maker make, void *make_data,
                           hp_pool_server_cb cb, void *data)
 {
     if (p->shutting_down) return HP_ESTATE;
     entry *e = find(p, name);
     if (!e) {
+        const char *outer = p->making; /* a maker may make another server first */
+        p->making = name;
         int err = make(p, name, make_data);
-        if (err) return err;
+        p->making = outer;
         e = find(p, name);
-        if (!e) return HP_ENOTFOUND; /* the maker added another name */
+        if (!err && !e) err = HP_ENOTFOUND; /* the maker added another name */
+        if (!err && p->shutting_down) err = HP_ESTATE;
+        if (err) {
+            if (e && e->state == HP_SERVER_STARTING) e->state = HP_SERVER_STOPPED;
+            return err;
+        }
     }
     int status = 0;
-    if (e->state == HP_SERVER_STOPPED || e->state == HP_SERVER_FAILED)
+    if (e->state == HP_SERVER_STOPPED || e->state == HP_SERVER_FAILED ||
+        e->state == HP_SERVER_STARTING)
         status = start_entry(p, e, NULL, 0);
     if (cb) cb(p, e->name, status, data);
     return 0;

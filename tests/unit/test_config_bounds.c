@@ -3,6 +3,7 @@
  * with an error at file:line:column that says the bound. A max_header_bytes near 4 GiB used
  * to pass and wrap the 32-bit read buffer (max_header_bytes + 4 KiB). */
 #include "config_fixture.h"
+#include "handlers/kinds.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -54,7 +55,7 @@ GET(rise, c->health.rise)
 GET(fall, c->health.fall)
 GET(workers, c->workers)
 GET(ports_hi, c->ports.hi)
-GET(status, c->servers[0].routes[0].respond.status)
+GET(status, ((const hp__respond_model *)c->servers[0].routes[0].model)->status)
 #undef GET
 
 static const bound bounds[] = {

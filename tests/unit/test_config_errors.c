@@ -261,6 +261,22 @@ static void a_key_one_slip_from_a_known_one_gets_a_suggestion(void **state)
                   "far.yaml:1:1: unknown key \"colour\"\nfar.yaml:2:1: unknown key \"lim\"\n");
 }
 
+/* metrics and health have no settings: only an empty mapping. */
+static void metrics_and_health_take_no_settings(void **state)
+{
+    assert_errors("none.yaml",
+                  "servers:\n"
+                  "  - name: a\n"
+                  "    listen: auto\n"
+                  "    routes:\n"
+                  "      - metrics: { path: /x }\n"
+                  "      - health: [1]\n"
+                  "      - metrics: {}\n"
+                  "      - health: {}\n",
+                  "none.yaml:5:20: servers[0].routes[0].metrics: unknown key \"path\"\n"
+                  "none.yaml:6:17: servers[0].routes[1].health: expected a mapping, got a list\n");
+}
+
 static void a_tab_in_yaml_indentation_is_said_in_plain_words(void **state)
 {
     static const char *const files[][2] = {
@@ -402,6 +418,7 @@ int main(void)
         cmocka_unit_test(nesting_is_limited),
         cmocka_unit_test(json_files_have_positions_in_validation_errors),
         cmocka_unit_test(missing_file_is_one_error_without_position),
+        cmocka_unit_test(metrics_and_health_take_no_settings),
         cmocka_unit_test(errors_of_a_jansson_tree_have_paths_but_no_positions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
 #include "hp_test.h"
 
 #include "config/node.h"
+#include "handlers/kinds.h"
 #include "hostpool/errors.h"
 
 #include <setjmp.h>
@@ -15,6 +16,22 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+/* The checked settings of a route's handler (handlers/kinds.h). */
+static const hp__respond_model *respond_of(const hp__config_route *r)
+{
+    return r->model;
+}
+
+static const hp__file_model *file_of(const hp__config_route *r)
+{
+    return r->model;
+}
+
+static const hp__redirect_model *redirect_of(const hp__config_route *r)
+{
+    return r->model;
+}
 
 static hp__config *load_data(const char *name)
 {
@@ -86,13 +103,13 @@ static void assert_example(const hp__config *c)
     assert_int_equal(r->method_count, 2);
     assert_string_equal(r->methods[0], "GET");
     assert_string_equal(r->methods[1], "HEAD");
-    assert_int_equal(r->handler, HP__CONFIG_RESPOND);
-    assert_int_equal(r->respond.status, 200);
-    assert_int_equal(r->respond.body_len, 13);
-    assert_string_equal(r->respond.body, "Hello, World!");
-    assert_int_equal(r->respond.header_count, 1);
-    assert_string_equal(r->respond.headers[0], "content-type");
-    assert_string_equal(r->respond.headers[1], "text/plain");
+    assert_ptr_equal(r->kind, &hp__respond_kind);
+    assert_int_equal(respond_of(r)->status, 200);
+    assert_int_equal(respond_of(r)->body_len, 13);
+    assert_string_equal(respond_of(r)->body, "Hello, World!");
+    assert_int_equal(respond_of(r)->header_count, 1);
+    assert_string_equal(respond_of(r)->headers[0], "content-type");
+    assert_string_equal(respond_of(r)->headers[1], "text/plain");
 
     const hp__config_server *site = &c->servers[1];
     assert_string_equal(site->name, "site");
@@ -112,15 +129,15 @@ static void assert_example(const hp__config *c)
     r = &site->routes[0];
     assert_string_equal(r->path_prefix, "/old/");
     assert_int_equal(r->method_count, 0);
-    assert_int_equal(r->handler, HP__CONFIG_REDIRECT);
-    assert_int_equal(r->redirect.status, 301);
-    assert_string_equal(r->redirect.location, "https://example.com");
-    assert_true(r->redirect.keep_path);
+    assert_ptr_equal(r->kind, &hp__redirect_kind);
+    assert_int_equal(redirect_of(r)->status, 301);
+    assert_string_equal(redirect_of(r)->location, "https://example.com");
+    assert_true(redirect_of(r)->keep_path);
     r = &site->routes[1];
     assert_null(r->path_prefix);
-    assert_int_equal(r->handler, HP__CONFIG_FILE);
-    assert_string_equal(r->file.root, "./www");
-    assert_string_equal(r->file.index, "home.html");
+    assert_ptr_equal(r->kind, &hp__file_kind);
+    assert_string_equal(file_of(r)->root, "./www");
+    assert_string_equal(file_of(r)->index, "home.html");
 
     const hp__config_server *empty = &c->servers[2];
     assert_string_equal(empty->name, "empty");
@@ -135,8 +152,8 @@ static void example_yaml_loads_with_every_value(void **state)
     /* Positions are kept for errors found later (building a server). */
     assert_int_equal(c->servers[1].pos.line, 29);
     assert_int_equal(c->servers[1].pos.column, 5);
-    assert_int_equal(c->servers[1].routes[1].file.root_pos.line, 36);
-    assert_int_equal(c->servers[1].routes[1].file.root_pos.column, 23);
+    assert_int_equal(file_of(&c->servers[1].routes[1])->root_pos.line, 36);
+    assert_int_equal(file_of(&c->servers[1].routes[1])->root_pos.column, 23);
     hp__config_destroy(c);
 }
 
@@ -250,12 +267,12 @@ static void workers_admin_and_defaults_of_handlers(void **state)
     assert_string_equal(c->admin.token_file, "t");
     assert_true(c->servers[0].access_log);
     const hp__config_route *r = c->servers[0].routes;
-    assert_int_equal(r[0].respond.status, 200);
-    assert_null(r[0].respond.body);
-    assert_int_equal(r[1].redirect.status, 302);
-    assert_false(r[1].redirect.keep_path);
-    assert_int_equal(r[2].respond.status, 404);
-    assert_string_equal(r[2].respond.body, "404"); /* a plain scalar is a string here */
+    assert_int_equal(respond_of(&r[0])->status, 200);
+    assert_null(respond_of(&r[0])->body);
+    assert_int_equal(redirect_of(&r[1])->status, 302);
+    assert_false(redirect_of(&r[1])->keep_path);
+    assert_int_equal(respond_of(&r[2])->status, 404);
+    assert_string_equal(respond_of(&r[2])->body, "404"); /* a plain scalar is a string here */
     hp__config_destroy(c);
 }
 
@@ -307,7 +324,7 @@ static void json_that_libyaml_cannot_read_still_loads(void **state)
     hp__config *c =
         load_text("emoji.json", "{\"servers\": [{\"name\": \"a\", \"listen\": \"auto\", "
                                 "\"routes\": [{\"respond\": {\"body\": \"\\ud83d\\ude00\"}}]}]}");
-    assert_string_equal(c->servers[0].routes[0].respond.body, "\xf0\x9f\x98\x80");
+    assert_string_equal(respond_of(&c->servers[0].routes[0])->body, "\xf0\x9f\x98\x80");
     assert_int_equal(c->servers[0].pos.line, 0);
     hp__config_destroy(c);
 }

@@ -17,6 +17,7 @@
 #include "admin/admin_job.h"
 
 #include "common/alloc.h"
+#include "handlers/kinds.h"
 #include "pool/pool_internal.h"
 
 #include <llhttp.h>
@@ -97,3 +98,38 @@ hp_handler *hp_health_handler_create(void)
 {
     return create(HEALTH);
 }
+
+/* ---- the metrics and health kinds: `metrics: {}` and `health: {}` in a config ---- */
+
+/* No settings (yet): only an empty mapping. The model is NULL. */
+static void *check_no_settings(hp_config_check *c, hp_config_node *map)
+{
+    static const char *const keys[] = {NULL};
+    if (hp_config_expect_mapping(c, map)) hp_config_keys(c, map, keys);
+    return NULL;
+}
+
+/* Bound to the pool when their server joins it (bind above). */
+static int build_metrics(const void *model, hp_config_build *b, hp_handler **out)
+{
+    *out = hp_metrics_handler_create();
+    return 0;
+}
+
+static int build_health(const void *model, hp_config_build *b, hp_handler **out)
+{
+    *out = hp_health_handler_create();
+    return 0;
+}
+
+const hp_handler_kind hp__metrics_kind = {
+    .key = "metrics",
+    .check = check_no_settings,
+    .build = build_metrics,
+};
+
+const hp_handler_kind hp__health_kind = {
+    .key = "health",
+    .check = check_no_settings,
+    .build = build_health,
+};
