@@ -71,10 +71,8 @@ hp__vhosts *hp__vhosts_create(const hp_server *const *servers, size_t count, uns
     v->server_count = count;
     v->servers = hp__calloc(count, sizeof *v->servers);
     memcpy(v->servers, servers, count * sizeof *servers);
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < count; i++)
         if (servers[i]->host_count == 0 && !v->fallback) v->fallback = servers[i];
-        v->any_access_log |= servers[i]->access_log;
-    }
     v->head = hp__vhosts_head_of(servers, count);
     v->exact_count = count_patterns(servers, count, false);
     v->wildcard_count = count_patterns(servers, count, true);

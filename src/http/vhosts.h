@@ -35,7 +35,6 @@ typedef struct hp__vhosts {
     atomic_uint refs;
     const hp_server *head;
     const hp_server *fallback; /* the default server, or NULL */
-    bool any_access_log;       /* some server here logs: time every request */
     const hp_server **servers; /* in start order */
     size_t server_count;
     hp__vhost_name *exact; /* sorted by pattern, for binary search */
