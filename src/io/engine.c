@@ -161,6 +161,21 @@ static void on_replies(uv_async_t *a)
     if (e->exited == e->worker_count && !e->stopped) all_workers_exited(e);
 }
 
+/* Posts a copy of `cmd` to every worker, the one way the control thread talks to them all.
+ * Worker w's copy names `listeners[w]` and owns `fds[w]` when those are given; a reference to
+ * `cmd.vhosts` travels with each copy (the table was made with one per worker). */
+static void post_all(hp_engine *e, hp__command cmd, hp__listener *const *listeners,
+                     const int *fds)
+{
+    for (unsigned w = 0; w < e->worker_count; w++) {
+        hp__command *copy = HP_NEW(hp__command);
+        *copy = cmd;
+        if (listeners) copy->listener = listeners[w];
+        if (fds) copy->fd = fds[w];
+        hp__worker_post(e->workers[w], copy);
+    }
+}
+
 int hp_engine_create(uv_loop_t *loop, const hp_engine_options *options, hp_engine **out)
 {
     unsigned n =
@@ -228,13 +243,7 @@ static void socket_publish(hp_engine *e, listen_socket *ls)
 {
     count_fds(e, ls);
     hp__vhosts *v = hp__vhosts_create(ls->servers, ls->count, e->worker_count);
-    for (unsigned w = 0; w < e->worker_count; w++) {
-        hp__command *cmd = HP_NEW(hp__command);
-        cmd->type = HP__CMD_PUBLISH;
-        cmd->listener = ls->listeners[w];
-        cmd->vhosts = v;
-        hp__worker_post(e->workers[w], cmd);
-    }
+    post_all(e, (hp__command){.type = HP__CMD_PUBLISH, .vhosts = v}, ls->listeners, NULL);
 }
 
 static listen_socket *socket_open(hp_engine *e, const address_plan *plan, const hp_server *server)
@@ -254,18 +263,13 @@ static listen_socket *socket_open(hp_engine *e, const address_plan *plan, const 
     }
     count_fds(e, ls);
     bool reserved = e->has_reserved && hp__socket_address_equal(&e->reserved, &ls->addr);
-    hp__vhosts *v = hp__vhosts_create(ls->servers, 1, e->worker_count);
     for (unsigned w = 0; w < e->worker_count; w++) {
         ls->listeners[w] = HP_NEW(hp__listener);
         ls->listeners[w]->local = ls->addr.ss_family == AF_UNIX;
         ls->listeners[w]->reserved = reserved;
-        hp__command *cmd = HP_NEW(hp__command);
-        cmd->type = HP__CMD_LISTEN;
-        cmd->fd = plan->fds[w];
-        cmd->listener = ls->listeners[w];
-        cmd->vhosts = v;
-        hp__worker_post(e->workers[w], cmd);
     }
+    hp__vhosts *v = hp__vhosts_create(ls->servers, 1, e->worker_count);
+    post_all(e, (hp__command){.type = HP__CMD_LISTEN, .vhosts = v}, ls->listeners, plan->fds);
     return ls;
 }
 
@@ -309,13 +313,8 @@ static void socket_leave(hp_engine *e, listen_socket *ls, const hp_server *serve
     }
     count_fds(e, ls);
     ls->closing = e->worker_count;
-    for (unsigned w = 0; w < e->worker_count; w++) {
-        hp__command *cmd = HP_NEW(hp__command);
-        cmd->type = HP__CMD_PUBLISH; /* no table: retire, then reply LISTENER_CLOSED */
-        cmd->listener = ls->listeners[w];
-        cmd->token = ls;
-        hp__worker_post(e->workers[w], cmd);
-    }
+    /* no table: retire, then reply LISTENER_CLOSED */
+    post_all(e, (hp__command){.type = HP__CMD_PUBLISH, .token = ls}, ls->listeners, NULL);
     if (hp__socket_address_port(&ls->addr) != 0) {
         listen_socket **pp = bucket_of(e, &ls->addr);
         while (*pp != ls) pp = &(*pp)->hash_next;
@@ -474,14 +473,10 @@ static void drain_on_workers(hp_engine *e, hp_server *server, uint64_t drain_tim
     st->workers_left = e->worker_count;
     st->cb = cb;
     st->data = data;
-    for (unsigned i = 0; i < e->worker_count; i++) {
-        hp__command *cmd = HP_NEW(hp__command);
-        cmd->type = HP__CMD_STOP_SERVER;
-        cmd->server = server;
-        cmd->timeout_ms = drain_timeout_ms;
-        cmd->token = st;
-        hp__worker_post(e->workers[i], cmd);
-    }
+    post_all(e,
+             (hp__command){.type = HP__CMD_STOP_SERVER, .server = server,
+                           .timeout_ms = drain_timeout_ms, .token = st},
+             NULL, NULL);
 }
 
 int hp_engine_stop_server(hp_engine *e, hp_server *server, uint64_t drain_timeout_ms,
@@ -547,12 +542,7 @@ void hp_engine_shutdown(hp_engine *e, uint64_t drain_timeout_ms, hp_engine_stopp
     e->shutting_down = true;
     e->stopped_cb = cb;
     e->stopped_data = data;
-    for (unsigned i = 0; i < e->worker_count; i++) {
-        hp__command *cmd = HP_NEW(hp__command);
-        cmd->type = HP__CMD_DRAIN;
-        cmd->timeout_ms = drain_timeout_ms;
-        hp__worker_post(e->workers[i], cmd);
-    }
+    post_all(e, (hp__command){.type = HP__CMD_DRAIN, .timeout_ms = drain_timeout_ms}, NULL, NULL);
 }
 
 void hp_engine_destroy(hp_engine *e)
