@@ -53,7 +53,11 @@ static void destroy(hp_handler *self)
     free(a);
 }
 
-static const hp_handler_vtable admin_vtable = {"admin", on_request, destroy, NULL, NULL};
+static const hp_handler_vtable admin_vtable = {
+    .name = "admin",
+    .on_request = on_request,
+    .destroy = destroy,
+};
 
 /* Splits "/a/b/c" into at most 3 segments; false when there are more or one is empty. */
 static bool split_path(char *path, char *seg[3], size_t *count)

@@ -75,10 +75,20 @@ static hp_handler *clone_handler(const hp_handler *self)
     return create(((const pool_handler *)self)->kind);
 }
 
-static const hp_handler_vtable metrics_vtable = {"metrics", on_request, destroy, clone_handler,
-                                                 bind_pool};
-static const hp_handler_vtable health_vtable = {"health", on_request, destroy, clone_handler,
-                                                bind_pool};
+static const hp_handler_vtable metrics_vtable = {
+    .name = "metrics",
+    .on_request = on_request,
+    .destroy = destroy,
+    .clone = clone_handler,
+    .bind = bind_pool,
+};
+static const hp_handler_vtable health_vtable = {
+    .name = "health",
+    .on_request = on_request,
+    .destroy = destroy,
+    .clone = clone_handler,
+    .bind = bind_pool,
+};
 
 static hp_handler *create(pool_handler_kind kind)
 {

@@ -27,7 +27,12 @@ static hp_handler *clone(const hp_handler *self)
     return hp_callback_handler_create(h->cb, h->data);
 }
 
-static const hp_handler_vtable callback_vtable = {"callback", on_request, destroy, clone, NULL};
+static const hp_handler_vtable callback_vtable = {
+    .name = "callback",
+    .on_request = on_request,
+    .destroy = destroy,
+    .clone = clone,
+};
 
 hp_handler *hp_callback_handler_create(hp_request_cb cb, void *data)
 {

@@ -201,7 +201,12 @@ static void destroy(hp_handler *self)
 
 static hp_handler *clone(const hp_handler *self);
 
-static const hp_handler_vtable file_vtable = {"file", on_request, destroy, clone, NULL};
+static const hp_handler_vtable file_vtable = {
+    .name = "file",
+    .on_request = on_request,
+    .destroy = destroy,
+    .clone = clone,
+};
 
 static hp_handler *file_handler_new(int root_fd, const char *index)
 {

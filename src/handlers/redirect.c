@@ -58,7 +58,12 @@ static hp_handler *clone(const hp_handler *self)
     return hp_redirect_handler_create(h->status, h->location, h->keep_path);
 }
 
-static const hp_handler_vtable redirect_vtable = {"redirect", on_request, destroy, clone, NULL};
+static const hp_handler_vtable redirect_vtable = {
+    .name = "redirect",
+    .on_request = on_request,
+    .destroy = destroy,
+    .clone = clone,
+};
 
 hp_handler *hp_redirect_handler_create(int status, const char *location, bool keep_path)
 {

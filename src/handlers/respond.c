@@ -37,7 +37,12 @@ static void destroy(hp_handler *self)
 
 static hp_handler *clone(const hp_handler *self);
 
-static const hp_handler_vtable respond_vtable = {"respond", on_request, destroy, clone, NULL};
+static const hp_handler_vtable respond_vtable = {
+    .name = "respond",
+    .on_request = on_request,
+    .destroy = destroy,
+    .clone = clone,
+};
 
 static hp_str take_text(hp__block *b, const char *from, size_t len)
 {

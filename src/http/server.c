@@ -208,6 +208,19 @@ static void route_init(hp__route *r, const hp_route_config *c, char *prefix)
         r->method_mask |= (uint64_t)1 << method_number(c->methods[m]);
 }
 
+bool hp__handler_hooked(const hp_handler *h)
+{
+    return h && (h->vt->worker_start || h->vt->worker_drain || h->vt->worker_stop);
+}
+
+/* Workers record only the servers whose handlers have per-worker hooks (io/worker_handlers.h). */
+static bool has_worker_hooks(const hp_server *s)
+{
+    for (size_t i = 0; i < s->route_count; i++)
+        if (hp__handler_hooked(s->routes[i].handler)) return true;
+    return hp__handler_hooked(s->fallback);
+}
+
 int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, size_t errbuf_len)
 {
     char **prefixes = route_prefixes(c);
@@ -239,6 +252,7 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
     s->limits = c->limits;
     s->access_log = c->access_log;
     s->fallback = c->fallback;
+    s->worker_hooks = has_worker_hooks(s);
     *out = s;
     return 0;
 }

@@ -30,6 +30,7 @@ struct hp_server {
     size_t route_count;
     hp_limits limits;
     bool access_log;
+    bool worker_hooks;       /* a route handler or the fallback has per-worker hooks */
     hp_handler *fallback;    /* borrowed */
     hp__server_stats *stats; /* NULL until it first starts; shared by its versions */
 };
@@ -38,6 +39,9 @@ struct hp_server {
  * matched the path but not the method (405 rather than 404). */
 const hp__route *hp__server_route(const hp_server *server, const hp_request *req,
                                   bool *method_mismatch);
+
+/* Does `handler` (may be NULL) declare per-worker hooks (hostpool/handler.h)? */
+bool hp__handler_hooked(const hp_handler *handler);
 
 /* Forgets the route handlers, so hp_server_destroy() leaves them to their owner (a failed
  * replace gives them back to its caller). */

@@ -4,9 +4,15 @@
  * own thread. The control loop talks to it only through hp__worker_post() (a mutex-protected
  * queue plus uv_async_send), never on the request path.
  *
- * Drain: on HP__CMD_DRAIN the worker closes its listeners, asks every session to drain
- * (idle ones close at once), starts the deadline timer, and when its last connection is gone
- * it closes its remaining handles so its loop, and thread, end. */
+ * A worker holds the context a handler reaches from a request (io/worker_context.h: its loop,
+ * clock, timers and the handlers' per-worker data), entered when its thread starts. It starts
+ * the hooked handlers of each server published to it, and stops them when the server is done
+ * there or the loop ends (io/worker_handlers.h).
+ *
+ * Drain: on HP__CMD_DRAIN the worker closes its listeners, asks every session and every
+ * started handler to drain (idle ones close at once), starts the deadline timer, and when its
+ * last connection is gone it stops its handlers (which close what they opened on the loop)
+ * and closes its remaining handles, so its loop, and thread, end. */
 #ifndef HP_IO_WORKER_H
 #define HP_IO_WORKER_H
 
@@ -14,6 +20,7 @@
 #include "http/context.h"
 #include "http/session.h"
 #include "http/vhosts.h"
+#include "io/worker_context.h"
 
 #include <stdbool.h>
 #include <uv.h>
@@ -68,7 +75,6 @@ typedef enum {
 typedef void (*hp__worker_reply_cb)(hp__worker *w, hp__reply_type type, void *token, void *data);
 
 hp__worker *hp__worker_create(unsigned index, hp__worker_reply_cb on_reply, void *data);
-unsigned hp__worker_index(const hp__worker *w);
 int hp__worker_start(hp__worker *w);
 /* Any thread: queues `cmd` (owned by the worker from now on) and wakes the worker. */
 void hp__worker_post(hp__worker *w, hp__command *cmd);

@@ -290,7 +290,11 @@ static void destroy_plain(hp_handler *self)
 }
 
 /* A handler of the embedding program's own that does not say how to clone itself. */
-static const hp_handler_vtable uncloneable = {"uncloneable", refuse, destroy_plain, NULL, NULL};
+static const hp_handler_vtable uncloneable = {
+    .name = "uncloneable",
+    .on_request = refuse,
+    .destroy = destroy_plain,
+};
 
 static void a_merge_names_every_server_it_could_not_copy_and_copies_the_rest(void **state)
 {
