@@ -161,19 +161,29 @@ static void on_replies(uv_async_t *a)
     if (e->exited == e->worker_count && !e->stopped) all_workers_exited(e);
 }
 
-/* Posts a copy of `cmd` to every worker, the one way the control thread talks to them all.
- * Worker w's copy names `listeners[w]` and owns `fds[w]` when those are given; a reference to
- * `cmd.vhosts` travels with each copy (the table was made with one per worker). */
-static void post_all(hp_engine *e, hp__command cmd, hp__listener *const *listeners,
-                     const int *fds)
+/* Sets worker `w`'s own fields in its copy of a command posted to every worker. */
+typedef void (*command_fill_fn)(hp__command *cmd, unsigned w, const void *arg);
+
+/* Posts a copy of `cmd` to every worker, the one way the control thread talks to them all;
+ * `fill` (NULL: none) sets what differs from one worker to the next. */
+static void post_all(hp_engine *e, hp__command cmd, command_fill_fn fill, const void *arg)
 {
     for (unsigned w = 0; w < e->worker_count; w++) {
         hp__command *copy = HP_NEW(hp__command);
         *copy = cmd;
-        if (listeners) copy->listener = listeners[w];
-        if (fds) copy->fd = fds[w];
+        if (fill) fill(copy, w, arg);
         hp__worker_post(e->workers[w], copy);
     }
+}
+
+static void fill_slot(hp__command *cmd, unsigned w, const void *slots)
+{
+    cmd->slot = ((hp__snapshot_slot *const *)slots)[w];
+}
+
+void hp__engine_publish(hp_engine *e, hp__snapshot_slot *const *slots, hp__snapshot *snapshot)
+{
+    post_all(e, (hp__command){.type = HP__CMD_PUBLISH, .snapshot = snapshot}, fill_slot, slots);
 }
 
 int hp_engine_create(uv_loop_t *loop, const hp_engine_options *options, hp_engine **out)
@@ -243,7 +253,22 @@ static void socket_publish(hp_engine *e, listen_socket *ls)
 {
     count_fds(e, ls);
     hp__vhosts *v = hp__vhosts_create(ls->servers, ls->count, e->worker_count);
-    post_all(e, (hp__command){.type = HP__CMD_PUBLISH, .vhosts = v}, ls->listeners, NULL);
+    hp__snapshot_slot *slots[HP_MAX_WORKERS];
+    for (unsigned w = 0; w < e->worker_count; w++) slots[w] = &ls->listeners[w]->routing;
+    hp__engine_publish(e, slots, &v->snapshot);
+}
+
+/* Worker w's listener of a socket and, when it opens, its socket (address_plan.fds). */
+typedef struct listener_fill {
+    listen_socket *socket;
+    const int *fds;
+} listener_fill;
+
+static void fill_listener(hp__command *cmd, unsigned w, const void *arg)
+{
+    const listener_fill *f = arg;
+    cmd->listener = f->socket->listeners[w];
+    if (f->fds) cmd->fd = f->fds[w];
 }
 
 static listen_socket *socket_open(hp_engine *e, const address_plan *plan, const hp_server *server)
@@ -269,7 +294,8 @@ static listen_socket *socket_open(hp_engine *e, const address_plan *plan, const 
         ls->listeners[w]->reserved = reserved;
     }
     hp__vhosts *v = hp__vhosts_create(ls->servers, 1, e->worker_count);
-    post_all(e, (hp__command){.type = HP__CMD_LISTEN, .vhosts = v}, ls->listeners, plan->fds);
+    post_all(e, (hp__command){.type = HP__CMD_LISTEN, .snapshot = &v->snapshot}, fill_listener,
+             &(listener_fill){ls, plan->fds});
     return ls;
 }
 
@@ -313,8 +339,8 @@ static void socket_leave(hp_engine *e, listen_socket *ls, const hp_server *serve
     }
     count_fds(e, ls);
     ls->closing = e->worker_count;
-    /* no table: retire, then reply LISTENER_CLOSED */
-    post_all(e, (hp__command){.type = HP__CMD_PUBLISH, .token = ls}, ls->listeners, NULL);
+    post_all(e, (hp__command){.type = HP__CMD_CLOSE_LISTENER, .token = ls}, fill_listener,
+             &(listener_fill){ls, NULL});
     if (hp__socket_address_port(&ls->addr) != 0) {
         listen_socket **pp = bucket_of(e, &ls->addr);
         while (*pp != ls) pp = &(*pp)->hash_next;

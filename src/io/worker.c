@@ -155,33 +155,37 @@ static void servers_published(hp__worker *w, const hp__vhosts *vhosts)
         hp__worker_handlers_add_server(&w->context, vhosts->servers[i]);
 }
 
-static void listener_open(hp__worker *w, hp__listener *l, int fd, hp__vhosts *vhosts)
+/* A virtual-hosts table published to the listener (`routing`): the servers new here start their
+ * handlers before the table can route a request to them. */
+static hp__snapshot *install_vhosts(hp__snapshot_slot *slot, hp__snapshot *snapshot)
+{
+    hp__listener *l = (hp__listener *)((char *)slot - offsetof(hp__listener, routing));
+    hp__vhosts *old = l->vhosts;
+    l->vhosts = (hp__vhosts *)snapshot;
+    servers_published(l->worker, l->vhosts);
+    hp__listener_resume(l); /* its head server, whose limits apply, may have changed */
+    return old ? &old->snapshot : NULL;
+}
+
+static void listener_open(hp__worker *w, hp__listener *l, int fd, hp__snapshot *vhosts)
 {
     l->worker = w;
-    l->vhosts = vhosts;
-    servers_published(w, vhosts);
+    l->routing.install = install_vhosts;
+    install_vhosts(&l->routing, vhosts);
     list_insert(&w->listeners, l);
     int r = hp__listener_start(l, fd);
     if (r != 0) {
-        hp__error("worker %u: cannot accept for %s: %s", w->index, vhosts->head->name,
+        hp__error("worker %u: cannot accept for %s: %s", w->index, l->vhosts->head->name,
                   uv_strerror(r));
         l->closing = l->closed = true; /* no handle; listed until the control thread retires it */
     }
 }
 
-/* A new table for `l`; NULL retires it, and the control thread hears when its socket closed. */
-static void listener_publish(hp__worker *w, hp__listener *l, hp__vhosts *vhosts, void *token)
+/* The control thread is done with `l`; it hears when its socket closed. */
+static void listener_close(hp__worker *w, hp__listener *l, void *token)
 {
-    if (!vhosts) {
-        listener_retire(w, l);
-        w->on_reply(w, HP__REPLY_LISTENER_CLOSED, token, w->on_reply_data);
-        return;
-    }
-    servers_published(w, vhosts);
-    hp__vhosts *old = l->vhosts;
-    l->vhosts = vhosts;
-    hp__vhosts_release(old);
-    hp__listener_resume(l);
+    listener_retire(w, l);
+    w->on_reply(w, HP__REPLY_LISTENER_CLOSED, token, w->on_reply_data);
 }
 
 /* ---- stopping one server ------------------------------------------------------------------ */
@@ -322,7 +326,7 @@ static void command_discard(hp__command *cmd)
         close(cmd->fd);
         free(cmd->listener);
     }
-    hp__vhosts_release(cmd->vhosts);
+    hp__snapshot_release(cmd->snapshot);
 }
 
 static void run_command(hp__worker *w, hp__command *cmd)
@@ -332,11 +336,14 @@ static void run_command(hp__worker *w, hp__command *cmd)
         if (w->draining) {
             command_discard(cmd);
         } else {
-            listener_open(w, cmd->listener, cmd->fd, cmd->vhosts);
+            listener_open(w, cmd->listener, cmd->fd, cmd->snapshot);
         }
         break;
     case HP__CMD_PUBLISH:
-        listener_publish(w, cmd->listener, cmd->vhosts, cmd->token);
+        hp__snapshot_release(cmd->slot->install(cmd->slot, cmd->snapshot));
+        break;
+    case HP__CMD_CLOSE_LISTENER:
+        listener_close(w, cmd->listener, cmd->token);
         break;
     case HP__CMD_STOP_SERVER:
         stop_server(w, cmd->server, cmd->timeout_ms, cmd->token);
