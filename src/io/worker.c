@@ -3,6 +3,7 @@
 #include "common/alloc.h"
 #include "common/log.h"
 #include "io/accept.h"
+#include "io/call.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -316,6 +317,14 @@ void hp__worker_post(hp__worker *w, hp__command *cmd)
 {
     hp__locked_queue_push(&w->commands, &cmd->item);
     uv_async_send(&w->wakeup);
+}
+
+void hp__worker_send_call(hp__call *call)
+{
+    hp_worker *context = hp__worker_context_current();
+    hp__worker *w = (hp__worker *)((char *)context - offsetof(hp__worker, context));
+    call->worker = w->index;
+    w->on_reply(w, HP__REPLY_CALL, call, w->on_reply_data);
 }
 
 /* Frees what a command owns when it is not carried out (the worker drains or ended). */

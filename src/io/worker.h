@@ -71,6 +71,7 @@ typedef struct hp__command {
 typedef enum {
     HP__REPLY_SERVER_STOPPED,  /* the server of a STOP_SERVER has no connection left here */
     HP__REPLY_LISTENER_CLOSED, /* the listener of a CLOSE_LISTENER closed its socket */
+    HP__REPLY_CALL,            /* `token` is an hp__call to run on the control thread */
     HP__REPLY_EXITED,          /* the loop ended; the thread is about to exit (last reply) */
 } hp__reply_type;
 
@@ -81,6 +82,9 @@ hp__worker *hp__worker_create(unsigned index, hp__worker_reply_cb on_reply, void
 int hp__worker_start(hp__worker *w);
 /* Any thread: queues `cmd` (owned by the worker from now on) and wakes the worker. */
 void hp__worker_post(hp__worker *w, hp__command *cmd);
+/* On a worker's thread: sends `call` to the control thread as a reply (io/call.h). */
+struct hp__call;
+void hp__worker_send_call(struct hp__call *call);
 /* Control thread, after the worker exited: joins the thread and frees everything. */
 void hp__worker_destroy(hp__worker *w);
 

@@ -19,6 +19,11 @@ void hp__worker_context_enter(hp_worker *w)
     current = w;
 }
 
+hp_worker *hp__worker_context_current(void)
+{
+    return current;
+}
+
 void hp__worker_context_close(hp_worker *w)
 {
     hp__worker_handlers_close(w);

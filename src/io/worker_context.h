@@ -26,6 +26,8 @@ struct hp_worker {
 void hp__worker_context_init(hp_worker *worker, uv_loop_t *loop, unsigned index);
 /* `worker` is the calling thread's context from now on (hp_request_worker). */
 void hp__worker_context_enter(hp_worker *worker);
+/* The calling thread's context, or NULL. */
+hp_worker *hp__worker_context_current(void);
 /* The loop is about to end: the started handlers stop (closing what they opened on the
  * loop), the timers are dropped and their libuv timer closes; run the loop once more to
  * finish the closes. The thread has no context any more. */
