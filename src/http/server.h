@@ -1,7 +1,7 @@
 /* The internal shape of hp_server (include/hostpool/server.h), read by worker loops.
- * Immutable after hp_server_create() except `bound_ports` and `sockets`, which only the engine
- * touches, on the control thread (workers never read them), and `stats`, set on the control
- * thread before the server first starts (workers write the counters in it, see stats.h). */
+ * Immutable after hp_server_create() except `stats`, set on the control thread before the
+ * server first starts (workers write the counters in it, see stats.h). What an engine knows
+ * of a started server (its sockets, its bound ports) the engine keeps (io/engine.c). */
 #ifndef HP_HTTP_SERVER_H
 #define HP_HTTP_SERVER_H
 
@@ -15,14 +15,10 @@ typedef struct hp__route {
     hp_handler *handler;
 } hp__route;
 
-struct hp__listen_socket;
-
 struct hp_server {
     char *name;
     char *expose;
     char **listen;
-    int *bound_ports;
-    struct hp__listen_socket **sockets; /* the engine's, per listen address, while started */
     size_t listen_count;
     char **hosts; /* lowercase patterns */
     size_t host_count;

@@ -67,6 +67,18 @@ typedef struct hp__listen_socket {
     hp__listener *listeners[]; /* one per worker: names it in commands; the worker's memory */
 } listen_socket;
 
+/* What the engine keeps of a server it started (the hp_server itself is immutable): the socket
+ * of each of its listen addresses, NULL once it left it (stopping, or replaced), and the port
+ * bound there. Found by the server's address. It lives from the start (or the replace that
+ * put the server in) until its stop completed, so the port reads 0 from the stop's callback on.
+ * Control thread only. */
+typedef struct engine_server {
+    const hp_server *server;
+    struct engine_server *hash_next;
+    listen_socket **sockets;
+    int ports[]; /* then the sockets: one allocation */
+} engine_server;
+
 /* What starting a server will do with one of its addresses (see plan_address). */
 typedef struct address_plan {
     struct sockaddr_storage addr;
@@ -77,11 +89,13 @@ typedef struct address_plan {
 } address_plan;
 
 #define SOCKET_BUCKETS 4096
+#define SERVER_BUCKETS 4096
 
 struct hp_engine {
     uv_loop_t *loop;
     listen_socket *buckets[SOCKET_BUCKETS];
     listen_socket *sockets;
+    engine_server *servers[SERVER_BUCKETS];
     unsigned worker_count;
     hp__worker *workers[HP_MAX_WORKERS];
     uv_async_t replies_ready;
@@ -136,10 +150,56 @@ static void all_workers_exited(hp_engine *e)
     uv_close((uv_handle_t *)&e->replies_ready, on_async_closed);
 }
 
+/* ---- started servers ---------------------------------------------------------------------- */
+
+static engine_server **server_bucket(const hp_engine *e, const hp_server *server)
+{
+    uint64_t h = (uint64_t)(uintptr_t)server * 0x9E3779B97F4A7C15u;
+    return (engine_server **)&e->servers[(h >> 32) % SERVER_BUCKETS];
+}
+
+/* The record of `server`, or NULL when it is not started here. */
+static engine_server *server_find(const hp_engine *e, const hp_server *server)
+{
+    engine_server *r = *server_bucket(e, server);
+    while (r && r->server != server) r = r->hash_next;
+    return r;
+}
+
+static engine_server *server_record(hp_engine *e, const hp_server *server)
+{
+    engine_server *r = server_find(e, server);
+    if (r) return r;
+    size_t n = server->listen_count, ports = n + (n & 1); /* the sockets stay pointer-aligned */
+    r = hp__calloc(1, sizeof *r + ports * sizeof r->ports[0] + n * sizeof *r->sockets);
+    r->server = server;
+    r->sockets = (listen_socket **)&r->ports[ports];
+    engine_server **bucket = server_bucket(e, server);
+    r->hash_next = *bucket;
+    *bucket = r;
+    return r;
+}
+
+static void server_forget(hp_engine *e, const hp_server *server)
+{
+    engine_server **pp = server_bucket(e, server);
+    while (*pp && (*pp)->server != server) pp = &(*pp)->hash_next;
+    if (!*pp) return;
+    engine_server *r = *pp;
+    *pp = r->hash_next;
+    free(r);
+}
+
+int hp_engine_bound_port(const hp_engine *e, const hp_server *server, size_t i)
+{
+    const engine_server *r = server_find(e, server);
+    return r && i < server->listen_count ? r->ports[i] : 0;
+}
+
 static void server_stop_reply(server_stop *st)
 {
     if (--st->workers_left > 0) return;
-    memset(st->server->bound_ports, 0, st->server->listen_count * sizeof *st->server->bound_ports);
+    server_forget(st->engine, st->server); /* before the callback, which may start it again */
     if (st->cb) st->cb(st->engine, st->server, st->data);
     free(st);
 }
@@ -369,10 +429,10 @@ static void socket_leave(hp_engine *e, listen_socket *ls, const hp_server *serve
 
 /* ---- planning a start or a replace -------------------------------------------------------- */
 
-/* The socket `old` (NULL: none) has for `addr`: the new version takes it over. */
-static listen_socket *old_socket(const hp_server *old, const struct sockaddr_storage *addr)
+/* The socket the server of `old` (NULL: none) has for `addr`: a new version takes it over. */
+static listen_socket *old_socket(const engine_server *old, const struct sockaddr_storage *addr)
 {
-    for (size_t i = 0; old && i < old->listen_count; i++)
+    for (size_t i = 0; old && i < old->server->listen_count; i++)
         if (old->sockets[i] && hp__socket_address_equal(&old->sockets[i]->addr, addr))
             return old->sockets[i];
     return NULL;
@@ -437,7 +497,7 @@ static int plan_address(hp_engine *e, const hp_server *old, const hp_server *ser
         if (errbuf) snprintf(errbuf, errlen, "listen %s: listed twice", text);
         return HP_EADDR;
     }
-    plan->socket = old_socket(old, &plan->addr);
+    plan->socket = old_socket(server_find(e, old), &plan->addr);
     plan->keeps = plan->socket != NULL;
     if (!plan->socket) plan->socket = socket_find(e, &plan->addr);
     if (plan->socket) return check_sharing(plan->socket, old, server, text, errbuf, errlen);
@@ -470,6 +530,7 @@ static int install(hp_engine *e, const hp_server *old, hp_server *server, char *
             return err;
         }
     }
+    engine_server *record = server_record(e, server);
     for (size_t i = 0; i < n; i++) {
         address_plan *plan = &plans[i];
         if (plan->keeps) {
@@ -479,22 +540,24 @@ static int install(hp_engine *e, const hp_server *old, hp_server *server, char *
         } else {
             plan->socket = socket_open(e, plan, server);
         }
-        server->sockets[i] = plan->socket;
-        server->bound_ports[i] = plan->socket->port;
+        record->sockets[i] = plan->socket;
+        record->ports[i] = plan->socket->port;
     }
     free(plans);
-    for (size_t i = 0; old && i < old->listen_count; i++)
-        if (old->sockets[i] && !old_socket(server, &old->sockets[i]->addr))
-            socket_leave(e, old->sockets[i], old);
+    engine_server *was = server_find(e, old);
+    for (size_t i = 0; was && i < old->listen_count; i++)
+        if (was->sockets[i] && !old_socket(record, &was->sockets[i]->addr))
+            socket_leave(e, was->sockets[i], old);
     return 0;
 }
 
-/* Every socket of `server` forgets it. */
-static void uninstall(hp_engine *e, hp_server *server)
+/* Every socket of `server` forgets it; its record stays until its stop completed. */
+static void uninstall(hp_engine *e, const hp_server *server)
 {
-    for (size_t i = 0; i < server->listen_count; i++) {
-        if (server->sockets[i]) socket_leave(e, server->sockets[i], server);
-        server->sockets[i] = NULL;
+    engine_server *r = server_find(e, server);
+    for (size_t i = 0; r && i < server->listen_count; i++) {
+        if (r->sockets[i]) socket_leave(e, r->sockets[i], server);
+        r->sockets[i] = NULL;
     }
 }
 
@@ -518,8 +581,10 @@ static void drain_on_workers(hp_engine *e, hp_server *server, uint64_t drain_tim
     st->cb = cb;
     st->data = data;
     post_all(e,
-             (hp__command){.type = HP__CMD_STOP_SERVER, .server = server,
-                           .timeout_ms = drain_timeout_ms, .token = st},
+             (hp__command){.type = HP__CMD_STOP_SERVER,
+                           .server = server,
+                           .timeout_ms = drain_timeout_ms,
+                           .token = st},
              NULL, NULL);
 }
 
@@ -539,7 +604,8 @@ int hp_engine_replace_server(hp_engine *e, hp_server *old, hp_server *replacemen
     if (e->shutting_down) return HP_ESTATE;
     int err = install(e, old, replacement, errbuf, errlen);
     if (err) return err;
-    memset(old->sockets, 0, old->listen_count * sizeof *old->sockets);
+    engine_server *was = server_find(e, old);
+    if (was) memset(was->sockets, 0, old->listen_count * sizeof *was->sockets);
     drain_on_workers(e, old, drain_timeout_ms, cb, data);
     return 0;
 }
@@ -548,8 +614,9 @@ void hp__engine_server_connections(const hp_engine *e, const hp_server *server, 
                                    uint64_t *idle)
 {
     *open = *idle = 0;
-    for (size_t i = 0; i < server->listen_count; i++) {
-        const listen_socket *ls = server->sockets[i];
+    const engine_server *r = server_find(e, server);
+    for (size_t i = 0; r && i < server->listen_count; i++) {
+        const listen_socket *ls = r->sockets[i];
         if (!ls || hp__vhosts_head_of(ls->servers, ls->count) != server) continue;
         for (unsigned w = 0; w < e->worker_count; w++) {
             hp__conn_gauges *g = &ls->listeners[w]->gauges;
@@ -593,6 +660,8 @@ void hp_engine_destroy(hp_engine *e)
 {
     if (!e) return;
     while (e->sockets) socket_free(e, e->sockets); /* the workers freed their listeners */
+    for (size_t b = 0; b < SERVER_BUCKETS; b++)    /* the servers still started at shutdown */
+        while (e->servers[b]) server_forget(e, e->servers[b]->server);
     hp__locked_queue_close(&e->replies);
     free(e);
 }

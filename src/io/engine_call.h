@@ -21,7 +21,6 @@ void hp__engine_call_worker(hp_engine *engine, unsigned worker, hp__worker_call_
 /* Publishes `snapshot`, made with one reference per worker (hp_engine_worker_count), to
  * `slots[w]` on each worker w: each installs it in order with the commands posted before
  * (io/snapshot.h). Control thread only. */
-void hp__engine_publish(hp_engine *engine, hp__snapshot_slot *const *slots,
-                        hp__snapshot *snapshot);
+void hp__engine_publish(hp_engine *engine, hp__snapshot_slot *const *slots, hp__snapshot *snapshot);
 
 #endif

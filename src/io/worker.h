@@ -45,8 +45,8 @@ typedef enum {
                              * HP__REPLY_LISTENER_CLOSED with `token` */
     HP__CMD_STOP_SERVER,    /* drain `server`'s requests here (deadline `timeout_ms`), then reply
                              * HP__REPLY_SERVER_STOPPED with `token` */
-    HP__CMD_DRAIN,       /* stop accepting, drain, exit when empty or after `timeout_ms` */
-    HP__CMD_CALL,        /* call(call_arg, true) on the worker; (.., false) if it never runs */
+    HP__CMD_DRAIN,          /* stop accepting, drain, exit when empty or after `timeout_ms` */
+    HP__CMD_CALL,           /* call(call_arg, true) on the worker; (.., false) if it never runs */
 } hp__command_type;
 
 /* A function carried to a worker: `on_worker` is true when it runs on the worker's thread,
@@ -105,9 +105,9 @@ typedef union hp__stream_handle {
 struct hp__listener {
     uv_poll_t poll;            /* readable: connections wait to be accepted */
     hp__snapshot_slot routing; /* where its virtual-hosts tables are published */
-    int fd;         /* the listening socket, the worker's own (its dup of a unix socket) */
-    bool local;     /* a unix socket */
-    bool reserved;  /* may use the worker's reserve descriptor (engine_reserve.h) */
+    int fd;        /* the listening socket, the worker's own (its dup of a unix socket) */
+    bool local;    /* a unix socket */
+    bool reserved; /* may use the worker's reserve descriptor (engine_reserve.h) */
     hp__worker *worker;
     hp__vhosts *vhosts; /* one reference; sessions read it through this slot */
     uint32_t conn_count;

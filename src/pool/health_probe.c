@@ -41,7 +41,7 @@ static void probe(hp__health_checker *c, uint64_t seq, void *data)
     struct sockaddr_storage addr;
     const char *text =
         hp_server_listen_count(t->server) ? hp_server_listen_address(t->server, 0) : "";
-    int port = hp_server_bound_port(t->server, 0);
+    int port = hp_engine_bound_port(t->engine, t->server, 0);
     if (hp__socket_parse_address(text, &addr) == 0 && addr.ss_family == AF_UNIX) {
         hp__health_checker_done(c, seq, hp__socket_unix_accepts(&addr)); /* at once */
         return;

@@ -8,7 +8,7 @@
 #define HP_POOL_HEALTH_PROBE_H
 
 #include "core/health_checker.h"
-#include "hostpool/server.h"
+#include "hostpool/engine.h"
 #include "io/uv_sched.h"
 
 #include <uv.h>
@@ -16,6 +16,7 @@
 /* What the probe needs of a server; the checker's `target`. */
 typedef struct hp__probe_target {
     uv_loop_t *loop;
+    const hp_engine *engine; /* the one running the server: it knows the bound port */
     const hp_server *server;
     struct hp__tcp_probe *in_flight; /* the probe not yet answered, if any */
 } hp__probe_target;

@@ -114,7 +114,7 @@ static int port_of(hp_pool *p, const char *name)
 {
     hp_server_info info;
     assert_int_equal(hp_pool_info(p, name, &info), 0);
-    return hp_server_bound_port(info.server, 0);
+    return hp_pool_bound_port(p, info.server, 0);
 }
 
 static hp_server_state state_of(hp_pool *p, const char *name)

@@ -53,9 +53,7 @@ static void on_tick(hp_timer *t)
     hp_timer_start(st->tick.worker, &st->tick, TICK_MS, on_tick);
 }
 
-static void on_handle(uv_timer_t *t)
-{
-}
+static void on_handle(uv_timer_t *t) {}
 
 static void *worker_start(hp_handler *self, hp_worker *worker)
 {
@@ -125,7 +123,8 @@ static struct {
 static void destroy(hp_handler *self)
 {
     counting_handler *h = (counting_handler *)self;
-    atomic_fetch_add(&destroyed.live_at_destroy, atomic_load(&h->started) - atomic_load(&h->stopped));
+    atomic_fetch_add(&destroyed.live_at_destroy,
+                     atomic_load(&h->started) - atomic_load(&h->stopped));
     free(h);
 }
 
@@ -293,7 +292,7 @@ static void per_worker_state_and_its_timer_serve_requests_and_stop_at_shutdown(v
     env.handler = counting_handler_create();
     env.server = make_server("counting", &env.handler->base, NULL);
     call(start_server);
-    ticked_probe probe = {hp_server_bound_port(env.server, 0)};
+    ticked_probe probe = {hp_engine_bound_port(env.engine, env.server, 0)};
     assert_true(hp_test_poll_until(answer_shows_ticks, &probe, HP_TEST_DEADLINE_MS));
     assert_int_equal(atomic_load(&env.handler->started), WORKERS); /* published to each */
 
@@ -317,7 +316,7 @@ static void stopping_a_server_stops_its_handler_on_every_worker_before_it_calls_
     env.handler = counting_handler_create();
     env.server = make_server("counting", &env.handler->base, NULL);
     call(start_server);
-    ticked_probe probe = {hp_server_bound_port(env.server, 0)};
+    ticked_probe probe = {hp_engine_bound_port(env.engine, env.server, 0)};
     assert_true(hp_test_poll_until(answer_shows_ticks, &probe, HP_TEST_DEADLINE_MS));
 
     call(stop_server_now);
@@ -342,7 +341,7 @@ static void replacing_a_server_starts_the_new_handler_and_stops_the_old_one(void
     env.handler = counting_handler_create();
     env.server = make_server("counting", &env.handler->base, NULL);
     call(start_server);
-    int port = hp_server_bound_port(env.server, 0);
+    int port = hp_engine_bound_port(env.engine, env.server, 0);
     ticked_probe probe = {port};
     assert_true(hp_test_poll_until(answer_shows_ticks, &probe, HP_TEST_DEADLINE_MS));
 
@@ -377,14 +376,14 @@ static void a_handler_shared_by_two_servers_stops_when_the_last_of_them_leaves(v
     call(start_server);
     call(start_other);
     assert_int_equal(atomic_load(&env.handler->started), WORKERS); /* once per worker */
-    char *body = get(hp_server_bound_port(env.other, 0));
+    char *body = get(hp_engine_bound_port(env.engine, env.other, 0));
     assert_non_null(strstr(body, "requests="));
     free(body);
 
     call(stop_other_now);
     assert_true(hp_test_poll_until(flag_set, &env.finished, HP_TEST_DEADLINE_MS));
     assert_int_equal(env.stopped_then, 0); /* the first server still uses it */
-    body = get(hp_server_bound_port(env.server, 0));
+    body = get(hp_engine_bound_port(env.engine, env.server, 0));
     assert_non_null(strstr(body, "requests="));
     free(body);
 
