@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "hostpool/hostpool.h"
+#include "hp_test.h"
 #include "io/worker_context.h"
 
 #include <stdlib.h>
@@ -187,7 +188,8 @@ static void handlers_without_hooks_are_not_recorded(void **state)
 static struct {
     int order[8];
     size_t n;
-    int again; /* times the restarting timer still restarts */
+    int again;        /* times the restarting timer still restarts */
+    uv_timer_t alive; /* keeps the loop running until the restarting timer is done */
 } fired;
 
 static void record(hp_timer *timer)
@@ -198,7 +200,10 @@ static void record(hp_timer *timer)
 static void record_and_restart(hp_timer *timer)
 {
     record(timer);
-    if (fired.again-- > 0) hp_timer_start(timer->worker, timer, 1, record_and_restart);
+    if (fired.again-- > 0)
+        hp_timer_start(timer->worker, timer, 1, record_and_restart);
+    else
+        uv_close((uv_handle_t *)&fired.alive, NULL);
 }
 
 static void never(uv_timer_t *timer)
@@ -220,12 +225,13 @@ static void timers_run_in_due_order_stop_and_restart_from_their_callback(void **
     fired.again = 2;
     hp_timer_start(&t.worker, &d, 30, record_and_restart);
     uint64_t began = hp_worker_now(&t.worker);
-    uv_timer_t alive; /* the worker's timers keep no loop alive; a worker's loop has more */
-    uv_timer_init(&t.loop, &alive);
-    uv_timer_start(&alive, never, 60 * 1000, 0);
-    while (hp_timer_pending(&d) || hp_timer_pending(&a)) uv_run(&t.loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&alive, NULL);
-    uv_run(&t.loop, UV_RUN_DEFAULT); /* its close */
+    /* The worker's timers keep no loop alive (a worker's loop has more handles): this one
+     * does, until the last timer is done. */
+    uv_timer_init(&t.loop, &fired.alive);
+    uv_timer_start(&fired.alive, never, HP_TEST_DEADLINE_MS, 0);
+    uv_run(&t.loop, UV_RUN_DEFAULT);
+    assert_false(hp_timer_pending(&a));
+    assert_false(hp_timer_pending(&d));
     assert_true(hp_worker_now(&t.worker) >= began + 32);
     int want[] = {2, 1, 4, 4, 4};
     assert_int_equal(fired.n, 5);
