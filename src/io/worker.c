@@ -148,7 +148,6 @@ static void listener_retire(hp__worker *w, hp__listener *l)
     listener_release(w, l); /* one that never got a handle */
 }
 
-/* The socket is bound and listening (socket.c). */
 /* The servers of a table published here: the hooked handlers of those new here start. */
 static void servers_published(hp__worker *w, const hp__vhosts *vhosts)
 {
@@ -168,6 +167,7 @@ static hp__snapshot *install_vhosts(hp__snapshot_slot *slot, hp__snapshot *snaps
     return old ? &old->snapshot : NULL;
 }
 
+/* The socket is bound and listening (socket.c); `vhosts` is the listener's first table. */
 static void listener_open(hp__worker *w, hp__listener *l, int fd, hp__snapshot *vhosts)
 {
     l->worker = w;
