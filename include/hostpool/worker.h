@@ -26,7 +26,9 @@ typedef struct hp_worker hp_worker;
 struct hp_handler;
 struct uv_loop_s; /* libuv's uv_loop_t: <uv.h> is left to the files that use it */
 
-/* The worker `req` runs on (the calling thread's: a request is only touched on its worker). */
+/* The worker `req` runs on (the calling thread's: a request is only touched on its worker);
+ * NULL only where no engine runs the request (a test driving a session over memory without a
+ * worker context). */
 hp_worker *hp_request_worker(const hp_request *req);
 
 /* The worker's index, 0 to the engine's worker count - 1 (the request's `worker`). */

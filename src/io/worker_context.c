@@ -33,7 +33,7 @@ void hp__worker_context_close(hp_worker *w)
 
 hp_worker *hp_request_worker(const hp_request *req)
 {
-    assert(current && current->index == req->worker);
+    assert(!current || current->index == req->worker);
     return current;
 }
 
