@@ -130,7 +130,7 @@ static void on_settle_tick(uv_timer_t *t)
            "rss_before_kib=%ld rss_after_kib=%ld bytes_per_server=%ld port0=%d\n",
            servers, workers, (double)started_us / 1000, (double)added_us / 1000,
            (double)(now_us() - settle_started) / 1000, rss_before, rss_after,
-           (rss_after - rss_before) * 1024 / servers, hp_server_bound_port(info.server, 0));
+           (rss_after - rss_before) * 1024 / servers, hp_pool_bound_port(pool, info.server, 0));
     fflush(stdout);
 }
 

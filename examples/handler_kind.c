@@ -218,7 +218,7 @@ static bool serve_and_ask(hp_pool *pool)
     hp_pool_result_free(&result);
     hp_server_info info;
     if (!started || hp_pool_info(pool, "greeter", &info) != 0) return false;
-    int port = hp_server_bound_port(info.server, 0);
+    int port = hp_pool_bound_port(pool, info.server, 0);
     char *answer = ask(port, "/hello/world");
     printf("handler_kind: GET /hello/world on port %d:\n%s\n", port, answer ? answer : "(nothing)");
     const char *body = answer ? strstr(answer, "\r\n\r\n") : NULL;

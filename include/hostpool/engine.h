@@ -34,6 +34,11 @@ unsigned hp_engine_worker_count(const hp_engine *engine);
  * server is borrowed until it is stopped (its callback ran) or the engine's shutdown completed. */
 int hp_engine_start_server(hp_engine *engine, hp_server *server, char *errbuf, size_t errbuf_len);
 
+/* The port `server` is bound to at its listen address `i` (the one chosen for port 0), from
+ * its start until its stop completed (its callback sees 0); 0 when it is not started on this
+ * engine or `i` is out of range. The server itself holds no engine state. */
+int hp_engine_bound_port(const hp_engine *engine, const hp_server *server, size_t i);
+
 /* Stops one server without touching the others: takes it off its addresses (closing the
  * sockets no other server shares), lets its requests in flight finish (its idle connections
  * close at once), aborts what is left after `drain_timeout_ms`, then calls `cb` on the

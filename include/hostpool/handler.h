@@ -2,8 +2,9 @@
  *
  * A handler is a small object with a vtable, `self` first (as in h2o). One handler object
  * serves all worker loops at once, so on_request must only read shared state; state that
- * changes per request is kept per worker, indexed by req->worker (< HP_MAX_WORKERS), and
- * touched only by that worker's thread.
+ * changes per request is kept per worker, made and closed by the vtable's worker hooks and
+ * found with hp_worker_data(hp_request_worker(req), self) (hostpool/worker.h), touched only
+ * by that worker's thread.
  *
  * Ownership: a handler is created by its constructor (hp_respond_handler_create ...) and owned
  * by whoever holds it (a server's route). hp_handler_destroy() calls the vtable's destroy;
@@ -12,6 +13,7 @@
 #define HOSTPOOL_HANDLER_H
 
 #include "hostpool/request.h"
+#include "hostpool/worker.h"
 
 typedef struct hp_handler hp_handler;
 struct hp_pool;
@@ -29,6 +31,24 @@ typedef struct hp_handler_vtable {
      * health). Called again if the handler is handed to another pool; `pool` is borrowed and
      * outlives the server. */
     void (*bind)(hp_handler *self, struct hp_pool *pool);
+    /* Per-worker hooks, all optional (NULL: none; a handler with none costs the worker
+     * nothing). Each runs on the worker's thread (hostpool/worker.h):
+     * - worker_start: before the first request that can reach the handler on `worker` (when a
+     *   server using it is published there); returns the handler's data on that worker
+     *   (hp_worker_data), which may be NULL.
+     * - worker_drain: the worker drains (shutdown), or a server using the handler drains
+     *   there: close what is idle (pooled connections), keep serving what is in flight.
+     * - worker_stop: no server of `worker` uses the handler any more, or the worker's loop is
+     *   about to end: release `data` and close what the handler opened on that loop (its
+     *   close callbacks may run later, but must not touch the handler, which may be
+     *   destroyed as soon as worker_stop returned).
+     * Every worker_start is paired with exactly one worker_stop on the same worker, before
+     * the handler is destroyed. A handler shared by several servers (a pool's default
+     * handler) is started once per worker, when the first of them is published there, and
+     * stopped when the last leaves. */
+    void *(*worker_start)(hp_handler *self, hp_worker *worker);
+    void (*worker_drain)(hp_handler *self, hp_worker *worker, void *data);
+    void (*worker_stop)(hp_handler *self, hp_worker *worker, void *data);
 } hp_handler_vtable;
 
 struct hp_handler {

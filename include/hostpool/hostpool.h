@@ -5,6 +5,7 @@
 #include "hostpool/errors.h"
 #include "hostpool/request.h"
 #include "hostpool/handler.h"
+#include "hostpool/worker.h"
 #include "hostpool/server.h"
 #include "hostpool/engine.h"
 #include "hostpool/events.h"

@@ -195,6 +195,10 @@ typedef struct hp_server_info {
 
 int hp_pool_info(const hp_pool *pool, const char *name, hp_server_info *out);
 
+/* The port a server of the pool (hp_server_info.server) is bound to at its listen address `i`,
+ * 0 when it is not running (hp_engine_bound_port). */
+int hp_pool_bound_port(const hp_pool *pool, const hp_server *server, size_t i);
+
 /* Calls `cb` for every server in the order they were added, until it returns false. */
 typedef bool (*hp_pool_walk_cb)(const hp_server_info *info, void *data);
 void hp_pool_walk(const hp_pool *pool, hp_pool_walk_cb cb, void *data);

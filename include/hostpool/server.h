@@ -77,10 +77,9 @@ const char *hp_server_name(const hp_server *server);
 /* The expose URL, or NULL. */
 const char *hp_server_expose(const hp_server *server);
 size_t hp_server_listen_count(const hp_server *server);
-/* The address as configured, and the port it is bound to (the chosen one for port 0; 0 while
- * the server is not running). */
+/* The address as configured (the port it is bound to is the engine's to say:
+ * hp_engine_bound_port). */
 const char *hp_server_listen_address(const hp_server *server, size_t i);
-int hp_server_bound_port(const hp_server *server, size_t i);
 size_t hp_server_host_count(const hp_server *server);
 /* The i-th host pattern, lowercase; NULL past the end. */
 const char *hp_server_host(const hp_server *server, size_t i);

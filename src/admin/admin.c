@@ -28,6 +28,8 @@ static bool authorized(const hp__admin *a, const hp_request *req)
                        strlen(a->token));
 }
 
+static void run(hp__admin_job *job, void *data);
+
 static void on_request(hp_handler *self, hp_request *req)
 {
     hp__admin *a = (hp__admin *)self;
@@ -40,20 +42,23 @@ static void on_request(hp_handler *self, hp_request *req)
         hp_respond(req, 401, body, sizeof body - 1);
         return;
     }
-    hp__admin_job_submit(a->jobs, req);
+    hp__admin_job_submit(req, run, a);
 }
 
 static void destroy(hp_handler *self)
 {
     hp__admin *a = (hp__admin *)self;
     hp_pool_unsubscribe(a->pool, a->stopping_sub);
-    hp__admin_jobs_destroy(a->jobs);
     free(a->self_name);
     free(a->token);
     free(a);
 }
 
-static const hp_handler_vtable admin_vtable = {"admin", on_request, destroy, NULL, NULL};
+static const hp_handler_vtable admin_vtable = {
+    .name = "admin",
+    .on_request = on_request,
+    .destroy = destroy,
+};
 
 /* Splits "/a/b/c" into at most 3 segments; false when there are more or one is empty. */
 static bool split_path(char *path, char *seg[3], size_t *count)
@@ -222,7 +227,6 @@ hp_handler *hp__admin_handler_create(const hp__admin_options *o)
     a->self_name = hp__strdup(o->self_name);
     a->token = o->token ? hp__strdup(o->token) : NULL;
     a->live = o->live;
-    a->jobs = hp__admin_jobs_create(hp__pool_loop(o->pool), hp__pool_engine(o->pool), run, a);
     hp_pool_subscribe(o->pool, "pool.stopping", on_pool_stopping, a, &a->stopping_sub);
     return &a->base;
 }

@@ -9,7 +9,7 @@
  *
  * Ending, whichever side starts it:
  *   - the client goes away, or the stream ended: the request's done callback (worker) asks
- *     the control thread to close the stream;
+ *     the control thread to close the stream (a call, io/call.h);
  *   - the bus ends or the pool starts stopping (after pool.stopping, which a stream whose
  *     pattern matches it still sends): the control thread unsubscribes and asks the worker
  *     to finish the body, whose done callback then asks for the close as above;
@@ -40,6 +40,7 @@
 struct hp__admin_stream {
     hp__admin *admin;
     unsigned worker;
+    hp__call close_call; /* the one call from the worker: close the stream */
     /* control thread */
     uint64_t sub_id;
     bool subscribed;
@@ -94,14 +95,19 @@ static void on_stop(hp_request *req, void *data)
     s->sending = NULL;
 }
 
-static void close_on_control(void *arg);
+static void close_on_control(hp__admin_stream *s);
+
+static void on_close_call(hp__call *call)
+{
+    close_on_control((hp__admin_stream *)((char *)call - offsetof(hp__admin_stream, close_call)));
+}
 
 static void on_done(hp_request *req, bool ok, void *data)
 {
     hp__admin_stream *s = data;
     s->done = true;
     s->req = NULL;
-    hp__admin_jobs_call_control(s->admin->jobs, close_on_control, s);
+    hp__call_control(&s->close_call, on_close_call);
 }
 
 static void append(hp__admin_stream *s, const char *text, size_t len)
@@ -157,7 +163,7 @@ static void start_on_worker(hp_request *req, void *arg, bool on_worker)
         /* The client left before the stream began: close it from the control thread. */
         s->done = true;
         if (on_worker)
-            hp__admin_jobs_call_control(s->admin->jobs, close_on_control, s);
+            hp__call_control(&s->close_call, on_close_call);
         else
             close_on_control(s);
         return;
@@ -204,9 +210,8 @@ static void finish(hp__admin_stream *s)
     post(s, "", 0);
 }
 
-static void close_on_control(void *arg)
+static void close_on_control(hp__admin_stream *s)
 {
-    hp__admin_stream *s = arg;
     unsubscribe(s);
     hp__admin *a = s->admin;
     if (s->prev) s->prev->next = s->next;
@@ -251,7 +256,7 @@ void hp__admin_events(hp__admin *a, hp__admin_job *job)
     if (!pattern) pattern = hp__strdup("**");
     hp__admin_stream *s = HP_NEW(hp__admin_stream);
     s->admin = a;
-    s->worker = job->worker;
+    s->worker = job->call.worker;
     s->pattern = pattern;
     if (hp_pool_subscribe(a->pool, pattern, on_event, s, &s->sub_id) != 0) {
         hp__admin_answer_error(job, 400, "bad_topic", NULL,

@@ -17,7 +17,6 @@ typedef struct hp__admin {
     hp__live_config *live;
     hp__admin_stream *streams; /* open event streams (control thread) */
     uint64_t stopping_sub;     /* the subscription to pool.stopping, which ends them */
-    hp__admin_jobs *jobs;
 } hp__admin;
 
 /* ---- answers (admin_json.c) ---- */

@@ -1,18 +1,9 @@
 #include "admin/admin_job.h"
 
 #include "common/alloc.h"
-#include "io/engine_call.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-struct hp__admin_jobs {
-    uv_async_t ready; /* first: the close callback frees the whole struct through it */
-    hp__locked_queue queue;
-    hp_engine *engine;
-    hp__admin_run_fn run;
-    void *data;
-};
 
 static char *dup_str(hp_str s)
 {
@@ -34,80 +25,24 @@ static void job_free(hp__admin_job *job)
     free(job);
 }
 
-/* Runs what the workers queued: calls, and jobs when `run_jobs` (else they are dropped: the
- * handler is going away and their clients with it). */
-static void take_queued(hp__admin_jobs *jobs, bool run_jobs)
-{
-    hp__admin_job *job = (hp__admin_job *)hp__locked_queue_take_all(&jobs->queue);
-    while (job) {
-        hp__admin_job *next = (hp__admin_job *)job->item.next;
-        job->item.next = NULL;
-        if (job->control_call) {
-            job->control_call(job->control_arg);
-            free(job);
-        } else if (run_jobs) {
-            jobs->run(job, jobs->data);
-        } else {
-            job_free(job);
-        }
-        job = next;
-    }
-}
-
-static void on_ready(uv_async_t *a)
-{
-    take_queued(a->data, true);
-}
-
-hp__admin_jobs *hp__admin_jobs_create(uv_loop_t *loop, hp_engine *engine, hp__admin_run_fn run,
-                                      void *data)
-{
-    hp__admin_jobs *jobs = HP_NEW(hp__admin_jobs);
-    hp__locked_queue_init(&jobs->queue);
-    jobs->engine = engine;
-    jobs->run = run;
-    jobs->data = data;
-    uv_async_init(loop, &jobs->ready, on_ready);
-    uv_unref((uv_handle_t *)&jobs->ready); /* waiting for jobs keeps no loop alive */
-    jobs->ready.data = jobs;
-    return jobs;
-}
-
-static void on_jobs_closed(uv_handle_t *h)
-{
-    hp__admin_jobs *jobs = h->data;
-    hp__locked_queue_close(&jobs->queue);
-    free(jobs);
-}
-
-void hp__admin_jobs_destroy(hp__admin_jobs *jobs)
-{
-    if (!jobs) return;
-    take_queued(jobs, false);
-    uv_close((uv_handle_t *)&jobs->ready, on_jobs_closed);
-}
-
-void hp__admin_jobs_call_control(hp__admin_jobs *jobs, void (*call)(void *arg), void *arg)
-{
-    hp__admin_job *job = HP_NEW(hp__admin_job);
-    job->control_call = call;
-    job->control_arg = arg;
-    hp__locked_queue_push(&jobs->queue, &job->item);
-    uv_async_send(&jobs->ready);
-}
-
 static void on_request_done(hp_request *req, bool ok, void *data)
 {
     hp__admin_job *job = data;
     if (!ok) job->gone = true;
 }
 
-void hp__admin_job_submit(hp__admin_jobs *jobs, hp_request *req)
+static void run_on_control(hp__call *call)
+{
+    hp__admin_job *job = (hp__admin_job *)call;
+    job->run(job, job->run_data);
+}
+
+void hp__admin_job_submit(hp_request *req, hp__admin_run_fn run, void *data)
 {
     hp__admin_job *job = HP_NEW(hp__admin_job);
-    job->engine = jobs->engine;
     job->req = req;
-    job->worker = req->worker;
+    job->run = run;
+    job->run_data = data;
     job->method = dup_str(req->method);
     job->path = dup_str(req->path);
     job->query = dup_str(req->query);
@@ -116,14 +51,13 @@ void hp__admin_job_submit(hp__admin_jobs *jobs, hp_request *req)
     const hp_str *if_match = hp_request_header(req, "if-match");
     job->if_match = if_match ? dup_str(*if_match) : NULL;
     hp_request_on_done(req, on_request_done, job);
-    hp__locked_queue_push(&jobs->queue, &job->item);
-    uv_async_send(&jobs->ready);
+    hp__call_control(&job->call, run_on_control);
 }
 
 /* Back on the worker (or on the control thread when the worker ended). */
-static void deliver(void *arg, bool on_worker)
+static void deliver(hp__call *call, bool on_worker)
 {
-    hp__admin_job *job = arg;
+    hp__admin_job *job = (hp__admin_job *)call;
     if (on_worker && !job->gone) {
         hp_request_on_done(job->req, NULL, NULL);
         hp_response_header(job->req, "Content-Type", 12, job->content_type,
@@ -143,30 +77,22 @@ void hp__admin_job_answer(hp__admin_job *job, int status, const char *content_ty
     job->content_type = content_type;
     job->answer = answer;
     job->answer_len = answer_len;
-    hp__engine_call_worker(job->engine, job->worker, deliver, job);
+    hp__call_return(&job->call, deliver);
 }
 
-typedef struct hand_over {
-    hp__admin_job *job;
-    hp__admin_start_fn start;
-    void *arg;
-} hand_over;
-
 /* Back on the worker (or on the control thread when the worker ended). */
-static void start_there(void *arg, bool on_worker)
+static void start_there(hp__call *call, bool on_worker)
 {
-    hand_over *h = arg;
-    hp__admin_job *job = h->job;
+    hp__admin_job *job = (hp__admin_job *)call;
     hp_request *req = on_worker && !job->gone ? job->req : NULL;
     if (req) hp_request_on_done(req, NULL, NULL);
-    h->start(req, h->arg, on_worker);
+    job->start(req, job->start_arg, on_worker);
     job_free(job);
-    free(h);
 }
 
 void hp__admin_job_hand_over(hp__admin_job *job, hp__admin_start_fn start, void *arg)
 {
-    hand_over *h = HP_NEW(hand_over);
-    *h = (hand_over){job, start, arg};
-    hp__engine_call_worker(job->engine, job->worker, start_there, h);
+    job->start = start;
+    job->start_arg = arg;
+    hp__call_return(&job->call, start_there);
 }

@@ -33,13 +33,13 @@ void hp__admin_answer_error(hp__admin_job *job, int status, const char *code, js
     hp__admin_answer_json(job, status, json_pack("{s:o}", "error", error));
 }
 
-static json_t *listen_json(const hp_server *server)
+static json_t *listen_json(hp_pool *pool, const hp_server *server)
 {
     json_t *list = json_array();
     for (size_t i = 0; i < hp_server_listen_count(server); i++)
         json_array_append_new(list, json_pack("{s:s, s:i}", "address",
                                               hp_server_listen_address(server, i), "port",
-                                              hp_server_bound_port(server, i)));
+                                              hp_pool_bound_port(pool, server, i)));
     return list;
 }
 
@@ -58,14 +58,14 @@ json_t *hp__admin_server_json(hp_pool *pool, const char *name)
     const char *expose = hp_server_expose(info.server);
     hp__stats_totals t;
     hp__stats_totals_read(info.server->stats, &t);
-    json_t *server =
-        json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o, s:s, s:I, s:I}", "name", info.name, "state",
-                  hp_server_state_name(info.state), "listen", listen_json(info.server), "hosts",
-                  hosts_json(info.server), "expose", expose ? json_string(expose) : json_null(),
-                  "uptime_ms", (json_int_t)info.uptime_ms, "last_error",
-                  info.last_error ? json_string(info.last_error) : json_null(), "health",
-                  hp_health_name(info.health), "requests", (json_int_t)t.responses, "errors",
-                  (json_int_t)t.errors);
+    json_t *server = json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o, s:s, s:I, s:I}", "name",
+                               info.name, "state", hp_server_state_name(info.state), "listen",
+                               listen_json(pool, info.server), "hosts", hosts_json(info.server),
+                               "expose", expose ? json_string(expose) : json_null(), "uptime_ms",
+                               (json_int_t)info.uptime_ms, "last_error",
+                               info.last_error ? json_string(info.last_error) : json_null(),
+                               "health", hp_health_name(info.health), "requests",
+                               (json_int_t)t.responses, "errors", (json_int_t)t.errors);
     hp__stats_totals_close(&t);
     return server;
 }

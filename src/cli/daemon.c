@@ -192,7 +192,7 @@ static bool names_loopback(const char *name)
 /* One line per address of a running server, with a URL to open: a server chosen by Host gets
  * its first host name in the URL ("*.suffix" as www.suffix) when that name resolves to the
  * address, else the address's URL and the Host to send. The expose URL follows when set. */
-static void print_address(const hp_server *s, const char *name, size_t i)
+static void print_address(const hp_pool *pool, const hp_server *s, const char *name, size_t i)
 {
     struct sockaddr_storage addr;
     char host[300], vhost[260];
@@ -214,23 +214,30 @@ static void print_address(const hp_server *s, const char *name, size_t i)
         else
             send_host = vhost;
     }
-    printf("hostpool: listening on http://%s:%d/ (%s", host, hp_server_bound_port(s, i), name);
+    printf("hostpool: listening on http://%s:%d/ (%s", host, hp_pool_bound_port(pool, s, i), name);
     if (every) printf(", %s", every);
     if (send_host) printf(", Host: %s", send_host);
     if (hp_server_expose(s)) printf(", exposed as %s", hp_server_expose(s));
     printf(")\n");
 }
 
+/* The walk of the servers printed at start. */
+typedef struct printing {
+    const hp_pool *pool;
+    size_t running;
+} printing;
+
 static bool print_server(const hp_server_info *info, void *data)
 {
-    size_t *running = data;
+    printing *p = data;
     if (info->state != HP_SERVER_RUNNING) return true;
     if (strcmp(info->name, HP__CONFIG_ADMIN_SERVER) == 0) {
         printf("hostpool: admin API on %s\n", hp_server_listen_address(info->server, 0));
         return true;
     }
-    ++*running;
-    for (size_t i = 0; i < info->listen_count; i++) print_address(info->server, info->name, i);
+    p->running++;
+    for (size_t i = 0; i < info->listen_count; i++)
+        print_address(p->pool, info->server, info->name, i);
     return true;
 }
 
@@ -308,7 +315,6 @@ static void run_until_stopped(uv_loop_t *loop, daemon_state *d)
  * URLs. Returns how many run; *add_failures: how many could not be added. */
 static size_t start_servers(daemon_state *d, loaded *l, int *add_failures)
 {
-    size_t running = 0;
     *add_failures = add_all(d->pool, l);
     hp_pool_result r;
     hp_pool_start_all(d->pool, &r);
@@ -316,8 +322,9 @@ static size_t start_servers(daemon_state *d, loaded *l, int *add_failures)
         fprintf(stderr, "hostpool: %s failed to start: %s\n", r.failures[i].name,
                 r.failures[i].error);
     hp_pool_result_free(&r);
-    hp_pool_walk(d->pool, print_server, &running);
-    return running;
+    printing p = {d->pool, 0};
+    hp_pool_walk(d->pool, print_server, &p);
+    return p.running;
 }
 
 typedef struct run_options {

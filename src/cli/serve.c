@@ -164,7 +164,7 @@ static void on_sighup(uv_signal_t *sig, int signum)
 }
 
 /* What is bound, as a URL to open from this machine; a wildcard says so. */
-static void print_ready(const hp_server *server)
+static void print_ready(const hp_engine *engine, const hp_server *server)
 {
     for (size_t i = 0; i < hp_server_listen_count(server); i++) {
         struct sockaddr_storage addr;
@@ -176,7 +176,7 @@ static void print_ready(const hp_server *server)
         }
         const char *every = hp__socket_url_host(&addr, host, sizeof host);
         printf("hostpool: listening on http://%s:%d/%s%s%s\n", host,
-               hp_server_bound_port(server, i), every ? " (" : "", every ? every : "",
+               hp_engine_bound_port(engine, server, i), every ? " (" : "", every ? every : "",
                every ? ")" : "");
     }
     fflush(stdout);
@@ -223,7 +223,7 @@ int hp__serve(const serve_options *o, const char *name, hp_handler *handler)
     uv_signal_start(&st.sigint, on_signal, SIGINT);
     uv_signal_start(&st.sigterm, on_signal, SIGTERM);
     uv_signal_start(&st.sighup, on_sighup, SIGHUP);
-    print_ready(server);
+    print_ready(st.engine, server);
     uv_run(st.loop, UV_RUN_DEFAULT);
     hp_engine_destroy(st.engine);
     hp_server_destroy(server);

@@ -4,7 +4,7 @@
  * time `at`" (milliseconds on the scheduler's clock) and returns an id for
  * hp__sched_cancel(). Nothing runs by itself: a driver calls hp__sched_run_due(now), which
  * runs every timer due by `now`, and asks hp__sched_next_due() when to call it again.
- * - In the daemon the driver is one libuv timer on the control loop, re-armed after each
+ * - On a libuv loop the driver is one libuv timer (src/io/uv_sched.c), re-armed after each
  *   run_due and from the wakeup hook (hp__sched_set_wakeup) when a new timer is earlier than
  *   the one it is armed for.
  * - In sim tests the driver is hp__sched_advance() over an hp__vclock: every timer runs with
@@ -26,8 +26,8 @@
  * (a timer leaves the heap, and its slot is freed, just before its callback runs); the heap
  * property holds for (at, seq) between every run of user code.
  *
- * Threading: one thread (the control loop). Callbacks may add and cancel timers (their own
- * id is already stale) but must not close the scheduler. */
+ * Threading: one thread (the loop that drives it). Callbacks may add and cancel timers
+ * (their own id is already stale) but must not close the scheduler. */
 #ifndef HP_CORE_SCHED_H
 #define HP_CORE_SCHED_H
 

@@ -38,7 +38,6 @@ typedef struct file_handler {
     int root_fd;
     char *index;
     size_t index_len;
-    hp__file_cache *caches[HP_MAX_WORKERS]; /* caches[w] is touched only by worker w */
 } file_handler;
 
 static void header(hp_request *req, const char *name, const char *value)
@@ -125,12 +124,6 @@ static void redirect_to_folder(hp_request *req)
     hp_respond_error(req, 301);
 }
 
-static hp__file_cache *cache_for(file_handler *h, unsigned worker)
-{
-    if (!h->caches[worker]) h->caches[worker] = hp__file_cache_create(h->root_fd);
-    return h->caches[worker];
-}
-
 /* The entry of the index file of the folder `path` (in path[MAX_PATH], extended in place), or
  * NULL with a status: a folder without an index is 403, never listed. */
 static hp__file_entry *folder_index(const file_handler *h, hp__file_cache *cache, char *path,
@@ -169,7 +162,7 @@ static void on_request(hp_handler *self, hp_request *req)
         hp_respond_error(req, status);
         return;
     }
-    hp__file_cache *cache = cache_for(h, req->worker);
+    hp__file_cache *cache = hp_worker_data(hp_request_worker(req), self);
     time_t now = time(NULL);
     hp__file_entry *e = hp__file_cache_get(cache, path, len, now, &status);
     if (e && e->is_dir) {
@@ -191,10 +184,21 @@ static void on_request(hp_handler *self, hp_request *req)
     serve(req, e, now);
 }
 
+/* Each worker has its own cache (no lock), made when a server using the handler is published
+ * there and destroyed when none is left there (hostpool/worker.h). */
+static void *worker_start(hp_handler *self, hp_worker *worker)
+{
+    return hp__file_cache_create(((file_handler *)self)->root_fd);
+}
+
+static void worker_stop(hp_handler *self, hp_worker *worker, void *cache)
+{
+    hp__file_cache_destroy(cache);
+}
+
 static void destroy(hp_handler *self)
 {
     file_handler *h = (file_handler *)self;
-    for (unsigned w = 0; w < HP_MAX_WORKERS; w++) hp__file_cache_destroy(h->caches[w]);
     close(h->root_fd);
     free(h->index);
     free(h);
@@ -202,7 +206,14 @@ static void destroy(hp_handler *self)
 
 static hp_handler *clone(const hp_handler *self);
 
-static const hp_handler_vtable file_vtable = {"file", on_request, destroy, clone, NULL};
+static const hp_handler_vtable file_vtable = {
+    .name = "file",
+    .on_request = on_request,
+    .destroy = destroy,
+    .clone = clone,
+    .worker_start = worker_start,
+    .worker_stop = worker_stop,
+};
 
 static hp_handler *file_handler_new(int root_fd, const char *index)
 {

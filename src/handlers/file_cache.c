@@ -17,7 +17,8 @@
 
 struct hp__file_cache {
     int root_fd;
-    hp__file_entry *buckets[BUCKETS];
+    hp__file_entry **buckets; /* BUCKETS chains; NULL until the first file is cached, so the
+                               * cache of a worker that never serves the root stays small */
     unsigned count;
     unsigned evict_cursor;
 };
@@ -58,8 +59,9 @@ static void entry_unlink(hp__file_cache *c, hp__file_entry *e)
 void hp__file_cache_destroy(hp__file_cache *c)
 {
     if (!c) return;
-    for (int b = 0; b < BUCKETS; b++)
+    for (int b = 0; c->buckets && b < BUCKETS; b++)
         while (c->buckets[b]) entry_unlink(c, c->buckets[b]);
+    free(c->buckets);
     free(c);
 }
 
@@ -167,6 +169,7 @@ static void evict_one(hp__file_cache *c)
 
 static hp__file_entry *lookup(hp__file_cache *c, const char *path, size_t len, uint32_t hash)
 {
+    if (!c->buckets) return NULL;
     for (hp__file_entry *e = c->buckets[hash % BUCKETS]; e; e = e->next)
         if (e->hash == hash && e->path_len == len && memcmp(e->path, path, len) == 0) return e;
     return NULL;
@@ -189,6 +192,7 @@ hp__file_entry *hp__file_cache_get(hp__file_cache *c, const char *path, size_t l
     if (!e) {
         e = entry_open(c, path, len, status);
         if (!e) return NULL;
+        if (!c->buckets) c->buckets = hp__calloc(BUCKETS, sizeof *c->buckets);
         if (c->count >= HP__FILE_CACHE_MAX) evict_one(c);
         e->hash = hash;
         e->checked = now;

@@ -11,14 +11,13 @@
  * Requests travel as the admin API's do (admin_job.h): a job to the control thread, which
  * renders the answer, then back to the worker. Only GET and HEAD are answered (405 else).
  *
- * Threads: `pool` and `jobs` are written by bind() on the control thread before the server
- * starts; workers read them after. Starting the server posts commands to the workers through
+ * Threads: `pool` is written by bind() on the control thread before the server starts;
+ * workers read it after. Starting the server posts commands to the workers through
  * a locked queue, which orders the writes before the reads. */
 #include "admin/admin_job.h"
 
 #include "common/alloc.h"
 #include "handlers/kinds.h"
-#include "pool/pool_internal.h"
 
 #include <llhttp.h>
 #include <stdlib.h>
@@ -28,9 +27,10 @@ typedef enum { METRICS, HEALTH } pool_handler_kind;
 typedef struct pool_handler {
     hp_handler base;
     pool_handler_kind kind;
-    hp_pool *pool;        /* NULL until bound */
-    hp__admin_jobs *jobs; /* NULL until bound */
+    hp_pool *pool; /* NULL until bound */
 } pool_handler;
+
+static void run(hp__admin_job *job, void *data);
 
 static void on_request(hp_handler *self, hp_request *req)
 {
@@ -38,10 +38,10 @@ static void on_request(hp_handler *self, hp_request *req)
     if (req->method_id != HTTP_GET && req->method_id != HTTP_HEAD) {
         hp_response_header(req, "Allow", 5, "GET, HEAD", 9);
         hp_respond_error(req, 405);
-    } else if (!h->jobs) {
+    } else if (!h->pool) {
         hp_respond_error(req, 503); /* on a server that is in no pool */
     } else {
-        hp__admin_job_submit(h->jobs, req);
+        hp__admin_job_submit(req, run, h);
     }
 }
 
@@ -56,17 +56,12 @@ static void run(hp__admin_job *job, void *data)
 
 static void bind_pool(hp_handler *self, hp_pool *pool)
 {
-    pool_handler *h = (pool_handler *)self;
-    hp__admin_jobs_destroy(h->jobs); /* handed to another pool */
-    h->pool = pool;
-    h->jobs = hp__admin_jobs_create(hp__pool_loop(pool), hp__pool_engine(pool), run, h);
+    ((pool_handler *)self)->pool = pool;
 }
 
 static void destroy(hp_handler *self)
 {
-    pool_handler *h = (pool_handler *)self;
-    hp__admin_jobs_destroy(h->jobs);
-    free(h);
+    free(self);
 }
 
 static hp_handler *create(pool_handler_kind kind);
@@ -76,10 +71,20 @@ static hp_handler *clone_handler(const hp_handler *self)
     return create(((const pool_handler *)self)->kind);
 }
 
-static const hp_handler_vtable metrics_vtable = {"metrics", on_request, destroy, clone_handler,
-                                                 bind_pool};
-static const hp_handler_vtable health_vtable = {"health", on_request, destroy, clone_handler,
-                                                bind_pool};
+static const hp_handler_vtable metrics_vtable = {
+    .name = "metrics",
+    .on_request = on_request,
+    .destroy = destroy,
+    .clone = clone_handler,
+    .bind = bind_pool,
+};
+static const hp_handler_vtable health_vtable = {
+    .name = "health",
+    .on_request = on_request,
+    .destroy = destroy,
+    .clone = clone_handler,
+    .bind = bind_pool,
+};
 
 static hp_handler *create(pool_handler_kind kind)
 {

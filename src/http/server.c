@@ -191,8 +191,7 @@ static size_t strings_size(const char *const *texts, size_t count)
 static size_t server_size(const hp_server_config *c, char *const *prefixes)
 {
     return sizeof(hp_server) + c->route_count * sizeof(hp__route) +
-           c->listen_count * (sizeof(char *) + sizeof(struct hp__listen_socket *) + sizeof(int)) +
-           c->host_count * sizeof(char *) + strlen(c->name) + 1 +
+           c->listen_count * sizeof(char *) + c->host_count * sizeof(char *) + strlen(c->name) + 1 +
            (c->expose ? strlen(c->expose) + 1 : 0) + strings_size(c->listen, c->listen_count) +
            strings_size(c->hosts, c->host_count) +
            strings_size((const char *const *)prefixes, c->route_count);
@@ -208,6 +207,19 @@ static void route_init(hp__route *r, const hp_route_config *c, char *prefix)
         r->method_mask |= (uint64_t)1 << method_number(c->methods[m]);
 }
 
+bool hp__handler_hooked(const hp_handler *h)
+{
+    return h && (h->vt->worker_start || h->vt->worker_drain || h->vt->worker_stop);
+}
+
+/* Workers record only the servers whose handlers have per-worker hooks (io/worker_handlers.h). */
+static bool has_worker_hooks(const hp_server *s)
+{
+    for (size_t i = 0; i < s->route_count; i++)
+        if (hp__handler_hooked(s->routes[i].handler)) return true;
+    return hp__handler_hooked(s->fallback);
+}
+
 int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, size_t errbuf_len)
 {
     char **prefixes = route_prefixes(c);
@@ -220,9 +232,7 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
     hp__block b = {(char *)(s + 1)};
     s->routes = hp__block_take(&b, c->route_count * sizeof *s->routes);
     s->listen = hp__block_take(&b, c->listen_count * sizeof *s->listen);
-    s->sockets = hp__block_take(&b, c->listen_count * sizeof *s->sockets);
     s->hosts = c->host_count ? hp__block_take(&b, c->host_count * sizeof *s->hosts) : NULL;
-    s->bound_ports = hp__block_take(&b, c->listen_count * sizeof *s->bound_ports);
     s->name = take_string(&b, c->name);
     s->expose = c->expose ? take_string(&b, c->expose) : NULL;
     s->listen_count = c->listen_count;
@@ -239,6 +249,7 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
     s->limits = c->limits;
     s->access_log = c->access_log;
     s->fallback = c->fallback;
+    s->worker_hooks = has_worker_hooks(s);
     *out = s;
     return 0;
 }
@@ -287,11 +298,6 @@ size_t hp_server_listen_count(const hp_server *s)
 const char *hp_server_listen_address(const hp_server *s, size_t i)
 {
     return i < s->listen_count ? s->listen[i] : NULL;
-}
-
-int hp_server_bound_port(const hp_server *s, size_t i)
-{
-    return i < s->listen_count ? s->bound_ports[i] : 0;
 }
 
 size_t hp_server_host_count(const hp_server *s)

@@ -1,7 +1,7 @@
 /* The internal shape of hp_server (include/hostpool/server.h), read by worker loops.
- * Immutable after hp_server_create() except `bound_ports` and `sockets`, which only the engine
- * touches, on the control thread (workers never read them), and `stats`, set on the control
- * thread before the server first starts (workers write the counters in it, see stats.h). */
+ * Immutable after hp_server_create() except `stats`, set on the control thread before the
+ * server first starts (workers write the counters in it, see stats.h). What an engine knows
+ * of a started server (its sockets, its bound ports) the engine keeps (io/engine.c). */
 #ifndef HP_HTTP_SERVER_H
 #define HP_HTTP_SERVER_H
 
@@ -15,14 +15,10 @@ typedef struct hp__route {
     hp_handler *handler;
 } hp__route;
 
-struct hp__listen_socket;
-
 struct hp_server {
     char *name;
     char *expose;
     char **listen;
-    int *bound_ports;
-    struct hp__listen_socket **sockets; /* the engine's, per listen address, while started */
     size_t listen_count;
     char **hosts; /* lowercase patterns */
     size_t host_count;
@@ -30,6 +26,7 @@ struct hp_server {
     size_t route_count;
     hp_limits limits;
     bool access_log;
+    bool worker_hooks;       /* a route handler or the fallback has per-worker hooks */
     hp_handler *fallback;    /* borrowed */
     hp__server_stats *stats; /* NULL until it first starts; shared by its versions */
 };
@@ -38,6 +35,9 @@ struct hp_server {
  * matched the path but not the method (405 rather than 404). */
 const hp__route *hp__server_route(const hp_server *server, const hp_request *req,
                                   bool *method_mismatch);
+
+/* Does `handler` (may be NULL) declare per-worker hooks (hostpool/handler.h)? */
+bool hp__handler_hooked(const hp_handler *handler);
 
 /* Forgets the route handlers, so hp_server_destroy() leaves them to their owner (a failed
  * replace gives them back to its caller). */

@@ -64,17 +64,24 @@ const hp_server *hp__vhosts_head_of(const hp_server *const *servers, size_t coun
     return servers[0];
 }
 
+static void vhosts_free(hp__snapshot *snapshot)
+{
+    hp__vhosts *v = (hp__vhosts *)snapshot;
+    free(v->servers);
+    free(v->exact);
+    free(v->wildcards);
+    free(v);
+}
+
 hp__vhosts *hp__vhosts_create(const hp_server *const *servers, size_t count, unsigned refs)
 {
     hp__vhosts *v = HP_NEW(hp__vhosts);
-    atomic_init(&v->refs, refs);
+    hp__snapshot_init(&v->snapshot, refs, vhosts_free);
     v->server_count = count;
     v->servers = hp__calloc(count, sizeof *v->servers);
     memcpy(v->servers, servers, count * sizeof *servers);
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < count; i++)
         if (servers[i]->host_count == 0 && !v->fallback) v->fallback = servers[i];
-        v->any_access_log |= servers[i]->access_log;
-    }
     v->head = hp__vhosts_head_of(servers, count);
     v->exact_count = count_patterns(servers, count, false);
     v->wildcard_count = count_patterns(servers, count, true);
@@ -88,11 +95,7 @@ hp__vhosts *hp__vhosts_create(const hp_server *const *servers, size_t count, uns
 
 void hp__vhosts_release(hp__vhosts *v)
 {
-    if (!v || atomic_fetch_sub(&v->refs, 1) != 1) return;
-    free(v->servers);
-    free(v->exact);
-    free(v->wildcards);
-    free(v);
+    if (v) hp__snapshot_release(&v->snapshot);
 }
 
 static const hp_server *find_exact(const hp__vhosts *v, const char *name, size_t len)

@@ -11,18 +11,17 @@
  * server that started on the address. Its access_log setting covers requests rejected before
  * routing.
  *
- * Lifetime: a table is built on the control thread whenever the set of servers on an address
- * changes, then published to every worker's listener for that address, and is immutable from
- * then on. It starts with one reference per worker; a worker drops its reference when it
- * swaps in a newer table or frees the listener, and the last one frees the table. The count is
- * atomic because workers drop references on their own threads; it is touched only when a table
- * is published or retired, never per request. The servers are borrowed. */
+ * Lifetime: a table is a snapshot (io/snapshot.h), built on the control thread whenever the
+ * set of servers on an address changes, then published to every worker's listener for that
+ * address, and immutable from then on. It starts with one reference per worker; a worker drops
+ * its reference when it swaps in a newer table or frees the listener, and the last one frees
+ * the table. The servers are borrowed. */
 #ifndef HP_HTTP_VHOSTS_H
 #define HP_HTTP_VHOSTS_H
 
 #include "http/server.h"
+#include "io/snapshot.h"
 
-#include <stdatomic.h>
 #include <stdbool.h>
 
 typedef struct hp__vhost_name {
@@ -32,10 +31,9 @@ typedef struct hp__vhost_name {
 } hp__vhost_name;
 
 typedef struct hp__vhosts {
-    atomic_uint refs;
+    hp__snapshot snapshot; /* first: published as a snapshot */
     const hp_server *head;
     const hp_server *fallback; /* the default server, or NULL */
-    bool any_access_log;       /* some server here logs: time every request */
     const hp_server **servers; /* in start order */
     size_t server_count;
     hp__vhost_name *exact; /* sorted by pattern, for binary search */
@@ -49,7 +47,8 @@ typedef struct hp__vhosts {
 hp__vhosts *hp__vhosts_create(const hp_server *const *servers, size_t count, unsigned refs);
 /* The head server of `servers` (count >= 1, in start order): the default, else the first. */
 const hp_server *hp__vhosts_head_of(const hp_server *const *servers, size_t count);
-/* Drops one reference; the last frees the table. NULL is a no-op. Any thread. */
+/* Drops one reference (hp__snapshot_release); the last frees the table. NULL is a no-op. Any
+ * thread. */
 void hp__vhosts_release(hp__vhosts *vhosts);
 
 /* The server for a request with this Host value (as sent: may have a port), or NULL. */

@@ -9,14 +9,16 @@
  * sockets), then asks every worker to drain its requests in flight. Replacing one puts the new
  * version in the old one's place on every address they share, so those sockets never close.
  * Workers tell the control loop what they finished (a server stopped here, a listener closed,
- * the loop ended) through one reply queue plus `replies_ready`; a server's stop callback runs
- * when every worker replied, the shutdown callback when every worker exited. */
+ * the loop ended), and send it their handlers' calls (io/call.h), through one queue plus
+ * `replies_ready`; a server's stop callback runs when every worker replied, the shutdown
+ * callback when every worker exited. */
 #include "hostpool/engine.h"
 
 #include "common/alloc.h"
 #include "common/log.h"
 #include "hostpool/errors.h"
 #include "http/server.h"
+#include "io/call.h"
 #include "io/engine_call.h"
 #include "io/engine_reserve.h"
 #include "io/engine_stats.h"
@@ -30,9 +32,10 @@
 #include <string.h>
 #include <unistd.h>
 
-/* One reply from a worker, queued for the control loop. */
+/* One reply from a worker: a call (io/call.h) the engine itself handles, in the one queue to
+ * the control loop that the workers' calls travel too. */
 typedef struct engine_reply {
-    hp__queue_item item; /* first: replies travel through an hp__locked_queue */
+    hp__call call; /* first */
     hp__reply_type type;
     void *token;
 } engine_reply;
@@ -64,6 +67,18 @@ typedef struct hp__listen_socket {
     hp__listener *listeners[]; /* one per worker: names it in commands; the worker's memory */
 } listen_socket;
 
+/* What the engine keeps of a server it started (the hp_server itself is immutable): the socket
+ * of each of its listen addresses, NULL once it left it (stopping, or replaced), and the port
+ * bound there. Found by the server's address. It lives from the start (or the replace that
+ * put the server in) until its stop completed, so the port reads 0 from the stop's callback on.
+ * Control thread only. */
+typedef struct engine_server {
+    const hp_server *server;
+    struct engine_server *hash_next;
+    listen_socket **sockets;
+    int ports[]; /* then the sockets: one allocation */
+} engine_server;
+
 /* What starting a server will do with one of its addresses (see plan_address). */
 typedef struct address_plan {
     struct sockaddr_storage addr;
@@ -74,11 +89,13 @@ typedef struct address_plan {
 } address_plan;
 
 #define SOCKET_BUCKETS 4096
+#define SERVER_BUCKETS 4096
 
 struct hp_engine {
     uv_loop_t *loop;
     listen_socket *buckets[SOCKET_BUCKETS];
     listen_socket *sockets;
+    engine_server *servers[SERVER_BUCKETS];
     unsigned worker_count;
     hp__worker *workers[HP_MAX_WORKERS];
     uv_async_t replies_ready;
@@ -99,13 +116,20 @@ struct hp_engine {
  * control thread shares its CPU (one CPU per worker leaves it none of its own), it runs now
  * instead of after the busy worker's time slice; replies are rare, so the syscall is cheap.
  * Measured: a server's remove under load took a median 0.6-0.8 ms without, 0.1-0.3 ms with. */
+static void on_reply(hp__call *call);
+
 static void on_worker_reply(hp__worker *w, hp__reply_type type, void *token, void *data)
 {
     hp_engine *e = data;
-    engine_reply *r = HP_NEW(engine_reply);
-    r->type = type;
-    r->token = token;
-    hp__locked_queue_push(&e->replies, &r->item);
+    hp__call *call = token;
+    if (type != HP__REPLY_CALL) {
+        engine_reply *r = HP_NEW(engine_reply);
+        r->type = type;
+        r->token = token;
+        r->call.on_control = on_reply;
+        call = &r->call;
+    }
+    hp__locked_queue_push(&e->replies, &call->item);
     uv_async_send(&e->replies_ready);
     sched_yield();
 }
@@ -126,10 +150,56 @@ static void all_workers_exited(hp_engine *e)
     uv_close((uv_handle_t *)&e->replies_ready, on_async_closed);
 }
 
+/* ---- started servers ---------------------------------------------------------------------- */
+
+static engine_server **server_bucket(const hp_engine *e, const hp_server *server)
+{
+    uint64_t h = (uint64_t)(uintptr_t)server * 0x9E3779B97F4A7C15u;
+    return (engine_server **)&e->servers[(h >> 32) % SERVER_BUCKETS];
+}
+
+/* The record of `server`, or NULL when it is not started here. */
+static engine_server *server_find(const hp_engine *e, const hp_server *server)
+{
+    engine_server *r = *server_bucket(e, server);
+    while (r && r->server != server) r = r->hash_next;
+    return r;
+}
+
+static engine_server *server_record(hp_engine *e, const hp_server *server)
+{
+    engine_server *r = server_find(e, server);
+    if (r) return r;
+    size_t n = server->listen_count, ports = n + (n & 1); /* the sockets stay pointer-aligned */
+    r = hp__calloc(1, sizeof *r + ports * sizeof r->ports[0] + n * sizeof *r->sockets);
+    r->server = server;
+    r->sockets = (listen_socket **)&r->ports[ports];
+    engine_server **bucket = server_bucket(e, server);
+    r->hash_next = *bucket;
+    *bucket = r;
+    return r;
+}
+
+static void server_forget(hp_engine *e, const hp_server *server)
+{
+    engine_server **pp = server_bucket(e, server);
+    while (*pp && (*pp)->server != server) pp = &(*pp)->hash_next;
+    if (!*pp) return;
+    engine_server *r = *pp;
+    *pp = r->hash_next;
+    free(r);
+}
+
+int hp_engine_bound_port(const hp_engine *e, const hp_server *server, size_t i)
+{
+    const engine_server *r = server_find(e, server);
+    return r && i < server->listen_count ? r->ports[i] : 0;
+}
+
 static void server_stop_reply(server_stop *st)
 {
     if (--st->workers_left > 0) return;
-    memset(st->server->bound_ports, 0, st->server->listen_count * sizeof *st->server->bound_ports);
+    server_forget(st->engine, st->server); /* before the callback, which may start it again */
     if (st->cb) st->cb(st->engine, st->server, st->data);
     free(st);
 }
@@ -142,23 +212,56 @@ static void socket_closed_reply(hp_engine *e, listen_socket *ls)
     if (--ls->closing == 0) socket_free(e, ls);
 }
 
+static void on_reply(hp__call *call)
+{
+    engine_reply *r = (engine_reply *)call;
+    hp_engine *e = call->engine;
+    if (r->type == HP__REPLY_SERVER_STOPPED) {
+        server_stop_reply(r->token);
+    } else if (r->type == HP__REPLY_LISTENER_CLOSED) {
+        socket_closed_reply(e, r->token);
+    } else if (r->type == HP__REPLY_EXITED) {
+        e->exited++;
+    }
+    free(r);
+}
+
 static void on_replies(uv_async_t *a)
 {
     hp_engine *e = a->data;
-    engine_reply *r = (engine_reply *)hp__locked_queue_take_all(&e->replies);
-    while (r) {
-        engine_reply *next = (engine_reply *)r->item.next;
-        if (r->type == HP__REPLY_SERVER_STOPPED) {
-            server_stop_reply(r->token);
-        } else if (r->type == HP__REPLY_LISTENER_CLOSED) {
-            socket_closed_reply(e, r->token);
-        } else if (r->type == HP__REPLY_EXITED) {
-            e->exited++;
-        }
-        free(r);
-        r = next;
+    hp__call *call = (hp__call *)hp__locked_queue_take_all(&e->replies);
+    while (call) {
+        hp__call *next = (hp__call *)call->item.next;
+        call->engine = e;
+        call->on_control(call);
+        call = next;
     }
     if (e->exited == e->worker_count && !e->stopped) all_workers_exited(e);
+}
+
+/* Sets worker `w`'s own fields in its copy of a command posted to every worker. */
+typedef void (*command_fill_fn)(hp__command *cmd, unsigned w, const void *arg);
+
+/* Posts a copy of `cmd` to every worker, the one way the control thread talks to them all;
+ * `fill` (NULL: none) sets what differs from one worker to the next. */
+static void post_all(hp_engine *e, hp__command cmd, command_fill_fn fill, const void *arg)
+{
+    for (unsigned w = 0; w < e->worker_count; w++) {
+        hp__command *copy = HP_NEW(hp__command);
+        *copy = cmd;
+        if (fill) fill(copy, w, arg);
+        hp__worker_post(e->workers[w], copy);
+    }
+}
+
+static void fill_slot(hp__command *cmd, unsigned w, const void *slots)
+{
+    cmd->slot = ((hp__snapshot_slot *const *)slots)[w];
+}
+
+void hp__engine_publish(hp_engine *e, hp__snapshot_slot *const *slots, hp__snapshot *snapshot)
+{
+    post_all(e, (hp__command){.type = HP__CMD_PUBLISH, .snapshot = snapshot}, fill_slot, slots);
 }
 
 int hp_engine_create(uv_loop_t *loop, const hp_engine_options *options, hp_engine **out)
@@ -228,13 +331,22 @@ static void socket_publish(hp_engine *e, listen_socket *ls)
 {
     count_fds(e, ls);
     hp__vhosts *v = hp__vhosts_create(ls->servers, ls->count, e->worker_count);
-    for (unsigned w = 0; w < e->worker_count; w++) {
-        hp__command *cmd = HP_NEW(hp__command);
-        cmd->type = HP__CMD_PUBLISH;
-        cmd->listener = ls->listeners[w];
-        cmd->vhosts = v;
-        hp__worker_post(e->workers[w], cmd);
-    }
+    hp__snapshot_slot *slots[HP_MAX_WORKERS];
+    for (unsigned w = 0; w < e->worker_count; w++) slots[w] = &ls->listeners[w]->routing;
+    hp__engine_publish(e, slots, &v->snapshot);
+}
+
+/* Worker w's listener of a socket and, when it opens, its socket (address_plan.fds). */
+typedef struct listener_fill {
+    listen_socket *socket;
+    const int *fds;
+} listener_fill;
+
+static void fill_listener(hp__command *cmd, unsigned w, const void *arg)
+{
+    const listener_fill *f = arg;
+    cmd->listener = f->socket->listeners[w];
+    if (f->fds) cmd->fd = f->fds[w];
 }
 
 static listen_socket *socket_open(hp_engine *e, const address_plan *plan, const hp_server *server)
@@ -254,18 +366,14 @@ static listen_socket *socket_open(hp_engine *e, const address_plan *plan, const 
     }
     count_fds(e, ls);
     bool reserved = e->has_reserved && hp__socket_address_equal(&e->reserved, &ls->addr);
-    hp__vhosts *v = hp__vhosts_create(ls->servers, 1, e->worker_count);
     for (unsigned w = 0; w < e->worker_count; w++) {
         ls->listeners[w] = HP_NEW(hp__listener);
         ls->listeners[w]->local = ls->addr.ss_family == AF_UNIX;
         ls->listeners[w]->reserved = reserved;
-        hp__command *cmd = HP_NEW(hp__command);
-        cmd->type = HP__CMD_LISTEN;
-        cmd->fd = plan->fds[w];
-        cmd->listener = ls->listeners[w];
-        cmd->vhosts = v;
-        hp__worker_post(e->workers[w], cmd);
     }
+    hp__vhosts *v = hp__vhosts_create(ls->servers, 1, e->worker_count);
+    post_all(e, (hp__command){.type = HP__CMD_LISTEN, .snapshot = &v->snapshot}, fill_listener,
+             &(listener_fill){ls, plan->fds});
     return ls;
 }
 
@@ -309,13 +417,8 @@ static void socket_leave(hp_engine *e, listen_socket *ls, const hp_server *serve
     }
     count_fds(e, ls);
     ls->closing = e->worker_count;
-    for (unsigned w = 0; w < e->worker_count; w++) {
-        hp__command *cmd = HP_NEW(hp__command);
-        cmd->type = HP__CMD_PUBLISH; /* no table: retire, then reply LISTENER_CLOSED */
-        cmd->listener = ls->listeners[w];
-        cmd->token = ls;
-        hp__worker_post(e->workers[w], cmd);
-    }
+    post_all(e, (hp__command){.type = HP__CMD_CLOSE_LISTENER, .token = ls}, fill_listener,
+             &(listener_fill){ls, NULL});
     if (hp__socket_address_port(&ls->addr) != 0) {
         listen_socket **pp = bucket_of(e, &ls->addr);
         while (*pp != ls) pp = &(*pp)->hash_next;
@@ -326,10 +429,10 @@ static void socket_leave(hp_engine *e, listen_socket *ls, const hp_server *serve
 
 /* ---- planning a start or a replace -------------------------------------------------------- */
 
-/* The socket `old` (NULL: none) has for `addr`: the new version takes it over. */
-static listen_socket *old_socket(const hp_server *old, const struct sockaddr_storage *addr)
+/* The socket the server of `old` (NULL: none) has for `addr`: a new version takes it over. */
+static listen_socket *old_socket(const engine_server *old, const struct sockaddr_storage *addr)
 {
-    for (size_t i = 0; old && i < old->listen_count; i++)
+    for (size_t i = 0; old && i < old->server->listen_count; i++)
         if (old->sockets[i] && hp__socket_address_equal(&old->sockets[i]->addr, addr))
             return old->sockets[i];
     return NULL;
@@ -394,7 +497,7 @@ static int plan_address(hp_engine *e, const hp_server *old, const hp_server *ser
         if (errbuf) snprintf(errbuf, errlen, "listen %s: listed twice", text);
         return HP_EADDR;
     }
-    plan->socket = old_socket(old, &plan->addr);
+    plan->socket = old_socket(server_find(e, old), &plan->addr);
     plan->keeps = plan->socket != NULL;
     if (!plan->socket) plan->socket = socket_find(e, &plan->addr);
     if (plan->socket) return check_sharing(plan->socket, old, server, text, errbuf, errlen);
@@ -427,6 +530,7 @@ static int install(hp_engine *e, const hp_server *old, hp_server *server, char *
             return err;
         }
     }
+    engine_server *record = server_record(e, server);
     for (size_t i = 0; i < n; i++) {
         address_plan *plan = &plans[i];
         if (plan->keeps) {
@@ -436,22 +540,24 @@ static int install(hp_engine *e, const hp_server *old, hp_server *server, char *
         } else {
             plan->socket = socket_open(e, plan, server);
         }
-        server->sockets[i] = plan->socket;
-        server->bound_ports[i] = plan->socket->port;
+        record->sockets[i] = plan->socket;
+        record->ports[i] = plan->socket->port;
     }
     free(plans);
-    for (size_t i = 0; old && i < old->listen_count; i++)
-        if (old->sockets[i] && !old_socket(server, &old->sockets[i]->addr))
-            socket_leave(e, old->sockets[i], old);
+    engine_server *was = server_find(e, old);
+    for (size_t i = 0; was && i < old->listen_count; i++)
+        if (was->sockets[i] && !old_socket(record, &was->sockets[i]->addr))
+            socket_leave(e, was->sockets[i], old);
     return 0;
 }
 
-/* Every socket of `server` forgets it. */
-static void uninstall(hp_engine *e, hp_server *server)
+/* Every socket of `server` forgets it; its record stays until its stop completed. */
+static void uninstall(hp_engine *e, const hp_server *server)
 {
-    for (size_t i = 0; i < server->listen_count; i++) {
-        if (server->sockets[i]) socket_leave(e, server->sockets[i], server);
-        server->sockets[i] = NULL;
+    engine_server *r = server_find(e, server);
+    for (size_t i = 0; r && i < server->listen_count; i++) {
+        if (r->sockets[i]) socket_leave(e, r->sockets[i], server);
+        r->sockets[i] = NULL;
     }
 }
 
@@ -474,14 +580,12 @@ static void drain_on_workers(hp_engine *e, hp_server *server, uint64_t drain_tim
     st->workers_left = e->worker_count;
     st->cb = cb;
     st->data = data;
-    for (unsigned i = 0; i < e->worker_count; i++) {
-        hp__command *cmd = HP_NEW(hp__command);
-        cmd->type = HP__CMD_STOP_SERVER;
-        cmd->server = server;
-        cmd->timeout_ms = drain_timeout_ms;
-        cmd->token = st;
-        hp__worker_post(e->workers[i], cmd);
-    }
+    post_all(e,
+             (hp__command){.type = HP__CMD_STOP_SERVER,
+                           .server = server,
+                           .timeout_ms = drain_timeout_ms,
+                           .token = st},
+             NULL, NULL);
 }
 
 int hp_engine_stop_server(hp_engine *e, hp_server *server, uint64_t drain_timeout_ms,
@@ -500,7 +604,8 @@ int hp_engine_replace_server(hp_engine *e, hp_server *old, hp_server *replacemen
     if (e->shutting_down) return HP_ESTATE;
     int err = install(e, old, replacement, errbuf, errlen);
     if (err) return err;
-    memset(old->sockets, 0, old->listen_count * sizeof *old->sockets);
+    engine_server *was = server_find(e, old);
+    if (was) memset(was->sockets, 0, old->listen_count * sizeof *was->sockets);
     drain_on_workers(e, old, drain_timeout_ms, cb, data);
     return 0;
 }
@@ -509,8 +614,9 @@ void hp__engine_server_connections(const hp_engine *e, const hp_server *server, 
                                    uint64_t *idle)
 {
     *open = *idle = 0;
-    for (size_t i = 0; i < server->listen_count; i++) {
-        const listen_socket *ls = server->sockets[i];
+    const engine_server *r = server_find(e, server);
+    for (size_t i = 0; r && i < server->listen_count; i++) {
+        const listen_socket *ls = r->sockets[i];
         if (!ls || hp__vhosts_head_of(ls->servers, ls->count) != server) continue;
         for (unsigned w = 0; w < e->worker_count; w++) {
             hp__conn_gauges *g = &ls->listeners[w]->gauges;
@@ -547,18 +653,15 @@ void hp_engine_shutdown(hp_engine *e, uint64_t drain_timeout_ms, hp_engine_stopp
     e->shutting_down = true;
     e->stopped_cb = cb;
     e->stopped_data = data;
-    for (unsigned i = 0; i < e->worker_count; i++) {
-        hp__command *cmd = HP_NEW(hp__command);
-        cmd->type = HP__CMD_DRAIN;
-        cmd->timeout_ms = drain_timeout_ms;
-        hp__worker_post(e->workers[i], cmd);
-    }
+    post_all(e, (hp__command){.type = HP__CMD_DRAIN, .timeout_ms = drain_timeout_ms}, NULL, NULL);
 }
 
 void hp_engine_destroy(hp_engine *e)
 {
     if (!e) return;
     while (e->sockets) socket_free(e, e->sockets); /* the workers freed their listeners */
+    for (size_t b = 0; b < SERVER_BUCKETS; b++)    /* the servers still started at shutdown */
+        while (e->servers[b]) server_forget(e, e->servers[b]->server);
     hp__locked_queue_close(&e->replies);
     free(e);
 }

@@ -1,9 +1,15 @@
-/* Carrying work from the control thread to one worker's thread, for what must answer a
- * request there after the control thread did its part (the admin API). */
+/* The ways between the control thread and the workers, each with one implementation:
+ *   - a call from the control thread to one worker (hp__engine_call_worker), which is also the
+ *     way back of a call a worker made to the control thread (io/call.h);
+ *   - the publication of an immutable, reference-counted snapshot to every worker
+ *     (hp__engine_publish, io/snapshot.h): virtual-hosts tables today, upstream sets later.
+ * Everything the engine posts to its workers goes through one function (post_all in
+ * engine.c); everything they send back through one queue. */
 #ifndef HP_IO_ENGINE_CALL_H
 #define HP_IO_ENGINE_CALL_H
 
 #include "hostpool/engine.h"
+#include "io/snapshot.h"
 #include "io/worker.h"
 
 /* Runs fn(arg, true) on worker `worker`'s thread, after every command posted to it before.
@@ -11,5 +17,10 @@
  * control thread, now or when the worker is destroyed; either way fn runs exactly once.
  * Control thread only. */
 void hp__engine_call_worker(hp_engine *engine, unsigned worker, hp__worker_call_fn fn, void *arg);
+
+/* Publishes `snapshot`, made with one reference per worker (hp_engine_worker_count), to
+ * `slots[w]` on each worker w: each installs it in order with the commands posted before
+ * (io/snapshot.h). Control thread only. */
+void hp__engine_publish(hp_engine *engine, hp__snapshot_slot *const *slots, hp__snapshot *snapshot);
 
 #endif

@@ -3,6 +3,7 @@
 #include "common/alloc.h"
 #include "common/log.h"
 #include "io/accept.h"
+#include "io/call.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@ typedef struct hp__server_drain hp__server_drain;
 struct hp__worker {
     unsigned index;
     uv_loop_t loop;
+    hp_worker context; /* what its handlers reach (hostpool/worker.h) */
     uv_thread_t thread;
     uv_async_t wakeup;
     hp__locked_queue commands;
@@ -40,11 +42,6 @@ struct hp__server_drain {
     uv_timer_t deadline;
     hp__server_drain *next;
 };
-
-unsigned hp__worker_index(const hp__worker *w)
-{
-    return w->index;
-}
 
 uv_loop_t *hp__worker_loop(hp__worker *w)
 {
@@ -151,32 +148,45 @@ static void listener_retire(hp__worker *w, hp__listener *l)
     listener_release(w, l); /* one that never got a handle */
 }
 
-/* The socket is bound and listening (socket.c). */
-static void listener_open(hp__worker *w, hp__listener *l, int fd, hp__vhosts *vhosts)
+/* The servers of a table published here: the hooked handlers of those new here start. */
+static void servers_published(hp__worker *w, const hp__vhosts *vhosts)
+{
+    for (size_t i = 0; i < vhosts->server_count; i++)
+        hp__worker_handlers_add_server(&w->context, vhosts->servers[i]);
+}
+
+/* A virtual-hosts table published to the listener (`routing`): the servers new here start their
+ * handlers before the table can route a request to them. */
+static hp__snapshot *install_vhosts(hp__snapshot_slot *slot, hp__snapshot *snapshot)
+{
+    hp__listener *l = (hp__listener *)((char *)slot - offsetof(hp__listener, routing));
+    hp__vhosts *old = l->vhosts;
+    l->vhosts = (hp__vhosts *)snapshot;
+    servers_published(l->worker, l->vhosts);
+    hp__listener_resume(l); /* its head server, whose limits apply, may have changed */
+    return old ? &old->snapshot : NULL;
+}
+
+/* The socket is bound and listening (socket.c); `vhosts` is the listener's first table. */
+static void listener_open(hp__worker *w, hp__listener *l, int fd, hp__snapshot *vhosts)
 {
     l->worker = w;
-    l->vhosts = vhosts;
+    l->routing.install = install_vhosts;
+    install_vhosts(&l->routing, vhosts);
     list_insert(&w->listeners, l);
     int r = hp__listener_start(l, fd);
     if (r != 0) {
-        hp__error("worker %u: cannot accept for %s: %s", w->index, vhosts->head->name,
+        hp__error("worker %u: cannot accept for %s: %s", w->index, l->vhosts->head->name,
                   uv_strerror(r));
         l->closing = l->closed = true; /* no handle; listed until the control thread retires it */
     }
 }
 
-/* A new table for `l`; NULL retires it, and the control thread hears when its socket closed. */
-static void listener_publish(hp__worker *w, hp__listener *l, hp__vhosts *vhosts, void *token)
+/* The control thread is done with `l`; it hears when its socket closed. */
+static void listener_close(hp__worker *w, hp__listener *l, void *token)
 {
-    if (!vhosts) {
-        listener_retire(w, l);
-        w->on_reply(w, HP__REPLY_LISTENER_CLOSED, token, w->on_reply_data);
-        return;
-    }
-    hp__vhosts *old = l->vhosts;
-    l->vhosts = vhosts;
-    hp__vhosts_release(old);
-    hp__listener_resume(l);
+    listener_retire(w, l);
+    w->on_reply(w, HP__REPLY_LISTENER_CLOSED, token, w->on_reply_data);
 }
 
 /* ---- stopping one server ------------------------------------------------------------------ */
@@ -195,13 +205,21 @@ static bool server_in_use(hp__worker *w, const hp_server *server)
 
 static void on_exchange_ended(hp__http_context *ctx, const hp_server *server);
 
+/* Nothing here uses `server` any more: the handlers it was the last user of stop, then the
+ * control thread hears it (and may free the server and its handlers). */
+static void server_stopped(hp__worker *w, const hp_server *server, void *token)
+{
+    hp__worker_handlers_remove_server(&w->context, server);
+    w->on_reply(w, HP__REPLY_SERVER_STOPPED, token, w->on_reply_data);
+}
+
 static void server_drain_done(hp__worker *w, hp__server_drain *d)
 {
     hp__server_drain **pp = &w->server_drains;
     while (*pp != d) pp = &(*pp)->next;
     *pp = d->next;
     if (!w->server_drains) w->http.exchange_ended = NULL;
-    w->on_reply(w, HP__REPLY_SERVER_STOPPED, d->token, w->on_reply_data);
+    server_stopped(w, d->server, d->token);
     uv_close((uv_handle_t *)&d->deadline, on_server_drain_closed);
 }
 
@@ -236,8 +254,9 @@ static void on_server_drain_deadline(uv_timer_t *t)
  * republished without it, so it gets no new request), then replies. */
 static void stop_server(hp__worker *w, const hp_server *server, uint64_t timeout_ms, void *token)
 {
+    hp__worker_handlers_drain_server(&w->context, server);
     if (!server_in_use(w, server)) {
-        w->on_reply(w, HP__REPLY_SERVER_STOPPED, token, w->on_reply_data);
+        server_stopped(w, server, token);
         return;
     }
     hp__server_drain *d = HP_NEW(hp__server_drain);
@@ -254,10 +273,14 @@ static void stop_server(hp__worker *w, const hp_server *server, uint64_t timeout
 
 /* ---- drain and exit ----------------------------------------------------------------------- */
 
+/* The last connection is gone: the handlers stop first (closing what they opened on the loop,
+ * their timers still usable), then the worker's own handles close, and the loop ends once
+ * every handle is closed. */
 static void maybe_exit(hp__worker *w)
 {
     if (w->conn_count > 0) return;
     if (!uv_is_closing((uv_handle_t *)&w->drain_timer)) {
+        hp__worker_context_close(&w->context);
         uv_close((uv_handle_t *)&w->drain_timer, NULL);
         uv_close((uv_handle_t *)&w->wakeup, NULL);
         hp__acceptor_close(&w->acceptor);
@@ -283,6 +306,7 @@ static void drain(hp__worker *w, uint64_t timeout_ms)
         next = l->next;
         hp__conn_drain((hp__conn *)l);
     }
+    hp__worker_handlers_drain_all(&w->context);
     uv_timer_start(&w->drain_timer, on_drain_deadline, timeout_ms, 0);
     maybe_exit(w);
 }
@@ -295,6 +319,14 @@ void hp__worker_post(hp__worker *w, hp__command *cmd)
     uv_async_send(&w->wakeup);
 }
 
+void hp__worker_send_call(hp__call *call)
+{
+    hp_worker *context = hp__worker_context_current();
+    hp__worker *w = (hp__worker *)((char *)context - offsetof(hp__worker, context));
+    call->worker = w->index;
+    w->on_reply(w, HP__REPLY_CALL, call, w->on_reply_data);
+}
+
 /* Frees what a command owns when it is not carried out (the worker drains or ended). */
 static void command_discard(hp__command *cmd)
 {
@@ -303,7 +335,7 @@ static void command_discard(hp__command *cmd)
         close(cmd->fd);
         free(cmd->listener);
     }
-    hp__vhosts_release(cmd->vhosts);
+    hp__snapshot_release(cmd->snapshot);
 }
 
 static void run_command(hp__worker *w, hp__command *cmd)
@@ -313,11 +345,14 @@ static void run_command(hp__worker *w, hp__command *cmd)
         if (w->draining) {
             command_discard(cmd);
         } else {
-            listener_open(w, cmd->listener, cmd->fd, cmd->vhosts);
+            listener_open(w, cmd->listener, cmd->fd, cmd->snapshot);
         }
         break;
     case HP__CMD_PUBLISH:
-        listener_publish(w, cmd->listener, cmd->vhosts, cmd->token);
+        hp__snapshot_release(cmd->slot->install(cmd->slot, cmd->snapshot));
+        break;
+    case HP__CMD_CLOSE_LISTENER:
+        listener_close(w, cmd->listener, cmd->token);
         break;
     case HP__CMD_STOP_SERVER:
         stop_server(w, cmd->server, cmd->timeout_ms, cmd->token);
@@ -353,6 +388,7 @@ hp__worker *hp__worker_create(unsigned index, hp__worker_reply_cb on_reply, void
     w->on_reply_data = data;
     w->conns.next = w->conns.prev = &w->conns;
     uv_loop_init(&w->loop);
+    hp__worker_context_init(&w->context, &w->loop, index);
     hp__locked_queue_init(&w->commands);
     uv_async_init(&w->loop, &w->wakeup, on_wakeup);
     w->wakeup.data = w;
@@ -366,6 +402,7 @@ hp__worker *hp__worker_create(unsigned index, hp__worker_reply_cb on_reply, void
 static void worker_main(void *arg)
 {
     hp__worker *w = arg;
+    hp__worker_context_enter(&w->context);
     uv_run(&w->loop, UV_RUN_DEFAULT);
     w->on_reply(w, HP__REPLY_EXITED, NULL, w->on_reply_data);
 }

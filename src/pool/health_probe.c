@@ -6,56 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* ---- the scheduler on a libuv timer ------------------------------------------------------- */
-
-static uint64_t loop_now(void *self)
-{
-    return uv_now(self);
-}
-
-static void on_timer(uv_timer_t *t);
-
-static void arm(hp__uv_sched *s)
-{
-    uint64_t due = hp__sched_next_due(&s->sched);
-    if (due == HP__SCHED_NEVER) {
-        uv_timer_stop(&s->timer);
-        return;
-    }
-    uint64_t now = hp__sched_now(&s->sched);
-    uv_timer_start(&s->timer, on_timer, due > now ? due - now : 0, 0);
-}
-
-static void on_timer(uv_timer_t *t)
-{
-    hp__uv_sched *s = t->data;
-    uv_update_time(t->loop);
-    hp__sched_run_due(&s->sched, hp__sched_now(&s->sched));
-    arm(s);
-}
-
-static void on_wakeup(hp__sched *sched, uint64_t due, void *data)
-{
-    hp__uv_sched *s = data;
-    uint64_t now = hp__sched_now(sched);
-    uv_timer_start(&s->timer, on_timer, due > now ? due - now : 0, 0);
-}
-
-void hp__uv_sched_init(hp__uv_sched *s, uv_loop_t *loop)
-{
-    hp__sched_init(&s->sched, (hp__clock){loop_now, loop});
-    hp__sched_set_wakeup(&s->sched, on_wakeup, s);
-    uv_timer_init(loop, &s->timer);
-    s->timer.data = s;
-    uv_unref((uv_handle_t *)&s->timer); /* checks alone do not keep the loop alive */
-}
-
-void hp__uv_sched_close(hp__uv_sched *s, uv_close_cb on_closed)
-{
-    hp__sched_close(&s->sched);
-    uv_close((uv_handle_t *)&s->timer, on_closed);
-}
-
 /* ---- the TCP connect probe ---------------------------------------------------------------- */
 
 typedef struct hp__tcp_probe {
@@ -91,7 +41,7 @@ static void probe(hp__health_checker *c, uint64_t seq, void *data)
     struct sockaddr_storage addr;
     const char *text =
         hp_server_listen_count(t->server) ? hp_server_listen_address(t->server, 0) : "";
-    int port = hp_server_bound_port(t->server, 0);
+    int port = hp_engine_bound_port(t->engine, t->server, 0);
     if (hp__socket_parse_address(text, &addr) == 0 && addr.ss_family == AF_UNIX) {
         hp__health_checker_done(c, seq, hp__socket_unix_accepts(&addr)); /* at once */
         return;

@@ -161,7 +161,7 @@ static void publish(hp_pool *p, const char *topic, const entry *e, int port, con
 
 static int first_port(const entry *e)
 {
-    return hp_server_listen_count(e->server) ? hp_server_bound_port(e->server, 0) : 0;
+    return hp_engine_bound_port(e->pool->engine, e->server, 0);
 }
 
 static void set_error(entry *e, const char *message)
@@ -335,7 +335,7 @@ int hp_pool_add(hp_pool *p, const hp_server_config *config, char *errbuf, size_t
     /* A server made on first use is starting from now until it runs or fails. */
     e->state =
         p->making && strcmp(p->making, e->name) == 0 ? HP_SERVER_STARTING : HP_SERVER_STOPPED;
-    e->probe_target = (hp__probe_target){.loop = p->loop, .server = server};
+    e->probe_target = (hp__probe_target){.loop = p->loop, .engine = p->engine, .server = server};
     hp__health_checker_init(&e->checker, &p->health_sched.sched, &p->health_config,
                             &hp__tcp_probe_ops, &e->probe_target, on_health_change, e);
     link_entry(p, e);
@@ -609,6 +609,11 @@ const char *hp_pool_find_by_host(const hp_pool *p, const char *host)
 hp_engine *hp__pool_engine(hp_pool *p)
 {
     return p->engine;
+}
+
+int hp_pool_bound_port(const hp_pool *p, const hp_server *server, size_t i)
+{
+    return hp_engine_bound_port(p->engine, server, i);
 }
 
 uv_loop_t *hp__pool_loop(hp_pool *p)

@@ -129,7 +129,7 @@ static void a_server_the_pool_refuses_is_named_and_the_others_are_added(void **s
     assert_int_equal(hp_pool_count(pool), 2);
     assert_int_equal(hp_pool_start(pool, "new", NULL, 0), 0);
     hp_test_response r;
-    assert_int_equal(hp_test_exchange(hp_server_bound_port(info.server, 0), HP_TEST_GET, &r,
+    assert_int_equal(hp_test_exchange(hp_pool_bound_port(pool, info.server, 0), HP_TEST_GET, &r,
                                       HP_TEST_DEADLINE_MS),
                      HP_TEST_OK);
     assert_string_equal(r.body, "hi");

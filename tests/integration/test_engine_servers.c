@@ -131,15 +131,15 @@ static void expect_body(hp_test_conn *c, const char *body)
 
 static void stopping_one_server_leaves_the_other_serving(void **state)
 {
-    int alpha_port = hp_server_bound_port(env.alpha, 0);
-    int beta_port = hp_server_bound_port(env.beta, 0);
+    int alpha_port = hp_engine_bound_port(env.engine, env.alpha, 0);
+    int beta_port = hp_engine_bound_port(env.engine, env.beta, 0);
     hp_test_conn to_beta, probe;
     assert_int_equal(hp_test_connect(&to_beta, beta_port, HP_TEST_DEADLINE_MS), HP_TEST_OK);
     expect_body(&to_beta, "beta");
 
     call(CALL_STOP_ALPHA);
     assert_true(hp_test_poll_until(flag_set, &env.stopped, HP_TEST_DEADLINE_MS));
-    assert_int_equal(hp_server_bound_port(env.alpha, 0), 0);
+    assert_int_equal(hp_engine_bound_port(env.engine, env.alpha, 0), 0);
     assert_int_not_equal(hp_test_connect(&probe, alpha_port, 1000), HP_TEST_OK);
 
     expect_body(&to_beta, "beta"); /* the same keep-alive connection, untouched */
@@ -154,8 +154,9 @@ static void stopped_server_starts_again(void **state)
     call(CALL_START_ALPHA);
     assert_int_equal(env.start_result, 0);
     hp_test_conn c;
-    assert_int_equal(hp_test_connect(&c, hp_server_bound_port(env.alpha, 0), HP_TEST_DEADLINE_MS),
-                     HP_TEST_OK);
+    assert_int_equal(
+        hp_test_connect(&c, hp_engine_bound_port(env.engine, env.alpha, 0), HP_TEST_DEADLINE_MS),
+        HP_TEST_OK);
     expect_body(&c, "alpha");
     hp_test_close(&c);
 }
@@ -163,8 +164,9 @@ static void stopped_server_starts_again(void **state)
 static void request_in_flight_on_a_stopping_server_finishes(void **state)
 {
     hp_test_conn c;
-    assert_int_equal(hp_test_connect(&c, hp_server_bound_port(env.alpha, 0), HP_TEST_DEADLINE_MS),
-                     HP_TEST_OK);
+    assert_int_equal(
+        hp_test_connect(&c, hp_engine_bound_port(env.engine, env.alpha, 0), HP_TEST_DEADLINE_MS),
+        HP_TEST_OK);
     const char *head = "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nab";
     assert_int_equal(hp_test_send_str(&c, head, HP_TEST_DEADLINE_MS), HP_TEST_OK);
     assert_true(hp_test_wait_server_read_all(&c, HP_TEST_DEADLINE_MS));

@@ -107,7 +107,7 @@ static int port_of(const char *name)
 {
     hp_server_info info;
     assert_int_equal(hp_pool_info(pool, name, &info), 0);
-    return hp_server_bound_port(info.server, 0);
+    return hp_pool_bound_port(pool, info.server, 0);
 }
 
 static void expect_answer(const char *name, const char *body)
@@ -505,7 +505,7 @@ static void servers_without_routes_get_the_pool_default_handler(void **state)
     hp_server_info info;
     assert_int_equal(hp_pool_info(own, "bare", &info), 0);
     hp_test_response r;
-    assert_int_equal(hp_test_exchange(hp_server_bound_port(info.server, 0), HP_TEST_GET, &r,
+    assert_int_equal(hp_test_exchange(hp_pool_bound_port(own, info.server, 0), HP_TEST_GET, &r,
                                       HP_TEST_DEADLINE_MS),
                      HP_TEST_OK);
     assert_int_equal(r.status, 200);

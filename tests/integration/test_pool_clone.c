@@ -114,7 +114,7 @@ static int port_of(hp_pool *p, const char *name)
 {
     hp_server_info info;
     assert_int_equal(hp_pool_info(p, name, &info), 0);
-    return hp_server_bound_port(info.server, 0);
+    return hp_pool_bound_port(p, info.server, 0);
 }
 
 static hp_server_state state_of(hp_pool *p, const char *name)
@@ -290,7 +290,11 @@ static void destroy_plain(hp_handler *self)
 }
 
 /* A handler of the embedding program's own that does not say how to clone itself. */
-static const hp_handler_vtable uncloneable = {"uncloneable", refuse, destroy_plain, NULL, NULL};
+static const hp_handler_vtable uncloneable = {
+    .name = "uncloneable",
+    .on_request = refuse,
+    .destroy = destroy_plain,
+};
 
 static void a_merge_names_every_server_it_could_not_copy_and_copies_the_rest(void **state)
 {

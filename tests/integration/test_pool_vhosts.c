@@ -80,7 +80,7 @@ static int setup_pool(bool with_default)
     if (hp_pool_start(pool, "blue", err, sizeof err) != 0) return -1;
     hp_server_info info;
     hp_pool_info(pool, "blue", &info);
-    port = hp_server_bound_port(info.server, 0);
+    port = hp_pool_bound_port(pool, info.server, 0);
     snprintf(address, sizeof address, "127.0.0.1:%d", port);
     if (add_server("green", address, green_hosts, "green", err, sizeof err) != 0) return -1;
     if (with_default && add_server("default", address, NULL, "default", err, sizeof err) != 0)
@@ -144,7 +144,7 @@ static void servers_sharing_an_address_are_chosen_by_host(void **state)
     hp_test_close(&conn);
     hp_server_info info;
     assert_int_equal(hp_pool_info(pool, "default", &info), 0);
-    assert_int_equal(hp_server_bound_port(info.server, 0), port);
+    assert_int_equal(hp_pool_bound_port(pool, info.server, 0), port);
     assert_string_equal(hp_pool_find_by_bind(pool, address), "blue");
 }
 

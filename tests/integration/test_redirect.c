@@ -64,7 +64,7 @@ static int start_engine(void **state)
     if (hp_engine_create(&env.loop, &options, &env.engine) != 0 ||
         hp_engine_start_server(env.engine, env.server, err, sizeof err) != 0)
         return -1;
-    env.port = hp_server_bound_port(env.server, 0);
+    env.port = hp_engine_bound_port(env.engine, env.server, 0);
     return pthread_create(&env.thread, NULL, run_control_loop, NULL);
 }
 

@@ -8,6 +8,7 @@
 #include "hostpool/errors.h"
 #include "common/alloc.h"
 #include "http/context.h"
+#include "io/worker_context.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,9 +32,17 @@ static hp__config *load(const char *name, const char *text)
     return config;
 }
 
-/* Sends `request` to a server through a memory transport; returns what came back (owned). */
+/* Sends `request` to a server through a memory transport, in a worker context of its own as
+ * a worker would give it (the file handler keeps its cache there); returns what came back
+ * (owned). */
 static char *exchange(const hp_server *server, const char *request)
 {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    hp_worker worker;
+    hp__worker_context_init(&worker, &loop, 0);
+    hp__worker_context_enter(&worker);
+    hp__worker_handlers_add_server(&worker, server);
     hp__http_context ctx;
     hp__http_context_init(&ctx, 0);
     mem_transport *m = mem_transport_create(&ctx, server);
@@ -42,6 +51,9 @@ static char *exchange(const hp_server *server, const char *request)
     assert_int_equal(m->violations, 0);
     mem_transport_destroy(m);
     hp__http_context_close(&ctx);
+    hp__worker_context_close(&worker);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
     return out;
 }
 
