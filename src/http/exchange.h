@@ -77,6 +77,9 @@ struct hp__exchange {
 };
 
 /* session.c */
+/* The metrics' exchange end observer (context.h; `data` is the worker's context): counts `x`
+ * for its server's slice on this worker, and no longer in flight. */
+void hp__exchange_count(void *data, const hp__exchange *x, bool answered, uint64_t end_ns);
 /* The server whose settings apply to `x`: its routed server, else the head server. */
 const hp_server *hp__exchange_server(const hp__exchange *x);
 void hp__exchange_finish(hp__session *s, bool ok);

@@ -143,7 +143,6 @@ static int submit(hp__exchange *x, struct iovec *iov, unsigned n)
     size_t total = 0;
     for (unsigned i = 0; i < n; i++) total += iov[i].iov_len;
     if (total == 0) return 1;
-    s->ctx->stats.bytes_out += total;
     x->bytes_out += total;
     int rc = s->transport->write(s, iov, n);
     if (rc < 0) {
@@ -315,7 +314,6 @@ static void file_pump(hp__exchange *x)
         if (sent > 0) {
             x->file_offset += (uint64_t)sent;
             x->file_remaining -= (uint64_t)sent;
-            s->ctx->stats.bytes_out += (uint64_t)sent;
             x->bytes_out += (uint64_t)sent;
             continue;
         }

@@ -25,7 +25,6 @@
 #include "common/alloc.h"
 #include "common/str.h"
 #include "core/url_path.h"
-#include "http/access_log.h"
 #include "http/field_syntax.h"
 
 #include <stdlib.h>
@@ -148,18 +147,25 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Counts an exchange that ends, answered (with x->status) or not, for its server: the routed
- * one, else the head server (a request refused before routing). Call it before
- * exchange_ended(): once a draining server hears of its last exchange it may be freed. */
-static void exchange_count(hp__session *s, hp__exchange *x, bool answered, uint64_t end_ns)
+void hp__exchange_count(void *data, const hp__exchange *x, bool answered, uint64_t end_ns)
 {
+    hp__http_context *ctx = data;
     hp__stats_slice *slice = x->slice;
     if (slice)
         hp__counter_sub(&slice->in_flight, 1);
     else
-        slice = hp__server_stats_slice(hp__exchange_server(x)->stats, s->ctx->worker);
+        slice = hp__server_stats_slice(hp__exchange_server(x)->stats, ctx->worker);
     uint64_t duration = x->start_ns && end_ns > x->start_ns ? end_ns - x->start_ns : 0;
     hp__stats_slice_record(slice, answered ? x->status : 0, duration, x->bytes_in, x->bytes_out);
+}
+
+/* Tells every observer (context.h) that `x` ended. Call it before exchange_ended(): once a
+ * draining server hears of its last exchange it may be freed. */
+static void exchange_observe(hp__session *s, hp__exchange *x, bool answered, uint64_t end_ns)
+{
+    hp__http_context *ctx = s->ctx;
+    for (unsigned i = 0; i < ctx->observer_count; i++)
+        ctx->observers[i].ended(ctx->observers[i].data, x, answered, end_ns);
 }
 
 static void session_close(hp__session *s)
@@ -172,7 +178,7 @@ static void session_close(hp__session *s)
         if (x->done_cb) x->done_cb(&x->req, false, x->done_data);
         x->done_cb = NULL;
         const hp_server *server = x->server;
-        exchange_count(s, x, false, 0);
+        exchange_observe(s, x, false, 0);
         if (x->in_proceed) {
             x->aborted = true; /* released by the proceed loop that is on the stack */
         } else {
@@ -184,7 +190,7 @@ static void session_close(hp__session *s)
         hp__counter_sub(&s->gauges->idle, 1);
     }
     release_rbuf(s);
-    s->ctx->stats.connections_open--;
+    s->ctx->connections_open--;
     hp__counter_sub(&s->gauges->open, 1);
     s->transport->close(s);
 }
@@ -210,8 +216,7 @@ void hp__session_init(hp__session *s, const hp__transport *transport, hp__http_c
     s->vhosts = vhosts;
     s->gauges = gauges;
     s->reading = true;
-    ctx->stats.connections_accepted++;
-    ctx->stats.connections_open++;
+    ctx->connections_open++;
     hp__counter_add(&gauges->open, 1);
     hp__counter_add(&gauges->idle, 1);
     transport->set_timer(s, hp__session_head_limits(s)->idle_timeout_ms);
@@ -255,7 +260,6 @@ void hp__session_on_read(hp__session *s, ssize_t nread)
     if (s->closed) return;
     if (nread > 0) {
         s->rend += (uint32_t)nread;
-        s->ctx->stats.bytes_in += (uint64_t)nread;
         /* A body that keeps arriving keeps its connection alive. */
         if (s->phase == HP__PHASE_BODY)
             s->transport->set_timer(s, hp__exchange_server(s->x)->limits.header_timeout_ms);
@@ -731,7 +735,6 @@ static void dispatch(hp__session *s)
     hp__exchange *x = s->x;
     hp_request *req = &x->req;
     s->phase = HP__PHASE_HANDLER;
-    s->ctx->stats.requests++;
     if (!req->request_id.base) {
         hp__http_request_id(s->ctx, x->request_id);
         req->request_id = hp__str(x->request_id, HP__REQUEST_ID_LEN);
@@ -777,11 +780,7 @@ void hp__exchange_finish(hp__session *s, bool ok)
     if (x->done_cb) x->done_cb(&x->req, ok, x->done_data);
     x->done_cb = NULL;
     const hp_server *server = x->server;
-    uint64_t end_ns = now_ns();
-    if (hp__exchange_server(x)->access_log) hp__access_log(s, x, end_ns);
-    int cls = x->status / 100;
-    if (cls >= 1 && cls <= 5) s->ctx->stats.responses_by_class[cls]++;
-    exchange_count(s, x, ok, end_ns);
+    exchange_observe(s, x, ok, now_ns());
     bool close = !ok || x->close_after || s->draining;
     s->served = true;
     hp__exchange_release(s, x);

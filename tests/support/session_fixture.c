@@ -69,7 +69,7 @@ void session_fixture_destroy(session_fixture *f)
     assert_counters_balanced(f);
     mem_transport_destroy(f->m);
     assert_int_equal(violations, 0);
-    assert_int_equal(f->ctx.stats.connections_open, 0);
+    assert_int_equal(f->ctx.connections_open, 0);
     hp__http_context_close(&f->ctx);
     hp_server_destroy(f->server);
     free(f->output);
