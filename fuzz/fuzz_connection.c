@@ -443,7 +443,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 mem_transport_drain(m);
                 break;
             } else if (arg == 2) {
-                hp__session_abort(&m->session);
+                mem_transport_abort(m);
                 break;
             } else if (arg == 3) {
                 mem_transport_read_error(m);

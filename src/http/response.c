@@ -144,7 +144,8 @@ static int submit(hp__exchange *x, struct iovec *iov, unsigned n)
     for (unsigned i = 0; i < n; i++) total += iov[i].iov_len;
     if (total == 0) return 1;
     x->bytes_out += total;
-    int rc = s->transport->write(s, iov, n);
+    hp__transport *t = hp__session_transport(s);
+    int rc = t->vt->write(t, iov, n);
     if (rc < 0) {
         hp__session_abort(s);
         return -1;
@@ -152,7 +153,7 @@ static int submit(hp__exchange *x, struct iovec *iov, unsigned n)
     if (rc == 0) {
         x->writes_pending++;
         s->phase = HP__PHASE_WRITE;
-        s->transport->set_timer(s, hp__exchange_server(s->x)->limits.write_timeout_ms);
+        t->vt->set_timer(t, hp__exchange_server(s->x)->limits.write_timeout_ms);
     }
     return rc;
 }
@@ -310,7 +311,8 @@ static void file_pump(hp__exchange *x)
     hp__session *s = x->s;
     while (x->file_remaining > 0) {
         size_t want = x->file_remaining > (1u << 30) ? (1u << 30) : (size_t)x->file_remaining;
-        ssize_t sent = s->transport->sendfile(s, x->file_fd, x->file_offset, want);
+        hp__transport *t = hp__session_transport(s);
+        ssize_t sent = t->vt->sendfile(t, x->file_fd, x->file_offset, want);
         if (sent > 0) {
             x->file_offset += (uint64_t)sent;
             x->file_remaining -= (uint64_t)sent;

@@ -33,6 +33,29 @@
 #include <time.h>
 
 static const llhttp_settings_t parser_settings;
+static const hp__protocol_vtable http1_protocol;
+
+hp__transport *hp__session_transport(hp__session *s)
+{
+    return &((hp__connection *)((char *)s - offsetof(hp__connection, http1)))->transport;
+}
+
+static bool closed(const hp__session *s)
+{
+    return s->phase == HP__PHASE_CLOSED;
+}
+
+static void t_set_timer(hp__session *s, uint64_t ms)
+{
+    hp__transport *t = hp__session_transport(s);
+    t->vt->set_timer(t, ms);
+}
+
+static void t_set_reading(hp__session *s, bool reading)
+{
+    hp__transport *t = hp__session_transport(s);
+    t->vt->set_reading(t, reading);
+}
 
 static hp__session *session_of(llhttp_t *p)
 {
@@ -168,10 +191,11 @@ static void exchange_observe(hp__session *s, hp__exchange *x, bool answered, uin
         ctx->observers[i].ended(ctx->observers[i].data, x, answered, end_ns);
 }
 
-static void session_close(hp__session *s)
+/* Closes the connection; with `linger` see hp__transport_vtable.close. */
+static void close_connection(hp__session *s, bool linger)
 {
-    if (s->closed) return;
-    s->closed = true;
+    if (closed(s)) return;
+    s->phase = HP__PHASE_CLOSED;
     hp__exchange *x = s->x;
     if (x) {
         if (x->producer && !x->stream_last) x->producer->stop(&x->req, x->producer_data);
@@ -192,7 +216,13 @@ static void session_close(hp__session *s)
     release_rbuf(s);
     s->ctx->connections_open--;
     hp__counter_sub(&s->gauges->open, 1);
-    s->transport->close(s);
+    hp__transport *t = hp__session_transport(s);
+    t->vt->close(t, linger);
+}
+
+static void session_close(hp__session *s)
+{
+    close_connection(s, false);
 }
 
 void hp__session_abort(hp__session *s)
@@ -202,16 +232,18 @@ void hp__session_abort(hp__session *s)
 
 /* ---- the read side ------------------------------------------------------------------------ */
 
-void hp__session_init(hp__session *s, const hp__transport *transport, hp__http_context *ctx,
-                      hp__vhosts *const *vhosts, hp__conn_gauges *gauges)
+void hp__session_init(hp__connection *c, hp__http_context *ctx, hp__vhosts *const *vhosts,
+                      hp__conn_gauges *gauges)
 {
+    hp__session *s = &c->http1;
     memset(s, 0, sizeof *s);
+    s->protocol.vt = &http1_protocol;
+    c->transport.protocol = &s->protocol;
     llhttp_init(&s->parser, HTTP_REQUEST, &parser_settings);
     /* Any HTTP/1.x and HTTP/[2-9].x reach on_version_complete, which decides (llhttp alone
      * would refuse HTTP/1.2 as an invalid version). llhttp 8.1 has no setter for this flag. */
     s->parser.lenient_flags |= LENIENT_VERSION;
     s->parser.data = s;
-    s->transport = transport;
     s->ctx = ctx;
     s->vhosts = vhosts;
     s->gauges = gauges;
@@ -219,7 +251,7 @@ void hp__session_init(hp__session *s, const hp__transport *transport, hp__http_c
     ctx->connections_open++;
     hp__counter_add(&gauges->open, 1);
     hp__counter_add(&gauges->idle, 1);
-    transport->set_timer(s, hp__session_head_limits(s)->idle_timeout_ms);
+    t_set_timer(s, hp__session_head_limits(s)->idle_timeout_ms);
 }
 
 const hp_limits *hp__session_head_limits(const hp__session *s)
@@ -242,7 +274,7 @@ static size_t rbuf_size(const hp__session *s)
     return (size_t)hp__session_head_limits(s)->max_header_bytes + 4096;
 }
 
-void hp__session_read_buffer(hp__session *s, char **base, size_t *len)
+static void session_read_buffer(hp__session *s, char **base, size_t *len)
 {
     if (!s->rbuf) {
         size_t cap;
@@ -255,19 +287,19 @@ void hp__session_read_buffer(hp__session *s, char **base, size_t *len)
 
 static void process(hp__session *s);
 
-void hp__session_on_read(hp__session *s, ssize_t nread)
+static void session_on_read(hp__session *s, ssize_t nread)
 {
-    if (s->closed) return;
+    if (closed(s)) return;
     if (nread > 0) {
         s->rend += (uint32_t)nread;
         /* A body that keeps arriving keeps its connection alive. */
         if (s->phase == HP__PHASE_BODY)
-            s->transport->set_timer(s, hp__exchange_server(s->x)->limits.header_timeout_ms);
+            t_set_timer(s, hp__exchange_server(s->x)->limits.header_timeout_ms);
         process(s);
         return;
     }
     if (nread == 0) return;
-    if (nread != HP__SESSION_EOF) {
+    if (nread != HP__READ_EOF) {
         session_close(s);
         return;
     }
@@ -307,9 +339,9 @@ static void update(hp__session *s);
  * on with the bytes that follow. */
 static void process(hp__session *s)
 {
-    if (s->in_process || s->closed) return;
+    if (s->in_process || closed(s)) return;
     s->in_process = true;
-    while (!s->closed && !s->stop_parsing && s->rparsed < s->rend &&
+    while (!closed(s) && !s->stop_parsing && s->rparsed < s->rend &&
            !(s->x && s->x->message_done)) {
         if (!s->x) s->x = exchange_get(s);
         hp__exchange *x = s->x;
@@ -337,7 +369,7 @@ static void process(hp__session *s)
         break;
     }
     s->in_process = false;
-    if (!s->closed) update(s);
+    if (!closed(s)) update(s);
 }
 
 /* Sets the phase, the timer and the reading state from what the session holds. */
@@ -355,10 +387,10 @@ static void update(hp__session *s)
              * it gets answered (with Connection: close), within the header timeout. */
             s->fresh_drain_timer = true;
             s->phase = HP__PHASE_IDLE;
-            s->transport->set_timer(s, limits->header_timeout_ms);
+            t_set_timer(s, limits->header_timeout_ms);
         } else if (s->phase != HP__PHASE_IDLE) {
             s->phase = HP__PHASE_IDLE;
-            s->transport->set_timer(s, limits->idle_timeout_ms);
+            t_set_timer(s, limits->idle_timeout_ms);
         }
         release_rbuf(s);
     } else if (!x || !x->message_done) {
@@ -377,13 +409,13 @@ static void update(hp__session *s)
         }
         if (x && !x->timer_armed) {
             x->timer_armed = true;
-            s->transport->set_timer(s, limits->header_timeout_ms);
+            t_set_timer(s, limits->header_timeout_ms);
         }
     }
-    bool want = !s->peer_eof && !s->closed && (s->rbuf == NULL || s->rend < s->rcap);
+    bool want = !s->peer_eof && !closed(s) && (s->rbuf == NULL || s->rend < s->rcap);
     if (want != s->reading) {
         s->reading = want;
-        s->transport->set_reading(s, want);
+        t_set_reading(s, want);
     }
 }
 
@@ -676,7 +708,7 @@ static int on_headers_complete(llhttp_t *p)
     if (x->expect_continue && has_body && minor == 1) {
         static const char interim[] = "HTTP/1.1 100 Continue\r\n\r\n";
         struct iovec iov = {(void *)interim, sizeof interim - 1};
-        int rc = s->transport->write(s, &iov, 1);
+        int rc = hp__session_transport(s)->vt->write(hp__session_transport(s), &iov, 1);
         if (rc < 0) return reject(x, 400);
         if (rc == 0) x->writes_pending++;
     }
@@ -788,8 +820,7 @@ void hp__exchange_finish(hp__session *s, bool ok)
     hp__counter_add(&s->gauges->idle, 1);
     exchange_ended(s, server);
     if (close) {
-        s->linger = ok && s->stop_parsing && !s->peer_eof;
-        session_close(s);
+        close_connection(s, ok && s->stop_parsing && !s->peer_eof);
         return;
     }
     uint32_t left = s->rend - s->rparsed;
@@ -801,9 +832,9 @@ void hp__exchange_finish(hp__session *s, bool ok)
 
 /* ---- transport events --------------------------------------------------------------------- */
 
-void hp__session_on_write_done(hp__session *s, int status)
+static void session_on_write_done(hp__session *s, int status)
 {
-    if (s->closed) return;
+    if (closed(s)) return;
     hp__exchange *x = s->x;
     if (status < 0 || !x) {
         session_close(s);
@@ -812,9 +843,9 @@ void hp__session_on_write_done(hp__session *s, int status)
     if (--x->writes_pending == 0) hp__exchange_write_done(x);
 }
 
-void hp__session_on_timeout(hp__session *s)
+static void session_on_timeout(hp__session *s)
 {
-    if (s->closed) return;
+    if (closed(s)) return;
     switch (s->phase) {
     case HP__PHASE_IDLE:
         session_close(s);
@@ -831,9 +862,61 @@ void hp__session_on_timeout(hp__session *s)
     }
 }
 
-void hp__session_drain(hp__session *s)
+static void session_drain(hp__session *s)
 {
-    if (s->closed) return;
+    if (closed(s)) return;
     s->draining = true;
     if (!s->in_process) update(s);
 }
+
+/* ---- the protocol vtable (protocol.h) ----------------------------------------------------- */
+
+static hp__session *session_of_protocol(hp__protocol *p)
+{
+    return (hp__session *)p; /* the first member */
+}
+
+static void p_read_buffer(hp__protocol *p, char **base, size_t *len)
+{
+    session_read_buffer(session_of_protocol(p), base, len);
+}
+
+static void p_on_read(hp__protocol *p, ssize_t nread)
+{
+    session_on_read(session_of_protocol(p), nread);
+}
+
+static void p_on_write_done(hp__protocol *p, int status)
+{
+    session_on_write_done(session_of_protocol(p), status);
+}
+
+static void p_on_timeout(hp__protocol *p)
+{
+    session_on_timeout(session_of_protocol(p));
+}
+
+static void p_drain(hp__protocol *p)
+{
+    session_drain(session_of_protocol(p));
+}
+
+static void p_abort(hp__protocol *p)
+{
+    hp__session_abort(session_of_protocol(p));
+}
+
+static bool p_uses_server(const hp__protocol *p, const hp_server *server)
+{
+    return hp__session_server((const hp__session *)p) == server;
+}
+
+static const hp__protocol_vtable http1_protocol = {
+    .read_buffer = p_read_buffer,
+    .on_read = p_on_read,
+    .on_write_done = p_on_write_done,
+    .on_timeout = p_on_timeout,
+    .drain = p_drain,
+    .abort = p_abort,
+    .uses_server = p_uses_server,
+};

@@ -53,7 +53,7 @@ session_fixture *session_fixture_create(hp_request_cb cb, void *data)
  * the counters are balanced: no request in flight, no connection open or idle. */
 static void assert_counters_balanced(session_fixture *f)
 {
-    if (!f->m->closed) hp__session_abort(&f->m->session);
+    mem_transport_abort(f->m);
     assert_int_equal(atomic_load(&f->m->gauges.open), 0);
     assert_int_equal(atomic_load(&f->m->gauges.idle), 0);
     hp__stats_totals t;
