@@ -12,7 +12,8 @@
 
 static void client_ip(const hp__session *s, char *out, size_t len)
 {
-    if (!s->peer_family || !inet_ntop(s->peer_family, s->peer_addr, out, (socklen_t)len))
+    int family = s->peer_ip6 ? AF_INET6 : AF_INET;
+    if (!s->peer_known || !inet_ntop(family, s->peer_addr, out, (socklen_t)len))
         snprintf(out, len, "-");
 }
 

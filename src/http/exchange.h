@@ -81,7 +81,10 @@ struct hp__exchange {
  * for its server's slice on this worker, and no longer in flight. */
 void hp__exchange_count(void *data, const hp__exchange *x, bool answered, uint64_t end_ns);
 /* The server whose settings apply to `x`: its routed server, else the head server. */
-const hp_server *hp__exchange_server(const hp__exchange *x);
+static inline const hp_server *hp__exchange_server(const hp__exchange *x)
+{
+    return x->server ? x->server : (*x->s->vhosts)->head;
+}
 void hp__exchange_finish(hp__session *s, bool ok);
 void hp__session_fail(hp__session *s, int status);
 /* Returns an exchange to the worker's freelist (or frees it). */

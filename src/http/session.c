@@ -35,11 +35,6 @@
 static const llhttp_settings_t parser_settings;
 static const hp__protocol_vtable http1_protocol;
 
-hp__transport *hp__session_transport(hp__session *s)
-{
-    return &((hp__connection *)((char *)s - offsetof(hp__connection, http1)))->transport;
-}
-
 static bool closed(const hp__session *s)
 {
     return s->phase == HP__PHASE_CLOSED;
@@ -262,11 +257,6 @@ const hp_limits *hp__session_head_limits(const hp__session *s)
 const hp_server *hp__session_server(const hp__session *s)
 {
     return s->x ? s->x->server : NULL;
-}
-
-const hp_server *hp__exchange_server(const hp__exchange *x)
-{
-    return x->server ? x->server : (*x->s->vhosts)->head;
 }
 
 static size_t rbuf_size(const hp__session *s)

@@ -42,6 +42,7 @@
 
 #include <llhttp.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -71,14 +72,17 @@ struct hp__session {
     uint32_t rparsed;        /* bytes of rbuf consumed by the parser */
     uint32_t rend;           /* bytes of rbuf received */
     uint8_t phase;           /* hp__phase */
-    bool reading;            /* transport reading state, as last set */
-    bool in_process;         /* process() is on the stack */
-    bool draining;           /* answer what is in flight, then close */
-    bool peer_eof;           /* the client closed its sending side */
-    bool stop_parsing;      /* an error was answered: parse nothing more */
-    bool served;            /* at least one exchange finished: no longer a fresh connection */
-    bool fresh_drain_timer; /* draining a fresh connection: its header timer is set */
-    uint8_t peer_family;    /* AF_INET or AF_INET6, 0 unknown; for the access log */
+    bool reading;    /* transport reading state, as last set */
+    bool in_process; /* process() is on the stack */
+    /* The flags read once per request or less share a byte, so that a connection stays as
+     * small as it was before it had a protocol vtable (conn.c). */
+    bool draining : 1;          /* answer what is in flight, then close */
+    bool peer_eof : 1;          /* the client closed its sending side */
+    bool stop_parsing : 1;      /* an error was answered: parse nothing more */
+    bool served : 1;            /* at least one exchange finished: no longer a fresh one */
+    bool fresh_drain_timer : 1; /* draining a fresh connection: its header timer is set */
+    bool peer_known : 1;        /* peer_addr holds the client's address (for the access log): */
+    bool peer_ip6 : 1;          /* an IPv6 one (16 bytes), else IPv4 (its first 4 bytes) */
     uint8_t peer_addr[16];
 };
 
@@ -98,7 +102,10 @@ typedef struct hp__connection {
 void hp__session_init(hp__connection *c, hp__http_context *ctx, hp__vhosts *const *vhosts,
                       hp__conn_gauges *gauges);
 /* The session's transport. */
-hp__transport *hp__session_transport(hp__session *s);
+static inline hp__transport *hp__session_transport(hp__session *s)
+{
+    return &((hp__connection *)((char *)s - offsetof(hp__connection, http1)))->transport;
+}
 /* The server of the exchange in flight, or NULL (idle, or not routed yet). */
 const hp_server *hp__session_server(const hp__session *s);
 /* The limits before a request is routed: those of the address's head server (vhosts.h). */

@@ -245,10 +245,11 @@ static void record_peer(hp__conn *c)
     if (c->listener->local || uv_tcp_getpeername(&c->io.tcp, (struct sockaddr *)&ss, &len) != 0)
         return;
     if (ss.ss_family == AF_INET) {
-        c->core.http1.peer_family = AF_INET;
+        c->core.http1.peer_known = true;
         memcpy(c->core.http1.peer_addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
     } else if (ss.ss_family == AF_INET6) {
-        c->core.http1.peer_family = AF_INET6;
+        c->core.http1.peer_known = true;
+        c->core.http1.peer_ip6 = true;
         memcpy(c->core.http1.peer_addr, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
     }
 }
