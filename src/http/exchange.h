@@ -9,6 +9,7 @@
 #ifndef HP_HTTP_EXCHANGE_H
 #define HP_HTTP_EXCHANGE_H
 
+#include "hostpool/upgrade.h"
 #include "http/session.h"
 
 #define HP__INLINE_HEADERS 24
@@ -32,6 +33,7 @@ struct hp__exchange {
     bool message_done;
     bool keep_alive;
     bool expect_continue;
+    bool upgrade_asked; /* HTTP/1.1 with Upgrade and Connection: upgrade (RFC 9110 §7.8) */
     bool timer_armed;       /* the header timer runs for this request */
     uint16_t fields_seen;   /* the fields read once that came (session.c), one bit each */
     uint16_t error_status;  /* the answer a parser callback decided on (4xx/5xx) */
@@ -57,6 +59,8 @@ struct hp__exchange {
     uint64_t file_offset, file_remaining;
     char *file_chunk;
     size_t file_chunk_cap;
+    const hp_upgrade_protocol *upgrade; /* set by hp_request_upgrade: switch when written */
+    void *upgrade_data;
     hp_done_cb done_cb;
     void *done_data;
     size_t head_len;

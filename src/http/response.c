@@ -1,4 +1,6 @@
-/* Writing responses: the hp_respond* functions of include/hostpool/request.h.
+/* Writing responses: the hp_respond* functions of include/hostpool/request.h, and the 101 of
+ * hp_request_upgrade (include/hostpool/upgrade.h), which only that call can send: a status
+ * below 200 given to the others is answered 500, as before.
  *
  * A response goes out as one writev where possible: iov[0] is the head the engine builds
  * (status line, Date, framing, X-Request-Id, Connection) in the exchange, iov[1] the headers
@@ -16,6 +18,8 @@
 
 #include "common/alloc.h"
 #include "common/str.h"
+#include "hostpool/errors.h"
+#include "http/field_syntax.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -355,6 +359,52 @@ void hp_respond_file(hp_request *req, int status, int fd, uint64_t offset, uint6
     unsigned n = head_iov(x, iov);
     x->after_write = HP__AFTER_FILE;
     if (submit(x, iov, n) == 1) file_pump(x);
+}
+
+/* ---- upgrade ------------------------------------------------------------------------------ */
+
+/* An Upgrade protocol: a token, or "token/token" (RFC 9110 §7.8: protocol-name/version). */
+static bool upgrade_token_valid(const char *token)
+{
+    size_t len = token ? strlen(token) : 0;
+    const char *slash = len ? memchr(token, '/', len) : NULL;
+    size_t name = slash ? (size_t)(slash - token) : len;
+    if (name == 0 || hp__token_length(token, name) != name) return false;
+    if (!slash) return true;
+    size_t version = len - name - 1;
+    return version > 0 && hp__token_length(slash + 1, version) == version;
+}
+
+int hp_request_upgrade(hp_request *req, const char *token, const hp_upgrade_protocol *protocol,
+                       void *data)
+{
+    hp__exchange *x = exchange_of(req);
+    if (x->responded || !x->upgrade_asked || !x->message_done || !protocol ||
+        !upgrade_token_valid(token))
+        return HP_EINVAL;
+    size_t token_len = strlen(token);
+    extra_reserve(x, token_len + 13);
+    extra_append(x, "Upgrade: ", 9);
+    extra_append(x, token, token_len);
+    extra_append(x, "\r\n\r\n", 4);
+    x->upgrade = protocol;
+    x->upgrade_data = data;
+    x->status = 101;
+    x->responded = true;
+    x->no_body = true;
+    char *p = put(x->head, "HTTP/1.1 101 Switching Protocols\r\n", 34);
+    size_t date_len;
+    const char *date = hp__http_date_line(x->s->ctx, &date_len);
+    p = put(p, date, date_len);
+    p = put(p, "X-Request-Id: ", 14);
+    p = put(p, req->request_id.base, req->request_id.len);
+    p = put(p, "\r\nConnection: Upgrade\r\n", 23);
+    x->head_len = (size_t)(p - x->head);
+    struct iovec iov[2];
+    unsigned n = head_iov(x, iov);
+    x->after_write = HP__AFTER_FINISH;
+    if (submit(x, iov, n) == 1) finish(x);
+    return 0;
 }
 
 void hp_request_on_done(hp_request *req, hp_done_cb cb, void *data)

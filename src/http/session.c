@@ -26,6 +26,7 @@
 #include "common/str.h"
 #include "core/url_path.h"
 #include "http/field_syntax.h"
+#include "http/upgraded.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -695,6 +696,7 @@ static int on_headers_complete(llhttp_t *p)
     if ((p->flags & F_CONTENT_LENGTH) && p->content_length > x->server->limits.max_body_bytes)
         return reject(x, 413);
     x->keep_alive = llhttp_should_keep_alive(p);
+    x->upgrade_asked = p->upgrade && minor == 1;
     if (x->expect_continue && has_body && minor == 1) {
         static const char interim[] = "HTTP/1.1 100 Continue\r\n\r\n";
         struct iovec iov = {(void *)interim, sizeof interim - 1};
@@ -796,6 +798,17 @@ void hp__session_fail(hp__session *s, int status)
     hp_respond_error(&x->req, status);
 }
 
+/* The 101 is written and the exchange gone: the connection goes to the upgraded protocol,
+ * which uses `server` from now on (so it is set before the worker hears the exchange ended). */
+static void switch_protocol(hp__session *s, const hp_server *server,
+                            const hp_upgrade_protocol *protocol, void *data)
+{
+    bool draining = s->draining;
+    hp_upgraded *u = hp__upgraded_create(s, server, protocol, data);
+    exchange_ended(s, server);
+    hp__upgraded_open(u, draining);
+}
+
 void hp__exchange_finish(hp__session *s, bool ok)
 {
     hp__exchange *x = s->x;
@@ -804,9 +817,15 @@ void hp__exchange_finish(hp__session *s, bool ok)
     const hp_server *server = x->server;
     exchange_observe(s, x, ok, now_ns());
     bool close = !ok || x->close_after || s->draining;
+    const hp_upgrade_protocol *upgrade = ok ? x->upgrade : NULL;
+    void *upgrade_data = x->upgrade_data;
     s->served = true;
     hp__exchange_release(s, x);
     s->x = NULL;
+    if (upgrade) {
+        switch_protocol(s, server, upgrade, upgrade_data);
+        return;
+    }
     hp__counter_add(&s->gauges->idle, 1);
     exchange_ended(s, server);
     if (close) {
