@@ -9,6 +9,7 @@
 #ifndef HP_HTTP_EXCHANGE_H
 #define HP_HTTP_EXCHANGE_H
 
+#include "hostpool/handler.h"
 #include "hostpool/upgrade.h"
 #include "http/session.h"
 
@@ -41,6 +42,23 @@ struct hp__exchange {
     uint64_t bytes_in;      /* request bytes parsed, head and body */
     uint64_t bytes_out;     /* response bytes handed to the transport */
     hp__stats_slice *slice; /* once routed: its server's slice, which counts it in flight */
+    /* The body. Every handler reads it through a consumer (hp_request_body_pull); the one
+     * that wants it whole (hp_request_body_read_all, which the engine uses for handlers that
+     * do not stream) gets it in `body` and is called at the end (whole_body_cb). */
+    hp_handler *handler;      /* the route's, when the head is complete; NULL: 404 or 405 */
+    bool method_mismatch;     /* no route for the method, one for the path */
+    bool streamed;            /* the handler was called at the head and pulls the body */
+    bool handler_called;      /* the handler has the request */
+    bool body_wanted;         /* a pull waits for its piece */
+    bool body_ended;          /* the consumer heard the end or an error: no call follows */
+    bool after_piece;         /* llhttp paused at a piece: its message end may need no byte */
+    const hp_body_consumer *consumer;
+    void *consumer_data;
+    const char *piece; /* parsed, not yet given to the consumer: [piece, piece + piece_len) */
+    uint32_t piece_len;
+    uint64_t body_received;
+    hp_body_complete_cb whole_body_cb;
+    void *whole_body_data;
     /* Response. */
     int status;
     bool responded;
@@ -91,8 +109,25 @@ static inline const hp_server *hp__exchange_server(const hp__exchange *x)
 }
 void hp__exchange_finish(hp__session *s, bool ok);
 void hp__session_fail(hp__session *s, int status);
+/* Parses and runs what the read buffer holds (after a pull, or a switch to reading it all). */
+void hp__session_process(hp__session *s);
 /* Returns an exchange to the worker's freelist (or frees it). */
 void hp__exchange_release(hp__session *s, hp__exchange *x);
+/* request_body.c */
+/* Makes `cb(req, data)` the one called when the whole body is in req.body. */
+static inline void hp__body_read_all(hp__exchange *x, hp_body_complete_cb cb, void *data)
+{
+    x->whole_body_cb = cb;
+    x->whole_body_data = data;
+}
+/* Writes the interim 100 Continue the client waits for; < 0 when the connection failed. */
+int hp__body_write_continue(hp__exchange *x);
+/* Gives the parsed piece (x->piece) to the consumer that waits for it, then drops its bytes. */
+void hp__body_deliver_piece(hp__exchange *x);
+/* Tells the waiting consumer the body ended. */
+void hp__body_deliver_end(hp__exchange *x);
+/* Tells the consumer, if the handler pulled and the body has not ended, that it never will. */
+void hp__body_failed(hp__exchange *x, int err);
 /* response.c */
 void hp__exchange_write_done(hp__exchange *x);
 

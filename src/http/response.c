@@ -111,6 +111,12 @@ static void compose_head(hp__exchange *x, int status, int64_t content_length)
     bool bodiless_status = status == 204 || status == 304;
     x->no_body = req->is_head || bodiless_status;
     x->close_after |= !x->keep_alive || s->draining;
+    if (!x->message_done) {
+        /* A streaming handler answered before the body's end: what the client still sends
+         * is never parsed as a next request; the connection closes (lingering) after this. */
+        x->close_after = true;
+        s->stop_parsing = true;
+    }
     x->chunked = content_length < 0 && req->version_minor == 1 && !bodiless_status;
     if (content_length < 0 && !x->chunked && !bodiless_status) x->close_after = true;
 

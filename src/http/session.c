@@ -28,6 +28,7 @@
 #include "http/field_syntax.h"
 #include "http/upgraded.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -194,6 +195,7 @@ static void close_connection(hp__session *s, bool linger)
     s->phase = HP__PHASE_CLOSED;
     hp__exchange *x = s->x;
     if (x) {
+        hp__body_failed(x, -ECONNRESET);
         if (x->producer && !x->stream_last) x->producer->stop(&x->req, x->producer_data);
         if (x->done_cb) x->done_cb(&x->req, false, x->done_data);
         x->done_cb = NULL;
@@ -323,19 +325,39 @@ static int error_status(hp__session *s, llhttp_errno_t err)
 }
 
 static void dispatch(hp__session *s);
+static void dispatch_head(hp__session *s);
 static void update(hp__session *s);
+
+void hp__session_process(hp__session *s)
+{
+    process(s);
+}
 
 /* Parses what is buffered and runs every complete request, one at a time. Re-entrant calls
  * (an exchange finishing synchronously inside dispatch) return at once: the outer loop goes
  * on with the bytes that follow. */
+static bool may_parse(const hp__exchange *x)
+{
+    if (!x) return true;
+    if (x->message_done) return false;
+    /* A streaming handler's body is parsed only while it waits for a piece. */
+    return !x->handler_called || !x->streamed || x->body_wanted;
+}
+
 static void process(hp__session *s)
 {
     if (s->in_process || closed(s)) return;
     s->in_process = true;
-    while (!closed(s) && !s->stop_parsing && s->rparsed < s->rend &&
-           !(s->x && s->x->message_done)) {
+    while (!closed(s) && !s->stop_parsing) {
+        if (s->x && s->x->streamed && s->x->message_done && s->x->body_wanted) {
+            hp__body_deliver_end(s->x);
+            continue;
+        }
+        bool more = s->rparsed < s->rend || (s->x && s->x->after_piece);
+        if (!more || !may_parse(s->x)) break;
         if (!s->x) s->x = exchange_get(s);
         hp__exchange *x = s->x;
+        x->after_piece = false;
         uint32_t len = s->rend - s->rparsed;
         llhttp_errno_t err = llhttp_execute(&s->parser, s->rbuf + s->rparsed, len);
         if (err == HPE_OK) {
@@ -352,7 +374,12 @@ static void process(hp__session *s)
                 llhttp_resume_after_upgrade(&s->parser);
             else
                 llhttp_resume(&s->parser);
-            if (s->x && s->x->message_done) dispatch(s);
+            if (x->piece)
+                hp__body_deliver_piece(x);
+            else if (x->streamed && !x->handler_called)
+                dispatch_head(s);
+            else if (x->message_done && !x->streamed)
+                dispatch(s);
             continue;
         }
         x->bytes_in += len;
@@ -384,7 +411,7 @@ static void update(hp__session *s)
             t_set_timer(s, limits->idle_timeout_ms);
         }
         release_rbuf(s);
-    } else if (!x || !x->message_done) {
+    } else if (!x || (!x->message_done && !x->responded)) {
         if (s->peer_eof) {
             session_close(s); /* the client closed in the middle of a request */
             return;
@@ -395,6 +422,8 @@ static void update(hp__session *s)
                 return;
             }
             s->phase = HP__PHASE_HEAD;
+        } else if (x->handler_called && x->streamed && !x->body_wanted) {
+            s->phase = HP__PHASE_HANDLER; /* the handler works: no timer, the body waits */
         } else {
             s->phase = HP__PHASE_BODY;
         }
@@ -671,6 +700,26 @@ static int normalize_path(hp__exchange *x)
     return 0;
 }
 
+static void call_handler(hp_request *req, void *data)
+{
+    hp_handler *handler = data;
+    handler->vt->on_request(handler, req);
+}
+
+/* The handler of the request's route (or the server's fallback); NULL: 404, or 405 when only
+ * the method differed. "*" (OPTIONS *) has none: the session answers it. */
+static void route_handler(hp__exchange *x)
+{
+    hp_request *req = &x->req;
+    if (req->path.len == 1 && req->path.base[0] == '*') return;
+    const hp_server *server = x->server;
+    const hp__route *route = hp__server_route(server, req, &x->method_mismatch);
+    if (route)
+        x->handler = route->handler;
+    else if (server->fallback && !x->method_mismatch)
+        x->handler = server->fallback;
+}
+
 static int on_headers_complete(llhttp_t *p)
 {
     hp__session *s = session_of(p);
@@ -697,22 +746,33 @@ static int on_headers_complete(llhttp_t *p)
         return reject(x, 413);
     x->keep_alive = llhttp_should_keep_alive(p);
     x->upgrade_asked = p->upgrade && minor == 1;
-    if (x->expect_continue && has_body && minor == 1) {
-        static const char interim[] = "HTTP/1.1 100 Continue\r\n\r\n";
-        struct iovec iov = {(void *)interim, sizeof interim - 1};
-        int rc = hp__session_transport(s)->vt->write(hp__session_transport(s), &iov, 1);
-        if (rc < 0) return reject(x, 400);
-        if (rc == 0) x->writes_pending++;
+    x->expect_continue &= has_body && minor == 1;
+    route_handler(x);
+    if (x->handler && x->handler->stream_request_body) {
+        /* The handler is called now, before the body (process); without a body, at its end
+         * as any other, so the message is over before the next can begin. */
+        x->streamed = true;
+        return has_body ? HPE_PAUSED : 0;
     }
+    if (x->handler) hp__body_read_all(x, call_handler, x->handler);
+    if (x->expect_continue && hp__body_write_continue(x) < 0) return reject(x, 400);
     return 0;
 }
 
+/* A piece of the body: kept for a streaming handler's consumer (given to it once llhttp
+ * returns: handlers are never called from inside the parser), else appended to req.body. */
 static int on_body(llhttp_t *p, const char *at, size_t len)
 {
     hp__session *s = session_of(p);
     hp__exchange *x = s->x;
+    x->body_received += len;
+    if (x->body_received > x->server->limits.max_body_bytes) return reject(x, 413);
+    if (x->streamed) {
+        x->piece = at;
+        x->piece_len = (uint32_t)len;
+        return HPE_PAUSED;
+    }
     size_t need = x->req.body.len + len;
-    if (need > x->server->limits.max_body_bytes) return reject(x, 413);
     if (need > x->body_cap) {
         size_t cap = x->body_cap ? x->body_cap : 4096;
         while (cap < need) cap *= 2;
@@ -754,35 +814,51 @@ static void answer_options_star(hp_request *req)
     hp_respond(req, 200, "", 0);
 }
 
+static void give_request_id(hp__session *s, hp__exchange *x)
+{
+    if (x->req.request_id.base) return;
+    hp__http_request_id(s->ctx, x->request_id);
+    x->req.request_id = hp__str(x->request_id, HP__REQUEST_ID_LEN);
+}
+
+/* The head is complete and the handler streams the body: it gets the request now. */
+static void dispatch_head(hp__session *s)
+{
+    hp__exchange *x = s->x;
+    s->phase = HP__PHASE_HANDLER;
+    give_request_id(s, x);
+    x->handler_called = true;
+    x->handler->vt->on_request(x->handler, &x->req);
+}
+
+/* The whole request is here: whoever waits for the whole body gets it (the route's handler,
+ * through the same helper a streaming handler may call), else the session answers. */
 static void dispatch(hp__session *s)
 {
     hp__exchange *x = s->x;
     hp_request *req = &x->req;
     s->phase = HP__PHASE_HANDLER;
-    if (!req->request_id.base) {
-        hp__http_request_id(s->ctx, x->request_id);
-        req->request_id = hp__str(x->request_id, HP__REQUEST_ID_LEN);
-    }
+    give_request_id(s, x);
     if (req->path.len == 1 && req->path.base[0] == '*') {
         answer_options_star(req);
         return;
     }
-    bool method_mismatch;
-    const hp_server *server = x->server;
-    const hp__route *route = hp__server_route(server, req, &method_mismatch);
-    if (route) {
-        route->handler->vt->on_request(route->handler, req);
-    } else if (server->fallback && !method_mismatch) {
-        server->fallback->vt->on_request(server->fallback, req);
-    } else {
-        hp_respond_error(req, method_mismatch ? 405 : 404);
+    if (x->whole_body_cb) {
+        hp_body_complete_cb cb = x->whole_body_cb;
+        x->whole_body_cb = NULL;
+        x->handler_called = true;
+        cb(req, x->whole_body_data);
+        return;
     }
+    hp_respond_error(req, x->method_mismatch ? 405 : 404);
 }
 
 void hp__session_fail(hp__session *s, int status)
 {
     if (!s->x) s->x = exchange_get(s);
     hp__exchange *x = s->x;
+    hp__body_failed(x, status == 413 ? -EMSGSIZE : status == 408 ? -ETIMEDOUT : -EPROTO);
+    if (closed(s) || s->x != x) return; /* the consumer gave up on the request */
     if (x->responded) {
         session_close(s);
         return;
@@ -790,10 +866,7 @@ void hp__session_fail(hp__session *s, int status)
     x->message_done = true;
     x->close_after = true;
     s->stop_parsing = true; /* parse nothing more on this connection */
-    if (!x->req.request_id.base) {
-        hp__http_request_id(s->ctx, x->request_id);
-        x->req.request_id = hp__str(x->request_id, HP__REQUEST_ID_LEN);
-    }
+    give_request_id(s, x);
     s->phase = HP__PHASE_HANDLER;
     hp_respond_error(&x->req, status);
 }

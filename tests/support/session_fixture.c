@@ -20,13 +20,14 @@ static void dispatch(hp_request *req, void *data)
     f->on_request(req, f->data);
 }
 
-session_fixture *session_fixture_create(hp_request_cb cb, void *data)
+static session_fixture *fixture_create(hp_request_cb cb, void *data, bool streaming)
 {
     session_fixture *f = HP_NEW(session_fixture);
     f->on_request = cb;
     f->data = data;
     static const char *const listen[] = {"127.0.0.1:0"};
     hp_route_config route = {NULL, NULL, 0, hp_callback_handler_create(dispatch, f)};
+    route.handler->stream_request_body = streaming;
     hp_server_config config = {
         .name = "test",
         .listen = listen,
@@ -47,6 +48,16 @@ session_fixture *session_fixture_create(hp_request_cb cb, void *data)
     memcpy(f->ctx.request_id, "00000000", 8); /* deterministic ids: prefix 0 */
     f->m = mem_transport_create(&f->ctx, f->server);
     return f;
+}
+
+session_fixture *session_fixture_create(hp_request_cb cb, void *data)
+{
+    return fixture_create(cb, data, false);
+}
+
+session_fixture *session_fixture_create_streaming(hp_request_cb cb, void *data)
+{
+    return fixture_create(cb, data, true);
 }
 
 /* Whatever ended the session (an answer, an error, a timeout, a limit, the client going away),
