@@ -765,6 +765,7 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
 {
     hp__session *s = session_of(p);
     hp__exchange *x = s->x;
+    if (len == 0) return 0; /* llhttp flushes an empty span when it resumes with no byte */
     x->body_received += len;
     if (x->body_received > x->server->limits.max_body_bytes) return reject(x, 413);
     if (x->streamed) {

@@ -31,11 +31,15 @@ typedef struct puller {
     int err;
     bool done_ok;
     bool answer_first; /* answers 401 at once, without reading */
+    bool pull_in_data; /* asks for the next piece from on_data */
 } puller;
+
+static const hp_body_consumer consumer;
 
 static void on_data(hp_request *req, void *data, const void *bytes, size_t len)
 {
     puller *p = data;
+    assert_int_equal(p->ends, 0); /* nothing after the end */
     if (len == 0) {
         p->ends++;
         return;
@@ -44,6 +48,7 @@ static void on_data(hp_request *req, void *data, const void *bytes, size_t len)
     assert_true(p->got_len + len <= sizeof p->got);
     memcpy(p->got + p->got_len, bytes, len);
     p->got_len += len;
+    if (p->pull_in_data) hp_request_body_pull(req, &consumer, p);
 }
 
 static void on_error(hp_request *req, void *data, int err)
@@ -140,7 +145,25 @@ static void reading_stops_while_the_handler_does_not_pull_and_resumes_when_it_do
         assert_true(p.pieces < 1000);
     }
     assert_int_equal(p.got_len, sizeof body);
+    assert_int_equal(p.ends, 1);
     assert_int_equal(p.errors, 0);
+    hp_respond(p.req, 200, "ok", 2);
+    assert_false(f->m->closed);
+    session_fixture_destroy(f);
+}
+
+static void a_handler_that_pulls_from_on_data_gets_every_byte_then_one_end(void **state)
+{
+    puller p = {.pull_in_data = true};
+    session_fixture *f = session_fixture_create_streaming(keep, &p);
+    f->server->limits.max_body_bytes = 1 << 20;
+    mem_transport_feed_str(f->m, "POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 30000\r\n\r\n");
+    pull(&p);
+    static char body[30000];
+    memset(body, 'c', sizeof body);
+    assert_int_equal(mem_transport_feed(f->m, body, sizeof body), sizeof body);
+    assert_int_equal(p.got_len, sizeof body);
+    assert_int_equal(p.ends, 1);
     hp_respond(p.req, 200, "ok", 2);
     assert_false(f->m->closed);
     session_fixture_destroy(f);
@@ -277,6 +300,7 @@ int main(void)
         cmocka_unit_test(a_streaming_handler_is_called_at_the_head_and_pulls_the_body_in_pieces),
         cmocka_unit_test(chunked_pieces_arrive_de_chunked),
         cmocka_unit_test(reading_stops_while_the_handler_does_not_pull_and_resumes_when_it_does),
+        cmocka_unit_test(a_handler_that_pulls_from_on_data_gets_every_byte_then_one_end),
         cmocka_unit_test(continue_is_sent_at_the_first_pull_and_not_before),
         cmocka_unit_test(
             a_handler_that_answers_first_sends_no_continue_and_reads_no_body_as_a_request),
