@@ -32,13 +32,6 @@ static hp__exchange *exchange_of(hp_request *req)
     return req->exchange;
 }
 
-const hp_str *hp_request_header(const hp_request *req, const char *name)
-{
-    for (size_t i = 0; i < req->header_count; i++)
-        if (hp__str_ieq(req->headers[i].name, name)) return &req->headers[i].value;
-    return NULL;
-}
-
 static bool engine_owned(const char *name, size_t len)
 {
     hp_str n = hp__str(name, len);
@@ -246,7 +239,7 @@ static void call_proceed(hp__exchange *x)
     x->in_proceed = false;
     if (x->aborted) {
         /* The session closed under us; it left the exchange for us to release. */
-        hp__exchange_release(x->s, x);
+        hp__exchange_release(x->s->ctx, x);
         return;
     }
     if (x->finish_pending) {
@@ -411,13 +404,6 @@ int hp_request_upgrade(hp_request *req, const char *token, const hp_upgrade_prot
     x->after_write = HP__AFTER_FINISH;
     if (submit(x, iov, n) == 1) finish(x);
     return 0;
-}
-
-void hp_request_on_done(hp_request *req, hp_done_cb cb, void *data)
-{
-    hp__exchange *x = exchange_of(req);
-    x->done_cb = cb;
-    x->done_data = data;
 }
 
 /* A queued write of this exchange completed. */

@@ -80,68 +80,13 @@ static void span_extend(hp_str *span, const char *at, size_t len)
 
 /* ---- exchanges ---------------------------------------------------------------------------- */
 
+/* An exchange from the worker's freelist for the request that begins: no longer idle. */
 static hp__exchange *exchange_get(hp__session *s)
 {
-    hp__http_context *ctx = s->ctx;
-    hp__exchange *x = (hp__exchange *)ctx->exchanges;
-    if (x) {
-        ctx->exchanges = ((hp__free_block *)x)->next;
-        ctx->exchange_count--;
-        memset(x, 0, offsetof(hp__exchange, head));
-    } else {
-        x = HP_NEW(hp__exchange);
-    }
+    hp__exchange *x = hp__exchange_new(s->ctx);
     hp__counter_sub(&s->gauges->idle, 1);
     x->s = s;
-    x->file_fd = -1;
-    x->req.exchange = x;
-    x->req.worker = ctx->worker;
-    x->req.headers = x->inline_headers;
-    x->header_cap = HP__INLINE_HEADERS;
     return x;
-}
-
-static void exchange_free(hp__exchange *x)
-{
-    free(x->extra);
-    free(x->body);
-    free(x->path_buf);
-    free(x->heap_headers);
-    free(x);
-}
-
-void hp__exchange_freelist_clear(hp__http_context *ctx)
-{
-    while (ctx->exchanges) {
-        hp__exchange *x = (hp__exchange *)ctx->exchanges;
-        ctx->exchanges = ctx->exchanges->next;
-        exchange_free(x);
-    }
-    ctx->exchange_count = 0;
-}
-
-void hp__exchange_release(hp__session *s, hp__exchange *x)
-{
-    hp__http_context *ctx = s->ctx;
-    if (x->file_chunk) hp__http_buffer_put(ctx, x->file_chunk, x->file_chunk_cap);
-    x->file_chunk = NULL;
-    if (x->body_cap > 64 * 1024) {
-        free(x->body);
-        x->body = NULL;
-        x->body_cap = 0;
-    }
-    if (x->path_cap > 4096) { /* a long path is rare: its buffer is not kept */
-        free(x->path_buf);
-        x->path_buf = NULL;
-        x->path_cap = 0;
-    }
-    if (ctx->exchange_count >= HP__FREELIST_MAX) {
-        exchange_free(x);
-        return;
-    }
-    ((hp__free_block *)x)->next = ctx->exchanges;
-    ctx->exchanges = (hp__free_block *)x;
-    ctx->exchange_count++;
 }
 
 static void release_rbuf(hp__session *s)
@@ -160,33 +105,6 @@ static void exchange_ended(hp__session *s, const hp_server *server)
     if (s->ctx->exchange_ended) s->ctx->exchange_ended(s->ctx, server);
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-void hp__exchange_count(void *data, const hp__exchange *x, bool answered, uint64_t end_ns)
-{
-    hp__http_context *ctx = data;
-    hp__stats_slice *slice = x->slice;
-    if (slice)
-        hp__counter_sub(&slice->in_flight, 1);
-    else
-        slice = hp__server_stats_slice(hp__exchange_server(x)->stats, ctx->worker);
-    uint64_t duration = x->start_ns && end_ns > x->start_ns ? end_ns - x->start_ns : 0;
-    hp__stats_slice_record(slice, answered ? x->status : 0, duration, x->bytes_in, x->bytes_out);
-}
-
-/* Tells every observer (context.h) that `x` ended. Call it before exchange_ended(): once a
- * draining server hears of its last exchange it may be freed. */
-static void exchange_observe(hp__session *s, hp__exchange *x, bool answered, uint64_t end_ns)
-{
-    hp__http_context *ctx = s->ctx;
-    for (unsigned i = 0; i < ctx->observer_count; i++)
-        ctx->observers[i].ended(ctx->observers[i].data, x, answered, end_ns);
-}
 
 /* Closes the connection; with `linger` see hp__transport_vtable.close. */
 static void close_connection(hp__session *s, bool linger)
@@ -200,11 +118,11 @@ static void close_connection(hp__session *s, bool linger)
         if (x->done_cb) x->done_cb(&x->req, false, x->done_data);
         x->done_cb = NULL;
         const hp_server *server = x->server;
-        exchange_observe(s, x, false, 0);
+        hp__exchange_observe(s->ctx, x, false, 0);
         if (x->in_proceed) {
             x->aborted = true; /* released by the proceed loop that is on the stack */
         } else {
-            hp__exchange_release(s, x);
+            hp__exchange_release(s->ctx, x);
         }
         s->x = NULL;
         exchange_ended(s, server);
@@ -443,7 +361,7 @@ static void update(hp__session *s)
 
 static int on_message_begin(llhttp_t *p)
 {
-    session_of(p)->x->start_ns = now_ns();
+    session_of(p)->x->start_ns = hp__exchange_now_ns();
     return 0;
 }
 
@@ -700,26 +618,6 @@ static int normalize_path(hp__exchange *x)
     return 0;
 }
 
-static void call_handler(hp_request *req, void *data)
-{
-    hp_handler *handler = data;
-    handler->vt->on_request(handler, req);
-}
-
-/* The handler of the request's route (or the server's fallback); NULL: 404, or 405 when only
- * the method differed. "*" (OPTIONS *) has none: the session answers it. */
-static void route_handler(hp__exchange *x)
-{
-    hp_request *req = &x->req;
-    if (req->path.len == 1 && req->path.base[0] == '*') return;
-    const hp_server *server = x->server;
-    const hp__route *route = hp__server_route(server, req, &x->method_mismatch);
-    if (route)
-        x->handler = route->handler;
-    else if (server->fallback && !x->method_mismatch)
-        x->handler = server->fallback;
-}
-
 static int on_headers_complete(llhttp_t *p)
 {
     hp__session *s = session_of(p);
@@ -737,24 +635,20 @@ static int on_headers_complete(llhttp_t *p)
     int status = parse_target(x);
     if (!status) status = normalize_path(x);
     if (status) return reject(x, status);
-    x->server = hp__vhosts_route(*s->vhosts, r->host);
-    if (!x->server) return reject(x, 421);
-    x->slice = hp__server_stats_slice(x->server->stats, s->ctx->worker);
-    hp__counter_add(&x->slice->in_flight, 1);
+    if (!hp__exchange_route(x, *s->vhosts, s->ctx->worker)) return reject(x, 421);
     bool has_body = (p->flags & F_CHUNKED) || p->content_length > 0;
     if ((p->flags & F_CONTENT_LENGTH) && p->content_length > x->server->limits.max_body_bytes)
         return reject(x, 413);
     x->keep_alive = llhttp_should_keep_alive(p);
     x->upgrade_asked = p->upgrade && minor == 1;
     x->expect_continue &= has_body && minor == 1;
-    route_handler(x);
     if (x->handler && x->handler->stream_request_body) {
         /* The handler is called now, before the body (process); without a body, at its end
          * as any other, so the message is over before the next can begin. */
         x->streamed = true;
         return has_body ? HPE_PAUSED : 0;
     }
-    if (x->handler) hp__body_read_all(x, call_handler, x->handler);
+    hp__exchange_read_whole_body(x);
     if (x->expect_continue && hp__body_write_continue(x) < 0) return reject(x, 400);
     return 0;
 }
@@ -815,19 +709,12 @@ static void answer_options_star(hp_request *req)
     hp_respond(req, 200, "", 0);
 }
 
-static void give_request_id(hp__session *s, hp__exchange *x)
-{
-    if (x->req.request_id.base) return;
-    hp__http_request_id(s->ctx, x->request_id);
-    x->req.request_id = hp__str(x->request_id, HP__REQUEST_ID_LEN);
-}
-
 /* The head is complete and the handler streams the body: it gets the request now. */
 static void dispatch_head(hp__session *s)
 {
     hp__exchange *x = s->x;
     s->phase = HP__PHASE_HANDLER;
-    give_request_id(s, x);
+    hp__exchange_give_request_id(s->ctx, x);
     x->handler_called = true;
     x->handler->vt->on_request(x->handler, &x->req);
 }
@@ -839,7 +726,7 @@ static void dispatch(hp__session *s)
     hp__exchange *x = s->x;
     hp_request *req = &x->req;
     s->phase = HP__PHASE_HANDLER;
-    give_request_id(s, x);
+    hp__exchange_give_request_id(s->ctx, x);
     if (req->path.len == 1 && req->path.base[0] == '*') {
         answer_options_star(req);
         return;
@@ -867,7 +754,7 @@ void hp__session_fail(hp__session *s, int status)
     x->message_done = true;
     x->close_after = true;
     s->stop_parsing = true; /* parse nothing more on this connection */
-    give_request_id(s, x);
+    hp__exchange_give_request_id(s->ctx, x);
     s->phase = HP__PHASE_HANDLER;
     hp_respond_error(&x->req, status);
 }
@@ -889,12 +776,12 @@ void hp__exchange_finish(hp__session *s, bool ok)
     if (x->done_cb) x->done_cb(&x->req, ok, x->done_data);
     x->done_cb = NULL;
     const hp_server *server = x->server;
-    exchange_observe(s, x, ok, now_ns());
+    hp__exchange_observe(s->ctx, x, ok, hp__exchange_now_ns());
     bool close = !ok || x->close_after || s->draining;
     const hp_upgrade_protocol *upgrade = ok ? x->upgrade : NULL;
     void *upgrade_data = x->upgrade_data;
     s->served = true;
-    hp__exchange_release(s, x);
+    hp__exchange_release(s->ctx, x);
     s->x = NULL;
     if (upgrade) {
         switch_protocol(s, server, upgrade, upgrade_data);
