@@ -81,7 +81,7 @@ void hp__exchange_release(hp__http_context *ctx, hp__exchange *x)
 
 /* ---- routing ------------------------------------------------------------------------------ */
 
-static void call_handler(hp_request *req, void *data)
+void hp__exchange_call_handler(hp_request *req, void *data)
 {
     hp_handler *handler = data;
     handler->vt->on_request(handler, req);
@@ -111,26 +111,7 @@ bool hp__exchange_route(hp__exchange *x, const hp__vhosts *vhosts, unsigned work
     return true;
 }
 
-void hp__exchange_read_whole_body(hp__exchange *x)
-{
-    if (x->handler) hp__body_read_all(x, call_handler, x->handler);
-}
-
-/* ---- request ids and the end -------------------------------------------------------------- */
-
-void hp__exchange_give_request_id(hp__http_context *ctx, hp__exchange *x)
-{
-    if (x->req.request_id.base) return;
-    hp__http_request_id(ctx, x->request_id);
-    x->req.request_id = hp__str(x->request_id, HP__REQUEST_ID_LEN);
-}
-
-uint64_t hp__exchange_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+/* ---- the end ------------------------------------------------------------------------------ */
 
 void hp__exchange_count(void *data, const hp__exchange *x, bool answered, uint64_t end_ns)
 {
@@ -142,12 +123,6 @@ void hp__exchange_count(void *data, const hp__exchange *x, bool answered, uint64
         slice = hp__server_stats_slice(hp__exchange_server(x)->stats, ctx->worker);
     uint64_t duration = x->start_ns && end_ns > x->start_ns ? end_ns - x->start_ns : 0;
     hp__stats_slice_record(slice, answered ? x->status : 0, duration, x->bytes_in, x->bytes_out);
-}
-
-void hp__exchange_observe(hp__http_context *ctx, hp__exchange *x, bool answered, uint64_t end_ns)
-{
-    for (unsigned i = 0; i < ctx->observer_count; i++)
-        ctx->observers[i].ended(ctx->observers[i].data, x, answered, end_ns);
 }
 
 /* ---- the handler's calls ------------------------------------------------------------------ */

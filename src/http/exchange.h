@@ -16,6 +16,8 @@
 #include "hostpool/upgrade.h"
 #include "http/session.h"
 
+#include <time.h>
+
 #define HP__INLINE_HEADERS 24
 
 typedef enum {
@@ -113,18 +115,51 @@ void hp__exchange_release(hp__http_context *ctx, hp__exchange *x);
  * server, by path and method to a handler (x->handler; NULL: 404 or 405); counts it in
  * flight on the server's slice for `worker`. */
 bool hp__exchange_route(hp__exchange *x, const hp__vhosts *vhosts, unsigned worker);
-/* The one path of a handler that does not stream: it gets the request with the whole body. */
-void hp__exchange_read_whole_body(hp__exchange *x);
-/* Gives the request a generated X-Request-Id unless the client sent a sane one. */
-void hp__exchange_give_request_id(hp__http_context *ctx, hp__exchange *x);
-/* CLOCK_MONOTONIC in nanoseconds: the start and the end of an exchange. */
-uint64_t hp__exchange_now_ns(void);
-/* Tells every observer (context.h) that `x` ended. Call it before exchange_ended: once a
- * draining server hears of its last exchange it may be freed. */
-void hp__exchange_observe(hp__http_context *ctx, hp__exchange *x, bool answered, uint64_t end_ns);
+/* Calls the handler `data` with the request: what waits for the whole body by default. */
+void hp__exchange_call_handler(hp_request *req, void *data);
 /* The metrics' exchange end observer (context.h; `data` is the worker's context): counts `x`
  * for its server's slice on this worker, and no longer in flight. */
 void hp__exchange_count(void *data, const hp__exchange *x, bool answered, uint64_t end_ns);
+
+/* The small steps of every request, inline: they run once per request on the hot path. */
+
+/* Makes `cb(req, data)` the one called when the whole body is in req.body. */
+static inline void hp__body_read_all(hp__exchange *x, hp_body_complete_cb cb, void *data)
+{
+    x->whole_body_cb = cb;
+    x->whole_body_data = data;
+}
+
+/* The one path of a handler that does not stream: it gets the request with the whole body. */
+static inline void hp__exchange_read_whole_body(hp__exchange *x)
+{
+    if (x->handler) hp__body_read_all(x, hp__exchange_call_handler, x->handler);
+}
+
+/* Gives the request a generated X-Request-Id unless the client sent a sane one. */
+static inline void hp__exchange_give_request_id(hp__http_context *ctx, hp__exchange *x)
+{
+    if (x->req.request_id.base) return;
+    hp__http_request_id(ctx, x->request_id);
+    x->req.request_id = (hp_str){x->request_id, HP__REQUEST_ID_LEN};
+}
+
+/* CLOCK_MONOTONIC in nanoseconds: the start and the end of an exchange. */
+static inline uint64_t hp__exchange_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Tells every observer (context.h) that `x` ended. Call it before exchange_ended: once a
+ * draining server hears of its last exchange it may be freed. */
+static inline void hp__exchange_observe(hp__http_context *ctx, hp__exchange *x, bool answered,
+                                        uint64_t end_ns)
+{
+    const hp__exchange_observer *o = ctx->observers, *end = o + ctx->observer_count;
+    for (; o < end; o++) o->ended(o->data, x, answered, end_ns);
+}
 
 /* session.c: HTTP/1 */
 /* The server whose settings apply to `x`: its routed server, else the head server. */
@@ -136,14 +171,7 @@ void hp__exchange_finish(hp__session *s, bool ok);
 void hp__session_fail(hp__session *s, int status);
 /* Parses and runs what the read buffer holds (after a pull, or a switch to reading it all). */
 void hp__session_process(hp__session *s);
-/* request_body.c */
-/* Makes `cb(req, data)` the one called when the whole body is in req.body. */
-static inline void hp__body_read_all(hp__exchange *x, hp_body_complete_cb cb, void *data)
-{
-    x->whole_body_cb = cb;
-    x->whole_body_data = data;
-}
-/* Writes the interim 100 Continue the client waits for; < 0 when the connection failed. */
+/* request_body.c *//* Writes the interim 100 Continue the client waits for; < 0 when the connection failed. */
 int hp__body_write_continue(hp__exchange *x);
 /* Gives the parsed piece (x->piece) to the consumer that waits for it, then drops its bytes. */
 void hp__body_deliver_piece(hp__exchange *x);
