@@ -15,6 +15,11 @@
  * Timers: IDLE uses idle_timeout (close silently); HEAD and BODY use header_timeout (408);
  * WRITE uses write_timeout (close); HANDLER has none (the handler owns its own timeouts).
  *
+ * A handler that streams the body (request.h, request_body.c) is called at HEAD's end: the
+ * session is then in HANDLER while the handler works, parsing nothing, and in BODY while a
+ * pull waits for a piece; it keeps reading meanwhile until its buffer is full, so the client
+ * going away is seen at once.
+ *
  * Virtual hosts: a request is routed when its headers are complete, by its Host, through the
  * listener's current table (vhosts.h); no server claims it: 421 and close. Before that the
  * head server's limits apply (idle and header timeouts, head sizes); from then on the routed
