@@ -113,6 +113,7 @@ static void close_connection(hp__session *s, bool linger)
     s->phase = HP__PHASE_CLOSED;
     hp__exchange *x = s->x;
     if (x) {
+        x->responded = true; /* the handler's calls below may not answer any more */
         hp__body_failed(x, -ECONNRESET);
         if (x->producer && !x->stream_last) x->producer->stop(&x->req, x->producer_data);
         if (x->done_cb) x->done_cb(&x->req, false, x->done_data);

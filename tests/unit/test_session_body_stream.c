@@ -31,7 +31,8 @@ typedef struct puller {
     int err;
     bool done_ok;
     bool answer_first; /* answers 401 at once, without reading */
-    bool pull_in_data; /* asks for the next piece from on_data */
+    bool pull_in_data;     /* asks for the next piece from on_data */
+    bool answer_on_error;  /* answers 500 from on_error */
 } puller;
 
 static const hp_body_consumer consumer;
@@ -56,6 +57,7 @@ static void on_error(hp_request *req, void *data, int err)
     puller *p = data;
     p->errors++;
     p->err = err;
+    if (p->answer_on_error) hp_respond(req, 500, "late", 4);
 }
 
 static const hp_body_consumer consumer = {on_data, on_error};
@@ -222,6 +224,21 @@ static void a_client_reset_mid_body_is_reported_to_the_waiting_consumer_at_once(
     session_fixture_destroy(f);
 }
 
+static void an_answer_from_on_error_after_the_client_left_is_dropped(void **state)
+{
+    puller p = {.answer_on_error = true};
+    session_fixture *f = session_fixture_create_streaming(keep, &p);
+    mem_transport_feed_str(f->m, "POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nab");
+    pull(&p);
+    pull(&p);
+    mem_transport_read_error(f->m);
+    assert_int_equal(p.errors, 1);
+    assert_int_equal(p.dones, 1);
+    assert_false(p.done_ok);
+    assert_int_equal(f->m->out_len, 0);
+    session_fixture_destroy(f); /* counters balanced, no call after the close */
+}
+
 static void a_client_closing_while_the_handler_works_is_reported_at_once(void **state)
 {
     puller p = {0};
@@ -305,6 +322,7 @@ int main(void)
         cmocka_unit_test(
             a_handler_that_answers_first_sends_no_continue_and_reads_no_body_as_a_request),
         cmocka_unit_test(a_client_reset_mid_body_is_reported_to_the_waiting_consumer_at_once),
+        cmocka_unit_test(an_answer_from_on_error_after_the_client_left_is_dropped),
         cmocka_unit_test(a_client_closing_while_the_handler_works_is_reported_at_once),
         cmocka_unit_test(a_body_over_the_limit_is_told_to_the_consumer_and_answered_413),
         cmocka_unit_test(a_client_that_stops_sending_is_answered_408_and_told_to_the_consumer),
