@@ -25,10 +25,10 @@
  *
  * Invariants checked: the output is always a prefix of a well-formed sequence of responses
  * (status line, Date and X-Request-Id, framing that matches the body, nothing after a
- * "Connection: close" response; after a 101 only the upgraded protocol's 'e' bytes); every finished exchange is one complete response in the
- * output; a handler sees one exchange at a time, with a normalized path, and its done callback
- * exactly once; the session never calls the transport after closing; it always closes in the
- * end; nothing leaks (LSan). */
+ * "Connection: close" response; after a 101 only the upgraded protocol's 'e' bytes); every finished
+ * exchange is one complete response in the output; a handler sees one exchange at a time, with a
+ * normalized path, and its done callback exactly once; the session never calls the transport after
+ * closing; it always closes in the end; nothing leaks (LSan). */
 #include "mem_transport.h"
 
 #include "core/url_path.h"
@@ -73,8 +73,8 @@ typedef struct harness {
     unsigned registered, done_calls;
     char echo[MAX_BODY + 1];
     /* The streaming-body handler (/b). */
-    bool body_pull;        /* it will pull at its next step */
-    bool body_waiting;     /* a pull waits for its piece */
+    bool body_pull;    /* it will pull at its next step */
+    bool body_waiting; /* a pull waits for its piece */
     size_t body_received;
     char body_count[24];
     /* The upgraded protocol (/cu). */
@@ -495,8 +495,7 @@ static bool settle(mem_transport *m, checker *c)
 }
 
 /* An exchange end observer (http/context.h): counts the exchanges that ended answered. */
-static void count_finished(void *data, const struct hp__exchange *x, bool answered,
-                           uint64_t end_ns)
+static void count_finished(void *data, const struct hp__exchange *x, bool answered, uint64_t end_ns)
 {
     if (answered) ++*(uint64_t *)data;
 }

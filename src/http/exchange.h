@@ -76,13 +76,13 @@ struct hp__exchange {
     bool headers_done;
     bool message_done;
     bool keep_alive;
-    bool expect_continue; /* 100 Continue is owed at the first read of the body */
-    bool upgrade_asked;   /* HTTP/1.1 with Upgrade and Connection: upgrade (RFC 9110 §7.8) */
-    bool timer_armed;     /* the header timer runs for this request */
-    bool after_piece;     /* llhttp paused at a piece: its message end may need no byte */
+    bool expect_continue;  /* 100 Continue is owed at the first read of the body */
+    bool upgrade_asked;    /* HTTP/1.1 with Upgrade and Connection: upgrade (RFC 9110 §7.8) */
+    bool timer_armed;      /* the header timer runs for this request */
+    bool after_piece;      /* llhttp paused at a piece: its message end may need no byte */
     uint16_t fields_seen;  /* the fields read once that came (session.c), one bit each */
     uint16_t error_status; /* the answer a parser callback decided on (4xx/5xx) */
-    const char *piece; /* parsed, not yet given to the consumer: [piece, piece + piece_len) */
+    const char *piece;     /* parsed, not yet given to the consumer: [piece, piece + piece_len) */
     uint32_t piece_len;
     bool close_after;
     bool chunked;
@@ -171,7 +171,8 @@ void hp__exchange_finish(hp__session *s, bool ok);
 void hp__session_fail(hp__session *s, int status);
 /* Parses and runs what the read buffer holds (after a pull, or a switch to reading it all). */
 void hp__session_process(hp__session *s);
-/* request_body.c *//* Writes the interim 100 Continue the client waits for; < 0 when the connection failed. */
+/* request_body.c */ /* Writes the interim 100 Continue the client waits for; < 0 when the
+                        connection failed. */
 int hp__body_write_continue(hp__exchange *x);
 /* Gives the parsed piece (x->piece) to the consumer that waits for it, then drops its bytes. */
 void hp__body_deliver_piece(hp__exchange *x);

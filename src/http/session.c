@@ -105,7 +105,6 @@ static void exchange_ended(hp__session *s, const hp_server *server)
     if (s->ctx->exchange_ended) s->ctx->exchange_ended(s->ctx, server);
 }
 
-
 /* Closes the connection; with `linger` see hp__transport_vtable.close. */
 static void close_connection(hp__session *s, bool linger)
 {

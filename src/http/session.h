@@ -77,8 +77,8 @@ struct hp__session {
     uint32_t rparsed;        /* bytes of rbuf consumed by the parser */
     uint32_t rend;           /* bytes of rbuf received */
     uint8_t phase;           /* hp__phase */
-    bool reading;    /* transport reading state, as last set */
-    bool in_process; /* process() is on the stack */
+    bool reading;            /* transport reading state, as last set */
+    bool in_process;         /* process() is on the stack */
     /* The flags read once per request or less share a byte, so that a connection stays as
      * small as it was before it had a protocol vtable (conn.c). */
     bool draining : 1;          /* answer what is in flight, then close */

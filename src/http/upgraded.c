@@ -35,10 +35,10 @@ struct hp_upgraded {
     uint32_t rstart, rend;
     unsigned writes_pending;
     unsigned depth;
-    bool want_reading;   /* the handler's wish */
-    bool reading;        /* the transport's state, as last set */
-    bool closing;        /* close once the queued writes are done */
-    bool eof;            /* the client closed its sending side */
+    bool want_reading; /* the handler's wish */
+    bool reading;      /* the transport's state, as last set */
+    bool closing;      /* close once the queued writes are done */
+    bool eof;          /* the client closed its sending side */
     bool closed;
 };
 

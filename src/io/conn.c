@@ -11,12 +11,13 @@
  *
  * Timer: one per connection, armed lazily. set_timer() only records the deadline and re-arms
  * the uv timer when the new deadline is earlier than the armed one (libuv keeps that one:
- * uv_timer_get_due_in); when the timer fires early it re-arms itself for the rest. So a keep-alive connection answering request after
- * request touches the timer heap only when its deadline moves earlier.
+ * uv_timer_get_due_in); when the timer fires early it re-arms itself for the rest. So a keep-alive
+ * connection answering request after request touches the timer heap only when its deadline moves
+ * earlier.
  *
  * Closing: when the protocol asks for it (close with linger: an error answer, completely
- * written), the connection lingers: it shuts down its sending side and discards what the client still sends
- * for up to LINGER_MS, so the client reads the answer instead of a reset (as nginx's
+ * written), the connection lingers: it shuts down its sending side and discards what the client
+ * still sends for up to LINGER_MS, so the client reads the answer instead of a reset (as nginx's
  * lingering_close). */
 #include "io/worker.h"
 

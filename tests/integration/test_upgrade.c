@@ -91,7 +91,8 @@ static void read_exactly(hp_test_conn *c, size_t n)
 
 static void an_upgrade_on_a_keep_alive_connection_echoes_the_pipelined_bytes(void **state)
 {
-    engine_fixture *f = engine_fixture_start(hp_callback_handler_create(upgrade_or_answer, NULL), 0);
+    engine_fixture *f =
+        engine_fixture_start(hp_callback_handler_create(upgrade_or_answer, NULL), 0);
     assert_non_null(f);
     hp_test_conn c;
     assert_int_equal(hp_test_connect(&c, engine_fixture_port(f), HP_TEST_DEADLINE_MS), HP_TEST_OK);

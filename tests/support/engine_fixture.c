@@ -41,9 +41,11 @@ engine_fixture *engine_fixture_start(hp_handler *handler, uint64_t max_body_byte
     engine_fixture *f = HP_NEW(engine_fixture);
     hp_route_config route = {.handler = handler};
     const char *listen = HP_TEST_LISTEN;
-    hp_server_config config = {
-        .name = "fixture", .listen = &listen, .listen_count = 1, .routes = &route,
-        .route_count = 1};
+    hp_server_config config = {.name = "fixture",
+                               .listen = &listen,
+                               .listen_count = 1,
+                               .routes = &route,
+                               .route_count = 1};
     hp_limits_init(&config.limits);
     if (max_body_bytes) config.limits.max_body_bytes = max_body_bytes;
     char err[256];

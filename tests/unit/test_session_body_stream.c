@@ -30,9 +30,9 @@ typedef struct puller {
     unsigned pieces, ends, errors, dones;
     int err;
     bool done_ok;
-    bool answer_first; /* answers 401 at once, without reading */
-    bool pull_in_data;     /* asks for the next piece from on_data */
-    bool answer_on_error;  /* answers 500 from on_error */
+    bool answer_first;    /* answers 401 at once, without reading */
+    bool pull_in_data;    /* asks for the next piece from on_data */
+    bool answer_on_error; /* answers 500 from on_error */
 } puller;
 
 static const hp_body_consumer consumer;
@@ -119,8 +119,9 @@ static void chunked_pieces_arrive_de_chunked(void **state)
 {
     puller p = {0};
     session_fixture *f = session_fixture_create_streaming(keep, &p);
-    mem_transport_feed_str(f->m, "POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                 "3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n");
+    mem_transport_feed_str(f->m,
+                           "POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                           "3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n");
     while (p.ends == 0 && p.errors == 0 && p.pieces < 10) pull(&p);
     assert_int_equal(p.ends, 1);
     assert_int_equal(p.got_len, 7);
@@ -188,8 +189,8 @@ static void continue_is_sent_at_the_first_pull_and_not_before(void **state)
     session_fixture_destroy(f);
 }
 
-static void a_handler_that_answers_first_sends_no_continue_and_reads_no_body_as_a_request(
-    void **state)
+static void
+a_handler_that_answers_first_sends_no_continue_and_reads_no_body_as_a_request(void **state)
 {
     puller p = {.answer_first = true};
     session_fixture *f = session_fixture_create_streaming(keep, &p);
@@ -198,9 +199,9 @@ static void a_handler_that_answers_first_sends_no_continue_and_reads_no_body_as_
                                  "GET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n");
     assert_int_equal(f->requests, 1);
     assert_int_equal(mem_transport_count(f->m, "100 Continue"), 0);
-    assert_string_equal(session_fixture_output(f), "HTTP/1.1 401 Unauthorized\r\n"
-                                                   "Content-Length: 2\r\n" ID1
-                                                   "Connection: close\r\n\r\nno");
+    assert_string_equal(session_fixture_output(f),
+                        "HTTP/1.1 401 Unauthorized\r\n"
+                        "Content-Length: 2\r\n" ID1 "Connection: close\r\n\r\nno");
     assert_true(f->m->closed);
     assert_true(f->m->lingered);
     assert_int_equal(p.dones, 1);
@@ -259,7 +260,8 @@ static void a_body_over_the_limit_is_told_to_the_consumer_and_answered_413(void 
 {
     puller p = {0};
     session_fixture *f = session_fixture_create_streaming(keep, &p);
-    mem_transport_feed_str(f->m, "POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
+    mem_transport_feed_str(f->m,
+                           "POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
     static char chunk[FIXTURE_MAX_BODY + 16];
     int n = snprintf(chunk, sizeof chunk, "%x\r\n", FIXTURE_MAX_BODY + 1);
     memset(chunk + n, 'x', FIXTURE_MAX_BODY + 1);

@@ -98,13 +98,13 @@ static void an_upgrade_after_a_keep_alive_request_hands_the_pipelined_bytes_over
 {
     echo e = {.close_on_eof = true};
     session_fixture *f = session_fixture_create(upgrade_or_answer, &e);
-    mem_transport_feed_str(f->m, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n" UPGRADE_REQUEST("/up")
-                                 "GET /not-http HTTP/1.1\r\n\r\n");
+    mem_transport_feed_str(f->m, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n" UPGRADE_REQUEST(
+                                     "/up") "GET /not-http HTTP/1.1\r\n\r\n");
     assert_int_equal(e.upgrade_rc, 0);
     assert_int_equal(e.opens, 1);
     assert_string_equal(session_fixture_output(f),
-                        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n" ID1 "\r\n/a" SWITCHING(ID2)
-                        "GET /not-http HTTP/1.1\r\n\r\n");
+                        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n" ID1
+                        "\r\n/a" SWITCHING(ID2) "GET /not-http HTTP/1.1\r\n\r\n");
     assert_int_equal(f->requests, 2);
     mem_transport_clear_output(f->m);
     mem_transport_feed_str(f->m, "\x01\x02 more bytes");
@@ -136,7 +136,8 @@ static void an_http10_request_is_not_upgraded(void **state)
 {
     echo e = {0};
     session_fixture *f = session_fixture_create(upgrade_or_answer, &e);
-    mem_transport_feed_str(f->m, "GET /up HTTP/1.0\r\nUpgrade: echo\r\nConnection: upgrade\r\n\r\n");
+    mem_transport_feed_str(f->m,
+                           "GET /up HTTP/1.0\r\nUpgrade: echo\r\nConnection: upgrade\r\n\r\n");
     assert_int_equal(e.upgrade_rc, HP_EINVAL);
     assert_int_equal(e.opens, 0);
     session_fixture_destroy(f);
@@ -205,7 +206,7 @@ static void the_upgrade_exchange_counts_as_a_101_and_the_connection_stays_open(v
     assert_int_equal(atomic_load(&f->m->gauges.idle), 0);
     assert_int_equal(f->ctx.connections_open, 1);
     assert_int_equal(f->m->timer_ms, 0); /* the session's idle timer is not the protocol's */
-    session_fixture_destroy(f); /* checks every count went back to 0 */
+    session_fixture_destroy(f);          /* checks every count went back to 0 */
 }
 
 static void a_drain_reaches_the_protocol_which_closes_after_its_writes(void **state)
