@@ -7,7 +7,8 @@
  * waits is bounded by the buffer; the bytes handed over at the switch wait there too.
  *
  * Writing: straight to the transport (uv_try_write, then queued); the handler's bytes are
- * borrowed until on_write_done. A close asked for while writes are queued waits for them.
+ * borrowed until on_write_done. A close asked for while writes are queued waits for them,
+ * then lingers (as an HTTP error answer does): the client reads the last bytes.
  *
  * Lifetime: `depth` counts the calls into this file on the stack (from the transport or the
  * handler). The state is freed when the stream is closed and the outermost call returns, so
@@ -79,7 +80,9 @@ static void finish_close(hp_upgraded *u, int status)
     release_rbuf(u);
     u->ctx->connections_open--;
     hp__counter_sub(&u->gauges->open, 1);
-    u->t->vt->close(u->t, false);
+    /* A close the handler asked for comes after its last write: lingering, the client reads
+     * it (what the client still sends meanwhile would otherwise reset the connection). */
+    u->t->vt->close(u->t, status == 0);
     u->user->on_close(u, u->data, status);
     /* The server is no longer used here: a drain of it may be waiting (context.h). */
     if (u->ctx->exchange_ended) u->ctx->exchange_ended(u->ctx, u->server);
