@@ -36,7 +36,8 @@ struct hp_handler {
     /* false (what a zeroed handler has): on_request is called once the whole body arrived
      * (req->body). true: it is called as soon as the request's head is complete, and the
      * handler pulls the body itself (hp_request_body_pull, request.h). Per handler, not per
-     * kind, so one kind may stream or buffer as configured (a proxy). */
+     * kind, so one kind may stream or buffer as configured (a proxy); a clone sets it as its
+     * original has it. */
     bool stream_request_body;
 };
 
