@@ -119,6 +119,7 @@ static void p_read_buffer(hp__protocol *p, char **base, size_t *len)
         *len = 0;
         return;
     }
+    if (u->rstart == u->rend) u->rstart = u->rend = 0; /* all delivered: the room is back */
     if (!u->rbuf) u->rbuf = hp__http_buffer_get(u->ctx, READ_BUFFER, &u->rcap);
     *base = u->rbuf + u->rend;
     *len = u->rcap - u->rend;

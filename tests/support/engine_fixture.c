@@ -15,6 +15,7 @@ struct engine_fixture {
     hp_server *server;
     pthread_t thread;
     uint64_t drain_ms;
+    bool shutting_down;
 };
 
 static void on_engine_stopped(hp_engine *engine, void *data)
@@ -71,11 +72,18 @@ int engine_fixture_port(const engine_fixture *f)
     return hp_server_bound_port(f->server, 0);
 }
 
+void engine_fixture_shutdown(engine_fixture *f, uint64_t drain_ms)
+{
+    if (f->shutting_down) return;
+    f->shutting_down = true;
+    f->drain_ms = drain_ms;
+    uv_async_send(&f->stop);
+}
+
 void engine_fixture_stop(engine_fixture *f, uint64_t drain_ms)
 {
     if (!f) return;
-    f->drain_ms = drain_ms;
-    uv_async_send(&f->stop);
+    engine_fixture_shutdown(f, drain_ms);
     pthread_join(f->thread, NULL);
     hp_engine_destroy(f->engine);
     hp_server_destroy(f->server);

@@ -19,8 +19,11 @@ typedef struct engine_fixture engine_fixture;
 engine_fixture *engine_fixture_start(hp_handler *handler, uint64_t max_body_bytes);
 /* The port the server listens on (127.0.0.1). */
 int engine_fixture_port(const engine_fixture *f);
-/* Shuts the engine down (draining for up to `drain_ms`), waits for its loop to end and frees
- * everything. NULL is harmless. */
+/* Asks the engine to shut down (draining for up to `drain_ms`) and returns at once, so the
+ * test can watch the drain from the client's side. */
+void engine_fixture_shutdown(engine_fixture *f, uint64_t drain_ms);
+/* Shuts the engine down (draining for up to `drain_ms`, unless engine_fixture_shutdown asked
+ * already), waits for its loop to end and frees everything. NULL is harmless. */
 void engine_fixture_stop(engine_fixture *f, uint64_t drain_ms);
 
 #endif
