@@ -25,10 +25,11 @@
  *
  * Invariants checked: the output is always a prefix of a well-formed sequence of responses
  * (status line, Date and X-Request-Id, framing that matches the body, nothing after a
- * "Connection: close" response; after a 101 only the upgraded protocol's 'e' bytes); every finished
- * exchange is one complete response in the output; a handler sees one exchange at a time, with a
- * normalized path, and its done callback exactly once; the session never calls the transport after
- * closing; it always closes in the end; nothing leaks (LSan). */
+ * "Connection: close" response; after a 101 only the upgraded protocol's 'e' bytes); every
+ * finished exchange is one complete response in the output; a handler sees one exchange at a
+ * time, with a normalized path, and its done callback exactly once; the session never calls
+ * the transport after closing, and a closed connection uses no server (the worker asks that
+ * of closing connections too); it always closes in the end; nothing leaks (LSan). */
 #include "mem_transport.h"
 
 #include "core/url_path.h"
@@ -476,6 +477,9 @@ static void check_output(checker *c, const mem_transport *m)
     while (c->pos < m->out_len && parse_one(c, m->out, m->out_len, m->closed) == PARSED) {
     }
     CHECK(m->violations == 0, "the session broke the transport contract");
+    /* The worker asks this of every connection, closing ones included, during a drain. */
+    const hp__protocol *p = m->conn.transport.protocol;
+    if (m->closed) CHECK(!p->vt->uses_server(p, server), "a closed connection uses its server");
 }
 
 /* ---- the run ------------------------------------------------------------------------------ */

@@ -187,6 +187,11 @@ static size_t rbuf_size(const hp__session *s)
 
 static void session_read_buffer(hp__session *s, char **base, size_t *len)
 {
+    if (closed(s)) { /* finished (closed or upgraded): no room */
+        *base = NULL;
+        *len = 0;
+        return;
+    }
     if (!s->rbuf) {
         size_t cap;
         s->rbuf = hp__http_buffer_get(s->ctx, rbuf_size(s), &cap);

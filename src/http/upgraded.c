@@ -26,6 +26,7 @@
 struct hp_upgraded {
     hp__protocol protocol; /* first */
     hp__transport *t;
+    hp__protocol *finished; /* the connection's HTTP/1 session, finished: see finish_close */
     hp__http_context *ctx;
     hp__conn_gauges *gauges;
     const hp_server *server; /* the server whose handler upgraded the connection */
@@ -83,6 +84,10 @@ static void finish_close(hp_upgraded *u, int status)
     /* A close the handler asked for comes after its last write: lingering, the client reads
      * it (what the client still sends meanwhile would otherwise reset the connection). */
     u->t->vt->close(u->t, status == 0);
+    /* The transport may still ask its protocol whether it uses a server until its handles
+     * are closed, after this state is freed: it asks the finished session, which answers
+     * no and ignores every other call (its phase is CLOSED). */
+    u->t->protocol = u->finished;
     u->user->on_close(u, u->data, status);
     /* The server is no longer used here: a drain of it may be waiting (context.h). */
     if (u->ctx->exchange_ended) u->ctx->exchange_ended(u->ctx, u->server);
@@ -219,6 +224,7 @@ hp_upgraded *hp__upgraded_create(hp__session *s, const hp_server *server,
     hp_upgraded *u = HP_NEW(hp_upgraded);
     u->protocol.vt = &upgraded_protocol;
     u->t = hp__session_transport(s);
+    u->finished = &s->protocol;
     u->ctx = s->ctx;
     u->gauges = s->gauges;
     u->server = server;

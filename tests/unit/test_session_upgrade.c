@@ -209,6 +209,25 @@ static void the_upgrade_exchange_counts_as_a_101_and_the_connection_stays_open(v
     session_fixture_destroy(f);          /* checks every count went back to 0 */
 }
 
+static bool uses_server(session_fixture *f)
+{
+    const hp__protocol *p = f->m->conn.transport.protocol;
+    return p->vt->uses_server(p, f->server);
+}
+
+static void an_upgraded_connection_uses_its_server_until_it_closes(void **state)
+{
+    echo e = {0};
+    session_fixture *f = session_fixture_create(upgrade_or_answer, &e);
+    mem_transport_feed_str(f->m, UPGRADE_REQUEST("/up"));
+    assert_ptr_not_equal(f->m->conn.transport.protocol, &f->m->conn.http1.protocol);
+    assert_true(uses_server(f)); /* a stop of its server waits for it */
+    hp_upgraded_close(e.u);
+    assert_int_equal(e.closes, 1);
+    assert_false(uses_server(f));
+    session_fixture_destroy(f);
+}
+
 static void a_drain_reaches_the_protocol_which_closes_after_its_writes(void **state)
 {
     echo e = {0};
@@ -283,6 +302,7 @@ int main(void)
         cmocka_unit_test(a_101_through_an_ordinary_answer_is_still_a_500),
         cmocka_unit_test(the_switch_waits_until_the_101_is_written),
         cmocka_unit_test(the_upgrade_exchange_counts_as_a_101_and_the_connection_stays_open),
+        cmocka_unit_test(an_upgraded_connection_uses_its_server_until_it_closes),
         cmocka_unit_test(a_drain_reaches_the_protocol_which_closes_after_its_writes),
         cmocka_unit_test(a_read_error_closes_with_its_status),
         cmocka_unit_test(a_queued_write_completes_through_on_write_done),
