@@ -17,15 +17,19 @@
  *
  * Routes by target: /r a respond handler, /p POST-only (405 otherwise), /z 204, /c... a
  * callback whose next letter picks: d answers later, s streams (unknown length), l streams
- * (known length), f sends a file, e echoes the body, anything else answers at once.
+ * (known length), f sends a file, e echoes the body, u upgrades (when the request asked) to
+ * a protocol that answers every byte it reads with an 'e', anything else answers at once.
+ * /b a handler that streams the request body: it pulls a piece at each asynchronous step
+ * (op 6) and answers with the count, or answers at once without reading for /bx.
  * Everything else is 404. Routes match the normalized path, so "/x/../c%66" is "/cf".
  *
  * Invariants checked: the output is always a prefix of a well-formed sequence of responses
  * (status line, Date and X-Request-Id, framing that matches the body, nothing after a
- * "Connection: close" response); every finished exchange is one complete response in the
- * output; a handler sees one exchange at a time, with a normalized path, and its done callback
- * exactly once; the session never calls the transport after closing; it always closes in the
- * end; nothing leaks (LSan). */
+ * "Connection: close" response; after a 101 only the upgraded protocol's 'e' bytes); every
+ * finished exchange is one complete response in the output; a handler sees one exchange at a
+ * time, with a normalized path, and its done callback exactly once; the session never calls
+ * the transport after closing, and a closed connection uses no server (the worker asks that
+ * of closing connections too); it always closes in the end; nothing leaks (LSan). */
 #include "mem_transport.h"
 
 #include "core/url_path.h"
@@ -69,6 +73,14 @@ typedef struct harness {
     unsigned pieces_left;
     unsigned registered, done_calls;
     char echo[MAX_BODY + 1];
+    /* The streaming-body handler (/b). */
+    bool body_pull;    /* it will pull at its next step */
+    bool body_waiting; /* a pull waits for its piece */
+    size_t body_received;
+    char body_count[24];
+    /* The upgraded protocol (/cu). */
+    hp_upgraded *upgraded;
+    bool upgrade_closed;
 } harness;
 
 static harness h;
@@ -106,6 +118,7 @@ static void on_done(hp_request *req, bool ok, void *data)
     h.done_calls++;
     h.pending = NULL;
     h.deferred = h.want_piece = false;
+    h.body_pull = h.body_waiting = false;
 }
 
 /* Is `path` in the normalized form (core/url_path.h): printable, no empty or dot segment, and
@@ -120,6 +133,77 @@ static bool normalized(hp_str path)
            !memmem(path.base, path.len, "/../", 4) && path.len < sizeof out &&
            hp__url_path_normalize(path, out, sizeof out, &len) == 0 && len == path.len &&
            memcmp(out, path.base, len) == 0;
+}
+
+/* ---- the upgraded protocol: an 'e' for every byte read ------------------------------------ */
+
+static const char e_bytes[16384] = {[0 ... 16383] = 'e'};
+
+static void up_open(hp_upgraded *u, void *data)
+{
+    CHECK(h.upgraded == NULL && !h.upgrade_closed, "a second upgraded protocol opened");
+    h.upgraded = u;
+}
+
+static void up_read(hp_upgraded *u, void *data, const char *bytes, size_t len)
+{
+    CHECK(u == h.upgraded && len > 0 && len <= sizeof e_bytes, "a read of the wrong protocol");
+    hp_upgraded_write(u, e_bytes, len);
+}
+
+static void up_close(hp_upgraded *u, void *data, int status)
+{
+    CHECK(u == h.upgraded, "on_close of a protocol that was not open");
+    h.upgraded = NULL;
+    h.upgrade_closed = true;
+}
+
+static const hp_upgrade_protocol up_protocol = {
+    .on_open = up_open,
+    .on_read = up_read,
+    .on_close = up_close,
+};
+
+/* ---- the streaming-body handler ----------------------------------------------------------- */
+
+static const hp_body_consumer body_consumer;
+
+static void body_data(hp_request *req, void *data, const void *bytes, size_t len)
+{
+    CHECK(req == h.pending && h.body_waiting, "a piece nobody asked for");
+    h.body_waiting = false;
+    if (len == 0) {
+        int n = snprintf(h.body_count, sizeof h.body_count, "%zu\n", h.body_received);
+        hp_respond(req, 200, h.body_count, (size_t)n);
+        return;
+    }
+    CHECK(h.body_received + len <= MAX_BODY, "a streamed body over the limit");
+    h.body_received += len;
+    h.body_pull = true;
+}
+
+static void body_error(hp_request *req, void *data, int err)
+{
+    CHECK(req == h.pending, "a body error for an exchange that is not the current one");
+    h.body_waiting = h.body_pull = false;
+}
+
+static const hp_body_consumer body_consumer = {body_data, body_error};
+
+static void on_streaming_request(hp_request *req, void *data)
+{
+    CHECK(h.pending == NULL, "a second exchange started before the first one ended");
+    CHECK(normalized(req->path), "a path that is not normalized reached the handler");
+    h.pending = req;
+    h.registered++;
+    h.body_received = 0;
+    h.body_waiting = false;
+    hp_request_on_done(req, on_done, NULL);
+    if (req->path.len > 2 && req->path.base[2] == 'x') {
+        hp_respond(req, 403, "no\n", 3);
+        return;
+    }
+    h.body_pull = true;
 }
 
 static void on_request(hp_request *req, void *data)
@@ -144,6 +228,10 @@ static void on_request(hp_request *req, void *data)
         break;
     case 'f':
         hp_respond_file(req, 200, file_fd, 0, FILE_LEN);
+        break;
+    case 'u':
+        if (hp_request_upgrade(req, "fuzz", &up_protocol, NULL) != 0)
+            hp_respond(req, 200, "not upgraded\n", 13);
         break;
     case 'e':
         h.echo[0] = '#';
@@ -170,6 +258,12 @@ static bool run_async(void)
         send_piece();
         return true;
     }
+    if (h.body_pull) {
+        h.body_pull = false;
+        h.body_waiting = true;
+        hp_request_body_pull(h.pending, &body_consumer, NULL); /* may end the exchange */
+        return true;
+    }
     return false;
 }
 
@@ -194,7 +288,9 @@ static void setup(void)
         {"/p", post, 1, hp_respond_handler_create(201, "created\n", 8, NULL, 0)},
         {"/z", NULL, 0, hp_respond_handler_create(204, NULL, 0, NULL, 0)},
         {"/c", NULL, 0, hp_callback_handler_create(on_request, NULL)},
+        {"/b", NULL, 0, hp_callback_handler_create(on_streaming_request, NULL)},
     };
+    routes[4].handler->stream_request_body = true;
     hp_server_config config = {
         .name = "fuzz",
         .listen = listen,
@@ -235,6 +331,7 @@ typedef struct checker {
     bool after_close;    /* a complete response said Connection: close */
     bool last_delimited; /* the last complete response ended with the connection */
     bool tail_head_only; /* the incomplete tail is a whole head with no body byte yet */
+    bool upgraded;       /* a 101 was complete: the rest is the upgraded protocol's */
 } checker;
 
 static bool has_prefix(const char *p, size_t avail, const char *lit)
@@ -276,6 +373,11 @@ static parse_result parse_one(checker *c, const char *out, size_t len, bool clos
     const char *p = out + c->pos;
     size_t avail = len - c->pos;
     c->tail_head_only = false;
+    if (c->upgraded) {
+        for (size_t i = 0; i < avail; i++) CHECK(p[i] == 'e', "after a 101, bytes not 'e'");
+        c->pos = len;
+        return PARSED;
+    }
     CHECK(!c->after_close, "bytes after a Connection: close response");
     CHECK(is_prefix_of(p, avail, "HTTP/1.1 "), "a response does not start with HTTP/1.1");
     const char *end = memmem(p, avail, "\r\n\r\n", 4);
@@ -292,6 +394,15 @@ static parse_result parse_one(checker *c, const char *out, size_t len, bool clos
         CHECK(head_len == 25 && has_prefix(p, avail, "HTTP/1.1 100 Continue\r\n\r\n"),
               "malformed 100 Continue");
         c->pos += head_len;
+        return PARSED;
+    }
+    if (status == 101) {
+        CHECK(memmem(p, head_len, "\r\nConnection: Upgrade\r\n", 23) &&
+                  memmem(p, head_len, "\r\nUpgrade: fuzz\r\n", 17),
+              "a 101 without Connection: Upgrade and its Upgrade");
+        c->pos += head_len;
+        c->complete++;
+        c->upgraded = true;
         return PARSED;
     }
     CHECK(status >= 200, "an unexpected 1xx");
@@ -366,6 +477,9 @@ static void check_output(checker *c, const mem_transport *m)
     while (c->pos < m->out_len && parse_one(c, m->out, m->out_len, m->closed) == PARSED) {
     }
     CHECK(m->violations == 0, "the session broke the transport contract");
+    /* The worker asks this of every connection, closing ones included, during a drain. */
+    const hp__protocol *p = m->conn.transport.protocol;
+    if (m->closed) CHECK(!p->vt->uses_server(p, server), "a closed connection uses its server");
 }
 
 /* ---- the run ------------------------------------------------------------------------------ */
@@ -384,11 +498,10 @@ static bool settle(mem_transport *m, checker *c)
     return moved;
 }
 
-static uint64_t finished(const hp__http_context *ctx)
+/* An exchange end observer (http/context.h): counts the exchanges that ended answered. */
+static void count_finished(void *data, const struct hp__exchange *x, bool answered, uint64_t end_ns)
 {
-    uint64_t n = 0;
-    for (int i = 1; i <= 5; i++) n += ctx->stats.responses_by_class[i];
-    return n;
+    if (answered) ++*(uint64_t *)data;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -401,6 +514,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     hp__http_context ctx;
     hp__http_context_init(&ctx, 0);
+    uint64_t fin = 0;
+    hp__http_context_observe(&ctx, count_finished, &fin);
     memset(&h, 0, sizeof h);
     mem_transport *m = mem_transport_create_vhosts(&ctx, vhosts);
     h.m = m;
@@ -441,7 +556,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 mem_transport_drain(m);
                 break;
             } else if (arg == 2) {
-                hp__session_abort(&m->session);
+                mem_transport_abort(m);
                 break;
             } else if (arg == 3) {
                 mem_transport_read_error(m);
@@ -466,6 +581,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bool moved = settle(m, &c);
         if (n == 0 && !moved) break;
     }
+    /* An upgraded connection has no timer of its own: the client leaves. */
+    if (h.upgraded) mem_transport_eof(m);
     /* Every state but HANDLER has a timer, and the handler has answered: it must close. */
     for (int round = 0; round < 16 && !m->closed; round++) {
         mem_transport_fire_timer(m);
@@ -475,7 +592,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(m->closed, "the session is still open after every timer fired");
     CHECK(h.pending == NULL && h.registered == h.done_calls, "a done callback was not called");
 
-    uint64_t fin = finished(&ctx);
     bool ok = fin == c.complete || (fin == c.complete + 1 && c.tail_head_only) ||
               (fin + 1 == c.complete && c.last_delimited);
     if (!ok)
@@ -490,7 +606,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fprintf(stderr, "\n----\n");
     }
     mem_transport_destroy(m);
-    CHECK(ctx.stats.connections_open == 0, "connections_open did not return to 0");
+    CHECK(ctx.connections_open == 0, "connections_open did not return to 0");
     hp__http_context_close(&ctx);
     return 0;
 }

@@ -53,6 +53,12 @@ typedef struct hp_handler_vtable {
 
 struct hp_handler {
     const hp_handler_vtable *vt;
+    /* false (what a zeroed handler has): on_request is called once the whole body arrived
+     * (req->body). true: it is called as soon as the request's head is complete, and the
+     * handler pulls the body itself (hp_request_body_pull, request.h). Per handler, not per
+     * kind, so one kind may stream or buffer as configured (a proxy); a clone sets it as its
+     * original has it. */
+    bool stream_request_body;
 };
 
 void hp_handler_destroy(hp_handler *handler);

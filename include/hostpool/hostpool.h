@@ -4,6 +4,7 @@
 
 #include "hostpool/errors.h"
 #include "hostpool/request.h"
+#include "hostpool/upgrade.h"
 #include "hostpool/handler.h"
 #include "hostpool/worker.h"
 #include "hostpool/server.h"

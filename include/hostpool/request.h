@@ -54,7 +54,8 @@ typedef struct hp_request {
     int version_minor; /* HTTP/1.<version_minor>: 0 or 1 */
     const hp_header *headers;
     size_t header_count;
-    hp_str body;     /* the whole request body, already de-chunked; empty when none */
+    hp_str body;     /* the whole request body, already de-chunked; empty when none or when
+                      * the handler streams it (hp_request_body_pull) */
     bool is_head;    /* HEAD: the engine will drop the body of the answer */
     unsigned worker; /* index of the worker loop this request runs on, < HP_MAX_WORKERS */
     struct hp__exchange *exchange; /* engine-private */
@@ -102,6 +103,43 @@ void hp_respond_stream(hp_request *req, int status, int64_t content_length,
                        const hp_body_producer *producer, void *data);
 /* One piece of a streamed body; `last` ends the body (len may be 0 then). */
 void hp_stream_send(hp_request *req, const void *data, size_t len, bool last);
+
+/* ---- the request body, streamed ----
+ *
+ * A handler whose vtable sets `stream_request_body` (handler.h) is called as soon as the
+ * request's head is complete, before its body, and pulls the body in pieces with
+ * back-pressure: the mirror of hp_body_producer. Each hp_request_body_pull() asks for one
+ * piece; consumer->on_data() is called once for it, now (before the pull returns, when bytes
+ * are buffered) or when bytes arrive. While the handler does not ask, the engine parses
+ * nothing more and stops reading once its read buffer is full (max_header_bytes + 4 KiB),
+ * so a slow handler holds no more than that. `Expect: 100-continue` is answered at the first
+ * pull (or hp_request_body_read_all), never if the handler answers first.
+ *
+ * A handler may answer at any time, body read or not; when the body was not read to its end,
+ * the connection is closed once the answer is written (what the client still sends is never
+ * read as a next request). max_body_bytes applies: past it the consumer hears -EMSGSIZE and
+ * the engine answers 413 if the handler has not answered yet (400 and -EPROTO for a body
+ * whose chunked framing is broken, 408 and -ETIMEDOUT for a client that stops sending). The
+ * client closing or resetting the connection before the body's end is reported at once:
+ * on_error(-ECONNRESET), then the done callback with ok = false. */
+typedef struct hp_body_consumer {
+    /* One piece of the body, `len` > 0 bytes borrowed for the call; or the end: len 0. */
+    void (*on_data)(hp_request *req, void *data, const void *bytes, size_t len);
+    /* The body cannot be read to its end (a negative errno, above); no call follows. */
+    void (*on_error)(hp_request *req, void *data, int err);
+} hp_body_consumer;
+
+/* Asks for the next piece of the body (or its end). `consumer` is borrowed until its call.
+ * Ignored once the end or an error was told, or after the answer. */
+void hp_request_body_pull(hp_request *req, const hp_body_consumer *consumer, void *data);
+
+/* Reads the whole body into req->body (at most max_body_bytes), then calls `cb(req, data)`:
+ * today's behaviour, for a streaming handler that wants the body whole after all (call it
+ * instead of any pull). The engine reads the body of every handler that does not stream
+ * through this same helper. When the body cannot be read, the engine answers (413, 400, 408)
+ * or the client is gone, and `cb` is never called. */
+typedef void (*hp_body_complete_cb)(hp_request *req, void *data);
+void hp_request_body_read_all(hp_request *req, hp_body_complete_cb cb, void *data);
 
 /* Registers the one callback called when the exchange ends: the response was written
  * completely (ok = true) or the connection was lost or timed out (ok = false). It is where a

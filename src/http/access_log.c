@@ -12,7 +12,8 @@
 
 static void client_ip(const hp__session *s, char *out, size_t len)
 {
-    if (!s->peer_family || !inet_ntop(s->peer_family, s->peer_addr, out, (socklen_t)len))
+    int family = s->peer_ip6 ? AF_INET6 : AF_INET;
+    if (!s->peer_known || !inet_ntop(family, s->peer_addr, out, (socklen_t)len))
         snprintf(out, len, "-");
 }
 
@@ -32,7 +33,7 @@ static size_t printable(char *out, size_t cap, hp_str in)
     return n;
 }
 
-void hp__access_log(hp__session *s, hp__exchange *x, uint64_t end_ns)
+static void log_line(const hp__session *s, const hp__exchange *x, uint64_t end_ns)
 {
     char ip[64], method[40], target[1024], server[80], line[1500];
     double seconds = x->start_ns ? (double)(end_ns - x->start_ns) / 1e9 : 0.0;
@@ -47,4 +48,9 @@ void hp__access_log(hp__session *s, hp__exchange *x, uint64_t end_ns)
     if (n > (int)sizeof line) n = (int)sizeof line;
     ssize_t ignored = write(STDERR_FILENO, line, (size_t)n);
     (void)ignored;
+}
+
+void hp__access_log_exchange(void *data, const hp__exchange *x, bool answered, uint64_t end_ns)
+{
+    if (answered && hp__exchange_server(x)->access_log) log_line(x->s, x, end_ns);
 }

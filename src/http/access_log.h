@@ -10,7 +10,8 @@
 
 #include "http/exchange.h"
 
-/* `end_ns`: when the exchange ended, on CLOCK_MONOTONIC (as x->start_ns). */
-void hp__access_log(hp__session *s, hp__exchange *x, uint64_t end_ns);
+/* An exchange end observer (context.h): logs `x` when it was answered and its server (the
+ * routed one, else the head server) logs. `end_ns` is on CLOCK_MONOTONIC, as x->start_ns. */
+void hp__access_log_exchange(void *data, const hp__exchange *x, bool answered, uint64_t end_ns);
 
 #endif

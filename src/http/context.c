@@ -1,6 +1,9 @@
 #include "http/context.h"
 
 #include "common/alloc.h"
+#include "common/log.h"
+#include "http/access_log.h"
+#include "http/exchange.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +21,17 @@ void hp__http_context_init(hp__http_context *ctx, unsigned worker)
                                  (uint64_t)getpid() << 16);
     /* prefix (8 hex), worker (2 hex), counter (10 hex, counted up from 0) */
     snprintf(ctx->request_id, sizeof ctx->request_id, "%08x%02x%010x", prefix, worker & 0xffu, 0u);
+    hp__http_context_observe(ctx, hp__exchange_count, ctx);
+    hp__http_context_observe(ctx, hp__access_log_exchange, NULL);
+}
+
+void hp__http_context_observe(hp__http_context *ctx, hp__exchange_end_cb ended, void *data)
+{
+    if (ctx->observer_count == HP__OBSERVERS_MAX) {
+        hp__error("more than %d exchange observers", HP__OBSERVERS_MAX);
+        abort();
+    }
+    ctx->observers[ctx->observer_count++] = (hp__exchange_observer){ended, data};
 }
 
 static void free_list(hp__free_block *b)

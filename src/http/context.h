@@ -1,13 +1,19 @@
 /* Per-worker state shared by the HTTP sessions of one worker loop.
  *
- * Owned by one worker thread and touched only by it: no locks, no atomics. Its counters are plain
- * per-worker integers for tests and diagnostics (the session tests read connections_open); the
- * metrics' counters, which the control thread reads, are per server and per listener
- * (stats.h). Freelists keep request buffers and exchanges for reuse so the
- * request path does not allocate in the steady state. */
+ * Owned by one worker thread and touched only by it: no locks, no atomics. connections_open is
+ * a plain per-worker count for tests (they check it returns to 0); the metrics' counters, which
+ * the control thread reads, are per server and per listener (stats.h). Freelists keep request
+ * buffers and exchanges for reuse so the request path does not allocate in the steady state.
+ *
+ * End observers: whatever must hear of every exchange that ends (the metrics' counters, the
+ * access log; a journal or hooks later) is one entry of a short array, walked in order when an
+ * exchange ends, with the one clock reading the end already made: no allocation, no clock read
+ * of its own, no single slot that the next observer would have to replace. exchange_ended,
+ * the worker's drain bookkeeping, is told after all of them, because it may free the server. */
 #ifndef HP_HTTP_CONTEXT_H
 #define HP_HTTP_CONTEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -16,28 +22,34 @@
 #define HP__BUF_CLASSES 10 /* 4 KiB << 0..9: 4 KiB to 2 MiB */
 #define HP__FREELIST_MAX 128
 
-typedef struct hp__http_stats {
-    uint64_t connections_accepted;
-    uint64_t connections_open;
-    uint64_t requests;
-    uint64_t responses_by_class[6]; /* [1] = 1xx ... [5] = 5xx; [0] unused */
-    uint64_t bytes_in;
-    uint64_t bytes_out;
-} hp__http_stats;
-
 typedef struct hp__free_block {
     struct hp__free_block *next;
 } hp__free_block;
 
 struct hp_server;
+struct hp__exchange;
+
+/* Told that `x` ended: answered (its status and bytes are final; `end_ns` is the
+ * CLOCK_MONOTONIC time of its end) or not (the connection was lost first; `end_ns` is 0).
+ * Called on the worker's thread; `x` is borrowed for the call. */
+typedef void (*hp__exchange_end_cb)(void *data, const struct hp__exchange *x, bool answered,
+                                    uint64_t end_ns);
+
+typedef struct hp__exchange_observer {
+    hp__exchange_end_cb ended;
+    void *data;
+} hp__exchange_observer;
+
+#define HP__OBSERVERS_MAX 8
 
 typedef struct hp__http_context {
     unsigned worker; /* index of the worker loop */
     /* Set by the worker while one of its servers drains: told when an exchange ends (with the
      * server it ran on, NULL if it was answered before routing). NULL otherwise. */
     void (*exchange_ended)(struct hp__http_context *ctx, const struct hp_server *server);
-    uint64_t now_ms; /* the loop's clock, updated by the transport */
-    hp__http_stats stats;
+    hp__exchange_observer observers[HP__OBSERVERS_MAX]; /* the first observer_count are set */
+    unsigned observer_count;
+    uint64_t connections_open;
     /* Cached "Date: ...\r\n" line, refreshed when the wall-clock second changes. */
     time_t date_second;
     char date_line[48];
@@ -51,8 +63,12 @@ typedef struct hp__http_context {
     unsigned exchange_count;
 } hp__http_context;
 
+/* Sets up `ctx` with the engine's observers: the metrics' counters, then the access log. */
 void hp__http_context_init(hp__http_context *ctx, unsigned worker);
 void hp__http_context_close(hp__http_context *ctx);
+/* Adds an observer of every exchange's end, after those already there (HP__OBSERVERS_MAX in
+ * all: a program error beyond, which aborts). `data` is borrowed until the context closes. */
+void hp__http_context_observe(hp__http_context *ctx, hp__exchange_end_cb ended, void *data);
 /* Frees the recycled exchanges and what they hold (session.c knows their shape). */
 void hp__exchange_freelist_clear(hp__http_context *ctx);
 

@@ -1,5 +1,8 @@
-/* One request and its response on a session, shared by session.c (parsing, lifecycle) and
- * response.c (the hp_respond* functions).
+/* One request and its response: the protocol-neutral part (exchange.c: the request, routing
+ * by Host to a server and a route, the stats slice and counting, the body's consumer, the
+ * end observers, the done callback), and the HTTP/1 framing around it, shared by session.c
+ * (parsing, lifecycle) and response.c (the hp_respond* functions). The struct keeps the two
+ * in separate blocks; a later HTTP/2 would take the first as its stream's base.
  *
  * Exchanges are recycled through the worker's freelist: the fields before `head` are zeroed
  * on reuse, the buffers after it (`extra`, `body`, `path_buf`) keep their capacity so the
@@ -9,7 +12,11 @@
 #ifndef HP_HTTP_EXCHANGE_H
 #define HP_HTTP_EXCHANGE_H
 
+#include "hostpool/handler.h"
+#include "hostpool/upgrade.h"
 #include "http/session.h"
+
+#include <time.h>
 
 #define HP__INLINE_HEADERS 24
 
@@ -21,52 +28,75 @@ typedef enum {
 } hp__after_write;
 
 struct hp__exchange {
+    /* ---- protocol-neutral (exchange.c): what an HTTP/2 stream would carry as well ---- */
     hp_request req;
+    const hp_server *server; /* routed by Host when the head is complete; NULL before */
+    hp__stats_slice *slice;  /* once routed: its server's slice, which counts it in flight */
+    hp_handler *handler;     /* the route's, when the head is complete; NULL: 404 or 405 */
+    bool method_mismatch;    /* no route for the method, one for the path */
+    bool handler_called;     /* the handler has the request */
+    bool responded;
+    uint64_t start_ns;  /* the first byte parsed (CLOCK_MONOTONIC): for the duration */
+    uint64_t bytes_in;  /* request bytes parsed, head and body */
+    uint64_t bytes_out; /* response bytes handed to the transport */
+    int status;
+    uint64_t body_bytes; /* body bytes answered, for the access log */
+    hp_done_cb done_cb;
+    void *done_data;
+    char request_id[HP__REQUEST_ID_LEN];
+    /* The body. Every handler reads it through a consumer (hp_request_body_pull); the one
+     * that wants it whole (hp_request_body_read_all, which the engine uses for handlers that
+     * do not stream) gets it in `body` and is called at the end (whole_body_cb). */
+    bool streamed;    /* the handler was called at the head and pulls the body */
+    bool body_wanted; /* a pull waits for its piece */
+    bool body_ended;  /* the consumer heard the end or an error: no call follows */
+    const hp_body_consumer *consumer;
+    void *consumer_data;
+    uint64_t body_received;
+    hp_body_complete_cb whole_body_cb;
+    void *whole_body_data;
+    /* The response's source: a producer's stream or a file. */
+    const hp_body_producer *producer;
+    void *producer_data;
+    bool stream_last;
+    int64_t stream_left; /* body bytes a fixed-length stream still owes; -1: not fixed */
+    bool in_proceed, proceed_again, finish_pending, aborted;
+    int file_fd;
+    uint64_t file_offset, file_remaining;
+    char *file_chunk;
+    size_t file_chunk_cap;
+    const hp_upgrade_protocol *upgrade; /* set by hp_request_upgrade: switch when written */
+    void *upgrade_data;
+
+    /* ---- HTTP/1 framing (session.c, response.c) ---- */
     hp__session *s;
-    const hp_server *server; /* routed by Host when the headers are complete; NULL before */
-    /* Parsing. */
     uint32_t head_end; /* rbuf offset after the last byte `req` points to */
     uint32_t header_cap;
     bool field_open; /* a header name is being received */
     bool headers_done;
     bool message_done;
     bool keep_alive;
-    bool expect_continue;
-    bool timer_armed;       /* the header timer runs for this request */
-    uint16_t fields_seen;   /* the fields read once that came (session.c), one bit each */
-    uint16_t error_status;  /* the answer a parser callback decided on (4xx/5xx) */
-    uint64_t start_ns;      /* the first byte parsed (CLOCK_MONOTONIC): for the duration */
-    uint64_t bytes_in;      /* request bytes parsed, head and body */
-    uint64_t bytes_out;     /* response bytes handed to the transport */
-    hp__stats_slice *slice; /* once routed: its server's slice, which counts it in flight */
-    /* Response. */
-    int status;
-    bool responded;
+    bool expect_continue;  /* 100 Continue is owed at the first read of the body */
+    bool upgrade_asked;    /* HTTP/1.1 with Upgrade and Connection: upgrade (RFC 9110 §7.8) */
+    bool timer_armed;      /* the header timer runs for this request */
+    bool after_piece;      /* llhttp paused at a piece: its message end may need no byte */
+    uint16_t fields_seen;  /* the fields read once that came (session.c), one bit each */
+    uint16_t error_status; /* the answer a parser callback decided on (4xx/5xx) */
+    const char *piece;     /* parsed, not yet given to the consumer: [piece, piece + piece_len) */
+    uint32_t piece_len;
     bool close_after;
     bool chunked;
     bool no_body;
-    bool stream_last;
-    int64_t stream_left; /* body bytes a fixed-length stream still owes; -1: not fixed */
-    bool in_proceed, proceed_again, finish_pending, aborted;
     uint8_t after_write; /* hp__after_write */
     unsigned writes_pending;
-    uint64_t body_bytes; /* body bytes answered, for the access log */
-    const hp_body_producer *producer;
-    void *producer_data;
-    int file_fd;
-    uint64_t file_offset, file_remaining;
-    char *file_chunk;
-    size_t file_chunk_cap;
-    hp_done_cb done_cb;
-    void *done_data;
     size_t head_len;
     size_t extra_len;
     char chunk_line[20];
-    char request_id[HP__REQUEST_ID_LEN];
     char error_body[48]; /* "404 Not Found\n" */
-    /* Kept across reuse (not zeroed). */
-    char head[400];
-    char *extra; /* handler headers "Name: value\r\n"..., then "\r\n" */
+
+    /* ---- kept across reuse (not zeroed) ---- */
+    char head[400]; /* HTTP/1: the engine's part of the response head */
+    char *extra;    /* HTTP/1: handler headers "Name: value\r\n"..., then "\r\n" */
     size_t extra_cap;
     char *body;
     size_t body_cap;
@@ -76,13 +106,80 @@ struct hp__exchange {
     hp_header inline_headers[HP__INLINE_HEADERS];
 };
 
-/* session.c */
+/* exchange.c: the protocol-neutral part */
+/* An exchange from the worker's freelist (or new), zeroed up to `head`. */
+hp__exchange *hp__exchange_new(hp__http_context *ctx);
+/* Returns an exchange to the worker's freelist (or frees it). */
+void hp__exchange_release(hp__http_context *ctx, hp__exchange *x);
+/* Routes the request by its Host through `vhosts` (false: no server claims it) and, on the
+ * server, by path and method to a handler (x->handler; NULL: 404 or 405); counts it in
+ * flight on the server's slice for `worker`. */
+bool hp__exchange_route(hp__exchange *x, const hp__vhosts *vhosts, unsigned worker);
+/* Calls the handler `data` with the request: what waits for the whole body by default. */
+void hp__exchange_call_handler(hp_request *req, void *data);
+/* The metrics' exchange end observer (context.h; `data` is the worker's context): counts `x`
+ * for its server's slice on this worker, and no longer in flight. */
+void hp__exchange_count(void *data, const hp__exchange *x, bool answered, uint64_t end_ns);
+
+/* The small steps of every request, inline: they run once per request on the hot path. */
+
+/* Makes `cb(req, data)` the one called when the whole body is in req.body. */
+static inline void hp__body_read_all(hp__exchange *x, hp_body_complete_cb cb, void *data)
+{
+    x->whole_body_cb = cb;
+    x->whole_body_data = data;
+}
+
+/* The one path of a handler that does not stream: it gets the request with the whole body. */
+static inline void hp__exchange_read_whole_body(hp__exchange *x)
+{
+    if (x->handler) hp__body_read_all(x, hp__exchange_call_handler, x->handler);
+}
+
+/* Gives the request a generated X-Request-Id unless the client sent a sane one. */
+static inline void hp__exchange_give_request_id(hp__http_context *ctx, hp__exchange *x)
+{
+    if (x->req.request_id.base) return;
+    hp__http_request_id(ctx, x->request_id);
+    x->req.request_id = (hp_str){x->request_id, HP__REQUEST_ID_LEN};
+}
+
+/* CLOCK_MONOTONIC in nanoseconds: the start and the end of an exchange. */
+static inline uint64_t hp__exchange_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Tells every observer (context.h) that `x` ended. Call it before exchange_ended: once a
+ * draining server hears of its last exchange it may be freed. */
+static inline void hp__exchange_observe(hp__http_context *ctx, hp__exchange *x, bool answered,
+                                        uint64_t end_ns)
+{
+    const hp__exchange_observer *o = ctx->observers, *end = o + ctx->observer_count;
+    for (; o < end; o++) o->ended(o->data, x, answered, end_ns);
+}
+
+/* session.c: HTTP/1 */
 /* The server whose settings apply to `x`: its routed server, else the head server. */
-const hp_server *hp__exchange_server(const hp__exchange *x);
+static inline const hp_server *hp__exchange_server(const hp__exchange *x)
+{
+    return x->server ? x->server : (*x->s->vhosts)->head;
+}
 void hp__exchange_finish(hp__session *s, bool ok);
 void hp__session_fail(hp__session *s, int status);
-/* Returns an exchange to the worker's freelist (or frees it). */
-void hp__exchange_release(hp__session *s, hp__exchange *x);
+/* Parses and runs what the read buffer holds (after a pull, or a switch to reading it all). */
+void hp__session_process(hp__session *s);
+/* request_body.c */ /* Writes the interim 100 Continue the client waits for; < 0 when the
+                        connection failed. */
+int hp__body_write_continue(hp__exchange *x);
+/* Gives the parsed piece (x->piece) to the consumer that waits for it, then drops its bytes. */
+void hp__body_deliver_piece(hp__exchange *x);
+/* Tells the waiting consumer the body ended. */
+void hp__body_deliver_end(hp__exchange *x);
+/* Tells the consumer, if the handler pulled and the body has not ended, that it never will. */
+void hp__body_failed(hp__exchange *x, int err);
 /* response.c */
 void hp__exchange_write_done(hp__exchange *x);
 

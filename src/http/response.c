@@ -1,4 +1,6 @@
-/* Writing responses: the hp_respond* functions of include/hostpool/request.h.
+/* Writing responses: the hp_respond* functions of include/hostpool/request.h, and the 101 of
+ * hp_request_upgrade (include/hostpool/upgrade.h), which only that call can send: a status
+ * below 200 given to the others is answered 500, as before.
  *
  * A response goes out as one writev where possible: iov[0] is the head the engine builds
  * (status line, Date, framing, X-Request-Id, Connection) in the exchange, iov[1] the headers
@@ -16,6 +18,8 @@
 
 #include "common/alloc.h"
 #include "common/str.h"
+#include "hostpool/errors.h"
+#include "http/field_syntax.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -26,13 +30,6 @@
 static hp__exchange *exchange_of(hp_request *req)
 {
     return req->exchange;
-}
-
-const hp_str *hp_request_header(const hp_request *req, const char *name)
-{
-    for (size_t i = 0; i < req->header_count; i++)
-        if (hp__str_ieq(req->headers[i].name, name)) return &req->headers[i].value;
-    return NULL;
 }
 
 static bool engine_owned(const char *name, size_t len)
@@ -107,6 +104,12 @@ static void compose_head(hp__exchange *x, int status, int64_t content_length)
     bool bodiless_status = status == 204 || status == 304;
     x->no_body = req->is_head || bodiless_status;
     x->close_after |= !x->keep_alive || s->draining;
+    if (!x->message_done) {
+        /* A streaming handler answered before the body's end: what the client still sends
+         * is never parsed as a next request; the connection closes (lingering) after this. */
+        x->close_after = true;
+        s->stop_parsing = true;
+    }
     x->chunked = content_length < 0 && req->version_minor == 1 && !bodiless_status;
     if (content_length < 0 && !x->chunked && !bodiless_status) x->close_after = true;
 
@@ -143,9 +146,9 @@ static int submit(hp__exchange *x, struct iovec *iov, unsigned n)
     size_t total = 0;
     for (unsigned i = 0; i < n; i++) total += iov[i].iov_len;
     if (total == 0) return 1;
-    s->ctx->stats.bytes_out += total;
     x->bytes_out += total;
-    int rc = s->transport->write(s, iov, n);
+    hp__transport *t = hp__session_transport(s);
+    int rc = t->vt->write(t, iov, n);
     if (rc < 0) {
         hp__session_abort(s);
         return -1;
@@ -153,7 +156,7 @@ static int submit(hp__exchange *x, struct iovec *iov, unsigned n)
     if (rc == 0) {
         x->writes_pending++;
         s->phase = HP__PHASE_WRITE;
-        s->transport->set_timer(s, hp__exchange_server(s->x)->limits.write_timeout_ms);
+        t->vt->set_timer(t, hp__exchange_server(s->x)->limits.write_timeout_ms);
     }
     return rc;
 }
@@ -236,7 +239,7 @@ static void call_proceed(hp__exchange *x)
     x->in_proceed = false;
     if (x->aborted) {
         /* The session closed under us; it left the exchange for us to release. */
-        hp__exchange_release(x->s, x);
+        hp__exchange_release(x->s->ctx, x);
         return;
     }
     if (x->finish_pending) {
@@ -311,11 +314,11 @@ static void file_pump(hp__exchange *x)
     hp__session *s = x->s;
     while (x->file_remaining > 0) {
         size_t want = x->file_remaining > (1u << 30) ? (1u << 30) : (size_t)x->file_remaining;
-        ssize_t sent = s->transport->sendfile(s, x->file_fd, x->file_offset, want);
+        hp__transport *t = hp__session_transport(s);
+        ssize_t sent = t->vt->sendfile(t, x->file_fd, x->file_offset, want);
         if (sent > 0) {
             x->file_offset += (uint64_t)sent;
             x->file_remaining -= (uint64_t)sent;
-            s->ctx->stats.bytes_out += (uint64_t)sent;
             x->bytes_out += (uint64_t)sent;
             continue;
         }
@@ -357,11 +360,50 @@ void hp_respond_file(hp_request *req, int status, int fd, uint64_t offset, uint6
     if (submit(x, iov, n) == 1) file_pump(x);
 }
 
-void hp_request_on_done(hp_request *req, hp_done_cb cb, void *data)
+/* ---- upgrade ------------------------------------------------------------------------------ */
+
+/* An Upgrade protocol: a token, or "token/token" (RFC 9110 §7.8: protocol-name/version). */
+static bool upgrade_token_valid(const char *token)
+{
+    size_t len = token ? strlen(token) : 0;
+    const char *slash = len ? memchr(token, '/', len) : NULL;
+    size_t name = slash ? (size_t)(slash - token) : len;
+    if (name == 0 || hp__token_length(token, name) != name) return false;
+    if (!slash) return true;
+    size_t version = len - name - 1;
+    return version > 0 && hp__token_length(slash + 1, version) == version;
+}
+
+int hp_request_upgrade(hp_request *req, const char *token, const hp_upgrade_protocol *protocol,
+                       void *data)
 {
     hp__exchange *x = exchange_of(req);
-    x->done_cb = cb;
-    x->done_data = data;
+    if (x->responded || !x->upgrade_asked || !x->message_done || !protocol ||
+        !upgrade_token_valid(token))
+        return HP_EINVAL;
+    size_t token_len = strlen(token);
+    extra_reserve(x, token_len + 13);
+    extra_append(x, "Upgrade: ", 9);
+    extra_append(x, token, token_len);
+    extra_append(x, "\r\n\r\n", 4);
+    x->upgrade = protocol;
+    x->upgrade_data = data;
+    x->status = 101;
+    x->responded = true;
+    x->no_body = true;
+    char *p = put(x->head, "HTTP/1.1 101 Switching Protocols\r\n", 34);
+    size_t date_len;
+    const char *date = hp__http_date_line(x->s->ctx, &date_len);
+    p = put(p, date, date_len);
+    p = put(p, "X-Request-Id: ", 14);
+    p = put(p, req->request_id.base, req->request_id.len);
+    p = put(p, "\r\nConnection: Upgrade\r\n", 23);
+    x->head_len = (size_t)(p - x->head);
+    struct iovec iov[2];
+    unsigned n = head_iov(x, iov);
+    x->after_write = HP__AFTER_FINISH;
+    if (submit(x, iov, n) == 1) finish(x);
+    return 0;
 }
 
 /* A queued write of this exchange completed. */

@@ -25,15 +25,34 @@
 #include "common/alloc.h"
 #include "common/str.h"
 #include "core/url_path.h"
-#include "http/access_log.h"
 #include "http/field_syntax.h"
+#include "http/upgraded.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 
 static const llhttp_settings_t parser_settings;
+static const hp__protocol_vtable http1_protocol;
+
+static bool closed(const hp__session *s)
+{
+    return s->phase == HP__PHASE_CLOSED;
+}
+
+static void t_set_timer(hp__session *s, uint64_t ms)
+{
+    hp__transport *t = hp__session_transport(s);
+    t->vt->set_timer(t, ms);
+}
+
+static void t_set_reading(hp__session *s, bool reading)
+{
+    hp__transport *t = hp__session_transport(s);
+    t->vt->set_reading(t, reading);
+}
 
 static hp__session *session_of(llhttp_t *p)
 {
@@ -61,68 +80,13 @@ static void span_extend(hp_str *span, const char *at, size_t len)
 
 /* ---- exchanges ---------------------------------------------------------------------------- */
 
+/* An exchange from the worker's freelist for the request that begins: no longer idle. */
 static hp__exchange *exchange_get(hp__session *s)
 {
-    hp__http_context *ctx = s->ctx;
-    hp__exchange *x = (hp__exchange *)ctx->exchanges;
-    if (x) {
-        ctx->exchanges = ((hp__free_block *)x)->next;
-        ctx->exchange_count--;
-        memset(x, 0, offsetof(hp__exchange, head));
-    } else {
-        x = HP_NEW(hp__exchange);
-    }
+    hp__exchange *x = hp__exchange_new(s->ctx);
     hp__counter_sub(&s->gauges->idle, 1);
     x->s = s;
-    x->file_fd = -1;
-    x->req.exchange = x;
-    x->req.worker = ctx->worker;
-    x->req.headers = x->inline_headers;
-    x->header_cap = HP__INLINE_HEADERS;
     return x;
-}
-
-static void exchange_free(hp__exchange *x)
-{
-    free(x->extra);
-    free(x->body);
-    free(x->path_buf);
-    free(x->heap_headers);
-    free(x);
-}
-
-void hp__exchange_freelist_clear(hp__http_context *ctx)
-{
-    while (ctx->exchanges) {
-        hp__exchange *x = (hp__exchange *)ctx->exchanges;
-        ctx->exchanges = ctx->exchanges->next;
-        exchange_free(x);
-    }
-    ctx->exchange_count = 0;
-}
-
-void hp__exchange_release(hp__session *s, hp__exchange *x)
-{
-    hp__http_context *ctx = s->ctx;
-    if (x->file_chunk) hp__http_buffer_put(ctx, x->file_chunk, x->file_chunk_cap);
-    x->file_chunk = NULL;
-    if (x->body_cap > 64 * 1024) {
-        free(x->body);
-        x->body = NULL;
-        x->body_cap = 0;
-    }
-    if (x->path_cap > 4096) { /* a long path is rare: its buffer is not kept */
-        free(x->path_buf);
-        x->path_buf = NULL;
-        x->path_cap = 0;
-    }
-    if (ctx->exchange_count >= HP__FREELIST_MAX) {
-        exchange_free(x);
-        return;
-    }
-    ((hp__free_block *)x)->next = ctx->exchanges;
-    ctx->exchanges = (hp__free_block *)x;
-    ctx->exchange_count++;
 }
 
 static void release_rbuf(hp__session *s)
@@ -141,42 +105,24 @@ static void exchange_ended(hp__session *s, const hp_server *server)
     if (s->ctx->exchange_ended) s->ctx->exchange_ended(s->ctx, server);
 }
 
-static uint64_t now_ns(void)
+/* Closes the connection; with `linger` see hp__transport_vtable.close. */
+static void close_connection(hp__session *s, bool linger)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Counts an exchange that ends, answered (with x->status) or not, for its server: the routed
- * one, else the head server (a request refused before routing). Call it before
- * exchange_ended(): once a draining server hears of its last exchange it may be freed. */
-static void exchange_count(hp__session *s, hp__exchange *x, bool answered, uint64_t end_ns)
-{
-    hp__stats_slice *slice = x->slice;
-    if (slice)
-        hp__counter_sub(&slice->in_flight, 1);
-    else
-        slice = hp__server_stats_slice(hp__exchange_server(x)->stats, s->ctx->worker);
-    uint64_t duration = x->start_ns && end_ns > x->start_ns ? end_ns - x->start_ns : 0;
-    hp__stats_slice_record(slice, answered ? x->status : 0, duration, x->bytes_in, x->bytes_out);
-}
-
-static void session_close(hp__session *s)
-{
-    if (s->closed) return;
-    s->closed = true;
+    if (closed(s)) return;
+    s->phase = HP__PHASE_CLOSED;
     hp__exchange *x = s->x;
     if (x) {
+        x->responded = true; /* the handler's calls below may not answer any more */
+        hp__body_failed(x, -ECONNRESET);
         if (x->producer && !x->stream_last) x->producer->stop(&x->req, x->producer_data);
         if (x->done_cb) x->done_cb(&x->req, false, x->done_data);
         x->done_cb = NULL;
         const hp_server *server = x->server;
-        exchange_count(s, x, false, 0);
+        hp__exchange_observe(s->ctx, x, false, 0);
         if (x->in_proceed) {
             x->aborted = true; /* released by the proceed loop that is on the stack */
         } else {
-            hp__exchange_release(s, x);
+            hp__exchange_release(s->ctx, x);
         }
         s->x = NULL;
         exchange_ended(s, server);
@@ -184,9 +130,15 @@ static void session_close(hp__session *s)
         hp__counter_sub(&s->gauges->idle, 1);
     }
     release_rbuf(s);
-    s->ctx->stats.connections_open--;
+    s->ctx->connections_open--;
     hp__counter_sub(&s->gauges->open, 1);
-    s->transport->close(s);
+    hp__transport *t = hp__session_transport(s);
+    t->vt->close(t, linger);
+}
+
+static void session_close(hp__session *s)
+{
+    close_connection(s, false);
 }
 
 void hp__session_abort(hp__session *s)
@@ -196,25 +148,26 @@ void hp__session_abort(hp__session *s)
 
 /* ---- the read side ------------------------------------------------------------------------ */
 
-void hp__session_init(hp__session *s, const hp__transport *transport, hp__http_context *ctx,
-                      hp__vhosts *const *vhosts, hp__conn_gauges *gauges)
+void hp__session_init(hp__connection *c, hp__http_context *ctx, hp__vhosts *const *vhosts,
+                      hp__conn_gauges *gauges)
 {
+    hp__session *s = &c->http1;
     memset(s, 0, sizeof *s);
+    s->protocol.vt = &http1_protocol;
+    c->transport.protocol = &s->protocol;
     llhttp_init(&s->parser, HTTP_REQUEST, &parser_settings);
     /* Any HTTP/1.x and HTTP/[2-9].x reach on_version_complete, which decides (llhttp alone
      * would refuse HTTP/1.2 as an invalid version). llhttp 8.1 has no setter for this flag. */
     s->parser.lenient_flags |= LENIENT_VERSION;
     s->parser.data = s;
-    s->transport = transport;
     s->ctx = ctx;
     s->vhosts = vhosts;
     s->gauges = gauges;
     s->reading = true;
-    ctx->stats.connections_accepted++;
-    ctx->stats.connections_open++;
+    ctx->connections_open++;
     hp__counter_add(&gauges->open, 1);
     hp__counter_add(&gauges->idle, 1);
-    transport->set_timer(s, hp__session_head_limits(s)->idle_timeout_ms);
+    t_set_timer(s, hp__session_head_limits(s)->idle_timeout_ms);
 }
 
 const hp_limits *hp__session_head_limits(const hp__session *s)
@@ -227,18 +180,18 @@ const hp_server *hp__session_server(const hp__session *s)
     return s->x ? s->x->server : NULL;
 }
 
-const hp_server *hp__exchange_server(const hp__exchange *x)
-{
-    return x->server ? x->server : (*x->s->vhosts)->head;
-}
-
 static size_t rbuf_size(const hp__session *s)
 {
     return (size_t)hp__session_head_limits(s)->max_header_bytes + 4096;
 }
 
-void hp__session_read_buffer(hp__session *s, char **base, size_t *len)
+static void session_read_buffer(hp__session *s, char **base, size_t *len)
 {
+    if (closed(s)) { /* finished (closed or upgraded): no room */
+        *base = NULL;
+        *len = 0;
+        return;
+    }
     if (!s->rbuf) {
         size_t cap;
         s->rbuf = hp__http_buffer_get(s->ctx, rbuf_size(s), &cap);
@@ -250,20 +203,19 @@ void hp__session_read_buffer(hp__session *s, char **base, size_t *len)
 
 static void process(hp__session *s);
 
-void hp__session_on_read(hp__session *s, ssize_t nread)
+static void session_on_read(hp__session *s, ssize_t nread)
 {
-    if (s->closed) return;
+    if (closed(s)) return;
     if (nread > 0) {
         s->rend += (uint32_t)nread;
-        s->ctx->stats.bytes_in += (uint64_t)nread;
         /* A body that keeps arriving keeps its connection alive. */
         if (s->phase == HP__PHASE_BODY)
-            s->transport->set_timer(s, hp__exchange_server(s->x)->limits.header_timeout_ms);
+            t_set_timer(s, hp__exchange_server(s->x)->limits.header_timeout_ms);
         process(s);
         return;
     }
     if (nread == 0) return;
-    if (nread != HP__SESSION_EOF) {
+    if (nread != HP__READ_EOF) {
         session_close(s);
         return;
     }
@@ -296,19 +248,39 @@ static int error_status(hp__session *s, llhttp_errno_t err)
 }
 
 static void dispatch(hp__session *s);
+static void dispatch_head(hp__session *s);
 static void update(hp__session *s);
+
+void hp__session_process(hp__session *s)
+{
+    process(s);
+}
 
 /* Parses what is buffered and runs every complete request, one at a time. Re-entrant calls
  * (an exchange finishing synchronously inside dispatch) return at once: the outer loop goes
  * on with the bytes that follow. */
+static bool may_parse(const hp__exchange *x)
+{
+    if (!x) return true;
+    if (x->message_done) return false;
+    /* A streaming handler's body is parsed only while it waits for a piece. */
+    return !x->handler_called || !x->streamed || x->body_wanted;
+}
+
 static void process(hp__session *s)
 {
-    if (s->in_process || s->closed) return;
+    if (s->in_process || closed(s)) return;
     s->in_process = true;
-    while (!s->closed && !s->stop_parsing && s->rparsed < s->rend &&
-           !(s->x && s->x->message_done)) {
+    while (!closed(s) && !s->stop_parsing) {
+        if (s->x && s->x->streamed && s->x->message_done && s->x->body_wanted) {
+            hp__body_deliver_end(s->x);
+            continue;
+        }
+        bool more = s->rparsed < s->rend || (s->x && s->x->after_piece);
+        if (!more || !may_parse(s->x)) break;
         if (!s->x) s->x = exchange_get(s);
         hp__exchange *x = s->x;
+        x->after_piece = false;
         uint32_t len = s->rend - s->rparsed;
         llhttp_errno_t err = llhttp_execute(&s->parser, s->rbuf + s->rparsed, len);
         if (err == HPE_OK) {
@@ -325,7 +297,12 @@ static void process(hp__session *s)
                 llhttp_resume_after_upgrade(&s->parser);
             else
                 llhttp_resume(&s->parser);
-            if (s->x && s->x->message_done) dispatch(s);
+            if (x->piece)
+                hp__body_deliver_piece(x);
+            else if (x->streamed && !x->handler_called)
+                dispatch_head(s);
+            else if (x->message_done && !x->streamed)
+                dispatch(s);
             continue;
         }
         x->bytes_in += len;
@@ -333,7 +310,7 @@ static void process(hp__session *s)
         break;
     }
     s->in_process = false;
-    if (!s->closed) update(s);
+    if (!closed(s)) update(s);
 }
 
 /* Sets the phase, the timer and the reading state from what the session holds. */
@@ -351,13 +328,13 @@ static void update(hp__session *s)
              * it gets answered (with Connection: close), within the header timeout. */
             s->fresh_drain_timer = true;
             s->phase = HP__PHASE_IDLE;
-            s->transport->set_timer(s, limits->header_timeout_ms);
+            t_set_timer(s, limits->header_timeout_ms);
         } else if (s->phase != HP__PHASE_IDLE) {
             s->phase = HP__PHASE_IDLE;
-            s->transport->set_timer(s, limits->idle_timeout_ms);
+            t_set_timer(s, limits->idle_timeout_ms);
         }
         release_rbuf(s);
-    } else if (!x || !x->message_done) {
+    } else if (!x || (!x->message_done && !x->responded)) {
         if (s->peer_eof) {
             session_close(s); /* the client closed in the middle of a request */
             return;
@@ -368,18 +345,20 @@ static void update(hp__session *s)
                 return;
             }
             s->phase = HP__PHASE_HEAD;
+        } else if (x->handler_called && x->streamed && !x->body_wanted) {
+            s->phase = HP__PHASE_HANDLER; /* the handler works: no timer, the body waits */
         } else {
             s->phase = HP__PHASE_BODY;
         }
         if (x && !x->timer_armed) {
             x->timer_armed = true;
-            s->transport->set_timer(s, limits->header_timeout_ms);
+            t_set_timer(s, limits->header_timeout_ms);
         }
     }
-    bool want = !s->peer_eof && !s->closed && (s->rbuf == NULL || s->rend < s->rcap);
+    bool want = !s->peer_eof && !closed(s) && (s->rbuf == NULL || s->rend < s->rcap);
     if (want != s->reading) {
         s->reading = want;
-        s->transport->set_reading(s, want);
+        t_set_reading(s, want);
     }
 }
 
@@ -387,7 +366,7 @@ static void update(hp__session *s)
 
 static int on_message_begin(llhttp_t *p)
 {
-    session_of(p)->x->start_ns = now_ns();
+    session_of(p)->x->start_ns = hp__exchange_now_ns();
     return 0;
 }
 
@@ -661,30 +640,39 @@ static int on_headers_complete(llhttp_t *p)
     int status = parse_target(x);
     if (!status) status = normalize_path(x);
     if (status) return reject(x, status);
-    x->server = hp__vhosts_route(*s->vhosts, r->host);
-    if (!x->server) return reject(x, 421);
-    x->slice = hp__server_stats_slice(x->server->stats, s->ctx->worker);
-    hp__counter_add(&x->slice->in_flight, 1);
+    if (!hp__exchange_route(x, *s->vhosts, s->ctx->worker)) return reject(x, 421);
     bool has_body = (p->flags & F_CHUNKED) || p->content_length > 0;
     if ((p->flags & F_CONTENT_LENGTH) && p->content_length > x->server->limits.max_body_bytes)
         return reject(x, 413);
     x->keep_alive = llhttp_should_keep_alive(p);
-    if (x->expect_continue && has_body && minor == 1) {
-        static const char interim[] = "HTTP/1.1 100 Continue\r\n\r\n";
-        struct iovec iov = {(void *)interim, sizeof interim - 1};
-        int rc = s->transport->write(s, &iov, 1);
-        if (rc < 0) return reject(x, 400);
-        if (rc == 0) x->writes_pending++;
+    x->upgrade_asked = p->upgrade && minor == 1;
+    x->expect_continue &= has_body && minor == 1;
+    if (x->handler && x->handler->stream_request_body) {
+        /* The handler is called now, before the body (process); without a body, at its end
+         * as any other, so the message is over before the next can begin. */
+        x->streamed = true;
+        return has_body ? HPE_PAUSED : 0;
     }
+    hp__exchange_read_whole_body(x);
+    if (x->expect_continue && hp__body_write_continue(x) < 0) return reject(x, 400);
     return 0;
 }
 
+/* A piece of the body: kept for a streaming handler's consumer (given to it once llhttp
+ * returns: handlers are never called from inside the parser), else appended to req.body. */
 static int on_body(llhttp_t *p, const char *at, size_t len)
 {
     hp__session *s = session_of(p);
     hp__exchange *x = s->x;
+    if (len == 0) return 0; /* llhttp flushes an empty span when it resumes with no byte */
+    x->body_received += len;
+    if (x->body_received > x->server->limits.max_body_bytes) return reject(x, 413);
+    if (x->streamed) {
+        x->piece = at;
+        x->piece_len = (uint32_t)len;
+        return HPE_PAUSED;
+    }
     size_t need = x->req.body.len + len;
-    if (need > x->server->limits.max_body_bytes) return reject(x, 413);
     if (need > x->body_cap) {
         size_t cap = x->body_cap ? x->body_cap : 4096;
         while (cap < need) cap *= 2;
@@ -726,36 +714,44 @@ static void answer_options_star(hp_request *req)
     hp_respond(req, 200, "", 0);
 }
 
+/* The head is complete and the handler streams the body: it gets the request now. */
+static void dispatch_head(hp__session *s)
+{
+    hp__exchange *x = s->x;
+    s->phase = HP__PHASE_HANDLER;
+    hp__exchange_give_request_id(s->ctx, x);
+    x->handler_called = true;
+    x->handler->vt->on_request(x->handler, &x->req);
+}
+
+/* The whole request is here: whoever waits for the whole body gets it (the route's handler,
+ * through the same helper a streaming handler may call), else the session answers. */
 static void dispatch(hp__session *s)
 {
     hp__exchange *x = s->x;
     hp_request *req = &x->req;
     s->phase = HP__PHASE_HANDLER;
-    s->ctx->stats.requests++;
-    if (!req->request_id.base) {
-        hp__http_request_id(s->ctx, x->request_id);
-        req->request_id = hp__str(x->request_id, HP__REQUEST_ID_LEN);
-    }
+    hp__exchange_give_request_id(s->ctx, x);
     if (req->path.len == 1 && req->path.base[0] == '*') {
         answer_options_star(req);
         return;
     }
-    bool method_mismatch;
-    const hp_server *server = x->server;
-    const hp__route *route = hp__server_route(server, req, &method_mismatch);
-    if (route) {
-        route->handler->vt->on_request(route->handler, req);
-    } else if (server->fallback && !method_mismatch) {
-        server->fallback->vt->on_request(server->fallback, req);
-    } else {
-        hp_respond_error(req, method_mismatch ? 405 : 404);
+    if (x->whole_body_cb) {
+        hp_body_complete_cb cb = x->whole_body_cb;
+        x->whole_body_cb = NULL;
+        x->handler_called = true;
+        cb(req, x->whole_body_data);
+        return;
     }
+    hp_respond_error(req, x->method_mismatch ? 405 : 404);
 }
 
 void hp__session_fail(hp__session *s, int status)
 {
     if (!s->x) s->x = exchange_get(s);
     hp__exchange *x = s->x;
+    hp__body_failed(x, status == 413 ? -EMSGSIZE : status == 408 ? -ETIMEDOUT : -EPROTO);
+    if (closed(s) || s->x != x) return; /* the consumer gave up on the request */
     if (x->responded) {
         session_close(s);
         return;
@@ -763,12 +759,20 @@ void hp__session_fail(hp__session *s, int status)
     x->message_done = true;
     x->close_after = true;
     s->stop_parsing = true; /* parse nothing more on this connection */
-    if (!x->req.request_id.base) {
-        hp__http_request_id(s->ctx, x->request_id);
-        x->req.request_id = hp__str(x->request_id, HP__REQUEST_ID_LEN);
-    }
+    hp__exchange_give_request_id(s->ctx, x);
     s->phase = HP__PHASE_HANDLER;
     hp_respond_error(&x->req, status);
+}
+
+/* The 101 is written and the exchange gone: the connection goes to the upgraded protocol,
+ * which uses `server` from now on (so it is set before the worker hears the exchange ended). */
+static void switch_protocol(hp__session *s, const hp_server *server,
+                            const hp_upgrade_protocol *protocol, void *data)
+{
+    bool draining = s->draining;
+    hp_upgraded *u = hp__upgraded_create(s, server, protocol, data);
+    exchange_ended(s, server);
+    hp__upgraded_open(u, draining);
 }
 
 void hp__exchange_finish(hp__session *s, bool ok)
@@ -777,20 +781,21 @@ void hp__exchange_finish(hp__session *s, bool ok)
     if (x->done_cb) x->done_cb(&x->req, ok, x->done_data);
     x->done_cb = NULL;
     const hp_server *server = x->server;
-    uint64_t end_ns = now_ns();
-    if (hp__exchange_server(x)->access_log) hp__access_log(s, x, end_ns);
-    int cls = x->status / 100;
-    if (cls >= 1 && cls <= 5) s->ctx->stats.responses_by_class[cls]++;
-    exchange_count(s, x, ok, end_ns);
+    hp__exchange_observe(s->ctx, x, ok, hp__exchange_now_ns());
     bool close = !ok || x->close_after || s->draining;
+    const hp_upgrade_protocol *upgrade = ok ? x->upgrade : NULL;
+    void *upgrade_data = x->upgrade_data;
     s->served = true;
-    hp__exchange_release(s, x);
+    hp__exchange_release(s->ctx, x);
     s->x = NULL;
+    if (upgrade) {
+        switch_protocol(s, server, upgrade, upgrade_data);
+        return;
+    }
     hp__counter_add(&s->gauges->idle, 1);
     exchange_ended(s, server);
     if (close) {
-        s->linger = ok && s->stop_parsing && !s->peer_eof;
-        session_close(s);
+        close_connection(s, ok && s->stop_parsing && !s->peer_eof);
         return;
     }
     uint32_t left = s->rend - s->rparsed;
@@ -802,9 +807,9 @@ void hp__exchange_finish(hp__session *s, bool ok)
 
 /* ---- transport events --------------------------------------------------------------------- */
 
-void hp__session_on_write_done(hp__session *s, int status)
+static void session_on_write_done(hp__session *s, int status)
 {
-    if (s->closed) return;
+    if (closed(s)) return;
     hp__exchange *x = s->x;
     if (status < 0 || !x) {
         session_close(s);
@@ -813,9 +818,9 @@ void hp__session_on_write_done(hp__session *s, int status)
     if (--x->writes_pending == 0) hp__exchange_write_done(x);
 }
 
-void hp__session_on_timeout(hp__session *s)
+static void session_on_timeout(hp__session *s)
 {
-    if (s->closed) return;
+    if (closed(s)) return;
     switch (s->phase) {
     case HP__PHASE_IDLE:
         session_close(s);
@@ -832,9 +837,61 @@ void hp__session_on_timeout(hp__session *s)
     }
 }
 
-void hp__session_drain(hp__session *s)
+static void session_drain(hp__session *s)
 {
-    if (s->closed) return;
+    if (closed(s)) return;
     s->draining = true;
     if (!s->in_process) update(s);
 }
+
+/* ---- the protocol vtable (protocol.h) ----------------------------------------------------- */
+
+static hp__session *session_of_protocol(hp__protocol *p)
+{
+    return (hp__session *)p; /* the first member */
+}
+
+static void p_read_buffer(hp__protocol *p, char **base, size_t *len)
+{
+    session_read_buffer(session_of_protocol(p), base, len);
+}
+
+static void p_on_read(hp__protocol *p, ssize_t nread)
+{
+    session_on_read(session_of_protocol(p), nread);
+}
+
+static void p_on_write_done(hp__protocol *p, int status)
+{
+    session_on_write_done(session_of_protocol(p), status);
+}
+
+static void p_on_timeout(hp__protocol *p)
+{
+    session_on_timeout(session_of_protocol(p));
+}
+
+static void p_drain(hp__protocol *p)
+{
+    session_drain(session_of_protocol(p));
+}
+
+static void p_abort(hp__protocol *p)
+{
+    hp__session_abort(session_of_protocol(p));
+}
+
+static bool p_uses_server(const hp__protocol *p, const hp_server *server)
+{
+    return hp__session_server((const hp__session *)p) == server;
+}
+
+static const hp__protocol_vtable http1_protocol = {
+    .read_buffer = p_read_buffer,
+    .on_read = p_on_read,
+    .on_write_done = p_on_write_done,
+    .on_timeout = p_on_timeout,
+    .drain = p_drain,
+    .abort = p_abort,
+    .uses_server = p_uses_server,
+};

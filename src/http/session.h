@@ -1,10 +1,11 @@
 /* One HTTP/1.1 connection as a state machine with no I/O of its own ("sans-IO").
  *
- * The transport (src/io/conn.c over libuv, or the fuzz harness over memory) owns the socket
- * and feeds the session: it asks for a read buffer, reports bytes read, write completions and
- * timer expiry. The session parses requests with llhttp, enforces framing rules and limits,
- * runs one exchange (request → handler → response) at a time, writes responses in request
- * order, and tells the transport what to do through the hp__transport vtable.
+ * The session is the HTTP/1.1 protocol of a connection (protocol.h): the transport
+ * (src/io/conn.c over libuv, or the fuzz harness over memory) owns the socket and feeds the
+ * session: it asks for a read buffer, reports bytes read, write completions and timer expiry.
+ * The session parses requests with llhttp, enforces framing rules and limits, runs one
+ * exchange (request → handler → response) at a time, writes responses in request order, and
+ * tells the transport what to do through its vtable.
  *
  * Threading: a session belongs to one worker loop; everything runs on its thread.
  *
@@ -13,6 +14,11 @@
  *            └──────────────────── response written, keep-alive ◀─────────────────┘
  * Timers: IDLE uses idle_timeout (close silently); HEAD and BODY use header_timeout (408);
  * WRITE uses write_timeout (close); HANDLER has none (the handler owns its own timeouts).
+ *
+ * A handler that streams the body (request.h, request_body.c) is called at HEAD's end: the
+ * session is then in HANDLER while the handler works, parsing nothing, and in BODY while a
+ * pull waits for a piece; it keeps reading meanwhile until its buffer is full, so the client
+ * going away is seen at once.
  *
  * Virtual hosts: a request is routed when its headers are complete, by its Host, through the
  * listener's current table (vhosts.h); no server claims it: 421 and close. Before that the
@@ -24,41 +30,29 @@
  * request yet) is given its first request, answered with Connection: close, within the
  * header timeout: a client that just connected may be sending it already.
  *
+ * Upgrade: a handler answers 101 (hp_request_upgrade, upgraded.h) to a request that asked for
+ * it. When the 101 head is written the exchange ends as any other, the session finishes
+ * (phase CLOSED, without closing the connection) and hands the connection, with the bytes
+ * read after the request, to the upgraded byte stream: HTTP parsing stops there.
+ *
  * Closing: once the session calls transport->close(), it never calls the transport again and
  * the transport must not call the session again; the transport frees the memory. */
 #ifndef HP_HTTP_SESSION_H
 #define HP_HTTP_SESSION_H
 
 #include "http/context.h"
+#include "http/protocol.h"
 #include "http/stats.h"
 #include "http/vhosts.h"
 
 #include <llhttp.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
 typedef struct hp__session hp__session;
 typedef struct hp__exchange hp__exchange;
-
-typedef struct hp__transport {
-    /* Writes every byte of iov[0..n). Returns 1 when all was written at once, 0 when the
-     * rest is queued (completion comes through hp__session_on_write_done), or a negative
-     * error. The iov array may be modified; the bytes must stay valid until completion. */
-    int (*write)(hp__session *s, struct iovec *iov, unsigned n);
-    /* Sends up to `len` bytes of `fd` from `offset` straight to the socket: returns bytes
-     * sent (> 0), 0 when the socket would block, or a negative error. */
-    ssize_t (*sendfile)(hp__session *s, int fd, uint64_t offset, size_t len);
-    /* Starts or stops reading from the socket. */
-    void (*set_reading)(hp__session *s, bool reading);
-    /* Calls hp__session_on_timeout after `ms` milliseconds (0: no timer needed). A later
-     * call replaces the earlier deadline. */
-    void (*set_timer)(hp__session *s, uint64_t ms);
-    /* Closes the connection; the session is finished. When s->linger is set, every write
-     * has completed and the answer was an error: the transport should half-close and
-     * discard input for a while, so the client reads the answer rather than a reset. */
-    void (*close)(hp__session *s);
-} hp__transport;
 
 typedef enum {
     HP__PHASE_IDLE,
@@ -66,11 +60,12 @@ typedef enum {
     HP__PHASE_BODY,
     HP__PHASE_HANDLER,
     HP__PHASE_WRITE,
+    HP__PHASE_CLOSED, /* closed, or handed to another protocol: the session is finished */
 } hp__phase;
 
 struct hp__session {
+    hp__protocol protocol; /* first: HTTP/1.1 is the protocol a connection starts with */
     llhttp_t parser;
-    const hp__transport *transport;
     hp__http_context *ctx;
     /* The listener's slot for its current virtual hosts: read at each request (the table may
      * be swapped between requests); the server a request runs on is its exchange's. */
@@ -84,37 +79,45 @@ struct hp__session {
     uint8_t phase;           /* hp__phase */
     bool reading;            /* transport reading state, as last set */
     bool in_process;         /* process() is on the stack */
-    bool draining;           /* answer what is in flight, then close */
-    bool peer_eof;           /* the client closed its sending side */
-    bool closed;
-    bool stop_parsing;      /* an error was answered: parse nothing more */
-    bool linger;            /* see hp__transport.close */
-    bool served;            /* at least one exchange finished: no longer a fresh connection */
-    bool fresh_drain_timer; /* draining a fresh connection: its header timer is set */
-    uint8_t peer_family;    /* AF_INET or AF_INET6, 0 unknown; for the access log */
+    /* The flags read once per request or less share a byte, so that a connection stays as
+     * small as it was before it had a protocol vtable (conn.c). */
+    bool draining : 1;          /* answer what is in flight, then close */
+    bool peer_eof : 1;          /* the client closed its sending side */
+    bool stop_parsing : 1;      /* an error was answered: parse nothing more */
+    bool served : 1;            /* at least one exchange finished: no longer a fresh one */
+    bool fresh_drain_timer : 1; /* draining a fresh connection: its header timer is set */
+    bool peer_known : 1;        /* peer_addr holds the client's address (for the access log): */
+    bool peer_ip6 : 1;          /* an IPv6 one (16 bytes), else IPv4 (its first 4 bytes) */
     uint8_t peer_addr[16];
 };
 
-/* `gauges` (borrowed, outlives the session) counts this connection as open, and as idle while
- * no request is in progress. */
-void hp__session_init(hp__session *s, const hp__transport *transport, hp__http_context *ctx,
-                      hp__vhosts *const *vhosts, hp__conn_gauges *gauges);
+/* The sans-IO part of a connection: its transport and the session every connection starts
+ * with, side by side, so that a connection is one allocation and the session reaches its
+ * transport without a pointer (an idle connection stays small). conn.c and the memory
+ * transport embed it. After an upgrade the session is finished and `transport.protocol` is
+ * another protocol's state. */
+typedef struct hp__connection {
+    hp__transport transport;
+    hp__session http1;
+} hp__connection;
+
+/* Starts HTTP/1.1 on `c`, whose transport.vt the caller set: c->transport.protocol becomes
+ * the session. `gauges` (borrowed, outlives the connection) counts this connection as open,
+ * and as idle while no request is in progress. */
+void hp__session_init(hp__connection *c, hp__http_context *ctx, hp__vhosts *const *vhosts,
+                      hp__conn_gauges *gauges);
+/* The session's transport. */
+static inline hp__transport *hp__session_transport(hp__session *s)
+{
+    return &((hp__connection *)((char *)s - offsetof(hp__connection, http1)))->transport;
+}
 /* The server of the exchange in flight, or NULL (idle, or not routed yet). */
 const hp_server *hp__session_server(const hp__session *s);
 /* The limits before a request is routed: those of the address's head server (vhosts.h). */
 const hp_limits *hp__session_head_limits(const hp__session *s);
-/* Where the transport should read into next. *len is 0 when the session cannot take bytes now
- * (it has then stopped reading). */
-void hp__session_read_buffer(hp__session *s, char **base, size_t *len);
-/* `nread` bytes were read into the buffer; HP__SESSION_EOF is the end of the stream, any
- * other negative value an error. */
-#define HP__SESSION_EOF (-4095)
-void hp__session_on_read(hp__session *s, ssize_t nread);
-void hp__session_on_write_done(hp__session *s, int status);
-void hp__session_on_timeout(hp__session *s);
-/* Graceful stop: closes at once when idle, else after the exchange in flight. */
-void hp__session_drain(hp__session *s);
-/* Immediate stop: the exchange in flight (if any) ends with ok = false. */
+/* Immediate stop: the exchange in flight (if any) ends with ok = false. The protocol's abort:
+ * the others (read, write done, timeout, drain: session.h's phases) are reached through
+ * transport.protocol, as the transport calls them. */
 void hp__session_abort(hp__session *s);
 
 #endif

@@ -1,20 +1,23 @@
-/* A connection: the libuv transport under one HTTP session (src/http/session.h).
+/* A connection: the libuv transport (src/http/protocol.h) under the protocol that runs on it,
+ * HTTP/1.1 (src/http/session.h) from the start, a handler's own after a 101 (upgraded.h).
  *
- * Memory: one hp__conn per accepted socket, freed only after both of its handles (the TCP
- * stream and the timer) reported their close callbacks. An idle keep-alive connection holds
- * nothing else: the session gives its read buffer back to the worker's freelist when idle.
+ * Memory: one hp__conn per accepted socket, with its HTTP/1 session embedded (hp__connection),
+ * freed only after both of its handles (the TCP stream and the timer) reported their close
+ * callbacks. An idle keep-alive connection holds nothing else: the session gives its read
+ * buffer back to the worker's freelist when idle. An upgraded protocol's state is its own.
  *
  * Writes: uv_try_write first (one writev in the common case); what the socket does not take
  * is queued with uv_write, whose request comes from the heap (the rare path).
  *
  * Timer: one per connection, armed lazily. set_timer() only records the deadline and re-arms
- * the uv timer when the new deadline is earlier than the armed one; when the timer fires
- * early it re-arms itself for the rest. So a keep-alive connection answering request after
- * request touches the timer heap only when its deadline moves earlier.
+ * the uv timer when the new deadline is earlier than the armed one (libuv keeps that one:
+ * uv_timer_get_due_in); when the timer fires early it re-arms itself for the rest. So a keep-alive
+ * connection answering request after request touches the timer heap only when its deadline moves
+ * earlier.
  *
- * Closing: when the session asks for it (s->linger: an error answer, completely written), the
- * connection lingers: it shuts down its sending side and discards what the client still sends
- * for up to LINGER_MS, so the client reads the answer instead of a reset (as nginx's
+ * Closing: when the protocol asks for it (close with linger: an error answer, completely
+ * written), the connection lingers: it shuts down its sending side and discards what the client
+ * still sends for up to LINGER_MS, so the client reads the answer instead of a reset (as nginx's
  * lingering_close). */
 #include "io/worker.h"
 
@@ -37,18 +40,22 @@ struct hp__conn {
     hp__link link;        /* first: the worker's list of connections */
     hp__stream_handle io; /* a TCP or a unix socket, as its listener's */
     uv_timer_t timer;
-    hp__session session;
+    hp__connection core; /* the transport's vtable, the protocol on it, the HTTP/1 session */
     hp__listener *listener;
-    uint64_t deadline;  /* uv_now() time when the session's timer expires; 0: none */
-    uint64_t armed_due; /* when the uv timer is set to fire */
+    uint64_t deadline; /* uv_now() time when the protocol's timer expires; 0: none */
     uint8_t open_handles;
     bool closing;
     bool lingering;
 };
 
-static hp__conn *conn_of(hp__session *s)
+static hp__conn *conn_of(hp__transport *t)
 {
-    return (hp__conn *)((char *)s - offsetof(hp__conn, session));
+    return (hp__conn *)((char *)t - offsetof(hp__conn, core.transport));
+}
+
+static hp__protocol *protocol_of(const hp__conn *c)
+{
+    return c->core.transport.protocol;
 }
 
 static uv_loop_t *loop_of(hp__conn *c)
@@ -96,7 +103,7 @@ static void on_shutdown(uv_shutdown_t *req, int status)
     if (status < 0) close_handles(c);
 }
 
-static void linger(hp__conn *c)
+static void start_lingering(hp__conn *c)
 {
     c->lingering = true;
     uv_shutdown_t *req = hp__malloc(sizeof *req);
@@ -111,12 +118,12 @@ static void linger(hp__conn *c)
     uv_timer_start(&c->timer, linger_timeout, LINGER_MS, 0);
 }
 
-static void t_close(hp__session *s)
+static void t_close(hp__transport *t, bool linger)
 {
-    hp__conn *c = conn_of(s);
+    hp__conn *c = conn_of(t);
     c->closing = true;
-    if (s->linger) {
-        linger(c);
+    if (linger) {
+        start_lingering(c);
     } else {
         close_handles(c);
     }
@@ -129,12 +136,13 @@ static void on_write(uv_write_t *req, int status)
     hp__conn *c = req->data;
     free(req);
     if (c->closing) return;
-    hp__session_on_write_done(&c->session, status);
+    hp__protocol *p = protocol_of(c);
+    p->vt->on_write_done(p, status);
 }
 
-static int t_write(hp__session *s, struct iovec *iov, unsigned n)
+static int t_write(hp__transport *t, struct iovec *iov, unsigned n)
 {
-    hp__conn *c = conn_of(s);
+    hp__conn *c = conn_of(t);
     uv_buf_t *bufs = (uv_buf_t *)iov;
     size_t total = 0;
     for (unsigned i = 0; i < n; i++) total += bufs[i].len;
@@ -154,9 +162,9 @@ static int t_write(hp__session *s, struct iovec *iov, unsigned n)
     return 0;
 }
 
-static ssize_t t_sendfile(hp__session *s, int fd, uint64_t offset, size_t len)
+static ssize_t t_sendfile(hp__transport *t, int fd, uint64_t offset, size_t len)
 {
-    hp__conn *c = conn_of(s);
+    hp__conn *c = conn_of(t);
     uv_os_fd_t sock;
     if (uv_fileno(&c->io.handle, &sock) != 0) return UV_EBADF;
     off_t off = (off_t)offset;
@@ -170,22 +178,24 @@ static void on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
 {
     hp__conn *c = h->data;
     size_t len;
-    hp__session_read_buffer(&c->session, &buf->base, &len);
+    hp__protocol *p = protocol_of(c);
+    p->vt->read_buffer(p, &buf->base, &len);
     buf->len = len;
 }
 
-/* UV_ENOBUFS (the session gave no room) is an error like the others: libuv keeps reading after
+/* UV_ENOBUFS (the protocol gave no room) is an error like the others: libuv keeps reading after
  * it, so ignoring it would make the loop call again at once, for ever. */
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     hp__conn *c = stream->data;
     if (c->closing) return;
-    hp__session_on_read(&c->session, nread == UV_EOF ? HP__SESSION_EOF : nread);
+    hp__protocol *p = protocol_of(c);
+    p->vt->on_read(p, nread == UV_EOF ? HP__READ_EOF : nread);
 }
 
-static void t_set_reading(hp__session *s, bool reading)
+static void t_set_reading(hp__transport *t, bool reading)
 {
-    hp__conn *c = conn_of(s);
+    hp__conn *c = conn_of(t);
     if (reading) {
         uv_read_start(&c->io.stream, on_alloc, on_read);
     } else {
@@ -199,30 +209,27 @@ static void on_timer(uv_timer_t *t)
     if (c->closing || !c->deadline) return;
     uint64_t now = uv_now(loop_of(c));
     if (now < c->deadline) {
-        c->armed_due = c->deadline;
         uv_timer_start(&c->timer, on_timer, c->deadline - now, 0);
         return;
     }
     c->deadline = 0;
-    hp__session_on_timeout(&c->session);
+    hp__protocol *p = protocol_of(c);
+    p->vt->on_timeout(p);
 }
 
-static void t_set_timer(hp__session *s, uint64_t ms)
+static void t_set_timer(hp__transport *t, uint64_t ms)
 {
-    hp__conn *c = conn_of(s);
+    hp__conn *c = conn_of(t);
     if (ms == 0) {
         c->deadline = 0;
         return;
     }
-    uint64_t deadline = uv_now(loop_of(c)) + ms;
-    c->deadline = deadline;
-    if (!uv_is_active((uv_handle_t *)&c->timer) || c->armed_due > deadline) {
-        c->armed_due = deadline;
+    c->deadline = uv_now(loop_of(c)) + ms;
+    if (!uv_is_active((uv_handle_t *)&c->timer) || uv_timer_get_due_in(&c->timer) > ms)
         uv_timer_start(&c->timer, on_timer, ms, 0);
-    }
 }
 
-static const hp__transport tcp_transport = {
+static const hp__transport_vtable tcp_transport = {
     .write = t_write,
     .sendfile = t_sendfile,
     .set_reading = t_set_reading,
@@ -239,11 +246,12 @@ static void record_peer(hp__conn *c)
     if (c->listener->local || uv_tcp_getpeername(&c->io.tcp, (struct sockaddr *)&ss, &len) != 0)
         return;
     if (ss.ss_family == AF_INET) {
-        c->session.peer_family = AF_INET;
-        memcpy(c->session.peer_addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+        c->core.http1.peer_known = true;
+        memcpy(c->core.http1.peer_addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
     } else if (ss.ss_family == AF_INET6) {
-        c->session.peer_family = AF_INET6;
-        memcpy(c->session.peer_addr, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+        c->core.http1.peer_known = true;
+        c->core.http1.peer_ip6 = true;
+        memcpy(c->core.http1.peer_addr, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
     }
 }
 
@@ -273,17 +281,22 @@ int hp__conn_open(hp__listener *l, int fd)
     if (!l->local) uv_tcp_nodelay(&c->io.tcp, 1);
     l->conn_count++;
     hp__worker_conn_opened(w, c);
-    hp__session_init(&c->session, &tcp_transport, hp__worker_http(w), &l->vhosts, &l->gauges);
+    c->core.transport.vt = &tcp_transport;
+    hp__session_init(&c->core, hp__worker_http(w), &l->vhosts, &l->gauges);
     record_peer(c);
     r = uv_read_start(&c->io.stream, on_alloc, on_read);
-    if (r != 0) hp__session_abort(&c->session);
+    if (r != 0) hp__session_abort(&c->core.http1);
     return r;
 }
 
+/* A connection of a retired listener that still speaks HTTP/1 may carry its first request to
+ * any server of the listener's last table; an upgraded one holds only its own server. */
 bool hp__conn_uses_server(const hp__conn *c, const hp_server *server)
 {
-    if (hp__session_server(&c->session) == server) return true;
-    return c->listener->retired && hp__vhosts_has(c->listener->vhosts, server);
+    const hp__protocol *p = protocol_of(c);
+    if (p->vt->uses_server(p, server)) return true;
+    return p == &c->core.http1.protocol && c->listener->retired &&
+           hp__vhosts_has(c->listener->vhosts, server);
 }
 
 hp__listener *hp__conn_listener(const hp__conn *c)
@@ -293,13 +306,16 @@ hp__listener *hp__conn_listener(const hp__conn *c)
 
 void hp__conn_drain(hp__conn *c)
 {
-    if (!c->closing) hp__session_drain(&c->session);
+    if (c->closing) return;
+    hp__protocol *p = protocol_of(c);
+    p->vt->drain(p);
 }
 
 void hp__conn_abort(hp__conn *c)
 {
     if (!c->closing) {
-        hp__session_abort(&c->session);
+        hp__protocol *p = protocol_of(c);
+        p->vt->abort(p);
     } else if (c->lingering) {
         close_handles(c);
     }

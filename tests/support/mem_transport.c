@@ -8,9 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
-static mem_transport *transport_of(hp__session *s)
+static mem_transport *transport_of(hp__transport *t)
 {
-    return (mem_transport *)((char *)s - offsetof(mem_transport, session));
+    return (mem_transport *)((char *)t - offsetof(mem_transport, conn.transport));
+}
+
+static hp__protocol *protocol_of(mem_transport *m)
+{
+    return m->conn.transport.protocol;
 }
 
 static void out_append(mem_transport *m, const void *p, size_t len)
@@ -34,9 +39,9 @@ static bool called(mem_transport *m)
     return false;
 }
 
-static int t_write(hp__session *s, struct iovec *iov, unsigned n)
+static int t_write(hp__transport *t, struct iovec *iov, unsigned n)
 {
-    mem_transport *m = transport_of(s);
+    mem_transport *m = transport_of(t);
     if (!called(m)) return -EPIPE;
     m->write_calls++;
     if (m->write_error < 0) return m->write_error;
@@ -58,9 +63,9 @@ static int t_write(hp__session *s, struct iovec *iov, unsigned n)
     return 0;
 }
 
-static ssize_t t_sendfile(hp__session *s, int fd, uint64_t offset, size_t len)
+static ssize_t t_sendfile(hp__transport *t, int fd, uint64_t offset, size_t len)
 {
-    mem_transport *m = transport_of(s);
+    mem_transport *m = transport_of(t);
     if (!called(m)) return -EPIPE;
     m->sendfile_calls++;
     if (m->queued_count) m->violations++; /* would overtake the queued bytes */
@@ -75,30 +80,31 @@ static ssize_t t_sendfile(hp__session *s, int fd, uint64_t offset, size_t len)
     return got;
 }
 
-static void t_set_reading(hp__session *s, bool reading)
+static void t_set_reading(hp__transport *t, bool reading)
 {
-    mem_transport *m = transport_of(s);
+    mem_transport *m = transport_of(t);
     if (called(m)) m->reading = reading;
 }
 
-static void t_set_timer(hp__session *s, uint64_t ms)
+static void t_set_timer(hp__transport *t, uint64_t ms)
 {
-    mem_transport *m = transport_of(s);
+    mem_transport *m = transport_of(t);
     if (!called(m)) return;
     m->timer_ms = ms;
     m->timer_calls++;
 }
 
-static void t_close(hp__session *s)
+static void t_close(hp__transport *t, bool linger)
 {
-    mem_transport *m = transport_of(s);
+    mem_transport *m = transport_of(t);
     if (!called(m)) return;
     m->closed = true;
+    m->lingered = linger;
     m->close_calls++;
     m->reading = false;
 }
 
-static const hp__transport mem_vtable = {
+static const hp__transport_vtable mem_vtable = {
     .write = t_write,
     .sendfile = t_sendfile,
     .set_reading = t_set_reading,
@@ -114,7 +120,8 @@ mem_transport *mem_transport_create_vhosts(hp__http_context *ctx, hp__vhosts *vh
     /* As the engine does when a server starts: counters for the workers up to this one. */
     for (size_t i = 0; i < vhosts->server_count; i++)
         hp__server_attach_stats((hp_server *)vhosts->servers[i], ctx->worker + 1);
-    hp__session_init(&m->session, &mem_vtable, ctx, &m->vhosts, &m->gauges);
+    m->conn.transport.vt = &mem_vtable;
+    hp__session_init(&m->conn, ctx, &m->vhosts, &m->gauges);
     return m;
 }
 
@@ -128,7 +135,7 @@ mem_transport *mem_transport_create(hp__http_context *ctx, const hp_server *serv
 void mem_transport_destroy(mem_transport *m)
 {
     if (!m) return;
-    if (!m->closed) hp__session_abort(&m->session);
+    mem_transport_abort(m);
     if (m->owns_vhosts) hp__vhosts_release(m->vhosts);
     free(m->queued);
     free(m->out);
@@ -142,12 +149,13 @@ size_t mem_transport_feed(mem_transport *m, const void *data, size_t len)
     while (fed < len && !m->closed && m->reading) {
         char *base;
         size_t room;
-        hp__session_read_buffer(&m->session, &base, &room);
+        hp__protocol *proto = protocol_of(m);
+        proto->vt->read_buffer(proto, &base, &room);
         if (room == 0) break;
         size_t n = len - fed < room ? len - fed : room;
         memcpy(base, p + fed, n);
         fed += n;
-        hp__session_on_read(&m->session, (ssize_t)n);
+        proto->vt->on_read(proto, (ssize_t)n);
     }
     return fed;
 }
@@ -159,12 +167,12 @@ size_t mem_transport_feed_str(mem_transport *m, const char *s)
 
 void mem_transport_eof(mem_transport *m)
 {
-    if (!m->closed) hp__session_on_read(&m->session, HP__SESSION_EOF);
+    if (!m->closed) protocol_of(m)->vt->on_read(protocol_of(m), HP__READ_EOF);
 }
 
 void mem_transport_read_error(mem_transport *m)
 {
-    if (!m->closed) hp__session_on_read(&m->session, -ECONNRESET);
+    if (!m->closed) protocol_of(m)->vt->on_read(protocol_of(m), -ECONNRESET);
 }
 
 bool mem_transport_complete_write(mem_transport *m, int status)
@@ -175,7 +183,7 @@ bool mem_transport_complete_write(mem_transport *m, int status)
     memmove(m->queued, m->queued + 1, m->queued_count * sizeof *m->queued);
     if (status == 0)
         for (unsigned i = 0; i < w.n; i++) out_append(m, w.iov[i].iov_base, w.iov[i].iov_len);
-    hp__session_on_write_done(&m->session, status);
+    protocol_of(m)->vt->on_write_done(protocol_of(m), status);
     return true;
 }
 
@@ -192,13 +200,18 @@ unsigned mem_transport_flush(mem_transport *m)
 bool mem_transport_fire_timer(mem_transport *m)
 {
     if (m->closed || m->timer_ms == 0) return false;
-    hp__session_on_timeout(&m->session);
+    protocol_of(m)->vt->on_timeout(protocol_of(m));
     return true;
 }
 
 void mem_transport_drain(mem_transport *m)
 {
-    if (!m->closed) hp__session_drain(&m->session);
+    if (!m->closed) protocol_of(m)->vt->drain(protocol_of(m));
+}
+
+void mem_transport_abort(mem_transport *m)
+{
+    if (!m->closed) protocol_of(m)->vt->abort(protocol_of(m));
 }
 
 void mem_transport_clear_output(mem_transport *m)

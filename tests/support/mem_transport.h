@@ -1,9 +1,11 @@
-/* A memory transport: drives a real hp__session (src/http/session.h) without sockets, for the
- * session unit tests and the fuzz_connection target.
+/* A memory transport: drives a real connection's protocols (src/http/protocol.h: the HTTP/1
+ * session of src/http/session.h, then the upgraded byte stream after a 101) without sockets,
+ * for the session unit tests and the fuzz_connection target.
  *
  * The test plays the client and the loop: it feeds bytes (split where it likes) through
- * mem_transport_feed(), completes queued writes, fires the timer and sends EOF. The session's
- * calls come back here and are recorded:
+ * mem_transport_feed(), completes queued writes, fires the timer and sends EOF, each to the
+ * protocol on the connection at the time. The protocol's calls come back here and are
+ * recorded:
  *
  *   write     appended to `out` at once (returns 1), or, while `hold_writes` is set or an
  *             earlier write is still queued, kept as a queued write (returns 0) whose bytes
@@ -37,7 +39,7 @@ typedef struct mem_write {
 } mem_write;
 
 typedef struct mem_transport {
-    hp__session session;
+    hp__connection conn;    /* the transport and the HTTP/1 session it starts with */
     hp__vhosts *vhosts;     /* the listener's slot the session reads */
     hp__conn_gauges gauges; /* the listener's connection gauges */
     bool owns_vhosts;
@@ -57,6 +59,7 @@ typedef struct mem_transport {
     unsigned timer_calls;
     bool reading;
     bool closed;
+    bool lingered; /* closed with linger (an error answer) */
     unsigned write_calls, sendfile_calls, close_calls;
     unsigned violations; /* contract violations, see above */
 } mem_transport;
@@ -66,7 +69,8 @@ typedef struct mem_transport {
 mem_transport *mem_transport_create(hp__http_context *ctx, const hp_server *server);
 /* The same on a listener routing by `vhosts` (borrowed; the test may swap m->vhosts). */
 mem_transport *mem_transport_create_vhosts(hp__http_context *ctx, hp__vhosts *vhosts);
-/* Aborts the session if it is still open, then frees everything. NULL is harmless. */
+/* Aborts the connection's protocol if it is still open, then frees everything. NULL is
+ * harmless. */
 void mem_transport_destroy(mem_transport *m);
 
 /* Feeds bytes as the socket would: as many reads as needed, each into the buffer the session
@@ -84,6 +88,8 @@ unsigned mem_transport_flush(mem_transport *m);
 /* Fires the timer the session asked for. Returns false when none is set or it is closed. */
 bool mem_transport_fire_timer(mem_transport *m);
 void mem_transport_drain(mem_transport *m);
+/* The worker aborts the connection (a drain's deadline): the protocol on it stops now. */
+void mem_transport_abort(mem_transport *m);
 
 /* Forgets the output received so far. */
 void mem_transport_clear_output(mem_transport *m);

@@ -20,13 +20,14 @@ static void dispatch(hp_request *req, void *data)
     f->on_request(req, f->data);
 }
 
-session_fixture *session_fixture_create(hp_request_cb cb, void *data)
+static session_fixture *fixture_create(hp_request_cb cb, void *data, bool streaming)
 {
     session_fixture *f = HP_NEW(session_fixture);
     f->on_request = cb;
     f->data = data;
     static const char *const listen[] = {"127.0.0.1:0"};
     hp_route_config route = {NULL, NULL, 0, hp_callback_handler_create(dispatch, f)};
+    route.handler->stream_request_body = streaming;
     hp_server_config config = {
         .name = "test",
         .listen = listen,
@@ -49,11 +50,21 @@ session_fixture *session_fixture_create(hp_request_cb cb, void *data)
     return f;
 }
 
+session_fixture *session_fixture_create(hp_request_cb cb, void *data)
+{
+    return fixture_create(cb, data, false);
+}
+
+session_fixture *session_fixture_create_streaming(hp_request_cb cb, void *data)
+{
+    return fixture_create(cb, data, true);
+}
+
 /* Whatever ended the session (an answer, an error, a timeout, a limit, the client going away),
  * the counters are balanced: no request in flight, no connection open or idle. */
 static void assert_counters_balanced(session_fixture *f)
 {
-    if (!f->m->closed) hp__session_abort(&f->m->session);
+    mem_transport_abort(f->m);
     assert_int_equal(atomic_load(&f->m->gauges.open), 0);
     assert_int_equal(atomic_load(&f->m->gauges.idle), 0);
     hp__stats_totals t;
@@ -69,7 +80,7 @@ void session_fixture_destroy(session_fixture *f)
     assert_counters_balanced(f);
     mem_transport_destroy(f->m);
     assert_int_equal(violations, 0);
-    assert_int_equal(f->ctx.stats.connections_open, 0);
+    assert_int_equal(f->ctx.connections_open, 0);
     hp__http_context_close(&f->ctx);
     hp_server_destroy(f->server);
     free(f->output);

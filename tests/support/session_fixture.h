@@ -33,6 +33,9 @@ typedef struct session_fixture {
 
 /* A fixture whose handler calls `cb(req, data)` for every request. */
 session_fixture *session_fixture_create(hp_request_cb cb, void *data);
+/* The same with a handler that streams the request body (handler.h): `cb` runs when the head
+ * is complete and pulls the body itself. */
+session_fixture *session_fixture_create_streaming(hp_request_cb cb, void *data);
 /* Closes the session if needed, checks the transport contract held, frees everything. */
 void session_fixture_destroy(session_fixture *f);
 

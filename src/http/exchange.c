@@ -1,0 +1,142 @@
+/* The protocol-neutral part of an exchange (exchange.h): what any protocol that carries
+ * requests does with one, whatever its framing. Exchanges come from the worker's freelist and
+ * go back to it; a request is routed by its Host to a server (its stats slice counts it in
+ * flight) and by its path and method to a handler; it gets a request id; the handler reads a
+ * whole body through the one helper (hp__exchange_read_whole_body) unless it streams; when it
+ * ends, the worker's observers hear of it (metrics, access log), and the handler's done
+ * callback is the handler's own. The HTTP/1 framing (llhttp, heads, chunked coding,
+ * Connection) is session.c's and response.c's; an HTTP/2 stream would reuse this file.
+ *
+ * Threading: the worker's loop, as everything of an exchange. */
+#include "http/exchange.h"
+
+#include "common/alloc.h"
+#include "common/str.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- the freelist ------------------------------------------------------------------------- */
+
+hp__exchange *hp__exchange_new(hp__http_context *ctx)
+{
+    hp__exchange *x = (hp__exchange *)ctx->exchanges;
+    if (x) {
+        ctx->exchanges = ((hp__free_block *)x)->next;
+        ctx->exchange_count--;
+        memset(x, 0, offsetof(hp__exchange, head));
+    } else {
+        x = HP_NEW(hp__exchange);
+    }
+    x->file_fd = -1;
+    x->req.exchange = x;
+    x->req.worker = ctx->worker;
+    x->req.headers = x->inline_headers;
+    x->header_cap = HP__INLINE_HEADERS;
+    return x;
+}
+
+static void exchange_free(hp__exchange *x)
+{
+    free(x->extra);
+    free(x->body);
+    free(x->path_buf);
+    free(x->heap_headers);
+    free(x);
+}
+
+void hp__exchange_freelist_clear(hp__http_context *ctx)
+{
+    while (ctx->exchanges) {
+        hp__exchange *x = (hp__exchange *)ctx->exchanges;
+        ctx->exchanges = ctx->exchanges->next;
+        exchange_free(x);
+    }
+    ctx->exchange_count = 0;
+}
+
+void hp__exchange_release(hp__http_context *ctx, hp__exchange *x)
+{
+    if (x->file_chunk) hp__http_buffer_put(ctx, x->file_chunk, x->file_chunk_cap);
+    x->file_chunk = NULL;
+    if (x->body_cap > 64 * 1024) {
+        free(x->body);
+        x->body = NULL;
+        x->body_cap = 0;
+    }
+    if (x->path_cap > 4096) { /* a long path is rare: its buffer is not kept */
+        free(x->path_buf);
+        x->path_buf = NULL;
+        x->path_cap = 0;
+    }
+    if (ctx->exchange_count >= HP__FREELIST_MAX) {
+        exchange_free(x);
+        return;
+    }
+    ((hp__free_block *)x)->next = ctx->exchanges;
+    ctx->exchanges = (hp__free_block *)x;
+    ctx->exchange_count++;
+}
+
+/* ---- routing ------------------------------------------------------------------------------ */
+
+void hp__exchange_call_handler(hp_request *req, void *data)
+{
+    hp_handler *handler = data;
+    handler->vt->on_request(handler, req);
+}
+
+/* The handler of the request's route (or the server's fallback); NULL: 404, or 405 when only
+ * the method differed. "*" (OPTIONS *) has none: the protocol answers it. */
+static void route_handler(hp__exchange *x)
+{
+    hp_request *req = &x->req;
+    if (req->path.len == 1 && req->path.base[0] == '*') return;
+    const hp_server *server = x->server;
+    const hp__route *route = hp__server_route(server, req, &x->method_mismatch);
+    if (route)
+        x->handler = route->handler;
+    else if (server->fallback && !x->method_mismatch)
+        x->handler = server->fallback;
+}
+
+bool hp__exchange_route(hp__exchange *x, const hp__vhosts *vhosts, unsigned worker)
+{
+    x->server = hp__vhosts_route(vhosts, x->req.host);
+    if (!x->server) return false;
+    x->slice = hp__server_stats_slice(x->server->stats, worker);
+    hp__counter_add(&x->slice->in_flight, 1);
+    route_handler(x);
+    return true;
+}
+
+/* ---- the end ------------------------------------------------------------------------------ */
+
+void hp__exchange_count(void *data, const hp__exchange *x, bool answered, uint64_t end_ns)
+{
+    hp__http_context *ctx = data;
+    hp__stats_slice *slice = x->slice;
+    if (slice)
+        hp__counter_sub(&slice->in_flight, 1);
+    else
+        slice = hp__server_stats_slice(hp__exchange_server(x)->stats, ctx->worker);
+    uint64_t duration = x->start_ns && end_ns > x->start_ns ? end_ns - x->start_ns : 0;
+    hp__stats_slice_record(slice, answered ? x->status : 0, duration, x->bytes_in, x->bytes_out);
+}
+
+/* ---- the handler's calls ------------------------------------------------------------------ */
+
+const hp_str *hp_request_header(const hp_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->header_count; i++)
+        if (hp__str_ieq(req->headers[i].name, name)) return &req->headers[i].value;
+    return NULL;
+}
+
+void hp_request_on_done(hp_request *req, hp_done_cb cb, void *data)
+{
+    hp__exchange *x = req->exchange;
+    x->done_cb = cb;
+    x->done_data = data;
+}
