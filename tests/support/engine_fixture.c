@@ -69,7 +69,7 @@ engine_fixture *engine_fixture_start(hp_handler *handler, uint64_t max_body_byte
 
 int engine_fixture_port(const engine_fixture *f)
 {
-    return hp_server_bound_port(f->server, 0);
+    return hp_engine_bound_port(f->engine, f->server, 0);
 }
 
 void engine_fixture_shutdown(engine_fixture *f, uint64_t drain_ms)
