@@ -313,6 +313,25 @@ static void read_all_gives_the_whole_body_as_before(void **state)
     session_fixture_destroy(f);
 }
 
+static void ignore(hp_request *req, void *data)
+{
+}
+
+/* A pool's clone and merge copy handlers: the copy must still ask for the body as it comes. */
+static void a_clone_of_a_streaming_handler_streams_too(void **state)
+{
+    hp_handler *streaming = hp_callback_handler_create(ignore, NULL);
+    streaming->stream_request_body = true;
+    hp_handler *buffering = hp_callback_handler_create(ignore, NULL);
+    hp_handler *a = hp_handler_clone(streaming), *b = hp_handler_clone(buffering);
+    assert_true(a->stream_request_body);
+    assert_false(b->stream_request_body);
+    hp_handler_destroy(a);
+    hp_handler_destroy(b);
+    hp_handler_destroy(streaming);
+    hp_handler_destroy(buffering);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +348,7 @@ int main(void)
         cmocka_unit_test(a_body_over_the_limit_is_told_to_the_consumer_and_answered_413),
         cmocka_unit_test(a_client_that_stops_sending_is_answered_408_and_told_to_the_consumer),
         cmocka_unit_test(read_all_gives_the_whole_body_as_before),
+        cmocka_unit_test(a_clone_of_a_streaming_handler_streams_too),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
