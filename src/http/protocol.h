@@ -72,6 +72,12 @@ typedef struct hp__protocol_vtable {
     /* Does the connection still hold `server` (a request of it in flight; for an upgraded
      * connection, the server whose handler took it over)? */
     bool (*uses_server)(const hp__protocol *p, const struct hp_server *server);
+    /* `server` stops on this worker (hp_engine_stop_server: its requests drain). A connection
+     * that belongs to that server alone, an upgraded one, drains as for a worker's drain, so
+     * it closes now rather than at the stop's deadline. NULL where no connection belongs to
+     * one server: an HTTP/1 exchange in flight finishes and the next request is routed by the
+     * address's new table. */
+    void (*server_stopping)(hp__protocol *p, const struct hp_server *server);
 } hp__protocol_vtable;
 
 /* The first member of every protocol's state. */

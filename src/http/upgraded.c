@@ -206,6 +206,11 @@ static bool p_uses_server(const hp__protocol *p, const hp_server *server)
     return !u->closed && u->server == server;
 }
 
+static void p_server_stopping(hp__protocol *p, const hp_server *server)
+{
+    if (stream_of(p)->server == server) p_drain(p);
+}
+
 static const hp__protocol_vtable upgraded_protocol = {
     .read_buffer = p_read_buffer,
     .on_read = p_on_read,
@@ -214,6 +219,7 @@ static const hp__protocol_vtable upgraded_protocol = {
     .drain = p_drain,
     .abort = p_abort,
     .uses_server = p_uses_server,
+    .server_stopping = p_server_stopping,
 };
 
 /* ---- the switch --------------------------------------------------------------------------- */

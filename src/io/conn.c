@@ -311,6 +311,13 @@ void hp__conn_drain(hp__conn *c)
     p->vt->drain(p);
 }
 
+void hp__conn_server_stopping(hp__conn *c, const hp_server *server)
+{
+    if (c->closing) return;
+    hp__protocol *p = protocol_of(c);
+    if (p->vt->server_stopping) p->vt->server_stopping(p, server);
+}
+
 void hp__conn_abort(hp__conn *c)
 {
     if (!c->closing) {

@@ -251,10 +251,15 @@ static void on_server_drain_deadline(uv_timer_t *t)
 }
 
 /* Waits until no connection here uses `server` (its listeners were already retired or
- * republished without it, so it gets no new request), then replies. */
+ * republished without it, so it gets no new request), then replies. Connections that belong
+ * to it alone (upgraded ones) are asked to drain; HTTP/1 ones finish their exchange. */
 static void stop_server(hp__worker *w, const hp_server *server, uint64_t timeout_ms, void *token)
 {
     hp__worker_handlers_drain_server(&w->context, server);
+    for (hp__link *l = w->conns.next, *next; l != &w->conns; l = next) {
+        next = l->next;
+        hp__conn_server_stopping((hp__conn *)l, server);
+    }
     if (!server_in_use(w, server)) {
         server_stopped(w, server, token);
         return;

@@ -128,6 +128,8 @@ int hp__conn_open(hp__listener *listener, int fd);
 bool hp__conn_uses_server(const hp__conn *c, const hp_server *server);
 hp__listener *hp__conn_listener(const hp__conn *c);
 void hp__conn_drain(hp__conn *c);
+/* `server` stops here: a connection that belongs to it alone (upgraded) drains (protocol.h). */
+void hp__conn_server_stopping(hp__conn *c, const hp_server *server);
 void hp__conn_abort(hp__conn *c);
 
 /* worker.c services for conn.c and accept.c */

@@ -2,7 +2,7 @@
  * connection an ordinary request, then a request a handler upgrades to an echo protocol, with
  * bytes pipelined right after it in the same send: they are echoed after the 101 head, and so
  * is what follows; an engine shutdown reaches the upgraded connection (its drain), which
- * closes it. */
+ * closes it; a replace of the server drains it at once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -89,11 +89,20 @@ static void read_exactly(hp_test_conn *c, size_t n)
     assert_int_equal(c->len, n);
 }
 
-static void an_upgrade_on_a_keep_alive_connection_echoes_the_pipelined_bytes(void **state)
+static engine_fixture *start_echo_server(void)
 {
+    atomic_store(&opens, 0);
+    atomic_store(&drains, 0);
+    atomic_store(&closes, 0);
     engine_fixture *f =
         engine_fixture_start(hp_callback_handler_create(upgrade_or_answer, NULL), 0);
     assert_non_null(f);
+    return f;
+}
+
+static void an_upgrade_on_a_keep_alive_connection_echoes_the_pipelined_bytes(void **state)
+{
+    engine_fixture *f = start_echo_server();
     hp_test_conn c;
     assert_int_equal(hp_test_connect(&c, engine_fixture_port(f), HP_TEST_DEADLINE_MS), HP_TEST_OK);
     hp_test_response r;
@@ -131,10 +140,42 @@ static void an_upgrade_on_a_keep_alive_connection_echoes_the_pipelined_bytes(voi
     engine_fixture_stop(f, 5000);
 }
 
+static bool old_version_gone(void *f)
+{
+    return engine_fixture_replaced(f);
+}
+
+/* An upgraded connection belongs to the server whose handler took it. A replace keeps the
+ * socket (the listener does not drain its connections), yet the old version's upgraded
+ * connection is drained at once, not at the stop's deadline (far beyond this test's), and
+ * the old version is gone when it closed. */
+static void a_replace_drains_the_old_versions_upgraded_connections_at_once(void **state)
+{
+    engine_fixture *f = start_echo_server();
+    hp_test_conn c;
+    assert_int_equal(hp_test_connect(&c, engine_fixture_port(f), HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    const char *upgrade = "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: echo\r\n"
+                          "Connection: Upgrade\r\n\r\n";
+    assert_int_equal(hp_test_send_str(&c, upgrade, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    hp_test_response r;
+    assert_int_equal(hp_test_read_response(&c, &r, true, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    assert_int_equal(r.status, 101);
+    hp_test_response_free(&r);
+
+    engine_fixture_replace(f, hp_callback_handler_create(upgrade_or_answer, NULL), 60000);
+    assert_true(hp_test_poll_until(at_least_one, &closes, HP_TEST_DEADLINE_MS));
+    assert_int_equal(atomic_load(&drains), 1);
+    assert_int_equal(hp_test_wait_closed(&c, HP_TEST_DEADLINE_MS), HP_TEST_CLOSED);
+    hp_test_close(&c);
+    assert_true(hp_test_poll_until(old_version_gone, f, HP_TEST_DEADLINE_MS));
+    engine_fixture_stop(f, 5000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(an_upgrade_on_a_keep_alive_connection_echoes_the_pipelined_bytes),
+        cmocka_unit_test(a_replace_drains_the_old_versions_upgraded_connections_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,16 +9,22 @@
 
 #include "hostpool/hostpool.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
 typedef struct engine_fixture engine_fixture;
 
 /* Starts one worker serving `handler` (owned by the fixture from now on) with the default
- * limits, changed by `max_body_bytes` when it is not 0. NULL when it cannot start. */
+ * limits, changed by `max_body_bytes` when it is not 0; aborts when it cannot start. */
 engine_fixture *engine_fixture_start(hp_handler *handler, uint64_t max_body_bytes);
 /* The port the server listens on (127.0.0.1). */
 int engine_fixture_port(const engine_fixture *f);
+/* Asks the engine to replace the server by a new version whose every route is `handler`
+ * (owned by the fixture), on the same socket, the old version's requests draining for up to
+ * `drain_ms`; returns at once. engine_fixture_replaced says when the old version is gone. */
+void engine_fixture_replace(engine_fixture *f, hp_handler *handler, uint64_t drain_ms);
+bool engine_fixture_replaced(engine_fixture *f);
 /* Asks the engine to shut down (draining for up to `drain_ms`) and returns at once, so the
  * test can watch the drain from the client's side. */
 void engine_fixture_shutdown(engine_fixture *f, uint64_t drain_ms);
