@@ -59,14 +59,11 @@ void hp__body_failed(hp__exchange *x, int err)
     if (x->consumer->on_error) x->consumer->on_error(&x->req, x->consumer_data, err);
 }
 
-void hp_request_body_pull(hp_request *req, const hp_body_consumer *consumer, void *data)
+/* The handler asked for the body: the client may send it (100 Continue), it must come within
+ * the header timeout, and what is buffered is parsed now. */
+static void read_body(hp__exchange *x)
 {
-    hp__exchange *x = req->exchange;
     hp__session *s = x->s;
-    if (!x->streamed || x->body_ended || x->responded || x->body_wanted) return;
-    x->consumer = consumer;
-    x->consumer_data = data;
-    x->body_wanted = true;
     if (x->expect_continue && hp__body_write_continue(x) < 0) {
         hp__session_abort(s);
         return;
@@ -78,20 +75,21 @@ void hp_request_body_pull(hp_request *req, const hp_body_consumer *consumer, voi
     hp__session_process(s);
 }
 
+void hp_request_body_pull(hp_request *req, const hp_body_consumer *consumer, void *data)
+{
+    hp__exchange *x = req->exchange;
+    if (!x->streamed || x->body_ended || x->responded || x->body_wanted) return;
+    x->consumer = consumer;
+    x->consumer_data = data;
+    x->body_wanted = true;
+    read_body(x);
+}
+
 void hp_request_body_read_all(hp_request *req, hp_body_complete_cb cb, void *data)
 {
     hp__exchange *x = req->exchange;
-    hp__session *s = x->s;
     if (!x->streamed || x->consumer || x->responded) return;
     x->streamed = false;
     hp__body_read_all(x, cb, data);
-    if (x->expect_continue && hp__body_write_continue(x) < 0) {
-        hp__session_abort(s);
-        return;
-    }
-    if (!x->message_done) {
-        hp__transport *t = hp__session_transport(s);
-        t->vt->set_timer(t, hp__exchange_server(x)->limits.header_timeout_ms);
-    }
-    hp__session_process(s);
+    read_body(x);
 }
