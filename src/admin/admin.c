@@ -4,6 +4,7 @@
 #include "admin/admin_internal.h"
 
 #include "common/alloc.h"
+#include "handlers/pool_handlers.h"
 #include "pool/pool_internal.h"
 
 #include <stdlib.h>
@@ -28,7 +29,7 @@ static bool authorized(const hp__admin *a, const hp_request *req)
                        strlen(a->token));
 }
 
-static void run(hp__admin_job *job, void *data);
+static void run(hp__control_job *job, void *data);
 
 static void on_request(hp_handler *self, hp_request *req)
 {
@@ -42,7 +43,7 @@ static void on_request(hp_handler *self, hp_request *req)
         hp_respond(req, 401, body, sizeof body - 1);
         return;
     }
-    hp__admin_job_submit(req, run, a);
+    hp__control_job_submit(req, run, a);
 }
 
 static void destroy(hp_handler *self)
@@ -83,57 +84,57 @@ static bool is(const char *a, const char *b)
 
 /* ---- endpoints ---- */
 
-typedef void (*endpoint_fn)(hp__admin *a, hp__admin_job *job, char **seg);
+typedef void (*endpoint_fn)(hp__admin *a, hp__control_job *job, char **seg);
 
-static void list(hp__admin *a, hp__admin_job *job, char **seg)
+static void list(hp__admin *a, hp__control_job *job, char **seg)
 {
     hp__admin_list(a, job);
 }
-static void add(hp__admin *a, hp__admin_job *job, char **seg)
+static void add(hp__admin *a, hp__control_job *job, char **seg)
 {
     hp__admin_add(a, job);
 }
-static void health(hp__admin *a, hp__admin_job *job, char **seg)
+static void health(hp__admin *a, hp__control_job *job, char **seg)
 {
-    hp__admin_answer_health(job, a->pool);
+    hp__pool_answer_health(job, a->pool);
 }
-static void metrics(hp__admin *a, hp__admin_job *job, char **seg)
+static void metrics(hp__admin *a, hp__control_job *job, char **seg)
 {
-    hp__admin_answer_metrics(job, a->pool);
+    hp__pool_answer_metrics(job, a->pool);
 }
-static void get(hp__admin *a, hp__admin_job *job, char **seg)
+static void get(hp__admin *a, hp__control_job *job, char **seg)
 {
     hp__admin_get(a, job, seg[1]);
 }
-static void replace(hp__admin *a, hp__admin_job *job, char **seg)
+static void replace(hp__admin *a, hp__control_job *job, char **seg)
 {
     hp__admin_replace(a, job, seg[1]);
 }
-static void remove_server(hp__admin *a, hp__admin_job *job, char **seg)
+static void remove_server(hp__admin *a, hp__control_job *job, char **seg)
 {
     hp__admin_remove(a, job, seg[1]);
 }
-static void server_action(hp__admin *a, hp__admin_job *job, char **seg)
+static void server_action(hp__admin *a, hp__control_job *job, char **seg)
 {
     hp__admin_server_action(a, job, seg[1], seg[2]);
 }
-static void pool_action(hp__admin *a, hp__admin_job *job, char **seg)
+static void pool_action(hp__admin *a, hp__control_job *job, char **seg)
 {
     hp__admin_pool_action(a, job, seg[1]);
 }
-static void config_get(hp__admin *a, hp__admin_job *job, char **seg)
+static void config_get(hp__admin *a, hp__control_job *job, char **seg)
 {
     hp__admin_config_get(a, job);
 }
-static void config_load(hp__admin *a, hp__admin_job *job, char **seg)
+static void config_load(hp__admin *a, hp__control_job *job, char **seg)
 {
     hp__admin_config_load(a, job);
 }
-static void reload(hp__admin *a, hp__admin_job *job, char **seg)
+static void reload(hp__admin *a, hp__control_job *job, char **seg)
 {
     hp__admin_reload(a, job);
 }
-static void events(hp__admin *a, hp__admin_job *job, char **seg)
+static void events(hp__admin *a, hp__control_job *job, char **seg)
 {
     hp__admin_events(a, job);
 }
@@ -179,7 +180,7 @@ static bool path_matches(const endpoint *e, char **seg, size_t n)
 }
 
 /* Runs the endpoint of the method and path; 405 listing the methods the path has, or 404. */
-static void dispatch(hp__admin *a, hp__admin_job *job, char **seg, size_t n)
+static void dispatch(hp__admin *a, hp__control_job *job, char **seg, size_t n)
 {
     char allowed[64] = "";
     for (size_t i = 0; i < sizeof endpoints / sizeof *endpoints; i++) {
@@ -200,7 +201,7 @@ static void dispatch(hp__admin *a, hp__admin_job *job, char **seg, size_t n)
     }
 }
 
-static void run(hp__admin_job *job, void *data)
+static void run(hp__control_job *job, void *data)
 {
     char *seg[3];
     size_t n;

@@ -12,16 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void answer_with_etag(hp__admin *a, hp__admin_job *job, int status, json_t *value)
+static void answer_with_etag(hp__admin *a, hp__control_job *job, int status, json_t *value)
 {
     char etag[24];
     hp__live_config_etag(a->live, etag);
     job->header_name = "ETag";
     job->header_value = hp__strdup(etag);
-    hp__admin_answer_json(job, status, value);
+    hp__control_job_answer_json(job, status, value);
 }
 
-void hp__admin_config_get(hp__admin *a, hp__admin_job *job)
+void hp__admin_config_get(hp__admin *a, hp__control_job *job)
 {
     answer_with_etag(a, job, 200, hp__live_config_document(a->live));
 }
@@ -47,7 +47,7 @@ static json_t *config_errors_json(const hp__config_errors *errs)
 
 typedef struct reload_call {
     hp__admin *admin;
-    hp__admin_job *job;
+    hp__control_job *job;
 } reload_call;
 
 static void on_reloaded(const hp__reload_result *r, void *data)
@@ -69,7 +69,7 @@ static void on_reloaded(const hp__reload_result *r, void *data)
 }
 
 /* Answers 409 when the reload cannot start or wait (live_config.h). */
-static void started(hp__admin_job *job, reload_call *c, int rc)
+static void started(hp__control_job *job, reload_call *c, int rc)
 {
     if (rc == 0) return;
     free(c);
@@ -92,7 +92,7 @@ static bool if_match_allows(const char *if_match, const char *etag)
     return false;
 }
 
-void hp__admin_config_load(hp__admin *a, hp__admin_job *job)
+void hp__admin_config_load(hp__admin *a, hp__control_job *job)
 {
     char etag[24];
     hp__live_config_etag(a->live, etag);
@@ -110,7 +110,7 @@ void hp__admin_config_load(hp__admin *a, hp__admin_job *job)
             hp__live_config_load_json(a->live, job->body, job->body_len, "body", on_reloaded, c));
 }
 
-void hp__admin_reload(hp__admin *a, hp__admin_job *job)
+void hp__admin_reload(hp__admin *a, hp__control_job *job)
 {
     reload_call *c = HP_NEW(reload_call);
     *c = (reload_call){a, job};

@@ -250,7 +250,7 @@ static int on_event(const hp_event *e, void *data)
     return 0;
 }
 
-void hp__admin_events(hp__admin *a, hp__admin_job *job)
+void hp__admin_events(hp__admin *a, hp__control_job *job)
 {
     char *pattern = hp__admin_query_get(job->query, "topic");
     if (!pattern) pattern = hp__strdup("**");
@@ -272,7 +272,7 @@ void hp__admin_events(hp__admin *a, hp__admin_job *job)
     char hello[300];
     int len = snprintf(hello, sizeof hello, ": events matching %.200s\n\n", pattern);
     post(s, hello, (size_t)len); /* queued before the start: sent first */
-    hp__admin_job_hand_over(job, start_on_worker, s);
+    hp__control_job_hand_over(job, start_on_worker, s);
 }
 
 void hp__admin_events_stop_all(hp__admin *a)

@@ -3,7 +3,7 @@
 #define HP_ADMIN_ADMIN_INTERNAL_H
 
 #include "admin/admin.h"
-#include "admin/admin_job.h"
+#include "handlers/control_job.h"
 
 #include <jansson.h>
 
@@ -21,10 +21,8 @@ typedef struct hp__admin {
 
 /* ---- answers (admin_json.c) ---- */
 
-/* Answers `value` (its reference is taken) as JSON with `status`. */
-void hp__admin_answer_json(hp__admin_job *job, int status, json_t *value);
 /* Answers {"error":{"code","message","details"}}; `details` (may be NULL) is taken. */
-void hp__admin_answer_error(hp__admin_job *job, int status, const char *code, json_t *details,
+void hp__admin_answer_error(hp__control_job *job, int status, const char *code, json_t *details,
                             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* One server as the API shows it; NULL when there is none of that name. */
 json_t *hp__admin_server_json(hp_pool *pool, const char *name);
@@ -40,27 +38,27 @@ char *hp__admin_query_get(const char *query, const char *key);
 
 /* ---- operations (admin_ops.c) ---- */
 
-void hp__admin_list(hp__admin *a, hp__admin_job *job);
-void hp__admin_get(hp__admin *a, hp__admin_job *job, const char *name);
-void hp__admin_add(hp__admin *a, hp__admin_job *job);
-void hp__admin_replace(hp__admin *a, hp__admin_job *job, const char *name);
-void hp__admin_remove(hp__admin *a, hp__admin_job *job, const char *name);
+void hp__admin_list(hp__admin *a, hp__control_job *job);
+void hp__admin_get(hp__admin *a, hp__control_job *job, const char *name);
+void hp__admin_add(hp__admin *a, hp__control_job *job);
+void hp__admin_replace(hp__admin *a, hp__control_job *job, const char *name);
+void hp__admin_remove(hp__admin *a, hp__control_job *job, const char *name);
 /* `action`: "start", "stop" or "restart". */
-void hp__admin_server_action(hp__admin *a, hp__admin_job *job, const char *name,
+void hp__admin_server_action(hp__admin *a, hp__control_job *job, const char *name,
                              const char *action);
-void hp__admin_pool_action(hp__admin *a, hp__admin_job *job, const char *action);
+void hp__admin_pool_action(hp__admin *a, hp__control_job *job, const char *action);
 
 /* ---- the event stream (admin_events.c) ---- */
 
 /* GET /events?topic=PATTERN (default **): Server-Sent Events until the client leaves. */
-void hp__admin_events(hp__admin *a, hp__admin_job *job);
+void hp__admin_events(hp__admin *a, hp__control_job *job);
 /* Ends every open stream (the pool is stopping). */
 void hp__admin_events_stop_all(hp__admin *a);
 
 /* ---- the whole config (admin_config.c) ---- */
 
-void hp__admin_config_get(hp__admin *a, hp__admin_job *job);
-void hp__admin_config_load(hp__admin *a, hp__admin_job *job);
-void hp__admin_reload(hp__admin *a, hp__admin_job *job);
+void hp__admin_config_get(hp__admin *a, hp__control_job *job);
+void hp__admin_config_load(hp__admin *a, hp__control_job *job);
+void hp__admin_reload(hp__admin *a, hp__control_job *job);
 
 #endif

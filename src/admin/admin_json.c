@@ -10,17 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void hp__admin_answer_json(hp__admin_job *job, int status, json_t *value)
-{
-    char *text = json_dumps(value, JSON_COMPACT | JSON_ENSURE_ASCII);
-    json_decref(value);
-    size_t len = strlen(text);
-    text = realloc(text, len + 2); /* a final newline, for terminals */
-    text[len] = '\n';
-    hp__admin_job_answer(job, status, "application/json", text, len + 1);
-}
-
-void hp__admin_answer_error(hp__admin_job *job, int status, const char *code, json_t *details,
+void hp__admin_answer_error(hp__control_job *job, int status, const char *code, json_t *details,
                             const char *fmt, ...)
 {
     char message[512];
@@ -30,7 +20,7 @@ void hp__admin_answer_error(hp__admin_job *job, int status, const char *code, js
     va_end(ap);
     json_t *error = json_pack("{s:s, s:s}", "code", code, "message", message);
     json_object_set_new(error, "details", details ? details : json_array());
-    hp__admin_answer_json(job, status, json_pack("{s:o}", "error", error));
+    hp__control_job_answer_json(job, status, json_pack("{s:o}", "error", error));
 }
 
 static json_t *listen_json(hp_pool *pool, const hp_server *server)
@@ -68,32 +58,6 @@ json_t *hp__admin_server_json(hp_pool *pool, const char *name)
                                (json_int_t)t.responses, "errors", (json_int_t)t.errors);
     hp__stats_totals_close(&t);
     return server;
-}
-
-void hp__admin_answer_metrics(hp__admin_job *job, hp_pool *pool)
-{
-    size_t len;
-    char *text = hp_pool_metrics_text(pool, &len);
-    hp__admin_job_answer(job, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
-}
-
-static bool add_health(const hp_server_info *info, void *data)
-{
-    json_array_append_new(data, json_pack("{s:s, s:s, s:s}", "name", info->name, "state",
-                                          hp_server_state_name(info->state), "health",
-                                          hp_health_name(info->health)));
-    return true;
-}
-
-void hp__admin_answer_health(hp__admin_job *job, hp_pool *pool)
-{
-    json_t *servers = json_array();
-    hp_pool_walk(pool, add_health, servers);
-    hp_health health = hp_pool_health(pool);
-    bool serving = health == HP_HEALTH_OK || health == HP_HEALTH_WARN;
-    hp__admin_answer_json(
-        job, serving ? 200 : 503,
-        json_pack("{s:s, s:o}", "health", hp_health_name(health), "servers", servers));
 }
 
 json_t *hp__admin_result_json(const hp_pool_result *result)

@@ -44,7 +44,7 @@ static bool add_if_selected(const hp_server_info *info, void *data)
 }
 
 /* Reads the query into `filters`; false (and an answer) on an unknown key. */
-static bool read_filters(hp__admin_job *job, char *query, filter *filters, size_t count)
+static bool read_filters(hp__control_job *job, char *query, filter *filters, size_t count)
 {
     for (char *part = strtok(query, "&"); part; part = strtok(NULL, "&")) {
         char *eq = strchr(part, '=');
@@ -63,7 +63,7 @@ static bool read_filters(hp__admin_job *job, char *query, filter *filters, size_
     return true;
 }
 
-void hp__admin_list(hp__admin *a, hp__admin_job *job)
+void hp__admin_list(hp__admin *a, hp__control_job *job)
 {
     filter filters[] = {
         {"name", HP_POOL_FIELD_NAME, false, NULL},
@@ -91,7 +91,7 @@ void hp__admin_list(hp__admin *a, hp__admin_job *job)
     }
     if (json_array_size(errors) == 0) {
         hp_pool_walk(a->pool, add_if_selected, &w);
-        hp__admin_answer_json(job, 200, json_pack("{s:o}", "servers", w.servers));
+        hp__control_job_answer_json(job, 200, json_pack("{s:o}", "servers", w.servers));
         json_decref(errors);
     } else {
         json_decref(w.servers);
@@ -100,14 +100,14 @@ void hp__admin_list(hp__admin *a, hp__admin_job *job)
     for (size_t i = 0; i < w.set_count; i++) hp_pool_strings_free(&sets[i]);
 }
 
-void hp__admin_get(hp__admin *a, hp__admin_job *job, const char *name)
+void hp__admin_get(hp__admin *a, hp__control_job *job, const char *name)
 {
     json_t *server = hp__admin_server_json(a->pool, name);
     if (!server) {
         hp__admin_answer_error(job, 404, "not_found", NULL, "no server named \"%s\"", name);
         return;
     }
-    hp__admin_answer_json(job, 200, server);
+    hp__control_job_answer_json(job, 200, server);
 }
 
 /* ---- a server in a body ---- */
@@ -139,7 +139,7 @@ static void body_server_close(body_server *b)
 
 /* The body as a built server config; false (and a 400 listing every error) if it is not one.
  * On success `built` must be closed, and `b` after the config was used. */
-static bool read_server(hp__admin *a, hp__admin_job *job, body_server *b)
+static bool read_server(hp__admin *a, hp__control_job *job, body_server *b)
 {
     hp__config_server **model = &b->model;
     hp_server_config *built = &b->built;
@@ -170,7 +170,7 @@ static bool read_server(hp__admin *a, hp__admin_job *job, body_server *b)
     return err == 0;
 }
 
-static bool is_self(hp__admin *a, hp__admin_job *job, const char *name)
+static bool is_self(hp__admin *a, hp__control_job *job, const char *name)
 {
     if (strcmp(name, a->self_name) != 0) return false;
     hp__admin_answer_error(job, 409, "admin_server", NULL,
@@ -178,7 +178,7 @@ static bool is_self(hp__admin *a, hp__admin_job *job, const char *name)
     return true;
 }
 
-void hp__admin_add(hp__admin *a, hp__admin_job *job)
+void hp__admin_add(hp__admin *a, hp__control_job *job)
 {
     body_server b = {0};
     if (!read_server(a, job, &b)) return;
@@ -195,12 +195,12 @@ void hp__admin_add(hp__admin *a, hp__admin_job *job)
         hp__admin_answer_error(job, 409, "start_failed", NULL, "%s", err);
     } else {
         hp__live_config_put_server(a->live, b.json);
-        hp__admin_answer_json(job, 201, hp__admin_server_json(a->pool, name));
+        hp__control_job_answer_json(job, 201, hp__admin_server_json(a->pool, name));
     }
     body_server_close(&b);
 }
 
-void hp__admin_replace(hp__admin *a, hp__admin_job *job, const char *name)
+void hp__admin_replace(hp__admin *a, hp__control_job *job, const char *name)
 {
     if (is_self(a, job, name)) return;
     if (!hp_pool_has(a->pool, name)) {
@@ -222,7 +222,7 @@ void hp__admin_replace(hp__admin *a, hp__admin_job *job, const char *name)
         hp__admin_answer_error(job, 409, "replace_failed", NULL, "%s", err);
     } else {
         hp__live_config_put_server(a->live, b.json);
-        hp__admin_answer_json(job, 200, hp__admin_server_json(a->pool, name));
+        hp__control_job_answer_json(job, 200, hp__admin_server_json(a->pool, name));
     }
     body_server_close(&b);
 }
@@ -231,10 +231,10 @@ void hp__admin_replace(hp__admin *a, hp__admin_job *job, const char *name)
 
 static void on_removed(hp_pool *pool, const char *name, int status, void *data)
 {
-    hp__admin_answer_json(data, 200, json_pack("{s:s}", "removed", name));
+    hp__control_job_answer_json(data, 200, json_pack("{s:s}", "removed", name));
 }
 
-void hp__admin_remove(hp__admin *a, hp__admin_job *job, const char *name)
+void hp__admin_remove(hp__admin *a, hp__control_job *job, const char *name)
 {
     if (is_self(a, job, name)) return;
     if (hp_pool_remove(a->pool, name, on_removed, job) != 0)
@@ -245,7 +245,7 @@ void hp__admin_remove(hp__admin *a, hp__admin_job *job, const char *name)
 
 typedef struct server_call {
     hp__admin *admin;
-    hp__admin_job *job;
+    hp__control_job *job;
 } server_call;
 
 static void on_server_done(hp_pool *pool, const char *name, int status, void *data)
@@ -253,14 +253,14 @@ static void on_server_done(hp_pool *pool, const char *name, int status, void *da
     server_call *c = data;
     json_t *server = hp__admin_server_json(pool, name);
     if (status == 0)
-        hp__admin_answer_json(c->job, 200, server);
+        hp__control_job_answer_json(c->job, 200, server);
     else
         hp__admin_answer_error(c->job, 409, "start_failed", json_pack("[o]", server), "%s",
                                hp_strerror(status));
     free(c);
 }
 
-void hp__admin_server_action(hp__admin *a, hp__admin_job *job, const char *name, const char *action)
+void hp__admin_server_action(hp__admin *a, hp__control_job *job, const char *name, const char *action)
 {
     if (strcmp(action, "start") != 0 && is_self(a, job, name)) return;
     if (!hp_pool_has(a->pool, name)) {
@@ -271,7 +271,7 @@ void hp__admin_server_action(hp__admin *a, hp__admin_job *job, const char *name,
     int rc;
     if (strcmp(action, "start") == 0) {
         rc = hp_pool_start(a->pool, name, err, sizeof err);
-        if (rc == 0) return hp__admin_answer_json(job, 200, hp__admin_server_json(a->pool, name));
+        if (rc == 0) return hp__control_job_answer_json(job, 200, hp__admin_server_json(a->pool, name));
     } else {
         server_call *c = HP_NEW(server_call);
         *c = (server_call){a, job};
@@ -288,7 +288,7 @@ void hp__admin_server_action(hp__admin *a, hp__admin_job *job, const char *name,
 
 /* A stop or restart of every server but the admin one: answered when the last is done. */
 typedef struct pool_call {
-    hp__admin_job *job;
+    hp__control_job *job;
     size_t left;
     hp_pool_result result;
 } pool_call;
@@ -296,7 +296,7 @@ typedef struct pool_call {
 static void pool_call_release(pool_call *c)
 {
     if (--c->left > 0) return;
-    hp__admin_answer_json(c->job, 200, hp__admin_result_json(&c->result));
+    hp__control_job_answer_json(c->job, 200, hp__admin_result_json(&c->result));
     hp_pool_result_free(&c->result);
     free(c);
 }
@@ -335,12 +335,12 @@ static bool gather(const hp_server_info *info, void *data)
     return true;
 }
 
-void hp__admin_pool_action(hp__admin *a, hp__admin_job *job, const char *action)
+void hp__admin_pool_action(hp__admin *a, hp__control_job *job, const char *action)
 {
     if (strcmp(action, "start") == 0) {
         hp_pool_result r;
         hp_pool_start_all(a->pool, &r);
-        hp__admin_answer_json(job, 200, hp__admin_result_json(&r));
+        hp__control_job_answer_json(job, 200, hp__admin_result_json(&r));
         hp_pool_result_free(&r);
         return;
     }

@@ -8,13 +8,14 @@
  * (add, replace, merge), before that server can get a request. A clone is unbound until the
  * pool its own server joins binds it, so a copied server never reports the pool it came from.
  *
- * Requests travel as the admin API's do (admin_job.h): a job to the control thread, which
- * renders the answer, then back to the worker. Only GET and HEAD are answered (405 else).
+ * Requests travel as the admin API's do (control_job.h): a job to the control thread, which
+ * renders the answer (the same as the admin API's GET /metrics and GET /health), then back to
+ * the worker. Only GET and HEAD are answered (405 else).
  *
  * Threads: `pool` is written by bind() on the control thread before the server starts;
  * workers read it after. Starting the server posts commands to the workers through
  * a locked queue, which orders the writes before the reads. */
-#include "admin/admin_job.h"
+#include "handlers/pool_handlers.h"
 
 #include "common/alloc.h"
 #include "handlers/kinds.h"
@@ -30,7 +31,33 @@ typedef struct pool_handler {
     hp_pool *pool; /* NULL until bound */
 } pool_handler;
 
-static void run(hp__admin_job *job, void *data);
+void hp__pool_answer_metrics(hp__control_job *job, hp_pool *pool)
+{
+    size_t len;
+    char *text = hp_pool_metrics_text(pool, &len);
+    hp__control_job_answer(job, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+}
+
+static bool add_health(const hp_server_info *info, void *data)
+{
+    json_array_append_new(data, json_pack("{s:s, s:s, s:s}", "name", info->name, "state",
+                                          hp_server_state_name(info->state), "health",
+                                          hp_health_name(info->health)));
+    return true;
+}
+
+void hp__pool_answer_health(hp__control_job *job, hp_pool *pool)
+{
+    json_t *servers = json_array();
+    hp_pool_walk(pool, add_health, servers);
+    hp_health health = hp_pool_health(pool);
+    bool serving = health == HP_HEALTH_OK || health == HP_HEALTH_WARN;
+    hp__control_job_answer_json(
+        job, serving ? 200 : 503,
+        json_pack("{s:s, s:o}", "health", hp_health_name(health), "servers", servers));
+}
+
+static void run(hp__control_job *job, void *data);
 
 static void on_request(hp_handler *self, hp_request *req)
 {
@@ -41,17 +68,17 @@ static void on_request(hp_handler *self, hp_request *req)
     } else if (!h->pool) {
         hp_respond_error(req, 503); /* on a server that is in no pool */
     } else {
-        hp__admin_job_submit(req, run, h);
+        hp__control_job_submit(req, run, h);
     }
 }
 
-static void run(hp__admin_job *job, void *data)
+static void run(hp__control_job *job, void *data)
 {
     pool_handler *h = data;
     if (h->kind == METRICS)
-        hp__admin_answer_metrics(job, h->pool);
+        hp__pool_answer_metrics(job, h->pool);
     else
-        hp__admin_answer_health(job, h->pool);
+        hp__pool_answer_health(job, h->pool);
 }
 
 static void bind_pool(hp_handler *self, hp_pool *pool)

@@ -1,4 +1,4 @@
-#include "admin/admin_job.h"
+#include "handlers/control_job.h"
 
 #include "common/alloc.h"
 
@@ -13,7 +13,7 @@ static char *dup_str(hp_str s)
     return out;
 }
 
-static void job_free(hp__admin_job *job)
+static void job_free(hp__control_job *job)
 {
     free(job->method);
     free(job->path);
@@ -27,19 +27,19 @@ static void job_free(hp__admin_job *job)
 
 static void on_request_done(hp_request *req, bool ok, void *data)
 {
-    hp__admin_job *job = data;
+    hp__control_job *job = data;
     if (!ok) job->gone = true;
 }
 
 static void run_on_control(hp__call *call)
 {
-    hp__admin_job *job = (hp__admin_job *)call;
+    hp__control_job *job = (hp__control_job *)call;
     job->run(job, job->run_data);
 }
 
-void hp__admin_job_submit(hp_request *req, hp__admin_run_fn run, void *data)
+void hp__control_job_submit(hp_request *req, hp__control_job_fn run, void *data)
 {
-    hp__admin_job *job = HP_NEW(hp__admin_job);
+    hp__control_job *job = HP_NEW(hp__control_job);
     job->req = req;
     job->run = run;
     job->run_data = data;
@@ -57,7 +57,7 @@ void hp__admin_job_submit(hp_request *req, hp__admin_run_fn run, void *data)
 /* Back on the worker (or on the control thread when the worker ended). */
 static void deliver(hp__call *call, bool on_worker)
 {
-    hp__admin_job *job = (hp__admin_job *)call;
+    hp__control_job *job = (hp__control_job *)call;
     if (on_worker && !job->gone) {
         hp_request_on_done(job->req, NULL, NULL);
         hp_response_header(job->req, "Content-Type", 12, job->content_type,
@@ -70,7 +70,17 @@ static void deliver(hp__call *call, bool on_worker)
     job_free(job);
 }
 
-void hp__admin_job_answer(hp__admin_job *job, int status, const char *content_type, char *answer,
+void hp__control_job_answer_json(hp__control_job *job, int status, json_t *value)
+{
+    char *text = json_dumps(value, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(value);
+    size_t len = strlen(text);
+    text = realloc(text, len + 2); /* a final newline, for terminals */
+    text[len] = '\n';
+    hp__control_job_answer(job, status, "application/json", text, len + 1);
+}
+
+void hp__control_job_answer(hp__control_job *job, int status, const char *content_type, char *answer,
                           size_t answer_len)
 {
     job->status = status;
@@ -83,14 +93,14 @@ void hp__admin_job_answer(hp__admin_job *job, int status, const char *content_ty
 /* Back on the worker (or on the control thread when the worker ended). */
 static void start_there(hp__call *call, bool on_worker)
 {
-    hp__admin_job *job = (hp__admin_job *)call;
+    hp__control_job *job = (hp__control_job *)call;
     hp_request *req = on_worker && !job->gone ? job->req : NULL;
     if (req) hp_request_on_done(req, NULL, NULL);
     job->start(req, job->start_arg, on_worker);
     job_free(job);
 }
 
-void hp__admin_job_hand_over(hp__admin_job *job, hp__admin_start_fn start, void *arg)
+void hp__control_job_hand_over(hp__control_job *job, hp__control_job_start_fn start, void *arg)
 {
     job->start = start;
     job->start_arg = arg;
