@@ -19,8 +19,9 @@
  * an error, or the engine aborting it (a worker's drain deadline, its server stopped). The
  * callbacks may be called from inside the calls below (on_read inside
  * hp_upgraded_read_start, on_close inside a write that failed), as hp_respond_stream calls
- * proceed(). The connection counts as using the server whose handler upgraded it, so that
- * server's stop waits for it (up to the drain deadline, then aborts it). */
+ * proceed(). The connection belongs to the server whose handler upgraded it: a stop or a
+ * replace of that server drains it at once (on_drain) and waits for it to close, up to the
+ * drain deadline, then aborts it. */
 #ifndef HOSTPOOL_UPGRADE_H
 #define HOSTPOOL_UPGRADE_H
 
@@ -45,8 +46,8 @@ typedef struct hp_upgrade_protocol {
     void (*on_write_done)(hp_upgraded *u, void *data);
     /* The timer set with hp_upgraded_set_timer expired. NULL: close the connection. */
     void (*on_timeout)(hp_upgraded *u, void *data);
-    /* The worker drains (a shutdown): finish soon and close. NULL: close when the writes
-     * queued are done. */
+    /* The worker drains (a shutdown), or the server stops or is replaced: finish soon and
+     * close. NULL: close when the writes queued are done. */
     void (*on_drain)(hp_upgraded *u, void *data);
     /* The connection is closed: release `data`; `u` must not be used after. `status` is 0
      * after hp_upgraded_close, else why it ended (a negative errno: -ECONNRESET, -EPIPE,
