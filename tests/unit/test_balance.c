@@ -59,6 +59,7 @@ static void create_refuses_what_it_cannot_balance(void **state)
     assert_int_equal(hp__balance_create(HP__BALANCE_ROUND_ROBIN, &anonymous, 1, &b), 0);
     hp__balance_destroy(b);
     assert_int_equal(hp__balance_create(HP__BALANCE_HASH, many, HP__BALANCE_MAX_TARGETS, &b), 0);
+    assert_int_equal(hp__balance_kind_of(b), HP__BALANCE_HASH);
     hp__balance_destroy(b);
     hp__balance_destroy(NULL);
     assert_string_equal(hp__balance_kind_name(HP__BALANCE_ROUND_ROBIN), "round_robin");
