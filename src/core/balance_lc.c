@@ -3,25 +3,32 @@
  *
  * Ties (idle targets, most of the time under light load) go to the target whose weighted
  * turn comes first: stride scheduling. Each target has a `pass`; a pick adds
- * HP__STRIDE / weight to it, and the smallest pass wins a tie (then the lower index). So
- * weights 3,1 at equal load go a b a a a b a a a b ..., three turns of a for each of b,
- * and equal weights rotate: load spreads instead of always landing on target 0. A target
- * that comes back gets at least the pass of the last pick, so it does not take a burst of
- * turns it "saved" while out.
+ * HP__STRIDE / weight to it, and the smallest pass wins a tie (at equal passes, the target
+ * picked least recently, then the lower index). So weights 3,1 at equal load go
+ * a b a a a b a a a b ..., three turns of a for each of b, and equal weights rotate: load
+ * spreads instead of always landing on target 0. A target
+ * that was not taking turns (out, or too loaded to win a tie) catches up when it comes back
+ * or a request of its ends: its pass is raised to the pass of the last pick, so it does not
+ * take a burst of turns it "saved" meanwhile.
  *
- * The targets in are a binary min-heap on (in_flight/weight, pass, index) with each target's
- * heap position kept, so every operation is O(log n): a pick takes the top and sifts it down
- * (its load and pass grew), a release sifts its target up (its load fell), a target going
- * out is removed, one coming back inserted. Sized at creation: nothing is allocated later. */
+ * Passes only grow, and are compared by their difference as a signed number, so they may
+ * wrap: the order is right while two targets' passes are less than 2^63 apart, i.e. unless
+ * one target is held out of its turns for 2^43 picks of the others (months at a million
+ * requests a second), and catching up brings it back within range.
+ *
+ * The targets in are a binary min-heap on (in_flight/weight, pass, last pick, index) with each
+ * target's heap position kept, so every operation is O(log n): a pick takes the top and sifts it
+ * down (its load and pass grew), a release sifts its target up (its load fell), a target going out
+ * is removed, one coming back inserted. Sized at creation: nothing is allocated later. */
 #include "core/balance_kind.h"
 
 #include "common/alloc.h"
 
 #include <stdlib.h>
 
-/* A multiple of every weight 1..HP__BALANCE_MAX_WEIGHT would make turns exact; 2^32 is
- * close enough: strides differ from the exact ratio by under one part in 40 million. */
-#define HP__STRIDE (UINT64_C(1) << 32)
+/* A multiple of every weight 1..HP__BALANCE_MAX_WEIGHT would make turns exact; 2^20 is
+ * close enough: a stride differs from the exact ratio by under one part in 10,000. */
+#define HP__STRIDE (UINT64_C(1) << 20)
 #define NOT_IN_HEAP UINT32_MAX
 
 typedef struct lc {
@@ -30,6 +37,8 @@ typedef struct lc {
     uint32_t nheap;
     uint32_t *pos; /* heap index per target, NOT_IN_HEAP when out */
     uint64_t *pass;
+    uint64_t *picked_at; /* the number of the target's last pick, 0 for none */
+    uint64_t picks;
     uint64_t last_pass; /* the pass of the last pick, before its stride */
 } lc;
 
@@ -39,7 +48,9 @@ static bool before(const lc *l, uint32_t a, uint32_t b)
     uint64_t load_a = (uint64_t)sa->in_flight * sb->weight;
     uint64_t load_b = (uint64_t)sb->in_flight * sa->weight;
     if (load_a != load_b) return load_a < load_b;
-    if (l->pass[a] != l->pass[b]) return l->pass[a] < l->pass[b];
+    int64_t turn = (int64_t)(l->pass[a] - l->pass[b]);
+    if (turn != 0) return turn < 0;
+    if (l->picked_at[a] != l->picked_at[b]) return l->picked_at[a] < l->picked_at[b];
     return a < b;
 }
 
@@ -92,6 +103,12 @@ static void heap_remove(lc *l, uint32_t target)
     sift_down(l, l->pos[last]);
 }
 
+/* Raises a target that was not taking turns to the turn of the last pick. */
+static void catch_up(lc *l, uint32_t target)
+{
+    if ((int64_t)(l->pass[target] - l->last_pass) < 0) l->pass[target] = l->last_pass;
+}
+
 static uint32_t lc_pick(hp__balance *b, const void *key, size_t key_len)
 {
     return ((lc *)b)->heap[0];
@@ -102,13 +119,16 @@ static void lc_picked(hp__balance *b, uint32_t target)
     lc *l = (lc *)b;
     l->last_pass = l->pass[target];
     l->pass[target] += HP__STRIDE / b->slots[target].weight;
+    l->picked_at[target] = ++l->picks;
     sift_down(l, l->pos[target]);
 }
 
 static void lc_released(hp__balance *b, uint32_t target)
 {
     lc *l = (lc *)b;
-    if (l->pos[target] != NOT_IN_HEAP) sift_up(l, l->pos[target]);
+    if (l->pos[target] == NOT_IN_HEAP) return;
+    catch_up(l, target); /* its load fell: its key is smaller whatever its pass */
+    sift_up(l, l->pos[target]);
 }
 
 static void lc_in_changed(hp__balance *b, uint32_t target, bool in)
@@ -118,7 +138,7 @@ static void lc_in_changed(hp__balance *b, uint32_t target, bool in)
         heap_remove(l, target);
         return;
     }
-    if (l->pass[target] < l->last_pass) l->pass[target] = l->last_pass;
+    catch_up(l, target);
     heap_insert(l, target);
 }
 
@@ -128,6 +148,7 @@ static void lc_destroy(hp__balance *b)
     free(l->heap);
     free(l->pos);
     free(l->pass);
+    free(l->picked_at);
     hp__balance_close(b);
     free(l);
 }
@@ -147,6 +168,7 @@ hp__balance *hp__balance_lc_create(const hp__balance_target *targets, uint32_t n
     l->heap = hp__calloc(n, sizeof *l->heap);
     l->pos = hp__calloc(n, sizeof *l->pos);
     l->pass = hp__calloc(n, sizeof *l->pass);
+    l->picked_at = hp__calloc(n, sizeof *l->picked_at);
     for (uint32_t i = 0; i < n; i++) heap_insert(l, i);
     return &l->base;
 }

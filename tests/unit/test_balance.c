@@ -205,6 +205,16 @@ static void least_conn_a_target_back_takes_no_burst(void **state)
     hp__balance_destroy(b);
 }
 
+static void least_conn_a_long_request_ending_takes_no_burst(void **state)
+{
+    hp__balance *b = make(HP__BALANCE_LEAST_CONN, (uint32_t[]){1, 1}, 2);
+    assert_int_equal(hp__balance_pick(b, NULL, 0), 0); /* held */
+    assert_string_equal(sequence(b, 10), "bbbbbbbbbb");
+    hp__balance_release(b, 0);
+    assert_string_equal(sequence(b, 6), "ababab");
+    hp__balance_destroy(b);
+}
+
 static void least_conn_survives_targets_leaving_mid_heap(void **state)
 {
     hp__balance *b = make(HP__BALANCE_LEAST_CONN, (uint32_t[]){1, 1, 1, 1, 1}, 5);
@@ -320,6 +330,7 @@ int main(void)
         cmocka_unit_test(least_conn_loads_targets_in_proportion_to_weight),
         cmocka_unit_test(least_conn_ties_rotate_by_weight),
         cmocka_unit_test(least_conn_a_target_back_takes_no_burst),
+        cmocka_unit_test(least_conn_a_long_request_ending_takes_no_burst),
         cmocka_unit_test(least_conn_survives_targets_leaving_mid_heap),
         cmocka_unit_test(hash_maps_a_key_to_the_same_target_every_time),
         cmocka_unit_test(hash_a_target_leaving_moves_only_its_own_keys),
