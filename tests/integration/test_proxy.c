@@ -40,6 +40,7 @@ typedef enum {
     SILENT,         /* reads the request, never answers */
     SLOW_UPLOAD,    /* reads a Content-Length body slowly, answers with the count */
     ECHO_HEAD,      /* answers with the request head it received as the body */
+    TRICKLE,        /* sends `reply` (a chunked head), then a chunk every few ms for ever */
 } backend_mode;
 
 typedef struct backend {
@@ -49,7 +50,7 @@ typedef struct backend {
     bool keep;
     pthread_t thread;
     atomic_bool stop;
-    atomic_int accepts, requests;
+    atomic_int accepts, requests, closes;
     atomic_ullong body_bytes;
 } backend;
 
@@ -136,6 +137,11 @@ static void serve_connection(backend *b, int fd)
         case SLOW_UPLOAD:
             slow_upload(b, fd, buf, extra);
             return;
+        case TRICKLE:
+            send_all(fd, b->reply, strlen(b->reply));
+            while (!atomic_load(&b->stop) && send(fd, "1\r\nx\r\n", 6, MSG_NOSIGNAL) == 6)
+                usleep(5000);
+            return;
         case ECHO_HEAD: {
             char reply[64];
             int n = snprintf(reply, sizeof reply, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
@@ -157,6 +163,7 @@ static void *backend_run(void *arg)
         atomic_fetch_add(&b->accepts, 1);
         serve_connection(b, fd);
         close(fd);
+        atomic_fetch_add(&b->closes, 1);
     }
     return NULL;
 }
@@ -390,6 +397,59 @@ static void a_reset_mid_body_aborts_the_client_connection(void **state)
     backend_stop(&b);
 }
 
+static bool one_close(void *b)
+{
+    return atomic_load(&((backend *)b)->closes) == 1;
+}
+
+static void a_client_leaving_mid_body_closes_the_upstream_connection(void **state)
+{
+    backend b; /* sends its body for ever, until its connection is closed */
+    backend_start(&b, TRICKLE,
+                  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "9\r\nthe start\r\n",
+                  false);
+    engine_fixture *f = proxy_to_port(b.port, 0);
+    hp_test_conn c;
+    assert_int_equal(hp_test_connect(&c, engine_fixture_port(f), HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(hp_test_send_str(&c, HP_TEST_GET, HP_TEST_DEADLINE_MS), 0);
+    int64_t deadline = hp_test_now_ms() + HP_TEST_DEADLINE_MS;
+    while (!(c.buf && memmem(c.buf, c.len, "the start", 9)) && hp_test_now_ms() < deadline)
+        hp_test_read_some(&c, 20);
+    assert_non_null(memmem(c.buf, c.len, "the start", 9));
+    hp_test_close(&c);
+    assert_true(hp_test_poll_until(one_close, &b, HP_TEST_DEADLINE_MS));
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+static void expect_100_continue_is_answered_once_the_upstream_is_ready(void **state)
+{
+    backend b;
+    backend_start(&b, SLOW_UPLOAD, NULL, false);
+    engine_fixture *f = proxy_to_port(b.port, 0);
+    hp_test_conn c;
+    assert_int_equal(hp_test_connect(&c, engine_fixture_port(f), HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(hp_test_send_str(&c,
+                                      "PUT /up HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
+                                      "Expect: 100-continue\r\n\r\n",
+                                      HP_TEST_DEADLINE_MS),
+                     0);
+    hp_test_response interim;
+    assert_int_equal(hp_test_read_response(&c, &interim, false, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    assert_int_equal(interim.status, 100);
+    hp_test_response_free(&interim);
+    assert_int_equal(hp_test_send_str(&c, "hello", HP_TEST_DEADLINE_MS), 0);
+    hp_test_response r;
+    assert_int_equal(hp_test_read_response(&c, &r, false, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "5");
+    hp_test_response_free(&r);
+    hp_test_close(&c);
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
 static void round_robin_alternates_between_two_targets(void **state)
 {
     hp_test_server one, two;
@@ -517,6 +577,8 @@ int main(void)
         cmocka_unit_test(a_backend_that_closes_before_answering_is_a_502),
         cmocka_unit_test(a_backend_that_never_answers_is_a_504),
         cmocka_unit_test(a_reset_mid_body_aborts_the_client_connection),
+        cmocka_unit_test(a_client_leaving_mid_body_closes_the_upstream_connection),
+        cmocka_unit_test(expect_100_continue_is_answered_once_the_upstream_is_ready),
         cmocka_unit_test(round_robin_alternates_between_two_targets),
         cmocka_unit_test(a_large_download_to_a_slow_client_keeps_resident_memory_flat),
         cmocka_unit_test(a_large_upload_to_a_slow_backend_keeps_resident_memory_flat),
