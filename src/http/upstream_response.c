@@ -25,6 +25,7 @@ static int on_message_begin(llhttp_t *p)
 {
     hp__upstream_response *r = of(p);
     r->in_head = true;
+    r->interim = false; /* llhttp ends a 100 without on_message_complete */
     r->field_count = 0;
     r->field_state = FIELD_NONE;
     return 0;
@@ -104,8 +105,8 @@ static int on_headers_complete(llhttp_t *p)
     if ((p->flags & F_TRANSFER_ENCODING) && !transfer_coding_is_chunked(r))
         return refuse(r, "a Transfer-Encoding other than chunked");
     if (status < 200) {
-        r->interim = true; /* skipped: llhttp reads it as a message without a body */
-        return 0;
+        r->interim = true; /* skipped: a message without a body, whatever its head says */
+        return 1;
     }
     r->status = status;
     r->framing = framing_of(r, p);

@@ -154,6 +154,18 @@ static void interim_responses_are_skipped(void **state)
     assert_int_equal(o.status, 201);
     assert_int_equal(o.field_count, 1);
     assert_memory_equal(o.body, "ok", 2);
+    /* an interim response has no body, whatever its head says */
+    o = parse("HTTP/1.1 100 Continue\r\nContent-Length: 2\r\n\r\nHTTP/1.1 200 OK\r\n"
+              "Content-Length: 2\r\n\r\nok",
+              false, false);
+    assert_int_equal(o.last, HP__UPSTREAM_END);
+    assert_int_equal(o.status, 200);
+    assert_memory_equal(o.body, "ok", 2);
+    o = parse("HTTP/1.1 199 Odd\r\nContent-Length: 2\r\n\r\nHTTP/1.1 200 OK\r\n"
+              "Content-Length: 2\r\n\r\nok",
+              false, false);
+    assert_int_equal(o.last, HP__UPSTREAM_END);
+    assert_int_equal(o.status, 200);
 }
 
 static void bytes_after_the_response_are_left_unparsed(void **state)
