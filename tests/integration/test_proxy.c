@@ -41,6 +41,7 @@ typedef enum {
     SLOW_UPLOAD,    /* reads a Content-Length body slowly, answers with the count */
     ECHO_HEAD,      /* answers with the request head it received as the body */
     TRICKLE,        /* sends `reply` (a chunked head), then a chunk every few ms for ever */
+    NEVER_READ,     /* accepts, then reads nothing and answers nothing */
 } backend_mode;
 
 typedef struct backend {
@@ -142,6 +143,8 @@ static void serve_connection(backend *b, int fd)
             while (!atomic_load(&b->stop) && send(fd, "1\r\nx\r\n", 6, MSG_NOSIGNAL) == 6)
                 usleep(5000);
             return;
+        case NEVER_READ:
+            return; /* handled at accept */
         case ECHO_HEAD: {
             char reply[64];
             int n = snprintf(reply, sizeof reply, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
@@ -161,6 +164,11 @@ static void *backend_run(void *arg)
         int fd = accept(b->listen_fd, NULL, NULL);
         if (fd < 0) continue;
         atomic_fetch_add(&b->accepts, 1);
+        if (b->mode == NEVER_READ) {
+            while (!atomic_load(&b->stop)) usleep(10000);
+            close(fd);
+            continue;
+        }
         serve_connection(b, fd);
         close(fd);
         atomic_fetch_add(&b->closes, 1);
@@ -383,6 +391,47 @@ static void a_backend_that_never_answers_is_a_504(void **state)
     backend_stop(&b);
 }
 
+static void a_huge_response_head_is_a_502(void **state)
+{
+    static char reply[40 << 10];
+    int n = snprintf(reply, sizeof reply, "HTTP/1.1 200 OK\r\nX-Huge: ");
+    memset(reply + n, 'h', 32 << 10);
+    strcpy(reply + n + (32 << 10), "\r\nContent-Length: 0\r\n\r\n");
+    backend b;
+    backend_start(&b, ANSWER, reply, false);
+    engine_fixture *f = proxy_to_port(b.port, 0);
+    expect_failure(f, 502, "malformed");
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+static void an_upload_to_a_backend_that_never_reads_it_is_a_504(void **state)
+{
+    backend b;
+    backend_start(&b, NEVER_READ, NULL, false);
+    engine_fixture *f = proxy_to_port(b.port, 300);
+    hp_test_conn c;
+    assert_int_equal(hp_test_connect(&c, engine_fixture_port(f), HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(hp_test_send_str(&c,
+                                      "PUT /up HTTP/1.1\r\nHost: t\r\nContent-Length: "
+                                      "1073741824\r\n\r\n",
+                                      HP_TEST_DEADLINE_MS),
+                     0);
+    static char piece[64 << 10];
+    memset(piece, 'u', sizeof piece);
+    int64_t start = hp_test_now_ms();
+    while (hp_test_send(&c, piece, sizeof piece, 200) == HP_TEST_OK)
+        assert_true(hp_test_now_ms() - start < 10000); /* the buffers fill up, then it stalls */
+    hp_test_response r;
+    assert_int_equal(hp_test_read_response(&c, &r, false, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    assert_int_equal(r.status, 504);
+    assert_non_null(strstr(r.body, "did not answer in time"));
+    hp_test_response_free(&r);
+    hp_test_close(&c);
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
 static void a_reset_mid_body_aborts_the_client_connection(void **state)
 {
     backend b;
@@ -576,6 +625,8 @@ int main(void)
         cmocka_unit_test(both_content_length_and_transfer_encoding_are_a_502),
         cmocka_unit_test(a_backend_that_closes_before_answering_is_a_502),
         cmocka_unit_test(a_backend_that_never_answers_is_a_504),
+        cmocka_unit_test(a_huge_response_head_is_a_502),
+        cmocka_unit_test(an_upload_to_a_backend_that_never_reads_it_is_a_504),
         cmocka_unit_test(a_reset_mid_body_aborts_the_client_connection),
         cmocka_unit_test(a_client_leaving_mid_body_closes_the_upstream_connection),
         cmocka_unit_test(expect_100_continue_is_answered_once_the_upstream_is_ready),
