@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -249,6 +250,38 @@ static void a_request_reaches_the_backend_and_its_answer_the_client(void **state
     hp_test_response_free(&r);
     engine_fixture_stop(f, 1000);
     hp_test_server_kill(&srv);
+}
+
+static void a_unix_socket_target_gets_every_request(void **state)
+{
+    char listen[4200], line[4300];
+    snprintf(listen, sizeof listen, "unix:%s/backend.sock", hp_test_temp_dir());
+    hp_test_server srv;
+    const char *argv[] = {"respond", "--listen", listen, "--body", "over unix", NULL};
+    assert_int_equal(hp_test_server_spawn(&srv, argv), 0);
+    snprintf(line, sizeof line, "hostpool: listening on %s\n", listen);
+    assert_non_null(hp_test_server_stdout_until(&srv, line, HP_TEST_DEADLINE_MS));
+    const char *to[] = {listen};
+    hp_proxy_options o;
+    hp_proxy_options_init(&o);
+    o.to = to;
+    o.to_count = 1;
+    o.host = HP_PROXY_HOST_UPSTREAM;
+    engine_fixture *f = engine_fixture_start(hp_proxy_handler_create(&o, NULL, 0), 0);
+    for (int i = 0; i < 2; i++) {
+        hp_test_response r;
+        assert_int_equal(get(f, &r), HP_TEST_OK);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(r.body, "over unix");
+        hp_test_response_free(&r);
+    }
+    engine_fixture_stop(f, 1000);
+    assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
+    char *err = hp_test_server_stderr(&srv);
+    const char *first = strstr(err, "\"GET / HTTP/1.1\" 200");
+    assert_non_null(first);
+    assert_non_null(strstr(first + 1, "\"GET / HTTP/1.1\" 200"));
+    free(err);
 }
 
 static void forwarded_headers_are_added_and_hop_by_hop_ones_removed(void **state)
@@ -616,6 +649,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_request_reaches_the_backend_and_its_answer_the_client),
+        cmocka_unit_test(a_unix_socket_target_gets_every_request),
         cmocka_unit_test(forwarded_headers_are_added_and_hop_by_hop_ones_removed),
         cmocka_unit_test(keep_alive_connections_are_reused),
         cmocka_unit_test(a_response_the_backend_closes_is_not_reused),
