@@ -195,6 +195,11 @@ static void backend_stop(backend *b)
     close(b->listen_fd);
 }
 
+static bool one_close(void *b)
+{
+    return atomic_load(&((backend *)b)->closes) == 1;
+}
+
 /* ---- the proxy ------------------------------------------------------------------------------ */
 
 static engine_fixture *proxy_start(const char *const *to, size_t count, uint64_t timeout_ms)
@@ -331,6 +336,51 @@ static void keep_alive_connections_are_reused(void **state)
     }
     assert_int_equal(atomic_load(&b.requests), 5);
     assert_int_equal(atomic_load(&b.accepts), 1);
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+static engine_fixture *proxy_with_pool(int port, unsigned keepalive, uint64_t idle_timeout_ms)
+{
+    char target[32];
+    snprintf(target, sizeof target, "127.0.0.1:%d", port);
+    const char *to[] = {target};
+    hp_proxy_options o;
+    hp_proxy_options_init(&o);
+    o.to = to;
+    o.to_count = 1;
+    o.keepalive = keepalive;
+    o.idle_timeout_ms = idle_timeout_ms;
+    return engine_fixture_start(hp_proxy_handler_create(&o, NULL, 0), 0);
+}
+
+static void keepalive_0_keeps_no_idle_connection(void **state)
+{
+    backend b;
+    backend_start(&b, ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true);
+    engine_fixture *f = proxy_with_pool(b.port, 0, 60000);
+    for (int i = 0; i < 3; i++) {
+        hp_test_response r;
+        assert_int_equal(get(f, &r), HP_TEST_OK);
+        assert_string_equal(r.body, "ok");
+        hp_test_response_free(&r);
+    }
+    assert_int_equal(atomic_load(&b.accepts), 3);
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+static void an_idle_connection_is_closed_after_the_idle_timeout(void **state)
+{
+    backend b;
+    backend_start(&b, ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true);
+    engine_fixture *f = proxy_with_pool(b.port, 32, 200);
+    hp_test_response r;
+    assert_int_equal(get(f, &r), HP_TEST_OK);
+    hp_test_response_free(&r);
+    int64_t start = hp_test_now_ms();
+    assert_true(hp_test_poll_until(one_close, &b, HP_TEST_DEADLINE_MS));
+    assert_true(hp_test_now_ms() - start >= 100);
     engine_fixture_stop(f, 1000);
     backend_stop(&b);
 }
@@ -477,11 +527,6 @@ static void a_reset_mid_body_aborts_the_client_connection(void **state)
     assert_int_equal(rc, HP_TEST_TRUNCATED);
     engine_fixture_stop(f, 1000);
     backend_stop(&b);
-}
-
-static bool one_close(void *b)
-{
-    return atomic_load(&((backend *)b)->closes) == 1;
 }
 
 static void a_client_leaving_mid_body_closes_the_upstream_connection(void **state)
@@ -652,6 +697,8 @@ int main(void)
         cmocka_unit_test(a_unix_socket_target_gets_every_request),
         cmocka_unit_test(forwarded_headers_are_added_and_hop_by_hop_ones_removed),
         cmocka_unit_test(keep_alive_connections_are_reused),
+        cmocka_unit_test(keepalive_0_keeps_no_idle_connection),
+        cmocka_unit_test(an_idle_connection_is_closed_after_the_idle_timeout),
         cmocka_unit_test(a_response_the_backend_closes_is_not_reused),
         cmocka_unit_test(a_pooled_connection_the_backend_closed_is_replaced_by_a_fresh_one),
         cmocka_unit_test(a_refused_connection_is_a_502),
