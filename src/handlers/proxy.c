@@ -37,12 +37,9 @@
 #include "io/socket.h"
 #include "io/upstream_pool.h"
 
-#include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/un.h>
 
 #define HEAD_LIMIT (16u << 10)  /* a response head, interim ones included */
 #define READ_BUFFER (64u << 10) /* > HEAD_LIMIT: a head always fits */

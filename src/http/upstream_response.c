@@ -24,7 +24,6 @@ static int refuse(hp__upstream_response *r, const char *why)
 static int on_message_begin(llhttp_t *p)
 {
     hp__upstream_response *r = of(p);
-    r->in_head = true;
     r->interim = false; /* llhttp ends a 100 without on_message_complete */
     r->field_count = 0;
     r->field_state = FIELD_NONE;
@@ -96,7 +95,6 @@ static int on_headers_complete(llhttp_t *p)
 {
     hp__upstream_response *r = of(p);
     int status = p->status_code;
-    r->in_head = false;
     if (p->http_major != 1) return refuse(r, "not an HTTP/1.x response");
     if (status < 100 || status > 999) return refuse(r, "invalid status code");
     if (status == 101) return refuse(r, "101 Switching Protocols was not asked for");

@@ -58,7 +58,6 @@ typedef struct hp__upstream_response {
     uint32_t head_bytes; /* bytes before the final head's end, interim heads included */
     bool head_request;
     bool started;    /* a byte arrived */
-    bool in_head;    /* between a message's begin and its head's end */
     bool head_done;  /* the final head was returned */
     bool end_queued; /* the message ended with its head (HEAD): END is the next event */
     bool interim;    /* the message being parsed is a 1xx */

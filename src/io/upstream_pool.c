@@ -48,7 +48,6 @@ struct hp__upstream_pool {
     uv_loop_t *loop;
     hp__upstream_pool_options options;
     hp__upstream_conn *open;
-    uint64_t opened;
     bool destroyed;
     size_t target_count;
     target targets[];
@@ -153,7 +152,6 @@ hp__upstream_conn *hp__upstream_pool_connect(hp__upstream_pool *p, size_t target
     c->next = p->open;
     if (p->open) p->open->prev = c;
     p->open = c;
-    p->opened++;
     c->connect.data = c;
     int rc;
     if (addr->ss_family == AF_UNIX) {
@@ -253,14 +251,4 @@ uv_stream_t *hp__upstream_conn_stream(hp__upstream_conn *c)
 bool hp__upstream_conn_reused(const hp__upstream_conn *c)
 {
     return c->reused;
-}
-
-uint64_t hp__upstream_pool_opened(const hp__upstream_pool *p)
-{
-    return p->opened;
-}
-
-size_t hp__upstream_pool_idle(const hp__upstream_pool *p, size_t target_index)
-{
-    return p->targets[target_index].idle_count;
 }

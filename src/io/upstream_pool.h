@@ -64,8 +64,4 @@ uv_stream_t *hp__upstream_conn_stream(hp__upstream_conn *conn);
 /* Was it taken from the idle stack (it served a request before)? */
 bool hp__upstream_conn_reused(const hp__upstream_conn *conn);
 
-/* Counts for tests and figures: connections opened since the pool was made, and idle now. */
-uint64_t hp__upstream_pool_opened(const hp__upstream_pool *pool);
-size_t hp__upstream_pool_idle(const hp__upstream_pool *pool, size_t target);
-
 #endif
