@@ -322,6 +322,37 @@ static void forwarded_headers_are_added_and_hop_by_hop_ones_removed(void **state
     backend_stop(&b);
 }
 
+/* The Host an ECHO_HEAD backend saw for a request with Host: hostpool.test. */
+static void expect_host(hp_proxy_host host, const char *name, const char *expected)
+{
+    backend b;
+    backend_start(&b, ECHO_HEAD, NULL, false);
+    char target[32], line[128];
+    snprintf(target, sizeof target, "127.0.0.1:%d", b.port);
+    const char *to[] = {target};
+    hp_proxy_options o;
+    hp_proxy_options_init(&o);
+    o.to = to;
+    o.to_count = 1;
+    o.host = host;
+    o.host_name = name;
+    engine_fixture *f = engine_fixture_start(hp_proxy_handler_create(&o, NULL, 0), 0);
+    hp_test_response r;
+    assert_int_equal(get(f, &r), HP_TEST_OK);
+    snprintf(line, sizeof line, "\r\nHost: %s\r\n", expected ? expected : target);
+    if (!strstr(r.body, line)) fail_msg("no %s in:\n%s", line, r.body);
+    hp_test_response_free(&r);
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+static void host_is_kept_or_the_targets_or_the_one_given(void **state)
+{
+    expect_host(HP_PROXY_HOST_KEEP, NULL, "hostpool.test");
+    expect_host(HP_PROXY_HOST_UPSTREAM, NULL, NULL);
+    expect_host(HP_PROXY_HOST_NAME, "backend.internal", "backend.internal");
+}
+
 static void keep_alive_connections_are_reused(void **state)
 {
     backend b;
@@ -695,6 +726,7 @@ int main(void)
         cmocka_unit_test(a_request_reaches_the_backend_and_its_answer_the_client),
         cmocka_unit_test(a_unix_socket_target_gets_every_request),
         cmocka_unit_test(forwarded_headers_are_added_and_hop_by_hop_ones_removed),
+        cmocka_unit_test(host_is_kept_or_the_targets_or_the_one_given),
         cmocka_unit_test(keep_alive_connections_are_reused),
         cmocka_unit_test(keepalive_0_keeps_no_idle_connection),
         cmocka_unit_test(an_idle_connection_is_closed_after_the_idle_timeout),
