@@ -43,6 +43,7 @@ fuzz-build: deps
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHP_FUZZ=ON -DHP_SANITIZE=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
 	build-fuzz/fuzz/fuzz_connection -runs=0 fuzz/corpus/fuzz_connection
+	build-fuzz/fuzz/fuzz_upstream_response -runs=0 fuzz/corpus/fuzz_upstream_response
 
 fuzz: fuzz-build
 	@mkdir -p $(FUZZ_SCRATCH)/corpus

@@ -90,4 +90,35 @@ hp_handler *hp_file_handler_create(const hp_file_options *options, int *err);
  * by the request's path and query when `keep_path` is true. */
 hp_handler *hp_redirect_handler_create(int status, const char *location, bool keep_path);
 
+/* proxy: forwards every request to one of `to` (round robin, per worker) over per-worker
+ * keep-alive connections, streaming both bodies with back-pressure (docs/PROXY.md). */
+typedef enum hp_proxy_host {
+    HP_PROXY_HOST_KEEP,     /* the client's Host (the default) */
+    HP_PROXY_HOST_UPSTREAM, /* the target's address ("127.0.0.1:9001"; "localhost" for unix:) */
+    HP_PROXY_HOST_NAME,     /* `host_name` */
+} hp_proxy_host;
+
+typedef struct hp_proxy_options {
+    const char *const *to; /* targets: host:port or unix:PATH (required, 1 to 64) */
+    size_t to_count;
+    hp_proxy_host host;
+    const char *host_name;          /* for HP_PROXY_HOST_NAME: a valid Host value */
+    uint64_t max_body_bytes;        /* a cap of its own on request bodies; 0: none (the server's
+                                     * limit applies either way) */
+    unsigned keepalive;             /* idle connections kept per target, per worker (32) */
+    uint64_t connect_timeout_ms;    /* (5 s) then 504 */
+    uint64_t first_byte_timeout_ms; /* from the request sent to the response head (60 s): 504 */
+    uint64_t idle_timeout_ms;       /* between reads of a response body (60 s), and how long an idle
+                                     * connection is kept */
+} hp_proxy_options;
+
+#define HP_PROXY_MAX_TARGETS 64
+
+/* Fills `o` with the defaults above and no target. */
+void hp_proxy_options_init(hp_proxy_options *o);
+
+/* Returns NULL and a reason in `err` when an option is invalid (a target that is not an
+ * address, a Host name that is not one, a timeout of 0). Everything is copied. */
+hp_handler *hp_proxy_handler_create(const hp_proxy_options *o, char *err, size_t err_len);
+
 #endif

@@ -4,7 +4,7 @@
  * `file: {...}`, or a key an embedding program registers): how its settings are checked, what
  * the checked settings (its model) are, and how a handler is made from a model. Everything
  * that reads a config finds handlers through one registry: the built-in kinds (respond, file,
- * redirect, metrics, health; src/handlers/, one file each) and the kinds registered with
+ * redirect, metrics, health, proxy; src/handlers/, one file each) and the kinds registered with
  * hp_handler_kind_register(). So a registered key works wherever the library reads a config:
  * a file loaded with hp_config_load_file() (hostpool/config.h), and the admin API's POST
  * /servers and POST /config in a program that registered it.

@@ -66,6 +66,10 @@ typedef struct hp_request {
 /* The value of the first header named `name` (case-insensitive), or NULL. Borrowed. */
 const hp_str *hp_request_header(const hp_request *req, const char *name);
 
+/* The client's IP address as text ("192.0.2.1", "2001:db8::1") into `buf` (NUL-terminated;
+ * 46 bytes hold any); returns its length, or 0 when there is none (a unix socket client). */
+size_t hp_request_client_ip(const hp_request *req, char *buf, size_t len);
+
 /* Adds a response header; name and value are copied. Call before answering. Headers the
  * engine owns (Date, Content-Length, Transfer-Encoding, Connection) are ignored. */
 void hp_response_header(hp_request *req, const char *name, size_t name_len, const char *value,

@@ -6,6 +6,7 @@
 
 int hp__cmd_respond(int argc, char **argv);
 int hp__cmd_file_server(int argc, char **argv);
+int hp__cmd_reverse_proxy(int argc, char **argv);
 int hp__cmd_run(int argc, char **argv);
 int hp__cmd_validate(int argc, char **argv);
 int hp__cmd_version(int argc, char **argv);

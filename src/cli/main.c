@@ -16,6 +16,7 @@ static const char usage[] =
     "one server, from the command line:\n"
     "  respond      --listen ADDR --body TEXT   answer every request with a fixed response\n"
     "  file-server  --listen ADDR --root DIR    serve the files under DIR\n"
+    "  reverse-proxy --from ADDR --to ADDR[,ADDR...]   forward every request to the targets\n"
     "\n"
     "clients of a running daemon's admin API (--admin ADDR, --token-file FILE, --json):\n"
     "  ls           the servers as a table\n"
@@ -37,6 +38,7 @@ static const struct command {
     {"validate", hp__cmd_validate},
     {"respond", hp__cmd_respond},
     {"file-server", hp__cmd_file_server},
+    {"reverse-proxy", hp__cmd_reverse_proxy},
     {"ls", hp__cmd_ls},
     {"status", hp__cmd_status},
     {"add", hp__cmd_add},

@@ -13,6 +13,7 @@ extern const hp_handler_kind hp__file_kind;     /* file.c */
 extern const hp_handler_kind hp__redirect_kind; /* redirect.c */
 extern const hp_handler_kind hp__metrics_kind;  /* pool_handlers.c, no settings (model NULL) */
 extern const hp_handler_kind hp__health_kind;   /* pool_handlers.c, no settings (model NULL) */
+extern const hp_handler_kind hp__proxy_kind;    /* proxy.c */
 
 typedef struct hp__respond_model {
     int status; /* 200 by default */
@@ -33,5 +34,12 @@ typedef struct hp__redirect_model {
     char *location;
     bool keep_path; /* false by default */
 } hp__redirect_model;
+
+typedef struct hp__proxy_model {
+    hp_proxy_options options; /* `to` and `host_name` are set by build, from below */
+    char **to;
+    size_t to_count;
+    char *host_name;
+} hp__proxy_model;
 
 #endif

@@ -10,13 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static void client_ip(const hp__session *s, char *out, size_t len)
-{
-    int family = s->peer_ip6 ? AF_INET6 : AF_INET;
-    if (!s->peer_known || !inet_ntop(family, s->peer_addr, out, (socklen_t)len))
-        snprintf(out, len, "-");
-}
-
 /* Target bytes as printable ASCII; anything else (and the quote) is escaped as \xHH. */
 static size_t printable(char *out, size_t cap, hp_str in)
 {
@@ -37,7 +30,7 @@ static void log_line(const hp__session *s, const hp__exchange *x, uint64_t end_n
 {
     char ip[64], method[40], target[1024], server[80], line[1500];
     double seconds = x->start_ns ? (double)(end_ns - x->start_ns) / 1e9 : 0.0;
-    client_ip(s, ip, sizeof ip);
+    if (!hp_request_client_ip(&x->req, ip, sizeof ip)) snprintf(ip, sizeof ip, "-");
     printable(method, sizeof method, x->req.method.len ? x->req.method : HP_STR_LIT("-"));
     printable(target, sizeof target, x->req.target.len ? x->req.target : HP_STR_LIT("-"));
     const char *name = x->server ? x->server->name : "-";

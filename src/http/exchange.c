@@ -13,6 +13,7 @@
 #include "common/alloc.h"
 #include "common/str.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -132,6 +133,14 @@ const hp_str *hp_request_header(const hp_request *req, const char *name)
     for (size_t i = 0; i < req->header_count; i++)
         if (hp__str_ieq(req->headers[i].name, name)) return &req->headers[i].value;
     return NULL;
+}
+
+size_t hp_request_client_ip(const hp_request *req, char *buf, size_t len)
+{
+    const hp__session *s = req->exchange->s;
+    int family = s->peer_ip6 ? AF_INET6 : AF_INET;
+    if (!s->peer_known || !inet_ntop(family, s->peer_addr, buf, (socklen_t)len)) return 0;
+    return strlen(buf);
 }
 
 void hp_request_on_done(hp_request *req, hp_done_cb cb, void *data)

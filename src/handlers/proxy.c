@@ -1,0 +1,954 @@
+/* proxy: a reverse proxy to a list of targets, streaming both ways (docs/PROXY.md).
+ *
+ * Per worker (worker_start): an upstream connection pool (src/io/upstream_pool.h), a freelist
+ * of exchanges, the round-robin cursor. Nothing is shared between workers, so nothing locks.
+ *
+ * One exchange per proxied request, taken from the freelist (no allocation once warm):
+ *
+ *   connect (pool: an idle connection, else a new one) → write the request head → pull the
+ *   request body piece by piece, each written before the next is pulled (a slow upstream
+ *   slows the client: bounded memory) → the response is read into `rbuf` and parsed
+ *   (src/http/upstream_response.h) → at its head, hp_respond_stream; then one body piece per
+ *   proceed(): a piece is parsed out of `rbuf` only when the client took the previous one,
+ *   and the upstream is read only while `rbuf` has room (a slow client slows the upstream)
+ *   → at its end the connection goes back to the pool if the upstream keeps it alive, the
+ *   whole request was written and nothing more came; else it is closed.
+ *
+ * Failures before the response head answer 502 (cannot connect, closed or reset, malformed)
+ * or 504 (connect or first-byte timeout) with a body that says which; after it, the client's
+ * connection is aborted (the status is gone). A pooled connection that fails before any
+ * response byte, while nothing of the body was sent, is replaced by a fresh one once.
+ *
+ * Lifetime: the request is the engine's until the done callback; the exchange lives until
+ * the done callback ran, no write of its is queued, and no callback of its is on the stack
+ * (`busy`): then it goes back to the freelist. The client leaving closes the upstream
+ * connection, never returned to the pool half-read.
+ *
+ * Threading: everything on the request's worker thread. */
+#include "common/alloc.h"
+#include "common/str.h"
+#include "common/units.h"
+#include "handlers/kinds.h"
+#include "hostpool/errors.h"
+#include "hostpool/handler.h"
+#include "hostpool/server.h"
+#include "http/field_syntax.h"
+#include "http/upstream_response.h"
+#include "io/socket.h"
+#include "io/upstream_pool.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HEAD_LIMIT (16u << 10)  /* a response head, interim ones included */
+#define READ_BUFFER (64u << 10) /* > HEAD_LIMIT: a head always fits */
+_Static_assert(READ_BUFFER > HEAD_LIMIT, "the response head must fit in the read buffer");
+
+typedef struct proxy_handler {
+    hp_handler base;
+    hp_proxy_options options; /* its strings point into the copies below */
+    struct sockaddr_storage *targets;
+    char **to;        /* the targets as written */
+    char **authority; /* each target's Host for HP_PROXY_HOST_UPSTREAM */
+    char *host_name;
+} proxy_handler;
+
+typedef struct proxy_exchange proxy_exchange;
+
+typedef struct proxy_worker {
+    hp__upstream_pool *pool;
+    proxy_exchange *free;
+    size_t next_target;
+} proxy_worker;
+
+typedef enum { BODY_NONE, BODY_LENGTH, BODY_CHUNKED } body_framing;
+
+struct proxy_exchange {
+    proxy_exchange *next_free;
+    const proxy_handler *h;
+    proxy_worker *pw;
+    hp_request *req; /* NULL once the done callback ran */
+    hp__upstream_conn *conn;
+    size_t target;
+    hp_timer timer; /* first byte, then between reads of the body */
+    uv_write_t write;
+    /* kept across reuse */
+    char *head; /* the request head for the upstream */
+    size_t head_len, head_cap;
+    char *piece; /* a body piece being written */
+    size_t piece_cap;
+    /* per request, zeroed from here */
+    int busy; /* callbacks of this exchange on the stack */
+    body_framing body;
+    uint64_t body_sent;
+    uint32_t rparsed, rend;
+    int fail_status; /* a failure waiting for the cancelled write's callback */
+    const char *fail_text;
+    char chunk_line[24];
+    bool writing, body_pulled, request_sent, responded, client_ready, pumping, again;
+    bool reading, upstream_eof, finished, retried, failure_pending, fail_retryable;
+    hp__upstream_response resp;
+    char rbuf[READ_BUFFER];
+};
+
+#define EXCHANGE_RESET_FROM offsetof(proxy_exchange, busy)
+#define EXCHANGE_RESET_LEN (offsetof(proxy_exchange, resp) - EXCHANGE_RESET_FROM)
+
+static const hp_body_consumer body_consumer;
+static const hp_body_producer body_producer;
+static void pump(proxy_exchange *px);
+static void send_head(proxy_exchange *px);
+static void on_connected(hp__upstream_conn *conn, int status, void *data);
+static void wait_upstream(proxy_exchange *px, uint64_t ms);
+
+/* ---- the exchange's lifetime ---------------------------------------------------------------- */
+
+static proxy_exchange *exchange_take(proxy_worker *pw)
+{
+    proxy_exchange *px = pw->free;
+    if (px) {
+        pw->free = px->next_free;
+    } else {
+        px = hp__malloc(sizeof *px);
+        memset(px, 0, offsetof(proxy_exchange, resp));
+    }
+    memset((char *)px + EXCHANGE_RESET_FROM, 0, EXCHANGE_RESET_LEN);
+    px->pw = pw;
+    return px;
+}
+
+static void enter(proxy_exchange *px)
+{
+    px->busy++;
+}
+
+/* Leaves a callback; the exchange goes back to the freelist once nothing refers to it. */
+static void leave(proxy_exchange *px)
+{
+    if (--px->busy > 0 || !px->finished || px->writing) return;
+    px->next_free = px->pw->free;
+    px->pw->free = px;
+}
+
+static void release_conn(proxy_exchange *px, bool reusable)
+{
+    hp_timer_stop(&px->timer);
+    if (!px->conn) return;
+    hp__upstream_pool_release(px->conn, reusable);
+    px->conn = NULL;
+    px->reading = false;
+}
+
+/* ---- failures ------------------------------------------------------------------------------- */
+
+static void answer_failure(proxy_exchange *px)
+{
+    if (px->finished) return;
+    if (px->responded) return hp_request_abort(px->req);
+    px->responded = true;
+    hp_respond(px->req, px->fail_status, px->fail_text, strlen(px->fail_text));
+}
+
+/* A fresh connection for a request whose pooled one failed before it could matter. */
+static bool retry(proxy_exchange *px)
+{
+    if (px->retried || px->body_pulled || px->responded || px->finished ||
+        hp__upstream_response_started(&px->resp))
+        return false;
+    px->retried = true;
+    px->conn = hp__upstream_pool_connect(px->pw->pool, px->target, on_connected, px);
+    return true;
+}
+
+/* The upstream failed (`status`, `text`): the connection is closed; the client gets the
+ * answer once the write in flight, if any, came back. `retryable`: a pooled connection found
+ * closed, which a fresh one may replace. */
+static void upstream_failed(proxy_exchange *px, int status, const char *text, bool retryable)
+{
+    bool was_reused = px->conn && hp__upstream_conn_reused(px->conn);
+    release_conn(px, false);
+    px->fail_status = status;
+    px->fail_text = text;
+    px->fail_retryable = retryable && was_reused;
+    if (px->writing) {
+        px->failure_pending = true; /* on_written comes back with UV_ECANCELED, then decides */
+        return;
+    }
+    if (px->fail_retryable && retry(px)) return;
+    answer_failure(px);
+}
+
+static void fail_closed(proxy_exchange *px)
+{
+    upstream_failed(px, 502, "502 Bad Gateway: the upstream closed the connection\n", true);
+}
+
+/* ---- writing the request -------------------------------------------------------------------- */
+
+static void on_written(uv_write_t *w, int status)
+{
+    proxy_exchange *px = w->data;
+    enter(px);
+    px->writing = false;
+    if (px->failure_pending) {
+        px->failure_pending = false;
+        if (!(px->fail_retryable && retry(px))) answer_failure(px);
+    } else if (px->finished || !px->conn) {
+        /* the client left, or the response ended first: nothing more to write */
+    } else if (status < 0) {
+        fail_closed(px);
+    } else if (px->body == BODY_NONE || px->request_sent) {
+        px->request_sent = true;
+        if (!px->responded) wait_upstream(px, px->h->options.first_byte_timeout_ms);
+    } else {
+        if (!px->responded) wait_upstream(px, px->h->options.first_byte_timeout_ms);
+        px->body_pulled = true;
+        hp_request_body_pull(px->req, &body_consumer, px);
+    }
+    leave(px);
+}
+
+static void write_upstream(proxy_exchange *px, const uv_buf_t *bufs, unsigned n)
+{
+    px->write.data = px;
+    int rc = uv_write(&px->write, hp__upstream_conn_stream(px->conn), bufs, n, on_written);
+    if (rc == 0) {
+        px->writing = true;
+        return;
+    }
+    fail_closed(px);
+}
+
+static void send_head(proxy_exchange *px)
+{
+    uv_buf_t buf = uv_buf_init(px->head, (unsigned)px->head_len);
+    write_upstream(px, &buf, 1);
+}
+
+static void on_body_data(hp_request *req, void *data, const void *bytes, size_t len)
+{
+    proxy_exchange *px = data;
+    enter(px);
+    uint64_t cap = px->h->options.max_body_bytes;
+    if (!px->conn) {
+        /* the upstream failed meanwhile: its answer is on its way */
+    } else if (cap && px->body_sent + len > cap) {
+        release_conn(px, false);
+        px->fail_status = 413;
+        px->fail_text = "413 Content Too Large\n";
+        answer_failure(px);
+    } else if (len == 0) {
+        px->request_sent = true;
+        if (px->body == BODY_CHUNKED) {
+            uv_buf_t end = uv_buf_init("0\r\n\r\n", 5);
+            write_upstream(px, &end, 1);
+        }
+    } else {
+        if (len > px->piece_cap) {
+            px->piece = hp__realloc(px->piece, len);
+            px->piece_cap = len;
+        }
+        memcpy(px->piece, bytes, len);
+        px->body_sent += len;
+        uv_buf_t bufs[3];
+        unsigned n = 0;
+        if (px->body == BODY_CHUNKED) {
+            int l = snprintf(px->chunk_line, sizeof px->chunk_line, "%zx\r\n", len);
+            bufs[n++] = uv_buf_init(px->chunk_line, (unsigned)l);
+        }
+        bufs[n++] = uv_buf_init(px->piece, (unsigned)len);
+        if (px->body == BODY_CHUNKED) bufs[n++] = uv_buf_init("\r\n", 2);
+        write_upstream(px, bufs, n);
+    }
+    leave(px);
+}
+
+/* The body cannot be read (too large, broken, the client left): the engine answers or the
+ * client is gone; the upstream got a partial request and is closed. */
+static void on_body_error(hp_request *req, void *data, int err)
+{
+    proxy_exchange *px = data;
+    enter(px);
+    release_conn(px, false);
+    px->responded = true; /* the engine answers (413, 400, 408) if anyone can */
+    leave(px);
+}
+
+static const hp_body_consumer body_consumer = {on_body_data, on_body_error};
+
+/* ---- reading the response ------------------------------------------------------------------- */
+
+static void on_timeout(hp_timer *timer)
+{
+    proxy_exchange *px = timer->data;
+    enter(px);
+    upstream_failed(
+        px, 504, px->responded ? "" : "504 Gateway Timeout: the upstream did not answer in time\n",
+        false);
+    leave(px);
+}
+
+static void wait_upstream(proxy_exchange *px, uint64_t ms)
+{
+    px->timer.data = px;
+    hp_timer_start(hp_request_worker(px->req), &px->timer, ms, on_timeout);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    proxy_exchange *px = h->data;
+    *buf = uv_buf_init(px->rbuf + px->rend, READ_BUFFER - px->rend);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    proxy_exchange *px = s->data;
+    if (nread == 0) return;
+    enter(px);
+    if (nread < 0) {
+        px->upstream_eof = true;
+        px->reading = false;
+        uv_read_stop(s);
+        if (nread != UV_EOF) {
+            /* a reset: whatever was buffered is not a complete response */
+            upstream_failed(px, 502, "502 Bad Gateway: the upstream reset the connection\n", true);
+            leave(px);
+            return;
+        }
+    } else {
+        px->rend += (uint32_t)nread;
+        if (px->responded) hp_timer_stop(&px->timer);
+        if (px->rend == READ_BUFFER) {
+            px->reading = false;
+            uv_read_stop(s);
+        }
+    }
+    pump(px);
+    leave(px);
+}
+
+static void read_upstream(proxy_exchange *px)
+{
+    if (px->reading || px->upstream_eof || !px->conn) return;
+    px->reading = true;
+    uv_stream_t *s = hp__upstream_conn_stream(px->conn);
+    s->data = px;
+    uv_read_start(s, on_alloc, on_read);
+}
+
+/* Hop-by-hop fields (RFC 9110 §7.6.1) and those the engine or the proxy write itself. */
+static bool hop_by_hop(hp_str name)
+{
+    static const char *const names[] = {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "content-length",
+        "proxy-authenticate",
+        "proxy-authorization",
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (hp__str_ieq(name, names[i])) return true;
+    return false;
+}
+
+/* Is `name` listed in one of the Connection fields? */
+static bool named_in_connection(const hp_header *fields, size_t count, hp_str name)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (!hp__str_ieq(fields[i].name, "connection")) continue;
+        const char *p = fields[i].value.base, *end = p + fields[i].value.len;
+        while (p < end) {
+            const char *comma = memchr(p, ',', (size_t)(end - p));
+            hp_str token = hp__str_trim((hp_str){p, (size_t)((comma ? comma : end) - p)});
+            if (token.len == name.len && hp__mem_ieq(token.base, name.base, name.len)) return true;
+            p = comma ? comma + 1 : end;
+        }
+    }
+    return false;
+}
+
+static bool forwarded_response_field(const hp__upstream_response *r, hp_str name)
+{
+    return !hop_by_hop(name) && !hp__str_ieq(name, "x-request-id") &&
+           !named_in_connection(r->fields, r->field_count, name);
+}
+
+static void respond_with_head(proxy_exchange *px)
+{
+    const hp__upstream_response *r = &px->resp;
+    for (size_t i = 0; i < r->field_count; i++) {
+        const hp_header *f = &r->fields[i];
+        if (forwarded_response_field(r, f->name))
+            hp_response_header(px->req, f->name.base, f->name.len, f->value.base, f->value.len);
+    }
+    hp_response_header(px->req, "Via", 3, "1.1 hostpool", 12);
+    int64_t length = r->framing == HP__UPSTREAM_LENGTH ? (int64_t)r->content_length : -1;
+    px->responded = true;
+    hp_timer_stop(&px->timer);
+    hp_respond_stream(px->req, r->status, length, &body_producer, px);
+}
+
+/* The response ended: the connection goes back to the pool when nothing is left over. */
+static void response_ended(proxy_exchange *px)
+{
+    bool reusable = px->resp.keep_alive && px->request_sent && !px->writing &&
+                    px->rparsed == px->rend && !px->upstream_eof;
+    release_conn(px, reusable);
+    px->client_ready = false;
+    hp_stream_send(px->req, NULL, 0, true);
+}
+
+/* More bytes are needed: make room (once the head is out, nothing points into the parsed
+ * bytes any more) and read, or see what the upstream's close means. */
+static void need_more(proxy_exchange *px)
+{
+    if (px->upstream_eof) {
+        if (hp__upstream_response_eof(&px->resp) == HP__UPSTREAM_END) return response_ended(px);
+        return fail_closed(px);
+    }
+    if (px->resp.head_done && px->rparsed > 0) {
+        memmove(px->rbuf, px->rbuf + px->rparsed, px->rend - px->rparsed);
+        px->rend -= px->rparsed;
+        px->rparsed = 0;
+    }
+    if (px->responded) wait_upstream(px, px->h->options.idle_timeout_ms);
+    read_upstream(px);
+}
+
+/* One event of the response, when the client can take it. */
+static void step(proxy_exchange *px)
+{
+    if (px->finished || !px->conn || (px->responded && !px->client_ready)) return;
+    size_t used;
+    hp__upstream_event e = hp__upstream_response_parse(&px->resp, px->rbuf + px->rparsed,
+                                                       px->rend - px->rparsed, &used);
+    px->rparsed += (uint32_t)used;
+    switch (e) {
+    case HP__UPSTREAM_HEAD:
+        px->again = true;
+        return respond_with_head(px);
+    case HP__UPSTREAM_BODY:
+        px->client_ready = false;
+        px->again = true;
+        return hp_stream_send(px->req, px->resp.piece.base, px->resp.piece.len, false);
+    case HP__UPSTREAM_END:
+        return response_ended(px);
+    case HP__UPSTREAM_ERROR:
+        return upstream_failed(px, 502, "502 Bad Gateway: the upstream's response is malformed\n",
+                               false);
+    case HP__UPSTREAM_MORE:
+        return need_more(px);
+    }
+}
+
+/* Steps until nothing moves; re-entered from inside (a proceed() called by a send), it only
+ * asks the running loop for one more step. */
+static void pump(proxy_exchange *px)
+{
+    if (px->pumping) {
+        px->again = true;
+        return;
+    }
+    px->pumping = true;
+    do {
+        px->again = false;
+        step(px);
+    } while (px->again && !px->finished);
+    px->pumping = false;
+}
+
+static void on_proceed(hp_request *req, void *data)
+{
+    proxy_exchange *px = data;
+    enter(px);
+    px->client_ready = true;
+    pump(px);
+    leave(px);
+}
+
+static void on_stop(hp_request *req, void *data)
+{
+    proxy_exchange *px = data;
+    enter(px);
+    release_conn(px, false);
+    leave(px);
+}
+
+static const hp_body_producer body_producer = {on_proceed, on_stop};
+
+/* ---- the request ---------------------------------------------------------------------------- */
+
+static void on_done(hp_request *req, bool ok, void *data)
+{
+    proxy_exchange *px = data;
+    enter(px);
+    px->finished = true;
+    px->req = NULL;
+    release_conn(px, false); /* still held: the client left mid-way */
+    leave(px);
+}
+
+static void use_conn(proxy_exchange *px, hp__upstream_conn *conn)
+{
+    px->conn = conn;
+    hp__upstream_response_init(&px->resp, HEAD_LIMIT, px->req->is_head);
+    px->rparsed = px->rend = 0;
+    px->upstream_eof = false;
+    wait_upstream(px, px->h->options.first_byte_timeout_ms);
+    read_upstream(px);
+    send_head(px);
+}
+
+static void on_connected(hp__upstream_conn *conn, int status, void *data)
+{
+    proxy_exchange *px = data;
+    enter(px);
+    if (status == 0) {
+        use_conn(px, conn);
+    } else {
+        px->conn = NULL;
+        if (status == UV_ETIMEDOUT) {
+            px->fail_status = 504;
+            px->fail_text = "504 Gateway Timeout: connecting to the upstream timed out\n";
+        } else {
+            px->fail_status = 502;
+            px->fail_text = "502 Bad Gateway: cannot connect to the upstream\n";
+        }
+        answer_failure(px);
+    }
+    leave(px);
+}
+
+static void put(proxy_exchange *px, const char *s, size_t len)
+{
+    if (px->head_len + len > px->head_cap) {
+        size_t cap = px->head_cap ? px->head_cap : 1024;
+        while (cap < px->head_len + len) cap *= 2;
+        px->head = hp__realloc(px->head, cap);
+        px->head_cap = cap;
+    }
+    memcpy(px->head + px->head_len, s, len);
+    px->head_len += len;
+}
+
+static void put_str(proxy_exchange *px, hp_str s)
+{
+    put(px, s.base, s.len);
+}
+
+static void put_field(proxy_exchange *px, const char *name, hp_str value)
+{
+    put(px, name, strlen(name));
+    put(px, ": ", 2);
+    put_str(px, value);
+    put(px, "\r\n", 2);
+}
+
+/* The target in origin form: an absolute-form target loses its scheme and authority. */
+static hp_str origin_form(hp_str target)
+{
+    if (target.len == 0 || target.base[0] == '/' || (target.len == 1 && target.base[0] == '*'))
+        return target;
+    const char *end = target.base + target.len;
+    const char *p = memchr(target.base, ':', target.len);
+    if (p && end - p > 3 && p[1] == '/' && p[2] == '/') {
+        const char *path = memchr(p + 3, '/', (size_t)(end - p - 3));
+        const char *query = memchr(p + 3, '?', (size_t)(end - p - 3));
+        if (path && (!query || path < query)) return (hp_str){path, (size_t)(end - path)};
+        if (query) return (hp_str){query, (size_t)(end - query)}; /* build_head adds "/" */
+    }
+    return HP_STR_LIT("/");
+}
+
+static bool forwarded_request_field(const hp_request *req, hp_str name)
+{
+    static const char *const rewritten[] = {
+        "host",         "expect", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
+        "x-request-id",
+    };
+    if (hop_by_hop(name)) return false;
+    for (size_t i = 0; i < sizeof rewritten / sizeof rewritten[0]; i++)
+        if (hp__str_ieq(name, rewritten[i])) return false;
+    return !named_in_connection(req->headers, req->header_count, name);
+}
+
+static void put_host(proxy_exchange *px)
+{
+    const proxy_handler *h = px->h;
+    const hp_request *req = px->req;
+    if (h->options.host == HP_PROXY_HOST_NAME) {
+        put_field(px, "Host", hp__str(h->host_name, strlen(h->host_name)));
+    } else if (h->options.host == HP_PROXY_HOST_UPSTREAM || req->host.len == 0) {
+        const char *a = h->authority[px->target];
+        put_field(px, "Host", hp__str(a, strlen(a)));
+    } else {
+        put_field(px, "Host", req->host);
+    }
+}
+
+static void put_forwarded(proxy_exchange *px)
+{
+    const hp_request *req = px->req;
+    char ip[64];
+    size_t ip_len = hp_request_client_ip(req, ip, sizeof ip);
+    const hp_str *xff = hp_request_header(req, "x-forwarded-for");
+    if (xff || ip_len) {
+        put(px, "X-Forwarded-For: ", 17);
+        if (xff) put_str(px, *xff);
+        if (xff && ip_len) put(px, ", ", 2);
+        put(px, ip, ip_len);
+        put(px, "\r\n", 2);
+    }
+    put_field(px, "X-Forwarded-Proto", HP_STR_LIT("http"));
+    if (req->host.len) put_field(px, "X-Forwarded-Host", req->host);
+    put_field(px, "Via",
+              req->version_minor ? HP_STR_LIT("1.1 hostpool") : HP_STR_LIT("1.0 hostpool"));
+    put_field(px, "X-Request-Id", req->request_id);
+}
+
+static void put_body_framing(proxy_exchange *px)
+{
+    const hp_request *req = px->req;
+    const hp_str *length = hp_request_header(req, "content-length");
+    if (hp_request_header(req, "transfer-encoding")) {
+        px->body = BODY_CHUNKED;
+        put(px, "Transfer-Encoding: chunked\r\n", 28);
+    } else if (length) {
+        put_field(px, "Content-Length", *length);
+        px->body = length->len == 1 && length->base[0] == '0' ? BODY_NONE : BODY_LENGTH;
+    }
+}
+
+static void build_head(proxy_exchange *px)
+{
+    const hp_request *req = px->req;
+    px->head_len = 0;
+    put_str(px, req->method);
+    put(px, " ", 1);
+    hp_str target = origin_form(req->target);
+    if (target.base[0] == '?') put(px, "/", 1);
+    put_str(px, target);
+    put(px, " HTTP/1.1\r\n", 11);
+    put_host(px);
+    for (size_t i = 0; i < req->header_count; i++) {
+        const hp_header *f = &req->headers[i];
+        if (!forwarded_request_field(req, f->name)) continue;
+        put_str(px, f->name);
+        put(px, ": ", 2);
+        put_str(px, f->value);
+        put(px, "\r\n", 2);
+    }
+    put_forwarded(px);
+    put_body_framing(px);
+    put(px, "\r\n", 2);
+}
+
+static bool declared_too_large(const proxy_handler *h, const hp_request *req)
+{
+    const hp_str *length = hp_request_header(req, "content-length");
+    uint64_t n;
+    return h->options.max_body_bytes && length && hp__str_to_u64(*length, UINT64_MAX, &n) &&
+           n > h->options.max_body_bytes;
+}
+
+static void on_request(hp_handler *self, hp_request *req)
+{
+    const proxy_handler *h = (const proxy_handler *)self;
+    proxy_worker *pw = hp_worker_data(hp_request_worker(req), self);
+    if (!pw) return hp_respond_error(req, 500);
+    if (declared_too_large(h, req)) return hp_respond_error(req, 413);
+    proxy_exchange *px = exchange_take(pw);
+    enter(px);
+    px->h = h;
+    px->req = req;
+    hp_request_on_done(req, on_done, px);
+    px->target = pw->next_target++ % h->options.to_count;
+    build_head(px);
+    hp__upstream_conn *conn = hp__upstream_pool_take_idle(pw->pool, px->target);
+    if (conn)
+        use_conn(px, conn);
+    else
+        px->conn = hp__upstream_pool_connect(pw->pool, px->target, on_connected, px);
+    leave(px);
+}
+
+/* ---- per worker ----------------------------------------------------------------------------- */
+
+static void *worker_start(hp_handler *self, hp_worker *worker)
+{
+    const proxy_handler *h = (const proxy_handler *)self;
+    proxy_worker *pw = HP_NEW(proxy_worker);
+    hp__upstream_pool_options po = {
+        .keepalive = h->options.keepalive,
+        .connect_timeout_ms = h->options.connect_timeout_ms,
+        .idle_timeout_ms = h->options.idle_timeout_ms,
+    };
+    pw->pool = hp__upstream_pool_create(worker, h->targets, h->options.to_count, &po);
+    return pw;
+}
+
+static void worker_drain(hp_handler *self, hp_worker *worker, void *data)
+{
+    proxy_worker *pw = data;
+    hp__upstream_pool_drain(pw->pool);
+}
+
+static void worker_stop(hp_handler *self, hp_worker *worker, void *data)
+{
+    proxy_worker *pw = data;
+    hp__upstream_pool_destroy(pw->pool);
+    while (pw->free) {
+        proxy_exchange *px = pw->free;
+        pw->free = px->next_free;
+        free(px->head);
+        free(px->piece);
+        free(px);
+    }
+    free(pw);
+}
+
+/* ---- the handler ---------------------------------------------------------------------------- */
+
+static void destroy(hp_handler *self)
+{
+    proxy_handler *h = (proxy_handler *)self;
+    for (size_t i = 0; i < h->options.to_count; i++) {
+        free(h->to[i]);
+        free(h->authority[i]);
+    }
+    free(h->to);
+    free(h->authority);
+    free(h->targets);
+    free(h->host_name);
+    free(h);
+}
+
+static hp_handler *clone_handler(const hp_handler *self)
+{
+    const proxy_handler *h = (const proxy_handler *)self;
+    return hp_proxy_handler_create(&h->options, NULL, 0);
+}
+
+static const hp_handler_vtable proxy_vtable = {
+    .name = "proxy",
+    .on_request = on_request,
+    .destroy = destroy,
+    .clone = clone_handler,
+    .worker_start = worker_start,
+    .worker_drain = worker_drain,
+    .worker_stop = worker_stop,
+};
+
+void hp_proxy_options_init(hp_proxy_options *o)
+{
+    *o = (hp_proxy_options){
+        .host = HP_PROXY_HOST_KEEP,
+        .keepalive = 32,
+        .connect_timeout_ms = 5000,
+        .first_byte_timeout_ms = 60000,
+        .idle_timeout_ms = 60000,
+    };
+}
+
+/* The Host a target is reached by: its address as written, "localhost" for a unix socket. */
+static char *authority_of(const char *to)
+{
+    return hp__strdup(strncmp(to, "unix:", 5) == 0 ? "localhost" : to);
+}
+
+static bool options_valid(const hp_proxy_options *o, char *err, size_t err_len)
+{
+    char why[128];
+    struct sockaddr_storage addr;
+    if (o->to_count == 0 || o->to_count > HP_PROXY_MAX_TARGETS) {
+        snprintf(err, err_len, "a proxy needs 1 to %d targets", HP_PROXY_MAX_TARGETS);
+        return false;
+    }
+    for (size_t i = 0; i < o->to_count; i++) {
+        if (hp__socket_check_address(o->to[i], &addr, why, sizeof why) != 0) {
+            snprintf(err, err_len, "target %s: %s", o->to[i], why);
+            return false;
+        }
+        if (addr.ss_family != AF_UNIX &&
+            (hp__socket_address_port(&addr) == 0 || hp__socket_address_is_wildcard(&addr))) {
+            snprintf(err, err_len, "target %s: a target needs a host and a port", o->to[i]);
+            return false;
+        }
+    }
+    if (o->host == HP_PROXY_HOST_NAME &&
+        (!o->host_name || !hp__host_valid(hp__str(o->host_name, strlen(o->host_name))))) {
+        snprintf(err, err_len, "host: not a valid Host value");
+        return false;
+    }
+    if (!o->connect_timeout_ms || !o->first_byte_timeout_ms || !o->idle_timeout_ms) {
+        snprintf(err, err_len, "a timeout must be greater than 0");
+        return false;
+    }
+    return true;
+}
+
+hp_handler *hp_proxy_handler_create(const hp_proxy_options *o, char *err, size_t err_len)
+{
+    char ignored[1];
+    if (!err) err = ignored, err_len = sizeof ignored;
+    if (!options_valid(o, err, err_len)) return NULL;
+    proxy_handler *h = HP_NEW(proxy_handler);
+    h->base.vt = &proxy_vtable;
+    h->base.stream_request_body = true;
+    h->options = *o;
+    size_t n = o->to_count;
+    h->targets = hp__calloc(n, sizeof *h->targets);
+    h->to = hp__calloc(n, sizeof *h->to);
+    h->authority = hp__calloc(n, sizeof *h->authority);
+    for (size_t i = 0; i < n; i++) {
+        hp__socket_parse_address(o->to[i], &h->targets[i]);
+        h->to[i] = hp__strdup(o->to[i]);
+        h->authority[i] = authority_of(o->to[i]);
+    }
+    h->options.to = (const char *const *)h->to;
+    h->host_name = o->host == HP_PROXY_HOST_NAME ? hp__strdup(o->host_name) : NULL;
+    h->options.host_name = h->host_name;
+    return &h->base;
+}
+
+/* ---- the proxy kind: `proxy: { to: [ADDR...], host, max_body_bytes, keepalive, ... }` ---- */
+
+/* A duration (`5s`, `250ms`) or a size (`1MiB`), read as a string and parsed. */
+static bool read_amount(hp_config_check *c, hp_config_node *n, bool duration, uint64_t min,
+                        uint64_t *out)
+{
+    const char *text = hp_config_string(c, n);
+    if (!text) return false;
+    bool ok = duration ? hp__parse_duration_ms(text, out) : hp__parse_size(text, out);
+    if (!ok) {
+        hp_config_error(c, n, "\"%.*s\" is not a %s: %s", HP_CONFIG_QUOTE_MAX, text,
+                        duration ? "duration" : "size",
+                        duration ? HP__DURATION_SYNTAX : HP__SIZE_SYNTAX);
+        return false;
+    }
+    if (*out < min || (duration && *out > HP_LIMIT_MAX_TIMEOUT_MS)) {
+        hp_config_error(
+            c, n, duration ? "must be greater than 0 and at most 24h" : "must not be negative");
+        return false;
+    }
+    return true;
+}
+
+static void check_targets(hp_config_check *c, hp_config_node *list, hp__proxy_model *m)
+{
+    size_t count = hp_config_count(list);
+    if (!list || (count == 0 && !hp_config_text(list)) || hp_config_key_at(list, 0)) {
+        hp_config_error(c, list, "expected a list of 1 to %d addresses", HP_PROXY_MAX_TARGETS);
+        return;
+    }
+    if (count == 0 || count > HP_PROXY_MAX_TARGETS) {
+        hp_config_error(c, list, "expected a list of 1 to %d addresses", HP_PROXY_MAX_TARGETS);
+        return;
+    }
+    m->to = hp__calloc(count, sizeof *m->to);
+    for (size_t i = 0; i < count; i++) {
+        hp_config_node *item = hp_config_item(list, i);
+        const char *text = hp_config_string(c, item);
+        struct sockaddr_storage addr;
+        char why[128];
+        if (!text) continue;
+        if (hp__socket_check_address(text, &addr, why, sizeof why) != 0) {
+            hp_config_error(c, item, "%s", why);
+        } else if (addr.ss_family != AF_UNIX &&
+                   (hp__socket_address_port(&addr) == 0 || hp__socket_address_is_wildcard(&addr))) {
+            hp_config_error(c, item, "a target needs a host and a port");
+        } else {
+            m->to[m->to_count++] = hp__strdup(text);
+        }
+    }
+}
+
+static void check_host(hp_config_check *c, hp_config_node *n, hp__proxy_model *m)
+{
+    const char *text = hp_config_string(c, n);
+    if (!text) return;
+    if (strcmp(text, "keep") == 0) {
+        m->options.host = HP_PROXY_HOST_KEEP;
+    } else if (strcmp(text, "upstream") == 0) {
+        m->options.host = HP_PROXY_HOST_UPSTREAM;
+    } else if (hp__host_valid(hp__str(text, strlen(text)))) {
+        m->options.host = HP_PROXY_HOST_NAME;
+        m->host_name = hp__strdup(text);
+    } else {
+        hp_config_error(c, n, "expected keep, upstream or a host name, got \"%.*s\"",
+                        HP_CONFIG_QUOTE_MAX, text);
+    }
+}
+
+static void *check_settings(hp_config_check *c, hp_config_node *map)
+{
+    static const char *const keys[] = {"to",
+                                       "host",
+                                       "max_body_bytes",
+                                       "keepalive",
+                                       "connect_timeout",
+                                       "first_byte_timeout",
+                                       "idle_timeout",
+                                       "upstream",
+                                       NULL};
+    hp__proxy_model *m = HP_NEW(hp__proxy_model);
+    hp_proxy_options_init(&m->options);
+    if (!hp_config_expect_mapping(c, map)) return m;
+    hp_config_keys(c, map, keys);
+    hp_config_node *n;
+    long long v;
+    if ((n = hp_config_get(map, "upstream")))
+        hp_config_error(c, n, "named upstreams are not supported yet: list the targets in `to`");
+    else if ((n = hp_config_get(map, "to")))
+        check_targets(c, n, m);
+    else
+        hp_config_error(c, map, "`to`, a list of targets, is required");
+    if ((n = hp_config_get(map, "host"))) check_host(c, n, m);
+    if ((n = hp_config_get(map, "max_body_bytes")))
+        read_amount(c, n, false, 0, &m->options.max_body_bytes);
+    if ((n = hp_config_get(map, "keepalive")) && hp_config_integer(c, n, 0, 100000, &v))
+        m->options.keepalive = (unsigned)v;
+    if ((n = hp_config_get(map, "connect_timeout")))
+        read_amount(c, n, true, 1, &m->options.connect_timeout_ms);
+    if ((n = hp_config_get(map, "first_byte_timeout")))
+        read_amount(c, n, true, 1, &m->options.first_byte_timeout_ms);
+    if ((n = hp_config_get(map, "idle_timeout")))
+        read_amount(c, n, true, 1, &m->options.idle_timeout_ms);
+    return m;
+}
+
+static int build(const void *model, hp_config_build *b, hp_handler **out)
+{
+    const hp__proxy_model *m = model;
+    hp_proxy_options o = m->options;
+    o.to = (const char *const *)m->to;
+    o.to_count = m->to_count;
+    o.host_name = m->host_name;
+    char err[256];
+    *out = hp_proxy_handler_create(&o, err, sizeof err);
+    if (*out) return 0;
+    hp_config_build_error(b, NULL, (hp_config_pos){0, 0}, "%s", err);
+    return HP_EINVAL;
+}
+
+static void free_model(void *model)
+{
+    hp__proxy_model *m = model;
+    for (size_t i = 0; i < m->to_count; i++) free(m->to[i]);
+    free(m->to);
+    free(m->host_name);
+    free(m);
+}
+
+const hp_handler_kind hp__proxy_kind = {
+    .key = "proxy",
+    .check = check_settings,
+    .build = build,
+    .free_model = free_model,
+};

@@ -1,0 +1,750 @@
+/* The reverse proxy (src/handlers/proxy.c) over real sockets: the proxy runs in-process
+ * (engine_fixture.h, so its timeouts can be short and its resident memory measured), the
+ * backends are `hostpool respond` or `hostpool file-server` processes, or a scripted backend
+ * on a thread of this test that misbehaves on purpose (garbage status line, both lengths,
+ * closes before answering, resets mid-body, never answers, reads an upload slowly).
+ *
+ * Each error maps to its status (502, 504) with a body that says which; idle connections
+ * are reused (the backend counts its accepts); a large download to a slow client and a large
+ * upload to a slow backend keep resident memory flat; the client leaving mid-way closes the
+ * upstream connection. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "engine_fixture.h"
+#include "hp_test.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define BIG_BYTES (256u << 20)
+#define RSS_GROWTH_MAX (32 << 20)
+
+/* ---- the scripted backend ------------------------------------------------------------------ */
+
+typedef enum {
+    ANSWER,         /* sends `reply` to each request, keeps the connection if `keep` */
+    RESET_MID_BODY, /* sends `reply` (a head and part of its body), then resets */
+    SILENT,         /* reads the request, never answers */
+    SLOW_UPLOAD,    /* reads a Content-Length body slowly, answers with the count */
+    ECHO_HEAD,      /* answers with the request head it received as the body */
+    TRICKLE,        /* sends `reply` (a chunked head), then a chunk every few ms for ever */
+    NEVER_READ,     /* accepts, then reads nothing and answers nothing */
+} backend_mode;
+
+typedef struct backend {
+    int listen_fd, port;
+    backend_mode mode;
+    const char *reply;
+    bool keep;
+    pthread_t thread;
+    atomic_bool stop;
+    atomic_int accepts, requests, closes;
+    atomic_ullong body_bytes;
+} backend;
+
+/* Waits until `fd` is readable or the backend stops; false when stopping. */
+static bool wait_readable(backend *b, int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    while (!atomic_load(&b->stop))
+        if (poll(&p, 1, 20) > 0) return true;
+    return false;
+}
+
+/* Reads one request head into buf; returns the bytes read after it (body bytes), or -1. */
+static ssize_t read_head(backend *b, int fd, char *buf, size_t cap, size_t *head_len)
+{
+    size_t len = 0;
+    while (len < cap - 1) {
+        if (!wait_readable(b, fd)) return -1;
+        ssize_t n = read(fd, buf + len, cap - 1 - len);
+        if (n <= 0) return -1;
+        len += (size_t)n;
+        buf[len] = '\0';
+        char *end = strstr(buf, "\r\n\r\n");
+        if (end) {
+            *head_len = (size_t)(end + 4 - buf);
+            return (ssize_t)(len - *head_len);
+        }
+    }
+    return -1;
+}
+
+static void send_all(int fd, const char *s, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
+        if (n <= 0) return;
+        s += n;
+        len -= (size_t)n;
+    }
+}
+
+static void slow_upload(backend *b, int fd, const char *head, ssize_t already)
+{
+    const char *cl = strcasestr(head, "content-length:");
+    unsigned long long want = cl ? strtoull(cl + 15, NULL, 10) : 0,
+                       got = (unsigned long long)already;
+    static char piece[16 << 10];
+    while (got < want && wait_readable(b, fd)) {
+        ssize_t n = read(fd, piece, sizeof piece);
+        if (n <= 0) break;
+        got += (unsigned long long)n;
+        atomic_store(&b->body_bytes, got);
+        usleep(50); /* slower than the client sends */
+    }
+    char reply[128];
+    int n = snprintf(reply, sizeof reply, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%llu",
+                     snprintf(NULL, 0, "%llu", got), got);
+    send_all(fd, reply, (size_t)n);
+}
+
+static void serve_connection(backend *b, int fd)
+{
+    static char buf[64 << 10];
+    for (;;) {
+        size_t head_len;
+        ssize_t extra = read_head(b, fd, buf, sizeof buf, &head_len);
+        if (extra < 0) return;
+        atomic_fetch_add(&b->requests, 1);
+        switch (b->mode) {
+        case ANSWER:
+            send_all(fd, b->reply, strlen(b->reply));
+            if (!b->keep) return;
+            break;
+        case RESET_MID_BODY: {
+            send_all(fd, b->reply, strlen(b->reply));
+            struct linger reset = {.l_onoff = 1, .l_linger = 0};
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+            return;
+        }
+        case SILENT:
+            while (wait_readable(b, fd) && read(fd, buf, sizeof buf) > 0) {
+            }
+            return;
+        case SLOW_UPLOAD:
+            slow_upload(b, fd, buf, extra);
+            return;
+        case TRICKLE:
+            send_all(fd, b->reply, strlen(b->reply));
+            while (!atomic_load(&b->stop) && send(fd, "1\r\nx\r\n", 6, MSG_NOSIGNAL) == 6)
+                usleep(5000);
+            return;
+        case NEVER_READ:
+            return; /* handled at accept */
+        case ECHO_HEAD: {
+            char reply[64];
+            int n = snprintf(reply, sizeof reply, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
+                             head_len);
+            send_all(fd, reply, (size_t)n);
+            send_all(fd, buf, head_len);
+            return;
+        }
+        }
+    }
+}
+
+static void *backend_run(void *arg)
+{
+    backend *b = arg;
+    while (wait_readable(b, b->listen_fd)) {
+        int fd = accept(b->listen_fd, NULL, NULL);
+        if (fd < 0) continue;
+        atomic_fetch_add(&b->accepts, 1);
+        if (b->mode == NEVER_READ) {
+            while (!atomic_load(&b->stop)) usleep(10000);
+            close(fd);
+            continue;
+        }
+        serve_connection(b, fd);
+        close(fd);
+        atomic_fetch_add(&b->closes, 1);
+    }
+    return NULL;
+}
+
+static void backend_start(backend *b, backend_mode mode, const char *reply, bool keep)
+{
+    memset(b, 0, sizeof *b);
+    b->mode = mode;
+    b->reply = reply;
+    b->keep = keep;
+    b->listen_fd = hp_test_hold_port(&b->port);
+    assert_true(b->listen_fd >= 0);
+    assert_int_equal(pthread_create(&b->thread, NULL, backend_run, b), 0);
+}
+
+static void backend_stop(backend *b)
+{
+    atomic_store(&b->stop, true);
+    pthread_join(b->thread, NULL);
+    close(b->listen_fd);
+}
+
+static bool one_close(void *b)
+{
+    return atomic_load(&((backend *)b)->closes) == 1;
+}
+
+/* ---- the proxy ------------------------------------------------------------------------------ */
+
+static engine_fixture *proxy_start(const char *const *to, size_t count, uint64_t timeout_ms)
+{
+    hp_proxy_options o;
+    hp_proxy_options_init(&o);
+    o.to = to;
+    o.to_count = count;
+    if (timeout_ms) o.connect_timeout_ms = o.first_byte_timeout_ms = o.idle_timeout_ms = timeout_ms;
+    char err[256];
+    hp_handler *h = hp_proxy_handler_create(&o, err, sizeof err);
+    if (!h) fail_msg("%s", err);
+    return engine_fixture_start(h, 1ull << 30);
+}
+
+static engine_fixture *proxy_to_port(int port, uint64_t timeout_ms)
+{
+    static char target[32];
+    snprintf(target, sizeof target, "127.0.0.1:%d", port);
+    const char *to[] = {target};
+    return proxy_start(to, 1, timeout_ms);
+}
+
+/* One GET through the proxy; the response in *r (free it). */
+static int get(engine_fixture *f, hp_test_response *r)
+{
+    return hp_test_exchange(engine_fixture_port(f), HP_TEST_GET, r, 10000);
+}
+
+static void expect_failure(engine_fixture *f, int status, const char *reason)
+{
+    hp_test_response r;
+    assert_int_equal(get(f, &r), HP_TEST_OK);
+    assert_int_equal(r.status, status);
+    if (!strstr(r.body, reason)) fail_msg("body \"%s\" does not say \"%s\"", r.body, reason);
+    hp_test_response_free(&r);
+}
+
+/* ---- tests ---------------------------------------------------------------------------------- */
+
+static void a_request_reaches_the_backend_and_its_answer_the_client(void **state)
+{
+    hp_test_server srv;
+    assert_int_equal(hp_test_server_start_respond(&srv, "--header", "X-Backend: yes", NULL), 0);
+    engine_fixture *f = proxy_to_port(srv.port, 0);
+    hp_test_response r;
+    assert_int_equal(get(f, &r), HP_TEST_OK);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, HP_TEST_BODY);
+    assert_string_equal(hp_test_response_header(&r, "X-Backend"), "yes");
+    assert_string_equal(hp_test_response_header(&r, "Via"), "1.1 hostpool");
+    assert_int_equal(hp_test_response_header_count(&r, "X-Request-Id"), 1);
+    hp_test_response_free(&r);
+    engine_fixture_stop(f, 1000);
+    hp_test_server_kill(&srv);
+}
+
+static void a_unix_socket_target_gets_every_request(void **state)
+{
+    char listen[4200], line[4300];
+    snprintf(listen, sizeof listen, "unix:%s/backend.sock", hp_test_temp_dir());
+    hp_test_server srv;
+    const char *argv[] = {"respond", "--listen", listen, "--body", "over unix", NULL};
+    assert_int_equal(hp_test_server_spawn(&srv, argv), 0);
+    snprintf(line, sizeof line, "hostpool: listening on %s\n", listen);
+    assert_non_null(hp_test_server_stdout_until(&srv, line, HP_TEST_DEADLINE_MS));
+    const char *to[] = {listen};
+    hp_proxy_options o;
+    hp_proxy_options_init(&o);
+    o.to = to;
+    o.to_count = 1;
+    o.host = HP_PROXY_HOST_UPSTREAM;
+    engine_fixture *f = engine_fixture_start(hp_proxy_handler_create(&o, NULL, 0), 0);
+    for (int i = 0; i < 2; i++) {
+        hp_test_response r;
+        assert_int_equal(get(f, &r), HP_TEST_OK);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(r.body, "over unix");
+        hp_test_response_free(&r);
+    }
+    engine_fixture_stop(f, 1000);
+    assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
+    char *err = hp_test_server_stderr(&srv);
+    const char *first = strstr(err, "\"GET / HTTP/1.1\" 200");
+    assert_non_null(first);
+    assert_non_null(strstr(first + 1, "\"GET / HTTP/1.1\" 200"));
+    free(err);
+}
+
+static void forwarded_headers_are_added_and_hop_by_hop_ones_removed(void **state)
+{
+    backend b;
+    backend_start(&b, ECHO_HEAD, NULL, false);
+    engine_fixture *f = proxy_to_port(b.port, 0);
+    hp_test_response r;
+    assert_int_equal(hp_test_exchange(engine_fixture_port(f),
+                                      "GET /a?b HTTP/1.1\r\nHost: hostpool.test\r\n"
+                                      "Connection: keep-alive, X-Drop\r\nX-Drop: 1\r\n"
+                                      "Keep-Alive: timeout=5\r\nUpgrade: websocket\r\n"
+                                      "X-Request-Id: abc-123\r\nX-Keep: 2\r\n\r\n",
+                                      &r, 10000),
+                     HP_TEST_OK);
+    assert_int_equal(r.status, 200);
+    const char *seen = r.body;
+    assert_true(strncmp(seen, "GET /a?b HTTP/1.1\r\n", 19) == 0);
+    const char *present[] = {"Host: hostpool.test\r\n",
+                             "X-Keep: 2\r\n",
+                             "X-Forwarded-For: 127.0.0.1\r\n",
+                             "X-Forwarded-Proto: http\r\n",
+                             "X-Forwarded-Host: hostpool.test\r\n",
+                             "Via: 1.1 hostpool\r\n",
+                             "X-Request-Id: abc-123\r\n"};
+    for (size_t i = 0; i < sizeof present / sizeof present[0]; i++)
+        if (!strstr(seen, present[i])) fail_msg("no %s in:\n%s", present[i], seen);
+    const char *absent[] = {"X-Drop", "Keep-Alive", "Upgrade", "Connection"};
+    for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++)
+        if (strcasestr(seen, absent[i])) fail_msg("%s forwarded in:\n%s", absent[i], seen);
+    hp_test_response_free(&r);
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+/* The Host an ECHO_HEAD backend saw for a request with Host: hostpool.test. */
+static void expect_host(hp_proxy_host host, const char *name, const char *expected)
+{
+    backend b;
+    backend_start(&b, ECHO_HEAD, NULL, false);
+    char target[32], line[128];
+    snprintf(target, sizeof target, "127.0.0.1:%d", b.port);
+    const char *to[] = {target};
+    hp_proxy_options o;
+    hp_proxy_options_init(&o);
+    o.to = to;
+    o.to_count = 1;
+    o.host = host;
+    o.host_name = name;
+    engine_fixture *f = engine_fixture_start(hp_proxy_handler_create(&o, NULL, 0), 0);
+    hp_test_response r;
+    assert_int_equal(get(f, &r), HP_TEST_OK);
+    snprintf(line, sizeof line, "\r\nHost: %s\r\n", expected ? expected : target);
+    if (!strstr(r.body, line)) fail_msg("no %s in:\n%s", line, r.body);
+    hp_test_response_free(&r);
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+static void host_is_kept_or_the_targets_or_the_one_given(void **state)
+{
+    expect_host(HP_PROXY_HOST_KEEP, NULL, "hostpool.test");
+    expect_host(HP_PROXY_HOST_UPSTREAM, NULL, NULL);
+    expect_host(HP_PROXY_HOST_NAME, "backend.internal", "backend.internal");
+}
+
+static void keep_alive_connections_are_reused(void **state)
+{
+    backend b;
+    backend_start(&b, ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true);
+    engine_fixture *f = proxy_to_port(b.port, 0);
+    for (int i = 0; i < 5; i++) {
+        hp_test_response r;
+        assert_int_equal(get(f, &r), HP_TEST_OK);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(r.body, "ok");
+        hp_test_response_free(&r);
+    }
+    assert_int_equal(atomic_load(&b.requests), 5);
+    assert_int_equal(atomic_load(&b.accepts), 1);
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+static engine_fixture *proxy_with_pool(int port, unsigned keepalive, uint64_t idle_timeout_ms)
+{
+    char target[32];
+    snprintf(target, sizeof target, "127.0.0.1:%d", port);
+    const char *to[] = {target};
+    hp_proxy_options o;
+    hp_proxy_options_init(&o);
+    o.to = to;
+    o.to_count = 1;
+    o.keepalive = keepalive;
+    o.idle_timeout_ms = idle_timeout_ms;
+    return engine_fixture_start(hp_proxy_handler_create(&o, NULL, 0), 0);
+}
+
+static void keepalive_0_keeps_no_idle_connection(void **state)
+{
+    backend b;
+    backend_start(&b, ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true);
+    engine_fixture *f = proxy_with_pool(b.port, 0, 60000);
+    for (int i = 0; i < 3; i++) {
+        hp_test_response r;
+        assert_int_equal(get(f, &r), HP_TEST_OK);
+        assert_string_equal(r.body, "ok");
+        hp_test_response_free(&r);
+    }
+    assert_int_equal(atomic_load(&b.accepts), 3);
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+static void an_idle_connection_is_closed_after_the_idle_timeout(void **state)
+{
+    backend b;
+    backend_start(&b, ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true);
+    engine_fixture *f = proxy_with_pool(b.port, 32, 200);
+    hp_test_response r;
+    assert_int_equal(get(f, &r), HP_TEST_OK);
+    hp_test_response_free(&r);
+    assert_true(hp_test_poll_until(one_close, &b,
+                                   HP_TEST_DEADLINE_MS)); /* without the timer: only at the stop */
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+static void a_response_the_backend_closes_is_not_reused(void **state)
+{
+    backend b;
+    backend_start(&b, ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                  false);
+    engine_fixture *f = proxy_to_port(b.port, 0);
+    for (int i = 0; i < 3; i++) {
+        hp_test_response r;
+        assert_int_equal(get(f, &r), HP_TEST_OK);
+        assert_string_equal(r.body, "ok");
+        hp_test_response_free(&r);
+    }
+    assert_int_equal(atomic_load(&b.accepts), 3);
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+static void a_pooled_connection_the_backend_closed_is_replaced_by_a_fresh_one(void **state)
+{
+    backend b; /* answers keep-alive, then closes each connection at once */
+    backend_start(&b, ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false);
+    engine_fixture *f = proxy_to_port(b.port, 0);
+    for (int i = 0; i < 20; i++) {
+        hp_test_response r;
+        assert_int_equal(get(f, &r), HP_TEST_OK);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(r.body, "ok");
+        hp_test_response_free(&r);
+    }
+    assert_int_equal(atomic_load(&b.accepts), 20);
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+static void a_refused_connection_is_a_502(void **state)
+{
+    int port;
+    int fd = hp_test_hold_port(&port);
+    close(fd); /* nothing listens there now */
+    engine_fixture *f = proxy_to_port(port, 0);
+    expect_failure(f, 502, "cannot connect");
+    engine_fixture_stop(f, 1000);
+}
+
+static void a_garbage_status_line_is_a_502(void **state)
+{
+    backend b;
+    backend_start(&b, ANSWER, "garbage\r\n\r\n", false);
+    engine_fixture *f = proxy_to_port(b.port, 0);
+    expect_failure(f, 502, "malformed");
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+static void both_content_length_and_transfer_encoding_are_a_502(void **state)
+{
+    backend b;
+    backend_start(&b, ANSWER,
+                  "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "3\r\nabc\r\n0\r\n\r\n",
+                  false);
+    engine_fixture *f = proxy_to_port(b.port, 0);
+    expect_failure(f, 502, "malformed");
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+static void a_backend_that_closes_before_answering_is_a_502(void **state)
+{
+    backend b;
+    backend_start(&b, ANSWER, "", false);
+    engine_fixture *f = proxy_to_port(b.port, 0);
+    expect_failure(f, 502, "closed the connection");
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+static void a_backend_that_never_answers_is_a_504(void **state)
+{
+    backend b;
+    backend_start(&b, SILENT, NULL, false);
+    engine_fixture *f = proxy_to_port(b.port, 300);
+    int64_t start = hp_test_now_ms();
+    expect_failure(f, 504, "did not answer in time");
+    assert_true(hp_test_now_ms() - start < 5000);
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+static void a_huge_response_head_is_a_502(void **state)
+{
+    static char reply[40 << 10];
+    int n = snprintf(reply, sizeof reply, "HTTP/1.1 200 OK\r\nX-Huge: ");
+    memset(reply + n, 'h', 32 << 10);
+    strcpy(reply + n + (32 << 10), "\r\nContent-Length: 0\r\n\r\n");
+    backend b;
+    backend_start(&b, ANSWER, reply, false);
+    engine_fixture *f = proxy_to_port(b.port, 0);
+    expect_failure(f, 502, "malformed");
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+static void an_upload_to_a_backend_that_never_reads_it_is_a_504(void **state)
+{
+    backend b;
+    backend_start(&b, NEVER_READ, NULL, false);
+    engine_fixture *f = proxy_to_port(b.port, 300);
+    hp_test_conn c;
+    assert_int_equal(hp_test_connect(&c, engine_fixture_port(f), HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(hp_test_send_str(&c,
+                                      "PUT /up HTTP/1.1\r\nHost: t\r\nContent-Length: "
+                                      "1073741824\r\n\r\n",
+                                      HP_TEST_DEADLINE_MS),
+                     0);
+    static char piece[64 << 10];
+    memset(piece, 'u', sizeof piece);
+    int64_t start = hp_test_now_ms();
+    while (hp_test_send(&c, piece, sizeof piece, 200) == HP_TEST_OK)
+        assert_true(hp_test_now_ms() - start < 10000); /* the buffers fill up, then it stalls */
+    hp_test_response r;
+    assert_int_equal(hp_test_read_response(&c, &r, false, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    assert_int_equal(r.status, 504);
+    assert_non_null(strstr(r.body, "did not answer in time"));
+    hp_test_response_free(&r);
+    hp_test_close(&c);
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+static void a_reset_mid_body_aborts_the_client_connection(void **state)
+{
+    backend b;
+    backend_start(&b, RESET_MID_BODY, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part",
+                  false);
+    engine_fixture *f = proxy_to_port(b.port, 0);
+    hp_test_response r;
+    int rc = get(f, &r);
+    /* the head went out with its length: the client sees the body cut short */
+    assert_int_equal(rc, HP_TEST_TRUNCATED);
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+static void a_client_leaving_mid_body_closes_the_upstream_connection(void **state)
+{
+    backend b; /* sends its body for ever, until its connection is closed */
+    backend_start(&b, TRICKLE,
+                  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "9\r\nthe start\r\n",
+                  false);
+    engine_fixture *f = proxy_to_port(b.port, 0);
+    hp_test_conn c;
+    assert_int_equal(hp_test_connect(&c, engine_fixture_port(f), HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(hp_test_send_str(&c, HP_TEST_GET, HP_TEST_DEADLINE_MS), 0);
+    int64_t deadline = hp_test_now_ms() + HP_TEST_DEADLINE_MS;
+    while (!(c.buf && memmem(c.buf, c.len, "the start", 9)) && hp_test_now_ms() < deadline)
+        hp_test_read_some(&c, 20);
+    assert_non_null(memmem(c.buf, c.len, "the start", 9));
+    hp_test_close(&c);
+    assert_true(hp_test_poll_until(one_close, &b, HP_TEST_DEADLINE_MS));
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+static void expect_100_continue_is_answered_once_the_upstream_is_ready(void **state)
+{
+    backend b;
+    backend_start(&b, SLOW_UPLOAD, NULL, false);
+    engine_fixture *f = proxy_to_port(b.port, 0);
+    hp_test_conn c;
+    assert_int_equal(hp_test_connect(&c, engine_fixture_port(f), HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(hp_test_send_str(&c,
+                                      "PUT /up HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
+                                      "Expect: 100-continue\r\n\r\n",
+                                      HP_TEST_DEADLINE_MS),
+                     0);
+    hp_test_response interim;
+    assert_int_equal(hp_test_read_response(&c, &interim, false, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    assert_int_equal(interim.status, 100);
+    hp_test_response_free(&interim);
+    assert_int_equal(hp_test_send_str(&c, "hello", HP_TEST_DEADLINE_MS), 0);
+    hp_test_response r;
+    assert_int_equal(hp_test_read_response(&c, &r, false, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "5");
+    hp_test_response_free(&r);
+    hp_test_close(&c);
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+static void round_robin_alternates_between_two_targets(void **state)
+{
+    hp_test_server one, two;
+    assert_int_equal(hp_test_server_startl(&one, "respond", "--listen", HP_TEST_LISTEN, "--body",
+                                           "one", "--no-access-log", NULL),
+                     0);
+    assert_int_equal(hp_test_server_startl(&two, "respond", "--listen", HP_TEST_LISTEN, "--body",
+                                           "two", "--no-access-log", NULL),
+                     0);
+    char a[32], b[32];
+    snprintf(a, sizeof a, "127.0.0.1:%d", one.port);
+    snprintf(b, sizeof b, "127.0.0.1:%d", two.port);
+    const char *to[] = {a, b};
+    engine_fixture *f = proxy_start(to, 2, 0);
+    const char *expect[] = {"one", "two", "one", "two"};
+    for (int i = 0; i < 4; i++) {
+        hp_test_response r;
+        assert_int_equal(get(f, &r), HP_TEST_OK);
+        assert_string_equal(r.body, expect[i]);
+        hp_test_response_free(&r);
+    }
+    engine_fixture_stop(f, 1000);
+    hp_test_server_kill(&one);
+    hp_test_server_kill(&two);
+}
+
+/* VmRSS of this process (the proxy runs in it), in bytes. */
+static long resident_bytes(void)
+{
+    FILE *in = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (in && fgets(line, sizeof line, in))
+        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
+    if (in) fclose(in);
+    return kib * 1024;
+}
+
+static void a_large_download_to_a_slow_client_keeps_resident_memory_flat(void **state)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/big", hp_test_temp_dir());
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, BIG_BYTES), 0); /* sparse: no disk used */
+    close(fd);
+    hp_test_server srv;
+    assert_int_equal(hp_test_server_startl(&srv, "file-server", "--listen", HP_TEST_LISTEN,
+                                           "--root", hp_test_temp_dir(), "--no-access-log", NULL),
+                     0);
+    engine_fixture *f = proxy_to_port(srv.port, 0);
+    hp_test_conn c;
+    assert_int_equal(hp_test_connect_rcvbuf(&c, engine_fixture_port(f), 64 << 10, 5000), 0);
+    assert_int_equal(hp_test_send_str(&c, "GET /big HTTP/1.1\r\nHost: t\r\n\r\n", 5000), 0);
+    long before = resident_bytes(), peak = before;
+    static char sink[256 << 10];
+    uint64_t got = 0;
+    int64_t deadline = hp_test_now_ms() + 120000;
+    while (got < BIG_BYTES + 100 && hp_test_now_ms() < deadline) {
+        struct pollfd p = {.fd = c.fd, .events = POLLIN};
+        if (poll(&p, 1, 1000) <= 0) continue;
+        ssize_t n = read(c.fd, sink, sizeof sink);
+        if (n <= 0) break;
+        got += (uint64_t)n;
+        if ((got & ((8u << 20) - 1)) < (uint64_t)n) {
+            long now = resident_bytes();
+            if (now > peak) peak = now;
+            usleep(1000); /* the client reads slower than the proxy could send */
+        }
+    }
+    print_message("downloaded %llu bytes; resident memory grew by %ld KiB at most\n",
+                  (unsigned long long)got, (peak - before) >> 10);
+    assert_true(got > BIG_BYTES);
+    assert_true(peak - before < RSS_GROWTH_MAX);
+    hp_test_close(&c);
+    engine_fixture_stop(f, 1000);
+    hp_test_server_kill(&srv);
+}
+
+static void a_large_upload_to_a_slow_backend_keeps_resident_memory_flat(void **state)
+{
+    backend b;
+    backend_start(&b, SLOW_UPLOAD, NULL, false);
+    engine_fixture *f = proxy_to_port(b.port, 0);
+    hp_test_conn c;
+    assert_int_equal(hp_test_connect(&c, engine_fixture_port(f), 5000), 0);
+    char head[128];
+    snprintf(head, sizeof head, "PUT /up HTTP/1.1\r\nHost: t\r\nContent-Length: %u\r\n\r\n",
+             BIG_BYTES);
+    assert_int_equal(hp_test_send_str(&c, head, 5000), 0);
+    static char piece[64 << 10];
+    memset(piece, 'u', sizeof piece);
+    long before = resident_bytes(), peak = before;
+    for (size_t sent = 0; sent < BIG_BYTES; sent += sizeof piece) {
+        assert_int_equal(hp_test_send(&c, piece, sizeof piece, 60000), HP_TEST_OK);
+        if (sent % (8u << 20) == 0) {
+            long now = resident_bytes();
+            if (now > peak) peak = now;
+        }
+    }
+    hp_test_response r;
+    assert_int_equal(hp_test_read_response(&c, &r, false, 60000), HP_TEST_OK);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(strtoull(r.body, NULL, 10), BIG_BYTES);
+    hp_test_response_free(&r);
+    print_message("uploaded %u bytes; resident memory grew by %ld KiB at most\n", BIG_BYTES,
+                  (peak - before) >> 10);
+    assert_true(peak - before < RSS_GROWTH_MAX);
+    hp_test_close(&c);
+    engine_fixture_stop(f, 1000);
+    backend_stop(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_request_reaches_the_backend_and_its_answer_the_client),
+        cmocka_unit_test(a_unix_socket_target_gets_every_request),
+        cmocka_unit_test(forwarded_headers_are_added_and_hop_by_hop_ones_removed),
+        cmocka_unit_test(host_is_kept_or_the_targets_or_the_one_given),
+        cmocka_unit_test(keep_alive_connections_are_reused),
+        cmocka_unit_test(keepalive_0_keeps_no_idle_connection),
+        cmocka_unit_test(an_idle_connection_is_closed_after_the_idle_timeout),
+        cmocka_unit_test(a_response_the_backend_closes_is_not_reused),
+        cmocka_unit_test(a_pooled_connection_the_backend_closed_is_replaced_by_a_fresh_one),
+        cmocka_unit_test(a_refused_connection_is_a_502),
+        cmocka_unit_test(a_garbage_status_line_is_a_502),
+        cmocka_unit_test(both_content_length_and_transfer_encoding_are_a_502),
+        cmocka_unit_test(a_backend_that_closes_before_answering_is_a_502),
+        cmocka_unit_test(a_backend_that_never_answers_is_a_504),
+        cmocka_unit_test(a_huge_response_head_is_a_502),
+        cmocka_unit_test(an_upload_to_a_backend_that_never_reads_it_is_a_504),
+        cmocka_unit_test(a_reset_mid_body_aborts_the_client_connection),
+        cmocka_unit_test(a_client_leaving_mid_body_closes_the_upstream_connection),
+        cmocka_unit_test(expect_100_continue_is_answered_once_the_upstream_is_ready),
+        cmocka_unit_test(round_robin_alternates_between_two_targets),
+        cmocka_unit_test(a_large_download_to_a_slow_client_keeps_resident_memory_flat),
+        cmocka_unit_test(a_large_upload_to_a_slow_backend_keeps_resident_memory_flat),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
