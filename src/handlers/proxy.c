@@ -1,7 +1,9 @@
 /* proxy: a reverse proxy to a list of targets, streaming both ways (docs/PROXY.md).
  *
  * Per worker (worker_start): an upstream connection pool (src/io/upstream_pool.h), a freelist
- * of exchanges, the round-robin cursor. Nothing is shared between workers, so nothing locks.
+ * of exchanges, the balancer that picks each request's target (src/core/balance.h: smooth
+ * weighted round robin, every target of weight 1 for now). Nothing is shared between workers,
+ * so nothing locks.
  *
  * One exchange per proxied request, taken from the freelist (no allocation once warm):
  *
@@ -28,6 +30,7 @@
 #include "common/alloc.h"
 #include "common/str.h"
 #include "common/units.h"
+#include "core/balance.h"
 #include "handlers/kinds.h"
 #include "hostpool/errors.h"
 #include "hostpool/handler.h"
@@ -44,6 +47,7 @@
 #define HEAD_LIMIT (16u << 10)  /* a response head, interim ones included */
 #define READ_BUFFER (64u << 10) /* > HEAD_LIMIT: a head always fits */
 _Static_assert(READ_BUFFER > HEAD_LIMIT, "the response head must fit in the read buffer");
+_Static_assert(HP_PROXY_MAX_TARGETS <= HP__BALANCE_MAX_TARGETS, "a balancer takes every target");
 
 typedef struct proxy_handler {
     hp_handler base;
@@ -59,7 +63,7 @@ typedef struct proxy_exchange proxy_exchange;
 typedef struct proxy_worker {
     hp__upstream_pool *pool;
     proxy_exchange *free;
-    size_t next_target;
+    hp__balance *balance; /* a pick counts a request on its target until its done callback */
 } proxy_worker;
 
 typedef enum { BODY_NONE, BODY_LENGTH, BODY_CHUNKED } body_framing;
@@ -490,6 +494,7 @@ static void on_done(hp_request *req, bool ok, void *data)
     enter(px);
     px->finished = true;
     px->req = NULL;
+    hp__balance_release(px->pw->balance, (uint32_t)px->target);
     release_conn(px, false); /* still held: the client left mid-way */
     leave(px);
 }
@@ -668,7 +673,7 @@ static void on_request(hp_handler *self, hp_request *req)
     px->h = h;
     px->req = req;
     hp_request_on_done(req, on_done, px);
-    px->target = pw->next_target++ % h->options.to_count;
+    px->target = hp__balance_pick(pw->balance, NULL, 0); /* no target is ever out yet */
     build_head(px);
     hp__upstream_conn *conn = hp__upstream_pool_take_idle(pw->pool, px->target);
     if (conn)
@@ -690,6 +695,12 @@ static void *worker_start(hp_handler *self, hp_worker *worker)
         .idle_timeout_ms = h->options.idle_timeout_ms,
     };
     pw->pool = hp__upstream_pool_create(worker, h->targets, h->options.to_count, &po);
+    hp__balance_target targets[HP_PROXY_MAX_TARGETS];
+    for (size_t i = 0; i < h->options.to_count; i++)
+        targets[i] = (hp__balance_target){.id = h->to[i], .weight = 1};
+    /* Cannot fail: 1 to HP_PROXY_MAX_TARGETS targets (options_valid), weights in range. */
+    hp__balance_create(HP__BALANCE_ROUND_ROBIN, targets, (uint32_t)h->options.to_count,
+                       &pw->balance);
     return pw;
 }
 
@@ -703,6 +714,7 @@ static void worker_stop(hp_handler *self, hp_worker *worker, void *data)
 {
     proxy_worker *pw = data;
     hp__upstream_pool_destroy(pw->pool);
+    hp__balance_destroy(pw->balance);
     while (pw->free) {
         proxy_exchange *px = pw->free;
         pw->free = px->next_free;
