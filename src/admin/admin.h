@@ -2,8 +2,8 @@
  * is this handler. See docs/ADMIN.md for every endpoint.
  *
  * The handler runs on the workers; each request becomes a job for the control thread, which
- * owns the pool (handlers/control_job.h). Requests without the right bearer token get 401 on the worker,
- * without reaching the control thread. */
+ * owns the pool (handlers/control_job.h). Requests without the right bearer token get 401 on the
+ * worker, without reaching the control thread. */
 #ifndef HP_ADMIN_ADMIN_H
 #define HP_ADMIN_ADMIN_H
 

@@ -260,7 +260,8 @@ static void on_server_done(hp_pool *pool, const char *name, int status, void *da
     free(c);
 }
 
-void hp__admin_server_action(hp__admin *a, hp__control_job *job, const char *name, const char *action)
+void hp__admin_server_action(hp__admin *a, hp__control_job *job, const char *name,
+                             const char *action)
 {
     if (strcmp(action, "start") != 0 && is_self(a, job, name)) return;
     if (!hp_pool_has(a->pool, name)) {
@@ -271,7 +272,8 @@ void hp__admin_server_action(hp__admin *a, hp__control_job *job, const char *nam
     int rc;
     if (strcmp(action, "start") == 0) {
         rc = hp_pool_start(a->pool, name, err, sizeof err);
-        if (rc == 0) return hp__control_job_answer_json(job, 200, hp__admin_server_json(a->pool, name));
+        if (rc == 0)
+            return hp__control_job_answer_json(job, 200, hp__admin_server_json(a->pool, name));
     } else {
         server_call *c = HP_NEW(server_call);
         *c = (server_call){a, job};

@@ -80,8 +80,8 @@ void hp__control_job_answer_json(hp__control_job *job, int status, json_t *value
     hp__control_job_answer(job, status, "application/json", text, len + 1);
 }
 
-void hp__control_job_answer(hp__control_job *job, int status, const char *content_type, char *answer,
-                          size_t answer_len)
+void hp__control_job_answer(hp__control_job *job, int status, const char *content_type,
+                            char *answer, size_t answer_len)
 {
     job->status = status;
     job->content_type = content_type;

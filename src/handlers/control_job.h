@@ -63,8 +63,8 @@ void hp__control_job_submit(hp_request *req, hp__control_job_fn run, void *data)
 void hp__control_job_hand_over(hp__control_job *job, hp__control_job_start_fn start, void *arg);
 
 /* Control thread: answers with `answer` (owned by the job from now on) and sends it back. */
-void hp__control_job_answer(hp__control_job *job, int status, const char *content_type, char *answer,
-                          size_t answer_len);
+void hp__control_job_answer(hp__control_job *job, int status, const char *content_type,
+                            char *answer, size_t answer_len);
 
 /* Control thread: answers with `value` (a new reference, stolen) as compact JSON text. */
 void hp__control_job_answer_json(hp__control_job *job, int status, json_t *value);

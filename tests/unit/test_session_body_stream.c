@@ -313,9 +313,7 @@ static void read_all_gives_the_whole_body_as_before(void **state)
     session_fixture_destroy(f);
 }
 
-static void ignore(hp_request *req, void *data)
-{
-}
+static void ignore(hp_request *req, void *data) {}
 
 /* A pool's clone and merge copy handlers: the copy must still ask for the body as it comes. */
 static void a_clone_of_a_streaming_handler_streams_too(void **state)
