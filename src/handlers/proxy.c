@@ -46,6 +46,10 @@
 
 #define HEAD_LIMIT (16u << 10)  /* a response head, interim ones included */
 #define READ_BUFFER (64u << 10) /* > HEAD_LIMIT: a head always fits */
+/* Exchanges kept for reuse per worker: about 70 KiB each, so a burst of proxied requests
+ * (up to max_connections in flight) does not stay resident after it (the engine's own
+ * freelists are bounded the same way). */
+#define FREELIST_MAX 32
 _Static_assert(READ_BUFFER > HEAD_LIMIT, "the response head must fit in the read buffer");
 _Static_assert(HP_PROXY_MAX_TARGETS <= HP__BALANCE_MAX_TARGETS, "a balancer takes every target");
 
@@ -63,6 +67,7 @@ typedef struct proxy_exchange proxy_exchange;
 typedef struct proxy_worker {
     hp__upstream_pool *pool;
     proxy_exchange *free;
+    unsigned free_count;
     hp__balance *balance; /* a pick counts a request on its target until its done callback */
 } proxy_worker;
 
@@ -113,6 +118,7 @@ static proxy_exchange *exchange_take(proxy_worker *pw)
     proxy_exchange *px = pw->free;
     if (px) {
         pw->free = px->next_free;
+        pw->free_count--;
     } else {
         px = hp__malloc(sizeof *px);
         memset(px, 0, offsetof(proxy_exchange, resp));
@@ -120,6 +126,13 @@ static proxy_exchange *exchange_take(proxy_worker *pw)
     memset((char *)px + EXCHANGE_RESET_FROM, 0, EXCHANGE_RESET_LEN);
     px->pw = pw;
     return px;
+}
+
+static void exchange_free(proxy_exchange *px)
+{
+    free(px->head);
+    free(px->piece);
+    free(px);
 }
 
 static void enter(proxy_exchange *px)
@@ -131,8 +144,14 @@ static void enter(proxy_exchange *px)
 static void leave(proxy_exchange *px)
 {
     if (--px->busy > 0 || !px->finished || px->writing) return;
-    px->next_free = px->pw->free;
-    px->pw->free = px;
+    proxy_worker *pw = px->pw;
+    if (pw->free_count >= FREELIST_MAX) {
+        exchange_free(px);
+        return;
+    }
+    px->next_free = pw->free;
+    pw->free = px;
+    pw->free_count++;
 }
 
 static void release_conn(proxy_exchange *px, bool reusable)
@@ -718,9 +737,7 @@ static void worker_stop(hp_handler *self, hp_worker *worker, void *data)
     while (pw->free) {
         proxy_exchange *px = pw->free;
         pw->free = px->next_free;
-        free(px->head);
-        free(px->piece);
-        free(px);
+        exchange_free(px);
     }
     free(pw);
 }
