@@ -616,11 +616,6 @@ int hp_pool_bound_port(const hp_pool *p, const hp_server *server, size_t i)
     return hp_engine_bound_port(p->engine, server, i);
 }
 
-uv_loop_t *hp__pool_loop(hp_pool *p)
-{
-    return p->loop;
-}
-
 const hp__events *hp__pool_events(const hp_pool *p)
 {
     return p->events;

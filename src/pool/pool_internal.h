@@ -6,9 +6,8 @@
 #include "hostpool/engine.h"
 #include "hostpool/pool.h"
 
-/* The pool's engine (its workers) and control loop. */
+/* The pool's engine (its workers). */
 hp_engine *hp__pool_engine(hp_pool *pool);
-uv_loop_t *hp__pool_loop(hp_pool *pool);
 /* Its event bus (for the counts by topic), and the time since it was created. */
 const hp__events *hp__pool_events(const hp_pool *pool);
 uint64_t hp__pool_age_ms(const hp_pool *pool);
