@@ -633,18 +633,6 @@ static void round_robin_alternates_between_two_targets(void **state)
     hp_test_server_kill(&two);
 }
 
-/* VmRSS of this process (the proxy runs in it), in bytes. */
-static long resident_bytes(void)
-{
-    FILE *in = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-    while (in && fgets(line, sizeof line, in))
-        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
-    if (in) fclose(in);
-    return kib * 1024;
-}
-
 static void a_large_download_to_a_slow_client_keeps_resident_memory_flat(void **state)
 {
     char path[4096];
@@ -661,7 +649,7 @@ static void a_large_download_to_a_slow_client_keeps_resident_memory_flat(void **
     hp_test_conn c;
     assert_int_equal(hp_test_connect_rcvbuf(&c, engine_fixture_port(f), 64 << 10, 5000), 0);
     assert_int_equal(hp_test_send_str(&c, "GET /big HTTP/1.1\r\nHost: t\r\n\r\n", 5000), 0);
-    long before = resident_bytes(), peak = before;
+    long before = hp_test_resident_bytes(), peak = before;
     static char sink[256 << 10];
     uint64_t got = 0;
     int64_t deadline = hp_test_now_ms() + 120000;
@@ -672,7 +660,7 @@ static void a_large_download_to_a_slow_client_keeps_resident_memory_flat(void **
         if (n <= 0) break;
         got += (uint64_t)n;
         if ((got & ((8u << 20) - 1)) < (uint64_t)n) {
-            long now = resident_bytes();
+            long now = hp_test_resident_bytes();
             if (now > peak) peak = now;
             usleep(1000); /* the client reads slower than the proxy could send */
         }
@@ -699,11 +687,11 @@ static void a_large_upload_to_a_slow_backend_keeps_resident_memory_flat(void **s
     assert_int_equal(hp_test_send_str(&c, head, 5000), 0);
     static char piece[64 << 10];
     memset(piece, 'u', sizeof piece);
-    long before = resident_bytes(), peak = before;
+    long before = hp_test_resident_bytes(), peak = before;
     for (size_t sent = 0; sent < BIG_BYTES; sent += sizeof piece) {
         assert_int_equal(hp_test_send(&c, piece, sizeof piece, 60000), HP_TEST_OK);
         if (sent % (8u << 20) == 0) {
-            long now = resident_bytes();
+            long now = hp_test_resident_bytes();
             if (now > peak) peak = now;
         }
     }

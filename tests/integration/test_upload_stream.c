@@ -81,18 +81,6 @@ static engine_fixture *start(bool pull_each)
     return f;
 }
 
-/* VmRSS of this process (the engine runs in it), in bytes. */
-static long resident_bytes(void)
-{
-    FILE *in = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-    while (in && fgets(line, sizeof line, in))
-        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
-    if (in) fclose(in);
-    return kib * 1024;
-}
-
 static void a_100_mib_upload_to_a_slow_reader_keeps_resident_memory_flat(void **state)
 {
     engine_fixture *f = start(true);
@@ -104,11 +92,11 @@ static void a_100_mib_upload_to_a_slow_reader_keeps_resident_memory_flat(void **
     assert_int_equal(hp_test_send_str(&c, head, HP_TEST_DEADLINE_MS), HP_TEST_OK);
     static char piece[SEND_PIECE];
     memset(piece, 'u', sizeof piece);
-    long before = resident_bytes(), peak = before;
+    long before = hp_test_resident_bytes(), peak = before;
     for (size_t sent = 0; sent < UPLOAD_BYTES; sent += SEND_PIECE) {
         assert_int_equal(hp_test_send(&c, piece, SEND_PIECE, HP_TEST_DEADLINE_MS), HP_TEST_OK);
         if (sent % (4u << 20) == 0) {
-            long now = resident_bytes();
+            long now = hp_test_resident_bytes();
             if (now > peak) peak = now;
         }
     }

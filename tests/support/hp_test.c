@@ -40,6 +40,17 @@ int64_t hp_test_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+long hp_test_resident_bytes(void)
+{
+    FILE *in = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (in && fgets(line, sizeof line, in))
+        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
+    if (in) fclose(in);
+    return kib * 1024;
+}
+
 void hp_test_pause_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};

@@ -58,6 +58,10 @@ const char *hp_test_result_name(int result);
 /* Milliseconds on the monotonic clock. */
 int64_t hp_test_now_ms(void);
 
+/* VmRSS of this process, in bytes (-1024 when /proc cannot tell): for tests that run the
+ * engine in-process and check that streaming keeps memory flat. */
+long hp_test_resident_bytes(void);
+
 /* Calls cond(data) every few milliseconds until it returns true (then returns true) or
  * `timeout_ms` passed (then returns false). cond is called at least once. */
 typedef bool (*hp_test_condition)(void *data);
