@@ -18,7 +18,8 @@
 # proxy process alone (Δ utime+stime of /proc/PID/stat ÷ requests; nginx: its worker) and,
 # apart, of the backend. Then memory for BENCH_IDLE_CONNS idle client connections through each
 # proxy (a fresh instance; bench_idle_conns opens them, one request each, then holds them; Δ VmRSS
-# of the proxy ÷ N). Prints a markdown table and writes it to $BUILD/bench-proxy.md; every wrk
+# of the proxy ÷ N). And what a proxied request costs in counts that the machine's load does not
+# move: user-space instructions (callgrind) and syscalls (strace). Prints a markdown table and writes it to $BUILD/bench-proxy.md; every wrk
 # output stays in $BUILD/bench-proxy-raw/. Only ever sends traffic to 127.0.0.1, bounded in time.
 #
 # Environment (defaults in brackets):
@@ -27,6 +28,8 @@
 #   BENCH_ROUNDS [3]         rounds (each round runs every proxy once)
 #   BENCH_CONNS [50]         wrk connections
 #   BENCH_IDLE_CONNS [10000] idle client connections for the memory measurement (0 skips it)
+#   BENCH_COST_REQUESTS [2000] requests counted under callgrind (instructions per request) (0 skips
+#                            it, and strace's syscalls per request)
 #   BENCH_PROXIES ["hostpool nginx haproxy"]   which proxies, in the first round's order
 #   BENCH_PROXY_CPU [0], BENCH_CLIENT_CPU [1]   (the backend runs on the client's CPU)
 #   BUILD [build]            build directory holding hostpool and bench/bench_idle_conns
@@ -46,6 +49,7 @@ WARMUP=${BENCH_WARMUP:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
 CONNS=${BENCH_CONNS:-50}
 IDLE_N=${BENCH_IDLE_CONNS:-10000}
+COST_N=${BENCH_COST_REQUESTS:-2000}
 read -r -a PROXIES <<<"${BENCH_PROXIES:-hostpool nginx haproxy}"
 PROXY_CPU=${BENCH_PROXY_CPU:-0}
 CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
@@ -62,6 +66,7 @@ BODY='Hello, World!'
 [[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -ge 1 && $ROUNDS -le 20 ]] || fail "BENCH_ROUNDS must be 1..20"
 [[ $CONNS =~ ^[0-9]+$ && $CONNS -ge 1 && $CONNS -le 1000 ]] || fail "BENCH_CONNS must be 1..1000"
 [[ $IDLE_N =~ ^[0-9]+$ && $IDLE_N -le 50000 ]] || fail "BENCH_IDLE_CONNS must be 0..50000"
+[[ $COST_N =~ ^[0-9]+$ && $COST_N -le 100000 ]] || fail "BENCH_COST_REQUESTS must be 0..100000"
 ((${#PROXIES[@]} > 0)) || fail "BENCH_PROXIES names no proxy"
 for p in "${PROXIES[@]}"; do
     case $p in hostpool | nginx | haproxy) ;; *) fail "unknown proxy $p (hostpool, nginx or haproxy)" ;; esac
@@ -82,6 +87,11 @@ for tool in taskset curl ss getconf awk; do
 done
 if want hostpool; then
     [[ -x $HOSTPOOL ]] || fail "$HOSTPOOL not found: build first (\`make build\`, or set HOSTPOOL)"
+fi
+if ((COST_N > 0)); then
+    for tool in valgrind strace; do
+        command -v $tool >/dev/null || fail "$tool is missing (or set BENCH_COST_REQUESTS=0)"
+    done
 fi
 if ((IDLE_N > 0)); then
     [[ -x $IDLE_TOOL ]] || fail "$IDLE_TOOL not found: build first (\`make build\`)"
@@ -120,8 +130,12 @@ check_body() { # url: answers 200 with exactly the body
     got=$(curl -s --max-time 2 -o - -w '\n%{http_code}' "$1" 2>/dev/null) || return 1
     [[ $got == "$BODY"$'\n'200 ]]
 }
-wait_body() { # url pid what: polls until the url answers the body (10 s) while pid lives
-    for _ in $(seq 100); do
+# A command the proxies start under (valgrind, for the instruction counts), and how many tenths of
+# a second a start may take.
+WRAP=()
+POLLS=100
+wait_body() { # url pid: polls until the url answers the body while pid lives
+    for _ in $(seq "$POLLS"); do
         kill -0 "$2" 2>/dev/null || return 1
         check_body "$1" && return 0
         sleep 0.1
@@ -190,12 +204,12 @@ start_nginx() {
     "$conf" "$dir" "$port" "$@" >"$dir/nginx.conf"
     "$NGINX" -t -q -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" 2>"$dir/stderr" ||
         fail "nginx rejected its config: $(cat "$dir/stderr" "$dir/error.log" 2>/dev/null)"
-    taskset -c "$cpu" "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" \
+    taskset -c "$cpu" "${WRAP[@]}" "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" \
         >"$dir/stdout" 2>"$dir/stderr" &
     master=$!
     PIDS+=("$master")
     worker=""
-    for _ in $(seq 100); do
+    for _ in $(seq "$POLLS"); do
         kill -0 "$master" 2>/dev/null || fail "nginx exited: $(cat "$dir/stderr" "$dir/error.log" 2>/dev/null)"
         worker=$(pgrep -P "$master" | head -n1 || true)
         [[ -n $worker ]] && break
@@ -226,16 +240,16 @@ start_hostpool() { # NAME backend_port: sets NAME_PORT, NAME_PID
     dir=$TMP/$name
     mkdir -p "$dir"
     hostpool_conf "$dir" "$port" "$2" >"$dir/hostpool.yaml"
-    taskset -c "$PROXY_CPU" "$HOSTPOOL" run --config "$dir/hostpool.yaml" >"$dir/stdout" 2>"$dir/stderr" &
+    taskset -c "$PROXY_CPU" "${WRAP[@]}" "$HOSTPOOL" run --config "$dir/hostpool.yaml" >"$dir/stdout" 2>"$dir/stderr" &
     pid=$!
     PIDS+=("$pid")
-    for _ in $(seq 100); do
+    for _ in $(seq "$POLLS"); do
         kill -0 "$pid" 2>/dev/null || fail "hostpool run exited: $(cat "$dir/stdout" "$dir/stderr")"
         grep -q "^hostpool: 1 of 1 servers running" "$dir/stdout" && break
         sleep 0.1
     done
     grep -q "^hostpool: 1 of 1 servers running" "$dir/stdout" ||
-        fail "hostpool did not start its server within 10 s: $(cat "$dir/stdout" "$dir/stderr")"
+        fail "hostpool did not start its server: $(cat "$dir/stdout" "$dir/stderr")"
     printf -v "${name}_PORT" '%s' "$port"
     printf -v "${name}_PID" '%s' "$pid"
 }
@@ -269,7 +283,7 @@ start_haproxy() { # NAME backend_port: sets NAME_PORT, NAME_PID
     haproxy_conf "$port" "$2" >"$dir/haproxy.cfg"
     "$HAPROXY" -c -q -f "$dir/haproxy.cfg" >"$dir/check" 2>&1 ||
         fail "haproxy rejected its config: $(cat "$dir/check")"
-    taskset -c "$PROXY_CPU" "$HAPROXY" -db -f "$dir/haproxy.cfg" >"$dir/stdout" 2>"$dir/stderr" &
+    taskset -c "$PROXY_CPU" "${WRAP[@]}" "$HAPROXY" -db -f "$dir/haproxy.cfg" >"$dir/stdout" 2>"$dir/stderr" &
     pid=$!
     PIDS+=("$pid")
     printf -v "${name}_PORT" '%s' "$port"
@@ -286,13 +300,13 @@ start_proxy() { # proxy NAME backend_port
     wait_body "http://127.0.0.1:$port_ref/" "$pid_ref" ||
         fail "$1 does not answer $BODY through the proxy: $(cat "$TMP/$2"/std* 2>/dev/null)"
 }
-stop_proxy() { # proxy NAME
+stop_proxy() { # proxy NAME [seconds it may take to exit, 5]
     local -n pid_ref=${2}_PID
     if [[ $1 == nginx ]]; then
         local -n master_ref=${2}_MASTER
-        stop_pid "$master_ref"
+        stop_pid "$master_ref" "${3:-5}"
     fi
-    stop_pid "$pid_ref"
+    stop_pid "$pid_ref" "${3:-5}"
 }
 
 # ---- wrk -------------------------------------------------------------------------------------
@@ -337,6 +351,73 @@ warmup() { # proxy
     ((WARMUP > 0)) || return 0
     run_wait taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${WARMUP}s" --timeout 2s \
         "http://127.0.0.1:$port_ref/" >/dev/null 2>&1 || fail "warmup through $1 failed"
+}
+
+# ---- what one proxied request costs, counted rather than timed ------------------------------
+# CPU time moves with the machine's load; these counts do not. Instructions: the proxy runs
+# under callgrind (every process it forks too) while one curl sends it 1 + N sequential
+# keep-alive requests, for N = 200 and N = 200 + COST_N; the difference of the totals over
+# COST_N is the user-space instructions per request (start, stop and the first request cancel
+# out). Syscalls: strace counts every thread of a running proxy during a 2 s wrk run.
+COST=$RAW/cost.txt
+: >"$COST"
+instructions() { # proxy n: prints the instructions of all its processes for 1 + n requests
+    local proxy=$1 n=$2 name=cg_$1_$2 out=$TMP/callgrind
+    # nginx's worker, started by root, runs as an unprivileged user: it writes its file here too
+    mkdir -p "$out"
+    chmod 1777 "$out"
+    WRAP=(valgrind --tool=callgrind --trace-children=yes "--callgrind-out-file=$out/$name.%p.out")
+    POLLS=600
+    start_proxy "$proxy" "$name" "$backend_PORT"
+    WRAP=()
+    POLLS=100
+    local -n port_ref=${name}_PORT
+    curl -s --max-time 300 "http://127.0.0.1:$port_ref/?[1-$n]" >/dev/null ||
+        fail "curl through $proxy under callgrind failed"
+    if [[ $proxy == nginx ]]; then
+        # A graceful stop: on TERM the master kills a worker that takes over a second to exit
+        # (writing callgrind's file does), and the worker's counts would be lost.
+        local -n master_ref=${name}_MASTER worker_ref=${name}_PID
+        kill -QUIT "$master_ref"
+        for _ in $(seq 600); do kill -0 "$worker_ref" 2>/dev/null || break; sleep 0.1; done
+    fi
+    stop_proxy "$proxy" "$name" 60
+    awk '/^summary:/ { s += $2 } END { if (s == 0) exit 1; print s }' "$out/$name".*.out ||
+        fail "callgrind wrote no totals for $proxy"
+}
+traced() { # pid: every thread of pid has a tracer
+    local t
+    for t in /proc/"$1"/task/*; do
+        awk '/^TracerPid:/ { exit $2 == 0 }' "$t/status" || return 1
+    done
+}
+syscalls() { # proxy: prints "per-request-total name=count/req ..." for the running proxy
+    local proxy=$1 pid t tracer args=() out=$RAW/strace-$1.txt req
+    local -n port_ref=${proxy}_PORT pid_ref=${proxy}_PID
+    pid=$pid_ref
+    for t in /proc/"$pid"/task/*; do args+=(-p "${t##*/}"); done
+    strace -c -o "$out" "${args[@]}" 2>/dev/null &
+    tracer=$!
+    PIDS+=("$tracer")
+    for _ in $(seq 100); do traced "$pid" && break; sleep 0.05; done
+    traced "$pid" || fail "strace did not attach to $proxy"
+    run_wait taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d2s "http://127.0.0.1:$port_ref/" \
+        >"$RAW/wrk-strace-$proxy.txt" 2>&1 || fail "wrk under strace failed against $proxy"
+    kill -INT "$tracer"
+    wait "$tracer" || true
+    forget_pid "$tracer"
+    req=$(awk '/ requests in / { print $1 }' "$RAW/wrk-strace-$proxy.txt")
+    awk -v req="$req" '$1 ~ /^[0-9.]+$/ && NF >= 5 && $NF != "total" {
+            total += $4; if ($4 / req >= 0.05) list = list sprintf(" %s=%.2f", $NF, $4 / req) }
+        END { printf "%.2f%s\n", total / req, list }' "$out"
+}
+cost() { # proxy: appends "proxy instructions/request syscalls/request list" to COST
+    local proxy=$1 base more sys
+    sys=$(syscalls "$proxy")
+    base=$(instructions "$proxy" 200)
+    more=$(instructions "$proxy" $((200 + COST_N)))
+    echo "$proxy $(((more - base) / COST_N)) $sys" >>"$COST"
+    tail -n1 "$COST" | awk '{ printf "bench: cost  %-8s %6d instructions and %s syscalls per proxied request:", $1, $2, $3; for (i = 4; i <= NF; i++) printf " %s", $i; printf "\n" }' >&2
 }
 
 # ---- memory for idle client connections through the proxy -----------------------------------
@@ -391,6 +472,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
     order=("${PROXIES[@]:$(((r - 1) % ${#PROXIES[@]}))}" "${PROXIES[@]:0:$(((r - 1) % ${#PROXIES[@]}))}")
     for p in "${order[@]}"; do measure "$p" "$r"; done
 done
+if ((COST_N > 0)); then
+    for p in "${PROXIES[@]}"; do cost "$p"; done
+fi
 for p in "${PROXIES[@]}"; do stop_proxy "$p" "$p"; done
 if ((IDLE_N > 0)); then
     for p in "${PROXIES[@]}"; do idle_memory "$p"; done
@@ -430,6 +514,15 @@ report() {
             "$(ratio hostpool "$p" 3)" "$(ratio hostpool "$p" 5)" "$(ratio hostpool "$p" 6)" \
             "$(ratio hostpool "$p" 8)" "$(ratio hostpool "$p" 9)"
     done
+    if ((COST_N > 0)); then
+        echo
+        echo "Per proxied request, counted: user-space instructions (callgrind, all the proxy's processes, $COST_N sequential"
+        echo "keep-alive requests of one curl) and syscalls (strace, every thread, during a 2 s wrk run):"
+        echo
+        echo "| proxy | instructions | syscalls | of which (per request) |"
+        echo "|---|---:|---:|---|"
+        awk '{ l = ""; for (i = 4; i <= NF; i++) l = l (i > 4 ? ", " : "") $i; printf "| %s | %d | %.2f | %s |\n", $1, $2, $3, l }' "$COST"
+    fi
     if ((IDLE_N > 0)); then
         echo
         echo "Memory for idle client connections through each proxy (a fresh instance; user-space RSS of the proxy):"
