@@ -435,6 +435,7 @@ idle_memory() { # proxy: a fresh instance holds idle client connections; appends
     sleep 1
     before=$(rss_kib "$pid")
     out=$RAW/idle-$proxy.txt
+    : >"$out" # polled below before the tool may have opened it
     taskset -c "$CLIENT_CPU" "$IDLE_TOOL" -n "$n" -t 300 "$port" >"$out" &
     tool=$!
     PIDS+=("$tool")
