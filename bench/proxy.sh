@@ -316,7 +316,7 @@ RUNS=$RAW/runs.txt
 : >"$RUNS"
 # measure PROXY ROUND: one wrk run through a running proxy; appends a line to RUNS:
 # proxy round rps requests p50 p99 errors proxy_us/req proxy_user_us/req backend_us/req
-# proxy_cpu% other_load%
+# proxy_cpu% other_load% wrk_us/req
 measure() {
     local proxy=$1 round=$2 port pid out t0 u0 t1 u1 k0 k1 b0 b1 c0 c1 parsed rps req p50 p99 err
     local -n port_ref=${proxy}_PORT pid_ref=${proxy}_PID
@@ -338,13 +338,13 @@ measure() {
     ((err == 0)) || note "$proxy round $round: $err errors or non-2xx responses"
     awk -v p="$proxy" -v r="$round" -v rps="$rps" -v req="$req" -v p50="$p50" -v p99="$p99" \
         -v err="$err" -v dt="$((t1 - t0))" -v du="$((u1 - u0))" -v dk="$((k1 - k0))" \
-        -v hz="$CLK_TCK" -v secs="$SECONDS_PER_RUN" \
+        -v hz="$CLK_TCK" -v secs="$SECONDS_PER_RUN" -v dc="$((c1 - c0))" \
         -v other="$((b1 - b0 - (t1 - t0) - (k1 - k0) - (c1 - c0)))" \
         'BEGIN { if (other < 0) other = 0
-                 printf "%s %s %s %s %s %s %d %.3f %.3f %.3f %.1f %.1f\n", p, r, rps, req, p50, p99, err,
+                 printf "%s %s %s %s %s %s %d %.3f %.3f %.3f %.1f %.1f %.3f\n", p, r, rps, req, p50, p99, err,
                  dt * 1e6 / hz / req, du * 1e6 / hz / req, dk * 1e6 / hz / req, 100 * dt / hz / secs,
-                 100 * other / hz / secs }' >>"$RUNS"
-    tail -n1 "$RUNS" | awk '{ printf "bench: round %s %-8s %8.0f req/s  p50 %6.0f us  p99 %7.0f us  proxy %6.2f us CPU/req (user %5.2f)  backend %5.2f us  proxy CPU %3.0f%%  other load %3.0f%%\n", $2, $1, $3, $5, $6, $8, $9, $10, $11, $12 }' >&2
+                 100 * other / hz / secs, dc * 1e6 / hz / req }' >>"$RUNS"
+    tail -n1 "$RUNS" | awk '{ printf "bench: round %s %-8s %8.0f req/s  p50 %6.0f us  p99 %7.0f us  proxy %6.2f us CPU/req (user %5.2f)  backend %5.2f us  wrk %5.2f us  proxy CPU %3.0f%%  other load %3.0f%%\n", $2, $1, $3, $5, $6, $8, $9, $10, $13, $11, $12 }' >&2
 }
 warmup() { # proxy
     local -n port_ref=${1}_PORT
@@ -494,26 +494,27 @@ report() {
     echo "Proxies (one worker each) pinned to CPU $PROXY_CPU; the backend (nginx, one worker, \`return 200\`) and"
     echo "\`wrk -t1 -c$CONNS -d${SECONDS_PER_RUN}s --latency\` pinned to CPU $CLIENT_CPU; $ROUNDS rounds after a ${WARMUP}s warmup, the order turning."
     echo "nginx $("$NGINX" -v 2>&1 | sed 's/.*version: nginx\///')$(want haproxy && echo ", HAProxy $("$HAPROXY" -v | awk 'NR == 1 { print $3 }')")."
-    echo "CPU/req = the proxy's Δ(utime+stime) ÷ requests completed (nginx: its worker); the backend's apart."
+    echo "CPU/req = the proxy's Δ(utime+stime) ÷ requests completed (nginx: its worker); the backend's and wrk's apart."
     echo "Other load = CPU time that neither the proxy, the backend nor wrk used, in % of one CPU; ⚠ at 5% or more."
     echo
-    echo "| round | proxy | req/s | p50 (µs) | p99 (µs) | proxy CPU/req (µs) | of which user | backend CPU/req (µs) | proxy CPU | other load | errors |"
-    echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    awk '{ printf "| %s | %s | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %.0f%% | %.0f%%%s | %d |\n", $2, $1, $3, $5, $6, $8, $9, $10, $11, $12, ($12 >= 5 ? " ⚠" : ""), $7 }' "$RUNS"
+    echo "| round | proxy | req/s | p50 (µs) | p99 (µs) | proxy CPU/req (µs) | of which user | backend CPU/req (µs) | wrk CPU/req (µs) | proxy CPU | other load | errors |"
+    echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    awk '{ printf "| %s | %s | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.0f%% | %.0f%%%s | %d |\n", $2, $1, $3, $5, $6, $8, $9, $10, $13, $11, $12, ($12 >= 5 ? " ⚠" : ""), $7 }' "$RUNS"
     echo
     echo "Median of rounds:"
     echo
-    echo "| proxy | req/s | p50 (µs) | p99 (µs) | proxy CPU/req (µs) | of which user (µs) | backend CPU/req (µs) |"
-    echo "|---|---:|---:|---:|---:|---:|---:|"
+    echo "| proxy | req/s | p50 (µs) | p99 (µs) | proxy CPU/req (µs) | of which user (µs) | backend CPU/req (µs) | wrk CPU/req (µs) |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
     for p in "${PROXIES[@]}"; do
-        printf '| %s | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f |\n' "$p" "$(col "$p" 3)" "$(col "$p" 5)" \
-            "$(col "$p" 6)" "$(col "$p" 8)" "$(col "$p" 9)" "$(col "$p" 10)"
+        printf '| %s | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f |\n' "$p" "$(col "$p" 3)" "$(col "$p" 5)" \
+            "$(col "$p" 6)" "$(col "$p" 8)" "$(col "$p" 9)" "$(col "$p" 10)" "$(col "$p" 13)"
     done
     for p in "${PROXIES[@]}"; do
         [[ $p == hostpool ]] || ! want hostpool && continue
-        printf '| **hostpool/%s** | %.2f× | %.2f× | %.2f× | **%.2f×** | %.2f× | |\n' "$p" \
+        printf '| **hostpool/%s** | %.2f× | %.2f× | %.2f× | **%.2f×** | %.2f× | %.2f× | %.2f× |\n' "$p" \
             "$(ratio hostpool "$p" 3)" "$(ratio hostpool "$p" 5)" "$(ratio hostpool "$p" 6)" \
-            "$(ratio hostpool "$p" 8)" "$(ratio hostpool "$p" 9)"
+            "$(ratio hostpool "$p" 8)" "$(ratio hostpool "$p" 9)" "$(ratio hostpool "$p" 10)" \
+            "$(ratio hostpool "$p" 13)"
     done
     if ((COST_N > 0)); then
         echo
