@@ -34,6 +34,8 @@
 #   BENCH_PROXY_CPU [0], BENCH_CLIENT_CPU [1]   (the backend runs on the client's CPU)
 #   BUILD [build]            build directory holding hostpool and bench/bench_idle_conns
 #   HOSTPOOL [$BUILD/hostpool]
+#   HOSTPOOL_BEFORE []       another hostpool binary (an earlier build), run as the proxy "before" in
+#                            the same rounds: a change's before and after beside nginx and HAProxy
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -51,6 +53,8 @@ CONNS=${BENCH_CONNS:-50}
 IDLE_N=${BENCH_IDLE_CONNS:-10000}
 COST_N=${BENCH_COST_REQUESTS:-2000}
 read -r -a PROXIES <<<"${BENCH_PROXIES:-hostpool nginx haproxy}"
+HOSTPOOL_BEFORE=${HOSTPOOL_BEFORE:-}
+[[ -n $HOSTPOOL_BEFORE ]] && PROXIES+=(before)
 PROXY_CPU=${BENCH_PROXY_CPU:-0}
 CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
 KEEPALIVE=64
@@ -69,8 +73,9 @@ BODY='Hello, World!'
 [[ $COST_N =~ ^[0-9]+$ && $COST_N -le 100000 ]] || fail "BENCH_COST_REQUESTS must be 0..100000"
 ((${#PROXIES[@]} > 0)) || fail "BENCH_PROXIES names no proxy"
 for p in "${PROXIES[@]}"; do
-    case $p in hostpool | nginx | haproxy) ;; *) fail "unknown proxy $p (hostpool, nginx or haproxy)" ;; esac
+    case $p in hostpool | nginx | haproxy | before) ;; *) fail "unknown proxy $p (hostpool, nginx or haproxy)" ;; esac
 done
+[[ -z $HOSTPOOL_BEFORE || -x $HOSTPOOL_BEFORE ]] || fail "HOSTPOOL_BEFORE=$HOSTPOOL_BEFORE is not executable"
 want() { [[ " ${PROXIES[*]} " == *" $1 "* ]]; }
 
 NGINX=$(command -v nginx || true)
@@ -234,13 +239,13 @@ servers:
     routes:
       - proxy: { to: [127.0.0.1:$3], keepalive: $KEEPALIVE }"
 }
-start_hostpool() { # NAME backend_port: sets NAME_PORT, NAME_PID
-    local name=$1 port dir pid
+start_hostpool() { # NAME backend_port binary: sets NAME_PORT, NAME_PID
+    local name=$1 binary=$3 port dir pid
     port=$(free_port)
     dir=$TMP/$name
     mkdir -p "$dir"
     hostpool_conf "$dir" "$port" "$2" >"$dir/hostpool.yaml"
-    taskset -c "$PROXY_CPU" "${WRAP[@]}" "$HOSTPOOL" run --config "$dir/hostpool.yaml" >"$dir/stdout" 2>"$dir/stderr" &
+    taskset -c "$PROXY_CPU" "${WRAP[@]}" "$binary" run --config "$dir/hostpool.yaml" >"$dir/stdout" 2>"$dir/stderr" &
     pid=$!
     PIDS+=("$pid")
     for _ in $(seq "$POLLS"); do
@@ -292,7 +297,8 @@ start_haproxy() { # NAME backend_port: sets NAME_PORT, NAME_PID
 
 start_proxy() { # proxy NAME backend_port
     case $1 in
-    hostpool) start_hostpool "$2" "$3" ;;
+    hostpool) start_hostpool "$2" "$3" "$HOSTPOOL" ;;
+    before) start_hostpool "$2" "$3" "$HOSTPOOL_BEFORE" ;;
     nginx) start_nginx "$2" "$PROXY_CPU" nginx_proxy_conf "$3" ;;
     haproxy) start_haproxy "$2" "$3" ;;
     esac
@@ -494,6 +500,7 @@ report() {
     echo "Proxies (one worker each) pinned to CPU $PROXY_CPU; the backend (nginx, one worker, \`return 200\`) and"
     echo "\`wrk -t1 -c$CONNS -d${SECONDS_PER_RUN}s --latency\` pinned to CPU $CLIENT_CPU; $ROUNDS rounds after a ${WARMUP}s warmup, the order turning."
     echo "nginx $("$NGINX" -v 2>&1 | sed 's/.*version: nginx\///')$(want haproxy && echo ", HAProxy $("$HAPROXY" -v | awk 'NR == 1 { print $3 }')")."
+    [[ -z $HOSTPOOL_BEFORE ]] || echo "\"before\" is $HOSTPOOL_BEFORE, \"hostpool\" is $HOSTPOOL, in the same rounds."
     echo "CPU/req = the proxy's Δ(utime+stime) ÷ requests completed (nginx: its worker); the backend's and wrk's apart."
     echo "Other load = CPU time that neither the proxy, the backend nor wrk used, in % of one CPU; ⚠ at 5% or more."
     echo
