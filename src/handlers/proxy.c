@@ -32,6 +32,7 @@
 #include "common/units.h"
 #include "core/balance.h"
 #include "handlers/kinds.h"
+#include "handlers/proxy.h"
 #include "hostpool/errors.h"
 #include "hostpool/handler.h"
 #include "hostpool/server.h"
@@ -1012,6 +1013,15 @@ hp_handler *hp_proxy_handler_create(const hp_proxy_options *o, char *err, size_t
     hp__upstream *u = hp__upstream_create(&m);
     hp__upstream_model_close(&m);
     return handler_new(u, NULL, o->host, o->host_name, o->max_body_bytes);
+}
+
+hp_handler *hp__proxy_handler_create_with(hp__upstream *upstream, const char *upstream_name,
+                                          hp_proxy_host host, const char *host_name,
+                                          uint64_t max_body_bytes)
+{
+    if (upstream) hp__upstream_ref(upstream);
+    return handler_new(upstream, upstream ? NULL : upstream_name, host, host_name,
+                       max_body_bytes);
 }
 
 /* ---- the proxy kind: `proxy: { to: [ADDR...], host, max_body_bytes, keepalive, ... }` ---- */
