@@ -837,6 +837,7 @@ static void attempt(proxy_exchange *px)
     }
     px->picked = true;
     px->attempts++;
+    hp_request_set_upstream(px->req, s->model->targets[px->pick.target].address);
     px->outcome = HP__UPSTREAM_ABANDONED;
     build_head(px);
     hp__upstream_conn *conn = hp__upstream_pool_take_idle(s->pool, px->pick.target);
