@@ -27,6 +27,7 @@
 #include "common/alloc.h"
 #include "config/config_clash.h"
 #include "config/config_check.h"
+#include "config/config_upstreams.h"
 #include "config/parse.h"
 #include "core/health.h"
 #include "core/host_name.h"
@@ -510,8 +511,8 @@ static void check_health(checker *c, hp__cfg_node *map, hp__config *config)
 
 static void check_config(checker *c, hp__cfg_node *root, hp__config *config)
 {
-    static const char *const keys[] = {"workers",    "admin",    "ports",   "limits", "health",
-                                       "access_log", "pid_file", "servers", NULL};
+    static const char *const keys[] = {"workers",    "admin",    "ports",   "limits",    "health",
+                                       "access_log", "pid_file", "servers", "upstreams", NULL};
     if (!hp_config_expect_mapping(c, root)) return;
     hp_config_keys(c, root, keys);
     hp__cfg_node *n;
@@ -525,8 +526,15 @@ static void check_config(checker *c, hp__cfg_node *root, hp__config *config)
     if ((n = hp__cfg_mapping_get(root, "pid_file")) && (config->pid_file = dup_string(c, n)) &&
         !config->pid_file[0])
         hp_config_error(c, n, "must not be empty");
-    /* Servers last: they inherit the limits and access_log read above. */
-    if ((n = hp__cfg_mapping_get(root, "servers"))) check_servers(c, n, config);
+    if ((n = hp__cfg_mapping_get(root, "upstreams"))) hp__config_check_upstreams(c, n, config);
+    /* Servers last: they inherit the limits and access_log read above, and their routes
+     * name the upstreams. */
+    if ((n = hp__cfg_mapping_get(root, "servers"))) {
+        check_servers(c, n, config);
+        for (size_t i = 0; i < config->server_count; i++)
+            hp__config_check_upstream_refs(c, n->items[i], &config->servers[i], config->upstreams,
+                                           config->upstream_count);
+    }
 }
 
 int hp__config_load_node(hp__cfg_node *root, const char *file, hp__config **out,
@@ -563,6 +571,7 @@ int hp__config_load_server_node(hp__cfg_node *map, const hp__config *defaults,
     hp__config_server *s = HP_NEW(hp__config_server);
     hp__config_server_nodes where = {0};
     check_server(&c, map, defaults, s, &where);
+    hp__config_check_upstream_refs(&c, map, s, defaults->upstreams, defaults->upstream_count);
     free(where.listen);
     free(where.hosts);
     *out = NULL;
@@ -687,5 +696,8 @@ void hp__config_destroy(hp__config *config)
     free(config->pid_file);
     for (size_t i = 0; i < config->server_count; i++) server_close(&config->servers[i]);
     free(config->servers);
+    for (size_t i = 0; i < config->upstream_count; i++)
+        hp__upstream_model_close(&config->upstreams[i]);
+    free(config->upstreams);
     free(config);
 }

@@ -112,7 +112,7 @@ bool hp_config_expect_mapping(hp_config_check *c, hp__cfg_node *n)
 /* Keys of features still to come say so. */
 void hp_config_keys(hp_config_check *c, hp__cfg_node *map, const char *const *allowed)
 {
-    static const char *const later[] = {"upstreams", "switchboards", NULL};
+    static const char *const later[] = {"switchboards", NULL};
     for (size_t i = 0; i < map->count; i++) {
         hp__cfg_node *key = map->keys[i];
         bool known = false;
