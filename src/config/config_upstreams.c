@@ -28,10 +28,8 @@ typedef hp_config_check checker;
 /* The keys of an entry: name, targets and every setting. */
 static void check_entry_keys(checker *c, hp__cfg_node *map)
 {
-    const char *keys[sizeof HP__UPSTREAM_SETTING_KEYS / sizeof *HP__UPSTREAM_SETTING_KEYS + 2] = {
-        "name", "targets"};
-    for (size_t i = 0; HP__UPSTREAM_SETTING_KEYS[i]; i++)
-        keys[2 + i] = HP__UPSTREAM_SETTING_KEYS[i];
+    const char *keys[2 + HP__UPSTREAM_SETTING_KEY_COUNT + 1] = {"name", "targets"};
+    memcpy(keys + 2, HP__UPSTREAM_SETTING_KEYS, sizeof HP__UPSTREAM_SETTING_KEYS);
     hp_config_keys(c, map, keys);
 }
 

@@ -18,11 +18,12 @@
 #include "hostpool/errors.h"
 #include "http/field_syntax.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define OWN_KEYS "to", "upstream", "host", "max_body_bytes"
+/* A route's own keys; the rest are an upstream's (HP__UPSTREAM_SETTING_KEYS). */
+static const char *const own_keys[] = {"to", "upstream", "host", "max_body_bytes"};
+#define OWN_KEY_COUNT (sizeof own_keys / sizeof *own_keys)
 
 static void check_host(hp_config_check *c, hp_config_node *n, hp__proxy_model *m)
 {
@@ -52,11 +53,9 @@ static void check_max_body_bytes(hp_config_check *c, hp_config_node *n, hp__prox
  * are the named upstream's and a route may not set them. */
 static void check_keys(hp_config_check *c, hp_config_node *map, bool named)
 {
-    const char *keys[sizeof HP__UPSTREAM_SETTING_KEYS / sizeof *HP__UPSTREAM_SETTING_KEYS + 4] = {
-        OWN_KEYS};
-    size_t own = 4;
-    for (size_t i = 0; HP__UPSTREAM_SETTING_KEYS[i]; i++)
-        keys[own + i] = HP__UPSTREAM_SETTING_KEYS[i];
+    const char *keys[OWN_KEY_COUNT + HP__UPSTREAM_SETTING_KEY_COUNT + 1];
+    memcpy(keys, own_keys, sizeof own_keys);
+    memcpy(keys + OWN_KEY_COUNT, HP__UPSTREAM_SETTING_KEYS, sizeof HP__UPSTREAM_SETTING_KEYS);
     hp_config_keys(c, map, keys);
     if (!named) return;
     for (size_t i = 0; HP__UPSTREAM_SETTING_KEYS[i]; i++) {

@@ -150,8 +150,8 @@ static bool listed_before(const hp__upstream_model *m, const hp__upstream_target
 void hp__upstream_targets_read(checker *c, hp_config_node *list, hp__upstream_model *m)
 {
     size_t count = hp_config_text(list) ? 1 : hp_config_count(list);
-    if (hp_config_key_at(list, 0) || count == 0 || count > HP__UPSTREAM_MAX_TARGETS ||
-        hp__cfg_is_null(list)) {
+    if (count == 0 || count > HP__UPSTREAM_MAX_TARGETS || hp__cfg_is_null(list) ||
+        hp_config_key_at(list, 0)) { /* a mapping */
         hp_config_error(c, list, "expected a list of 1 to %d addresses", HP__UPSTREAM_MAX_TARGETS);
         return;
     }

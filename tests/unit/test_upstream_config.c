@@ -343,6 +343,8 @@ static void targets_and_names_are_checked(void **state)
                   "  - targets: { address: 127.0.0.1:1 }\n"
                   "  - name: \"a b\"\n"
                   "  - 5\n"
+                  "  - { name: e, targets: {} }\n"
+                  "  - { name: f, targets: ~ }\n"
                   "upstreams_x: 1\n",
                   "up.yaml:3:15: upstreams[0].targets[0]: a target needs a host and a port\n"
                   "up.yaml:3:28: upstreams[0].targets[1]: expected host:port, [ipv6]:port, a port "
@@ -362,7 +364,9 @@ static void targets_and_names_are_checked(void **state)
                   "up.yaml:8:11: upstreams[3].name: \"a b\" is not a valid name: 1 to 64 of A-Z "
                   "a-z 0-9 . _ -\n"
                   "up.yaml:9:5: upstreams[4]: expected a mapping, got \"5\"\n"
-                  "up.yaml:10:1: unknown key \"upstreams_x\" (did you mean \"upstreams\"?)\n");
+                  "up.yaml:10:25: upstreams[5].targets: expected a list of 1 to 64 addresses\n"
+                  "up.yaml:11:25: upstreams[6].targets: expected a list of 1 to 64 addresses\n"
+                  "up.yaml:12:1: unknown key \"upstreams_x\" (did you mean \"upstreams\"?)\n");
 }
 
 static void at_most_64_targets(void **state)
@@ -486,6 +490,45 @@ static void inline_targets_take_weights_and_every_upstream_setting(void **state)
     assert_string_equal(m->inline_upstream.targets[0].address, "unix:/run/a.sock");
     assert_int_equal(m->host, HP_PROXY_HOST_NAME);
     assert_string_equal(m->host_name, "example.org");
+    hp__config_destroy(c);
+}
+
+/* The admin API's POST /servers: `json` checked against the upstreams of `c`. */
+static int load_server_body(const hp__config *c, const char *json, char **errors)
+{
+    hp__config_errors errs;
+    hp__config_errors_init(&errs);
+    json_t *parsed = json_loads(json, 0, NULL);
+    assert_non_null(parsed);
+    hp__cfg_node *map = hp__cfg_node_from_json(parsed);
+    json_decref(parsed);
+    hp__config_server *server = NULL;
+    int rc = hp__config_load_server_node(map, c, &server, &errs);
+    *errors = rc ? config_fixture_errors(&errs) : NULL;
+    hp__config_server_destroy(server);
+    hp__cfg_node_destroy(map);
+    hp__config_errors_close(&errs);
+    return rc;
+}
+
+static void a_server_added_through_the_api_names_an_upstream_of_the_config(void **state)
+{
+    hp__config *c = load("upstreams:\n  - { name: api, targets: [127.0.0.1:1] }\n");
+    char *errors;
+    assert_int_equal(load_server_body(c,
+                                      "{\"name\":\"s\",\"listen\":\"127.0.0.1:0\",\"routes\":["
+                                      "{\"proxy\":{\"upstream\":\"api\"}}]}",
+                                      &errors),
+                     0);
+    assert_int_equal(load_server_body(c,
+                                      "{\"name\":\"s\",\"listen\":\"127.0.0.1:0\",\"routes\":["
+                                      "{\"proxy\":{\"upstream\":\"api\"}},"
+                                      "{\"proxy\":{\"upstream\":\"ap\"}}]}",
+                                      &errors),
+                     HP_ECONFIG);
+    assert_string_equal(
+        errors, "routes[1].proxy.upstream: no upstream named \"ap\" (did you mean \"api\"?)\n");
+    free(errors);
     hp__config_destroy(c);
 }
 
@@ -633,6 +676,7 @@ int main(void)
         cmocka_unit_test(a_route_naming_an_unknown_upstream_is_refused_with_the_closest_name),
         cmocka_unit_test(a_route_with_a_named_upstream_sets_only_host_and_max_body_bytes),
         cmocka_unit_test(inline_targets_take_weights_and_every_upstream_setting),
+        cmocka_unit_test(a_server_added_through_the_api_names_an_upstream_of_the_config),
         cmocka_unit_test(the_json_of_an_upstream_is_a_body_that_reads_back_the_same),
         cmocka_unit_test(the_json_of_an_upstream_has_every_key_in_config_syntax),
         cmocka_unit_test(a_put_body_is_checked_with_paths_relative_to_it),
