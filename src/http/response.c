@@ -406,6 +406,11 @@ int hp_request_upgrade(hp_request *req, const char *token, const hp_upgrade_prot
     return 0;
 }
 
+bool hp_request_upgrade_asked(const hp_request *req)
+{
+    return req->exchange->upgrade_asked;
+}
+
 /* A queued write of this exchange completed. */
 void hp__exchange_write_done(hp__exchange *x)
 {
