@@ -2,15 +2,16 @@
  * parser (src/http/upstream_response.c).
  *
  * Input: [flags] [step] [backend bytes]. flags bit 0: the request was HEAD; bit 1: the
- * backend closes after its bytes (EOF); bit 2: the request asked for an upgrade. step: the bytes are offered step + 1 at a time (255:
- * all at once), in one growing buffer, as the proxy reads them.
+ * backend closes after its bytes (EOF); bit 2: the request asked for an upgrade. step: the bytes
+ * are offered step + 1 at a time (255: all at once), in one growing buffer, as the proxy reads
+ * them.
  *
  * Invariants checked: every call parses no more than it was given and returns MORE only
  * when it parsed all of it; HEAD comes once, before any body piece, with a status 200-999,
  * or 101 when the request asked for an upgrade, and then END follows at once without parsing
- * a byte (the rest is the new protocol's); no body for a HEAD request, 204 or 304; a Content-Length body that ends is
- * exactly that long; the head's bytes never pass the limit; once END or ERROR is returned it
- * is returned again. */
+ * a byte (the rest is the new protocol's); no body for a HEAD request, 204 or 304; a Content-Length
+ * body that ends is exactly that long; the head's bytes never pass the limit; once END or ERROR is
+ * returned it is returned again. */
 #include "http/upstream_response.h"
 
 #include <stdint.h>

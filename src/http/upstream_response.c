@@ -171,8 +171,7 @@ static const llhttp_settings_t settings = {
     .on_message_complete = on_message_complete,
 };
 
-void hp__upstream_response_init(hp__upstream_response *r, uint32_t max_head_bytes,
-                                unsigned flags)
+void hp__upstream_response_init(hp__upstream_response *r, uint32_t max_head_bytes, unsigned flags)
 {
     memset(r, 0, offsetof(hp__upstream_response, fields));
     llhttp_init(&r->parser, HTTP_RESPONSE, &settings);

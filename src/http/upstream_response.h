@@ -16,9 +16,9 @@
  *     is told it switched to).
  * A 101 to a request that asked is the final response: HEAD, then END, and the parse stops
  * right after its head: the bytes after it are the new protocol's, never parsed here (*used
- * stops at the head's end). Interim responses (1xx but 101) are skipped: the proxy strips Expect, so a 100 Continue is
- * not owed to the client, and the engine cannot send other 1xx (RFC 9110 §15.2 lets a proxy
- * drop those it can't pass on only for HTTP/1.0 clients; docs/PROXY.md says so). Their
+ * stops at the head's end). Interim responses (1xx but 101) are skipped: the proxy strips Expect,
+ * so a 100 Continue is not owed to the client, and the engine cannot send other 1xx (RFC 9110 §15.2
+ * lets a proxy drop those it can't pass on only for HTTP/1.0 clients; docs/PROXY.md says so). Their
  * bytes count towards the head limit, so a backend cannot send them for ever.
  *
  * Framing of the final response: none for a HEAD request, 1xx, 204 and 304; else chunked,
@@ -89,8 +89,7 @@ typedef struct hp__upstream_response {
 /* Ready for one response to a request described by `flags` (HP__UPSTREAM_HEAD_REQUEST,
  * HP__UPSTREAM_UPGRADE_ASKED, or 0); a head (interim heads included) longer than
  * `max_head_bytes` is an error. */
-void hp__upstream_response_init(hp__upstream_response *r, uint32_t max_head_bytes,
-                                unsigned flags);
+void hp__upstream_response_init(hp__upstream_response *r, uint32_t max_head_bytes, unsigned flags);
 
 /* Parses from `data` (len may be 0); see the top of this file. */
 hp__upstream_event hp__upstream_response_parse(hp__upstream_response *r, const char *data,
