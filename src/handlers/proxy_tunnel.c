@@ -356,7 +356,8 @@ void hp__proxy_tunnel_start(hp_request *req, hp__upstream_conn *conn,
                             uint64_t idle_timeout_ms)
 {
     uint32_t cap = early.len > TUNNEL_BUFFER ? (uint32_t)early.len : TUNNEL_BUFFER;
-    tunnel *t = hp__calloc(1, sizeof *t + cap);
+    tunnel *t = hp__malloc(sizeof *t + cap);
+    memset(t, 0, sizeof *t); /* not the buffer: its pages are touched when bytes come */
     t->conn = conn;
     t->upstream = hp__upstream_conn_stream(conn);
     t->upstream->data = t;
