@@ -403,7 +403,9 @@ static bool forwarded_response_field(const hp__upstream_response *r, hp_str name
            !named_in_connection(r->fields, r->field_count, name);
 }
 
-static void forward_response_fields(proxy_exchange *px)
+static void start_tunnel(proxy_exchange *px);
+
+static void respond_with_head(proxy_exchange *px)
 {
     const hp__upstream_response *r = &px->resp;
     for (size_t i = 0; i < r->field_count; i++) {
@@ -412,20 +414,16 @@ static void forward_response_fields(proxy_exchange *px)
             hp_response_header(px->req, f->name.base, f->name.len, f->value.base, f->value.len);
     }
     hp_response_header(px->req, "Via", 3, "1.1 hostpool", 12);
-}
-
-static void respond_with_head(proxy_exchange *px)
-{
-    const hp__upstream_response *r = &px->resp;
-    forward_response_fields(px);
+    if (r->status == 101) return start_tunnel(px);
     int64_t length = r->framing == HP__UPSTREAM_LENGTH ? (int64_t)r->content_length : -1;
     px->responded = true;
     hp_timer_stop(&px->timer);
     hp_respond_stream(px->req, r->status, length, &body_producer, px);
 }
 
-/* A 101 to a request that asked for an upgrade: the tunnel takes the upstream connection
- * (proxy_tunnel.h) with the bytes after the head; the exchange ends when the 101 is written. */
+/* A 101 to a request that asked for an upgrade (its fields added): the tunnel takes the
+ * upstream connection (proxy_tunnel.h) with the bytes after the head; the exchange ends when
+ * the 101 is written. */
 static void start_tunnel(proxy_exchange *px)
 {
     hp__upstream_conn *conn = px->conn;
@@ -434,7 +432,6 @@ static void start_tunnel(proxy_exchange *px)
     px->conn = NULL;
     px->reading = false;
     px->responded = true;
-    forward_response_fields(px);
     hp__proxy_tunnel_start(px->req, conn, &px->resp, early, px->h->options.idle_timeout_ms);
 }
 
@@ -476,7 +473,6 @@ static void step(proxy_exchange *px)
     switch (e) {
     case HP__UPSTREAM_HEAD:
         px->again = true;
-        if (px->resp.status == 101) return start_tunnel(px);
         return respond_with_head(px);
     case HP__UPSTREAM_BODY:
         px->client_ready = false;
