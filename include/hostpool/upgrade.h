@@ -76,7 +76,8 @@ bool hp_request_upgrade_asked(const hp_request *req);
 
 /* Writes `len` bytes. Returns 1 when all were written at once, 0 when some are queued (the
  * bytes are borrowed until on_write_done; later writes queue behind them, in order), or a
- * negative errno when the connection failed: on_close has then been called. */
+ * negative errno when the connection failed: on_close has then been called (-EPIPE after
+ * hp_upgraded_shutdown, which closes nothing). */
 int hp_upgraded_write(hp_upgraded *u, const void *bytes, size_t len);
 /* Stops reading (back-pressure) or starts again; the bytes already received are delivered
  * (on_read) before hp_upgraded_read_start returns. */
