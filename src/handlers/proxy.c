@@ -32,6 +32,7 @@
 #include "core/balance.h"
 #include "handlers/kinds.h"
 #include "handlers/proxy.h"
+#include "handlers/proxy_tunnel.h"
 #include "hostpool/errors.h"
 #include "hostpool/handler.h"
 #include "hostpool/server.h"
@@ -522,6 +523,8 @@ static bool forwarded_response_field(const hp__upstream_response *r, hp_str name
            !named_in_connection(r->fields, r->field_count, name);
 }
 
+static void start_tunnel(proxy_exchange *px);
+
 static void respond_with_head(proxy_exchange *px)
 {
     const hp__upstream_response *r = &px->resp;
@@ -532,10 +535,25 @@ static void respond_with_head(proxy_exchange *px)
     }
     hp_response_header(px->req, "Via", 3, "1.1 hostpool", 12);
     px->outcome = r->status >= 500 ? HP__UPSTREAM_FAILURE : HP__UPSTREAM_SUCCESS;
+    if (r->status == 101) return start_tunnel(px);
     int64_t length = r->framing == HP__UPSTREAM_LENGTH ? (int64_t)r->content_length : -1;
     px->responded = true;
     hp_timer_stop(&px->timer);
     hp_respond_stream(px->req, r->status, length, &body_producer, px);
+}
+
+/* A 101 to a request that asked for an upgrade (its fields added): the tunnel takes the
+ * upstream connection (proxy_tunnel.h) with the bytes after the head; the exchange ends when
+ * the 101 is written. */
+static void start_tunnel(proxy_exchange *px)
+{
+    hp__upstream_conn *conn = px->conn;
+    hp_str early = {px->rbuf + px->rparsed, px->rend - px->rparsed};
+    hp_timer_stop(&px->timer);
+    px->conn = NULL;
+    px->reading = false;
+    px->responded = true;
+    hp__proxy_tunnel_start(px->req, conn, &px->resp, early, px->side->model->idle_timeout_ms);
 }
 
 /* The response ended: the connection goes back to the pool when nothing is left over. */
@@ -645,7 +663,10 @@ static void on_done(hp_request *req, bool ok, void *data)
 static void use_conn(proxy_exchange *px, hp__upstream_conn *conn)
 {
     px->conn = conn;
-    hp__upstream_response_init(&px->resp, HEAD_LIMIT, px->req->is_head);
+    hp__upstream_response_init(
+        &px->resp, HEAD_LIMIT,
+        (px->req->is_head ? HP__UPSTREAM_HEAD_REQUEST : 0) |
+            (hp__proxy_tunnel_wanted(px->req) ? HP__UPSTREAM_UPGRADE_ASKED : 0));
     px->rparsed = px->rend = 0;
     px->upstream_eof = false;
     wait_upstream(px, px->side->model->first_byte_timeout_ms);
@@ -774,6 +795,15 @@ static void put_body_framing(proxy_exchange *px)
     }
 }
 
+/* An upgrade the client asked for is asked of the upstream (proxy_tunnel.h); the other
+ * hop-by-hop fields stay out. */
+static void put_upgrade(proxy_exchange *px)
+{
+    if (!hp__proxy_tunnel_wanted(px->req)) return;
+    put_field(px, "Connection", HP_STR_LIT("upgrade"));
+    put_field(px, "Upgrade", *hp_request_header(px->req, "upgrade"));
+}
+
 static void build_head(proxy_exchange *px)
 {
     const hp_request *req = px->req;
@@ -795,6 +825,7 @@ static void build_head(proxy_exchange *px)
     }
     put_forwarded(px);
     put_body_framing(px);
+    put_upgrade(px);
     put(px, "\r\n", 2);
 }
 
