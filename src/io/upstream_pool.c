@@ -51,7 +51,7 @@ struct hp__upstream_conn {
     void *user;
     hp__upstream_wait *wait; /* the wait it is opened for or handed over to, not yet told */
     unsigned requests;       /* requests given this connection, this one included */
-    int early_status; /* a connect that failed before it began, reported by the timer */
+    int early_status;        /* a connect that failed before it began, reported by the timer */
     conn_state state;
     bool reused;
 };
@@ -60,9 +60,9 @@ typedef struct target {
     struct sockaddr_storage addr;
     hp__upstream_conn *idle; /* top of the stack: the most recently used */
     size_t idle_count;
-    size_t open_count;                     /* connections not CLOSING: max_connections */
-    hp__upstream_wait *oldest, *newest;    /* the queue of waiters */
-    hp__upstream_pool_figures *figures;    /* the caller's, or NULL */
+    size_t open_count;                  /* connections not CLOSING: max_connections */
+    hp__upstream_wait *oldest, *newest; /* the queue of waiters */
+    hp__upstream_pool_figures *figures; /* the caller's, or NULL */
 } target;
 
 struct hp__upstream_pool {
@@ -382,8 +382,7 @@ static void go_idle(hp__upstream_conn *c)
     t->idle_count++;
     c->io.stream.data = c;
     uv_read_start(&c->io.stream, on_idle_alloc, on_idle_read);
-    hp_timer_start(c->pool->worker, &c->timer, c->pool->options.idle_timeout_ms,
-                   on_idle_timeout);
+    hp_timer_start(c->pool->worker, &c->timer, c->pool->options.idle_timeout_ms, on_idle_timeout);
 }
 
 /* ---- acquiring ----------------------------------------------------------------------------- */

@@ -61,7 +61,7 @@ typedef struct hp__upstream_conn hp__upstream_conn;
 
 /* One target's figures, shared by the pools of every worker (the caller owns them). */
 typedef struct hp__upstream_pool_figures {
-    _Atomic uint32_t open;     /* connections open: connecting, idle or in use */
+    _Atomic uint32_t open; /* connections open: connecting, idle or in use */
     _Atomic uint32_t idle;
     _Atomic uint32_t in_use;
     _Atomic uint32_t waiting;  /* requests queued for a connection */

@@ -1,10 +1,11 @@
 /* The upstream connection pool (src/io/upstream_pool.h) on a real loop, against a TCP listener
  * of the test's own on the same loop that counts the connections it accepts and the ones the
- * pool closes: idle connections reused most recent first, a connection closed after
- * max_requests, max_connections with a FIFO queue of waiters served by releases (handed over)
- * and by closes (a new connection in the freed slot), the acquire timeout, cancelling a wait in
- * each of its phases, drain and destroy with waiters; and the shared figures exact at every
- * step and back to 0 after destroy.
+ * pool closes (target 0), and a port bound without listening that refuses them (target 1):
+ * idle connections reused most recent first, a connection closed after max_requests,
+ * max_connections with a FIFO queue of waiters served by releases (handed over) and by closes
+ * (a new connection in the freed slot, whose failure its waiter gets), the acquire timeout,
+ * cancelling a wait in each of its phases, drain and destroy with waiters; and the shared
+ * figures exact at every step and back to 0 after destroy.
  *
  * The pool's timers need a worker context: the test makes one on its loop, as a sans-IO driver
  * does (io/worker_context.h). The loop runs until a condition holds, with a deadline; a
@@ -21,6 +22,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEADLINE_MS 5000
 #define MAX_ACCEPTED 16
@@ -39,11 +41,12 @@ static struct {
     hp_worker worker;
     uv_timer_t heartbeat;
     uv_tcp_t listener;
-    struct sockaddr_storage target;
+    struct sockaddr_storage targets[2]; /* the listener; a port bound without listening */
+    int refusing_fd;
     uv_tcp_t *accepted[MAX_ACCEPTED];
     unsigned accepts;
     unsigned closed_by_pool; /* accepted connections that saw EOF */
-    hp__upstream_pool_figures figures[1];
+    hp__upstream_pool_figures figures[2];
     hp__upstream_pool *pool;
     user users[8]; /* outlive the test function: teardown's destroy may answer them */
     int calls;
@@ -84,13 +87,13 @@ static void close_free(uv_handle_t *h)
 
 /* ---- driving the loop ---------------------------------------------------------------------- */
 
-#define RUN_UNTIL(condition)                                                                 \
-    do {                                                                                     \
-        int64_t deadline_ = hp_test_now_ms() + DEADLINE_MS;                                  \
-        while (!(condition)) {                                                               \
-            if (hp_test_now_ms() > deadline_) fail_msg("timed out waiting for %s", #condition); \
-            uv_run(&t.loop, UV_RUN_ONCE);                                                    \
-        }                                                                                    \
+#define RUN_UNTIL(condition)                                                                       \
+    do {                                                                                           \
+        int64_t deadline_ = hp_test_now_ms() + DEADLINE_MS;                                        \
+        while (!(condition)) {                                                                     \
+            if (hp_test_now_ms() > deadline_) fail_msg("timed out waiting for %s", #condition);    \
+            uv_run(&t.loop, UV_RUN_ONCE);                                                          \
+        }                                                                                          \
     } while (0)
 
 static void on_acquired(hp__upstream_conn *conn, int status, void *data)
@@ -102,11 +105,11 @@ static void on_acquired(hp__upstream_conn *conn, int status, void *data)
     u->order = ++t.calls;
 }
 
-static hp__upstream_acquire_result acquire(user *u)
+static hp__upstream_acquire_result acquire_from(size_t target, user *u)
 {
     hp__upstream_conn *out = NULL;
     hp__upstream_acquire_result r =
-        hp__upstream_pool_acquire(t.pool, 0, &u->wait, on_acquired, u, &out);
+        hp__upstream_pool_acquire(t.pool, target, &u->wait, on_acquired, u, &out);
     if (r == HP__UPSTREAM_GOT_IDLE) {
         assert_non_null(out);
         assert_ptr_equal(hp__upstream_conn_stream(out)->data, u);
@@ -117,6 +120,11 @@ static hp__upstream_acquire_result acquire(user *u)
         assert_null(out);
     }
     return r;
+}
+
+static hp__upstream_acquire_result acquire(user *u)
+{
+    return acquire_from(0, u);
 }
 
 /* Acquires for a connection that is opened, and waits until it is connected. */
@@ -140,7 +148,7 @@ static void make_pool(unsigned keepalive, unsigned max_connections, unsigned max
         .max_requests = max_requests,
         .acquire_timeout_ms = acquire_timeout_ms,
     };
-    t.pool = hp__upstream_pool_create(&t.worker, &t.target, 1, &o);
+    t.pool = hp__upstream_pool_create(&t.worker, t.targets, 2, &o);
 }
 
 static void assert_figures(uint32_t open, uint32_t idle, uint32_t in_use, uint32_t waiting)
@@ -170,8 +178,13 @@ static int setup(void **state)
     uv_tcp_init(&t.loop, &t.listener);
     assert_int_equal(uv_tcp_bind(&t.listener, (const struct sockaddr *)&any, 0), 0);
     assert_int_equal(uv_listen((uv_stream_t *)&t.listener, 64, on_accept), 0);
-    int len = sizeof t.target;
-    assert_int_equal(uv_tcp_getsockname(&t.listener, (struct sockaddr *)&t.target, &len), 0);
+    int len = sizeof t.targets[0];
+    assert_int_equal(uv_tcp_getsockname(&t.listener, (struct sockaddr *)&t.targets[0], &len), 0);
+    t.refusing_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(t.refusing_fd >= 0);
+    assert_int_equal(bind(t.refusing_fd, (const struct sockaddr *)&any, sizeof any), 0);
+    socklen_t slen = sizeof t.targets[1];
+    assert_int_equal(getsockname(t.refusing_fd, (struct sockaddr *)&t.targets[1], &slen), 0);
     return 0;
 }
 
@@ -181,6 +194,8 @@ static int teardown(void **state)
 {
     hp__upstream_pool_destroy(t.pool);
     assert_figures(0, 0, 0, 0);
+    assert_int_equal(atomic_load(&t.figures[1].open) + atomic_load(&t.figures[1].waiting), 0);
+    close(t.refusing_fd);
     RUN_UNTIL(t.closed_by_pool == t.accepts);
     for (unsigned i = 0; i < t.accepts; i++) uv_close((uv_handle_t *)t.accepted[i], close_free);
     uv_close((uv_handle_t *)&t.listener, NULL);
@@ -243,8 +258,8 @@ static void a_connection_is_closed_at_the_release_after_max_requests(void **stat
 
 /* ---- the limit and its queue --------------------------------------------------------------- */
 
-static void at_max_connections_waiters_get_released_connections_first_come_first_served(
-    void **state)
+static void
+at_max_connections_waiters_get_released_connections_first_come_first_served(void **state)
 {
     make_pool(4, 2, 0, 5000);
     user *u = t.users;
@@ -326,6 +341,23 @@ static void a_queued_request_is_answered_eacquire_after_the_acquire_timeout(void
     hp__upstream_pool_release(a->conn, true); /* nobody waits: it goes idle */
     assert_figures(1, 1, 0, 0);
     assert_int_equal(b->calls, 1);
+}
+
+static void a_waiter_given_a_freed_slot_gets_that_connections_failure(void **state)
+{
+    make_pool(4, 1, 0, 5000);
+    user *a = &t.users[0];
+    user *b = &t.users[1];
+    hp__upstream_pool_figures *f = &t.figures[1];
+    assert_int_equal(acquire_from(1, a), HP__UPSTREAM_CONNECTING);
+    assert_int_equal(acquire_from(1, b), HP__UPSTREAM_QUEUED);
+    RUN_UNTIL(b->calls);
+    assert_int_equal(a->status, UV_ECONNREFUSED);
+    assert_int_equal(b->status, UV_ECONNREFUSED);
+    assert_true(a->order < b->order);
+    assert_int_equal(atomic_load(&f->open), 0);
+    assert_int_equal(atomic_load(&f->waiting), 0);
+    assert_int_equal(atomic_load(&f->connects), 2);
 }
 
 /* ---- cancelling ---------------------------------------------------------------------------- */
@@ -441,8 +473,10 @@ int main(void)
             a_connection_closed_at_the_limit_frees_a_slot_for_the_oldest_waiter, setup, teardown),
         cmocka_unit_test_setup_teardown(
             a_queued_request_is_answered_eacquire_after_the_acquire_timeout, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            a_cancelled_queued_request_is_skipped_and_never_called_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_waiter_given_a_freed_slot_gets_that_connections_failure,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(a_cancelled_queued_request_is_skipped_and_never_called_back,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(
             a_cancel_after_the_handover_passes_the_connection_to_the_next_waiter, setup, teardown),
         cmocka_unit_test_setup_teardown(
