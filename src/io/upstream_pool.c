@@ -39,12 +39,14 @@ typedef union stream_handle {
     uv_pipe_t pipe;
 } stream_handle;
 
+typedef struct target target;
+
 struct hp__upstream_conn {
     stream_handle io;
     uv_connect_t connect;
     hp_timer timer; /* connect timeout, then idle timeout */
     hp__upstream_pool *pool;
-    size_t target;
+    target *to;
     hp__upstream_conn *prev, *next;      /* the pool's open connections */
     hp__upstream_conn *idle_next;        /* the target's idle stack */
     hp__upstream_connected_cb connected; /* CONNECTING: the user's callback */
@@ -56,14 +58,14 @@ struct hp__upstream_conn {
     bool reused;
 };
 
-typedef struct target {
+struct target {
     struct sockaddr_storage addr;
     hp__upstream_conn *idle; /* top of the stack: the most recently used */
     size_t idle_count;
     size_t open_count;                  /* connections not CLOSING: max_connections */
     hp__upstream_wait *oldest, *newest; /* the queue of waiters */
     hp__upstream_pool_figures *figures; /* the caller's, or NULL */
-} target;
+};
 
 struct hp__upstream_pool {
     hp_worker *worker;
@@ -113,32 +115,28 @@ static _Atomic uint32_t *state_figure(hp__upstream_pool_figures *f, conn_state s
     return NULL;
 }
 
-static target *target_of(const hp__upstream_conn *c)
+static void count_move(hp__upstream_pool_figures *f, conn_state from, conn_state to)
 {
-    return &c->pool->targets[c->target];
-}
-
-static void set_state(hp__upstream_conn *c, conn_state to)
-{
-    target *t = target_of(c);
-    conn_state from = c->state;
-    c->state = to;
-    if (to == CLOSING) t->open_count--;
-    hp__upstream_pool_figures *f = t->figures;
-    if (!f) return;
     if (to == CLOSING) figure_sub(&f->open, 1);
     _Atomic uint32_t *left = state_figure(f, from), *entered = state_figure(f, to);
     if (left) figure_sub(left, 1);
     if (entered) figure_add(entered, 1);
 }
 
+static inline void set_state(hp__upstream_conn *c, conn_state to)
+{
+    conn_state from = c->state;
+    c->state = to;
+    if (to == CLOSING) c->to->open_count--;
+    if (c->to->figures) count_move(c->to->figures, from, to);
+}
+
 /* One more request on a connection that served before (taken idle or handed over). */
-static void count_reuse(hp__upstream_conn *c)
+static inline void count_reuse(hp__upstream_conn *c)
 {
     c->requests++;
     c->reused = true;
-    hp__upstream_pool_figures *f = target_of(c)->figures;
-    if (f) atomic_fetch_add_explicit(&f->reuses, 1, memory_order_relaxed);
+    if (c->to->figures) atomic_fetch_add_explicit(&c->to->figures->reuses, 1, memory_order_relaxed);
 }
 
 static bool spent(const hp__upstream_conn *c)
@@ -196,7 +194,7 @@ static void detach_wait(hp__upstream_conn *c)
 
 /* ---- closing ------------------------------------------------------------------------------- */
 
-static void serve_freed_slot(hp__upstream_pool *p, size_t target_index);
+static void serve_freed_slot(hp__upstream_pool *p, target *t);
 
 static void unlink_open(hp__upstream_conn *c)
 {
@@ -219,7 +217,7 @@ static void on_closed(uv_handle_t *h)
 
 static void remove_idle(hp__upstream_conn *c)
 {
-    target *t = target_of(c);
+    target *t = c->to;
     for (hp__upstream_conn **at = &t->idle; *at; at = &(*at)->idle_next) {
         if (*at == c) {
             *at = c->idle_next;
@@ -239,7 +237,7 @@ static void conn_close(hp__upstream_conn *c)
     hp_timer_stop(&c->timer);
     c->io.handle.data = c;
     uv_close(&c->io.handle, on_closed);
-    serve_freed_slot(c->pool, c->target);
+    serve_freed_slot(c->pool, c->to);
 }
 
 /* ---- connecting ---------------------------------------------------------------------------- */
@@ -274,14 +272,13 @@ static void on_connect(uv_connect_t *req, int status)
 }
 
 /* A new connection for one request (its first). */
-static hp__upstream_conn *conn_open(hp__upstream_pool *p, size_t target_index,
-                                    hp__upstream_connected_cb cb, void *data)
+static hp__upstream_conn *conn_open(hp__upstream_pool *p, target *t, hp__upstream_connected_cb cb,
+                                    void *data)
 {
     hp__upstream_conn *c = HP_NEW(hp__upstream_conn);
-    target *t = &p->targets[target_index];
     const struct sockaddr_storage *addr = &t->addr;
     c->pool = p;
-    c->target = target_index;
+    c->to = t;
     c->connected = cb;
     c->user = data;
     c->state = CONNECTING;
@@ -321,7 +318,7 @@ static hp__upstream_conn *conn_open(hp__upstream_pool *p, size_t target_index,
 hp__upstream_conn *hp__upstream_pool_connect(hp__upstream_pool *p, size_t target_index,
                                              hp__upstream_connected_cb cb, void *data)
 {
-    return conn_open(p, target_index, cb, data);
+    return conn_open(p, &p->targets[target_index], cb, data);
 }
 
 static void wait_on(hp__upstream_wait *w, hp__upstream_conn *c, int phase)
@@ -332,13 +329,12 @@ static void wait_on(hp__upstream_wait *w, hp__upstream_conn *c, int phase)
 }
 
 /* A slot of the target freed: a new connection for the oldest waiter. */
-static void serve_freed_slot(hp__upstream_pool *p, size_t target_index)
+static void serve_freed_slot(hp__upstream_pool *p, target *t)
 {
-    target *t = &p->targets[target_index];
     hp__upstream_wait *w = t->oldest;
     if (!w || p->destroyed || at_limit(p, t)) return;
     queue_remove(t, w);
-    wait_on(w, conn_open(p, target_index, w->cb, w->data), WAIT_CONNECTING);
+    wait_on(w, conn_open(p, t, w->cb, w->data), WAIT_CONNECTING);
 }
 
 /* ---- idle ---------------------------------------------------------------------------------- */
@@ -375,7 +371,7 @@ hp__upstream_conn *hp__upstream_pool_take_idle(hp__upstream_pool *p, size_t targ
 
 static void go_idle(hp__upstream_conn *c)
 {
-    target *t = target_of(c);
+    target *t = c->to;
     set_state(c, IDLE);
     c->idle_next = t->idle;
     t->idle = c;
@@ -405,7 +401,7 @@ static void on_wait_timer(hp_timer *timer)
 /* A connection released reusable goes to the oldest waiter, told on the next turn. */
 static void hand_over(hp__upstream_conn *c, hp__upstream_wait *w)
 {
-    queue_remove(target_of(c), w);
+    queue_remove(c->to, w);
     wait_on(w, c, WAIT_HANDED);
     hp_timer_start(c->pool->worker, &w->timer, 0, on_wait_timer);
 }
@@ -428,7 +424,7 @@ hp__upstream_acquire_result hp__upstream_pool_acquire(hp__upstream_pool *p, size
     w->target = target_index;
     w->timer.data = w;
     if (!at_limit(p, t)) {
-        *out = conn_open(p, target_index, cb, data);
+        *out = conn_open(p, t, cb, data);
         wait_on(w, *out, WAIT_CONNECTING);
         return HP__UPSTREAM_CONNECTING;
     }
@@ -467,7 +463,7 @@ bool hp__upstream_pool_would_queue(const hp__upstream_pool *p, size_t target_ind
 void hp__upstream_pool_release(hp__upstream_conn *c, bool reusable)
 {
     hp__upstream_pool *p = c->pool;
-    target *t = target_of(c);
+    target *t = c->to;
     if (c->state == CLOSING) return;
     detach_wait(c);
     c->connected = NULL;
