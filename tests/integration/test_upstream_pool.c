@@ -4,8 +4,9 @@
  * idle connections reused most recent first, a connection closed after max_requests,
  * max_connections with a FIFO queue of waiters served by releases (handed over) and by closes
  * (a new connection in the freed slot, whose failure its waiter gets), the acquire timeout,
- * cancelling a wait in each of its phases, drain and destroy with waiters; and the shared
- * figures exact at every step and back to 0 after destroy.
+ * giving up a connection being opened, cancelling a wait in each of its phases, drain and
+ * destroy with waiters; and the shared figures exact at every step and back to 0 after
+ * destroy.
  *
  * The pool's timers need a worker context: the test makes one on its loop, as a sans-IO driver
  * does (io/worker_context.h). The loop runs until a condition holds, with a deadline; a
@@ -31,6 +32,7 @@
 typedef struct user {
     hp__upstream_wait wait;
     hp__upstream_conn *conn;
+    hp__upstream_conn *opening; /* what acquire said it is connecting */
     int status;
     int calls;
     int order; /* when its callback ran, among all users */
@@ -116,6 +118,7 @@ static hp__upstream_acquire_result acquire_from(size_t target, user *u)
         u->conn = out;
     } else if (r == HP__UPSTREAM_CONNECTING) {
         assert_non_null(out);
+        u->opening = out;
     } else {
         assert_null(out);
     }
@@ -343,6 +346,23 @@ static void a_queued_request_is_answered_eacquire_after_the_acquire_timeout(void
     assert_int_equal(b->calls, 1);
 }
 
+static void a_connection_given_up_while_opening_calls_nothing_back_and_frees_its_slot(void **state)
+{
+    make_pool(4, 1, 0, 5000);
+    user *a = &t.users[0];
+    user *b = &t.users[1];
+    assert_int_equal(acquire(a), HP__UPSTREAM_CONNECTING);
+    assert_int_equal(acquire(b), HP__UPSTREAM_QUEUED);
+    hp__upstream_pool_release(a->opening, false);
+    assert_figures(1, 0, 0, 0); /* b's connection */
+    RUN_UNTIL(b->calls);
+    assert_int_equal(b->status, 0);
+    assert_ptr_not_equal(b->conn, a->opening);
+    hp__upstream_pool_cancel(&a->wait); /* given up already: no-op */
+    assert_int_equal(a->calls, 0);
+    assert_figures(1, 0, 1, 0);
+}
+
 static void a_waiter_given_a_freed_slot_gets_that_connections_failure(void **state)
 {
     make_pool(4, 1, 0, 5000);
@@ -473,6 +493,9 @@ int main(void)
             a_connection_closed_at_the_limit_frees_a_slot_for_the_oldest_waiter, setup, teardown),
         cmocka_unit_test_setup_teardown(
             a_queued_request_is_answered_eacquire_after_the_acquire_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_connection_given_up_while_opening_calls_nothing_back_and_frees_its_slot, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(a_waiter_given_a_freed_slot_gets_that_connections_failure,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(a_cancelled_queued_request_is_skipped_and_never_called_back,
