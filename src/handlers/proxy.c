@@ -108,7 +108,8 @@ struct proxy_exchange {
     uint64_t tried;               /* targets tried and failed, a bit each */
     unsigned attempts;
     uint32_t retry_after_s; /* for a 503 */
-    bool picked, entered;
+    bool picked, entered, waiting;
+    hp__upstream_wait wait; /* for a connection, at the target's max_connections */
     body_framing body;
     uint64_t body_sent;
     uint32_t rparsed, rend;
@@ -155,6 +156,10 @@ static proxy_side *side_create(hp_worker *worker, hp__upstream *u)
         .keepalive = m->keepalive,
         .connect_timeout_ms = m->connect_timeout_ms,
         .idle_timeout_ms = m->idle_timeout_ms,
+        .figures = hp__upstream_figures(u, 0),
+        .max_connections = m->max_connections,
+        .max_requests = m->max_requests,
+        .acquire_timeout_ms = m->acquire_timeout_ms,
     };
     s->pool = hp__upstream_pool_create(worker, addrs, m->target_count, &po);
     return s;
@@ -245,6 +250,14 @@ static void end_pick(proxy_exchange *px, hp__upstream_outcome outcome)
     if (!px->picked) return;
     px->picked = false;
     hp__upstream_report(&px->side->picker, &px->pick, outcome);
+}
+
+/* A queued request got its connection, or its wait ended otherwise. */
+static void stop_waiting(proxy_exchange *px)
+{
+    if (!px->waiting) return;
+    px->waiting = false;
+    hp__upstream_wait_end(px->side->picker.u);
 }
 
 static void respond_text(hp_request *req, int status, const char *text, uint32_t retry_after_s)
@@ -653,6 +666,8 @@ static void on_done(hp_request *req, bool ok, void *data)
     enter(px);
     px->finished = true;
     px->req = NULL;
+    hp__upstream_pool_cancel(&px->wait); /* still queued, or opening for it: nothing calls back */
+    stop_waiting(px);
     release_conn(px, false); /* still held: the client left mid-way */
     end_pick(px, px->outcome);
     if (px->entered) hp__upstream_leave(px->side->picker.u);
@@ -678,8 +693,16 @@ static void on_connected(hp__upstream_conn *conn, int status, void *data)
 {
     proxy_exchange *px = data;
     enter(px);
+    stop_waiting(px);
     if (status == 0) {
         use_conn(px, conn);
+    } else if (status == HP__UPSTREAM_EACQUIRE) {
+        px->conn = NULL;
+        end_pick(px, HP__UPSTREAM_ABANDONED); /* the limit's doing, not the target's */
+        px->fail_status = 503;
+        px->fail_text = "503 Service Unavailable: no upstream connection was free in time\n";
+        px->retry_after_s = 1;
+        answer_failure(px);
     } else {
         px->conn = NULL;
         if (status == UV_ETIMEDOUT) {
@@ -870,12 +893,29 @@ static void attempt(proxy_exchange *px)
     hp_request_set_upstream(px->req, s->model->targets[px->pick.target].address);
     px->outcome = HP__UPSTREAM_ABANDONED;
     build_head(px);
-    hp__upstream_conn *conn = hp__upstream_pool_take_idle(s->pool, px->pick.target);
-    if (conn)
-        use_conn(px, conn);
-    else
-        px->conn = hp__upstream_pool_connect(s->pool, px->pick.target, on_connected, px);
+    if (hp__upstream_pool_would_queue(s->pool, px->pick.target)) {
+        if (!hp__upstream_wait_begin(s->picker.u)) {
+            end_pick(px, HP__UPSTREAM_ABANDONED);
+            px->fail_status = 503;
+            px->fail_text = "503 Service Unavailable: too many requests waiting for a connection\n";
+            px->retry_after_s = 1;
+            return answer_failure(px);
+        }
+        px->waiting = true;
+    }
+    hp__upstream_conn *conn = NULL;
+    switch (hp__upstream_pool_acquire(s->pool, px->pick.target, &px->wait, on_connected, px,
+                                      &conn)) {
+    case HP__UPSTREAM_GOT_IDLE:
+        return use_conn(px, conn);
+    case HP__UPSTREAM_CONNECTING:
+        px->conn = conn;
+        return;
+    case HP__UPSTREAM_QUEUED:
+        return;
+    }
 }
+
 
 /* The worker's side of the handler's upstream, or NULL. */
 static proxy_side *current_side(proxy_worker *pw, const proxy_handler *h)
