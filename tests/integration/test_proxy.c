@@ -993,6 +993,124 @@ static void hash_on_a_header_sends_one_key_to_one_target(void **state)
     for (int i = 0; i < 3; i++) hp_test_server_kill(&srv[i]);
 }
 
+static bool backend_requests_at_least(backend *b, int n)
+{
+    return atomic_load(&b->requests) >= n;
+}
+
+static bool one_request_in(void *b)
+{
+    return backend_requests_at_least(b, 1);
+}
+
+static void one_connection(hp__upstream_model *m)
+{
+    m->max_connections = 1;
+}
+
+static bool one_idle_connection(void *u)
+{
+    hp__upstream_target_view v;
+    hp__upstream_target_view_of(u, 0, &v);
+    return v.open == 1 && v.idle == 1 && v.in_use == 0 && v.waiting == 0;
+}
+
+static void max_connections_queues_requests_on_one_connection(void **state)
+{
+    backend b;
+    backend_start(&b, ANSWER, OK_REPLY, true);
+    hp__upstream_model m;
+    model_of_ports(&m, (int[]){b.port}, 1);
+    one_connection(&m);
+    hp__upstream *u = hp__upstream_create(&m);
+    engine_fixture *f = proxy_over(u);
+    enum { CLIENTS = 6 };
+    hp_test_conn c[CLIENTS];
+    for (int i = 0; i < CLIENTS; i++) {
+        assert_int_equal(hp_test_connect(&c[i], engine_fixture_port(f), HP_TEST_DEADLINE_MS), 0);
+        assert_int_equal(hp_test_send_str(&c[i], HP_TEST_GET, HP_TEST_DEADLINE_MS), 0);
+    }
+    for (int i = 0; i < CLIENTS; i++) {
+        hp_test_response r;
+        assert_int_equal(hp_test_read_response(&c[i], &r, false, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+        assert_int_equal(r.status, 200);
+        hp_test_response_free(&r);
+        hp_test_close(&c[i]);
+    }
+    assert_int_equal(atomic_load(&b.accepts), 1); /* every request waited for the one */
+    /* A client has its whole body before the proxy parsed the response's end and released
+     * the connection: wait for that. */
+    assert_true(hp_test_poll_until(one_idle_connection, u, 5000));
+    engine_fixture_stop(f, 1000);
+    hp__upstream_unref(u);
+    hp__upstream_model_close(&m);
+    backend_stop(&b);
+}
+
+static void a_request_waiting_past_acquire_timeout_gets_503(void **state)
+{
+    backend b;
+    backend_start(&b, SILENT, NULL, true);
+    hp__upstream_model m;
+    model_of_ports(&m, (int[]){b.port}, 1);
+    one_connection(&m);
+    m.acquire_timeout_ms = 200;
+    hp__upstream *u = hp__upstream_create(&m);
+    engine_fixture *f = proxy_over(u);
+    hp_test_conn c;
+    assert_int_equal(hp_test_connect(&c, engine_fixture_port(f), HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(hp_test_send_str(&c, HP_TEST_GET, HP_TEST_DEADLINE_MS), 0);
+    assert_true(hp_test_poll_until(one_request_in, &b, 5000));
+    char body[128];
+    assert_int_equal(status_of_get(f, HP_TEST_GET, body, sizeof body), 503);
+    assert_non_null(strstr(body, "no upstream connection was free in time"));
+    assert_int_equal(atomic_load(&b.accepts), 1);
+    hp_test_close(&c);
+    engine_fixture_stop(f, 1000);
+    hp__upstream_unref(u);
+    hp__upstream_model_close(&m);
+    backend_stop(&b);
+}
+
+static bool one_waiting(void *u)
+{
+    hp__upstream_view v;
+    hp__upstream_view_of(u, &v);
+    return v.pending == 1;
+}
+
+static void max_pending_overflows_to_503(void **state)
+{
+    backend b;
+    backend_start(&b, SILENT, NULL, true);
+    hp__upstream_model m;
+    model_of_ports(&m, (int[]){b.port}, 1);
+    one_connection(&m);
+    m.max_pending = 1;
+    hp__upstream *u = hp__upstream_create(&m);
+    engine_fixture *f = proxy_over(u);
+    hp_test_conn held, queued;
+    assert_int_equal(hp_test_connect(&held, engine_fixture_port(f), HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(hp_test_send_str(&held, HP_TEST_GET, HP_TEST_DEADLINE_MS), 0);
+    assert_true(hp_test_poll_until(one_request_in, &b, 5000));
+    assert_int_equal(hp_test_connect(&queued, engine_fixture_port(f), HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(hp_test_send_str(&queued, HP_TEST_GET, HP_TEST_DEADLINE_MS), 0);
+    assert_true(hp_test_poll_until(one_waiting, u, 5000));
+    char body[128];
+    assert_int_equal(status_of_get(f, HP_TEST_GET, body, sizeof body), 503);
+    assert_non_null(strstr(body, "too many requests waiting for a connection"));
+    hp_test_close(&queued); /* the client leaving cancels its wait */
+    hp_test_close(&held);
+    engine_fixture_stop(f, 1000);
+    hp__upstream_view v;
+    hp__upstream_view_of(u, &v);
+    assert_int_equal(v.pending, 0);
+    assert_int_equal(v.in_flight, 0);
+    hp__upstream_unref(u);
+    hp__upstream_model_close(&m);
+    backend_stop(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1026,6 +1144,9 @@ int main(void)
         cmocka_unit_test(a_failed_half_open_trial_opens_the_breaker_again),
         cmocka_unit_test(max_in_flight_overflows_to_503),
         cmocka_unit_test(hash_on_a_header_sends_one_key_to_one_target),
+        cmocka_unit_test(max_connections_queues_requests_on_one_connection),
+        cmocka_unit_test(a_request_waiting_past_acquire_timeout_gets_503),
+        cmocka_unit_test(max_pending_overflows_to_503),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
