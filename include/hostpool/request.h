@@ -70,6 +70,10 @@ const hp_str *hp_request_header(const hp_request *req, const char *name);
  * 46 bytes hold any); returns its length, or 0 when there is none (a unix socket client). */
 size_t hp_request_client_ip(const hp_request *req, char *buf, size_t len);
 
+/* Names the upstream target (an address) that answers this request, for the access log's last
+ * field; copied (at most 63 bytes). A proxy calls it for each target it tries. */
+void hp_request_set_upstream(hp_request *req, const char *target);
+
 /* Adds a response header; name and value are copied. Call before answering. Headers the
  * engine owns (Date, Content-Length, Transfer-Encoding, Connection) are ignored. */
 void hp_response_header(hp_request *req, const char *name, size_t name_len, const char *value,

@@ -32,6 +32,7 @@
 #include "common/units.h"
 #include "core/balance.h"
 #include "handlers/kinds.h"
+#include "handlers/proxy.h"
 #include "hostpool/errors.h"
 #include "hostpool/handler.h"
 #include "hostpool/server.h"
@@ -39,6 +40,7 @@
 #include "http/upstream_response.h"
 #include "io/socket.h"
 #include "io/upstream_pool.h"
+#include "upstream/upstream.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,24 +53,36 @@
  * freelists are bounded the same way). */
 #define FREELIST_MAX 32
 _Static_assert(READ_BUFFER > HEAD_LIMIT, "the response head must fit in the read buffer");
-_Static_assert(HP_PROXY_MAX_TARGETS <= HP__BALANCE_MAX_TARGETS, "a balancer takes every target");
+_Static_assert(HP_PROXY_MAX_TARGETS == HP__UPSTREAM_MAX_TARGETS, "one limit on targets");
 
 typedef struct proxy_handler {
     hp_handler base;
-    hp_proxy_options options; /* its strings point into the copies below */
-    struct sockaddr_storage *targets;
-    char **to;        /* the targets as written */
-    char **authority; /* each target's Host for HP_PROXY_HOST_UPSTREAM */
+    hp__upstream *inline_upstream; /* the route's own targets; NULL for a named upstream */
+    char *upstream_name;           /* a named upstream, found at request time */
+    hp_proxy_host host;
     char *host_name;
+    uint64_t max_body_bytes;
 } proxy_handler;
 
 typedef struct proxy_exchange proxy_exchange;
 
-typedef struct proxy_worker {
+/* A worker's side of one upstream version: its balancer and its connections. Replaced when
+ * the upstream is (PUT /upstreams/{name}); the old side lives on, retired, until the last
+ * exchange using it is recycled. */
+typedef struct proxy_side {
+    hp__upstream_picker picker;
+    const hp__upstream_model *model; /* the version's */
     hp__upstream_pool *pool;
+    char **authority; /* each target's Host for HP_PROXY_HOST_UPSTREAM */
+    unsigned users;   /* exchanges using it */
+    bool retired;
+} proxy_side;
+
+typedef struct proxy_worker {
+    hp_worker *worker;
+    proxy_side *side; /* the current version's */
     proxy_exchange *free;
     unsigned free_count;
-    hp__balance *balance; /* a pick counts a request on its target until its done callback */
 } proxy_worker;
 
 typedef enum { BODY_NONE, BODY_LENGTH, BODY_CHUNKED } body_framing;
@@ -79,7 +93,6 @@ struct proxy_exchange {
     proxy_worker *pw;
     hp_request *req; /* NULL once the done callback ran */
     hp__upstream_conn *conn;
-    size_t target;
     hp_timer timer; /* first byte, then between reads of the body */
     uv_write_t write;
     /* kept across reuse */
@@ -89,6 +102,13 @@ struct proxy_exchange {
     size_t piece_cap;
     /* per request, zeroed from here */
     int busy; /* callbacks of this exchange on the stack */
+    proxy_side *side;
+    hp__upstream_pick pick;
+    hp__upstream_outcome outcome; /* what the pick's report will say: known at the head */
+    uint64_t tried;               /* targets tried and failed, a bit each */
+    unsigned attempts;
+    uint32_t retry_after_s; /* for a 503 */
+    bool picked, entered;
     body_framing body;
     uint64_t body_sent;
     uint32_t rparsed, rend;
@@ -110,6 +130,57 @@ static void pump(proxy_exchange *px);
 static void send_head(proxy_exchange *px);
 static void on_connected(hp__upstream_conn *conn, int status, void *data);
 static void wait_upstream(proxy_exchange *px, uint64_t ms);
+static void attempt(proxy_exchange *px);
+
+/* ---- a worker's side of an upstream version ------------------------------------------------- */
+
+/* The Host a target is reached by: its address as written, "localhost" for a unix socket. */
+static char *authority_of(const char *to)
+{
+    return hp__strdup(strncmp(to, "unix:", 5) == 0 ? "localhost" : to);
+}
+
+static proxy_side *side_create(hp_worker *worker, hp__upstream *u)
+{
+    proxy_side *s = HP_NEW(proxy_side);
+    hp__upstream_picker_init(&s->picker, u);
+    const hp__upstream_model *m = s->model = hp__upstream_model_of(u);
+    struct sockaddr_storage addrs[HP__UPSTREAM_MAX_TARGETS];
+    s->authority = hp__calloc(m->target_count, sizeof *s->authority);
+    for (size_t i = 0; i < m->target_count; i++) {
+        addrs[i] = m->targets[i].addr;
+        s->authority[i] = authority_of(m->targets[i].address);
+    }
+    hp__upstream_pool_options po = {
+        .keepalive = m->keepalive,
+        .connect_timeout_ms = m->connect_timeout_ms,
+        .idle_timeout_ms = m->idle_timeout_ms,
+    };
+    s->pool = hp__upstream_pool_create(worker, addrs, m->target_count, &po);
+    return s;
+}
+
+/* Nothing uses it any more: its connections are idle or gone. */
+static void side_destroy(proxy_side *s)
+{
+    hp__upstream_pool_destroy(s->pool);
+    for (size_t i = 0; i < s->model->target_count; i++) free(s->authority[i]);
+    free(s->authority);
+    hp__upstream_picker_close(&s->picker);
+    free(s);
+}
+
+static void side_put(proxy_side *s)
+{
+    if (--s->users == 0 && s->retired) side_destroy(s);
+}
+
+static void side_retire(proxy_side *s)
+{
+    s->retired = true;
+    hp__upstream_pool_drain(s->pool);
+    if (s->users == 0) side_destroy(s);
+}
 
 /* ---- the exchange's lifetime ---------------------------------------------------------------- */
 
@@ -144,6 +215,8 @@ static void enter(proxy_exchange *px)
 static void leave(proxy_exchange *px)
 {
     if (--px->busy > 0 || !px->finished || px->writing) return;
+    if (px->side) side_put(px->side);
+    px->side = NULL;
     proxy_worker *pw = px->pw;
     if (pw->free_count >= FREELIST_MAX) {
         exchange_free(px);
@@ -165,12 +238,38 @@ static void release_conn(proxy_exchange *px, bool reusable)
 
 /* ---- failures ------------------------------------------------------------------------------- */
 
+/* Ends the current pick with what the target did (upstream.h: the passive check, the breaker
+ * and the balancer hear it once). */
+static void end_pick(proxy_exchange *px, hp__upstream_outcome outcome)
+{
+    if (!px->picked) return;
+    px->picked = false;
+    hp__upstream_report(&px->side->picker, &px->pick, outcome);
+}
+
+static void respond_text(hp_request *req, int status, const char *text, uint32_t retry_after_s)
+{
+    if (retry_after_s) {
+        char v[16];
+        int n = snprintf(v, sizeof v, "%u", retry_after_s);
+        hp_response_header(req, "Retry-After", 11, v, (size_t)n);
+    }
+    hp_respond(req, status, text, strlen(text));
+}
+
 static void answer_failure(proxy_exchange *px)
 {
     if (px->finished) return;
     if (px->responded) return hp_request_abort(px->req);
     px->responded = true;
-    hp_respond(px->req, px->fail_status, px->fail_text, strlen(px->fail_text));
+    respond_text(px->req, px->fail_status, px->fail_text, px->retry_after_s);
+}
+
+/* The target failed for good: the pick says so; the client gets the answer. */
+static void give_up(proxy_exchange *px)
+{
+    end_pick(px, HP__UPSTREAM_FAILURE);
+    answer_failure(px);
 }
 
 /* A fresh connection for a request whose pooled one failed before it could matter. */
@@ -180,7 +279,27 @@ static bool retry(proxy_exchange *px)
         hp__upstream_response_started(&px->resp))
         return false;
     px->retried = true;
-    px->conn = hp__upstream_pool_connect(px->pw->pool, px->target, on_connected, px);
+    px->conn = hp__upstream_pool_connect(px->side->pool, px->pick.target, on_connected, px);
+    return true;
+}
+
+/* Safe to send again elsewhere (RFC 9110 §9.2.2), and nothing of the body was taken yet. */
+static bool idempotent(const hp_request *req)
+{
+    static const char *const methods[] = {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"};
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (hp__str_eq(req->method, methods[i])) return true;
+    return false;
+}
+
+/* After a connect failure: another target, when `retries` allows it. */
+static bool retry_elsewhere(proxy_exchange *px)
+{
+    if (px->attempts > px->side->model->retries || px->body_pulled || px->responded ||
+        px->finished || !idempotent(px->req))
+        return false;
+    px->tried |= 1ull << px->pick.target;
+    attempt(px);
     return true;
 }
 
@@ -199,7 +318,7 @@ static void upstream_failed(proxy_exchange *px, int status, const char *text, bo
         return;
     }
     if (px->fail_retryable && retry(px)) return;
-    answer_failure(px);
+    give_up(px);
 }
 
 static void fail_closed(proxy_exchange *px)
@@ -216,16 +335,16 @@ static void on_written(uv_write_t *w, int status)
     px->writing = false;
     if (px->failure_pending) {
         px->failure_pending = false;
-        if (!(px->fail_retryable && retry(px))) answer_failure(px);
+        if (!(px->fail_retryable && retry(px))) give_up(px);
     } else if (px->finished || !px->conn) {
         /* the client left, or the response ended first: nothing more to write */
     } else if (status < 0) {
         fail_closed(px);
     } else if (px->body == BODY_NONE || px->request_sent) {
         px->request_sent = true;
-        if (!px->responded) wait_upstream(px, px->h->options.first_byte_timeout_ms);
+        if (!px->responded) wait_upstream(px, px->side->model->first_byte_timeout_ms);
     } else {
-        if (!px->responded) wait_upstream(px, px->h->options.first_byte_timeout_ms);
+        if (!px->responded) wait_upstream(px, px->side->model->first_byte_timeout_ms);
         px->body_pulled = true;
         hp_request_body_pull(px->req, &body_consumer, px);
     }
@@ -253,11 +372,12 @@ static void on_body_data(hp_request *req, void *data, const void *bytes, size_t 
 {
     proxy_exchange *px = data;
     enter(px);
-    uint64_t cap = px->h->options.max_body_bytes;
+    uint64_t cap = px->h->max_body_bytes;
     if (!px->conn) {
         /* the upstream failed meanwhile: its answer is on its way */
     } else if (cap && px->body_sent + len > cap) {
         release_conn(px, false);
+        end_pick(px, HP__UPSTREAM_ABANDONED);
         px->fail_status = 413;
         px->fail_text = "413 Content Too Large\n";
         answer_failure(px);
@@ -294,6 +414,7 @@ static void on_body_error(hp_request *req, void *data, int err)
     proxy_exchange *px = data;
     enter(px);
     release_conn(px, false);
+    end_pick(px, HP__UPSTREAM_ABANDONED);
     px->responded = true; /* the engine answers (413, 400, 408) if anyone can */
     leave(px);
 }
@@ -411,6 +532,7 @@ static void respond_with_head(proxy_exchange *px)
             hp_response_header(px->req, f->name.base, f->name.len, f->value.base, f->value.len);
     }
     hp_response_header(px->req, "Via", 3, "1.1 hostpool", 12);
+    px->outcome = r->status >= 500 ? HP__UPSTREAM_FAILURE : HP__UPSTREAM_SUCCESS;
     int64_t length = r->framing == HP__UPSTREAM_LENGTH ? (int64_t)r->content_length : -1;
     px->responded = true;
     hp_timer_stop(&px->timer);
@@ -423,6 +545,7 @@ static void response_ended(proxy_exchange *px)
     bool reusable = px->resp.keep_alive && px->request_sent && !px->writing &&
                     px->rparsed == px->rend && !px->upstream_eof;
     release_conn(px, reusable);
+    end_pick(px, px->outcome);
     px->client_ready = false;
     hp_stream_send(px->req, NULL, 0, true);
 }
@@ -440,7 +563,7 @@ static void need_more(proxy_exchange *px)
         px->rend -= px->rparsed;
         px->rparsed = 0;
     }
-    if (px->responded) wait_upstream(px, px->h->options.idle_timeout_ms);
+    if (px->responded) wait_upstream(px, px->side->model->idle_timeout_ms);
     read_upstream(px);
 }
 
@@ -513,8 +636,10 @@ static void on_done(hp_request *req, bool ok, void *data)
     enter(px);
     px->finished = true;
     px->req = NULL;
-    hp__balance_release(px->pw->balance, (uint32_t)px->target);
     release_conn(px, false); /* still held: the client left mid-way */
+    end_pick(px, px->outcome);
+    if (px->entered) hp__upstream_leave(px->side->picker.u);
+    px->entered = false;
     leave(px);
 }
 
@@ -524,7 +649,7 @@ static void use_conn(proxy_exchange *px, hp__upstream_conn *conn)
     hp__upstream_response_init(&px->resp, HEAD_LIMIT, px->req->is_head);
     px->rparsed = px->rend = 0;
     px->upstream_eof = false;
-    wait_upstream(px, px->h->options.first_byte_timeout_ms);
+    wait_upstream(px, px->side->model->first_byte_timeout_ms);
     read_upstream(px);
     send_head(px);
 }
@@ -544,7 +669,8 @@ static void on_connected(hp__upstream_conn *conn, int status, void *data)
             px->fail_status = 502;
             px->fail_text = "502 Bad Gateway: cannot connect to the upstream\n";
         }
-        answer_failure(px);
+        end_pick(px, HP__UPSTREAM_FAILURE);
+        if (!retry_elsewhere(px)) answer_failure(px);
     }
     leave(px);
 }
@@ -606,10 +732,10 @@ static void put_host(proxy_exchange *px)
 {
     const proxy_handler *h = px->h;
     const hp_request *req = px->req;
-    if (h->options.host == HP_PROXY_HOST_NAME) {
+    if (h->host == HP_PROXY_HOST_NAME) {
         put_field(px, "Host", hp__str(h->host_name, strlen(h->host_name)));
-    } else if (h->options.host == HP_PROXY_HOST_UPSTREAM || req->host.len == 0) {
-        const char *a = h->authority[px->target];
+    } else if (h->host == HP_PROXY_HOST_UPSTREAM || req->host.len == 0) {
+        const char *a = px->side->authority[px->pick.target];
         put_field(px, "Host", hp__str(a, strlen(a)));
     } else {
         put_field(px, "Host", req->host);
@@ -677,8 +803,54 @@ static bool declared_too_large(const proxy_handler *h, const hp_request *req)
 {
     const hp_str *length = hp_request_header(req, "content-length");
     uint64_t n;
-    return h->options.max_body_bytes && length && hp__str_to_u64(*length, UINT64_MAX, &n) &&
-           n > h->options.max_body_bytes;
+    return h->max_body_bytes && length && hp__str_to_u64(*length, UINT64_MAX, &n) &&
+           n > h->max_body_bytes;
+}
+
+/* The balancer's key for a hash upstream: the named field's value, or the client's address. */
+static size_t hash_key(const proxy_exchange *px, char *buf, size_t cap, const char **key)
+{
+    const hp__upstream_model *m = px->side->model;
+    *key = buf;
+    if (m->balance != HP__BALANCE_HASH) return 0;
+    if (!m->hash_header) return hp_request_client_ip(px->req, buf, cap);
+    const hp_str *v = hp_request_header(px->req, m->hash_header);
+    if (!v) return 0;
+    *key = v->base;
+    return v->len;
+}
+
+/* Picks a target (another one after a failed connect) and sends the request to it. */
+static void attempt(proxy_exchange *px)
+{
+    proxy_side *s = px->side;
+    char buf[64];
+    const char *key;
+    size_t key_len = hash_key(px, buf, sizeof buf, &key);
+    if (!hp__upstream_pick_target(&s->picker, key, key_len, px->tried, &px->pick)) {
+        if (px->attempts == 0) { /* else the failure already set says more */
+            px->fail_status = 503;
+            px->fail_text = "503 Service Unavailable: no upstream target is available\n";
+            px->retry_after_s = hp__upstream_retry_after_s(s->picker.u);
+        }
+        return answer_failure(px);
+    }
+    px->picked = true;
+    px->attempts++;
+    hp_request_set_upstream(px->req, s->model->targets[px->pick.target].address);
+    px->outcome = HP__UPSTREAM_ABANDONED;
+    build_head(px);
+    hp__upstream_conn *conn = hp__upstream_pool_take_idle(s->pool, px->pick.target);
+    if (conn)
+        use_conn(px, conn);
+    else
+        px->conn = hp__upstream_pool_connect(s->pool, px->pick.target, on_connected, px);
+}
+
+/* The worker's side of the handler's upstream, or NULL. */
+static proxy_side *current_side(proxy_worker *pw, const proxy_handler *h)
+{
+    return pw->side;
 }
 
 static void on_request(hp_handler *self, hp_request *req)
@@ -687,18 +859,20 @@ static void on_request(hp_handler *self, hp_request *req)
     proxy_worker *pw = hp_worker_data(hp_request_worker(req), self);
     if (!pw) return hp_respond_error(req, 500);
     if (declared_too_large(h, req)) return hp_respond_error(req, 413);
+    proxy_side *side = current_side(pw, h);
+    if (!side)
+        return respond_text(req, 503, "503 Service Unavailable: the upstream is not known\n", 1);
+    if (!hp__upstream_enter(side->picker.u))
+        return respond_text(req, 503, "503 Service Unavailable: too many requests in flight\n", 1);
     proxy_exchange *px = exchange_take(pw);
     enter(px);
     px->h = h;
     px->req = req;
+    px->side = side;
+    side->users++;
+    px->entered = true;
     hp_request_on_done(req, on_done, px);
-    px->target = hp__balance_pick(pw->balance, NULL, 0); /* no target is ever out yet */
-    build_head(px);
-    hp__upstream_conn *conn = hp__upstream_pool_take_idle(pw->pool, px->target);
-    if (conn)
-        use_conn(px, conn);
-    else
-        px->conn = hp__upstream_pool_connect(pw->pool, px->target, on_connected, px);
+    attempt(px);
     leave(px);
 }
 
@@ -708,32 +882,21 @@ static void *worker_start(hp_handler *self, hp_worker *worker)
 {
     const proxy_handler *h = (const proxy_handler *)self;
     proxy_worker *pw = HP_NEW(proxy_worker);
-    hp__upstream_pool_options po = {
-        .keepalive = h->options.keepalive,
-        .connect_timeout_ms = h->options.connect_timeout_ms,
-        .idle_timeout_ms = h->options.idle_timeout_ms,
-    };
-    pw->pool = hp__upstream_pool_create(worker, h->targets, h->options.to_count, &po);
-    hp__balance_target targets[HP_PROXY_MAX_TARGETS];
-    for (size_t i = 0; i < h->options.to_count; i++)
-        targets[i] = (hp__balance_target){.id = h->to[i], .weight = 1};
-    /* Cannot fail: 1 to HP_PROXY_MAX_TARGETS targets (options_valid), weights in range. */
-    hp__balance_create(HP__BALANCE_ROUND_ROBIN, targets, (uint32_t)h->options.to_count,
-                       &pw->balance);
+    pw->worker = worker;
+    if (h->inline_upstream) pw->side = side_create(worker, h->inline_upstream);
     return pw;
 }
 
 static void worker_drain(hp_handler *self, hp_worker *worker, void *data)
 {
     proxy_worker *pw = data;
-    hp__upstream_pool_drain(pw->pool);
+    if (pw->side) hp__upstream_pool_drain(pw->side->pool);
 }
 
 static void worker_stop(hp_handler *self, hp_worker *worker, void *data)
 {
     proxy_worker *pw = data;
-    hp__upstream_pool_destroy(pw->pool);
-    hp__balance_destroy(pw->balance);
+    if (pw->side) side_retire(pw->side);
     while (pw->free) {
         proxy_exchange *px = pw->free;
         pw->free = px->next_free;
@@ -747,21 +910,21 @@ static void worker_stop(hp_handler *self, hp_worker *worker, void *data)
 static void destroy(hp_handler *self)
 {
     proxy_handler *h = (proxy_handler *)self;
-    for (size_t i = 0; i < h->options.to_count; i++) {
-        free(h->to[i]);
-        free(h->authority[i]);
-    }
-    free(h->to);
-    free(h->authority);
-    free(h->targets);
+    hp__upstream_unref(h->inline_upstream);
+    free(h->upstream_name);
     free(h->host_name);
     free(h);
 }
 
+static hp_handler *handler_new(hp__upstream *inline_upstream, const char *upstream_name,
+                               hp_proxy_host host, const char *host_name, uint64_t max_body_bytes);
+
 static hp_handler *clone_handler(const hp_handler *self)
 {
     const proxy_handler *h = (const proxy_handler *)self;
-    return hp_proxy_handler_create(&h->options, NULL, 0);
+    if (h->inline_upstream) hp__upstream_ref(h->inline_upstream);
+    return handler_new(h->inline_upstream, h->upstream_name, h->host, h->host_name,
+                       h->max_body_bytes);
 }
 
 static const hp_handler_vtable proxy_vtable = {
@@ -774,6 +937,21 @@ static const hp_handler_vtable proxy_vtable = {
     .worker_stop = worker_stop,
 };
 
+/* Takes the reference to `inline_upstream`; copies the strings. */
+static hp_handler *handler_new(hp__upstream *inline_upstream, const char *upstream_name,
+                               hp_proxy_host host, const char *host_name, uint64_t max_body_bytes)
+{
+    proxy_handler *h = HP_NEW(proxy_handler);
+    h->base.vt = &proxy_vtable;
+    h->base.stream_request_body = true;
+    h->inline_upstream = inline_upstream;
+    h->upstream_name = upstream_name ? hp__strdup(upstream_name) : NULL;
+    h->host = host;
+    h->host_name = host == HP_PROXY_HOST_NAME ? hp__strdup(host_name) : NULL;
+    h->max_body_bytes = max_body_bytes;
+    return &h->base;
+}
+
 void hp_proxy_options_init(hp_proxy_options *o)
 {
     *o = (hp_proxy_options){
@@ -783,12 +961,6 @@ void hp_proxy_options_init(hp_proxy_options *o)
         .first_byte_timeout_ms = 60000,
         .idle_timeout_ms = 60000,
     };
-}
-
-/* The Host a target is reached by: its address as written, "localhost" for a unix socket. */
-static char *authority_of(const char *to)
-{
-    return hp__strdup(strncmp(to, "unix:", 5) == 0 ? "localhost" : to);
 }
 
 static bool options_valid(const hp_proxy_options *o, char *err, size_t err_len)
@@ -827,23 +999,30 @@ hp_handler *hp_proxy_handler_create(const hp_proxy_options *o, char *err, size_t
     char ignored[1];
     if (!err) err = ignored, err_len = sizeof ignored;
     if (!options_valid(o, err, err_len)) return NULL;
-    proxy_handler *h = HP_NEW(proxy_handler);
-    h->base.vt = &proxy_vtable;
-    h->base.stream_request_body = true;
-    h->options = *o;
-    size_t n = o->to_count;
-    h->targets = hp__calloc(n, sizeof *h->targets);
-    h->to = hp__calloc(n, sizeof *h->to);
-    h->authority = hp__calloc(n, sizeof *h->authority);
-    for (size_t i = 0; i < n; i++) {
-        hp__socket_parse_address(o->to[i], &h->targets[i]);
-        h->to[i] = hp__strdup(o->to[i]);
-        h->authority[i] = authority_of(o->to[i]);
+    hp__upstream_model m;
+    hp__upstream_model_init(&m);
+    m.targets = hp__calloc(o->to_count, sizeof *m.targets);
+    m.target_count = o->to_count;
+    for (size_t i = 0; i < o->to_count; i++) {
+        m.targets[i] = (hp__upstream_target_model){.address = hp__strdup(o->to[i]), .weight = 1};
+        hp__socket_parse_address(o->to[i], &m.targets[i].addr);
     }
-    h->options.to = (const char *const *)h->to;
-    h->host_name = o->host == HP_PROXY_HOST_NAME ? hp__strdup(o->host_name) : NULL;
-    h->options.host_name = h->host_name;
-    return &h->base;
+    m.keepalive = o->keepalive;
+    m.connect_timeout_ms = o->connect_timeout_ms;
+    m.first_byte_timeout_ms = o->first_byte_timeout_ms;
+    m.idle_timeout_ms = o->idle_timeout_ms;
+    hp__upstream *u = hp__upstream_create(&m);
+    hp__upstream_model_close(&m);
+    return handler_new(u, NULL, o->host, o->host_name, o->max_body_bytes);
+}
+
+hp_handler *hp__proxy_handler_create_with(hp__upstream *upstream, const char *upstream_name,
+                                          hp_proxy_host host, const char *host_name,
+                                          uint64_t max_body_bytes)
+{
+    if (upstream) hp__upstream_ref(upstream);
+    return handler_new(upstream, upstream ? NULL : upstream_name, host, host_name,
+                       max_body_bytes);
 }
 
 /* ---- the proxy kind: `proxy: { to: [ADDR...], host, max_body_bytes, keepalive, ... }` ---- */

@@ -28,16 +28,23 @@ static size_t printable(char *out, size_t cap, hp_str in)
 
 static void log_line(const hp__session *s, const hp__exchange *x, uint64_t end_ns)
 {
-    char ip[64], method[40], target[1024], server[80], line[1500];
+    char ip[64], method[40], target[1024], server[80], upstream[2 * HP__UPSTREAM_LOG_LEN];
+    char line[1600];
     double seconds = x->start_ns ? (double)(end_ns - x->start_ns) / 1e9 : 0.0;
     if (!hp_request_client_ip(&x->req, ip, sizeof ip)) snprintf(ip, sizeof ip, "-");
     printable(method, sizeof method, x->req.method.len ? x->req.method : HP_STR_LIT("-"));
     printable(target, sizeof target, x->req.target.len ? x->req.target : HP_STR_LIT("-"));
     const char *name = x->server ? x->server->name : "-";
     printable(server, sizeof server, hp__str(name, strlen(name)));
-    int n = snprintf(line, sizeof line, "%s \"%s %s HTTP/1.%d\" %d %llu %.6f %.*s %s\n", ip, method,
-                     target, x->req.version_minor, x->status, (unsigned long long)x->body_bytes,
-                     seconds, (int)x->req.request_id.len, x->req.request_id.base, server);
+    upstream[0] = '\0';
+    if (x->upstream[0]) {
+        upstream[0] = ' ';
+        printable(upstream + 1, sizeof upstream - 1, hp__str(x->upstream, strlen(x->upstream)));
+    }
+    int n = snprintf(line, sizeof line, "%s \"%s %s HTTP/1.%d\" %d %llu %.6f %.*s %s%s\n", ip,
+                     method, target, x->req.version_minor, x->status,
+                     (unsigned long long)x->body_bytes, seconds, (int)x->req.request_id.len,
+                     x->req.request_id.base, server, upstream);
     if (n > (int)sizeof line) n = (int)sizeof line;
     ssize_t ignored = write(STDERR_FILENO, line, (size_t)n);
     (void)ignored;

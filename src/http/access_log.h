@@ -1,10 +1,12 @@
 /* The access log: one line per answered request on stderr,
  *   <client-ip> "<METHOD> <target> HTTP/1.<minor>" <status> <body-bytes> <seconds> <request-id>
- *   <server>
+ *   <server> [<upstream>]
  * written with a single write so lines from several workers never interleave. <server> is the
  * name of the server that answered ("-" for a request answered before one was chosen: a bad
- * request line, headers too large); it comes last so that the fields before it keep their
- * places. */
+ * request line, headers too large); <upstream>, only on the line of a proxied request, is the
+ * upstream target that answered it (the last one tried). New fields come last so that the
+ * fields before them keep their places, and a line of a request that was not proxied is as
+ * it always was. */
 #ifndef HP_HTTP_ACCESS_LOG_H
 #define HP_HTTP_ACCESS_LOG_H
 

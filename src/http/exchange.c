@@ -14,6 +14,7 @@
 #include "common/str.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -127,6 +128,11 @@ void hp__exchange_count(void *data, const hp__exchange *x, bool answered, uint64
 }
 
 /* ---- the handler's calls ------------------------------------------------------------------ */
+
+void hp_request_set_upstream(hp_request *req, const char *target)
+{
+    snprintf(req->exchange->upstream, sizeof req->exchange->upstream, "%s", target);
+}
 
 const hp_str *hp_request_header(const hp_request *req, const char *name)
 {

@@ -27,6 +27,8 @@ typedef enum {
     HP__AFTER_FILE,    /* continue sending the file */
 } hp__after_write;
 
+#define HP__UPSTREAM_LOG_LEN 64 /* an upstream target's address, as the access log shows it */
+
 struct hp__exchange {
     /* ---- protocol-neutral (exchange.c): what an HTTP/2 stream would carry as well ---- */
     hp_request req;
@@ -44,6 +46,7 @@ struct hp__exchange {
     hp_done_cb done_cb;
     void *done_data;
     char request_id[HP__REQUEST_ID_LEN];
+    char upstream[HP__UPSTREAM_LOG_LEN]; /* the target that answered, for the access log */
     /* The body. Every handler reads it through a consumer (hp_request_body_pull); the one
      * that wants it whole (hp_request_body_read_all, which the engine uses for handlers that
      * do not stream) gets it in `body` and is called at the end (whole_body_cb). */

@@ -33,6 +33,16 @@
 #include <uv.h>
 
 typedef struct hp__upstream_pool hp__upstream_pool;
+
+/* A target's connections, counted by every worker's pool (relaxed atomics). */
+typedef struct hp__upstream_pool_figures {
+    _Atomic uint32_t open;     /* connections open: connecting, idle or in use */
+    _Atomic uint32_t idle;
+    _Atomic uint32_t in_use;
+    _Atomic uint32_t waiting;  /* requests queued for a connection */
+    _Atomic uint64_t connects; /* connections opened, ever */
+    _Atomic uint64_t reuses;   /* idle connections taken, ever */
+} hp__upstream_pool_figures;
 typedef struct hp__upstream_conn hp__upstream_conn;
 
 typedef struct hp__upstream_pool_options {

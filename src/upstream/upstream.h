@@ -18,9 +18,9 @@
  * Transitions (a target out or back in, a breaker opening, half-opening, closing) are logged
  * under the mutex in a bounded ring and the attention callback is called (from the thread
  * that caused them, outside the mutex); the control thread takes them with
- * hp__upstream_take_transitions and publishes them as events. A worker notices them through
- * hp__upstream_generation (an atomic counter bumped at each change of a target's
- * availability) and re-reads the availability of every target into its own balancer.
+ * hp__upstream_take_transitions and publishes them as events. A worker's picker notices them
+ * through the version's generation (bumped at each change of a target's availability) and
+ * re-reads the availability of every target into its own balancer.
  *
  * Threads: create on any thread; ref/unref, pick/report on any worker; set_health,
  * take_transitions, run_due, view and set_attention on the control thread. */
@@ -104,31 +104,38 @@ void hp__upstream_target_view_of(hp__upstream *u, size_t target, hp__upstream_ta
 
 /* ---- a worker ------------------------------------------------------------------------------ */
 
-/* Bumped at each change of any target's availability: a worker whose balancer saw another
- * value re-reads them (hp__upstream_sync_balance). */
-uint64_t hp__upstream_generation(const hp__upstream *u);
-/* Sets every target's out flags on a worker's balancer from the shared state. */
-void hp__upstream_sync_balance(hp__upstream *u, hp__balance *balance);
+/* A worker's view of a version: its own balancer (core/balance.h, built from the model: kind,
+ * weights, addresses as hash ids), kept in step with the shared availability of the targets
+ * (re-read whenever the version's generation moved, which it does at each change). */
+typedef struct hp__upstream_picker {
+    hp__upstream *u; /* a reference, dropped by _close */
+    hp__balance *balance;
+    uint64_t generation;
+} hp__upstream_picker;
+
+void hp__upstream_picker_init(hp__upstream_picker *p, hp__upstream *u);
+void hp__upstream_picker_close(hp__upstream_picker *p);
 
 /* Admission of one request to the upstream as a whole: false when max_in_flight is reached
  * (then 503). Every admitted request is ended with hp__upstream_leave. */
 bool hp__upstream_enter(hp__upstream *u);
 void hp__upstream_leave(hp__upstream *u);
-/* A request waiting for a connection: false when max_pending is reached (then 503). */
+/* A request about to wait for a connection: false when max_pending is reached (then 503).
+ * Every begun wait is ended with hp__upstream_wait_end. */
 bool hp__upstream_wait_begin(hp__upstream *u);
 void hp__upstream_wait_end(hp__upstream *u);
 
-/* Picks a target for one request with the worker's balancer: runs what is due, skips targets
- * out of rotation or whose breaker refuses (and those in `tried`, a bit per target), and
- * takes a breaker ticket and counts the passive check's pick for the one chosen. Returns
- * the target, or HP__BALANCE_NONE when none may be tried (then 503 with Retry-After). The
- * pick must be ended by hp__upstream_report exactly once. */
 typedef struct hp__upstream_pick {
     uint32_t target;
     hp__breaker_ticket ticket;
 } hp__upstream_pick;
-uint32_t hp__upstream_pick_target(hp__upstream *u, hp__balance *balance, const void *key,
-                                  size_t key_len, const uint64_t *tried, hp__upstream_pick *out);
+
+/* Picks a target for one attempt: runs what is due, skips the targets out of rotation, those
+ * whose breaker refuses and those in `tried` (a bit per target), takes a breaker ticket and
+ * counts the passive check's pick for the one chosen. Returns false when no target may be
+ * tried (then 503 with Retry-After). Each pick is ended by hp__upstream_report exactly once. */
+bool hp__upstream_pick_target(hp__upstream_picker *p, const void *key, size_t key_len,
+                              uint64_t tried, hp__upstream_pick *out);
 
 typedef enum {
     HP__UPSTREAM_SUCCESS,   /* a response that is not a failure */
@@ -136,10 +143,11 @@ typedef enum {
     HP__UPSTREAM_ABANDONED, /* the request ended before the target said anything */
 } hp__upstream_outcome;
 /* Ends a pick: the balancer's count, the passive check, the breaker and the figures. */
-void hp__upstream_report(hp__upstream *u, hp__balance *balance, const hp__upstream_pick *pick,
+void hp__upstream_report(hp__upstream_picker *p, const hp__upstream_pick *pick,
                          hp__upstream_outcome outcome);
 
-/* How long until some target may be back (for Retry-After), in whole seconds, at least 1. */
+/* How long until some target may be back (for Retry-After): the next timed transition, or
+ * the health interval, in whole seconds, at least 1. */
 uint32_t hp__upstream_retry_after_s(hp__upstream *u);
 
 #endif

@@ -1,5 +1,5 @@
 /* `hostpool reverse-proxy`: it prints where it listens as the other commands do, forwards
- * to its targets in turn, and refuses bad options with a usage error (exit 2). */
+ * to its targets in turn (the access log names the target that answered), and refuses bad options with a usage error (exit 2). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,6 +41,9 @@ static void it_listens_and_forwards_to_its_targets_in_turn(void **state)
     assert_int_equal(hp_test_server_stop(&proxy, SIGTERM, HP_TEST_DEADLINE_MS), 0);
     char *err = hp_test_server_stderr(&proxy);
     assert_non_null(strstr(err, "\"GET / HTTP/1.1\" 200"));
+    char answered[64]; /* the access log's last field: the target that answered */
+    snprintf(answered, sizeof answered, " 127.0.0.1:%d\n", two.port);
+    assert_non_null(strstr(err, answered));
     free(err);
     hp_test_server_kill(&one);
     hp_test_server_kill(&two);

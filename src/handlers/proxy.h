@@ -1,0 +1,16 @@
+/* The proxy handler from a running upstream (src/upstream/upstream.h), for the config's proxy
+ * kind and for tests that watch the upstream's state. */
+#ifndef HP_HANDLERS_PROXY_H
+#define HP_HANDLERS_PROXY_H
+
+#include "hostpool/handler.h"
+#include "upstream/upstream.h"
+
+/* A proxy to `upstream` (a route's own targets; a reference is taken), or, when it is NULL, to
+ * the upstream named `upstream_name`, found in the pool's registry at request time. Strings
+ * are copied. */
+hp_handler *hp__proxy_handler_create_with(hp__upstream *upstream, const char *upstream_name,
+                                          hp_proxy_host host, const char *host_name,
+                                          uint64_t max_body_bytes);
+
+#endif
