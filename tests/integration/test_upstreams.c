@@ -12,10 +12,11 @@
 #include "common/alloc.h"
 #include "core/events.h"
 #include "hostpool/errors.h"
-#include "hostpool/pool.h"
+#include "hostpool/hostpool.h"
 #include "hp_test.h"
 #include "pool/pool_internal.h"
 #include "io/socket.h"
+#include "io/worker_context.h"
 #include "io/uv_sched.h"
 #include "upstream/upstreams.h"
 
@@ -324,6 +325,66 @@ static void the_pool_metrics_have_a_sample_per_target_of_each_upstream(void **st
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* ---- a worker reaches the pool's registry ------------------------------------------------- */
+
+/* On a worker: the first target of the current version of "api", or "none". */
+static void answer_api_target(hp_request *req, void *data)
+{
+    hp__upstreams *r = hp__worker_upstreams(hp_request_worker(req));
+    hp__upstream *u = r ? hp__upstreams_acquire(r, "api") : NULL;
+    const char *body = u ? first_target(u) : "none";
+    hp_respond(req, 200, body, strlen(body));
+    hp__upstream_unref(u);
+}
+
+static void expect_body(int port, const char *want)
+{
+    hp_test_response resp;
+    assert_int_equal(hp_test_exchange(port, HP_TEST_GET, &resp, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    assert_string_equal(resp.body, want);
+    hp_test_response_free(&resp);
+}
+
+static void a_worker_resolves_names_in_the_pool_s_registry(void **state)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    hp_pool *pool;
+    hp_pool_options o = {.workers = 2};
+    assert_int_equal(hp_pool_create(&loop, &o, &pool), 0);
+    const char *listen = HP_TEST_LISTEN;
+    hp_route_config route = {.handler = hp_callback_handler_create(answer_api_target, NULL)};
+    hp_server_config c = {
+        .name = "names", .listen = &listen, .listen_count = 1, .routes = &route, .route_count = 1};
+    hp_limits_init(&c.limits);
+    char err[256];
+    assert_int_equal(hp_pool_add(pool, &c, err, sizeof err), 0);
+    assert_int_equal(hp_pool_start(pool, "names", err, sizeof err), 0);
+    hp_server_info info;
+    assert_int_equal(hp_pool_info(pool, "names", &info), 0);
+    int port = hp_pool_bound_port(pool, info.server, 0);
+
+    expect_body(port, "none");
+    hp__upstream_model m;
+    model_of(&m, "api", "127.0.0.1:9001", NULL);
+    hp__upstreams_put(hp__pool_upstreams(pool), &m);
+    hp__upstream_model_close(&m);
+    expect_body(port, "127.0.0.1:9001");
+    model_of(&m, "api", "127.0.0.1:9002", NULL);
+    hp__upstreams_put(hp__pool_upstreams(pool), &m);
+    hp__upstream_model_close(&m);
+    expect_body(port, "127.0.0.1:9002");
+    hp__upstreams_remove(hp__pool_upstreams(pool), "api");
+    expect_body(port, "none");
+
+    bool stopped = false;
+    hp_pool_shutdown(pool, on_pool_stopped, &stopped);
+    while (!stopped) uv_run(&loop, UV_RUN_ONCE);
+    hp_pool_destroy(pool);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest registry[] = {
@@ -334,6 +395,7 @@ int main(void)
         cmocka_unit_test(an_upstream_without_health_checks_reports_none),
         cmocka_unit_test(health_checks_take_a_dead_target_out_and_back_in_with_events),
         cmocka_unit_test(the_pool_metrics_have_a_sample_per_target_of_each_upstream),
+        cmocka_unit_test(a_worker_resolves_names_in_the_pool_s_registry),
     };
     return cmocka_run_group_tests_name("registry", registry, NULL, NULL);
 }
