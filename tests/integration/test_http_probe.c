@@ -278,6 +278,19 @@ static void a_close_before_the_head_is_a_failure(void **state)
     check_close(&c, &b);
 }
 
+static void a_head_over_the_limit_is_a_failure(void **state)
+{
+    static char reply[HP__HTTP_PROBE_HEAD_LIMIT + 1024];
+    static const char start[] = "HTTP/1.1 200 OK\r\nX-Filler: ";
+    memcpy(reply, start, sizeof start - 1);
+    memset(reply + sizeof start - 1, 'a', sizeof reply - (sizeof start - 1) - 64);
+    strcpy(reply + sizeof reply - 64, "\r\nContent-Length: 0\r\n\r\n");
+    check c;
+    backend b;
+    assert_int_equal(verdict_for(&c, &b, reply, 200), HP__HEALTH_KO);
+    check_close(&c, &b);
+}
+
 static void a_refused_connect_is_a_failure(void **state)
 {
     check c;
@@ -341,6 +354,7 @@ int main(void)
         cmocka_unit_test(the_expected_status_is_the_one_configured),
         cmocka_unit_test(a_garbage_status_line_is_a_failure),
         cmocka_unit_test(a_close_before_the_head_is_a_failure),
+        cmocka_unit_test(a_head_over_the_limit_is_a_failure),
         cmocka_unit_test(a_refused_connect_is_a_failure),
         cmocka_unit_test(a_silent_backend_fails_at_the_timeout_and_the_probe_closes_its_socket),
         cmocka_unit_test(a_unix_socket_target_is_checked_with_host_localhost),
