@@ -25,9 +25,9 @@
 #include "config/config.h"
 
 #include "common/alloc.h"
-#include "common/units.h"
 #include "config/config_clash.h"
 #include "config/config_check.h"
+#include "config/config_upstreams.h"
 #include "config/parse.h"
 #include "core/health.h"
 #include "core/host_name.h"
@@ -44,8 +44,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_NAME 64
 
 typedef struct hp_config_check checker;
 
@@ -99,14 +97,6 @@ static bool check_address(checker *c, hp__cfg_node *n, bool *loopback)
     *loopback = (a.ss_family == AF_INET && (ntohl(v4->sin_addr.s_addr) >> 24) == 127) ||
                 (a.ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr));
     return true;
-}
-
-static bool valid_name(const char *s)
-{
-    size_t len = strlen(s);
-    return len >= 1 && len <= MAX_NAME &&
-           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                     "0123456789._-") == len;
 }
 
 /* "http://host[:port]" or "https://...", an optional "/" at the end. */
@@ -163,11 +153,9 @@ _Static_assert(HP_LIMIT_MAX_HEADERS <= UINT32_MAX / 2, "the header array doubles
 _Static_assert(HP_LIMIT_MAX_TIMEOUT_MS <= UINT32_MAX, "health.interval_ms");
 _Static_assert(HP__CONFIG_MAX_SERVERS_LIMIT <= UINT32_MAX, "max_servers");
 
-typedef enum { DURATION, SIZE, COUNT } limit_kind;
-
 typedef struct limit_key {
     const char *name;
-    limit_kind kind;
+    hp__config_amount_kind kind;
     size_t offset, size; /* the field in hp_limits: uint64_t or uint32_t */
     uint64_t min, max;
 } limit_key;
@@ -177,59 +165,18 @@ typedef struct limit_key {
         key, kind, offsetof(hp_limits, field), sizeof(((hp_limits *)0)->field), min, max           \
     }
 static const limit_key limit_keys[] = {
-    LIMIT(header_timeout_ms, "header_timeout", DURATION, 1, HP_LIMIT_MAX_TIMEOUT_MS),
-    LIMIT(idle_timeout_ms, "idle_timeout", DURATION, 1, HP_LIMIT_MAX_TIMEOUT_MS),
-    LIMIT(write_timeout_ms, "write_timeout", DURATION, 1, HP_LIMIT_MAX_TIMEOUT_MS),
-    LIMIT(drain_timeout_ms, "drain_timeout", DURATION, 0, HP_LIMIT_MAX_TIMEOUT_MS),
-    LIMIT(max_header_bytes, "max_header_bytes", SIZE, 1, HP_LIMIT_MAX_HEADER_BYTES),
-    LIMIT(max_target_bytes, "max_target_bytes", SIZE, 1, HP_LIMIT_MAX_HEADER_BYTES),
-    LIMIT(max_headers, "max_headers", COUNT, 1, HP_LIMIT_MAX_HEADERS),
-    LIMIT(max_body_bytes, "max_body_bytes", SIZE, 1, HP_LIMIT_MAX_BODY_BYTES),
-    LIMIT(max_connections, "max_connections", COUNT, 1, HP_LIMIT_MAX_CONNECTIONS),
+    LIMIT(header_timeout_ms, "header_timeout", HP__CONFIG_DURATION, 1, HP_LIMIT_MAX_TIMEOUT_MS),
+    LIMIT(idle_timeout_ms, "idle_timeout", HP__CONFIG_DURATION, 1, HP_LIMIT_MAX_TIMEOUT_MS),
+    LIMIT(write_timeout_ms, "write_timeout", HP__CONFIG_DURATION, 1, HP_LIMIT_MAX_TIMEOUT_MS),
+    LIMIT(drain_timeout_ms, "drain_timeout", HP__CONFIG_DURATION, 0, HP_LIMIT_MAX_TIMEOUT_MS),
+    LIMIT(max_header_bytes, "max_header_bytes", HP__CONFIG_SIZE, 1, HP_LIMIT_MAX_HEADER_BYTES),
+    LIMIT(max_target_bytes, "max_target_bytes", HP__CONFIG_SIZE, 1, HP_LIMIT_MAX_HEADER_BYTES),
+    LIMIT(max_headers, "max_headers", HP__CONFIG_COUNT, 1, HP_LIMIT_MAX_HEADERS),
+    LIMIT(max_body_bytes, "max_body_bytes", HP__CONFIG_SIZE, 1, HP_LIMIT_MAX_BODY_BYTES),
+    LIMIT(max_connections, "max_connections", HP__CONFIG_COUNT, 1, HP_LIMIT_MAX_CONNECTIONS),
 };
 #undef LIMIT
 #define LIMIT_COUNT (sizeof limit_keys / sizeof limit_keys[0])
-
-/* A duration, a size or a count in [min, max]. */
-static bool limit_value(checker *c, hp__cfg_node *n, limit_kind kind, uint64_t min, uint64_t max,
-                        uint64_t *out)
-{
-    char buf[HP_CONFIG_QUOTE_MAX + 8], bound[32];
-    if (kind == COUNT) {
-        long long v;
-        if (!hp_config_integer(c, n, (long long)min, (long long)max, &v)) return false;
-        *out = (uint64_t)v;
-        return true;
-    }
-    if (n->kind != HP__CFG_SCALAR || hp__cfg_is_null(n)) {
-        hp__config_fail_type(c, n, kind == DURATION ? "a duration" : "a size");
-        return false;
-    }
-    bool ok = kind == DURATION ? hp__parse_duration_ms(n->text, out) : hp__parse_size(n->text, out);
-    if (!ok) {
-        hp_config_error(c, n, "%s is not a %s: %s", hp__config_describe(n, buf, sizeof buf),
-                        kind == DURATION ? "duration" : "size",
-                        kind == DURATION ? HP__DURATION_SYNTAX : HP__SIZE_SYNTAX);
-        return false;
-    }
-    if (*out < min) {
-        hp_config_error(c, n, "must be greater than 0");
-        return false;
-    }
-    if (*out > max) {
-        if (kind == DURATION)
-            hp__format_duration_ms(max, bound, sizeof bound);
-        else
-            hp__format_size(max, bound, sizeof bound);
-        hp_config_error(c, n, "%s is too large (at most %s)",
-                        hp__config_describe(n, buf, sizeof buf), bound);
-        return false;
-    }
-    /* A bare number is kept a number, a number with its unit a string. */
-    hp__config_read_as(n, strspn(n->text, "0123456789") == n->len ? HP__CFG_READ_INTEGER
-                                                                  : HP__CFG_READ_STRING);
-    return true;
-}
 
 static void set_limit(hp_limits *limits, const limit_key *k, uint64_t v)
 {
@@ -254,7 +201,8 @@ static void check_limits(checker *c, hp__cfg_node *map, hp_limits *limits, uint3
             if (!max_servers) {
                 hp__config_fail_at(c, map, key,
                                    "max_servers is a pool limit: set it in the top-level limits");
-            } else if (limit_value(c, value, COUNT, 1, HP__CONFIG_MAX_SERVERS_LIMIT, &v)) {
+            } else if (hp__config_amount(c, value, HP__CONFIG_COUNT, 1,
+                                         HP__CONFIG_MAX_SERVERS_LIMIT, &v)) {
                 *max_servers = (uint32_t)v;
             }
             continue;
@@ -269,7 +217,7 @@ static void check_limits(checker *c, hp__cfg_node *map, hp_limits *limits, uint3
             hp__config_fail_unknown_key(c, map, key, names);
             continue;
         }
-        if (limit_value(c, value, k->kind, k->min, k->max, &v)) set_limit(limits, k, v);
+        if (hp__config_amount(c, value, k->kind, k->min, k->max, &v)) set_limit(limits, k, v);
     }
 }
 
@@ -407,9 +355,9 @@ static void check_server(checker *c, hp__cfg_node *map, const hp__config *config
     hp__cfg_node *n;
     if (!(n = hp__cfg_mapping_get(map, "name"))) {
         hp_config_error(c, map, "\"name\" is required");
-    } else if ((s->name = dup_string(c, n)) && !valid_name(s->name)) {
+    } else if ((s->name = dup_string(c, n)) && !hp__config_name_valid(s->name)) {
         hp_config_error(c, n, "\"%.*s\" is not a valid name: 1 to %d of A-Z a-z 0-9 . _ -",
-                        HP_CONFIG_QUOTE_MAX, s->name, MAX_NAME);
+                        HP_CONFIG_QUOTE_MAX, s->name, HP__CONFIG_NAME_MAX);
     } else if (s->name && strcmp(s->name, HP__CONFIG_ADMIN_SERVER) == 0) {
         hp_config_error(c, n, "\"%s\" is the name of the admin API's own server", s->name);
     }
@@ -555,7 +503,7 @@ static void check_health(checker *c, hp__cfg_node *map, hp__config *config)
     hp__cfg_node *n;
     uint64_t v;
     if ((n = hp__cfg_mapping_get(map, "interval")) &&
-        limit_value(c, n, DURATION, 1, HP_LIMIT_MAX_TIMEOUT_MS, &v))
+        hp__config_amount(c, n, HP__CONFIG_DURATION, 1, HP_LIMIT_MAX_TIMEOUT_MS, &v))
         config->health.interval_ms = (uint32_t)v;
     if ((n = hp__cfg_mapping_get(map, "rise"))) check_health_count(c, n, &config->health.rise);
     if ((n = hp__cfg_mapping_get(map, "fall"))) check_health_count(c, n, &config->health.fall);
@@ -563,8 +511,8 @@ static void check_health(checker *c, hp__cfg_node *map, hp__config *config)
 
 static void check_config(checker *c, hp__cfg_node *root, hp__config *config)
 {
-    static const char *const keys[] = {"workers",    "admin",    "ports",   "limits", "health",
-                                       "access_log", "pid_file", "servers", NULL};
+    static const char *const keys[] = {"workers",    "admin",    "ports",   "limits",    "health",
+                                       "access_log", "pid_file", "servers", "upstreams", NULL};
     if (!hp_config_expect_mapping(c, root)) return;
     hp_config_keys(c, root, keys);
     hp__cfg_node *n;
@@ -578,8 +526,15 @@ static void check_config(checker *c, hp__cfg_node *root, hp__config *config)
     if ((n = hp__cfg_mapping_get(root, "pid_file")) && (config->pid_file = dup_string(c, n)) &&
         !config->pid_file[0])
         hp_config_error(c, n, "must not be empty");
-    /* Servers last: they inherit the limits and access_log read above. */
-    if ((n = hp__cfg_mapping_get(root, "servers"))) check_servers(c, n, config);
+    if ((n = hp__cfg_mapping_get(root, "upstreams"))) hp__config_check_upstreams(c, n, config);
+    /* Servers last: they inherit the limits and access_log read above, and their routes
+     * name the upstreams. */
+    if ((n = hp__cfg_mapping_get(root, "servers"))) {
+        check_servers(c, n, config);
+        for (size_t i = 0; i < config->server_count; i++)
+            hp__config_check_upstream_refs(c, n->items[i], &config->servers[i], config->upstreams,
+                                           config->upstream_count);
+    }
 }
 
 int hp__config_load_node(hp__cfg_node *root, const char *file, hp__config **out,
@@ -616,6 +571,7 @@ int hp__config_load_server_node(hp__cfg_node *map, const hp__config *defaults,
     hp__config_server *s = HP_NEW(hp__config_server);
     hp__config_server_nodes where = {0};
     check_server(&c, map, defaults, s, &where);
+    hp__config_check_upstream_refs(&c, map, s, defaults->upstreams, defaults->upstream_count);
     free(where.listen);
     free(where.hosts);
     *out = NULL;
@@ -740,5 +696,8 @@ void hp__config_destroy(hp__config *config)
     free(config->pid_file);
     for (size_t i = 0; i < config->server_count; i++) server_close(&config->servers[i]);
     free(config->servers);
+    for (size_t i = 0; i < config->upstream_count; i++)
+        hp__upstream_model_close(&config->upstreams[i]);
+    free(config->upstreams);
     free(config);
 }

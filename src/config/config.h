@@ -18,6 +18,7 @@
 #include "config/node.h"
 #include "hostpool/handler_kind.h"
 #include "hostpool/server.h"
+#include "upstream/upstream_model.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -79,6 +80,8 @@ typedef struct hp_config {
     } health;
     hp__config_server *servers;
     size_t server_count;
+    hp__upstream_model *upstreams; /* `upstreams`, in document order; names unique */
+    size_t upstream_count;
 } hp__config;
 
 /* Loads and checks `path` (YAML, or JSON when its name ends in ".json"). Returns 0 and sets
@@ -100,8 +103,8 @@ int hp__config_load_node(hp__cfg_node *root, const char *file, hp__config **out,
                          hp__config_errors *errs);
 
 void hp__config_destroy(hp__config *config);
-/* Frees the servers' models, keeping the top level (what the running config needs of them once
- * the pool has them). */
+/* Frees the servers' models, keeping the top level, upstreams included (what the running config
+ * needs of them once the pool has them). */
 void hp__config_drop_servers(hp__config *config);
 /* Frees the model of servers[i] alone, leaving an empty entry (hp__config_drop_servers and
  * hp__config_destroy free the rest). */
@@ -119,6 +122,15 @@ int hp__config_set_admin_listen(hp__config *config, const char *listen, hp__conf
 int hp__config_load_server_node(hp__cfg_node *map, const hp__config *defaults,
                                 hp__config_server **out, hp__config_errors *errs);
 void hp__config_server_destroy(hp__config_server *server);
+
+/* Checks one upstream object (the body of the admin API's PUT /upstreams/{name}) as an entry
+ * of `upstreams` named `name` would be: the body is the entry without `name`, or with the same
+ * name. Error paths are relative to the body ("targets[1]", "health.timeout"). Returns 0 with
+ * the model in *out (the caller closes it: hp__upstream_model_close), or HP_ECONFIG with
+ * every problem in `errs` and nothing in *out to free. Marks what it read, as above, so
+ * hp__cfg_node_to_json(map) is the checked body. */
+int hp__config_load_upstream_node(hp__cfg_node *map, const char *name, hp__upstream_model *out,
+                                  hp__config_errors *errs);
 
 /* Turns one validated server into `out`, creating one handler per route. Strings in `out`
  * (name, listen, path prefixes, methods) are borrowed from `server`, which must outlive

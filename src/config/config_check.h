@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct hp_config_check {
     const char *file; /* names the source in errors; NULL when it is not a file */
@@ -39,5 +40,18 @@ void hp__config_fail_unknown_key(hp_config_check *c, hp__cfg_node *map, hp__cfg_
                                  const char *const *allowed);
 /* Is it an unquoted integer ("-12", "80")? */
 bool hp__config_plain_integer(const hp__cfg_node *n);
+
+/* What hp__config_amount reads: a duration (common/units.h: "250ms", "10s"; a bare number is
+ * seconds) in milliseconds, a size ("16KiB"; a bare number is bytes), or a plain integer. */
+typedef enum { HP__CONFIG_DURATION, HP__CONFIG_SIZE, HP__CONFIG_COUNT } hp__config_amount_kind;
+/* A duration, a size or a count in [min, max] (min 0 or 1) into *out ("must be greater than 0"
+ * below min, "... is too large (at most 24h)" above max). A duration or size written as a bare
+ * number is kept a number in the checked document, with its unit a string. */
+bool hp__config_amount(hp_config_check *c, hp__cfg_node *n, hp__config_amount_kind kind,
+                       uint64_t min, uint64_t max, uint64_t *out);
+
+/* The names of servers and upstreams: 1 to HP__CONFIG_NAME_MAX of A-Z a-z 0-9 . _ - */
+#define HP__CONFIG_NAME_MAX 64
+bool hp__config_name_valid(const char *s);
 
 #endif

@@ -6,6 +6,7 @@
  * goes on with the next setting, so one pass reports everything wrong with a document. */
 #include "config/config_check.h"
 
+#include "common/units.h"
 #include "config/config_suggest.h"
 
 #include <errno.h>
@@ -111,7 +112,7 @@ bool hp_config_expect_mapping(hp_config_check *c, hp__cfg_node *n)
 /* Keys of features still to come say so. */
 void hp_config_keys(hp_config_check *c, hp__cfg_node *map, const char *const *allowed)
 {
-    static const char *const later[] = {"upstreams", "switchboards", NULL};
+    static const char *const later[] = {"switchboards", NULL};
     for (size_t i = 0; i < map->count; i++) {
         hp__cfg_node *key = map->keys[i];
         bool known = false;
@@ -192,4 +193,53 @@ bool hp_config_boolean(hp_config_check *c, hp__cfg_node *n, bool *out)
     }
     hp__config_fail_type(c, n, "on or off");
     return false;
+}
+
+bool hp__config_amount(hp_config_check *c, hp__cfg_node *n, hp__config_amount_kind kind,
+                       uint64_t min, uint64_t max, uint64_t *out)
+{
+    char buf[HP_CONFIG_QUOTE_MAX + 8], bound[32];
+    bool duration = kind == HP__CONFIG_DURATION;
+    if (kind == HP__CONFIG_COUNT) {
+        long long v;
+        if (!hp_config_integer(c, n, (long long)min, (long long)max, &v)) return false;
+        *out = (uint64_t)v;
+        return true;
+    }
+    if (n->kind != HP__CFG_SCALAR || hp__cfg_is_null(n)) {
+        hp__config_fail_type(c, n, duration ? "a duration" : "a size");
+        return false;
+    }
+    bool ok = duration ? hp__parse_duration_ms(n->text, out) : hp__parse_size(n->text, out);
+    if (!ok) {
+        hp_config_error(c, n, "%s is not a %s: %s", hp__config_describe(n, buf, sizeof buf),
+                        duration ? "duration" : "size",
+                        duration ? HP__DURATION_SYNTAX : HP__SIZE_SYNTAX);
+        return false;
+    }
+    if (*out < min) {
+        hp_config_error(c, n, "must be greater than 0");
+        return false;
+    }
+    if (*out > max) {
+        if (duration)
+            hp__format_duration_ms(max, bound, sizeof bound);
+        else
+            hp__format_size(max, bound, sizeof bound);
+        hp_config_error(c, n, "%s is too large (at most %s)",
+                        hp__config_describe(n, buf, sizeof buf), bound);
+        return false;
+    }
+    /* A bare number is kept a number, a number with its unit a string. */
+    hp__config_read_as(n, strspn(n->text, "0123456789") == n->len ? HP__CFG_READ_INTEGER
+                                                                  : HP__CFG_READ_STRING);
+    return true;
+}
+
+bool hp__config_name_valid(const char *s)
+{
+    size_t len = strlen(s);
+    return len >= 1 && len <= HP__CONFIG_NAME_MAX &&
+           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                     "0123456789._-") == len;
 }

@@ -194,6 +194,8 @@ static json_t *read_scalar_json(const hp__cfg_node *n)
         return json_stringn(n->text, n->len);
     case HP__CFG_READ_INTEGER:
         return json_integer(strtoll(n->text, NULL, 10));
+    case HP__CFG_READ_REAL:
+        return json_real(strtod(n->text, NULL));
     case HP__CFG_READ_TRUE:
         return json_true();
     case HP__CFG_READ_FALSE:

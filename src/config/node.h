@@ -7,9 +7,9 @@
  * so the path of any node ("servers[2].listen") can be written for an error.
  *
  * The config checker (config.c) records on each scalar it reads what it read it as (`read`):
- * a string, an integer, a boolean or null. hp__cfg_node_to_json() writes that, so the JSON of
- * a checked tree is the checked form of the document (`name: 5` in YAML, or `"name": 5` in
- * JSON, is the string "5" there), whatever the source spelled.
+ * a string, an integer, a real, a boolean or null. hp__cfg_node_to_json() writes that, so the JSON
+ * of a checked tree is the checked form of the document (`name: 5` in YAML, or `"name": 5` in JSON,
+ * is the string "5" there), whatever the source spelled.
  *
  * Builders: hp__cfg_parse_* (src/config/parse.c) from YAML or JSON text, and
  * hp__cfg_node_from_json() from a jansson value (the admin API's bodies). A tree is owned by
@@ -28,6 +28,7 @@ typedef enum hp__cfg_read {
     HP__CFG_UNREAD,
     HP__CFG_READ_STRING,
     HP__CFG_READ_INTEGER,
+    HP__CFG_READ_REAL, /* a number with a fraction: breaker.error_ratio */
     HP__CFG_READ_TRUE,
     HP__CFG_READ_FALSE,
     HP__CFG_READ_NULL,

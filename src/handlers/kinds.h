@@ -4,16 +4,18 @@
 #define HP_HANDLERS_KINDS_H
 
 #include "hostpool/handler_kind.h"
+#include "upstream/upstream_model.h"
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 extern const hp_handler_kind hp__respond_kind;  /* respond.c */
 extern const hp_handler_kind hp__file_kind;     /* file.c */
 extern const hp_handler_kind hp__redirect_kind; /* redirect.c */
 extern const hp_handler_kind hp__metrics_kind;  /* pool_handlers.c, no settings (model NULL) */
 extern const hp_handler_kind hp__health_kind;   /* pool_handlers.c, no settings (model NULL) */
-extern const hp_handler_kind hp__proxy_kind;    /* proxy.c */
+extern const hp_handler_kind hp__proxy_kind;    /* proxy_kind.c */
 
 typedef struct hp__respond_model {
     int status; /* 200 by default */
@@ -35,11 +37,19 @@ typedef struct hp__redirect_model {
     bool keep_path; /* false by default */
 } hp__redirect_model;
 
+/* `proxy: {...}`: exactly one of a named upstream (`upstream`) or inline targets and settings
+ * (`to` and the keys of HP__UPSTREAM_SETTING_KEYS). */
 typedef struct hp__proxy_model {
-    hp_proxy_options options; /* `to` and `host_name` are set by build, from below */
-    char **to;
-    size_t to_count;
-    char *host_name;
+    char *upstream;                     /* the named upstream, or NULL: inline */
+    hp__upstream_model inline_upstream; /* when upstream is NULL (its name is NULL) */
+    hp_proxy_host host;                 /* keep (the default), upstream or host_name */
+    char *host_name;                    /* for HP_PROXY_HOST_NAME */
+    uint64_t max_body_bytes;            /* the route's own cap; 0: none */
+    hp_config_pos pos;                  /* where `upstream` (else the settings) is written */
 } hp__proxy_model;
+
+/* The proxy handler for a checked model (proxy.c): NULL with the reason in `err` when it
+ * cannot be made (a named upstream that is not running). The model is not kept. */
+hp_handler *hp__proxy_handler_create_model(const hp__proxy_model *m, char *err, size_t err_len);
 
 #endif

@@ -29,7 +29,6 @@
  * Threading: everything on the request's worker thread. */
 #include "common/alloc.h"
 #include "common/str.h"
-#include "common/units.h"
 #include "core/balance.h"
 #include "handlers/kinds.h"
 #include "handlers/proxy.h"
@@ -1025,138 +1024,11 @@ hp_handler *hp__proxy_handler_create_with(hp__upstream *upstream, const char *up
                        max_body_bytes);
 }
 
-/* ---- the proxy kind: `proxy: { to: [ADDR...], host, max_body_bytes, keepalive, ... }` ---- */
-
-/* A duration (`5s`, `250ms`) or a size (`1MiB`), read as a string and parsed. */
-static bool read_amount(hp_config_check *c, hp_config_node *n, bool duration, uint64_t min,
-                        uint64_t *out)
+hp_handler *hp__proxy_handler_create_model(const hp__proxy_model *m, char *err, size_t err_len)
 {
-    const char *text = hp_config_string(c, n);
-    if (!text) return false;
-    bool ok = duration ? hp__parse_duration_ms(text, out) : hp__parse_size(text, out);
-    if (!ok) {
-        hp_config_error(c, n, "\"%.*s\" is not a %s: %s", HP_CONFIG_QUOTE_MAX, text,
-                        duration ? "duration" : "size",
-                        duration ? HP__DURATION_SYNTAX : HP__SIZE_SYNTAX);
-        return false;
-    }
-    if (*out < min || (duration && *out > HP_LIMIT_MAX_TIMEOUT_MS)) {
-        hp_config_error(
-            c, n, duration ? "must be greater than 0 and at most 24h" : "must not be negative");
-        return false;
-    }
-    return true;
+    if (m->upstream)
+        return hp__proxy_handler_create_with(NULL, m->upstream, m->host, m->host_name,
+                                             m->max_body_bytes);
+    return handler_new(hp__upstream_create(&m->inline_upstream), NULL, m->host, m->host_name,
+                       m->max_body_bytes);
 }
-
-static void check_targets(hp_config_check *c, hp_config_node *list, hp__proxy_model *m)
-{
-    size_t count = hp_config_count(list);
-    if (!list || (count == 0 && !hp_config_text(list)) || hp_config_key_at(list, 0)) {
-        hp_config_error(c, list, "expected a list of 1 to %d addresses", HP_PROXY_MAX_TARGETS);
-        return;
-    }
-    if (count == 0 || count > HP_PROXY_MAX_TARGETS) {
-        hp_config_error(c, list, "expected a list of 1 to %d addresses", HP_PROXY_MAX_TARGETS);
-        return;
-    }
-    m->to = hp__calloc(count, sizeof *m->to);
-    for (size_t i = 0; i < count; i++) {
-        hp_config_node *item = hp_config_item(list, i);
-        const char *text = hp_config_string(c, item);
-        struct sockaddr_storage addr;
-        char why[128];
-        if (!text) continue;
-        if (hp__socket_check_address(text, &addr, why, sizeof why) != 0) {
-            hp_config_error(c, item, "%s", why);
-        } else if (addr.ss_family != AF_UNIX &&
-                   (hp__socket_address_port(&addr) == 0 || hp__socket_address_is_wildcard(&addr))) {
-            hp_config_error(c, item, "a target needs a host and a port");
-        } else {
-            m->to[m->to_count++] = hp__strdup(text);
-        }
-    }
-}
-
-static void check_host(hp_config_check *c, hp_config_node *n, hp__proxy_model *m)
-{
-    const char *text = hp_config_string(c, n);
-    if (!text) return;
-    if (strcmp(text, "keep") == 0) {
-        m->options.host = HP_PROXY_HOST_KEEP;
-    } else if (strcmp(text, "upstream") == 0) {
-        m->options.host = HP_PROXY_HOST_UPSTREAM;
-    } else if (hp__host_valid(hp__str(text, strlen(text)))) {
-        m->options.host = HP_PROXY_HOST_NAME;
-        m->host_name = hp__strdup(text);
-    } else {
-        hp_config_error(c, n, "expected keep, upstream or a host name, got \"%.*s\"",
-                        HP_CONFIG_QUOTE_MAX, text);
-    }
-}
-
-static void *check_settings(hp_config_check *c, hp_config_node *map)
-{
-    static const char *const keys[] = {"to",
-                                       "host",
-                                       "max_body_bytes",
-                                       "keepalive",
-                                       "connect_timeout",
-                                       "first_byte_timeout",
-                                       "idle_timeout",
-                                       "upstream",
-                                       NULL};
-    hp__proxy_model *m = HP_NEW(hp__proxy_model);
-    hp_proxy_options_init(&m->options);
-    if (!hp_config_expect_mapping(c, map)) return m;
-    hp_config_keys(c, map, keys);
-    hp_config_node *n;
-    long long v;
-    if ((n = hp_config_get(map, "upstream")))
-        hp_config_error(c, n, "named upstreams are not supported yet: list the targets in `to`");
-    else if ((n = hp_config_get(map, "to")))
-        check_targets(c, n, m);
-    else
-        hp_config_error(c, map, "`to`, a list of targets, is required");
-    if ((n = hp_config_get(map, "host"))) check_host(c, n, m);
-    if ((n = hp_config_get(map, "max_body_bytes")))
-        read_amount(c, n, false, 0, &m->options.max_body_bytes);
-    if ((n = hp_config_get(map, "keepalive")) && hp_config_integer(c, n, 0, 100000, &v))
-        m->options.keepalive = (unsigned)v;
-    if ((n = hp_config_get(map, "connect_timeout")))
-        read_amount(c, n, true, 1, &m->options.connect_timeout_ms);
-    if ((n = hp_config_get(map, "first_byte_timeout")))
-        read_amount(c, n, true, 1, &m->options.first_byte_timeout_ms);
-    if ((n = hp_config_get(map, "idle_timeout")))
-        read_amount(c, n, true, 1, &m->options.idle_timeout_ms);
-    return m;
-}
-
-static int build(const void *model, hp_config_build *b, hp_handler **out)
-{
-    const hp__proxy_model *m = model;
-    hp_proxy_options o = m->options;
-    o.to = (const char *const *)m->to;
-    o.to_count = m->to_count;
-    o.host_name = m->host_name;
-    char err[256];
-    *out = hp_proxy_handler_create(&o, err, sizeof err);
-    if (*out) return 0;
-    hp_config_build_error(b, NULL, (hp_config_pos){0, 0}, "%s", err);
-    return HP_EINVAL;
-}
-
-static void free_model(void *model)
-{
-    hp__proxy_model *m = model;
-    for (size_t i = 0; i < m->to_count; i++) free(m->to[i]);
-    free(m->to);
-    free(m->host_name);
-    free(m);
-}
-
-const hp_handler_kind hp__proxy_kind = {
-    .key = "proxy",
-    .check = check_settings,
-    .build = build,
-    .free_model = free_model,
-};

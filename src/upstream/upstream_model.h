@@ -81,10 +81,11 @@ void hp__upstream_model_copy(hp__upstream_model *to, const hp__upstream_model *f
  * hp_config_keys, allowing HP__UPSTREAM_SETTING_KEYS and its own). Problems are reported. */
 void hp__upstream_model_read(hp_config_check *c, hp_config_node *map, hp__upstream_model *m);
 /* The setting keys read above, NULL-terminated. */
-extern const char *const HP__UPSTREAM_SETTING_KEYS[];
+#define HP__UPSTREAM_SETTING_KEY_COUNT 15
+extern const char *const HP__UPSTREAM_SETTING_KEYS[HP__UPSTREAM_SETTING_KEY_COUNT + 1];
 /* Reads a list of targets ("127.0.0.1:9001", "unix:/run/app.sock", or
- * { address: "127.0.0.1:9001", weight: 3 }) into m->targets; a hash balance needs distinct
- * addresses. Problems are reported. */
+ * { address: "127.0.0.1:9001", weight: 3 }; one string is one target) into m->targets; an
+ * address is listed once (a weight gives a target more). Problems are reported. */
 void hp__upstream_targets_read(hp_config_check *c, hp_config_node *list, hp__upstream_model *m);
 
 /* The model as the admin API shows it (GET /upstreams/{name}'s "settings"): every key with

@@ -157,7 +157,7 @@ static int get(const printed_url *u, hp_test_response *r)
 static void every_server_of_the_demo_starts_and_prints_a_url(void **state)
 {
     demo *d = *state;
-    assert_true(d->servers >= 7);             /* site, api, four virtual hosts, hello */
+    assert_true(d->servers >= 8); /* site, api, api-2, four virtual hosts, hello */
     assert_int_equal(d->running, d->servers); /* ROUTING: servers sharing a port all start */
     assert_int_equal(d->url_count, (size_t)d->servers); /* one address each */
 }
@@ -200,12 +200,40 @@ static void demo_servers_sharing_a_port_each_answer_their_own_host(void **state)
     assert_true(sharing >= 6); /* four servers on one port: six pairs */
 }
 
+/* The site's /api/ goes through the upstream `api` to both of its instances in turn (each
+ * worker keeps its own turn, so a few requests are enough to see both). */
+static void the_site_proxies_api_to_both_instances_of_its_upstream(void **state)
+{
+    demo *d = *state;
+    const printed_url *site = NULL;
+    for (size_t i = 0; i < d->url_count; i++)
+        if (strcmp(d->urls[i].name, "site") == 0) site = &d->urls[i];
+    assert_non_null(site);
+    char request[256];
+    snprintf(request, sizeof request,
+             "GET /api/ HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n\r\n", site->host,
+             site->port);
+    bool seen[3] = {false, false, false};
+    for (int i = 0; i < 40 && !(seen[1] && seen[2]); i++) {
+        hp_test_response r;
+        assert_int_equal(hp_test_exchange(site->port, request, &r, HP_TEST_DEADLINE_MS),
+                         HP_TEST_OK);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(hp_test_response_header(&r, "Via"), "1.1 hostpool");
+        if (strstr(r.body, "\"instance\":1")) seen[1] = true;
+        if (strstr(r.body, "\"instance\":2")) seen[2] = true;
+        hp_test_response_free(&r);
+    }
+    assert_true(seen[1] && seen[2]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_server_of_the_demo_starts_and_prints_a_url),
         cmocka_unit_test(every_url_the_demo_prints_answers_200),
         cmocka_unit_test(demo_servers_sharing_a_port_each_answer_their_own_host),
+        cmocka_unit_test(the_site_proxies_api_to_both_instances_of_its_upstream),
     };
     return cmocka_run_group_tests(tests, start_demo, stop_demo);
 }

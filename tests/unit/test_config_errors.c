@@ -199,7 +199,7 @@ static void unknown_keys_are_errors_at_every_level(void **state)
 {
     assert_errors("unknown.yaml",
                   "foo: 1\n"
-                  "upstreams: []\n"
+                  "switchboards: []\n"
                   "admin: { listen: unix:x, tokenfile: t }\n"
                   "limits: { max_bodies: 1 }\n"
                   "servers:\n"
@@ -211,7 +211,7 @@ static void unknown_keys_are_errors_at_every_level(void **state)
                   "        respond: { stauts: 200 }\n"
                   "      - proxy: { upstream: api }\n",
                   "unknown.yaml:1:1: unknown key \"foo\"\n"
-                  "unknown.yaml:2:1: unknown key \"upstreams\" (not supported yet)\n"
+                  "unknown.yaml:2:1: unknown key \"switchboards\" (not supported yet)\n"
                   "unknown.yaml:3:26: admin: unknown key \"tokenfile\" (did you mean "
                   "\"token_file\"?)\n"
                   "unknown.yaml:4:11: limits: unknown key \"max_bodies\"\n"
@@ -220,8 +220,8 @@ static void unknown_keys_are_errors_at_every_level(void **state)
                   "unknown.yaml:10:27: servers[0].routes[0].match: unknown key \"verbs\"\n"
                   "unknown.yaml:11:20: servers[0].routes[0].respond: unknown key \"stauts\" (did "
                   "you mean \"status\"?)\n"
-                  "unknown.yaml:12:28: servers[0].routes[1].proxy.upstream: named upstreams are "
-                  "not supported yet: list the targets in `to`\n");
+                  "unknown.yaml:12:28: servers[0].routes[1].proxy.upstream: no upstream named "
+                  "\"api\"\n");
 }
 
 static void a_key_one_slip_from_a_known_one_gets_a_suggestion(void **state)

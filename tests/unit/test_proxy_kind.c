@@ -1,6 +1,6 @@
-/* The proxy kind (src/handlers/proxy.c): `proxy: {...}` on a route is checked with every
- * error at its file:line:column, what is not built yet is refused as such, and a valid route
- * loads. */
+/* The proxy kind (src/handlers/proxy_kind.c): `proxy: {...}` on a route is checked with every
+ * error at its file:line:column, a named upstream must be defined, and a valid route loads.
+ * tests/unit/test_upstream_config.c has the upstream settings and named upstreams. */
 #include "config_fixture.h"
 #include "hostpool/errors.h"
 
@@ -56,7 +56,7 @@ static void bad_settings_are_reported_where_they_are_written(void **state)
                   "proxy.yaml:6:29: servers[0].routes[0].proxy.keepalive: -1 out of range "
                   "(0-100000)\n"
                   "proxy.yaml:6:50: servers[0].routes[0].proxy.connect_timeout: must be greater "
-                  "than 0 and at most 24h\n"
+                  "than 0\n"
                   "proxy.yaml:6:68: servers[0].routes[0].proxy.idle_timeout: \"soon\" is not a "
                   "duration: a whole number followed by ms, s, m or h (250ms, 10s, 15m, 1h); a "
                   "bare number is seconds\n"
@@ -73,11 +73,11 @@ static void targets_are_required(void **state)
                   "addresses\n");
 }
 
-static void named_upstreams_are_refused_as_not_built_yet(void **state)
+static void a_named_upstream_that_is_not_defined_is_refused(void **state)
 {
     assert_errors(SERVER "      - proxy: { upstream: api }\n",
-                  "proxy.yaml:5:28: servers[0].routes[0].proxy.upstream: named upstreams are "
-                  "not supported yet: list the targets in `to`\n");
+                  "proxy.yaml:5:28: servers[0].routes[0].proxy.upstream: no upstream named "
+                  "\"api\"\n");
 }
 
 int main(void)
@@ -86,7 +86,7 @@ int main(void)
         cmocka_unit_test(a_proxy_route_with_every_setting_loads),
         cmocka_unit_test(bad_settings_are_reported_where_they_are_written),
         cmocka_unit_test(targets_are_required),
-        cmocka_unit_test(named_upstreams_are_refused_as_not_built_yet),
+        cmocka_unit_test(a_named_upstream_that_is_not_defined_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
