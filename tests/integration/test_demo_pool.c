@@ -209,7 +209,7 @@ static void the_site_proxies_api_to_both_instances_of_its_upstream(void **state)
     for (size_t i = 0; i < d->url_count; i++)
         if (strcmp(d->urls[i].name, "site") == 0) site = &d->urls[i];
     assert_non_null(site);
-    char request[256];
+    char request[512];
     snprintf(request, sizeof request,
              "GET /api/ HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n\r\n", site->host,
              site->port);
