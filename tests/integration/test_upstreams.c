@@ -1,8 +1,14 @@
-/* Named upstreams: the registry (src/upstream/upstreams.c) in-process, on a loop of the
- * test's own: put, replace (the old version stays usable for a holder), remove, the
- * generation that workers watch; active health checks against a `hostpool respond` backend
- * that is killed and started again take its target out and back, published as
- * upstream.target_down then upstream.target_up. */
+/* Named upstreams: the registry (src/upstream/upstreams.c) in-process, and through the daemon
+ * its admin endpoints, events, metrics, reload and `hostpool upstreams`.
+ *
+ * In-process, on a loop of the test's own: put, replace (the old version stays usable for a
+ * holder), remove, the generation that workers watch and their requests see; active health
+ * checks against a `hostpool respond` backend that is killed and started again take its
+ * target out and back, published as upstream.target_down then upstream.target_up; the pool's
+ * metrics. Through `hostpool run`: GET /upstreams and /upstreams/{name} (figures, health,
+ * settings; 404), PUT (replace, add, 400 listing every error; GET /config keeps it), a
+ * transition on an events stream, a reload that changes and drops upstreams, the metrics
+ * families, the command's table. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,13 +19,15 @@
 #include "core/events.h"
 #include "hostpool/errors.h"
 #include "hostpool/hostpool.h"
-#include "hp_test.h"
+#include "hp_test_admin.h"
 #include "pool/pool_internal.h"
 #include "io/socket.h"
 #include "io/worker_context.h"
 #include "io/uv_sched.h"
 #include "upstream/upstreams.h"
 
+#include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,6 +333,44 @@ static void the_pool_metrics_have_a_sample_per_target_of_each_upstream(void **st
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* ---- a config's upstreams go into the pool ------------------------------------------------- */
+
+static void a_config_added_to_a_pool_puts_its_upstreams(void **state)
+{
+    static const char text[] = "upstreams:\n"
+                               "  - name: api\n"
+                               "    targets: [127.0.0.1:9001, 127.0.0.1:9002]\n"
+                               "servers:\n"
+                               "  - name: site\n"
+                               "    listen: 127.0.0.1:0\n"
+                               "    routes: [ { proxy: { upstream: api } } ]\n";
+    assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "add.yaml", text, sizeof text - 1), 0);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/add.yaml", hp_test_temp_dir());
+    hp_config *config;
+    char *errors = NULL;
+    assert_int_equal(hp_config_load_file(path, &config, &errors), 0);
+    free(errors);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    hp_pool *pool;
+    hp_pool_options o = {.workers = 1};
+    assert_int_equal(hp_pool_create(&loop, &o, &pool), 0);
+    assert_int_equal(hp_pool_add_config(pool, config, NULL), 0);
+    hp_config_destroy(config);
+    hp__upstream *u = hp__upstreams_get(hp__pool_upstreams(pool), "api");
+    assert_non_null(u);
+    assert_int_equal(hp__upstream_model_of(u)->target_count, 2);
+    assert_true(hp_pool_has(pool, "site"));
+
+    bool stopped = false;
+    hp_pool_shutdown(pool, on_pool_stopped, &stopped);
+    while (!stopped) uv_run(&loop, UV_RUN_ONCE);
+    hp_pool_destroy(pool);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 /* ---- a worker reaches the pool's registry ------------------------------------------------- */
 
 /* On a worker: the first target of the current version of "api", or "none". */
@@ -385,6 +431,323 @@ static void a_worker_resolves_names_in_the_pool_s_registry(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* ---- through the daemon ------------------------------------------------------------------- */
+
+typedef struct daemon_fixture {
+    hp_test_server srv;
+    hp_test_admin admin;
+    char config[4200];
+    int backend_port, dead_port;
+    char backend[32], dead[32]; /* their addresses */
+} daemon_fixture;
+
+static daemon_fixture d;
+
+typedef hp_test_answer answer;
+
+static answer call(const char *method, const char *path, const char *body)
+{
+    return hp_test_admin_call(&d.admin, method, path, NULL, body);
+}
+
+/* The config: a backend server of the pool, `api` with it and a port where nothing listens
+ * (checked every 100 ms, judged on one result), `static` with a breaker and no checks; then
+ * `more` (YAML) at the end of `upstreams`. */
+static void write_config(const char *api_targets, const char *more)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "workers: 1\n"
+             "access_log: off\n"
+             "servers:\n"
+             "  - name: backend\n"
+             "    listen: %s\n"
+             "    routes: [ { respond: { body: backend } } ]\n"
+             "upstreams:\n"
+             "  - name: api\n"
+             "    targets: [%s]\n"
+             "    health: { path: /health, interval: 100ms, timeout: 50ms, rise: 1, fall: 1 }\n"
+             "%s",
+             d.backend, api_targets, more);
+    assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "pool.yaml", text, strlen(text)), 0);
+}
+
+static const char static_upstream[] = "  - name: static\n"
+                                      "    targets: [ { address: 127.0.0.1:9, weight: 3 } ]\n"
+                                      "    breaker: { failures: 5 }\n";
+
+static int start_daemon(void **state)
+{
+    d.backend_port = hp_test_free_port_in(PORT_MIN, PORT_MAX);
+    d.dead_port = hp_test_free_port_in(PORT_MIN, PORT_MAX); /* nothing listens there */
+    snprintf(d.backend, sizeof d.backend, "127.0.0.1:%d", d.backend_port);
+    snprintf(d.dead, sizeof d.dead, "127.0.0.1:%d", d.dead_port);
+    char targets[128];
+    snprintf(targets, sizeof targets, "%s, %s", d.backend, d.dead);
+    write_config(targets, static_upstream);
+    snprintf(d.config, sizeof d.config, "%s/pool.yaml", hp_test_temp_dir());
+    assert_int_equal(hp_test_admin_start(&d.srv, d.config, &d.admin), 0);
+    return 0;
+}
+
+static int stop_daemon(void **state)
+{
+    assert_int_equal(hp_test_server_stop(&d.srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
+    return 0;
+}
+
+static json_t *target_of(const json_t *upstream, size_t i)
+{
+    return json_array_get(json_object_get(upstream, "targets"), i);
+}
+
+static const char *text_of(const json_t *object, const char *key)
+{
+    return json_string_value(json_object_get(object, key));
+}
+
+/* The names in a {"upstreams": [...]} answer, comma-separated. */
+static void assert_upstream_names(const char *want)
+{
+    answer a = call("GET", "/upstreams", NULL);
+    assert_int_equal(a.status, 200);
+    char names[256] = "";
+    size_t i;
+    json_t *u;
+    json_array_foreach(json_object_get(a.json, "upstreams"), i, u)
+    {
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, "%s%s", used ? "," : "", text_of(u, "name"));
+    }
+    assert_string_equal(names, want);
+    hp_test_answer_free(&a);
+}
+
+static void get_upstreams_lists_each_with_its_targets_and_no_settings(void **state)
+{
+    assert_upstream_names("api,static");
+    answer a = call("GET", "/upstreams", NULL);
+    json_t *api = json_array_get(json_object_get(a.json, "upstreams"), 0);
+    assert_string_equal(text_of(api, "balance"), "round_robin");
+    assert_int_equal(json_array_size(json_object_get(api, "targets")), 2);
+    assert_string_equal(text_of(target_of(api, 0), "address"), d.backend);
+    assert_string_equal(text_of(target_of(api, 1), "address"), d.dead);
+    assert_null(json_object_get(api, "settings"));
+    hp_test_answer_free(&a);
+}
+
+static bool dead_target_is_out(void *data)
+{
+    answer a = call("GET", "/upstreams/api", NULL);
+    json_t *live = target_of(a.json, 0), *dead = target_of(a.json, 1);
+    bool out = a.status == 200 && text_of(dead, "health") &&
+               strcmp(text_of(dead, "health"), "ko") == 0 &&
+               json_is_false(json_object_get(dead, "available")) &&
+               strcmp(text_of(live, "health"), "ok") == 0;
+    hp_test_answer_free(&a);
+    return out;
+}
+
+static void get_one_upstream_shows_health_breaker_pool_and_settings(void **state)
+{
+    assert_true(hp_test_poll_until(dead_target_is_out, NULL, HP_TEST_DEADLINE_MS));
+    answer a = call("GET", "/upstreams/api", NULL);
+    assert_int_equal(a.status, 200);
+    assert_string_equal(text_of(a.json, "name"), "api");
+    json_t *live = target_of(a.json, 0);
+    assert_true(json_is_true(json_object_get(live, "available")));
+    assert_string_equal(text_of(live, "passive"), "in");
+    assert_string_equal(text_of(live, "breaker"), "off");
+    assert_int_equal(json_integer_value(json_object_get(live, "weight")), 1);
+    assert_int_equal(json_integer_value(json_object_get(live, "requests")), 0);
+    json_t *pool = json_object_get(live, "pool");
+    assert_true(json_is_integer(json_object_get(pool, "open")));
+    assert_true(json_is_integer(json_object_get(pool, "waiting")));
+    assert_int_equal(json_integer_value(json_object_get(a.json, "in_flight")), 0);
+    json_t *settings = json_object_get(a.json, "settings");
+    assert_true(json_is_object(settings));
+    assert_non_null(json_object_get(settings, "health"));
+    hp_test_answer_free(&a);
+
+    a = call("GET", "/upstreams/static", NULL);
+    json_t *only = target_of(a.json, 0);
+    assert_string_equal(text_of(only, "health"), "off");
+    assert_string_equal(text_of(only, "breaker"), "closed");
+    assert_int_equal(json_integer_value(json_object_get(only, "weight")), 3);
+    hp_test_answer_free(&a);
+}
+
+static void an_unknown_upstream_is_a_404(void **state)
+{
+    answer a = call("GET", "/upstreams/nope", NULL);
+    assert_int_equal(a.status, 404);
+    assert_string_equal(hp_test_answer_error_code(&a), "not_found");
+    hp_test_answer_free(&a);
+    a = call("DELETE", "/upstreams/api", NULL);
+    assert_int_equal(a.status, 405);
+    hp_test_answer_free(&a);
+}
+
+static void put_replaces_an_upstream_and_the_running_config_keeps_it(void **state)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"targets\":[\"%s\"],\"balance\":\"least_conn\"}", d.backend);
+    answer a = call("PUT", "/upstreams/static", body);
+    assert_int_equal(a.status, 200);
+    assert_string_equal(text_of(a.json, "balance"), "least_conn");
+    assert_string_equal(text_of(target_of(a.json, 0), "address"), d.backend);
+    assert_string_equal(text_of(target_of(a.json, 0), "breaker"), "off");
+    hp_test_answer_free(&a);
+
+    a = call("GET", "/config", NULL);
+    assert_int_equal(a.status, 200);
+    json_t *list = json_object_get(a.json, "upstreams"), *u;
+    size_t i;
+    const char *balance = NULL;
+    json_array_foreach(list, i, u) if (strcmp(text_of(u, "name"), "static") == 0) balance =
+        text_of(u, "balance");
+    assert_non_null(balance);
+    assert_string_equal(balance, "least_conn");
+    hp_test_answer_free(&a);
+    assert_upstream_names("api,static");
+}
+
+static void put_of_a_new_name_adds_it(void **state)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"targets\":[\"%s\"]}", d.backend);
+    answer a = call("PUT", "/upstreams/extra", body);
+    assert_int_equal(a.status, 201);
+    assert_string_equal(text_of(a.json, "name"), "extra");
+    hp_test_answer_free(&a);
+    assert_upstream_names("api,static,extra");
+}
+
+static void a_put_with_errors_lists_every_one_and_changes_nothing(void **state)
+{
+    answer a = call("PUT", "/upstreams/api", "{\"targets\":[\"nohost\"],\"balance\":\"sideways\"}");
+    assert_int_equal(a.status, 400);
+    assert_string_equal(hp_test_answer_error_code(&a), "invalid_upstream");
+    assert_int_equal(hp_test_answer_error_details(&a), 2);
+    hp_test_answer_free(&a);
+    a = call("PUT", "/upstreams/api", "{\"targets\": [");
+    assert_int_equal(a.status, 400);
+    assert_string_equal(hp_test_answer_error_code(&a), "bad_json");
+    hp_test_answer_free(&a);
+    a = call("GET", "/upstreams/api", NULL);
+    assert_string_equal(text_of(a.json, "balance"), "round_robin");
+    assert_int_equal(json_array_size(json_object_get(a.json, "targets")), 2);
+    hp_test_answer_free(&a);
+}
+
+static void metrics_have_a_sample_per_target(void **state)
+{
+    answer a = call("GET", "/metrics", NULL);
+    assert_int_equal(a.status, 200);
+    char line[256];
+    snprintf(line, sizeof line,
+             "hostpool_upstream_requests_total{upstream=\"api\",target=\"%s\"} 0", d.backend);
+    assert_non_null(strstr(a.body, line));
+    snprintf(line, sizeof line, "hostpool_upstream_available{upstream=\"api\",target=\"%s\"} 0",
+             d.dead);
+    assert_non_null(strstr(a.body, line));
+    snprintf(line, sizeof line,
+             "hostpool_upstream_connections{upstream=\"api\",target=\"%s\",state=\"idle\"} 0",
+             d.backend);
+    assert_non_null(strstr(a.body, line));
+    assert_non_null(strstr(a.body, "# TYPE hostpool_upstream_failures_total counter"));
+    assert_non_null(strstr(a.body, "# TYPE hostpool_upstream_breaker_state gauge"));
+    assert_non_null(strstr(a.body, "# TYPE hostpool_upstream_waiting gauge"));
+    hp_test_answer_free(&a);
+}
+
+static void the_upstreams_command_prints_a_row_per_target(void **state)
+{
+    char admin[4300];
+    snprintf(admin, sizeof admin, "unix:%s", d.admin.socket_path);
+    const char *argv[] = {hp_test_bin(), "upstreams", "--admin", admin, "api", NULL};
+    hp_test_run_result r = hp_test_run(argv, NULL, HP_TEST_DEADLINE_MS);
+    assert_int_equal(r.status, 0);
+    assert_true(hp_test_matches(r.out, "^UPSTREAM +TARGET +AVAILABLE +HEALTH +BREAKER +REQUESTS "
+                                       "+FAILURES +OPEN +IDLE +IN_USE +WAITING\n"));
+    char row[256];
+    snprintf(row, sizeof row, "\napi +%s +yes +ok +off +0 +0 +[0-9]+ +[0-9]+ +[0-9]+ +0\n",
+             d.backend);
+    assert_true(hp_test_matches(r.out, row));
+    snprintf(row, sizeof row, "\napi +%s +no +ko +off +0 +0 ", d.dead);
+    assert_true(hp_test_matches(r.out, row));
+    hp_test_run_free(&r);
+
+    const char *all[] = {hp_test_bin(), "upstreams", "--admin", admin, NULL};
+    r = hp_test_run(all, NULL, HP_TEST_DEADLINE_MS);
+    assert_int_equal(r.status, 0);
+    assert_true(hp_test_matches(r.out, "\nstatic +"));
+    hp_test_run_free(&r);
+
+    const char *unknown[] = {hp_test_bin(), "upstreams", "--admin", admin, "nope", NULL};
+    r = hp_test_run(unknown, NULL, HP_TEST_DEADLINE_MS);
+    assert_int_equal(r.status, 1);
+    hp_test_run_free(&r);
+}
+
+static bool has_text(const hp_test_conn *c, const char *text)
+{
+    return c->len >= strlen(text) && memmem(c->buf, c->len, text, strlen(text)) != NULL;
+}
+
+/* Reads until `text` arrived; false at the deadline or when the stream closed without it. */
+static bool wait_for_text(hp_test_conn *c, const char *text)
+{
+    int64_t deadline = hp_test_now_ms() + HP_TEST_DEADLINE_MS;
+    while (!has_text(c, text)) {
+        if (c->eof || hp_test_now_ms() >= deadline) return false;
+        hp_test_read_some(c, 20);
+    }
+    return true;
+}
+
+static void a_target_going_down_reaches_an_events_stream_with_upstream_and_target(void **state)
+{
+    hp_test_conn c;
+    assert_int_equal(hp_test_connect_unix(&c, d.admin.socket_path, HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(
+        hp_test_send_str(&c, "GET /events?topic=upstream.* HTTP/1.1\r\nHost: admin\r\n\r\n",
+                         HP_TEST_DEADLINE_MS),
+        HP_TEST_OK);
+    assert_true(wait_for_text(&c, ": events matching "));
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"targets\":[\"%s\"],\"health\":{\"interval\":\"100ms\",\"timeout\":\"50ms\","
+             "\"rise\":1,\"fall\":1}}",
+             d.dead);
+    answer a = call("PUT", "/upstreams/watched", body);
+    assert_int_equal(a.status, 201);
+    hp_test_answer_free(&a);
+    char want[256];
+    snprintf(want, sizeof want, "event: upstream.target_down\ndata: {\"seq\":");
+    assert_true(wait_for_text(&c, want));
+    snprintf(want, sizeof want, "\"message\":\"health\",");
+    assert_true(wait_for_text(&c, want));
+    snprintf(want, sizeof want, "\"upstream\":\"watched\",\"target\":\"%s\"}", d.dead);
+    assert_true(wait_for_text(&c, want));
+    hp_test_close(&c);
+}
+
+/* Last: the file drops `static` (and `extra` and `watched`, which only the API added) and
+ * changes `api`. */
+static void a_reload_replaces_changed_upstreams_and_removes_dropped_ones(void **state)
+{
+    write_config(d.backend, "");
+    answer a = call("POST", "/reload", NULL);
+    assert_int_equal(a.status, 200);
+    hp_test_answer_free(&a);
+    assert_upstream_names("api");
+    a = call("GET", "/upstreams/api", NULL);
+    assert_int_equal(json_array_size(json_object_get(a.json, "targets")), 1);
+    assert_string_equal(text_of(target_of(a.json, 0), "address"), d.backend);
+    hp_test_answer_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest registry[] = {
@@ -396,6 +759,20 @@ int main(void)
         cmocka_unit_test(health_checks_take_a_dead_target_out_and_back_in_with_events),
         cmocka_unit_test(the_pool_metrics_have_a_sample_per_target_of_each_upstream),
         cmocka_unit_test(a_worker_resolves_names_in_the_pool_s_registry),
+        cmocka_unit_test(a_config_added_to_a_pool_puts_its_upstreams),
     };
-    return cmocka_run_group_tests_name("registry", registry, NULL, NULL);
+    const struct CMUnitTest daemon[] = {
+        cmocka_unit_test(get_upstreams_lists_each_with_its_targets_and_no_settings),
+        cmocka_unit_test(get_one_upstream_shows_health_breaker_pool_and_settings),
+        cmocka_unit_test(an_unknown_upstream_is_a_404),
+        cmocka_unit_test(put_replaces_an_upstream_and_the_running_config_keeps_it),
+        cmocka_unit_test(put_of_a_new_name_adds_it),
+        cmocka_unit_test(a_put_with_errors_lists_every_one_and_changes_nothing),
+        cmocka_unit_test(metrics_have_a_sample_per_target),
+        cmocka_unit_test(the_upstreams_command_prints_a_row_per_target),
+        cmocka_unit_test(a_target_going_down_reaches_an_events_stream_with_upstream_and_target),
+        cmocka_unit_test(a_reload_replaces_changed_upstreams_and_removes_dropped_ones),
+    };
+    int failed = cmocka_run_group_tests_name("registry", registry, NULL, NULL);
+    return failed + cmocka_run_group_tests_name("daemon", daemon, start_daemon, stop_daemon);
 }
