@@ -7,8 +7,8 @@
  * target out and back, published as upstream.target_down then upstream.target_up; the pool's
  * metrics. Through `hostpool run`: GET /upstreams and /upstreams/{name} (figures, health,
  * settings; 404), PUT (replace, add, 400 listing every error; GET /config keeps it), a
- * transition on an events stream, a reload that changes and drops upstreams, the metrics
- * families, the command's table. */
+ * transition on an events stream, a proxy route that follows its upstream to what a PUT gives,
+ * a reload that changes and drops upstreams, the metrics families, the command's table. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -437,8 +437,8 @@ typedef struct daemon_fixture {
     hp_test_server srv;
     hp_test_admin admin;
     char config[4200];
-    int backend_port, dead_port;
-    char backend[32], dead[32]; /* their addresses */
+    int backend_port, dead_port, other_port, site_port;
+    char backend[32], dead[32], other[32]; /* their addresses */
 } daemon_fixture;
 
 static daemon_fixture d;
@@ -450,9 +450,9 @@ static answer call(const char *method, const char *path, const char *body)
     return hp_test_admin_call(&d.admin, method, path, NULL, body);
 }
 
-/* The config: a backend server of the pool, `api` with it and a port where nothing listens
- * (checked every 100 ms, judged on one result), `static` with a breaker and no checks; then
- * `more` (YAML) at the end of `upstreams`. */
+/* The config: two backend servers of the pool, `api` with the first and a port where nothing
+ * listens (checked every 100 ms, judged on one result), `front` with the first, which the
+ * server `site` proxies to; then `more` (YAML) at the end of `upstreams`. */
 static void write_config(const char *api_targets, const char *more)
 {
     char text[2048];
@@ -463,12 +463,20 @@ static void write_config(const char *api_targets, const char *more)
              "  - name: backend\n"
              "    listen: %s\n"
              "    routes: [ { respond: { body: backend } } ]\n"
+             "  - name: other\n"
+             "    listen: %s\n"
+             "    routes: [ { respond: { body: other } } ]\n"
+             "  - name: site\n"
+             "    listen: 127.0.0.1:%d\n"
+             "    routes: [ { proxy: { upstream: front } } ]\n"
              "upstreams:\n"
              "  - name: api\n"
              "    targets: [%s]\n"
              "    health: { path: /health, interval: 100ms, timeout: 50ms, rise: 1, fall: 1 }\n"
+             "  - name: front\n"
+             "    targets: [%s]\n"
              "%s",
-             d.backend, api_targets, more);
+             d.backend, d.other, d.site_port, api_targets, d.backend, more);
     assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "pool.yaml", text, strlen(text)), 0);
 }
 
@@ -480,7 +488,10 @@ static int start_daemon(void **state)
 {
     d.backend_port = hp_test_free_port_in(PORT_MIN, PORT_MAX);
     d.dead_port = hp_test_free_port_in(PORT_MIN, PORT_MAX); /* nothing listens there */
+    d.other_port = hp_test_free_port_in(PORT_MIN, PORT_MAX);
+    d.site_port = hp_test_free_port_in(PORT_MIN, PORT_MAX);
     snprintf(d.backend, sizeof d.backend, "127.0.0.1:%d", d.backend_port);
+    snprintf(d.other, sizeof d.other, "127.0.0.1:%d", d.other_port);
     snprintf(d.dead, sizeof d.dead, "127.0.0.1:%d", d.dead_port);
     char targets[128];
     snprintf(targets, sizeof targets, "%s, %s", d.backend, d.dead);
@@ -525,7 +536,7 @@ static void assert_upstream_names(const char *want)
 
 static void get_upstreams_lists_each_with_its_targets_and_no_settings(void **state)
 {
-    assert_upstream_names("api,static");
+    assert_upstream_names("api,front,static");
     answer a = call("GET", "/upstreams", NULL);
     json_t *api = json_array_get(json_object_get(a.json, "upstreams"), 0);
     assert_string_equal(text_of(api, "balance"), "round_robin");
@@ -609,7 +620,7 @@ static void put_replaces_an_upstream_and_the_running_config_keeps_it(void **stat
     assert_non_null(balance);
     assert_string_equal(balance, "least_conn");
     hp_test_answer_free(&a);
-    assert_upstream_names("api,static");
+    assert_upstream_names("api,front,static");
 }
 
 static void put_of_a_new_name_adds_it(void **state)
@@ -620,7 +631,7 @@ static void put_of_a_new_name_adds_it(void **state)
     assert_int_equal(a.status, 201);
     assert_string_equal(text_of(a.json, "name"), "extra");
     hp_test_answer_free(&a);
-    assert_upstream_names("api,static,extra");
+    assert_upstream_names("api,front,static,extra");
 }
 
 static void a_put_with_errors_lists_every_one_and_changes_nothing(void **state)
@@ -733,6 +744,31 @@ static void a_target_going_down_reaches_an_events_stream_with_upstream_and_targe
     hp_test_close(&c);
 }
 
+static void expect_site_answer(const char *want)
+{
+    hp_test_response r;
+    assert_int_equal(hp_test_exchange(d.site_port, HP_TEST_GET, &r, HP_TEST_DEADLINE_MS),
+                     HP_TEST_OK);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, want);
+    hp_test_response_free(&r);
+}
+
+static void a_proxy_route_follows_its_upstream_to_the_targets_a_put_gives(void **state)
+{
+    expect_site_answer("backend");
+    char body[128];
+    snprintf(body, sizeof body, "{\"targets\":[\"%s\"]}", d.other);
+    answer a = call("PUT", "/upstreams/front", body);
+    assert_int_equal(a.status, 200);
+    hp_test_answer_free(&a);
+    expect_site_answer("other");
+    expect_site_answer("other");
+    a = call("GET", "/upstreams/front", NULL);
+    assert_int_equal(json_integer_value(json_object_get(target_of(a.json, 0), "requests")), 2);
+    hp_test_answer_free(&a);
+}
+
 /* Last: the file drops `static` (and `extra` and `watched`, which only the API added) and
  * changes `api`. */
 static void a_reload_replaces_changed_upstreams_and_removes_dropped_ones(void **state)
@@ -741,7 +777,7 @@ static void a_reload_replaces_changed_upstreams_and_removes_dropped_ones(void **
     answer a = call("POST", "/reload", NULL);
     assert_int_equal(a.status, 200);
     hp_test_answer_free(&a);
-    assert_upstream_names("api");
+    assert_upstream_names("api,front");
     a = call("GET", "/upstreams/api", NULL);
     assert_int_equal(json_array_size(json_object_get(a.json, "targets")), 1);
     assert_string_equal(text_of(target_of(a.json, 0), "address"), d.backend);
@@ -771,6 +807,7 @@ int main(void)
         cmocka_unit_test(metrics_have_a_sample_per_target),
         cmocka_unit_test(the_upstreams_command_prints_a_row_per_target),
         cmocka_unit_test(a_target_going_down_reaches_an_events_stream_with_upstream_and_target),
+        cmocka_unit_test(a_proxy_route_follows_its_upstream_to_the_targets_a_put_gives),
         cmocka_unit_test(a_reload_replaces_changed_upstreams_and_removes_dropped_ones),
     };
     int failed = cmocka_run_group_tests_name("registry", registry, NULL, NULL);
