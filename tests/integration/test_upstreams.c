@@ -261,6 +261,62 @@ static void health_checks_take_a_dead_target_out_and_back_in_with_events(void **
     fixture_close(&f);
 }
 
+/* One request to the only target of `name`, failed, as a worker would report it. */
+static void fail_one_request(hp__upstreams *r, const char *name)
+{
+    hp__upstream *u = hp__upstreams_acquire(r, name);
+    hp__upstream_picker picker;
+    hp__upstream_picker_init(&picker, u);
+    hp__upstream_pick pick;
+    assert_true(hp__upstream_pick_target(&picker, NULL, 0, 0, &pick));
+    hp__upstream_report(&picker, &pick, HP__UPSTREAM_FAILURE);
+    hp__upstream_picker_close(&picker);
+    hp__upstream_unref(u);
+}
+
+static void a_passive_check_s_return_is_published_when_due_without_a_request(void **state)
+{
+    fixture f;
+    fixture_open(&f);
+    hp__upstream_model m;
+    model_of(&m, "api", "127.0.0.1:9001", NULL);
+    m.passive.max_fails = 1;
+    m.passive.fail_timeout_ms = 100;
+    hp__upstreams_put(f.registry, &m);
+    hp__upstream_model_close(&m);
+    fail_one_request(f.registry, "api");
+    assert_true(run_until_events(&f, 1));
+    assert_false(available(f.registry, "api", 0));
+    int64_t down_at = hp_test_now_ms();
+    assert_true(run_until_events(&f, 2)); /* the registry's timer, at fail_timeout */
+    assert_true(hp_test_now_ms() - down_at >= 50);
+    assert_true(available(f.registry, "api", 0));
+    assert_string_equal(f.journal, "upstream.target_down api 127.0.0.1:9001 passive; "
+                                   "upstream.target_up api 127.0.0.1:9001 passive; ");
+    fixture_close(&f);
+}
+
+static void a_breaker_s_transitions_are_published_as_breaker_events(void **state)
+{
+    fixture f;
+    fixture_open(&f);
+    assert_int_equal(hp__events_subscribe(f.events, "breaker.*", record, &f, NULL), 0);
+    hp__upstream_model m;
+    model_of(&m, "api", "127.0.0.1:9001", NULL);
+    m.passive.max_fails = 0;
+    m.breaker_enabled = true;
+    m.breaker.failures = 1;
+    m.breaker.open_for_ms = 100;
+    hp__upstreams_put(f.registry, &m);
+    hp__upstream_model_close(&m);
+    fail_one_request(f.registry, "api");
+    assert_true(run_until_events(&f, 1));
+    assert_true(run_until_events(&f, 2)); /* half-open at open_for, on the registry's timer */
+    assert_string_equal(f.journal, "breaker.open api 127.0.0.1:9001 failures; "
+                                   "breaker.half_open api 127.0.0.1:9001 open_for; ");
+    fixture_close(&f);
+}
+
 static void an_upstream_without_health_checks_reports_none(void **state)
 {
     fixture f;
@@ -793,6 +849,8 @@ int main(void)
         cmocka_unit_test(a_model_without_name_or_targets_is_refused),
         cmocka_unit_test(an_upstream_without_health_checks_reports_none),
         cmocka_unit_test(health_checks_take_a_dead_target_out_and_back_in_with_events),
+        cmocka_unit_test(a_passive_check_s_return_is_published_when_due_without_a_request),
+        cmocka_unit_test(a_breaker_s_transitions_are_published_as_breaker_events),
         cmocka_unit_test(the_pool_metrics_have_a_sample_per_target_of_each_upstream),
         cmocka_unit_test(a_worker_resolves_names_in_the_pool_s_registry),
         cmocka_unit_test(a_config_added_to_a_pool_puts_its_upstreams),
