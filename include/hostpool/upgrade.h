@@ -53,6 +53,10 @@ typedef struct hp_upgrade_protocol {
      * after hp_upgraded_close, else why it ended (a negative errno: -ECONNRESET, -EPIPE,
      * -ECONNABORTED when the engine aborted it, -ETIMEDOUT). */
     void (*on_close)(hp_upgraded *u, void *data, int status);
+    /* The upgrade did not happen: the connection was lost before the 101 was written. Called
+     * instead of on_open (after the done callback said ok = false), and no other callback
+     * follows: release `data`. NULL: nothing to release. */
+    void (*on_cancel)(void *data);
 } hp_upgrade_protocol;
 
 /* Answers `req` with 101 Switching Protocols, "Upgrade: <token>", and hands the connection to
@@ -60,13 +64,20 @@ typedef struct hp_upgrade_protocol {
  * (nothing is sent; answer the request as usual) when the request did not ask for an
  * upgrade, was already answered, its body is still being streamed, or `token` is empty or
  * not a token. If the connection is lost before the 101 is written, the done callback says
- * ok = false and no callback of `protocol` is called. */
+ * ok = false and of `protocol` only on_cancel is called. */
 int hp_request_upgrade(hp_request *req, const char *token, const hp_upgrade_protocol *protocol,
                        void *data);
 
+/* Did `req` ask for an upgrade: HTTP/1.1 with an Upgrade field and "upgrade" among the
+ * Connection tokens (RFC 9110 §7.8)? The requests hp_request_upgrade takes, once their body
+ * is read and while they are not answered; for a handler that forwards the request (the
+ * reverse proxy asks its upstream to upgrade exactly then). */
+bool hp_request_upgrade_asked(const hp_request *req);
+
 /* Writes `len` bytes. Returns 1 when all were written at once, 0 when some are queued (the
  * bytes are borrowed until on_write_done; later writes queue behind them, in order), or a
- * negative errno when the connection failed: on_close has then been called. */
+ * negative errno when the connection failed: on_close has then been called (-EPIPE after
+ * hp_upgraded_shutdown, which closes nothing). */
 int hp_upgraded_write(hp_upgraded *u, const void *bytes, size_t len);
 /* Stops reading (back-pressure) or starts again; the bytes already received are delivered
  * (on_read) before hp_upgraded_read_start returns. */
@@ -74,6 +85,10 @@ void hp_upgraded_read_stop(hp_upgraded *u);
 void hp_upgraded_read_start(hp_upgraded *u);
 /* on_timeout after `ms` milliseconds; 0 cancels. A later call replaces the deadline. */
 void hp_upgraded_set_timer(hp_upgraded *u, uint64_t ms);
+/* Half-closes: the client reads the end of the stream (a TCP FIN) once the queued writes are
+ * written, while reading goes on (a tunnel passes on its other side's end this way). No write
+ * may follow: hp_upgraded_write returns -EPIPE then, and closes nothing. */
+void hp_upgraded_shutdown(hp_upgraded *u);
 /* Closes the connection once the queued writes are done; then on_close(status 0). */
 void hp_upgraded_close(hp_upgraded *u);
 

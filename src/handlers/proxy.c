@@ -32,6 +32,7 @@
 #include "core/balance.h"
 #include "handlers/kinds.h"
 #include "handlers/proxy.h"
+#include "handlers/proxy_tunnel.h"
 #include "hostpool/errors.h"
 #include "hostpool/handler.h"
 #include "hostpool/server.h"
@@ -110,7 +111,8 @@ struct proxy_exchange {
     uint64_t tried;               /* targets tried and failed, a bit each */
     unsigned attempts;
     uint32_t retry_after_s; /* for a 503 */
-    bool picked, entered;
+    bool picked, entered, waiting;
+    hp__upstream_wait wait; /* for a connection, at the target's max_connections */
     body_framing body;
     uint64_t body_sent;
     uint32_t rparsed, rend;
@@ -157,6 +159,10 @@ static proxy_side *side_create(hp_worker *worker, hp__upstream *u)
         .keepalive = m->keepalive,
         .connect_timeout_ms = m->connect_timeout_ms,
         .idle_timeout_ms = m->idle_timeout_ms,
+        .figures = hp__upstream_figures(u, 0),
+        .max_connections = m->max_connections,
+        .max_requests = m->max_requests,
+        .acquire_timeout_ms = m->acquire_timeout_ms,
     };
     s->pool = hp__upstream_pool_create(worker, addrs, m->target_count, &po);
     return s;
@@ -247,6 +253,14 @@ static void end_pick(proxy_exchange *px, hp__upstream_outcome outcome)
     if (!px->picked) return;
     px->picked = false;
     hp__upstream_report(&px->side->picker, &px->pick, outcome);
+}
+
+/* A queued request got its connection, or its wait ended otherwise. */
+static void stop_waiting(proxy_exchange *px)
+{
+    if (!px->waiting) return;
+    px->waiting = false;
+    hp__upstream_wait_end(px->side->picker.u);
 }
 
 static void respond_text(hp_request *req, int status, const char *text, uint32_t retry_after_s)
@@ -525,6 +539,8 @@ static bool forwarded_response_field(const hp__upstream_response *r, hp_str name
            !named_in_connection(r->fields, r->field_count, name);
 }
 
+static void start_tunnel(proxy_exchange *px);
+
 static void respond_with_head(proxy_exchange *px)
 {
     const hp__upstream_response *r = &px->resp;
@@ -535,10 +551,25 @@ static void respond_with_head(proxy_exchange *px)
     }
     hp_response_header(px->req, "Via", 3, "1.1 hostpool", 12);
     px->outcome = r->status >= 500 ? HP__UPSTREAM_FAILURE : HP__UPSTREAM_SUCCESS;
+    if (r->status == 101) return start_tunnel(px);
     int64_t length = r->framing == HP__UPSTREAM_LENGTH ? (int64_t)r->content_length : -1;
     px->responded = true;
     hp_timer_stop(&px->timer);
     hp_respond_stream(px->req, r->status, length, &body_producer, px);
+}
+
+/* A 101 to a request that asked for an upgrade (its fields added): the tunnel takes the
+ * upstream connection (proxy_tunnel.h) with the bytes after the head; the exchange ends when
+ * the 101 is written. */
+static void start_tunnel(proxy_exchange *px)
+{
+    hp__upstream_conn *conn = px->conn;
+    hp_str early = {px->rbuf + px->rparsed, px->rend - px->rparsed};
+    hp_timer_stop(&px->timer);
+    px->conn = NULL;
+    px->reading = false;
+    px->responded = true;
+    hp__proxy_tunnel_start(px->req, conn, &px->resp, early, px->side->model->idle_timeout_ms);
 }
 
 /* The response ended: the connection goes back to the pool when nothing is left over. */
@@ -638,6 +669,8 @@ static void on_done(hp_request *req, bool ok, void *data)
     enter(px);
     px->finished = true;
     px->req = NULL;
+    hp__upstream_pool_cancel(&px->wait); /* still queued, or opening for it: nothing calls back */
+    stop_waiting(px);
     release_conn(px, false); /* still held: the client left mid-way */
     end_pick(px, px->outcome);
     if (px->entered) hp__upstream_leave(px->side->picker.u);
@@ -648,7 +681,10 @@ static void on_done(hp_request *req, bool ok, void *data)
 static void use_conn(proxy_exchange *px, hp__upstream_conn *conn)
 {
     px->conn = conn;
-    hp__upstream_response_init(&px->resp, HEAD_LIMIT, px->req->is_head);
+    hp__upstream_response_init(
+        &px->resp, HEAD_LIMIT,
+        (px->req->is_head ? HP__UPSTREAM_HEAD_REQUEST : 0) |
+            (hp__proxy_tunnel_wanted(px->req) ? HP__UPSTREAM_UPGRADE_ASKED : 0));
     px->rparsed = px->rend = 0;
     px->upstream_eof = false;
     wait_upstream(px, px->side->model->first_byte_timeout_ms);
@@ -660,8 +696,16 @@ static void on_connected(hp__upstream_conn *conn, int status, void *data)
 {
     proxy_exchange *px = data;
     enter(px);
+    stop_waiting(px);
     if (status == 0) {
         use_conn(px, conn);
+    } else if (status == HP__UPSTREAM_EACQUIRE) {
+        px->conn = NULL;
+        end_pick(px, HP__UPSTREAM_ABANDONED); /* the limit's doing, not the target's */
+        px->fail_status = 503;
+        px->fail_text = "503 Service Unavailable: no upstream connection was free in time\n";
+        px->retry_after_s = 1;
+        answer_failure(px);
     } else {
         px->conn = NULL;
         if (status == UV_ETIMEDOUT) {
@@ -777,6 +821,15 @@ static void put_body_framing(proxy_exchange *px)
     }
 }
 
+/* An upgrade the client asked for is asked of the upstream (proxy_tunnel.h); the other
+ * hop-by-hop fields stay out. */
+static void put_upgrade(proxy_exchange *px)
+{
+    if (!hp__proxy_tunnel_wanted(px->req)) return;
+    put_field(px, "Connection", HP_STR_LIT("upgrade"));
+    put_field(px, "Upgrade", *hp_request_header(px->req, "upgrade"));
+}
+
 static void build_head(proxy_exchange *px)
 {
     const hp_request *req = px->req;
@@ -798,6 +851,7 @@ static void build_head(proxy_exchange *px)
     }
     put_forwarded(px);
     put_body_framing(px);
+    put_upgrade(px);
     put(px, "\r\n", 2);
 }
 
@@ -842,11 +896,27 @@ static void attempt(proxy_exchange *px)
     hp_request_set_upstream(px->req, s->model->targets[px->pick.target].address);
     px->outcome = HP__UPSTREAM_ABANDONED;
     build_head(px);
-    hp__upstream_conn *conn = hp__upstream_pool_take_idle(s->pool, px->pick.target);
-    if (conn)
-        use_conn(px, conn);
-    else
-        px->conn = hp__upstream_pool_connect(s->pool, px->pick.target, on_connected, px);
+    if (hp__upstream_pool_would_queue(s->pool, px->pick.target)) {
+        if (!hp__upstream_wait_begin(s->picker.u)) {
+            end_pick(px, HP__UPSTREAM_ABANDONED);
+            px->fail_status = 503;
+            px->fail_text = "503 Service Unavailable: too many requests waiting for a connection\n";
+            px->retry_after_s = 1;
+            return answer_failure(px);
+        }
+        px->waiting = true;
+    }
+    hp__upstream_conn *conn = NULL;
+    switch (hp__upstream_pool_acquire(s->pool, px->pick.target, &px->wait, on_connected, px,
+                                      &conn)) {
+    case HP__UPSTREAM_GOT_IDLE:
+        return use_conn(px, conn);
+    case HP__UPSTREAM_CONNECTING:
+        px->conn = conn;
+        return;
+    case HP__UPSTREAM_QUEUED:
+        return;
+    }
 }
 
 /* The worker's side of the handler's upstream, or NULL. A named upstream is looked up in the

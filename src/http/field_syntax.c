@@ -94,6 +94,16 @@ bool hp__field_valid(hp_str name, hp_str value)
            hp__field_value_valid(value);
 }
 
+bool hp__upgrade_protocol_valid(hp_str p)
+{
+    const char *slash = p.len ? memchr(p.base, '/', p.len) : NULL;
+    size_t name = slash ? (size_t)(slash - p.base) : p.len;
+    if (name == 0 || hp__token_length(p.base, name) != name) return false;
+    if (!slash) return true;
+    size_t version = p.len - name - 1;
+    return version > 0 && hp__token_length(slash + 1, version) == version;
+}
+
 /* ---- Host --------------------------------------------------------------------------------- */
 
 /* The end of the reg-name that starts at p: unreserved, sub-delims and "%" HEXDIG HEXDIG. It

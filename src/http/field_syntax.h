@@ -47,6 +47,10 @@ bool hp__field_valid(hp_str name, hp_str value);
  * this, since a value is valid exactly when each of its bytes is. */
 bool hp__field_value_valid(hp_str value);
 
+/* Is `p` one protocol of an Upgrade field (RFC 9110 §7.8: protocol-name ["/" protocol-version],
+ * each a token)? What a 101 may switch to: hp_request_upgrade's token, an upstream's 101. */
+bool hp__upgrade_protocol_valid(hp_str p);
+
 /* Is `host` (a Host value without surrounding whitespace, or the authority of an
  * absolute-form target) a valid uri-host [":" port], as described above? */
 bool hp__host_valid(hp_str host);

@@ -42,6 +42,9 @@ typedef struct hp__transport_vtable {
     /* Calls the protocol's on_timeout after `ms` milliseconds (0: no timer needed). A later
      * call replaces the earlier deadline. */
     void (*set_timer)(hp__transport *t, uint64_t ms);
+    /* Half-closes: shuts the sending side down once the queued writes are written (the peer
+     * reads the end of the stream); reading goes on. No write follows it. */
+    void (*shutdown)(hp__transport *t);
     /* Closes the connection; the protocol is finished. With `linger`, every write has
      * completed and the answer was an error: the transport half-closes and discards input
      * for a while, so the client reads the answer rather than a reset. */

@@ -362,16 +362,9 @@ void hp_respond_file(hp_request *req, int status, int fd, uint64_t offset, uint6
 
 /* ---- upgrade ------------------------------------------------------------------------------ */
 
-/* An Upgrade protocol: a token, or "token/token" (RFC 9110 §7.8: protocol-name/version). */
 static bool upgrade_token_valid(const char *token)
 {
-    size_t len = token ? strlen(token) : 0;
-    const char *slash = len ? memchr(token, '/', len) : NULL;
-    size_t name = slash ? (size_t)(slash - token) : len;
-    if (name == 0 || hp__token_length(token, name) != name) return false;
-    if (!slash) return true;
-    size_t version = len - name - 1;
-    return version > 0 && hp__token_length(slash + 1, version) == version;
+    return token && hp__upgrade_protocol_valid(hp__str(token, strlen(token)));
 }
 
 int hp_request_upgrade(hp_request *req, const char *token, const hp_upgrade_protocol *protocol,
@@ -404,6 +397,11 @@ int hp_request_upgrade(hp_request *req, const char *token, const hp_upgrade_prot
     x->after_write = HP__AFTER_FINISH;
     if (submit(x, iov, n) == 1) finish(x);
     return 0;
+}
+
+bool hp_request_upgrade_asked(const hp_request *req)
+{
+    return req->exchange->upgrade_asked;
 }
 
 /* A queued write of this exchange completed. */

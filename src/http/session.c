@@ -117,6 +117,8 @@ static void close_connection(hp__session *s, bool linger)
         if (x->producer && !x->stream_last) x->producer->stop(&x->req, x->producer_data);
         if (x->done_cb) x->done_cb(&x->req, false, x->done_data);
         x->done_cb = NULL;
+        /* A 101 not written yet: the protocol that was to take over hears it never will. */
+        if (x->upgrade && x->upgrade->on_cancel) x->upgrade->on_cancel(x->upgrade_data);
         const hp_server *server = x->server;
         hp__exchange_observe(s->ctx, x, false, 0);
         if (x->in_proceed) {

@@ -8,7 +8,8 @@
  *
  * Writing: straight to the transport (uv_try_write, then queued); the handler's bytes are
  * borrowed until on_write_done. A close asked for while writes are queued waits for them,
- * then lingers (as an HTTP error answer does): the client reads the last bytes.
+ * then lingers (as an HTTP error answer does): the client reads the last bytes. A half-close
+ * (hp_upgraded_shutdown) is the transport's: it too comes after the queued writes.
  *
  * Lifetime: `depth` counts the calls into this file on the stack (from the transport or the
  * handler). The state is freed when the stream is closed and the outermost call returns, so
@@ -41,6 +42,7 @@ struct hp_upgraded {
     bool reading;      /* the transport's state, as last set */
     bool closing;      /* close once the queued writes are done */
     bool eof;          /* the client closed its sending side */
+    bool shut;         /* the handler half-closed: no write follows */
     bool closed;
 };
 
@@ -271,7 +273,7 @@ void hp__upgraded_open(hp_upgraded *u, bool draining)
 
 int hp_upgraded_write(hp_upgraded *u, const void *bytes, size_t len)
 {
-    if (u->closed) return -EPIPE;
+    if (u->closed || u->shut) return -EPIPE;
     if (len == 0) return 1;
     enter(u);
     struct iovec iov = {(void *)bytes, len};
@@ -302,6 +304,13 @@ void hp_upgraded_read_start(hp_upgraded *u)
 void hp_upgraded_set_timer(hp_upgraded *u, uint64_t ms)
 {
     if (!u->closed) u->t->vt->set_timer(u->t, ms);
+}
+
+void hp_upgraded_shutdown(hp_upgraded *u)
+{
+    if (u->closed || u->closing || u->shut) return;
+    u->shut = true;
+    u->t->vt->shutdown(u->t);
 }
 
 void hp_upgraded_close(hp_upgraded *u)

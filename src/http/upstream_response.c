@@ -83,6 +83,17 @@ static bool transfer_coding_is_chunked(const hp__upstream_response *r)
     return true;
 }
 
+/* A 101 names the one protocol switched to: exactly one Upgrade field, one protocol. */
+static bool upgrade_named(const hp__upstream_response *r)
+{
+    size_t seen = 0;
+    for (size_t i = 0; i < r->field_count; i++) {
+        if (!hp__str_ieq(r->fields[i].name, "upgrade")) continue;
+        if (++seen > 1 || !hp__upgrade_protocol_valid(r->fields[i].value)) return false;
+    }
+    return seen == 1;
+}
+
 static hp__upstream_framing framing_of(const hp__upstream_response *r, const llhttp_t *p)
 {
     if (r->head_request || r->status == 204 || r->status == 304) return HP__UPSTREAM_NO_BODY;
@@ -97,11 +108,21 @@ static int on_headers_complete(llhttp_t *p)
     int status = p->status_code;
     if (p->http_major != 1) return refuse(r, "not an HTTP/1.x response");
     if (status < 100 || status > 999) return refuse(r, "invalid status code");
-    if (status == 101) return refuse(r, "101 Switching Protocols was not asked for");
+    if (status == 101 && !r->upgrade_asked)
+        return refuse(r, "101 Switching Protocols was not asked for");
     if ((p->flags & F_CONTENT_LENGTH) && (p->flags & F_TRANSFER_ENCODING))
         return refuse(r, "both Content-Length and Transfer-Encoding");
     if ((p->flags & F_TRANSFER_ENCODING) && !transfer_coding_is_chunked(r))
         return refuse(r, "a Transfer-Encoding other than chunked");
+    if (status == 101) {
+        if (!upgrade_named(r)) return refuse(r, "a 101 without one Upgrade protocol");
+        /* The final head: END at its end (on_message_complete), and nothing after it parsed. */
+        r->status = status;
+        r->framing = HP__UPSTREAM_NO_BODY;
+        r->keep_alive = false;
+        r->pending = HP__UPSTREAM_HEAD;
+        return 1;
+    }
     if (status < 200) {
         r->interim = true; /* skipped: a message without a body, whatever its head says */
         return 1;
@@ -150,14 +171,14 @@ static const llhttp_settings_t settings = {
     .on_message_complete = on_message_complete,
 };
 
-void hp__upstream_response_init(hp__upstream_response *r, uint32_t max_head_bytes,
-                                bool head_request)
+void hp__upstream_response_init(hp__upstream_response *r, uint32_t max_head_bytes, unsigned flags)
 {
     memset(r, 0, offsetof(hp__upstream_response, fields));
     llhttp_init(&r->parser, HTTP_RESPONSE, &settings);
     r->parser.data = r;
     r->max_head_bytes = max_head_bytes;
-    r->head_request = head_request;
+    r->head_request = flags & HP__UPSTREAM_HEAD_REQUEST;
+    r->upgrade_asked = flags & HP__UPSTREAM_UPGRADE_ASKED;
     r->pending = HP__UPSTREAM_MORE;
 }
 

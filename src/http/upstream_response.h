@@ -9,11 +9,16 @@
  *   - Content-Length with Transfer-Encoding, two different or an invalid Content-Length, a
  *     Transfer-Encoding other than exactly `chunked` (a proxy cannot re-frame `gzip, chunked`
  *     without changing the representation);
- *   - an invalid status line, a 101 (the proxy never asks for an upgrade), a head (interim
- *     ones included) longer than the limit given at init.
- * Interim responses (1xx but 101) are skipped: the proxy strips Expect, so a 100 Continue is
- * not owed to the client, and the engine cannot send other 1xx (RFC 9110 §15.2 lets a proxy
- * drop those it can't pass on only for HTTP/1.0 clients; docs/PROXY.md says so). Their
+ *   - an invalid status line, a head (interim ones included) longer than the limit given at
+ *     init;
+ *   - a 101 to a request that did not ask for an upgrade (HP__UPSTREAM_UPGRADE_ASKED not
+ *     given), or one without exactly one Upgrade field naming one protocol (what the client
+ *     is told it switched to).
+ * A 101 to a request that asked is the final response: HEAD, then END, and the parse stops
+ * right after its head: the bytes after it are the new protocol's, never parsed here (*used
+ * stops at the head's end). Interim responses (1xx but 101) are skipped: the proxy strips Expect,
+ * so a 100 Continue is not owed to the client, and the engine cannot send other 1xx (RFC 9110 §15.2
+ * lets a proxy drop those it can't pass on only for HTTP/1.0 clients; docs/PROXY.md says so). Their
  * bytes count towards the head limit, so a backend cannot send them for ever.
  *
  * Framing of the final response: none for a HEAD request, 1xx, 204 and 304; else chunked,
@@ -52,11 +57,18 @@ typedef enum hp__upstream_framing {
     HP__UPSTREAM_CLOSE, /* until the upstream closes */
 } hp__upstream_framing;
 
+/* What the request was (the flags of hp__upstream_response_init). */
+enum {
+    HP__UPSTREAM_HEAD_REQUEST = 1,  /* a HEAD: no body, whatever the head says */
+    HP__UPSTREAM_UPGRADE_ASKED = 2, /* it asked for an upgrade: a 101 may answer it */
+};
+
 typedef struct hp__upstream_response {
     llhttp_t parser;
     uint32_t max_head_bytes;
     uint32_t head_bytes; /* bytes before the final head's end, interim heads included */
     bool head_request;
+    bool upgrade_asked;
     bool started;    /* a byte arrived */
     bool head_done;  /* the final head was returned */
     bool end_queued; /* the message ended with its head (HEAD): END is the next event */
@@ -74,10 +86,10 @@ typedef struct hp__upstream_response {
     hp_header fields[HP__UPSTREAM_MAX_FIELDS]; /* names as sent, values trimmed */
 } hp__upstream_response;
 
-/* Ready for one response, to a HEAD request when `head_request`; a head (interim heads
- * included) longer than `max_head_bytes` is an error. */
-void hp__upstream_response_init(hp__upstream_response *r, uint32_t max_head_bytes,
-                                bool head_request);
+/* Ready for one response to a request described by `flags` (HP__UPSTREAM_HEAD_REQUEST,
+ * HP__UPSTREAM_UPGRADE_ASKED, or 0); a head (interim heads included) longer than
+ * `max_head_bytes` is an error. */
+void hp__upstream_response_init(hp__upstream_response *r, uint32_t max_head_bytes, unsigned flags);
 
 /* Parses from `data` (len may be 0); see the top of this file. */
 hp__upstream_event hp__upstream_response_parse(hp__upstream_response *r, const char *data,

@@ -229,11 +229,25 @@ static void t_set_timer(hp__transport *t, uint64_t ms)
         uv_timer_start(&c->timer, on_timer, ms, 0);
 }
 
+/* A half-close that fails leaves nothing to do: the next read or write reports the error. */
+static void on_half_closed(uv_shutdown_t *req, int status)
+{
+    free(req);
+}
+
+static void t_shutdown(hp__transport *t)
+{
+    hp__conn *c = conn_of(t);
+    uv_shutdown_t *req = hp__malloc(sizeof *req);
+    if (uv_shutdown(req, &c->io.stream, on_half_closed) != 0) free(req);
+}
+
 static const hp__transport_vtable tcp_transport = {
     .write = t_write,
     .sendfile = t_sendfile,
     .set_reading = t_set_reading,
     .set_timer = t_set_timer,
+    .shutdown = t_shutdown,
     .close = t_close,
 };
 

@@ -26,7 +26,6 @@ typedef struct target_state {
     hp__passive passive;
     hp__breaker breaker;
     bool health_down, out_of_rotation, available;
-    hp__upstream_pool_figures figures;
     _Atomic uint64_t requests, failures;
 } target_state;
 
@@ -38,6 +37,7 @@ struct hp__upstream {
     pthread_mutex_t lock;
     hp__sched sched;
     target_state *targets;
+    hp__upstream_pool_figures *figures; /* one per target, one array: the pools take it whole */
     hp__upstream_transition ring[RING];
     uint32_t ring_head, ring_count;
     uint64_t lost;
@@ -132,6 +132,7 @@ hp__upstream *hp__upstream_create(const hp__upstream_model *model)
     hp__sched_init(&u->sched, hp__clock_monotonic());
     hp__sched_set_wakeup(&u->sched, on_wakeup, u);
     u->targets = hp__calloc(model->target_count, sizeof *u->targets);
+    u->figures = hp__calloc(model->target_count, sizeof *u->figures);
     for (uint32_t i = 0; i < model->target_count; i++) {
         target_state *t = &u->targets[i];
         *t = (target_state){.u = u, .index = i, .available = true};
@@ -157,6 +158,7 @@ void hp__upstream_unref(hp__upstream *u)
     hp__sched_close(&u->sched);
     pthread_mutex_destroy(&u->lock);
     free(u->targets);
+    free(u->figures);
     hp__upstream_model_close(&u->model);
     free(u);
 }
@@ -168,7 +170,7 @@ const hp__upstream_model *hp__upstream_model_of(const hp__upstream *u)
 
 hp__upstream_pool_figures *hp__upstream_figures(hp__upstream *u, size_t target)
 {
-    return &u->targets[target].figures;
+    return &u->figures[target];
 }
 
 /* ---- the control thread -------------------------------------------------------------------- */
@@ -231,7 +233,7 @@ void hp__upstream_target_view_of(hp__upstream *u, size_t target, hp__upstream_ta
     lock(u);
     run_due_locked(u);
     target_state *t = &u->targets[target];
-    hp__upstream_pool_figures *f = &t->figures;
+    hp__upstream_pool_figures *f = &u->figures[target];
     *out = (hp__upstream_target_view){
         .health_down = t->health_down,
         .passive_out = !hp__passive_available(&t->passive),

@@ -45,7 +45,8 @@ void hp__upstream_ref(hp__upstream *u);
 void hp__upstream_unref(hp__upstream *u);
 
 const hp__upstream_model *hp__upstream_model_of(const hp__upstream *u);
-/* Per target: what the workers' connection pools count into (upstream_pool.h). */
+/* Per target: what the workers' connection pools count into (upstream_pool.h); the targets'
+ * figures are one array, so hp__upstream_figures(u, 0) is what a pool's options take. */
 hp__upstream_pool_figures *hp__upstream_figures(hp__upstream *u, size_t target);
 
 /* ---- the control thread -------------------------------------------------------------------- */

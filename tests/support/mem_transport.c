@@ -43,6 +43,7 @@ static int t_write(hp__transport *t, struct iovec *iov, unsigned n)
 {
     mem_transport *m = transport_of(t);
     if (!called(m)) return -EPIPE;
+    if (m->shut) m->violations++; /* nothing may be written after the half-close */
     m->write_calls++;
     if (m->write_error < 0) return m->write_error;
     if (!m->hold_writes && m->queued_count == 0) {
@@ -94,6 +95,14 @@ static void t_set_timer(hp__transport *t, uint64_t ms)
     m->timer_calls++;
 }
 
+static void t_shutdown(hp__transport *t)
+{
+    mem_transport *m = transport_of(t);
+    if (!called(m)) return;
+    if (m->shut) m->violations++;
+    m->shut = true;
+}
+
 static void t_close(hp__transport *t, bool linger)
 {
     mem_transport *m = transport_of(t);
@@ -109,6 +118,7 @@ static const hp__transport_vtable mem_vtable = {
     .sendfile = t_sendfile,
     .set_reading = t_set_reading,
     .set_timer = t_set_timer,
+    .shutdown = t_shutdown,
     .close = t_close,
 };
 

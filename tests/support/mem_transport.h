@@ -15,6 +15,8 @@
  *             returns 0 (would block) while `sendfile_blocks` is set.
  *   set_timer records the last timeout asked for; mem_transport_fire_timer() fires it.
  *   set_reading records the state.
+ *   shutdown  records the half-close (`shut`); a write after it, or a second one, is a
+ *             violation.
  *   close     records that the session finished.
  *
  * Contract checks: every call the session makes after it closed is counted in
@@ -58,6 +60,7 @@ typedef struct mem_transport {
     uint64_t timer_ms; /* the last set_timer; 0: none */
     unsigned timer_calls;
     bool reading;
+    bool shut; /* the sending side was shut down (a half-close) */
     bool closed;
     bool lingered; /* closed with linger (an error answer) */
     unsigned write_calls, sendfile_calls, close_calls;

@@ -2,7 +2,9 @@
  * an echo protocol takes the connection over, with the bytes pipelined after the request; a
  * request that did not ask, or a handler that answers normally, keeps HTTP/1.1; the switch
  * waits for the 101 to be written; the exchange is counted as a 101; a drain, an abort and
- * the client's EOF reach the protocol; its writes have back-pressure. */
+ * the client's EOF reach the protocol; its writes have back-pressure; a connection lost before
+ * the 101 is written cancels the protocol; a half-close lets reading go on; a handler can ask
+ * whether a request asked for an upgrade. */
 #include "session_fixture.h"
 
 #include "http/server.h"
@@ -27,7 +29,7 @@
 /* The echo protocol: writes back every byte it reads; records what happened to it. */
 typedef struct echo {
     hp_upgraded *u;
-    unsigned opens, eofs, drains, closes, writes_done;
+    unsigned opens, reads, eofs, drains, closes, writes_done, cancels;
     int close_status;
     bool close_on_eof;
     int upgrade_rc; /* what hp_request_upgrade returned */
@@ -42,6 +44,7 @@ static void echo_open(hp_upgraded *u, void *data)
 
 static void echo_read(hp_upgraded *u, void *data, const char *bytes, size_t len)
 {
+    ((echo *)data)->reads++;
     hp_upgraded_write(u, bytes, len);
 }
 
@@ -73,6 +76,11 @@ static void echo_close(hp_upgraded *u, void *data, int status)
     e->u = NULL;
 }
 
+static void echo_cancel(void *data)
+{
+    ((echo *)data)->cancels++;
+}
+
 static const hp_upgrade_protocol echo_protocol = {
     .on_open = echo_open,
     .on_read = echo_read,
@@ -80,6 +88,7 @@ static const hp_upgrade_protocol echo_protocol = {
     .on_write_done = echo_write_done,
     .on_drain = echo_drain,
     .on_close = echo_close,
+    .on_cancel = echo_cancel,
 };
 
 /* /up upgrades (or, when refused, answers 200 "refused"); anything else answers its path. */
@@ -292,6 +301,74 @@ static void reading_stops_while_the_protocol_does_not_want_bytes(void **state)
     session_fixture_destroy(f);
 }
 
+static void a_connection_lost_before_the_101_is_written_cancels_the_protocol(void **state)
+{
+    echo e = {0};
+    session_fixture *f = session_fixture_create(upgrade_or_answer, &e);
+    f->m->hold_writes = true;
+    mem_transport_feed_str(f->m, UPGRADE_REQUEST("/up"));
+    assert_int_equal(e.upgrade_rc, 0);
+    assert_true(mem_transport_complete_write(f->m, -EPIPE));
+    assert_true(f->m->closed);
+    assert_int_equal(e.cancels, 1);
+    assert_int_equal(e.opens, 0);
+    assert_int_equal(e.closes, 0);
+    session_fixture_destroy(f);
+    assert_int_equal(e.cancels, 1);
+}
+
+static void a_half_close_comes_after_the_queued_writes_and_reading_goes_on(void **state)
+{
+    echo e = {0};
+    session_fixture *f = session_fixture_create(upgrade_or_answer, &e);
+    mem_transport_feed_str(f->m, UPGRADE_REQUEST("/up"));
+    mem_transport_clear_output(f->m);
+    f->m->hold_writes = true;
+    assert_int_equal(hp_upgraded_write(e.u, "last", 4), 0);
+    hp_upgraded_shutdown(e.u);
+    assert_true(f->m->shut);
+    assert_int_equal(hp_upgraded_write(e.u, "late", 4), -EPIPE);
+    assert_false(f->m->closed);
+    f->m->hold_writes = false;
+    mem_transport_flush(f->m);
+    assert_string_equal(session_fixture_output(f), "last");
+    assert_true(f->m->reading);
+    mem_transport_feed_str(f->m, "still read"); /* echoed: the write is refused, not sent */
+    assert_int_equal(e.reads, 1);
+    assert_string_equal(session_fixture_output(f), "last");
+    assert_false(f->m->closed);
+    assert_int_equal(e.closes, 0);
+    session_fixture_destroy(f); /* the transport saw no write after the half-close */
+}
+
+static bool asked;
+
+static void record_upgrade_asked(hp_request *req, void *data)
+{
+    asked = hp_request_upgrade_asked(req);
+    hp_respond(req, 200, "", 0);
+}
+
+static bool upgrade_asked(const char *request)
+{
+    asked = false;
+    session_fixture *f = session_fixture_create(record_upgrade_asked, NULL);
+    mem_transport_feed_str(f->m, request);
+    assert_int_equal(f->requests, 1);
+    session_fixture_destroy(f);
+    return asked;
+}
+
+static void a_handler_can_tell_whether_the_request_asked_for_an_upgrade(void **state)
+{
+    assert_true(upgrade_asked(UPGRADE_REQUEST("/up")));
+    assert_true(upgrade_asked(
+        "GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Upgrade\r\nUpgrade: x\r\n\r\n"));
+    assert_false(upgrade_asked("GET / HTTP/1.1\r\nHost: h\r\nUpgrade: echo\r\n\r\n"));
+    assert_false(upgrade_asked("GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\n\r\n"));
+    assert_false(upgrade_asked("GET / HTTP/1.0\r\nUpgrade: echo\r\nConnection: upgrade\r\n\r\n"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +384,9 @@ int main(void)
         cmocka_unit_test(a_read_error_closes_with_its_status),
         cmocka_unit_test(a_queued_write_completes_through_on_write_done),
         cmocka_unit_test(reading_stops_while_the_protocol_does_not_want_bytes),
+        cmocka_unit_test(a_connection_lost_before_the_101_is_written_cancels_the_protocol),
+        cmocka_unit_test(a_half_close_comes_after_the_queued_writes_and_reading_goes_on),
+        cmocka_unit_test(a_handler_can_tell_whether_the_request_asked_for_an_upgrade),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

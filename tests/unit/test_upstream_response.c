@@ -27,12 +27,14 @@ typedef struct outcome {
 
 static hp__upstream_response parser;
 
-/* Feeds `text` `step` bytes at a time (0: all at once); `eof`: the upstream closes after. */
-static outcome feed(const char *text, bool head_request, size_t step, bool eof)
+/* Feeds `text` `step` bytes at a time (0: all at once); `eof`: the upstream closes after.
+ * `flags`: the request's (HP__UPSTREAM_HEAD_REQUEST, HP__UPSTREAM_UPGRADE_ASKED; true is a
+ * HEAD). */
+static outcome feed(const char *text, unsigned flags, size_t step, bool eof)
 {
     outcome o = {.last = HP__UPSTREAM_MORE};
     hp__upstream_response *r = &parser;
-    hp__upstream_response_init(r, HEAD_LIMIT, head_request);
+    hp__upstream_response_init(r, HEAD_LIMIT, flags);
     size_t total = strlen(text), offered = 0, at = 0;
     for (;;) {
         size_t used;
@@ -63,9 +65,9 @@ static outcome feed(const char *text, bool head_request, size_t step, bool eof)
 }
 
 /* The verdict whole and byte by byte must agree; returns the whole one. */
-static outcome parse(const char *text, bool head_request, bool eof)
+static outcome parse(const char *text, unsigned flags, bool eof)
 {
-    outcome whole = feed(text, head_request, 0, eof), bytes = feed(text, head_request, 1, eof);
+    outcome whole = feed(text, flags, 0, eof), bytes = feed(text, flags, 1, eof);
     assert_int_equal(whole.last, bytes.last);
     assert_int_equal(whole.status, bytes.status);
     assert_int_equal(whole.field_count, bytes.field_count);
@@ -277,6 +279,45 @@ static void a_bad_chunk_is_refused(void **state)
     refused("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n");
 }
 
+static void a_101_to_a_request_that_asked_ends_at_its_head(void **state)
+{
+    static const char text[] = "HTTP/1.1 100 Continue\r\n\r\n"
+                               "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                               "Connection: Upgrade\r\nSec-WebSocket-Accept: abc=\r\n\r\n"
+                               "\x81\x05hello";
+    for (size_t step = 0; step < 2; step++) {
+        outcome o = feed(text, HP__UPSTREAM_UPGRADE_ASKED, step, step == 1);
+        assert_int_equal(o.last, HP__UPSTREAM_END);
+        assert_int_equal(o.status, 101);
+        assert_int_equal(o.framing, HP__UPSTREAM_NO_BODY);
+        assert_int_equal(o.field_count, 3);
+        assert_int_equal(o.body_len, 0);
+        assert_false(o.keep_alive);
+        assert_int_equal(o.left, 7); /* the new protocol's bytes are not parsed */
+    }
+    /* the same 101 to a request that did not ask */
+    assert_int_equal(feed(text, 0, 0, false).last, HP__UPSTREAM_ERROR);
+    assert_int_equal(feed(text, HP__UPSTREAM_HEAD_REQUEST, 0, false).last, HP__UPSTREAM_ERROR);
+}
+
+static void a_101_without_one_upgrade_protocol_is_refused(void **state)
+{
+    static const char *const texts[] = {
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n\r\n",
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: a\r\nUpgrade: b\r\n\r\n",
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket, h2c\r\n\r\n",
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: a/\r\n\r\n",
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade:\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        outcome o = parse(texts[i], HP__UPSTREAM_UPGRADE_ASKED, false);
+        if (o.last != HP__UPSTREAM_ERROR) fail_msg("accepted: %s", texts[i]);
+    }
+    outcome o = parse("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c/1\r\n\r\n",
+                      HP__UPSTREAM_UPGRADE_ASKED, false);
+    assert_int_equal(o.last, HP__UPSTREAM_END);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -297,6 +338,8 @@ int main(void)
         cmocka_unit_test(too_many_fields_are_refused),
         cmocka_unit_test(a_close_before_or_inside_the_response_is_an_error),
         cmocka_unit_test(a_bad_chunk_is_refused),
+        cmocka_unit_test(a_101_to_a_request_that_asked_ends_at_its_head),
+        cmocka_unit_test(a_101_without_one_upgrade_protocol_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
