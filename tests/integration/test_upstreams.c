@@ -810,6 +810,18 @@ static void expect_site_answer(const char *want)
     hp_test_response_free(&r);
 }
 
+/* The kept-alive connection to `front`'s target shows in its pool figures: open and idle. */
+static bool front_keeps_one_idle_connection(void *data)
+{
+    answer a = call("GET", "/upstreams/front", NULL);
+    json_t *pool = json_object_get(target_of(a.json, 0), "pool");
+    bool kept = json_integer_value(json_object_get(pool, "open")) == 1 &&
+                json_integer_value(json_object_get(pool, "idle")) == 1 &&
+                json_integer_value(json_object_get(pool, "in_use")) == 0;
+    hp_test_answer_free(&a);
+    return kept;
+}
+
 static void a_proxy_route_follows_its_upstream_to_the_targets_a_put_gives(void **state)
 {
     expect_site_answer("backend");
@@ -823,6 +835,7 @@ static void a_proxy_route_follows_its_upstream_to_the_targets_a_put_gives(void *
     a = call("GET", "/upstreams/front", NULL);
     assert_int_equal(json_integer_value(json_object_get(target_of(a.json, 0), "requests")), 2);
     hp_test_answer_free(&a);
+    assert_true(hp_test_poll_until(front_keeps_one_idle_connection, NULL, HP_TEST_DEADLINE_MS));
 }
 
 /* Last: the file drops `static` (and `extra` and `watched`, which only the API added) and
