@@ -23,6 +23,16 @@ void hp__admin_answer_error(hp__control_job *job, int status, const char *code, 
     hp__control_job_answer_json(job, status, json_pack("{s:o}", "error", error));
 }
 
+json_t *hp__admin_errors_json(const hp__config_errors *errs)
+{
+    json_t *details = json_array();
+    for (size_t i = 0; i < errs->count; i++)
+        json_array_append_new(
+            details, json_sprintf("%s: %s", errs->items[i].path[0] ? errs->items[i].path : "(body)",
+                                  errs->items[i].message));
+    return details;
+}
+
 static json_t *listen_json(hp_pool *pool, const hp_server *server)
 {
     json_t *list = json_array();

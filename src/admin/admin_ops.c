@@ -112,16 +112,6 @@ void hp__admin_get(hp__admin *a, hp__control_job *job, const char *name)
 
 /* ---- a server in a body ---- */
 
-static json_t *errors_json(const hp__config_errors *errs)
-{
-    json_t *details = json_array();
-    for (size_t i = 0; i < errs->count; i++)
-        json_array_append_new(
-            details, json_sprintf("%s: %s", errs->items[i].path[0] ? errs->items[i].path : "(body)",
-                                  errs->items[i].message));
-    return details;
-}
-
 /* A server sent in a body: checked, built, and the JSON that goes into the running config:
  * the checked form of the body (hp__cfg_node_to_json of the checked tree: `"name": 5` is
  * "5" there), never the body as sent, so the running config and the pool agree on names. */
@@ -161,7 +151,7 @@ static bool read_server(hp__admin *a, hp__control_job *job, body_server *b)
         if (err) hp__config_server_destroy(*model);
     }
     if (err)
-        hp__admin_answer_error(job, 400, "invalid_server", errors_json(&errs),
+        hp__admin_answer_error(job, 400, "invalid_server", hp__admin_errors_json(&errs),
                                "%zu error%s in the server", errs.count, errs.count == 1 ? "" : "s");
     else
         b->json = hp__cfg_node_to_json(node);

@@ -40,7 +40,9 @@
 #include "http/upstream_response.h"
 #include "io/socket.h"
 #include "io/upstream_pool.h"
+#include "io/worker_context.h"
 #include "upstream/upstream.h"
+#include "upstream/upstreams.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +82,8 @@ typedef struct proxy_side {
 
 typedef struct proxy_worker {
     hp_worker *worker;
-    proxy_side *side; /* the current version's */
+    proxy_side *side;    /* the current version's */
+    uint64_t generation; /* of the pool's upstreams when `side` was found by name */
     proxy_exchange *free;
     unsigned free_count;
 } proxy_worker;
@@ -916,10 +919,22 @@ static void attempt(proxy_exchange *px)
     }
 }
 
-
-/* The worker's side of the handler's upstream, or NULL. */
+/* The worker's side of the handler's upstream, or NULL. A named upstream is looked up in the
+ * pool's registry only when its generation moved (a put or a remove): a new version gets a
+ * new side and the old one is retired, finishing the exchanges that use it. */
 static proxy_side *current_side(proxy_worker *pw, const proxy_handler *h)
 {
+    hp__upstreams *r = h->inline_upstream ? NULL : hp__worker_upstreams(pw->worker);
+    if (!r) return pw->side;
+    uint64_t generation = hp__upstreams_generation(r);
+    if (pw->side && pw->generation == generation) return pw->side;
+    pw->generation = generation;
+    hp__upstream *u = hp__upstreams_acquire(r, h->upstream_name);
+    if (!pw->side || !u || pw->side->picker.u != u) {
+        if (pw->side) side_retire(pw->side);
+        pw->side = u ? side_create(pw->worker, u) : NULL;
+    }
+    hp__upstream_unref(u); /* the side holds its own */
     return pw->side;
 }
 
