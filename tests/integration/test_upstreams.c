@@ -17,6 +17,7 @@
 
 #include "common/alloc.h"
 #include "core/events.h"
+#include "handlers/proxy.h"
 #include "hostpool/errors.h"
 #include "hostpool/hostpool.h"
 #include "hp_test_admin.h"
@@ -27,10 +28,14 @@
 #include "upstream/upstreams.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <uv.h>
 
 /* Fixed ports of this file (tests/support/hp_test.h: hp_test_free_port_in). */
@@ -487,6 +492,100 @@ static void a_worker_resolves_names_in_the_pool_s_registry(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* ---- a PUT while a request is in flight ---------------------------------------------------- */
+
+/* A backend on a thread that reads one request and answers "old" once told to. */
+typedef struct held_backend {
+    int fd, port;
+    pthread_t thread;
+    atomic_bool got_request, release;
+} held_backend;
+
+static void *held_run(void *arg)
+{
+    held_backend *b = arg;
+    int c = accept(b->fd, NULL, NULL);
+    char buf[4096];
+    ssize_t n = c >= 0 ? read(c, buf, sizeof buf) : -1;
+    atomic_store(&b->got_request, n > 0);
+    int64_t deadline = hp_test_now_ms() + HP_TEST_DEADLINE_MS;
+    while (!atomic_load(&b->release) && hp_test_now_ms() < deadline) usleep(1000);
+    static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nold";
+    if (c >= 0) {
+        ssize_t ignored = write(c, answer, sizeof answer - 1); /* the test sees what came */
+        (void)ignored;
+        close(c);
+    }
+    return NULL;
+}
+
+static bool held_got_request(void *b)
+{
+    return atomic_load(&((held_backend *)b)->got_request);
+}
+
+static void a_request_in_flight_during_a_put_finishes_on_the_old_targets(void **state)
+{
+    held_backend b = {0};
+    b.fd = hp_test_hold_port(&b.port);
+    assert_true(b.fd >= 0);
+    assert_int_equal(pthread_create(&b.thread, NULL, held_run, &b), 0);
+    hp_test_server fresh;
+    assert_int_equal(hp_test_server_startl(&fresh, "respond", "--listen", HP_TEST_LISTEN, "--body",
+                                           "new", "--no-access-log", NULL),
+                     0);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    hp_pool *pool;
+    hp_pool_options o = {.workers = 1};
+    assert_int_equal(hp_pool_create(&loop, &o, &pool), 0);
+    char old_target[32], new_target[32];
+    snprintf(old_target, sizeof old_target, "127.0.0.1:%d", b.port);
+    snprintf(new_target, sizeof new_target, "127.0.0.1:%d", fresh.port);
+    hp__upstream_model m;
+    model_of(&m, "api", old_target, NULL);
+    assert_int_equal(hp__upstreams_put(hp__pool_upstreams(pool), &m), 0);
+    hp__upstream_model_close(&m);
+    const char *listen = HP_TEST_LISTEN;
+    hp_route_config route = {
+        .handler = hp__proxy_handler_create_with(NULL, "api", HP_PROXY_HOST_KEEP, NULL, 0)};
+    hp_server_config c = {
+        .name = "site", .listen = &listen, .listen_count = 1, .routes = &route, .route_count = 1};
+    hp_limits_init(&c.limits);
+    char err[256];
+    assert_int_equal(hp_pool_add(pool, &c, err, sizeof err), 0);
+    assert_int_equal(hp_pool_start(pool, "site", err, sizeof err), 0);
+    hp_server_info info;
+    assert_int_equal(hp_pool_info(pool, "site", &info), 0);
+    int port = hp_pool_bound_port(pool, info.server, 0);
+
+    hp_test_conn in_flight;
+    assert_int_equal(hp_test_connect(&in_flight, port, HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(hp_test_send_str(&in_flight, HP_TEST_GET, HP_TEST_DEADLINE_MS), 0);
+    assert_true(hp_test_poll_until(held_got_request, &b, HP_TEST_DEADLINE_MS));
+    model_of(&m, "api", new_target, NULL);
+    assert_int_equal(hp__upstreams_put(hp__pool_upstreams(pool), &m), 0);
+    hp__upstream_model_close(&m);
+    expect_body(port, "new"); /* a new request goes to the new target at once */
+    atomic_store(&b.release, true);
+    hp_test_response r;
+    assert_int_equal(hp_test_read_response(&in_flight, &r, false, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "old"); /* the one in flight finished on the old */
+    hp_test_response_free(&r);
+    hp_test_close(&in_flight);
+    pthread_join(b.thread, NULL);
+    close(b.fd);
+
+    bool stopped = false;
+    hp_pool_shutdown(pool, on_pool_stopped, &stopped);
+    while (!stopped) uv_run(&loop, UV_RUN_ONCE);
+    hp_pool_destroy(pool);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    hp_test_server_kill(&fresh);
+}
+
 /* ---- through the daemon ------------------------------------------------------------------- */
 
 typedef struct daemon_fixture {
@@ -866,6 +965,7 @@ int main(void)
         cmocka_unit_test(a_breaker_s_transitions_are_published_as_breaker_events),
         cmocka_unit_test(the_pool_metrics_have_a_sample_per_target_of_each_upstream),
         cmocka_unit_test(a_worker_resolves_names_in_the_pool_s_registry),
+        cmocka_unit_test(a_request_in_flight_during_a_put_finishes_on_the_old_targets),
         cmocka_unit_test(a_config_added_to_a_pool_puts_its_upstreams),
     };
     const struct CMUnitTest daemon[] = {
