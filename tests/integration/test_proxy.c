@@ -1007,18 +1007,24 @@ static void max_in_flight_overflows_to_503(void **state)
     backend_stop(&b);
 }
 
-static void hash_on_a_header_sends_one_key_to_one_target(void **state)
+/* `n` responders answering "t0", "t1" ... */
+static void start_responders(hp_test_server *srv, int *ports, int n)
 {
-    hp_test_server srv[3];
-    int ports[3];
-    for (int i = 0; i < 3; i++) {
-        char body[8];
+    for (int i = 0; i < n; i++) {
+        char body[16];
         snprintf(body, sizeof body, "t%d", i);
         assert_int_equal(hp_test_server_startl(&srv[i], "respond", "--listen", HP_TEST_LISTEN,
                                                "--body", body, "--no-access-log", NULL),
                          0);
         ports[i] = srv[i].port;
     }
+}
+
+static void hash_on_a_header_sends_one_key_to_one_target(void **state)
+{
+    hp_test_server srv[3];
+    int ports[3];
+    start_responders(srv, ports, 3);
     hp__upstream_model m;
     model_of_ports(&m, ports, 3);
     m.balance = HP__BALANCE_HASH;
@@ -1031,7 +1037,7 @@ static void hash_on_a_header_sends_one_key_to_one_target(void **state)
         snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: t\r\nX-User: user-%d\r\n\r\n", user);
         status_of_get(f, req, seen[user], sizeof seen[user]);
         for (int again = 0; again < 3; again++) {
-            char body[8];
+            char body[16];
             assert_int_equal(status_of_get(f, req, body, sizeof body), 200);
             assert_string_equal(body, seen[user]);
         }
@@ -1160,18 +1166,6 @@ static void max_pending_overflows_to_503(void **state)
     backend_stop(&b);
 }
 
-static void start_responders(hp_test_server *srv, int *ports, int n)
-{
-    for (int i = 0; i < n; i++) {
-        char body[8];
-        snprintf(body, sizeof body, "t%d", i);
-        assert_int_equal(hp_test_server_startl(&srv[i], "respond", "--listen", HP_TEST_LISTEN,
-                                               "--body", body, "--no-access-log", NULL),
-                         0);
-        ports[i] = srv[i].port;
-    }
-}
-
 static void weights_share_requests_in_proportion(void **state)
 {
     hp_test_server srv[2];
@@ -1184,7 +1178,7 @@ static void weights_share_requests_in_proportion(void **state)
     engine_fixture *f = proxy_over(u);
     int counts[2] = {0, 0};
     for (int i = 0; i < 8; i++) {
-        char body[8];
+        char body[16];
         assert_int_equal(status_of_get(f, HP_TEST_GET, body, sizeof body), 200);
         counts[body[1] - '0']++;
     }
@@ -1213,7 +1207,7 @@ static void least_conn_avoids_the_target_busy_with_a_request(void **state)
     assert_int_equal(hp_test_send_str(&held, HP_TEST_GET, HP_TEST_DEADLINE_MS), 0);
     assert_true(hp_test_poll_until(one_request, &busy, 5000)); /* the first went to target 0 */
     for (int i = 0; i < 5; i++) {
-        char body[8];
+        char body[16];
         assert_int_equal(status_of_get(f, HP_TEST_GET, body, sizeof body), 200);
         assert_string_equal(body, "t0"); /* the idle responder, whose body is t0 */
     }
