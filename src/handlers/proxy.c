@@ -378,10 +378,20 @@ static void write_upstream(proxy_exchange *px, const uv_buf_t *bufs, unsigned n)
     fail_closed(px);
 }
 
+/* A request without a body is tried at once (uv_try_write): most heads go out in that call,
+ * and a uv_write that completes costs libuv an epoll_ctl when it drains. */
 static void send_head(proxy_exchange *px)
 {
     uv_buf_t buf = uv_buf_init(px->head, (unsigned)px->head_len);
-    write_upstream(px, &buf, 1);
+    if (px->body == BODY_NONE) {
+        int n = uv_try_write(hp__upstream_conn_stream(px->conn), &buf, 1);
+        if (n == (int)buf.len) {
+            px->request_sent = true; /* the first-byte timer runs since use_conn */
+            return;
+        }
+        if (n > 0) buf = uv_buf_init(buf.base + n, buf.len - (unsigned)n);
+    }
+    write_upstream(px, &buf, 1); /* the rest, or the error reported by its callback */
 }
 
 static void on_body_data(hp_request *req, void *data, const void *bytes, size_t len)
@@ -468,8 +478,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     enter(px);
     if (nread < 0) {
         px->upstream_eof = true;
-        px->reading = false;
-        uv_read_stop(s);
+        px->reading = false; /* the pool stopped it */
         if (nread != UV_EOF) {
             /* a reset: whatever was buffered is not a complete response */
             upstream_failed(px, 502, "502 Bad Gateway: the upstream reset the connection\n", true);
@@ -481,7 +490,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         if (px->responded) hp_timer_stop(&px->timer);
         if (px->rend == READ_BUFFER) {
             px->reading = false;
-            uv_read_stop(s);
+            hp__upstream_conn_read_stop(px->conn);
         }
     }
     pump(px);
@@ -492,9 +501,8 @@ static void read_upstream(proxy_exchange *px)
 {
     if (px->reading || px->upstream_eof || !px->conn) return;
     px->reading = true;
-    uv_stream_t *s = hp__upstream_conn_stream(px->conn);
-    s->data = px;
-    uv_read_start(s, on_alloc, on_read);
+    hp__upstream_conn_stream(px->conn)->data = px;
+    hp__upstream_conn_read(px->conn, on_alloc, on_read);
 }
 
 /* Hop-by-hop fields (RFC 9110 §7.6.1) and those the engine or the proxy write itself. */
