@@ -112,6 +112,9 @@ struct proxy_exchange {
     unsigned attempts;
     uint32_t retry_after_s; /* for a 503 */
     bool picked, entered, waiting;
+    bool head_held; /* the response's head waits for its first piece: one write for both */
+    int head_status;
+    int64_t head_length;
     hp__upstream_wait wait; /* for a connection, at the target's max_connections */
     body_framing body;
     uint64_t body_sent;
@@ -560,10 +563,29 @@ static void respond_with_head(proxy_exchange *px)
     hp_response_header(px->req, "Via", 3, "1.1 hostpool", 12);
     px->outcome = r->status >= 500 ? HP__UPSTREAM_FAILURE : HP__UPSTREAM_SUCCESS;
     if (r->status == 101) return start_tunnel(px);
-    int64_t length = r->framing == HP__UPSTREAM_LENGTH ? (int64_t)r->content_length : -1;
     px->responded = true;
     hp_timer_stop(&px->timer);
-    hp_respond_stream(px->req, r->status, length, &body_producer, px);
+    px->head_held = true; /* sent with the first piece (send_piece), or alone (flush_head) */
+    px->head_status = r->status;
+    px->head_length = r->framing == HP__UPSTREAM_LENGTH ? (int64_t)r->content_length : -1;
+    px->client_ready = true;
+}
+
+/* The client gets a piece of the body, with the head when it is the first. */
+static void send_piece(proxy_exchange *px, const void *data, size_t len, bool last)
+{
+    if (!px->head_held) return hp_stream_send(px->req, data, len, last);
+    px->head_held = false;
+    hp_respond_stream_with(px->req, px->head_status, px->head_length, data, len, last,
+                           &body_producer, px);
+}
+
+/* No piece is read yet: the head goes alone, and proceed() says when to send the next. */
+static void flush_head(proxy_exchange *px)
+{
+    px->head_held = false;
+    px->client_ready = false;
+    hp_respond_stream(px->req, px->head_status, px->head_length, &body_producer, px);
 }
 
 /* A 101 to a request that asked for an upgrade (its fields added): the tunnel takes the
@@ -588,13 +610,14 @@ static void response_ended(proxy_exchange *px)
     release_conn(px, reusable);
     end_pick(px, px->outcome);
     px->client_ready = false;
-    hp_stream_send(px->req, NULL, 0, true);
+    send_piece(px, NULL, 0, true);
 }
 
 /* More bytes are needed: make room (once the head is out, nothing points into the parsed
  * bytes any more) and read, or see what the upstream's close means. */
 static void need_more(proxy_exchange *px)
 {
+    if (px->head_held && !px->upstream_eof) flush_head(px);
     if (px->upstream_eof) {
         if (hp__upstream_response_eof(&px->resp) == HP__UPSTREAM_END) return response_ended(px);
         return fail_closed(px);
@@ -623,7 +646,7 @@ static void step(proxy_exchange *px)
     case HP__UPSTREAM_BODY:
         px->client_ready = false;
         px->again = true;
-        return hp_stream_send(px->req, px->resp.piece.base, px->resp.piece.len, false);
+        return send_piece(px, px->resp.piece.base, px->resp.piece.len, false);
     case HP__UPSTREAM_END:
         return response_ended(px);
     case HP__UPSTREAM_ERROR:
