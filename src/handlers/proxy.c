@@ -528,6 +528,15 @@ static bool hop_by_hop(hp_str name)
     return false;
 }
 
+/* Has the message a Connection field (whose tokens name more fields to remove)? Asked once
+ * per message, so most messages, which have none, skip the search for each field. */
+static bool has_connection(const hp_header *fields, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (hp__str_ieq(fields[i].name, "connection")) return true;
+    return false;
+}
+
 /* Is `name` listed in one of the Connection fields? */
 static bool named_in_connection(const hp_header *fields, size_t count, hp_str name)
 {
@@ -544,10 +553,11 @@ static bool named_in_connection(const hp_header *fields, size_t count, hp_str na
     return false;
 }
 
-static bool forwarded_response_field(const hp__upstream_response *r, hp_str name)
+static bool forwarded_response_field(const hp__upstream_response *r, bool connection,
+                                     hp_str name)
 {
     return !hop_by_hop(name) && !hp__str_ieq(name, "x-request-id") &&
-           !named_in_connection(r->fields, r->field_count, name);
+           !(connection && named_in_connection(r->fields, r->field_count, name));
 }
 
 static void start_tunnel(proxy_exchange *px);
@@ -555,9 +565,10 @@ static void start_tunnel(proxy_exchange *px);
 static void respond_with_head(proxy_exchange *px)
 {
     const hp__upstream_response *r = &px->resp;
+    bool connection = has_connection(r->fields, r->field_count);
     for (size_t i = 0; i < r->field_count; i++) {
         const hp_header *f = &r->fields[i];
-        if (forwarded_response_field(r, f->name))
+        if (forwarded_response_field(r, connection, f->name))
             hp_response_header(px->req, f->name.base, f->name.len, f->value.base, f->value.len);
     }
     hp_response_header(px->req, "Via", 3, "1.1 hostpool", 12);
@@ -793,7 +804,7 @@ static hp_str origin_form(hp_str target)
     return HP_STR_LIT("/");
 }
 
-static bool forwarded_request_field(const hp_request *req, hp_str name)
+static bool forwarded_request_field(const hp_request *req, bool connection, hp_str name)
 {
     static const char *const rewritten[] = {
         "host",         "expect", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
@@ -802,7 +813,7 @@ static bool forwarded_request_field(const hp_request *req, hp_str name)
     if (hop_by_hop(name)) return false;
     for (size_t i = 0; i < sizeof rewritten / sizeof rewritten[0]; i++)
         if (hp__str_ieq(name, rewritten[i])) return false;
-    return !named_in_connection(req->headers, req->header_count, name);
+    return !(connection && named_in_connection(req->headers, req->header_count, name));
 }
 
 static void put_host(proxy_exchange *px)
@@ -872,9 +883,10 @@ static void build_head(proxy_exchange *px)
     put_str(px, target);
     put(px, " HTTP/1.1\r\n", 11);
     put_host(px);
+    bool connection = has_connection(req->headers, req->header_count);
     for (size_t i = 0; i < req->header_count; i++) {
         const hp_header *f = &req->headers[i];
-        if (!forwarded_request_field(req, f->name)) continue;
+        if (!forwarded_request_field(req, connection, f->name)) continue;
         put_str(px, f->name);
         put(px, ": ", 2);
         put_str(px, f->value);
