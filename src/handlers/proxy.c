@@ -508,23 +508,28 @@ static void read_upstream(proxy_exchange *px)
     hp__upstream_conn_read(px->conn, on_alloc, on_read);
 }
 
-/* Hop-by-hop fields (RFC 9110 §7.6.1) and those the engine or the proxy write itself. */
+/* Hop-by-hop fields (RFC 9110 §7.6.1) and those the engine or the proxy write itself; by
+ * length first, so each compare is with a literal (no strlen per field). */
 static bool hop_by_hop(hp_str name)
 {
-    static const char *const names[] = {
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "content-length",
-        "proxy-authenticate",
-        "proxy-authorization",
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (hp__str_ieq(name, names[i])) return true;
+    switch (name.len) {
+    case 2:
+        return hp__str_ieq(name, "te");
+    case 7:
+        return hp__str_ieq(name, "trailer") || hp__str_ieq(name, "upgrade");
+    case 10:
+        return hp__str_ieq(name, "connection") || hp__str_ieq(name, "keep-alive");
+    case 14:
+        return hp__str_ieq(name, "content-length");
+    case 16:
+        return hp__str_ieq(name, "proxy-connection");
+    case 17:
+        return hp__str_ieq(name, "transfer-encoding");
+    case 18:
+        return hp__str_ieq(name, "proxy-authenticate");
+    case 19:
+        return hp__str_ieq(name, "proxy-authorization");
+    }
     return false;
 }
 
@@ -804,16 +809,30 @@ static hp_str origin_form(hp_str target)
     return HP_STR_LIT("/");
 }
 
+/* Fields of the request the proxy writes itself. */
+static bool rewritten_request_field(hp_str name)
+{
+    switch (name.len) {
+    case 4:
+        return hp__str_ieq(name, "host");
+    case 6:
+        return hp__str_ieq(name, "expect");
+    case 12:
+        return hp__str_ieq(name, "x-request-id");
+    case 15:
+        return hp__str_ieq(name, "x-forwarded-for");
+    case 16:
+        return hp__str_ieq(name, "x-forwarded-host");
+    case 17:
+        return hp__str_ieq(name, "x-forwarded-proto");
+    }
+    return false;
+}
+
 static bool forwarded_request_field(const hp_request *req, bool connection, hp_str name)
 {
-    static const char *const rewritten[] = {
-        "host",         "expect", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
-        "x-request-id",
-    };
-    if (hop_by_hop(name)) return false;
-    for (size_t i = 0; i < sizeof rewritten / sizeof rewritten[0]; i++)
-        if (hp__str_ieq(name, rewritten[i])) return false;
-    return !(connection && named_in_connection(req->headers, req->header_count, name));
+    return !hop_by_hop(name) && !rewritten_request_field(name) &&
+           !(connection && named_in_connection(req->headers, req->header_count, name));
 }
 
 static void put_host(proxy_exchange *px)

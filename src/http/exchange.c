@@ -139,8 +139,11 @@ void hp_request_set_upstream(hp_request *req, const char *target)
 
 const hp_str *hp_request_header(const hp_request *req, const char *name)
 {
-    for (size_t i = 0; i < req->header_count; i++)
-        if (hp__str_ieq(req->headers[i].name, name)) return &req->headers[i].value;
+    size_t n = strlen(name);
+    for (size_t i = 0; i < req->header_count; i++) {
+        hp_str f = req->headers[i].name;
+        if (f.len == n && hp__mem_ieq(f.base, name, n)) return &req->headers[i].value;
+    }
     return NULL;
 }
 
