@@ -558,8 +558,7 @@ static bool named_in_connection(const hp_header *fields, size_t count, hp_str na
     return false;
 }
 
-static bool forwarded_response_field(const hp__upstream_response *r, bool connection,
-                                     hp_str name)
+static bool forwarded_response_field(const hp__upstream_response *r, bool connection, hp_str name)
 {
     return !hop_by_hop(name) && !hp__str_ieq(name, "x-request-id") &&
            !(connection && named_in_connection(r->fields, r->field_count, name));
@@ -969,8 +968,8 @@ static void attempt(proxy_exchange *px)
         px->waiting = true;
     }
     hp__upstream_conn *conn = NULL;
-    switch (hp__upstream_pool_acquire(s->pool, px->pick.target, &px->wait, on_connected, px,
-                                      &conn)) {
+    switch (
+        hp__upstream_pool_acquire(s->pool, px->pick.target, &px->wait, on_connected, px, &conn)) {
     case HP__UPSTREAM_GOT_IDLE:
         return use_conn(px, conn);
     case HP__UPSTREAM_CONNECTING:
@@ -1168,8 +1167,7 @@ hp_handler *hp__proxy_handler_create_with(hp__upstream *upstream, const char *up
                                           uint64_t max_body_bytes)
 {
     if (upstream) hp__upstream_ref(upstream);
-    return handler_new(upstream, upstream ? NULL : upstream_name, host, host_name,
-                       max_body_bytes);
+    return handler_new(upstream, upstream ? NULL : upstream_name, host, host_name, max_body_bytes);
 }
 
 hp_handler *hp__proxy_handler_create_model(const hp__proxy_model *m, char *err, size_t err_len)

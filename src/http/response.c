@@ -265,9 +265,8 @@ void hp_respond_stream(hp_request *req, int status, int64_t content_length,
     if (submit(x, iov, n) == 1) call_proceed(x);
 }
 
-void hp_respond_stream_with(hp_request *req, int status, int64_t content_length,
-                            const void *first, size_t len, bool last,
-                            const hp_body_producer *producer, void *data)
+void hp_respond_stream_with(hp_request *req, int status, int64_t content_length, const void *first,
+                            size_t len, bool last, const hp_body_producer *producer, void *data)
 {
     hp__exchange *x = exchange_of(req);
     if (x->responded) return;

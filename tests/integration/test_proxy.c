@@ -868,8 +868,8 @@ static void a_backend_killed_under_load_moves_every_request_to_the_other(void **
         assert_true(c[i].last_from_one < LOAD_REQUESTS - 10); /* the end all went to two */
     }
     print_message("%d answered 200, %d 502, %d otherwise\n", ok, bad_gateway, other);
-    assert_int_equal(other, 0);                  /* none hung, none failed otherwise */
-    assert_true(bad_gateway <= LOAD_CLIENTS);    /* at most those in flight at the kill */
+    assert_int_equal(other, 0);               /* none hung, none failed otherwise */
+    assert_true(bad_gateway <= LOAD_CLIENTS); /* at most those in flight at the kill */
     hp__upstream_target_view v;
     hp__upstream_target_view_of(u, 0, &v);
     assert_true(v.passive_out); /* refused connects took it out: no more tries */
@@ -902,9 +902,9 @@ static void without_retries_a_refused_target_is_a_502(void **state)
 static void a_post_is_not_retried_on_another_target(void **state)
 {
     hp_test_server two;
-    assert_int_equal(hp_test_server_startl(&two, "respond", "--listen", HP_TEST_LISTEN,
-                                           "--no-access-log", NULL),
-                     0);
+    assert_int_equal(
+        hp_test_server_startl(&two, "respond", "--listen", HP_TEST_LISTEN, "--no-access-log", NULL),
+        0);
     hp__upstream_model m;
     model_of_ports(&m, (int[]){dead_port(), two.port}, 2);
     hp__upstream *u = hp__upstream_create(&m);
