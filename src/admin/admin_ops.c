@@ -133,16 +133,8 @@ static bool read_server(hp__admin *a, hp__control_job *job, body_server *b)
 {
     hp__config_server **model = &b->model;
     hp_server_config *built = &b->built;
-    json_error_t jerr;
-    json_t *json = json_loadb(job->body, job->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!json) {
-        hp__admin_answer_error(job, 400, "bad_json", NULL,
-                               "the body is not JSON: %s (line %d, column %d)", jerr.text,
-                               jerr.line, jerr.column);
-        return false;
-    }
-    hp__cfg_node *node = hp__cfg_node_from_json(json);
-    json_decref(json);
+    hp__cfg_node *node = hp__admin_body_node(job);
+    if (!node) return false;
     hp__config_errors errs;
     hp__config_errors_init(&errs);
     int err = hp__config_load_server_node(node, hp__live_config_current(a->live), model, &errs);

@@ -89,16 +89,8 @@ void hp__admin_upstream_get(hp__admin *a, hp__control_job *job, const char *name
 static bool read_upstream(hp__control_job *job, const char *name, hp__upstream_model *model,
                           json_t **checked)
 {
-    json_error_t jerr;
-    json_t *json = json_loadb(job->body, job->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!json) {
-        hp__admin_answer_error(job, 400, "bad_json", NULL,
-                               "the body is not JSON: %s (line %d, column %d)", jerr.text,
-                               jerr.line, jerr.column);
-        return false;
-    }
-    hp__cfg_node *node = hp__cfg_node_from_json(json);
-    json_decref(json);
+    hp__cfg_node *node = hp__admin_body_node(job);
+    if (!node) return false;
     hp__config_errors errs;
     hp__config_errors_init(&errs);
     int err = hp__config_load_upstream_node(node, name, model, &errs);
