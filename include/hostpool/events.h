@@ -17,12 +17,16 @@
 #include <stdint.h>
 
 typedef struct hp_event {
-    const char *topic;   /* "server.started" ...; never NULL in a delivered event */
-    const char *server;  /* the server's name; NULL for pool events */
-    int port;            /* the first bound port, for server.started; else 0 */
-    const char *message; /* the error, for server.failed; else NULL */
-    uint64_t time_ms;    /* given by the publisher (the control loop's clock) */
-    uint64_t seq;        /* assigned by the bus: 1, 2, 3 ... in publication order */
+    const char *topic;    /* "server.started" ...; never NULL in a delivered event */
+    const char *server;   /* the server's name; NULL for pool events */
+    int port;             /* the first bound port, for server.started; else 0 */
+    const char *message;  /* the error, for server.failed; why, for upstream.* and breaker.*
+                           * ("health", "passive", "failures", "error_ratio", "trial"); else
+                           * NULL */
+    const char *upstream; /* the upstream's name, for upstream.* and breaker.*; else NULL */
+    const char *target;   /* the target's address as written, with `upstream`; else NULL */
+    uint64_t time_ms;     /* given by the publisher (the control loop's clock) */
+    uint64_t seq;         /* assigned by the bus: 1, 2, 3 ... in publication order */
 } hp_event;
 
 /* Called for each matching event, in publication order; `event` and its strings are borrowed

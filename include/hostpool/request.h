@@ -109,6 +109,11 @@ typedef struct hp_body_producer {
  * connection (HTTP/1.0). */
 void hp_respond_stream(hp_request *req, int status, int64_t content_length,
                        const hp_body_producer *producer, void *data);
+/* hp_respond_stream with the body's first piece in hand (as hp_stream_send's arguments): the
+ * head and that piece go out in one write (one syscall, one segment), then proceed() comes as
+ * after any piece (or nothing, when `last`). */
+void hp_respond_stream_with(hp_request *req, int status, int64_t content_length, const void *first,
+                            size_t len, bool last, const hp_body_producer *producer, void *data);
 /* One piece of a streamed body; `last` ends the body (len may be 0 then). */
 void hp_stream_send(hp_request *req, const void *data, size_t len, bool last);
 

@@ -138,6 +138,18 @@ static void events(hp__admin *a, hp__control_job *job, char **seg)
 {
     hp__admin_events(a, job);
 }
+static void upstreams_list(hp__admin *a, hp__control_job *job, char **seg)
+{
+    hp__admin_upstreams_list(a, job);
+}
+static void upstream_get(hp__admin *a, hp__control_job *job, char **seg)
+{
+    hp__admin_upstream_get(a, job, seg[1]);
+}
+static void upstream_put(hp__admin *a, hp__control_job *job, char **seg)
+{
+    hp__admin_upstream_put(a, job, seg[1]);
+}
 
 /* A path of `count` segments: fixed ones match themselves, "{name}" any segment, "{action}"
  * start, stop or restart. */
@@ -162,6 +174,9 @@ static const endpoint endpoints[] = {
     {"POST", 1, {"config"}, config_load},
     {"POST", 1, {"reload"}, reload},
     {"GET", 1, {"events"}, events},
+    {"GET", 1, {"upstreams"}, upstreams_list},
+    {"GET", 2, {"upstreams", "{name}"}, upstream_get},
+    {"PUT", 2, {"upstreams", "{name}"}, upstream_put},
 };
 
 static bool segment_matches(const char *pattern, const char *seg)

@@ -225,6 +225,8 @@ static char *event_text(const hp_event *e)
     json_t *data = json_pack("{s:I, s:s, s:s?, s:i, s:s?, s:I}", "seq", (json_int_t)e->seq, "topic",
                              e->topic, "server", e->server, "port", e->port, "message", e->message,
                              "time_ms", (json_int_t)e->time_ms);
+    if (e->upstream) json_object_set_new(data, "upstream", json_string(e->upstream));
+    if (e->target) json_object_set_new(data, "target", json_string(e->target));
     char *json = json_dumps(data, JSON_COMPACT);
     json_decref(data);
     size_t len = strlen(json) + strlen(e->topic) + 64;

@@ -26,6 +26,11 @@ void hp__admin_answer_error(hp__control_job *job, int status, const char *code, 
                             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* One server as the API shows it; NULL when there is none of that name. */
 json_t *hp__admin_server_json(hp_pool *pool, const char *name);
+/* The request's body read as a config document (JSON, duplicate keys refused), or NULL once
+ * answered 400 bad_json. The node is the caller's (hp__cfg_node_destroy). */
+hp__cfg_node *hp__admin_body_node(hp__control_job *job);
+/* Config errors as an error's details: "PATH: MESSAGE" each, "(body)" for the body itself. */
+json_t *hp__admin_errors_json(const hp__config_errors *errs);
 /* {"attempted": n, "failed": [{"name", "error"}...]} */
 json_t *hp__admin_result_json(const hp_pool_result *result);
 
@@ -47,6 +52,12 @@ void hp__admin_remove(hp__admin *a, hp__control_job *job, const char *name);
 void hp__admin_server_action(hp__admin *a, hp__control_job *job, const char *name,
                              const char *action);
 void hp__admin_pool_action(hp__admin *a, hp__control_job *job, const char *action);
+
+/* ---- the named upstreams (admin_upstreams.c) ---- */
+
+void hp__admin_upstreams_list(hp__admin *a, hp__control_job *job);
+void hp__admin_upstream_get(hp__admin *a, hp__control_job *job, const char *name);
+void hp__admin_upstream_put(hp__admin *a, hp__control_job *job, const char *name);
 
 /* ---- the event stream (admin_events.c) ---- */
 

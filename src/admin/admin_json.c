@@ -23,6 +23,31 @@ void hp__admin_answer_error(hp__control_job *job, int status, const char *code, 
     hp__control_job_answer_json(job, status, json_pack("{s:o}", "error", error));
 }
 
+hp__cfg_node *hp__admin_body_node(hp__control_job *job)
+{
+    json_error_t jerr;
+    json_t *json = json_loadb(job->body, job->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json) {
+        hp__admin_answer_error(job, 400, "bad_json", NULL,
+                               "the body is not JSON: %s (line %d, column %d)", jerr.text,
+                               jerr.line, jerr.column);
+        return NULL;
+    }
+    hp__cfg_node *node = hp__cfg_node_from_json(json);
+    json_decref(json);
+    return node;
+}
+
+json_t *hp__admin_errors_json(const hp__config_errors *errs)
+{
+    json_t *details = json_array();
+    for (size_t i = 0; i < errs->count; i++)
+        json_array_append_new(
+            details, json_sprintf("%s: %s", errs->items[i].path[0] ? errs->items[i].path : "(body)",
+                                  errs->items[i].message));
+    return details;
+}
+
 static json_t *listen_json(hp_pool *pool, const hp_server *server)
 {
     json_t *list = json_array();

@@ -112,16 +112,6 @@ void hp__admin_get(hp__admin *a, hp__control_job *job, const char *name)
 
 /* ---- a server in a body ---- */
 
-static json_t *errors_json(const hp__config_errors *errs)
-{
-    json_t *details = json_array();
-    for (size_t i = 0; i < errs->count; i++)
-        json_array_append_new(
-            details, json_sprintf("%s: %s", errs->items[i].path[0] ? errs->items[i].path : "(body)",
-                                  errs->items[i].message));
-    return details;
-}
-
 /* A server sent in a body: checked, built, and the JSON that goes into the running config:
  * the checked form of the body (hp__cfg_node_to_json of the checked tree: `"name": 5` is
  * "5" there), never the body as sent, so the running config and the pool agree on names. */
@@ -143,16 +133,8 @@ static bool read_server(hp__admin *a, hp__control_job *job, body_server *b)
 {
     hp__config_server **model = &b->model;
     hp_server_config *built = &b->built;
-    json_error_t jerr;
-    json_t *json = json_loadb(job->body, job->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!json) {
-        hp__admin_answer_error(job, 400, "bad_json", NULL,
-                               "the body is not JSON: %s (line %d, column %d)", jerr.text,
-                               jerr.line, jerr.column);
-        return false;
-    }
-    hp__cfg_node *node = hp__cfg_node_from_json(json);
-    json_decref(json);
+    hp__cfg_node *node = hp__admin_body_node(job);
+    if (!node) return false;
     hp__config_errors errs;
     hp__config_errors_init(&errs);
     int err = hp__config_load_server_node(node, hp__live_config_current(a->live), model, &errs);
@@ -161,7 +143,7 @@ static bool read_server(hp__admin *a, hp__control_job *job, body_server *b)
         if (err) hp__config_server_destroy(*model);
     }
     if (err)
-        hp__admin_answer_error(job, 400, "invalid_server", errors_json(&errs),
+        hp__admin_answer_error(job, 400, "invalid_server", hp__admin_errors_json(&errs),
                                "%zu error%s in the server", errs.count, errs.count == 1 ? "" : "s");
     else
         b->json = hp__cfg_node_to_json(node);

@@ -2,6 +2,8 @@
 
 #include "common/alloc.h"
 #include "hostpool/errors.h"
+#include "pool/pool_internal.h"
+#include "upstream/upstreams.h"
 
 #include <inttypes.h>
 #include <malloc.h>
@@ -206,6 +208,85 @@ void hp__live_config_remove_server(hp__live_config *live, const char *name)
     list->count--;
 }
 
+/* ---- upstreams ---- */
+
+/* The entry of upstream `name` in a document's `upstreams`, or NULL. */
+static json_t *doc_upstream(const json_t *doc, const char *name, size_t *index)
+{
+    size_t i;
+    json_t *entry;
+    json_array_foreach(json_object_get(doc, "upstreams"), i, entry)
+    {
+        const char *entry_name = json_string_value(json_object_get(entry, "name"));
+        if (entry_name && strcmp(entry_name, name) == 0) {
+            if (index) *index = i;
+            return entry;
+        }
+    }
+    return NULL;
+}
+
+void hp__live_config_put_upstream(hp__live_config *live, const json_t *upstream,
+                                  const hp__upstream_model *model)
+{
+    json_t *list = json_object_get(live->doc, "upstreams");
+    if (!json_is_array(list)) {
+        list = json_array();
+        json_object_set_new(live->doc, "upstreams", list);
+    }
+    size_t at;
+    if (doc_upstream(live->doc, model->name, &at))
+        json_array_set_new(list, at, json_deep_copy(upstream));
+    else
+        json_array_append_new(list, json_deep_copy(upstream));
+    hp__config *c = live->config;
+    size_t k = 0;
+    while (k < c->upstream_count && strcmp(c->upstreams[k].name, model->name) != 0) k++;
+    if (k < c->upstream_count) {
+        hp__upstream_model_close(&c->upstreams[k]);
+    } else {
+        c->upstreams = hp__realloc(c->upstreams, (k + 1) * sizeof *c->upstreams);
+        c->upstream_count++;
+    }
+    hp__upstream_model_copy(&c->upstreams[k], model);
+}
+
+static bool collect_name(const char *name, hp__upstream *u, void *data)
+{
+    hp_pool_strings *names = data;
+    names->items = hp__realloc(names->items, (names->count + 1) * sizeof *names->items);
+    names->items[names->count++] = hp__strdup(name);
+    return true;
+}
+
+static bool config_has_upstream(const hp__config *config, const char *name)
+{
+    for (size_t i = 0; i < config->upstream_count; i++)
+        if (strcmp(config->upstreams[i].name, name) == 0) return true;
+    return false;
+}
+
+/* Before the servers, so that a route new in `config` finds its upstream: an upstream whose
+ * entry in `doc` differs from the running document's (or that the registry lacks) gets a new
+ * version, requests in flight finishing on the old one; one `config` no longer has goes. */
+static void apply_upstreams(hp__live_config *live, const hp__config *config, const json_t *doc)
+{
+    hp__upstreams *r = hp__pool_upstreams(live->pool);
+    for (size_t i = 0; i < config->upstream_count; i++) {
+        const hp__upstream_model *m = &config->upstreams[i];
+        const json_t *old = doc_upstream(live->doc, m->name, NULL);
+        if (old && json_equal(old, doc_upstream(doc, m->name, NULL)) &&
+            hp__upstreams_get(r, m->name))
+            continue;
+        hp__upstreams_put(r, m);
+    }
+    hp_pool_strings names = {0};
+    hp__upstreams_walk(r, collect_name, &names);
+    for (size_t i = 0; i < names.count; i++)
+        if (!config_has_upstream(config, names.items[i])) hp__upstreams_remove(r, names.items[i]);
+    hp_pool_strings_free(&names);
+}
+
 /* ---- checking a new document ---- */
 
 static bool same_text(const char *a, const char *b)
@@ -379,6 +460,7 @@ static void apply(hp__live_config *live, hp__config *config, json_t *doc, doc_se
     reload *r = HP_NEW(reload);
     *r = (reload){.live = live, .cb = cb, .data = data, .pending = 1};
     live->busy = true;
+    apply_upstreams(live, config, doc);
     for (size_t i = 0; i < p->removed.count; i++) {
         r->pending++;
         if (hp_pool_remove(live->pool, p->removed.items[i], on_old_version_gone, r) != 0)

@@ -65,6 +65,11 @@ void hp__live_config_etag(const hp__live_config *live, char out[24]);
 /* The API added or replaced `server` (an object with a "name"), or removed `name`. */
 void hp__live_config_put_server(hp__live_config *live, const json_t *server);
 void hp__live_config_remove_server(hp__live_config *live, const char *name);
+/* The API added or replaced an upstream: `upstream` (its checked JSON, with its "name") goes
+ * into the document's `upstreams`, a copy of `model` into the running config's, where servers
+ * added later find it. */
+void hp__live_config_put_upstream(hp__live_config *live, const json_t *upstream,
+                                  const hp__upstream_model *model);
 
 typedef struct hp__reload_result {
     const hp__config_errors *errors; /* any: the reload was refused and nothing changed */

@@ -20,6 +20,7 @@ int hp__cmd_lifecycle(int argc, char **argv); /* start, stop, restart */
 int hp__cmd_reload(int argc, char **argv);
 int hp__cmd_events(int argc, char **argv);
 int hp__cmd_metrics(int argc, char **argv);
+int hp__cmd_upstreams(int argc, char **argv);
 
 /* Daemon parts. */
 typedef struct hp_pool hp_pool;

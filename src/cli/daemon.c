@@ -25,6 +25,8 @@
 #include "common/alloc.h"
 #include "io/fd_limit.h"
 #include "io/socket.h"
+#include "pool/pool_internal.h"
+#include "upstream/upstreams.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -248,6 +250,9 @@ static bool print_server(const hp_server_info *info, void *data)
 static int add_all(hp_pool *pool, loaded *l)
 {
     int failed = 0;
+    /* Upstreams first: a proxy route resolves its upstream by name from its first request. */
+    for (size_t i = 0; i < l->config->upstream_count; i++)
+        hp__upstreams_put(hp__pool_upstreams(pool), &l->config->upstreams[i]);
     for (size_t i = 0; i < l->config->server_count; i++) {
         char err[256];
         hp_server_config *c = &l->servers[i];

@@ -27,6 +27,7 @@ static const char usage[] =
     "  reload       reload the daemon's config file; prints what changed\n"
     "  events       [PATTERN]  follow the pool's events\n"
     "  metrics      the Prometheus metrics\n"
+    "  upstreams    [NAME]  the named upstreams' targets: health, breaker, pools\n"
     "\n"
     "  version      hostpool's version and its libraries' (also --version)\n";
 
@@ -49,6 +50,7 @@ static const struct command {
     {"reload", hp__cmd_reload},
     {"events", hp__cmd_events},
     {"metrics", hp__cmd_metrics},
+    {"upstreams", hp__cmd_upstreams},
     {"version", hp__cmd_version},
 };
 

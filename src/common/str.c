@@ -35,3 +35,17 @@ bool hp__str_to_u64(hp_str s, uint64_t max, uint64_t *out)
     *out = v;
     return true;
 }
+
+size_t hp__ipv4_text(const unsigned char *addr, char *buf)
+{
+    size_t n = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = addr[i];
+        if (v >= 100) buf[n++] = (char)('0' + v / 100);
+        if (v >= 10) buf[n++] = (char)('0' + v / 10 % 10);
+        buf[n++] = (char)('0' + v % 10);
+        if (i < 3) buf[n++] = '.';
+    }
+    buf[n] = '\0';
+    return n;
+}

@@ -31,5 +31,8 @@ static inline bool hp__str_ieq(hp_str a, const char *lit)
 hp_str hp__str_trim(hp_str s); /* strip SP and HTAB at both ends */
 /* Parses a non-negative decimal integer that fills `s` entirely, at most `max`. */
 bool hp__str_to_u64(hp_str s, uint64_t max, uint64_t *out);
+/* An IPv4 address (4 bytes) in dotted decimal, as inet_ntop writes it but without its
+ * sprintf (a proxied request's X-Forwarded-For); `buf` holds 16 bytes. Returns the length. */
+size_t hp__ipv4_text(const unsigned char *addr, char *buf);
 
 #endif

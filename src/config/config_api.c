@@ -9,6 +9,8 @@
 #include "common/alloc.h"
 #include "config/config.h"
 #include "hostpool/errors.h"
+#include "pool/pool_internal.h"
+#include "upstream/upstreams.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +75,9 @@ int hp_pool_add_config(hp_pool *pool, const hp_config *config, char **errors)
         free(built);
         return rc;
     }
+    /* Upstreams first: a proxy route resolves its upstream by name from its first request. */
+    for (size_t i = 0; i < config->upstream_count; i++)
+        hp__upstreams_put(hp__pool_upstreams(pool), &config->upstreams[i]);
     for (size_t i = 0; i < config->server_count; i++) {
         char why[256], line[320];
         int err = hp_pool_add(pool, &built[i], why, sizeof why);

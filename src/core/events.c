@@ -39,7 +39,7 @@ typedef struct subscriber {
 
 typedef struct queued {
     hp__event event; /* its strings point into the copies below */
-    char *topic, *server, *message;
+    char *topic, *server, *message, *upstream, *target;
     struct queued *next;
 } queued;
 
@@ -75,6 +75,8 @@ static void free_queued(queued *q)
     free(q->topic);
     free(q->server);
     free(q->message);
+    free(q->upstream);
+    free(q->target);
     free(q);
 }
 
@@ -212,6 +214,8 @@ int hp__events_publish(hp__events *bus, const hp__event *event)
     q->event.topic = q->topic = hp__strdup(event->topic);
     q->event.server = q->server = copy_or_null(event->server);
     q->event.message = q->message = copy_or_null(event->message);
+    q->event.upstream = q->upstream = copy_or_null(event->upstream);
+    q->event.target = q->target = copy_or_null(event->target);
     q->event.seq = ++bus->seq;
     if (bus->queue_tail) {
         bus->queue_tail->next = q;

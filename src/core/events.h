@@ -49,10 +49,10 @@ int hp__events_subscribe(hp__events *bus, const char *pattern, hp_event_cb cb, v
 void hp__events_unsubscribe(hp__events *bus, uint64_t id);
 
 /* Publishes `event` (borrowed: its strings are copied when it has to wait in the queue). The
- * caller sets topic, server, port, message and time_ms; the bus overwrites seq. Returns 0
- * when delivered (or queued, from inside a callback); HP_EINVAL when `event` is NULL or its
- * topic invalid (hp__topic_valid), HP_ESTATE when the bus is closed; on error nothing is
- * delivered and no sequence number is used. */
+ * caller sets topic, server, port, message, upstream, target and time_ms; the bus overwrites
+ * seq. Returns 0 when delivered (or queued, from inside a callback); HP_EINVAL when `event` is
+ * NULL or its topic invalid (hp__topic_valid), HP_ESTATE when the bus is closed; on error
+ * nothing is delivered and no sequence number is used. */
 int hp__events_publish(hp__events *bus, const hp__event *event);
 
 /* Ends every stream (see above). Idempotent. */

@@ -40,7 +40,9 @@
 #include "http/upstream_response.h"
 #include "io/socket.h"
 #include "io/upstream_pool.h"
+#include "io/worker_context.h"
 #include "upstream/upstream.h"
+#include "upstream/upstreams.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +82,8 @@ typedef struct proxy_side {
 
 typedef struct proxy_worker {
     hp_worker *worker;
-    proxy_side *side; /* the current version's */
+    proxy_side *side;    /* the current version's */
+    uint64_t generation; /* of the pool's upstreams when `side` was found by name */
     proxy_exchange *free;
     unsigned free_count;
 } proxy_worker;
@@ -109,6 +112,9 @@ struct proxy_exchange {
     unsigned attempts;
     uint32_t retry_after_s; /* for a 503 */
     bool picked, entered, waiting;
+    bool head_held; /* the response's head waits for its first piece: one write for both */
+    int head_status;
+    int64_t head_length;
     hp__upstream_wait wait; /* for a connection, at the target's max_connections */
     body_framing body;
     uint64_t body_sent;
@@ -375,10 +381,20 @@ static void write_upstream(proxy_exchange *px, const uv_buf_t *bufs, unsigned n)
     fail_closed(px);
 }
 
+/* A request without a body is tried at once (uv_try_write): most heads go out in that call,
+ * and a uv_write that completes costs libuv an epoll_ctl when it drains. */
 static void send_head(proxy_exchange *px)
 {
     uv_buf_t buf = uv_buf_init(px->head, (unsigned)px->head_len);
-    write_upstream(px, &buf, 1);
+    if (px->body == BODY_NONE) {
+        int n = uv_try_write(hp__upstream_conn_stream(px->conn), &buf, 1);
+        if (n == (int)buf.len) {
+            px->request_sent = true; /* the first-byte timer runs since use_conn */
+            return;
+        }
+        if (n > 0) buf = uv_buf_init(buf.base + n, buf.len - (unsigned)n);
+    }
+    write_upstream(px, &buf, 1); /* the rest, or the error reported by its callback */
 }
 
 static void on_body_data(hp_request *req, void *data, const void *bytes, size_t len)
@@ -465,8 +481,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     enter(px);
     if (nread < 0) {
         px->upstream_eof = true;
-        px->reading = false;
-        uv_read_stop(s);
+        px->reading = false; /* the pool stopped it */
         if (nread != UV_EOF) {
             /* a reset: whatever was buffered is not a complete response */
             upstream_failed(px, 502, "502 Bad Gateway: the upstream reset the connection\n", true);
@@ -478,7 +493,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         if (px->responded) hp_timer_stop(&px->timer);
         if (px->rend == READ_BUFFER) {
             px->reading = false;
-            uv_read_stop(s);
+            hp__upstream_conn_read_stop(px->conn);
         }
     }
     pump(px);
@@ -489,28 +504,41 @@ static void read_upstream(proxy_exchange *px)
 {
     if (px->reading || px->upstream_eof || !px->conn) return;
     px->reading = true;
-    uv_stream_t *s = hp__upstream_conn_stream(px->conn);
-    s->data = px;
-    uv_read_start(s, on_alloc, on_read);
+    hp__upstream_conn_stream(px->conn)->data = px;
+    hp__upstream_conn_read(px->conn, on_alloc, on_read);
 }
 
-/* Hop-by-hop fields (RFC 9110 §7.6.1) and those the engine or the proxy write itself. */
+/* Hop-by-hop fields (RFC 9110 §7.6.1) and those the engine or the proxy write itself; by
+ * length first, so each compare is with a literal (no strlen per field). */
 static bool hop_by_hop(hp_str name)
 {
-    static const char *const names[] = {
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "content-length",
-        "proxy-authenticate",
-        "proxy-authorization",
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (hp__str_ieq(name, names[i])) return true;
+    switch (name.len) {
+    case 2:
+        return hp__str_ieq(name, "te");
+    case 7:
+        return hp__str_ieq(name, "trailer") || hp__str_ieq(name, "upgrade");
+    case 10:
+        return hp__str_ieq(name, "connection") || hp__str_ieq(name, "keep-alive");
+    case 14:
+        return hp__str_ieq(name, "content-length");
+    case 16:
+        return hp__str_ieq(name, "proxy-connection");
+    case 17:
+        return hp__str_ieq(name, "transfer-encoding");
+    case 18:
+        return hp__str_ieq(name, "proxy-authenticate");
+    case 19:
+        return hp__str_ieq(name, "proxy-authorization");
+    }
+    return false;
+}
+
+/* Has the message a Connection field (whose tokens name more fields to remove)? Asked once
+ * per message, so most messages, which have none, skip the search for each field. */
+static bool has_connection(const hp_header *fields, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (hp__str_ieq(fields[i].name, "connection")) return true;
     return false;
 }
 
@@ -530,10 +558,10 @@ static bool named_in_connection(const hp_header *fields, size_t count, hp_str na
     return false;
 }
 
-static bool forwarded_response_field(const hp__upstream_response *r, hp_str name)
+static bool forwarded_response_field(const hp__upstream_response *r, bool connection, hp_str name)
 {
     return !hop_by_hop(name) && !hp__str_ieq(name, "x-request-id") &&
-           !named_in_connection(r->fields, r->field_count, name);
+           !(connection && named_in_connection(r->fields, r->field_count, name));
 }
 
 static void start_tunnel(proxy_exchange *px);
@@ -541,18 +569,38 @@ static void start_tunnel(proxy_exchange *px);
 static void respond_with_head(proxy_exchange *px)
 {
     const hp__upstream_response *r = &px->resp;
+    bool connection = has_connection(r->fields, r->field_count);
     for (size_t i = 0; i < r->field_count; i++) {
         const hp_header *f = &r->fields[i];
-        if (forwarded_response_field(r, f->name))
+        if (forwarded_response_field(r, connection, f->name))
             hp_response_header(px->req, f->name.base, f->name.len, f->value.base, f->value.len);
     }
     hp_response_header(px->req, "Via", 3, "1.1 hostpool", 12);
     px->outcome = r->status >= 500 ? HP__UPSTREAM_FAILURE : HP__UPSTREAM_SUCCESS;
     if (r->status == 101) return start_tunnel(px);
-    int64_t length = r->framing == HP__UPSTREAM_LENGTH ? (int64_t)r->content_length : -1;
     px->responded = true;
     hp_timer_stop(&px->timer);
-    hp_respond_stream(px->req, r->status, length, &body_producer, px);
+    px->head_held = true; /* sent with the first piece (send_piece), or alone (flush_head) */
+    px->head_status = r->status;
+    px->head_length = r->framing == HP__UPSTREAM_LENGTH ? (int64_t)r->content_length : -1;
+    px->client_ready = true;
+}
+
+/* The client gets a piece of the body, with the head when it is the first. */
+static void send_piece(proxy_exchange *px, const void *data, size_t len, bool last)
+{
+    if (!px->head_held) return hp_stream_send(px->req, data, len, last);
+    px->head_held = false;
+    hp_respond_stream_with(px->req, px->head_status, px->head_length, data, len, last,
+                           &body_producer, px);
+}
+
+/* No piece is read yet: the head goes alone, and proceed() says when to send the next. */
+static void flush_head(proxy_exchange *px)
+{
+    px->head_held = false;
+    px->client_ready = false;
+    hp_respond_stream(px->req, px->head_status, px->head_length, &body_producer, px);
 }
 
 /* A 101 to a request that asked for an upgrade (its fields added): the tunnel takes the
@@ -577,13 +625,14 @@ static void response_ended(proxy_exchange *px)
     release_conn(px, reusable);
     end_pick(px, px->outcome);
     px->client_ready = false;
-    hp_stream_send(px->req, NULL, 0, true);
+    send_piece(px, NULL, 0, true);
 }
 
 /* More bytes are needed: make room (once the head is out, nothing points into the parsed
  * bytes any more) and read, or see what the upstream's close means. */
 static void need_more(proxy_exchange *px)
 {
+    if (px->head_held && !px->upstream_eof) flush_head(px);
     if (px->upstream_eof) {
         if (hp__upstream_response_eof(&px->resp) == HP__UPSTREAM_END) return response_ended(px);
         return fail_closed(px);
@@ -612,7 +661,7 @@ static void step(proxy_exchange *px)
     case HP__UPSTREAM_BODY:
         px->client_ready = false;
         px->again = true;
-        return hp_stream_send(px->req, px->resp.piece.base, px->resp.piece.len, false);
+        return send_piece(px, px->resp.piece.base, px->resp.piece.len, false);
     case HP__UPSTREAM_END:
         return response_ended(px);
     case HP__UPSTREAM_ERROR:
@@ -759,16 +808,30 @@ static hp_str origin_form(hp_str target)
     return HP_STR_LIT("/");
 }
 
-static bool forwarded_request_field(const hp_request *req, hp_str name)
+/* Fields of the request the proxy writes itself. */
+static bool rewritten_request_field(hp_str name)
 {
-    static const char *const rewritten[] = {
-        "host",         "expect", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
-        "x-request-id",
-    };
-    if (hop_by_hop(name)) return false;
-    for (size_t i = 0; i < sizeof rewritten / sizeof rewritten[0]; i++)
-        if (hp__str_ieq(name, rewritten[i])) return false;
-    return !named_in_connection(req->headers, req->header_count, name);
+    switch (name.len) {
+    case 4:
+        return hp__str_ieq(name, "host");
+    case 6:
+        return hp__str_ieq(name, "expect");
+    case 12:
+        return hp__str_ieq(name, "x-request-id");
+    case 15:
+        return hp__str_ieq(name, "x-forwarded-for");
+    case 16:
+        return hp__str_ieq(name, "x-forwarded-host");
+    case 17:
+        return hp__str_ieq(name, "x-forwarded-proto");
+    }
+    return false;
+}
+
+static bool forwarded_request_field(const hp_request *req, bool connection, hp_str name)
+{
+    return !hop_by_hop(name) && !rewritten_request_field(name) &&
+           !(connection && named_in_connection(req->headers, req->header_count, name));
 }
 
 static void put_host(proxy_exchange *px)
@@ -838,9 +901,10 @@ static void build_head(proxy_exchange *px)
     put_str(px, target);
     put(px, " HTTP/1.1\r\n", 11);
     put_host(px);
+    bool connection = has_connection(req->headers, req->header_count);
     for (size_t i = 0; i < req->header_count; i++) {
         const hp_header *f = &req->headers[i];
-        if (!forwarded_request_field(req, f->name)) continue;
+        if (!forwarded_request_field(req, connection, f->name)) continue;
         put_str(px, f->name);
         put(px, ": ", 2);
         put_str(px, f->value);
@@ -904,8 +968,8 @@ static void attempt(proxy_exchange *px)
         px->waiting = true;
     }
     hp__upstream_conn *conn = NULL;
-    switch (hp__upstream_pool_acquire(s->pool, px->pick.target, &px->wait, on_connected, px,
-                                      &conn)) {
+    switch (
+        hp__upstream_pool_acquire(s->pool, px->pick.target, &px->wait, on_connected, px, &conn)) {
     case HP__UPSTREAM_GOT_IDLE:
         return use_conn(px, conn);
     case HP__UPSTREAM_CONNECTING:
@@ -916,10 +980,22 @@ static void attempt(proxy_exchange *px)
     }
 }
 
-
-/* The worker's side of the handler's upstream, or NULL. */
+/* The worker's side of the handler's upstream, or NULL. A named upstream is looked up in the
+ * pool's registry only when its generation moved (a put or a remove): a new version gets a
+ * new side and the old one is retired, finishing the exchanges that use it. */
 static proxy_side *current_side(proxy_worker *pw, const proxy_handler *h)
 {
+    hp__upstreams *r = h->inline_upstream ? NULL : hp__worker_upstreams(pw->worker);
+    if (!r) return pw->side;
+    uint64_t generation = hp__upstreams_generation(r);
+    if (pw->side && pw->generation == generation) return pw->side;
+    pw->generation = generation;
+    hp__upstream *u = hp__upstreams_acquire(r, h->upstream_name);
+    if (!pw->side || !u || pw->side->picker.u != u) {
+        if (pw->side) side_retire(pw->side);
+        pw->side = u ? side_create(pw->worker, u) : NULL;
+    }
+    hp__upstream_unref(u); /* the side holds its own */
     return pw->side;
 }
 
@@ -1091,8 +1167,7 @@ hp_handler *hp__proxy_handler_create_with(hp__upstream *upstream, const char *up
                                           uint64_t max_body_bytes)
 {
     if (upstream) hp__upstream_ref(upstream);
-    return handler_new(upstream, upstream ? NULL : upstream_name, host, host_name,
-                       max_body_bytes);
+    return handler_new(upstream, upstream ? NULL : upstream_name, host, host_name, max_body_bytes);
 }
 
 hp_handler *hp__proxy_handler_create_model(const hp__proxy_model *m, char *err, size_t err_len)

@@ -118,14 +118,14 @@ static void read_upstream(tunnel *t)
 {
     if (t->upstream_reading || t->upstream_eof || t->down_writing || !t->conn) return;
     t->upstream_reading = true;
-    uv_read_start(t->upstream, on_upstream_alloc, on_upstream_read);
+    hp__upstream_conn_read(t->conn, on_upstream_alloc, on_upstream_read);
 }
 
 static void stop_reading_upstream(tunnel *t)
 {
     if (!t->upstream_reading) return;
     t->upstream_reading = false;
-    uv_read_stop(t->upstream);
+    hp__upstream_conn_read_stop(t->conn);
 }
 
 /* The upstream's end reaches the client once the bytes before it are written. */
@@ -361,7 +361,7 @@ void hp__proxy_tunnel_start(hp_request *req, hp__upstream_conn *conn,
     t->conn = conn;
     t->upstream = hp__upstream_conn_stream(conn);
     t->upstream->data = t;
-    uv_read_stop(t->upstream); /* until the client has the 101 */
+    hp__upstream_conn_read_stop(conn); /* until the client has the 101 */
     t->idle_ms = idle_timeout_ms;
     t->down_cap = cap;
     t->down_len = (uint32_t)early.len;

@@ -41,10 +41,10 @@ static void log_line(const hp__session *s, const hp__exchange *x, uint64_t end_n
         upstream[0] = ' ';
         printable(upstream + 1, sizeof upstream - 1, hp__str(x->upstream, strlen(x->upstream)));
     }
-    int n = snprintf(line, sizeof line, "%s \"%s %s HTTP/1.%d\" %d %llu %.6f %.*s %s%s\n", ip,
-                     method, target, x->req.version_minor, x->status,
-                     (unsigned long long)x->body_bytes, seconds, (int)x->req.request_id.len,
-                     x->req.request_id.base, server, upstream);
+    int n =
+        snprintf(line, sizeof line, "%s \"%s %s HTTP/1.%d\" %d %llu %.6f %.*s %s%s\n", ip, method,
+                 target, x->req.version_minor, x->status, (unsigned long long)x->body_bytes,
+                 seconds, (int)x->req.request_id.len, x->req.request_id.base, server, upstream);
     if (n > (int)sizeof line) n = (int)sizeof line;
     ssize_t ignored = write(STDERR_FILENO, line, (size_t)n);
     (void)ignored;

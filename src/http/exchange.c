@@ -131,21 +131,29 @@ void hp__exchange_count(void *data, const hp__exchange *x, bool answered, uint64
 
 void hp_request_set_upstream(hp_request *req, const char *target)
 {
-    snprintf(req->exchange->upstream, sizeof req->exchange->upstream, "%s", target);
+    char *to = req->exchange->upstream;
+    size_t n = strnlen(target, sizeof req->exchange->upstream - 1);
+    memcpy(to, target, n);
+    to[n] = '\0';
 }
 
 const hp_str *hp_request_header(const hp_request *req, const char *name)
 {
-    for (size_t i = 0; i < req->header_count; i++)
-        if (hp__str_ieq(req->headers[i].name, name)) return &req->headers[i].value;
+    size_t n = strlen(name);
+    for (size_t i = 0; i < req->header_count; i++) {
+        hp_str f = req->headers[i].name;
+        if (f.len == n && hp__mem_ieq(f.base, name, n)) return &req->headers[i].value;
+    }
     return NULL;
 }
 
 size_t hp_request_client_ip(const hp_request *req, char *buf, size_t len)
 {
     const hp__session *s = req->exchange->s;
+    if (!s->peer_known) return 0;
+    if (!s->peer_ip6 && len >= INET_ADDRSTRLEN) return hp__ipv4_text(s->peer_addr, buf);
     int family = s->peer_ip6 ? AF_INET6 : AF_INET;
-    if (!s->peer_known || !inet_ntop(family, s->peer_addr, buf, (socklen_t)len)) return 0;
+    if (!inet_ntop(family, s->peer_addr, buf, (socklen_t)len)) return 0;
     return strlen(buf);
 }
 

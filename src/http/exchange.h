@@ -62,6 +62,7 @@ struct hp__exchange {
     const hp_body_producer *producer;
     void *producer_data;
     bool stream_last;
+    bool head_held;      /* hp_respond_stream_with: the head goes out with the first piece */
     int64_t stream_left; /* body bytes a fixed-length stream still owes; -1: not fixed */
     bool in_proceed, proceed_again, finish_pending, aborted;
     int file_fd;

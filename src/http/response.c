@@ -11,6 +11,8 @@
  * Streams are pulled, not pushed: the producer's proceed() is called when the previous piece
  * is written, so a slow reader slows the producer (back-pressure). A piece written at once
  * leads to the next proceed() from a loop, never by recursion (in_proceed/proceed_again).
+ * hp_respond_stream_with starts a stream with its first piece in hand: the head is held
+ * (x->head_held) and goes out with that piece in one writev (one syscall, one segment).
  *
  * Files go out with sendfile(2) while the socket takes them; when it would block, the next
  * 64 KiB are read into a buffer and queued, and sendfile resumes after that write. */
@@ -263,6 +265,19 @@ void hp_respond_stream(hp_request *req, int status, int64_t content_length,
     if (submit(x, iov, n) == 1) call_proceed(x);
 }
 
+void hp_respond_stream_with(hp_request *req, int status, int64_t content_length, const void *first,
+                            size_t len, bool last, const hp_body_producer *producer, void *data)
+{
+    hp__exchange *x = exchange_of(req);
+    if (x->responded) return;
+    x->producer = producer;
+    x->producer_data = data;
+    x->stream_left = content_length;
+    compose_head(x, status, content_length);
+    x->head_held = true;
+    hp_stream_send(req, first, len, last);
+}
+
 void hp_request_abort(hp_request *req)
 {
     hp__session_abort(exchange_of(req)->s);
@@ -285,8 +300,12 @@ void hp_stream_send(hp_request *req, const void *data, size_t len, bool last)
         x->stream_left -= (int64_t)len;
     }
     x->stream_last = last;
-    struct iovec iov[4];
+    struct iovec iov[6];
     unsigned n = 0;
+    if (x->head_held) {
+        n = head_iov(x, iov);
+        x->head_held = false;
+    }
     if (!x->no_body) {
         if (x->chunked && len) {
             int l = snprintf(x->chunk_line, sizeof x->chunk_line, "%zx\r\n", len);

@@ -289,6 +289,12 @@ int hp_engine_create(uv_loop_t *loop, const hp_engine_options *options, hp_engin
     return 0;
 }
 
+void hp__engine_set_upstreams(hp_engine *e, struct hp__upstreams *upstreams)
+{
+    for (unsigned i = 0; i < e->worker_count; i++)
+        hp__worker_context(e->workers[i])->upstreams = upstreams;
+}
+
 unsigned hp_engine_worker_count(const hp_engine *e)
 {
     return e->worker_count;

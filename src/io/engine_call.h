@@ -23,4 +23,11 @@ void hp__engine_call_worker(hp_engine *engine, unsigned worker, hp__worker_call_
  * (io/snapshot.h). Control thread only. */
 void hp__engine_publish(hp_engine *engine, hp__snapshot_slot *const *slots, hp__snapshot *snapshot);
 
+/* Gives every worker's context the pool's registry of named upstreams (hp__worker_upstreams),
+ * which is thread-safe (upstream/upstreams.h) and must outlive the workers. Control thread,
+ * before the first server starts: a worker reads the pointer only for requests of servers
+ * published after it, and the command queue's mutex orders the write before those reads. */
+struct hp__upstreams;
+void hp__engine_set_upstreams(hp_engine *engine, struct hp__upstreams *upstreams);
+
 #endif

@@ -56,6 +56,9 @@ struct hp__upstream_conn {
     int early_status;        /* a connect that failed before it began, reported by the timer */
     conn_state state;
     bool reused;
+    bool reading;           /* libuv reads it, into read_user's callbacks or the idle ones */
+    uv_alloc_cb user_alloc; /* the user's reader, NULL while idle or none is set */
+    uv_read_cb user_read;
 };
 
 struct target {
@@ -337,17 +340,62 @@ static void serve_freed_slot(hp__upstream_pool *p, target *t)
     wait_on(w, conn_open(p, t, w->cb, w->data), WAIT_CONNECTING);
 }
 
+/* ---- reading: started once, kept across users (no epoll_ctl per request) ------------------- */
+
+static hp__upstream_conn *conn_of(uv_handle_t *h)
+{
+    return (hp__upstream_conn *)((char *)h - offsetof(hp__upstream_conn, io));
+}
+
+static void on_conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    hp__upstream_conn *c = conn_of(h);
+    if (c->user_alloc)
+        c->user_alloc(h, suggested, buf);
+    else
+        *buf = uv_buf_init(idle_scratch, sizeof idle_scratch);
+}
+
+static void on_conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    hp__upstream_conn *c = conn_of((uv_handle_t *)s);
+    if (nread < 0) {
+        c->reading = false; /* libuv stopped at EOF; an error stops here */
+        uv_read_stop(s);
+    }
+    if (c->user_read)
+        c->user_read(s, nread, buf);
+    else if (nread != 0)
+        conn_close(c); /* idle or between users: EOF, an error, or bytes nobody asked for */
+}
+
+static void read_on(hp__upstream_conn *c)
+{
+    if (c->reading) return;
+    c->reading = true;
+    uv_read_start(&c->io.stream, on_conn_alloc, on_conn_read);
+}
+
+static void read_off(hp__upstream_conn *c)
+{
+    if (!c->reading) return;
+    c->reading = false;
+    uv_read_stop(&c->io.stream);
+}
+
+void hp__upstream_conn_read(hp__upstream_conn *c, uv_alloc_cb alloc, uv_read_cb read)
+{
+    c->user_alloc = alloc;
+    c->user_read = read;
+    read_on(c);
+}
+
+void hp__upstream_conn_read_stop(hp__upstream_conn *c)
+{
+    read_off(c);
+}
+
 /* ---- idle ---------------------------------------------------------------------------------- */
-
-static void on_idle_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    *buf = uv_buf_init(idle_scratch, sizeof idle_scratch);
-}
-
-static void on_idle_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
-{
-    if (nread != 0) conn_close(s->data); /* EOF, an error, or bytes nobody asked for */
-}
 
 static void on_idle_timeout(hp_timer *timer)
 {
@@ -362,8 +410,7 @@ hp__upstream_conn *hp__upstream_pool_take_idle(hp__upstream_pool *p, size_t targ
     t->idle = c->idle_next;
     t->idle_count--;
     c->idle_next = NULL;
-    uv_read_stop(&c->io.stream);
-    hp_timer_stop(&c->timer);
+    hp_timer_stop(&c->timer); /* it goes on reading: the user sets its reader */
     set_state(c, IN_USE);
     count_reuse(c);
     return c;
@@ -377,7 +424,7 @@ static void go_idle(hp__upstream_conn *c)
     t->idle = c;
     t->idle_count++;
     c->io.stream.data = c;
-    uv_read_start(&c->io.stream, on_idle_alloc, on_idle_read);
+    read_on(c);
     hp_timer_start(c->pool->worker, &c->timer, c->pool->options.idle_timeout_ms, on_idle_timeout);
 }
 
@@ -468,12 +515,14 @@ void hp__upstream_pool_release(hp__upstream_conn *c, bool reusable)
     detach_wait(c);
     c->connected = NULL;
     c->user = NULL;
+    c->user_alloc = NULL;
+    c->user_read = NULL;
     if (!reusable || c->state != IN_USE || p->destroyed || spent(c)) {
         conn_close(c);
         return;
     }
-    uv_read_stop(&c->io.stream);
     if (t->oldest) {
+        read_off(c); /* until its new user has it, on the next turn */
         hand_over(c, t->oldest);
         return;
     }

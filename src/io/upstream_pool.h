@@ -19,8 +19,10 @@
  * A connection serves at most `max_requests` requests (0: no limit; each acquire that gets
  * it counts one); at the release after the last, it is closed instead of kept.
  *
- * - A connection in use is its user's: it reads and writes the stream
- *   (hp__upstream_conn_stream; its `data` is the user's), then gives it back with
+ * - A connection in use is its user's: it writes the stream (hp__upstream_conn_stream; its
+ *   `data` is the user's) and reads it through hp__upstream_conn_read (the pool's one reader
+ *   hands the bytes on: a connection keeps reading from its first user to its close, so
+ *   passing it between requests costs libuv no epoll_ctl), then gives it back with
  *   hp__upstream_pool_release(): reusable (its response was read to the end, nothing more
  *   is owed), it goes to the oldest waiter, or waits idle if the target has fewer than
  *   `keepalive` idle ones, else it is closed. An idle connection is read from: anything it
@@ -164,8 +166,15 @@ hp__upstream_conn *hp__upstream_pool_connect(hp__upstream_pool *pool, size_t tar
  * callback runs with UV_ECANCELED: the user must wait for it before freeing the request). */
 void hp__upstream_pool_release(hp__upstream_conn *conn, bool reusable);
 
-/* The connection's stream, for uv_read_start and uv_write; its `data` is the user's. */
+/* The connection's stream, for uv_write; its `data` is the user's. Not for uv_read_start or
+ * uv_read_stop: the pool reads it. */
 uv_stream_t *hp__upstream_conn_stream(hp__upstream_conn *conn);
+/* The user's reads: `alloc` and `read` are called as libuv's (the stream's `data` is the
+ * user's) until the release; reading starts if it was stopped. After a read with nread < 0
+ * reading is stopped (call again to read more). */
+void hp__upstream_conn_read(hp__upstream_conn *conn, uv_alloc_cb alloc, uv_read_cb read);
+/* Stops reading (back-pressure) until the next hp__upstream_conn_read. */
+void hp__upstream_conn_read_stop(hp__upstream_conn *conn);
 /* Did it serve a request before this one (taken idle or handed over)? */
 bool hp__upstream_conn_reused(const hp__upstream_conn *conn);
 

@@ -48,6 +48,11 @@ uv_loop_t *hp__worker_loop(hp__worker *w)
     return &w->loop;
 }
 
+hp_worker *hp__worker_context(hp__worker *w)
+{
+    return &w->context;
+}
+
 hp__http_context *hp__worker_http(hp__worker *w)
 {
     return &w->http;

@@ -85,6 +85,8 @@ void hp__worker_post(hp__worker *w, hp__command *cmd);
 /* On a worker's thread: sends `call` to the control thread as a reply (io/call.h). */
 struct hp__call;
 void hp__worker_send_call(struct hp__call *call);
+/* The context its handlers reach (io/worker_context.h). */
+hp_worker *hp__worker_context(hp__worker *w);
 /* Control thread, after the worker exited: joins the thread and frees everything. */
 void hp__worker_destroy(hp__worker *w);
 

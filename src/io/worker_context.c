@@ -10,6 +10,7 @@ void hp__worker_context_init(hp_worker *w, uv_loop_t *loop, unsigned index)
 {
     w->index = index;
     w->loop = loop;
+    w->upstreams = NULL;
     hp__uv_sched_init(&w->timers, loop);
     hp__worker_handlers_init(&w->handlers);
 }
@@ -29,6 +30,11 @@ void hp__worker_context_close(hp_worker *w)
     hp__worker_handlers_close(w);
     hp__uv_sched_close(&w->timers, NULL);
     if (current == w) current = NULL;
+}
+
+struct hp__upstreams *hp__worker_upstreams(hp_worker *w)
+{
+    return w->upstreams;
 }
 
 hp_worker *hp_request_worker(const hp_request *req)

@@ -16,11 +16,14 @@
 #include "io/uv_sched.h"
 #include "io/worker_handlers.h"
 
+struct hp__upstreams;
+
 struct hp_worker {
     unsigned index;
     uv_loop_t *loop;
     hp__uv_sched timers;
     hp__worker_handlers handlers;
+    struct hp__upstreams *upstreams; /* the pool's named upstreams; NULL without a pool */
 };
 
 void hp__worker_context_init(hp_worker *worker, uv_loop_t *loop, unsigned index);
@@ -28,6 +31,10 @@ void hp__worker_context_init(hp_worker *worker, uv_loop_t *loop, unsigned index)
 void hp__worker_context_enter(hp_worker *worker);
 /* The calling thread's context, or NULL. */
 hp_worker *hp__worker_context_current(void);
+/* The registry of named upstreams a proxy handler resolves names in (upstream/upstreams.h):
+ * the pool's, given to its engine's workers (hp__engine_set_upstreams); NULL for an engine
+ * without a pool and for a context of a test's own. */
+struct hp__upstreams *hp__worker_upstreams(hp_worker *worker);
 /* The loop is about to end: the started handlers stop (closing what they opened on the
  * loop), the timers are dropped and their libuv timer closes; run the loop once more to
  * finish the closes. The thread has no context any more. */

@@ -25,7 +25,9 @@
 #include "hostpool/engine.h"
 #include "hostpool/errors.h"
 #include "http/server.h"
+#include "io/engine_call.h"
 #include "io/socket.h"
+#include "upstream/upstreams.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -68,7 +70,8 @@ struct hp_pool {
     uint64_t created_ms;
     hp__uv_sched health_sched;
     hp__health_config health_config;
-    uint32_t health_starts; /* for next_health_phase() */
+    hp__upstreams *upstreams; /* named upstreams, checked on health_sched */
+    uint32_t health_starts;   /* for next_health_phase() */
     entry *buckets[BUCKETS];
     entry *first, *last;
     size_t count;
@@ -197,6 +200,8 @@ int hp_pool_create(uv_loop_t *loop, const hp_pool_options *options, hp_pool **ou
     p->created_ms = uv_now(loop);
     p->events = hp__events_create();
     hp__uv_sched_init(&p->health_sched, loop);
+    p->upstreams = hp__upstreams_create(loop, &p->health_sched.sched, p->events);
+    hp__engine_set_upstreams(p->engine, p->upstreams);
     hp__health_config_default(&p->health_config);
     if (o.health_interval_ms) p->health_config.interval_ms = o.health_interval_ms;
     if (o.health_rise) p->health_config.rise = o.health_rise;
@@ -606,6 +611,11 @@ const char *hp_pool_find_by_host(const hp_pool *p, const char *host)
     return best ? best->name : NULL;
 }
 
+hp__upstreams *hp__pool_upstreams(hp_pool *p)
+{
+    return p->upstreams;
+}
+
 hp_engine *hp__pool_engine(hp_pool *p)
 {
     return p->engine;
@@ -899,6 +909,7 @@ static void on_engine_stopped(hp_engine *engine, void *data)
 {
     hp_pool *p = data;
     for (entry *e = p->first; e; e = e->next) hp__health_checker_stop(&e->checker);
+    hp__upstreams_stop(p->upstreams);
     hp__uv_sched_close(&p->health_sched, on_health_timer_closed);
 }
 
@@ -928,6 +939,7 @@ void hp_pool_destroy(hp_pool *p)
     }
     hp__events_destroy(p->events);
     hp_engine_destroy(p->engine);
+    hp__upstreams_destroy(p->upstreams); /* the workers, which held versions, are gone */
     hp_handler_destroy(p->options.default_handler);
     free(p);
 }

@@ -8,6 +8,8 @@
 
 /* The pool's engine (its workers). */
 hp_engine *hp__pool_engine(hp_pool *pool);
+/* Its registry of named upstreams (upstream/upstreams.h), which its engine's workers reach. */
+struct hp__upstreams *hp__pool_upstreams(hp_pool *pool);
 /* Its event bus (for the counts by topic), and the time since it was created. */
 const hp__events *hp__pool_events(const hp_pool *pool);
 uint64_t hp__pool_age_ms(const hp_pool *pool);

@@ -6,6 +6,9 @@
  * together. Nothing changes the pool while this runs (it owns the control thread), so the
  * names borrowed from the pool stay valid to the end.
  *
+ * The named upstreams follow the servers, one sample per target (upstream/upstreams.h: the
+ * current version of each; a replaced upstream's counts start again from zero).
+ *
  * Size: a server that never answered has no histogram (17 lines saved per idle server, which
  * matters with 10,000 servers); every other family has a sample for every server. */
 #include "hostpool/pool.h"
@@ -16,6 +19,7 @@
 #include "io/engine_stats.h"
 #include "io/proc_stats.h"
 #include "pool/pool_internal.h"
+#include "upstream/upstreams.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +171,115 @@ static void write_servers(hp__prom *p, const snapshot *s)
                "Starts of the server after its first one (restart, or stop then start).", restarts);
 }
 
+/* ---- per upstream target ---- */
+
+typedef struct target_snapshot {
+    const char *upstream, *target;
+    hp__upstream_target_view view;
+} target_snapshot;
+
+typedef struct targets {
+    target_snapshot *items;
+    size_t count, cap;
+} targets;
+
+static bool take_upstream(const char *name, hp__upstream *u, void *data)
+{
+    targets *ts = data;
+    const hp__upstream_model *m = hp__upstream_model_of(u);
+    for (size_t t = 0; t < m->target_count; t++) {
+        if (ts->count == ts->cap) {
+            ts->cap = ts->cap ? 2 * ts->cap : 16;
+            ts->items = hp__realloc(ts->items, ts->cap * sizeof *ts->items);
+        }
+        target_snapshot *out = &ts->items[ts->count++];
+        out->upstream = name;
+        out->target = m->targets[t].address;
+        hp__upstream_target_view_of(u, t, &out->view);
+    }
+    return true;
+}
+
+typedef uint64_t (*target_value)(const hp__upstream_target_view *v);
+
+/* One family with one sample per target, labelled by upstream and target. */
+static void per_target(hp__prom *p, const targets *ts, const char *name, const char *type,
+                       const char *help, target_value value)
+{
+    hp__prom_family(p, name, type, help);
+    for (size_t i = 0; i < ts->count; i++) {
+        hp__prom_label l[] = {{"upstream", ts->items[i].upstream}, {"target", ts->items[i].target}};
+        hp__prom_u64(p, name, l, 2, value(&ts->items[i].view));
+    }
+}
+
+static uint64_t target_requests(const hp__upstream_target_view *v)
+{
+    return v->requests;
+}
+static uint64_t target_failures(const hp__upstream_target_view *v)
+{
+    return v->failures;
+}
+static uint64_t target_available(const hp__upstream_target_view *v)
+{
+    return v->available;
+}
+/* 0 closed (or no breaker), 1 open, 2 half-open. */
+static uint64_t target_breaker(const hp__upstream_target_view *v)
+{
+    if (!v->has_breaker) return 0;
+    return v->breaker == HP__BREAKER_OPEN ? 1 : v->breaker == HP__BREAKER_HALF_OPEN ? 2 : 0;
+}
+static uint64_t target_waiting(const hp__upstream_target_view *v)
+{
+    return v->waiting;
+}
+
+static void target_connections(hp__prom *p, const targets *ts)
+{
+    static const char name[] = "hostpool_upstream_connections";
+    hp__prom_family(p, name, "gauge",
+                    "Connections to the target, all workers: open (connecting, idle or in use), "
+                    "idle, in use.");
+    for (size_t i = 0; i < ts->count; i++) {
+        const hp__upstream_target_view *v = &ts->items[i].view;
+        const struct {
+            const char *state;
+            uint32_t value;
+        } states[] = {{"open", v->open}, {"idle", v->idle}, {"in_use", v->in_use}};
+        for (size_t s = 0; s < sizeof states / sizeof *states; s++) {
+            hp__prom_label l[] = {{"upstream", ts->items[i].upstream},
+                                  {"target", ts->items[i].target},
+                                  {"state", states[s].state}};
+            hp__prom_u64(p, name, l, 3, states[s].value);
+        }
+    }
+}
+
+static void write_upstreams(hp__prom *p, hp_pool *pool)
+{
+    targets ts = {0};
+    hp__upstreams_walk(hp__pool_upstreams(pool), take_upstream, &ts);
+    if (ts.count == 0) return; /* no named upstream: no family to show */
+    per_target(p, &ts, "hostpool_upstream_requests_total", "counter",
+               "Requests proxied to the target.", target_requests);
+    per_target(p, &ts, "hostpool_upstream_failures_total", "counter",
+               "Of them, failures: connect error, reset, malformed response, timeout, 5xx.",
+               target_failures);
+    per_target(p, &ts, "hostpool_upstream_available", "gauge",
+               "1 when the target is in rotation (not taken out by the active or passive checks, "
+               "its breaker not open), else 0.",
+               target_available);
+    per_target(p, &ts, "hostpool_upstream_breaker_state", "gauge",
+               "The target's circuit breaker: 0 closed (or none), 1 open, 2 half-open.",
+               target_breaker);
+    target_connections(p, &ts);
+    per_target(p, &ts, "hostpool_upstream_waiting", "gauge",
+               "Requests waiting for a connection to the target, all workers.", target_waiting);
+    free(ts.items);
+}
+
 /* ---- the pool and the process ---- */
 
 static void write_pool(hp__prom *p, hp_pool *pool, const snapshot *s)
@@ -216,6 +329,7 @@ char *hp_pool_metrics_text(hp_pool *pool, size_t *len)
     hp__prom p;
     hp__prom_init(&p);
     write_servers(&p, &s);
+    write_upstreams(&p, pool);
     write_pool(&p, pool, &s);
     write_process(&p);
     for (size_t i = 0; i < s.count; i++) hp__stats_totals_close(&s.servers[i].totals);

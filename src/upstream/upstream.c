@@ -238,7 +238,8 @@ void hp__upstream_target_view_of(hp__upstream *u, size_t target, hp__upstream_ta
         .health_down = t->health_down,
         .passive_out = !hp__passive_available(&t->passive),
         .has_breaker = u->model.breaker_enabled,
-        .breaker = u->model.breaker_enabled ? hp__breaker_state_of(&t->breaker) : HP__BREAKER_CLOSED,
+        .breaker =
+            u->model.breaker_enabled ? hp__breaker_state_of(&t->breaker) : HP__BREAKER_CLOSED,
         .available = t->available,
         .requests = atomic_load_explicit(&t->requests, memory_order_relaxed),
         .failures = atomic_load_explicit(&t->failures, memory_order_relaxed),
@@ -312,8 +313,8 @@ static void sync_balance(hp__upstream_picker *p)
         hp__balance_set_out(p->balance, i, HP__BALANCE_OUT_HEALTH, t->health_down);
         hp__balance_set_out(p->balance, i, HP__BALANCE_OUT_PASSIVE,
                             !hp__passive_available(&t->passive));
-        hp__balance_set_out(p->balance, i, HP__BALANCE_OUT_BREAKER, t->out_of_rotation ? false
-                                                                     : !t->available);
+        hp__balance_set_out(p->balance, i, HP__BALANCE_OUT_BREAKER,
+                            t->out_of_rotation ? false : !t->available);
     }
 }
 
@@ -343,7 +344,8 @@ bool hp__upstream_pick_target(hp__upstream_picker *p, const void *key, size_t ke
     sync_balance(p);
     uint64_t excluded = 0;
     for (uint32_t i = 0; i < n; i++)
-        if (tried >> i & 1) hp__balance_set_out(p->balance, i, OUT_TRIED, true), excluded |= 1ull << i;
+        if (tried >> i & 1)
+            hp__balance_set_out(p->balance, i, OUT_TRIED, true), excluded |= 1ull << i;
     bool found = false;
     for (uint32_t attempt = 0; attempt < n && !found; attempt++) {
         uint32_t target = hp__balance_pick(p->balance, key, key_len);
@@ -357,7 +359,8 @@ bool hp__upstream_pick_target(hp__upstream_picker *p, const void *key, size_t ke
     for (uint32_t i = 0; i < n; i++)
         if (excluded >> i & 1) hp__balance_set_out(p->balance, i, OUT_TRIED, false);
     unlock(u);
-    if (found) atomic_fetch_add_explicit(&u->targets[out->target].requests, 1, memory_order_relaxed);
+    if (found)
+        atomic_fetch_add_explicit(&u->targets[out->target].requests, 1, memory_order_relaxed);
     return found;
 }
 
@@ -390,8 +393,8 @@ uint32_t hp__upstream_retry_after_s(hp__upstream *u)
     uint64_t now = hp__sched_now(&u->sched), next = hp__sched_next_due(&u->sched);
     pthread_mutex_unlock(&u->lock);
     uint64_t ms = next != HP__SCHED_NEVER && next > now ? next - now
-                  : u->model.health.enabled                ? u->model.health.interval_ms
-                                                           : 1000;
+                  : u->model.health.enabled             ? u->model.health.interval_ms
+                                                        : 1000;
     uint64_t s = (ms + 999) / 1000;
     return s < 1 ? 1 : s > 3600 ? 3600 : (uint32_t)s;
 }

@@ -84,13 +84,13 @@ size_t hp__upstream_take_transitions(hp__upstream *u, hp__upstream_transition *o
 
 /* One target, as GET /upstreams/{name} and the metrics show it. */
 typedef struct hp__upstream_target_view {
-    bool health_down;     /* active checks said KO */
-    bool passive_out;     /* taken out by max_fails */
+    bool health_down; /* active checks said KO */
+    bool passive_out; /* taken out by max_fails */
     bool has_breaker;
     hp__breaker_state breaker;
-    bool available;       /* in rotation: not health_down, not passive_out, breaker not open */
-    uint64_t requests;    /* proxied to it, ever */
-    uint64_t failures;    /* of them, failures (docs/PROXY.md says which) */
+    bool available;    /* in rotation: not health_down, not passive_out, breaker not open */
+    uint64_t requests; /* proxied to it, ever */
+    uint64_t failures; /* of them, failures (docs/PROXY.md says which) */
     uint32_t open, idle, in_use, waiting; /* the pools' figures, all workers */
 } hp__upstream_target_view;
 

@@ -45,13 +45,13 @@ typedef struct hp__upstream_health_model {
 typedef struct hp__upstream_model {
     char *name; /* [A-Za-z0-9._-]{1,64}; NULL for a route's inline targets */
     hp__upstream_target_model *targets;
-    size_t target_count; /* 1..HP__UPSTREAM_MAX_TARGETS */
-    hp__balance_kind balance;  /* round_robin */
-    char *hash_header;         /* hash_key "header:NAME": NAME; NULL: client_ip */
-    uint32_t keepalive;        /* idle connections kept per target, per worker: 32 */
-    uint32_t max_connections;  /* per target, per worker; 0: no limit */
-    uint32_t max_requests;     /* requests per connection before it is closed; 0: no limit;
-                                * default 1000 (nginx's keepalive_requests) */
+    size_t target_count;            /* 1..HP__UPSTREAM_MAX_TARGETS */
+    hp__balance_kind balance;       /* round_robin */
+    char *hash_header;              /* hash_key "header:NAME": NAME; NULL: client_ip */
+    uint32_t keepalive;             /* idle connections kept per target, per worker: 32 */
+    uint32_t max_connections;       /* per target, per worker; 0: no limit */
+    uint32_t max_requests;          /* requests per connection before it is closed; 0: no limit;
+                                     * default 1000 (nginx's keepalive_requests) */
     uint64_t acquire_timeout_ms;    /* waiting for a connection at max_connections: 5 s */
     uint64_t connect_timeout_ms;    /* 5 s */
     uint64_t first_byte_timeout_ms; /* 60 s */

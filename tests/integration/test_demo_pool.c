@@ -157,7 +157,7 @@ static int get(const printed_url *u, hp_test_response *r)
 static void every_server_of_the_demo_starts_and_prints_a_url(void **state)
 {
     demo *d = *state;
-    assert_true(d->servers >= 8); /* site, api, api-2, four virtual hosts, hello */
+    assert_true(d->servers >= 8);             /* site, api, api-2, four virtual hosts, hello */
     assert_int_equal(d->running, d->servers); /* ROUTING: servers sharing a port all start */
     assert_int_equal(d->url_count, (size_t)d->servers); /* one address each */
 }

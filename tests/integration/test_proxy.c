@@ -800,6 +800,43 @@ static void failures_take_a_target_out_and_the_other_serves(void **state)
     backend_stop(&good);
 }
 
+typedef struct load_client {
+    pthread_t thread;
+    int port;
+    atomic_int *done; /* requests answered, all clients */
+    int ok, bad_gateway, other, last_from_one;
+} load_client;
+
+enum { LOAD_CLIENTS = 4, LOAD_REQUESTS = 150 };
+
+/* Requests in a loop; each must be answered within 10 s (a hung request fails the test). */
+static void *load_run(void *arg)
+{
+    load_client *c = arg;
+    for (int i = 0; i < LOAD_REQUESTS; i++) {
+        hp_test_response r;
+        if (hp_test_exchange(c->port, HP_TEST_GET, &r, 10000) != HP_TEST_OK) {
+            c->other++;
+            continue;
+        }
+        if (r.status == 200)
+            c->ok++;
+        else if (r.status == 502)
+            c->bad_gateway++; /* in flight on a connection the kill reset */
+        else
+            c->other++;
+        if (r.status == 200 && strcmp(r.body, "one") == 0) c->last_from_one = i;
+        hp_test_response_free(&r);
+        atomic_fetch_add(c->done, 1);
+    }
+    return NULL;
+}
+
+static bool a_third_done(void *done)
+{
+    return atomic_load((atomic_int *)done) >= LOAD_CLIENTS * LOAD_REQUESTS / 3;
+}
+
 static void a_backend_killed_under_load_moves_every_request_to_the_other(void **state)
 {
     hp_test_server one, two;
@@ -814,16 +851,28 @@ static void a_backend_killed_under_load_moves_every_request_to_the_other(void **
     hp__passive_config_default(&m.passive);
     hp__upstream *u = hp__upstream_create(&m);
     engine_fixture *f = proxy_over(u);
-    for (int i = 0; i < 10; i++) assert_int_equal(status_of_get(f, HP_TEST_GET, NULL, 0), 200);
-    hp_test_server_kill(&one);
-    char body[64];
-    for (int i = 0; i < 30; i++) {
-        assert_int_equal(status_of_get(f, HP_TEST_GET, body, sizeof body), 200);
-        assert_string_equal(body, "two");
+    atomic_int done = 0;
+    load_client c[LOAD_CLIENTS] = {0};
+    for (int i = 0; i < LOAD_CLIENTS; i++) {
+        c[i] = (load_client){.port = engine_fixture_port(f), .done = &done, .last_from_one = -1};
+        assert_int_equal(pthread_create(&c[i].thread, NULL, load_run, &c[i]), 0);
     }
+    assert_true(hp_test_poll_until(a_third_done, &done, 30000));
+    hp_test_server_kill(&one);
+    int ok = 0, bad_gateway = 0, other = 0;
+    for (int i = 0; i < LOAD_CLIENTS; i++) {
+        pthread_join(c[i].thread, NULL);
+        ok += c[i].ok;
+        bad_gateway += c[i].bad_gateway;
+        other += c[i].other;
+        assert_true(c[i].last_from_one < LOAD_REQUESTS - 10); /* the end all went to two */
+    }
+    print_message("%d answered 200, %d 502, %d otherwise\n", ok, bad_gateway, other);
+    assert_int_equal(other, 0);               /* none hung, none failed otherwise */
+    assert_true(bad_gateway <= LOAD_CLIENTS); /* at most those in flight at the kill */
     hp__upstream_target_view v;
     hp__upstream_target_view_of(u, 0, &v);
-    assert_true(v.passive_out); /* three refused connects took it out */
+    assert_true(v.passive_out); /* refused connects took it out: no more tries */
     engine_fixture_stop(f, 1000);
     hp__upstream_unref(u);
     hp__upstream_model_close(&m);
@@ -853,9 +902,9 @@ static void without_retries_a_refused_target_is_a_502(void **state)
 static void a_post_is_not_retried_on_another_target(void **state)
 {
     hp_test_server two;
-    assert_int_equal(hp_test_server_startl(&two, "respond", "--listen", HP_TEST_LISTEN,
-                                           "--no-access-log", NULL),
-                     0);
+    assert_int_equal(
+        hp_test_server_startl(&two, "respond", "--listen", HP_TEST_LISTEN, "--no-access-log", NULL),
+        0);
     hp__upstream_model m;
     model_of_ports(&m, (int[]){dead_port(), two.port}, 2);
     hp__upstream *u = hp__upstream_create(&m);
@@ -958,18 +1007,24 @@ static void max_in_flight_overflows_to_503(void **state)
     backend_stop(&b);
 }
 
-static void hash_on_a_header_sends_one_key_to_one_target(void **state)
+/* `n` responders answering "t0", "t1" ... */
+static void start_responders(hp_test_server *srv, int *ports, int n)
 {
-    hp_test_server srv[3];
-    int ports[3];
-    for (int i = 0; i < 3; i++) {
-        char body[8];
+    for (int i = 0; i < n; i++) {
+        char body[16];
         snprintf(body, sizeof body, "t%d", i);
         assert_int_equal(hp_test_server_startl(&srv[i], "respond", "--listen", HP_TEST_LISTEN,
                                                "--body", body, "--no-access-log", NULL),
                          0);
         ports[i] = srv[i].port;
     }
+}
+
+static void hash_on_a_header_sends_one_key_to_one_target(void **state)
+{
+    hp_test_server srv[3];
+    int ports[3];
+    start_responders(srv, ports, 3);
     hp__upstream_model m;
     model_of_ports(&m, ports, 3);
     m.balance = HP__BALANCE_HASH;
@@ -982,7 +1037,7 @@ static void hash_on_a_header_sends_one_key_to_one_target(void **state)
         snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: t\r\nX-User: user-%d\r\n\r\n", user);
         status_of_get(f, req, seen[user], sizeof seen[user]);
         for (int again = 0; again < 3; again++) {
-            char body[8];
+            char body[16];
             assert_int_equal(status_of_get(f, req, body, sizeof body), 200);
             assert_string_equal(body, seen[user]);
         }
@@ -991,6 +1046,178 @@ static void hash_on_a_header_sends_one_key_to_one_target(void **state)
     hp__upstream_unref(u);
     hp__upstream_model_close(&m);
     for (int i = 0; i < 3; i++) hp_test_server_kill(&srv[i]);
+}
+
+static bool backend_requests_at_least(backend *b, int n)
+{
+    return atomic_load(&b->requests) >= n;
+}
+
+static bool one_request_in(void *b)
+{
+    return backend_requests_at_least(b, 1);
+}
+
+static void one_connection(hp__upstream_model *m)
+{
+    m->max_connections = 1;
+}
+
+static bool one_idle_connection(void *u)
+{
+    hp__upstream_target_view v;
+    hp__upstream_target_view_of(u, 0, &v);
+    return v.open == 1 && v.idle == 1 && v.in_use == 0 && v.waiting == 0;
+}
+
+static void max_connections_queues_requests_on_one_connection(void **state)
+{
+    backend b;
+    backend_start(&b, ANSWER, OK_REPLY, true);
+    hp__upstream_model m;
+    model_of_ports(&m, (int[]){b.port}, 1);
+    one_connection(&m);
+    hp__upstream *u = hp__upstream_create(&m);
+    engine_fixture *f = proxy_over(u);
+    enum { CLIENTS = 6 };
+    hp_test_conn c[CLIENTS];
+    for (int i = 0; i < CLIENTS; i++) {
+        assert_int_equal(hp_test_connect(&c[i], engine_fixture_port(f), HP_TEST_DEADLINE_MS), 0);
+        assert_int_equal(hp_test_send_str(&c[i], HP_TEST_GET, HP_TEST_DEADLINE_MS), 0);
+    }
+    for (int i = 0; i < CLIENTS; i++) {
+        hp_test_response r;
+        assert_int_equal(hp_test_read_response(&c[i], &r, false, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+        assert_int_equal(r.status, 200);
+        hp_test_response_free(&r);
+        hp_test_close(&c[i]);
+    }
+    assert_int_equal(atomic_load(&b.accepts), 1); /* every request waited for the one */
+    /* A client has its whole body before the proxy parsed the response's end and released
+     * the connection: wait for that. */
+    assert_true(hp_test_poll_until(one_idle_connection, u, 5000));
+    engine_fixture_stop(f, 1000);
+    hp__upstream_unref(u);
+    hp__upstream_model_close(&m);
+    backend_stop(&b);
+}
+
+static void a_request_waiting_past_acquire_timeout_gets_503(void **state)
+{
+    backend b;
+    backend_start(&b, SILENT, NULL, true);
+    hp__upstream_model m;
+    model_of_ports(&m, (int[]){b.port}, 1);
+    one_connection(&m);
+    m.acquire_timeout_ms = 200;
+    hp__upstream *u = hp__upstream_create(&m);
+    engine_fixture *f = proxy_over(u);
+    hp_test_conn c;
+    assert_int_equal(hp_test_connect(&c, engine_fixture_port(f), HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(hp_test_send_str(&c, HP_TEST_GET, HP_TEST_DEADLINE_MS), 0);
+    assert_true(hp_test_poll_until(one_request_in, &b, 5000));
+    char body[128];
+    assert_int_equal(status_of_get(f, HP_TEST_GET, body, sizeof body), 503);
+    assert_non_null(strstr(body, "no upstream connection was free in time"));
+    assert_int_equal(atomic_load(&b.accepts), 1);
+    hp_test_close(&c);
+    engine_fixture_stop(f, 1000);
+    hp__upstream_unref(u);
+    hp__upstream_model_close(&m);
+    backend_stop(&b);
+}
+
+static bool one_waiting(void *u)
+{
+    hp__upstream_view v;
+    hp__upstream_view_of(u, &v);
+    return v.pending == 1;
+}
+
+static void max_pending_overflows_to_503(void **state)
+{
+    backend b;
+    backend_start(&b, SILENT, NULL, true);
+    hp__upstream_model m;
+    model_of_ports(&m, (int[]){b.port}, 1);
+    one_connection(&m);
+    m.max_pending = 1;
+    hp__upstream *u = hp__upstream_create(&m);
+    engine_fixture *f = proxy_over(u);
+    hp_test_conn held, queued;
+    assert_int_equal(hp_test_connect(&held, engine_fixture_port(f), HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(hp_test_send_str(&held, HP_TEST_GET, HP_TEST_DEADLINE_MS), 0);
+    assert_true(hp_test_poll_until(one_request_in, &b, 5000));
+    assert_int_equal(hp_test_connect(&queued, engine_fixture_port(f), HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(hp_test_send_str(&queued, HP_TEST_GET, HP_TEST_DEADLINE_MS), 0);
+    assert_true(hp_test_poll_until(one_waiting, u, 5000));
+    char body[128];
+    assert_int_equal(status_of_get(f, HP_TEST_GET, body, sizeof body), 503);
+    assert_non_null(strstr(body, "too many requests waiting for a connection"));
+    hp_test_close(&queued); /* the client leaving cancels its wait */
+    hp_test_close(&held);
+    engine_fixture_stop(f, 1000);
+    hp__upstream_view v;
+    hp__upstream_view_of(u, &v);
+    assert_int_equal(v.pending, 0);
+    assert_int_equal(v.in_flight, 0);
+    hp__upstream_unref(u);
+    hp__upstream_model_close(&m);
+    backend_stop(&b);
+}
+
+static void weights_share_requests_in_proportion(void **state)
+{
+    hp_test_server srv[2];
+    int ports[2];
+    start_responders(srv, ports, 2);
+    hp__upstream_model m;
+    model_of_ports(&m, ports, 2);
+    m.targets[0].weight = 3;
+    hp__upstream *u = hp__upstream_create(&m);
+    engine_fixture *f = proxy_over(u);
+    int counts[2] = {0, 0};
+    for (int i = 0; i < 8; i++) {
+        char body[16];
+        assert_int_equal(status_of_get(f, HP_TEST_GET, body, sizeof body), 200);
+        counts[body[1] - '0']++;
+    }
+    assert_int_equal(counts[0], 6);
+    assert_int_equal(counts[1], 2);
+    engine_fixture_stop(f, 1000);
+    hp__upstream_unref(u);
+    hp__upstream_model_close(&m);
+    for (int i = 0; i < 2; i++) hp_test_server_kill(&srv[i]);
+}
+
+static void least_conn_avoids_the_target_busy_with_a_request(void **state)
+{
+    backend busy;
+    backend_start(&busy, SILENT, NULL, true);
+    hp_test_server idle;
+    int idle_port;
+    start_responders(&idle, &idle_port, 1);
+    hp__upstream_model m;
+    model_of_ports(&m, (int[]){busy.port, idle_port}, 2);
+    m.balance = HP__BALANCE_LEAST_CONN;
+    hp__upstream *u = hp__upstream_create(&m);
+    engine_fixture *f = proxy_over(u);
+    hp_test_conn held;
+    assert_int_equal(hp_test_connect(&held, engine_fixture_port(f), HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(hp_test_send_str(&held, HP_TEST_GET, HP_TEST_DEADLINE_MS), 0);
+    assert_true(hp_test_poll_until(one_request, &busy, 5000)); /* the first went to target 0 */
+    for (int i = 0; i < 5; i++) {
+        char body[16];
+        assert_int_equal(status_of_get(f, HP_TEST_GET, body, sizeof body), 200);
+        assert_string_equal(body, "t0"); /* the idle responder, whose body is t0 */
+    }
+    assert_int_equal(atomic_load(&busy.requests), 1);
+    hp_test_close(&held);
+    engine_fixture_stop(f, 1000);
+    hp__upstream_unref(u);
+    hp__upstream_model_close(&m);
+    backend_stop(&busy);
+    hp_test_server_kill(&idle);
 }
 
 int main(void)
@@ -1026,6 +1253,11 @@ int main(void)
         cmocka_unit_test(a_failed_half_open_trial_opens_the_breaker_again),
         cmocka_unit_test(max_in_flight_overflows_to_503),
         cmocka_unit_test(hash_on_a_header_sends_one_key_to_one_target),
+        cmocka_unit_test(max_connections_queues_requests_on_one_connection),
+        cmocka_unit_test(a_request_waiting_past_acquire_timeout_gets_503),
+        cmocka_unit_test(max_pending_overflows_to_503),
+        cmocka_unit_test(weights_share_requests_in_proportion),
+        cmocka_unit_test(least_conn_avoids_the_target_busy_with_a_request),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* `hostpool reverse-proxy`: it prints where it listens as the other commands do, forwards
- * to its targets in turn (the access log names the target that answered), and refuses bad options with a usage error (exit 2). */
+ * to its targets in turn (the access log names the target that answered), and refuses bad options
+ * with a usage error (exit 2). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

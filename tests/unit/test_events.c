@@ -197,6 +197,58 @@ static void the_event_reaches_subscribers_whole_with_increasing_seq(void **state
     hp__events_destroy(bus);
 }
 
+/* An upstream event published from a callback waits in the queue: its upstream and target
+ * must be copies, since the publisher's buffers are gone by the time it is delivered. */
+typedef struct upstream_seen {
+    hp__events *bus;
+    bool published;
+    char upstream[32], target[32], message[32];
+    int calls;
+} upstream_seen;
+
+static int publish_upstream_event_once(const hp__event *ev, void *data)
+{
+    upstream_seen *u = data;
+    if (!ev || u->published) return 0;
+    u->published = true;
+    char upstream[32], target[32];
+    snprintf(upstream, sizeof upstream, "api");
+    snprintf(target, sizeof target, "127.0.0.1:9001");
+    hp__event down = {.topic = "upstream.target_down",
+                      .upstream = upstream,
+                      .target = target,
+                      .message = "health"};
+    hp__events_publish(u->bus, &down);
+    memset(upstream, 'x', sizeof upstream - 1);
+    memset(target, 'x', sizeof target - 1);
+    return 0;
+}
+
+static int record_upstream_event(const hp__event *ev, void *data)
+{
+    upstream_seen *u = data;
+    if (!ev || strcmp(ev->topic, "upstream.target_down") != 0) return 0;
+    u->calls++;
+    snprintf(u->upstream, sizeof u->upstream, "%s", ev->upstream ? ev->upstream : "(null)");
+    snprintf(u->target, sizeof u->target, "%s", ev->target ? ev->target : "(null)");
+    snprintf(u->message, sizeof u->message, "%s", ev->message ? ev->message : "(null)");
+    return 0;
+}
+
+static void a_queued_upstream_event_keeps_copies_of_its_upstream_and_target(void **state)
+{
+    hp__events *bus = hp__events_create();
+    upstream_seen u = {.bus = bus};
+    assert_int_equal(hp__events_subscribe(bus, "**", publish_upstream_event_once, &u, NULL), 0);
+    assert_int_equal(hp__events_subscribe(bus, "upstream.*", record_upstream_event, &u, NULL), 0);
+    publish(bus, "pool.started");
+    assert_int_equal(u.calls, 1);
+    assert_string_equal(u.upstream, "api");
+    assert_string_equal(u.target, "127.0.0.1:9001");
+    assert_string_equal(u.message, "health");
+    hp__events_destroy(bus);
+}
+
 static void a_rejected_publish_uses_no_seq(void **state)
 {
     hp__events *bus = hp__events_create();
@@ -388,6 +440,8 @@ int main(void)
         cmocka_unit_test_setup(a_failing_subscriber_does_not_stop_delivery, setup),
         cmocka_unit_test_setup(the_event_reaches_subscribers_whole_with_increasing_seq, setup),
         cmocka_unit_test_setup(a_rejected_publish_uses_no_seq, setup),
+        cmocka_unit_test_setup(a_queued_upstream_event_keeps_copies_of_its_upstream_and_target,
+                               setup),
         cmocka_unit_test_setup(events_published_during_delivery_come_after_it, setup),
         cmocka_unit_test_setup(a_chain_of_publishes_from_callbacks_keeps_its_order, setup),
         cmocka_unit_test_setup(unsubscribing_another_during_delivery_stops_it_at_once, setup),

@@ -7,6 +7,9 @@
 
 #include "common/str.h"
 
+#include <arpa/inet.h>
+#include <string.h>
+
 static void case_insensitive_compare_ignores_ascii_case_only(void **state)
 {
     assert_true(hp__str_ieq(HP_STR_LIT("Content-Length"), "content-length"));
@@ -36,12 +39,26 @@ static void u64_parse_rejects_signs_overflow_and_limits(void **state)
     assert_false(hp__str_to_u64(HP_STR_LIT("101"), 100, &v));
 }
 
+static void ipv4_text_is_what_inet_ntop_writes(void **state)
+{
+    const unsigned char cases[][4] = {
+        {127, 0, 0, 1}, {0, 0, 0, 0}, {255, 255, 255, 255}, {10, 200, 3, 99}, {1, 20, 100, 9},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char want[INET_ADDRSTRLEN], got[16];
+        assert_non_null(inet_ntop(AF_INET, cases[i], want, sizeof want));
+        assert_int_equal(hp__ipv4_text(cases[i], got), strlen(want));
+        assert_string_equal(got, want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(case_insensitive_compare_ignores_ascii_case_only),
         cmocka_unit_test(trim_strips_spaces_and_tabs_at_both_ends),
         cmocka_unit_test(u64_parse_rejects_signs_overflow_and_limits),
+        cmocka_unit_test(ipv4_text_is_what_inet_ntop_writes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
