@@ -1182,7 +1182,7 @@ hp_handler *hp__proxy_handler_create_with(hp__upstream *upstream, const char *up
     return handler_new(upstream, upstream ? NULL : upstream_name, host, host_name, max_body_bytes);
 }
 
-hp_handler *hp__proxy_handler_create_model(const hp__proxy_model *m, char *err, size_t err_len)
+hp_handler *hp__proxy_handler_create_model(const hp__proxy_model *m)
 {
     if (m->upstream)
         return hp__proxy_handler_create_with(NULL, m->upstream, m->host, m->host_name,
