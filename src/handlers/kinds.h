@@ -48,8 +48,8 @@ typedef struct hp__proxy_model {
     hp_config_pos pos;                  /* where `upstream` (else the settings) is written */
 } hp__proxy_model;
 
-/* The proxy handler for a checked model (proxy.c): NULL with the reason in `err` when it
- * cannot be made (a named upstream that is not running). The model is not kept. */
-hp_handler *hp__proxy_handler_create_model(const hp__proxy_model *m, char *err, size_t err_len);
+/* The proxy handler for a checked model (proxy.c); the model is not kept. A named upstream is
+ * found at request time (a route naming one that is gone answers 503). */
+hp_handler *hp__proxy_handler_create_model(const hp__proxy_model *m);
 
 #endif

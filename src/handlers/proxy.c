@@ -1,32 +1,44 @@
-/* proxy: a reverse proxy to a list of targets, streaming both ways (docs/PROXY.md).
+/* proxy: a reverse proxy to an upstream, streaming both ways (docs/PROXY.md).
  *
- * Per worker (worker_start): an upstream connection pool (src/io/upstream_pool.h), a freelist
- * of exchanges, the balancer that picks each request's target (src/core/balance.h: smooth
- * weighted round robin, every target of weight 1 for now). Nothing is shared between workers,
- * so nothing locks.
+ * The upstream is the route's own (`to`: a running upstream the handler holds) or a named one
+ * (found in the pool's registry through the worker, again whenever the registry's generation
+ * moves). Per worker and handler, a side of the upstream's current version
+ * (proxy_side): a picker (its balancer, kept in step with the targets' shared availability:
+ * src/upstream/upstream.h) and a connection pool (src/io/upstream_pool.h); a side replaced by
+ * a newer version is retired and freed with the last exchange using it. A freelist of
+ * exchanges per worker. The only lock on the request path is the upstream's, taken to pick a
+ * target and to report what it did.
  *
  * One exchange per proxied request, taken from the freelist (no allocation once warm):
  *
- *   connect (pool: an idle connection, else a new one) → write the request head → pull the
- *   request body piece by piece, each written before the next is pulled (a slow upstream
- *   slows the client: bounded memory) → the response is read into `rbuf` and parsed
- *   (src/http/upstream_response.h) → at its head, hp_respond_stream; then one body piece per
- *   proceed(): a piece is parsed out of `rbuf` only when the client took the previous one,
- *   and the upstream is read only while `rbuf` has room (a slow client slows the upstream)
- *   → at its end the connection goes back to the pool if the upstream keeps it alive, the
- *   whole request was written and nothing more came; else it is closed.
+ *   admit (max_in_flight) → pick a target (skipping those out of rotation, and those already
+ *   tried) → acquire a connection (an idle one, a new one, or a FIFO wait at
+ *   max_connections, under max_pending) → write the request head → pull the request body
+ *   piece by piece, each written before the next is pulled (a slow upstream slows the
+ *   client: bounded memory) → the response is read into `rbuf` and parsed
+ *   (src/http/upstream_response.h) → its head is held and goes out with the first piece
+ *   (hp_respond_stream_with); then one body piece per proceed(): a piece is parsed out of
+ *   `rbuf` only when the client took the previous one, and the upstream is read only while
+ *   `rbuf` has room (a slow client slows the upstream) → at its end the connection goes back
+ *   to the pool if the upstream keeps it alive, the whole request was written and nothing
+ *   more came; else it is closed. The pick is reported once (end_pick): a failure (connect
+ *   error, reset, malformed, timeout, 5xx), a success, or abandoned (the client left first).
  *
- * Failures before the response head answer 502 (cannot connect, closed or reset, malformed)
- * or 504 (connect or first-byte timeout) with a body that says which; after it, the client's
- * connection is aborted (the status is gone). A pooled connection that fails before any
- * response byte, while nothing of the body was sent, is replaced by a fresh one once.
+ * Failures before the response head answer 502 (cannot connect, closed or reset, malformed),
+ * 503 (no target available, caps) or 504 (connect or first-byte timeout) with a body that
+ * says which; after it, the client's connection is aborted (the status is gone). A failed
+ * connect of an idempotent request is tried on another target (`retries`); a pooled
+ * connection that fails before any response byte, while nothing of the body was sent, is
+ * replaced by a fresh one once. A 101 to a request that asked hands both connections to the
+ * tunnel (proxy_tunnel.h).
  *
  * Lifetime: the request is the engine's until the done callback; the exchange lives until
  * the done callback ran, no write of its is queued, and no callback of its is on the stack
  * (`busy`): then it goes back to the freelist. The client leaving closes the upstream
- * connection, never returned to the pool half-read.
+ * connection, never returned to the pool half-read, and cancels a wait for one.
  *
- * Threading: everything on the request's worker thread. */
+ * Threading: everything on the request's worker thread, but the upstream's shared state
+ * (under its mutex, in upstream.c). */
 #include "common/alloc.h"
 #include "common/str.h"
 #include "core/balance.h"
@@ -1170,7 +1182,7 @@ hp_handler *hp__proxy_handler_create_with(hp__upstream *upstream, const char *up
     return handler_new(upstream, upstream ? NULL : upstream_name, host, host_name, max_body_bytes);
 }
 
-hp_handler *hp__proxy_handler_create_model(const hp__proxy_model *m, char *err, size_t err_len)
+hp_handler *hp__proxy_handler_create_model(const hp__proxy_model *m)
 {
     if (m->upstream)
         return hp__proxy_handler_create_with(NULL, m->upstream, m->host, m->host_name,

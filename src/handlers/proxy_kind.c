@@ -85,6 +85,10 @@ static void *check_settings(hp_config_check *c, hp_config_node *map)
     } else if (to) {
         hp__upstream_targets_read(c, to, &m->inline_upstream);
         hp__upstream_model_read(c, map, &m->inline_upstream);
+        if ((n = hp_config_get(map, "health")))
+            hp_config_error(c, n,
+                            "active health checks are a named upstream's: declare it in "
+                            "`upstreams` and give the route `upstream: NAME`");
     } else {
         hp_config_error(c, map, "`to`, a list of targets, is required");
     }
@@ -95,15 +99,8 @@ static void *check_settings(hp_config_check *c, hp_config_node *map)
 
 static int build(const void *model, hp_config_build *b, hp_handler **out)
 {
-    char err[256];
-    *out = hp__proxy_handler_create_model(model, err, sizeof err);
-    if (*out) return 0;
-    const hp__proxy_model *m = model;
-    if (m->upstream)
-        hp_config_build_error(b, "upstream", m->pos, "%s", err);
-    else
-        hp_config_build_error(b, NULL, (hp_config_pos){0, 0}, "%s", err);
-    return HP_EINVAL;
+    *out = hp__proxy_handler_create_model(model);
+    return 0;
 }
 
 static void free_model(void *model)

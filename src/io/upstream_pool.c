@@ -402,7 +402,8 @@ static void on_idle_timeout(hp_timer *timer)
     conn_close(timer->data);
 }
 
-hp__upstream_conn *hp__upstream_pool_take_idle(hp__upstream_pool *p, size_t target_index)
+/* Pops the target's most recently used idle connection (now in use), or NULL. */
+static hp__upstream_conn *take_idle(hp__upstream_pool *p, size_t target_index)
 {
     target *t = &p->targets[target_index];
     hp__upstream_conn *c = t->idle;
@@ -458,7 +459,7 @@ hp__upstream_acquire_result hp__upstream_pool_acquire(hp__upstream_pool *p, size
                                                       hp__upstream_connected_cb cb, void *data,
                                                       hp__upstream_conn **out)
 {
-    hp__upstream_conn *c = hp__upstream_pool_take_idle(p, target_index);
+    hp__upstream_conn *c = take_idle(p, target_index);
     if (c) {
         c->io.stream.data = data;
         *out = c;

@@ -149,10 +149,8 @@ void hp__upstream_pool_cancel(hp__upstream_wait *wait);
  * open)? The proxy checks its max_pending before queuing. */
 bool hp__upstream_pool_would_queue(const hp__upstream_pool *pool, size_t target);
 
-/* ---- the first interface, kept for the proxy ----------------------------------------------- */
+/* ---- a fresh connection, for the proxy's retry of a stale pooled one ------------------------ */
 
-/* Pops the target's most recently used idle connection (now in use), or NULL. */
-hp__upstream_conn *hp__upstream_pool_take_idle(hp__upstream_pool *pool, size_t target);
 /* Opens a new connection whatever max_connections says (it counts toward the limit); `data` is
  * given to `cb` and kept as the connection's user data. hp__upstream_pool_release(conn, false)
  * before cb gives it up; destroy closes it without calling cb. */

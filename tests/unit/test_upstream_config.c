@@ -461,7 +461,7 @@ static void a_route_with_a_named_upstream_sets_only_host_and_max_body_bytes(void
                   "list\n");
 }
 
-static void inline_targets_take_weights_and_every_upstream_setting(void **state)
+static void inline_targets_take_weights_and_the_upstream_settings_but_health(void **state)
 {
     hp__config *c = load(SERVER "      - proxy:\n"
                                 "          to: [127.0.0.1:9001, { address: 127.0.0.1:9002, "
@@ -469,7 +469,6 @@ static void inline_targets_take_weights_and_every_upstream_setting(void **state)
                                 "          balance: least_conn\n"
                                 "          breaker: { failures: 2 }\n"
                                 "          passive: { max_fails: 0 }\n"
-                                "          health: { path: /up }\n"
                                 "          retries: 0\n"
                                 "      - proxy: { to: \"unix:/run/a.sock\", host: example.org }\n");
     const hp__proxy_model *m = route_model(c, 0);
@@ -482,8 +481,6 @@ static void inline_targets_take_weights_and_every_upstream_setting(void **state)
     assert_true(m->inline_upstream.breaker_enabled);
     assert_int_equal(m->inline_upstream.breaker.failures, 2);
     assert_int_equal(m->inline_upstream.passive.max_fails, 0);
-    assert_true(m->inline_upstream.health.enabled);
-    assert_string_equal(m->inline_upstream.health.path, "/up");
     assert_int_equal(m->inline_upstream.retries, 0);
     m = route_model(c, 1);
     assert_int_equal(m->inline_upstream.target_count, 1);
@@ -491,6 +488,16 @@ static void inline_targets_take_weights_and_every_upstream_setting(void **state)
     assert_int_equal(m->host, HP_PROXY_HOST_NAME);
     assert_string_equal(m->host_name, "example.org");
     hp__config_destroy(c);
+}
+
+/* Only named upstreams are health-checked (by the pool's registry): on a route it would be
+ * read and never run. */
+static void inline_targets_refuse_active_health_checks(void **state)
+{
+    assert_errors(SERVER "      - proxy: { to: [127.0.0.1:9001], health: { path: /up } }\n",
+                  "up.yaml:5:48: servers[0].routes[0].proxy.health: active health checks are a "
+                  "named upstream's: declare it in `upstreams` and give the route `upstream: "
+                  "NAME`\n");
 }
 
 /* The admin API's POST /servers: `json` checked against the upstreams of `c`. */
@@ -675,7 +682,8 @@ int main(void)
         cmocka_unit_test(a_route_names_an_upstream_defined_before_or_after_it),
         cmocka_unit_test(a_route_naming_an_unknown_upstream_is_refused_with_the_closest_name),
         cmocka_unit_test(a_route_with_a_named_upstream_sets_only_host_and_max_body_bytes),
-        cmocka_unit_test(inline_targets_take_weights_and_every_upstream_setting),
+        cmocka_unit_test(inline_targets_take_weights_and_the_upstream_settings_but_health),
+        cmocka_unit_test(inline_targets_refuse_active_health_checks),
         cmocka_unit_test(a_server_added_through_the_api_names_an_upstream_of_the_config),
         cmocka_unit_test(the_json_of_an_upstream_is_a_body_that_reads_back_the_same),
         cmocka_unit_test(the_json_of_an_upstream_has_every_key_in_config_syntax),
