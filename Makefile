@@ -52,8 +52,9 @@ fuzz: fuzz-build
 		$(FUZZ_SCRATCH)/corpus fuzz/corpus/fuzz_connection
 
 bench: build
-	@scripts/deps.sh nginx-light wrk
+	@scripts/deps.sh nginx-light haproxy wrk
 	bench/run.sh
+	bench/proxy.sh
 	bench/pool_scale.sh
 	bench/admin_api.sh
 

@@ -49,11 +49,8 @@ CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
 NGINX_EXTRA=${BENCH_NGINX_EXTRA:-}
 BODY='Hello, World!'
 
-fail() {
-    echo "bench: $*" >&2
-    exit 1
-}
-note() { echo "bench: $*" >&2; }
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 # ---- preconditions -------------------------------------------------------------------------
 [[ $SECONDS_PER_RUN =~ ^[0-9]+$ && $SECONDS_PER_RUN -ge 1 && $SECONDS_PER_RUN -le 600 ]] ||
@@ -99,7 +96,6 @@ fi
 NCPU=$(nproc)
 ((SERVER_CPU < NCPU && CLIENT_CPU < NCPU && SERVER_CPU != CLIENT_CPU)) ||
     fail "need two distinct CPUs (server $SERVER_CPU, client $CLIENT_CPU; this machine has $NCPU)"
-CLK_TCK=$(getconf CLK_TCK)
 
 # The servers and bench_idle_conns need many descriptors; as root the hard limit can rise too.
 NOFILE_NEED=$((IDLE_N + 10000))
@@ -111,89 +107,6 @@ fi
 if ((IDLE_N > 0 && $(ulimit -Sn) < IDLE_N + 100)); then
     fail "ulimit -n is $(ulimit -Sn), too low for BENCH_IDLE_CONNS=$IDLE_N (raise the hard limit)"
 fi
-
-# ---- process bookkeeping -------------------------------------------------------------------
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/hostpool-bench.XXXXXX")
-chmod 755 "$TMP" # nginx workers run as an unprivileged user when started by root
-PIDS=()
-cleanup() {
-    local rc=$? pid i
-    trap - EXIT INT TERM
-    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-        pid=${PIDS[i]}
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$TMP"
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-stop_pid() { # stop one process this script started and forget it
-    local pid=$1
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    forget_pid "$pid"
-}
-forget_pid() {
-    local keep=() p
-    for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
-    PIDS=("${keep[@]+"${keep[@]}"}")
-}
-
-run_wait() { # runs a command in the background and waits, so that INT/TERM act at once
-    local pid rc=0
-    "$@" &
-    pid=$!
-    PIDS+=("$pid")
-    wait "$pid" || rc=$?
-    forget_pid "$pid"
-    return $rc
-}
-
-USED_PORTS=" "
-free_port() { # a port nobody uses now, below the ephemeral range so clients never take it
-    local p
-    for _ in $(seq 200); do
-        p=$((21000 + RANDOM % 11000))
-        [[ $USED_PORTS == *" $p "* ]] && continue
-        if [[ -z $(ss -Htan "( sport = :$p )" 2>/dev/null) ]]; then
-            USED_PORTS+="$p "
-            echo "$p"
-            return 0
-        fi
-    done
-    fail "no free port found"
-}
-
-cpu_ticks() { # "utime+stime utime" of a whole process (all threads), in clock ticks
-    local s
-    s=$(<"/proc/$1/stat") || fail "process $1 is gone"
-    s=${s##*) }
-    # shellcheck disable=SC2086 # split into fields on purpose
-    set -- $s
-    echo "$((${12} + ${13})) ${12}"
-}
-busy_ticks() { # user+nice+system+irq+softirq ticks of the whole machine (tasks' times include irq ticks)
-    awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
-}
-CHILD_TICKS=0
-children_ticks() { # CHILD_TICKS = user+sys of this shell's waited-for children, in ticks
-    times >"$TMP/times" # not in $(...): a subshell has no children of its own
-    CHILD_TICKS=$(awk -v hz="$CLK_TCK" 'NR == 2 {
-        t = 0
-        for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] }
-        printf "%d\n", t * hz + 0.5 }' "$TMP/times")
-}
-rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 check_body() { # url: the server answers 200 with exactly the body
     local got
@@ -306,28 +219,6 @@ start_hostpool() {
 }
 
 # ---- wrk -----------------------------------------------------------------------------------
-# parse_wrk FILE: prints "rps requests p50_us p99_us errors"
-parse_wrk() {
-    awk '
-    function us(v) {
-        if (v ~ /us$/) return v + 0
-        if (v ~ /ms$/) return (substr(v, 1, length(v) - 2) + 0) * 1000
-        if (v ~ /m$/) return (substr(v, 1, length(v) - 1) + 0) * 60000000
-        if (v ~ /s$/) return (substr(v, 1, length(v) - 1) + 0) * 1000000
-        return v + 0
-    }
-    / requests in / { req = $1 }
-    /^Requests\/sec:/ { rps = $2 }
-    /^ +50% / { p50 = us($2) }
-    /^ +99% / { p99 = us($2) }
-    /Socket errors:/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 }
-    /Non-2xx or 3xx responses:/ { err += $NF }
-    END {
-        if (req == "" || rps == "" || p50 == "" || p99 == "") exit 1
-        printf "%s %s %.1f %.1f %d\n", rps, req, p50, p99, err
-    }' "$1"
-}
-
 # measure SERVER SCENARIO ROUND: one wrk run against a running server; appends a line to RUNS
 RAW=$BUILD/bench-raw # every wrk output, kept for a look after the run
 rm -rf "$RAW"
@@ -499,7 +390,6 @@ report() {
     fi
 }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 col() { awk -v sc="$1" -v s="$2" -v c="$3" '$1 == sc && $3 == s { print $c }' "$RUNS" | median; }
 
 summary() {

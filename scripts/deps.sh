@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hostpool needs to build and test, only those missing.
 # Idempotent and quick when everything is there. Usage: scripts/deps.sh [extra-package...]
-# `make bench` passes nginx-light and wrk as extras; `make test` and `make run` never do.
+# `make bench` passes nginx-light, haproxy and wrk as extras; `make test` and `make run` never do.
 set -euo pipefail
 
 # prometheus: only for its promtool, with which tests check the metrics text (about 20 MB).
@@ -25,4 +25,8 @@ $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # Debian starts the Prometheus server where systemd runs; the tests need only promtool.
 if [[ " ${missing[*]} " == *" prometheus "* ]] && systemctl is-active --quiet prometheus 2>/dev/null; then
   $sudo systemctl disable --now prometheus
+fi
+# The same for HAProxy: bench/proxy.sh starts its own, on a loopback port.
+if [[ " ${missing[*]} " == *" haproxy "* ]] && systemctl is-active --quiet haproxy 2>/dev/null; then
+  $sudo systemctl disable --now haproxy
 fi
