@@ -89,7 +89,7 @@ void hp__restart_close(hp__restart *r)
 
 void hp__restart_reset(hp__restart *r)
 {
-    r->oldest = r->count = 0;
+    r->count = 0; /* where the ring starts does not matter when it is empty */
     r->gave_up = false;
 }
 
