@@ -53,7 +53,7 @@ static void fx_run_to(fixture *fx, uint64_t t)
 static void fx_end(fixture *fx)
 {
     hp__restart_close(&fx->r);
-    hp__restart_close(&fx->r);
+    hp__restart_close(&fx->r); /* a second close is a no-op */
 }
 
 static void assert_restart(hp__restart_decision d, uint32_t attempt, uint64_t delay_ms)
