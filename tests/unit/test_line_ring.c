@@ -269,6 +269,8 @@ static void the_text_kept_stays_within_max_bytes_and_the_newest_lines_are_intact
             assert_int_equal(l.len, numbered_line(s, expected, MAX_LINE));
             assert_memory_equal(l.text, expected, l.len);
             assert_int_equal(l.time, s);
+            /* Contiguous in the arena: a text never crosses its end. */
+            assert_true(l.text >= ring.arena && l.text + l.len <= ring.arena + MAX_BYTES);
             kept += l.len;
         }
         assert_true(kept <= MAX_BYTES);
