@@ -82,8 +82,8 @@ static uint64_t text_pos(const hp__line_ring *ring, uint32_t len)
     return pos;
 }
 
-static void record(hp__line_ring *ring, hp__line_ring_stream stream, const char *text,
-                   uint32_t len, bool truncated, uint64_t time)
+static void record(hp__line_ring *ring, hp__line_ring_stream stream, const char *text, uint32_t len,
+                   bool truncated, uint64_t time)
 {
     if (ring->count == ring->config.max_lines) drop_oldest(ring);
     uint64_t pos = text_pos(ring, len);
@@ -111,8 +111,8 @@ static void cut(hp__line_ring *ring, hp__line_ring_stream stream, uint64_t time)
 }
 
 /* Bytes of the current line, none of them "\n". */
-static void append(hp__line_ring *ring, hp__line_ring_stream stream, const char *bytes,
-                   size_t len, uint64_t time)
+static void append(hp__line_ring *ring, hp__line_ring_stream stream, const char *bytes, size_t len,
+                   uint64_t time)
 {
     hp__line_ring_partial *p = &ring->partial[stream];
     if (p->discarding || !len) return;

@@ -35,7 +35,8 @@
  *
  * Memory: one allocation at init, never more: the arena (max_bytes), one partial-line buffer
  * per stream (max_line_bytes each) and one 24-byte record per line (max_lines). With the
- * defaults about 1.03 MiB, of which the arena's pages are touched only as output fills it.
+ * defaults about 1.03 MiB; nothing writes the arena ahead of the output, so its fresh pages
+ * become resident only as output fills them.
  * Nothing is allocated per line or per feed; a recorded line is copied once, from its
  * stream's buffer into the arena.
  *
@@ -105,8 +106,8 @@ typedef struct hp__line_ring {
     hp__line_ring_entry *entries; /* max_lines, a circle from `oldest` */
     char *arena;                  /* max_bytes */
     hp__line_ring_partial partial[HP__LINE_RING_STREAMS];
-    uint32_t oldest; /* the index of the oldest kept line's entry */
-    uint32_t count;  /* lines kept */
+    uint32_t oldest;    /* the index of the oldest kept line's entry */
+    uint32_t count;     /* lines kept */
     uint64_t first_seq; /* the oldest kept line's; next_seq when none is kept */
     uint64_t next_seq;  /* the next line's */
     uint64_t write_pos; /* where the newest line's text ends, counted without wrapping */

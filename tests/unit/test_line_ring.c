@@ -16,8 +16,7 @@
 #define OUT HP__LINE_RING_STDOUT
 #define ERR HP__LINE_RING_STDERR
 
-static void init(hp__line_ring *ring, uint32_t max_lines, uint32_t max_line_bytes,
-                 size_t max_bytes)
+static void init(hp__line_ring *ring, uint32_t max_lines, uint32_t max_line_bytes, size_t max_bytes)
 {
     hp__line_ring_config config = {max_lines, max_line_bytes, max_bytes};
     assert_int_equal(hp__line_ring_init(ring, &config), 0);
@@ -138,8 +137,7 @@ static void a_long_line_keeps_its_first_max_line_bytes_and_is_marked_truncated(v
     hp__line_ring_close(&ring);
 }
 
-static void a_cut_line_is_recorded_at_its_first_byte_past_the_cut_and_its_rest_dropped(
-    void **state)
+static void a_cut_line_is_recorded_at_its_first_extra_byte_and_its_rest_dropped(void **state)
 {
     hp__line_ring ring;
     init(&ring, 10, 4, 64);
@@ -223,6 +221,7 @@ static void a_line_carries_the_time_of_the_bytes_that_completed_it(void **state)
     hp__line_ring_feed(&ring, OUT, "efgh", 4, 300);
     hp__line_ring_flush(&ring, ERR, 400);
     hp__line_ring_flush(&ring, OUT, 500);
+    assert_int_equal(hp__line_ring_count(&ring), 2);
     assert_int_equal(line(&ring, 1).time, 200);
     assert_int_equal(line(&ring, 2).time, 300); /* cut when "h" came */
     hp__line_ring_close(&ring);
@@ -350,7 +349,7 @@ int main(void)
         cmocka_unit_test(lf_and_crlf_end_lines_and_a_lone_cr_is_text),
         cmocka_unit_test(nul_control_and_non_utf8_bytes_are_kept_as_they_are),
         cmocka_unit_test(a_long_line_keeps_its_first_max_line_bytes_and_is_marked_truncated),
-        cmocka_unit_test(a_cut_line_is_recorded_at_its_first_byte_past_the_cut_and_its_rest_dropped),
+        cmocka_unit_test(a_cut_line_is_recorded_at_its_first_extra_byte_and_its_rest_dropped),
         cmocka_unit_test(a_line_of_exactly_max_line_bytes_is_whole_with_lf_or_crlf),
         cmocka_unit_test(each_stream_keeps_its_own_partial_line),
         cmocka_unit_test(flush_at_eof_records_the_partial_line_of_that_stream_only),
