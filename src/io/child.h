@@ -22,7 +22,7 @@ typedef enum hp__child_stream {
 
 typedef struct hp__child_options {
     /* The program and its arguments, NULL-terminated; argv[0] is looked up in PATH when it
-     * has no '/'. Copied: the caller's arrays need not outlive hp__child_start. */
+     * has no '/' (in hostpool's PATH). Used only during hp__child_start. */
     const char *const *argv;
     /* The working directory; NULL: hostpool's own. */
     const char *cwd;
@@ -36,8 +36,8 @@ typedef struct hp__child_callbacks {
      * until the child exits: what is still in the pipes then is delivered before on_exit. */
     void (*on_output)(hp__child *child, hp__child_stream stream, const char *bytes, size_t len);
     /* The child exited (exit_status, term_signal 0) or was killed by a signal (term_signal
-     * non-zero); it is reaped and no process of its group is left. Called exactly once, never
-     * from inside hp__child_start or hp__child_stop. */
+     * non-zero); it is reaped and the rest of its group has been sent SIGKILL. Called exactly
+     * once, never from inside hp__child_start or hp__child_stop. */
     void (*on_exit)(hp__child *child, int64_t exit_status, int term_signal);
 } hp__child_callbacks;
 

@@ -30,6 +30,8 @@ typedef struct run {
     hp__child *child;
     char out[256], err[256];
     size_t out_len, err_len;
+    size_t out_bytes;
+    size_t out_bytes_at_exit; /* every byte of stdout, counted when on_exit comes */
     bool exited;
     int exits;
     int64_t exit_status;
@@ -39,6 +41,7 @@ typedef struct run {
 static void on_output(hp__child *child, hp__child_stream stream, const char *bytes, size_t len)
 {
     run *r = hp__child_data(child);
+    if (stream == HP__CHILD_STDOUT) r->out_bytes += len;
     char *buf = stream == HP__CHILD_STDOUT ? r->out : r->err;
     size_t *used = stream == HP__CHILD_STDOUT ? &r->out_len : &r->err_len;
     size_t room = sizeof r->out - 1 - *used;
@@ -52,6 +55,7 @@ static void on_exit_cb(hp__child *child, int64_t exit_status, int term_signal)
 {
     run *r = hp__child_data(child);
     r->exited = true;
+    r->out_bytes_at_exit = r->out_bytes;
     r->exits++;
     r->exit_status = exit_status;
     r->term_signal = term_signal;
@@ -138,6 +142,18 @@ static void output_of_both_streams_reaches_callbacks(void **state)
     assert_true(run_until(&r, &r.exited, DEADLINE_MS));
     assert_string_equal(r.out, "to stdout");
     assert_string_equal(r.err, "to stderr");
+    finish(&r);
+}
+
+/* Far more than a pipe holds and than one read callback takes: the last of it is still in
+ * the pipe when the exit is seen. */
+static void output_written_before_exit_is_all_delivered_before_on_exit(void **state)
+{
+    run r;
+    start_sh(&r, "i=0; while [ $i -lt 4000 ]; do echo 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789; i=$((i+1)); done; exit 3");
+    assert_true(run_until(&r, &r.exited, DEADLINE_MS));
+    assert_int_equal(r.exit_status, 3);
+    assert_int_equal(r.out_bytes_at_exit, 4000 * 251);
     finish(&r);
 }
 
@@ -297,6 +313,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(output_of_both_streams_reaches_callbacks, kill_live_child),
+        cmocka_unit_test_teardown(output_written_before_exit_is_all_delivered_before_on_exit, kill_live_child),
         cmocka_unit_test_teardown(exit_code_is_reported_once, kill_live_child),
         cmocka_unit_test_teardown(terminating_signal_is_reported, kill_live_child),
         cmocka_unit_test_teardown(environment_entries_and_cwd_reach_the_child, kill_live_child),
