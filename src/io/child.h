@@ -21,8 +21,8 @@ typedef enum hp__child_stream {
 } hp__child_stream;
 
 typedef struct hp__child_options {
-    /* The program and its arguments, NULL-terminated; argv[0] is looked up in PATH when it
-     * has no '/' (in hostpool's PATH). Used only during hp__child_start. */
+    /* The program and its arguments, NULL-terminated; argv[0] without '/' is looked up in
+     * hostpool's PATH. Used only during hp__child_start. */
     const char *const *argv;
     /* The working directory; NULL: hostpool's own. */
     const char *cwd;
