@@ -437,6 +437,7 @@ void hp__child_destroy(hp__child *child)
     for (int i = 0; i < STREAMS; i++) {
         output *out = &child->outputs[i];
         out->reading = false;
-        if (out->pipe.loop) /* initialized: the handles after a failed start may not be */ close_handle((uv_handle_t *)&out->pipe);
+        /* not initialized when the start failed before the pipes */
+        if (out->pipe.loop) close_handle((uv_handle_t *)&out->pipe);
     }
 }
