@@ -291,9 +291,9 @@ hp__template_result hp__template_expand(const char *template, hp__template_value
 
 int hp__template_check(const char *template, bool has_port, char *err, size_t errcap)
 {
-    /* Expanded into a throwaway buffer: only placeholders can fail, so the size is unbounded
-     * in effect, and the sample values are as long as any placeholder. */
-    size_t cap = strlen(template) * 8 + 16;
+    /* Expanded with one-character sample values, shorter than their placeholders: the result
+     * fits in the template's own length, so only a placeholder can fail. */
+    size_t cap = strlen(template) + 1;
     char *out = hp__malloc(cap);
     hp_str bad = {NULL, 0};
     hp__template_values sample = {.name = "x", .port = has_port ? 1 : 0};
