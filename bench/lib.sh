@@ -96,6 +96,37 @@ children_ticks() { # CHILD_TICKS = user+sys of this shell's waited-for children,
 }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
+# label pid port n out tool: with bench_idle_conns (`tool`, on CLIENT_CPU), a few connections
+# first (so one-time lazy allocations are not charged to the n), then n idle connections to
+# `port` held while pid's VmRSS is read; the tool's report goes to `out`. Prints
+# "label rss_before_kib rss_with_kib n bytes_per_connection held".
+idle_rss() {
+    local label=$1 pid=$2 port=$3 n=$4 out=$5 tool_bin=$6 before with tool held
+    taskset -c "$CLIENT_CPU" "$tool_bin" -n 10 -t 0 "$port" >/dev/null ||
+        fail "bench_idle_conns failed against $label"
+    sleep 1
+    before=$(rss_kib "$pid")
+    : >"$out" # polled below before the tool may have opened it
+    taskset -c "$CLIENT_CPU" "$tool_bin" -n "$n" -t 300 "$port" >"$out" &
+    tool=$!
+    PIDS+=("$tool")
+    for _ in $(seq 1200); do
+        grep -q '^ready' "$out" && break
+        kill -0 "$tool" 2>/dev/null || fail "bench_idle_conns failed against $label"
+        sleep 0.1
+    done
+    grep -q '^ready' "$out" || fail "bench_idle_conns did not get $n responses within 120 s"
+    sleep 1
+    with=$(rss_kib "$pid")
+    kill -TERM "$tool"
+    wait "$tool" || true
+    forget_pid "$tool"
+    held=$(awk '/^held/ {print $4}' "$out")
+    [[ -n $held ]] || fail "bench_idle_conns did not report"
+    awk -v s="$label" -v b="$before" -v w="$with" -v n="$n" -v c="$held" \
+        'BEGIN { printf "%s %d %d %d %.0f %d\n", s, b, w, n, (w - b) * 1024 / n, c }'
+}
+
 # ---- wrk -----------------------------------------------------------------------------------
 # parse_wrk FILE: prints "rps requests p50_us p99_us errors"
 parse_wrk() {

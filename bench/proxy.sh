@@ -430,36 +430,12 @@ cost() { # proxy: appends "proxy instructions/request syscalls/request list" to 
 MEM=$RAW/mem.txt
 : >"$MEM"
 idle_memory() { # proxy: a fresh instance holds idle client connections; appends to MEM
-    local proxy=$1 name=mem_$1 port pid before with tool out held n
+    local proxy=$1 name=mem_$1 port pid n
     n=$(idle_n_of "$proxy")
     start_proxy "$proxy" "$name" "$backend_PORT"
     local -n port_ref=${name}_PORT pid_ref=${name}_PID
     port=$port_ref pid=$pid_ref
-    # A few connections first, so that one-time lazy allocations are not charged to the N.
-    taskset -c "$CLIENT_CPU" "$IDLE_TOOL" -n 10 -t 0 "$port" >/dev/null ||
-        fail "bench_idle_conns failed through $proxy"
-    sleep 1
-    before=$(rss_kib "$pid")
-    out=$RAW/idle-$proxy.txt
-    : >"$out" # polled below before the tool may have opened it
-    taskset -c "$CLIENT_CPU" "$IDLE_TOOL" -n "$n" -t 300 "$port" >"$out" &
-    tool=$!
-    PIDS+=("$tool")
-    for _ in $(seq 1200); do
-        grep -q '^ready' "$out" && break
-        kill -0 "$tool" 2>/dev/null || fail "bench_idle_conns failed through $proxy"
-        sleep 0.1
-    done
-    grep -q '^ready' "$out" || fail "bench_idle_conns did not get $n responses within 120 s"
-    sleep 1
-    with=$(rss_kib "$pid")
-    kill -TERM "$tool"
-    wait "$tool" || true
-    forget_pid "$tool"
-    held=$(awk '/^held/ {print $4}' "$out")
-    [[ -n $held ]] || fail "bench_idle_conns did not report"
-    awk -v p="$proxy" -v b="$before" -v w="$with" -v n="$n" -v c="$held" \
-        'BEGIN { printf "%s %d %d %d %.0f %d\n", p, b, w, n, (w - b) * 1024 / n, c }' >>"$MEM"
+    idle_rss "$proxy" "$pid" "$port" "$n" "$RAW/idle-$proxy.txt" "$IDLE_TOOL" >>"$MEM"
     tail -n1 "$MEM" | awk '{ printf "bench: idle %-8s RSS %d KiB -> %d KiB with %d client connections: %d bytes/connection (%d closed by the proxy)\n", $1, $2, $3, $4, $5, $6 }' >&2
     stop_proxy "$proxy" "$name"
 }

@@ -264,7 +264,7 @@ warmup() { # server scenario
 MEM=$RAW/mem.txt
 : >"$MEM"
 idle_memory() { # server: starts a fresh instance, holds IDLE_N connections, appends to MEM
-    local server=$1 port pid before with tool out held
+    local server=$1 port pid
     if [[ $server == nginx ]]; then
         start_nginx mem_nginx
         port=$mem_nginx_PORT pid=$mem_nginx_PID
@@ -273,30 +273,7 @@ idle_memory() { # server: starts a fresh instance, holds IDLE_N connections, app
         local -n mem_port=${server}_mem_PORT mem_pid=${server}_mem_PID
         port=$mem_port pid=$mem_pid
     fi
-    # A few connections first, so that one-time lazy allocations are not charged to the N.
-    taskset -c "$CLIENT_CPU" "$IDLE_TOOL" -n 10 -t 0 "$port" >/dev/null ||
-        fail "bench_idle_conns failed against $server"
-    sleep 1
-    before=$(rss_kib "$pid")
-    out=$RAW/idle-$server.txt
-    taskset -c "$CLIENT_CPU" "$IDLE_TOOL" -n "$IDLE_N" -t 300 "$port" >"$out" &
-    tool=$!
-    PIDS+=("$tool")
-    for _ in $(seq 1200); do
-        grep -q '^ready' "$out" && break
-        kill -0 "$tool" 2>/dev/null || fail "bench_idle_conns failed against $server"
-        sleep 0.1
-    done
-    grep -q '^ready' "$out" || fail "bench_idle_conns did not get $IDLE_N responses within 120 s"
-    sleep 1
-    with=$(rss_kib "$pid")
-    kill -TERM "$tool"
-    wait "$tool" || true
-    held=$(awk '/^held/ {print $4}' "$out")
-    [[ -n $held ]] || fail "bench_idle_conns did not report"
-    forget_pid "$tool"
-    awk -v s="$server" -v b="$before" -v w="$with" -v n="$IDLE_N" -v c="$held" \
-        'BEGIN { printf "%s %d %d %d %.0f %d\n", s, b, w, n, (w - b) * 1024 / n, c }' >>"$MEM"
+    idle_rss "$server" "$pid" "$port" "$IDLE_N" "$RAW/idle-$server.txt" "$IDLE_TOOL" >>"$MEM"
     tail -n1 "$MEM" | awk '{ printf "bench: idle   %-8s RSS %d KiB -> %d KiB with %d connections: %d bytes/connection (%d closed by server)\n", $1, $2, $3, $4, $5, $6 }' >&2
     if [[ $server == nginx ]]; then
         stop_pid "$mem_nginx_MASTER"
