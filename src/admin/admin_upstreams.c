@@ -14,6 +14,7 @@
 #include "admin/admin_internal.h"
 
 #include "config/node.h"
+#include "hostpool/errors.h"
 #include "pool/pool_internal.h"
 #include "upstream/upstreams.h"
 
@@ -115,7 +116,10 @@ void hp__admin_upstream_put(hp__admin *a, hp__control_job *job, const char *name
     if (!read_upstream(job, name, &model, &checked)) return;
     bool existed = hp__upstreams_get(r, name) != NULL;
     int rc = hp__upstreams_put(r, &model);
-    if (rc != 0) {
+    if (rc == HP_ELIMIT) {
+        hp__admin_answer_error(job, 409, "limit", NULL, "%d upstreams are defined already",
+                               HP__UPSTREAMS_MAX);
+    } else if (rc != 0) {
         hp__admin_answer_error(job, 409, "stopping", NULL, "the pool is stopping");
     } else {
         hp__live_config_put_upstream(a->live, checked, &model);

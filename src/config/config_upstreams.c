@@ -92,6 +92,10 @@ void hp__config_check_upstreams(checker *c, hp__cfg_node *list, hp__config *conf
         hp__config_fail_type(c, list, "a list");
         return;
     }
+    if (list->count > HP__UPSTREAMS_MAX) {
+        hp_config_error(c, list, "at most %d upstreams, got %zu", HP__UPSTREAMS_MAX, list->count);
+        return;
+    }
     config->upstreams = hp__calloc(list->count ? list->count : 1, sizeof *config->upstreams);
     config->upstream_count = list->count;
     for (size_t i = 0; i < list->count; i++) {

@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 
 #define HP__UPSTREAM_MAX_TARGETS 64
+#define HP__UPSTREAMS_MAX 1000 /* named upstreams in a pool: a config's, and those PUT adds */
 
 typedef struct hp__upstream_target_model {
     char *address; /* as written: "host:port", "[v6]:port" or "unix:PATH" */

@@ -224,8 +224,9 @@ int hp__upstreams_put(hp__upstreams *r, const hp__upstream_model *model)
 {
     if (r->stopped) return HP_ESTATE;
     if (!model->name || model->target_count == 0) return HP_EINVAL;
-    entry *e = entry_create(r, model);
     size_t i = find(r, model->name);
+    if (i == r->count && r->count >= HP__UPSTREAMS_MAX) return HP_ELIMIT;
+    entry *e = entry_create(r, model);
     entry *old = i < r->count ? r->entries[i] : NULL;
     uv_mutex_lock(&r->lock);
     if (!old && r->count == r->capacity) {

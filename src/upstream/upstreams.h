@@ -55,7 +55,8 @@ void hp__upstreams_stop(hp__upstreams *r);
 void hp__upstreams_destroy(hp__upstreams *r);
 
 /* Adds `model->name`, or replaces it with a new version, made from `model` (copied), its
- * checks started. HP_EINVAL for a model without a name or targets, HP_ESTATE after stop. */
+ * checks started. HP_EINVAL for a model without a name or targets, HP_ELIMIT for a new name
+ * when HP__UPSTREAMS_MAX are there, HP_ESTATE after stop. */
 int hp__upstreams_put(hp__upstreams *r, const hp__upstream_model *model);
 /* HP_ENOTFOUND when there is no upstream of that name, HP_ESTATE after stop. */
 int hp__upstreams_remove(hp__upstreams *r, const char *name);

@@ -187,6 +187,27 @@ static void remove_makes_the_name_unknown(void **state)
     fixture_close(&f);
 }
 
+static void a_new_name_past_the_limit_is_refused_and_a_replace_is_not(void **state)
+{
+    fixture f;
+    fixture_open(&f);
+    hp__upstream_model m;
+    for (int i = 0; i <= HP__UPSTREAMS_MAX; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "u%d", i);
+        model_of(&m, name, "127.0.0.1:9001", NULL);
+        assert_int_equal(hp__upstreams_put(f.registry, &m), i < HP__UPSTREAMS_MAX ? 0 : HP_ELIMIT);
+        hp__upstream_model_close(&m);
+    }
+    assert_int_equal(hp__upstreams_count(f.registry), HP__UPSTREAMS_MAX);
+    assert_null(hp__upstreams_get(f.registry, "u1000"));
+    model_of(&m, "u0", "127.0.0.1:9002", NULL);
+    assert_int_equal(hp__upstreams_put(f.registry, &m), 0);
+    hp__upstream_model_close(&m);
+    assert_string_equal(first_target(hp__upstreams_get(f.registry, "u0")), "127.0.0.1:9002");
+    fixture_close(&f);
+}
+
 static void a_model_without_name_or_targets_is_refused(void **state)
 {
     fixture f;
@@ -959,6 +980,7 @@ int main(void)
         cmocka_unit_test(a_replaced_version_stays_usable_for_a_holder),
         cmocka_unit_test(remove_makes_the_name_unknown),
         cmocka_unit_test(a_model_without_name_or_targets_is_refused),
+        cmocka_unit_test(a_new_name_past_the_limit_is_refused_and_a_replace_is_not),
         cmocka_unit_test(an_upstream_without_health_checks_reports_none),
         cmocka_unit_test(health_checks_take_a_dead_target_out_and_back_in_with_events),
         cmocka_unit_test(a_passive_check_s_return_is_published_when_due_without_a_request),

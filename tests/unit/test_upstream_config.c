@@ -500,6 +500,20 @@ static void inline_targets_refuse_active_health_checks(void **state)
                   "NAME`\n");
 }
 
+static void more_upstreams_than_the_limit_are_refused(void **state)
+{
+    size_t cap = 64 + (HP__UPSTREAMS_MAX + 1) * 48;
+    char *text = malloc(cap), *p = text;
+    p += sprintf(p, "upstreams:\n");
+    for (int i = 0; i <= HP__UPSTREAMS_MAX; i++)
+        p += sprintf(p, "  - { name: u%d, targets: [127.0.0.1:9001] }\n", i);
+    char expected[128];
+    snprintf(expected, sizeof expected, "up.yaml:2:3: upstreams: at most %d upstreams, got %d\n",
+             HP__UPSTREAMS_MAX, HP__UPSTREAMS_MAX + 1);
+    assert_errors(text, expected);
+    free(text);
+}
+
 /* The admin API's POST /servers: `json` checked against the upstreams of `c`. */
 static int load_server_body(const hp__config *c, const char *json, char **errors)
 {
@@ -684,6 +698,7 @@ int main(void)
         cmocka_unit_test(a_route_with_a_named_upstream_sets_only_host_and_max_body_bytes),
         cmocka_unit_test(inline_targets_take_weights_and_the_upstream_settings_but_health),
         cmocka_unit_test(inline_targets_refuse_active_health_checks),
+        cmocka_unit_test(more_upstreams_than_the_limit_are_refused),
         cmocka_unit_test(a_server_added_through_the_api_names_an_upstream_of_the_config),
         cmocka_unit_test(the_json_of_an_upstream_is_a_body_that_reads_back_the_same),
         cmocka_unit_test(the_json_of_an_upstream_has_every_key_in_config_syntax),
