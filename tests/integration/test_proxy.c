@@ -17,6 +17,7 @@
 #include "engine_fixture.h"
 #include "handlers/proxy.h"
 #include "hp_test.h"
+#include "script_backend.h"
 #include "io/socket.h"
 
 #include <errno.h>
@@ -54,53 +55,13 @@ typedef enum {
 } backend_mode;
 
 typedef struct backend {
-    int listen_fd, port;
+    hp_test_backend base; /* first: the listener and its thread (script_backend.h) */
     backend_mode mode;
     _Atomic(const char *) reply; /* a test may swap it while the backend runs */
     bool keep;
-    pthread_t thread;
-    atomic_bool stop;
-    atomic_int accepts, requests, closes;
+    atomic_int requests;
     atomic_ullong body_bytes;
 } backend;
-
-/* Waits until `fd` is readable or the backend stops; false when stopping. */
-static bool wait_readable(backend *b, int fd)
-{
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    while (!atomic_load(&b->stop))
-        if (poll(&p, 1, 20) > 0) return true;
-    return false;
-}
-
-/* Reads one request head into buf; returns the bytes read after it (body bytes), or -1. */
-static ssize_t read_head(backend *b, int fd, char *buf, size_t cap, size_t *head_len)
-{
-    size_t len = 0;
-    while (len < cap - 1) {
-        if (!wait_readable(b, fd)) return -1;
-        ssize_t n = read(fd, buf + len, cap - 1 - len);
-        if (n <= 0) return -1;
-        len += (size_t)n;
-        buf[len] = '\0';
-        char *end = strstr(buf, "\r\n\r\n");
-        if (end) {
-            *head_len = (size_t)(end + 4 - buf);
-            return (ssize_t)(len - *head_len);
-        }
-    }
-    return -1;
-}
-
-static void send_all(int fd, const char *s, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
-        if (n <= 0) return;
-        s += n;
-        len -= (size_t)n;
-    }
-}
 
 static void slow_upload(backend *b, int fd, const char *head, ssize_t already)
 {
@@ -108,7 +69,7 @@ static void slow_upload(backend *b, int fd, const char *head, ssize_t already)
     unsigned long long want = cl ? strtoull(cl + 15, NULL, 10) : 0,
                        got = (unsigned long long)already;
     static char piece[16 << 10];
-    while (got < want && wait_readable(b, fd)) {
+    while (got < want && hp_test_backend_readable(&b->base, fd)) {
         ssize_t n = read(fd, piece, sizeof piece);
         if (n <= 0) break;
         got += (unsigned long long)n;
@@ -118,7 +79,7 @@ static void slow_upload(backend *b, int fd, const char *head, ssize_t already)
     char reply[128];
     int n = snprintf(reply, sizeof reply, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%llu",
                      snprintf(NULL, 0, "%llu", got), got);
-    send_all(fd, reply, (size_t)n);
+    hp_test_send_all(fd, reply, (size_t)n);
 }
 
 static void serve_connection(backend *b, int fd)
@@ -126,63 +87,51 @@ static void serve_connection(backend *b, int fd)
     static char buf[64 << 10];
     for (;;) {
         size_t head_len;
-        ssize_t extra = read_head(b, fd, buf, sizeof buf, &head_len);
+        ssize_t extra = hp_test_backend_read_head(&b->base, fd, buf, sizeof buf, &head_len);
         if (extra < 0) return;
         atomic_fetch_add(&b->requests, 1);
         switch (b->mode) {
         case ANSWER:
-            send_all(fd, atomic_load(&b->reply), strlen(atomic_load(&b->reply)));
+            hp_test_send_all(fd, atomic_load(&b->reply), strlen(atomic_load(&b->reply)));
             if (!b->keep) return;
             break;
         case RESET_MID_BODY: {
-            send_all(fd, atomic_load(&b->reply), strlen(atomic_load(&b->reply)));
+            hp_test_send_all(fd, atomic_load(&b->reply), strlen(atomic_load(&b->reply)));
             struct linger reset = {.l_onoff = 1, .l_linger = 0};
             setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
             return;
         }
         case SILENT:
-            while (wait_readable(b, fd) && read(fd, buf, sizeof buf) > 0) {
+            while (hp_test_backend_readable(&b->base, fd) && read(fd, buf, sizeof buf) > 0) {
             }
             return;
         case SLOW_UPLOAD:
             slow_upload(b, fd, buf, extra);
             return;
         case TRICKLE:
-            send_all(fd, atomic_load(&b->reply), strlen(atomic_load(&b->reply)));
-            while (!atomic_load(&b->stop) && send(fd, "1\r\nx\r\n", 6, MSG_NOSIGNAL) == 6)
+            hp_test_send_all(fd, atomic_load(&b->reply), strlen(atomic_load(&b->reply)));
+            while (!atomic_load(&b->base.stop) && send(fd, "1\r\nx\r\n", 6, MSG_NOSIGNAL) == 6)
                 usleep(5000);
             return;
         case NEVER_READ:
-            return; /* handled at accept */
+            return; /* handled before reading (serve) */
         case ECHO_HEAD: {
             char reply[64];
             int n = snprintf(reply, sizeof reply, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
                              head_len);
-            send_all(fd, reply, (size_t)n);
-            send_all(fd, buf, head_len);
+            hp_test_send_all(fd, reply, (size_t)n);
+            hp_test_send_all(fd, buf, head_len);
             return;
         }
         }
     }
 }
 
-static void *backend_run(void *arg)
+static void serve(hp_test_backend *base, int fd)
 {
-    backend *b = arg;
-    while (wait_readable(b, b->listen_fd)) {
-        int fd = accept(b->listen_fd, NULL, NULL);
-        if (fd < 0) continue;
-        atomic_fetch_add(&b->accepts, 1);
-        if (b->mode == NEVER_READ) {
-            while (!atomic_load(&b->stop)) usleep(10000);
-            close(fd);
-            continue;
-        }
-        serve_connection(b, fd);
-        close(fd);
-        atomic_fetch_add(&b->closes, 1);
-    }
-    return NULL;
+    backend *b = (backend *)base;
+    if (b->mode != NEVER_READ) return serve_connection(b, fd);
+    while (!atomic_load(&base->stop)) usleep(10000);
 }
 
 static void backend_start(backend *b, backend_mode mode, const char *reply, bool keep)
@@ -191,21 +140,17 @@ static void backend_start(backend *b, backend_mode mode, const char *reply, bool
     b->mode = mode;
     b->reply = reply;
     b->keep = keep;
-    b->listen_fd = hp_test_hold_port(&b->port);
-    assert_true(b->listen_fd >= 0);
-    assert_int_equal(pthread_create(&b->thread, NULL, backend_run, b), 0);
+    hp_test_backend_start(&b->base, serve);
 }
 
 static void backend_stop(backend *b)
 {
-    atomic_store(&b->stop, true);
-    pthread_join(b->thread, NULL);
-    close(b->listen_fd);
+    hp_test_backend_stop(&b->base);
 }
 
 static bool one_close(void *b)
 {
-    return atomic_load(&((backend *)b)->closes) == 1;
+    return atomic_load(&((backend *)b)->base.closes) == 1;
 }
 
 /* ---- the proxy ------------------------------------------------------------------------------ */
@@ -301,7 +246,7 @@ static void forwarded_headers_are_added_and_hop_by_hop_ones_removed(void **state
 {
     backend b;
     backend_start(&b, ECHO_HEAD, NULL, false);
-    engine_fixture *f = proxy_to_port(b.port, 0);
+    engine_fixture *f = proxy_to_port(b.base.port, 0);
     hp_test_response r;
     assert_int_equal(hp_test_exchange(engine_fixture_port(f),
                                       "GET /a?b HTTP/1.1\r\nHost: hostpool.test\r\n"
@@ -336,7 +281,7 @@ static void expect_host(hp_proxy_host host, const char *name, const char *expect
     backend b;
     backend_start(&b, ECHO_HEAD, NULL, false);
     char target[32], line[128];
-    snprintf(target, sizeof target, "127.0.0.1:%d", b.port);
+    snprintf(target, sizeof target, "127.0.0.1:%d", b.base.port);
     const char *to[] = {target};
     hp_proxy_options o;
     hp_proxy_options_init(&o);
@@ -365,7 +310,7 @@ static void keep_alive_connections_are_reused(void **state)
 {
     backend b;
     backend_start(&b, ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true);
-    engine_fixture *f = proxy_to_port(b.port, 0);
+    engine_fixture *f = proxy_to_port(b.base.port, 0);
     for (int i = 0; i < 5; i++) {
         hp_test_response r;
         assert_int_equal(get(f, &r), HP_TEST_OK);
@@ -374,7 +319,7 @@ static void keep_alive_connections_are_reused(void **state)
         hp_test_response_free(&r);
     }
     assert_int_equal(atomic_load(&b.requests), 5);
-    assert_int_equal(atomic_load(&b.accepts), 1);
+    assert_int_equal(atomic_load(&b.base.accepts), 1);
     engine_fixture_stop(f, 1000);
     backend_stop(&b);
 }
@@ -397,14 +342,14 @@ static void keepalive_0_keeps_no_idle_connection(void **state)
 {
     backend b;
     backend_start(&b, ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true);
-    engine_fixture *f = proxy_with_pool(b.port, 0, 60000);
+    engine_fixture *f = proxy_with_pool(b.base.port, 0, 60000);
     for (int i = 0; i < 3; i++) {
         hp_test_response r;
         assert_int_equal(get(f, &r), HP_TEST_OK);
         assert_string_equal(r.body, "ok");
         hp_test_response_free(&r);
     }
-    assert_int_equal(atomic_load(&b.accepts), 3);
+    assert_int_equal(atomic_load(&b.base.accepts), 3);
     engine_fixture_stop(f, 1000);
     backend_stop(&b);
 }
@@ -413,7 +358,7 @@ static void an_idle_connection_is_closed_after_the_idle_timeout(void **state)
 {
     backend b;
     backend_start(&b, ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true);
-    engine_fixture *f = proxy_with_pool(b.port, 32, 200);
+    engine_fixture *f = proxy_with_pool(b.base.port, 32, 200);
     hp_test_response r;
     assert_int_equal(get(f, &r), HP_TEST_OK);
     hp_test_response_free(&r);
@@ -428,14 +373,14 @@ static void a_response_the_backend_closes_is_not_reused(void **state)
     backend b;
     backend_start(&b, ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
                   false);
-    engine_fixture *f = proxy_to_port(b.port, 0);
+    engine_fixture *f = proxy_to_port(b.base.port, 0);
     for (int i = 0; i < 3; i++) {
         hp_test_response r;
         assert_int_equal(get(f, &r), HP_TEST_OK);
         assert_string_equal(r.body, "ok");
         hp_test_response_free(&r);
     }
-    assert_int_equal(atomic_load(&b.accepts), 3);
+    assert_int_equal(atomic_load(&b.base.accepts), 3);
     engine_fixture_stop(f, 1000);
     backend_stop(&b);
 }
@@ -444,7 +389,7 @@ static void a_pooled_connection_the_backend_closed_is_replaced_by_a_fresh_one(vo
 {
     backend b; /* answers keep-alive, then closes each connection at once */
     backend_start(&b, ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false);
-    engine_fixture *f = proxy_to_port(b.port, 0);
+    engine_fixture *f = proxy_to_port(b.base.port, 0);
     for (int i = 0; i < 20; i++) {
         hp_test_response r;
         assert_int_equal(get(f, &r), HP_TEST_OK);
@@ -452,7 +397,7 @@ static void a_pooled_connection_the_backend_closed_is_replaced_by_a_fresh_one(vo
         assert_string_equal(r.body, "ok");
         hp_test_response_free(&r);
     }
-    assert_int_equal(atomic_load(&b.accepts), 20);
+    assert_int_equal(atomic_load(&b.base.accepts), 20);
     engine_fixture_stop(f, 1000);
     backend_stop(&b);
 }
@@ -471,7 +416,7 @@ static void a_garbage_status_line_is_a_502(void **state)
 {
     backend b;
     backend_start(&b, ANSWER, "garbage\r\n\r\n", false);
-    engine_fixture *f = proxy_to_port(b.port, 0);
+    engine_fixture *f = proxy_to_port(b.base.port, 0);
     expect_failure(f, 502, "malformed");
     engine_fixture_stop(f, 1000);
     backend_stop(&b);
@@ -484,7 +429,7 @@ static void both_content_length_and_transfer_encoding_are_a_502(void **state)
                   "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
                   "3\r\nabc\r\n0\r\n\r\n",
                   false);
-    engine_fixture *f = proxy_to_port(b.port, 0);
+    engine_fixture *f = proxy_to_port(b.base.port, 0);
     expect_failure(f, 502, "malformed");
     engine_fixture_stop(f, 1000);
     backend_stop(&b);
@@ -494,7 +439,7 @@ static void a_backend_that_closes_before_answering_is_a_502(void **state)
 {
     backend b;
     backend_start(&b, ANSWER, "", false);
-    engine_fixture *f = proxy_to_port(b.port, 0);
+    engine_fixture *f = proxy_to_port(b.base.port, 0);
     expect_failure(f, 502, "closed the connection");
     engine_fixture_stop(f, 1000);
     backend_stop(&b);
@@ -504,7 +449,7 @@ static void a_backend_that_never_answers_is_a_504(void **state)
 {
     backend b;
     backend_start(&b, SILENT, NULL, false);
-    engine_fixture *f = proxy_to_port(b.port, 300);
+    engine_fixture *f = proxy_to_port(b.base.port, 300);
     int64_t start = hp_test_now_ms();
     expect_failure(f, 504, "did not answer in time");
     assert_true(hp_test_now_ms() - start < 5000);
@@ -520,7 +465,7 @@ static void a_huge_response_head_is_a_502(void **state)
     strcpy(reply + n + (32 << 10), "\r\nContent-Length: 0\r\n\r\n");
     backend b;
     backend_start(&b, ANSWER, reply, false);
-    engine_fixture *f = proxy_to_port(b.port, 0);
+    engine_fixture *f = proxy_to_port(b.base.port, 0);
     expect_failure(f, 502, "malformed");
     engine_fixture_stop(f, 1000);
     backend_stop(&b);
@@ -530,7 +475,7 @@ static void an_upload_to_a_backend_that_never_reads_it_is_a_504(void **state)
 {
     backend b;
     backend_start(&b, NEVER_READ, NULL, false);
-    engine_fixture *f = proxy_to_port(b.port, 300);
+    engine_fixture *f = proxy_to_port(b.base.port, 300);
     hp_test_conn c;
     assert_int_equal(hp_test_connect(&c, engine_fixture_port(f), HP_TEST_DEADLINE_MS), 0);
     assert_int_equal(hp_test_send_str(&c,
@@ -558,7 +503,7 @@ static void a_reset_mid_body_aborts_the_client_connection(void **state)
     backend b;
     backend_start(&b, RESET_MID_BODY, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part",
                   false);
-    engine_fixture *f = proxy_to_port(b.port, 0);
+    engine_fixture *f = proxy_to_port(b.base.port, 0);
     hp_test_response r;
     int rc = get(f, &r);
     /* the head went out with its length: the client sees the body cut short */
@@ -574,7 +519,7 @@ static void a_client_leaving_mid_body_closes_the_upstream_connection(void **stat
                   "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                   "9\r\nthe start\r\n",
                   false);
-    engine_fixture *f = proxy_to_port(b.port, 0);
+    engine_fixture *f = proxy_to_port(b.base.port, 0);
     hp_test_conn c;
     assert_int_equal(hp_test_connect(&c, engine_fixture_port(f), HP_TEST_DEADLINE_MS), 0);
     assert_int_equal(hp_test_send_str(&c, HP_TEST_GET, HP_TEST_DEADLINE_MS), 0);
@@ -592,7 +537,7 @@ static void expect_100_continue_is_answered_once_the_upstream_is_ready(void **st
 {
     backend b;
     backend_start(&b, SLOW_UPLOAD, NULL, false);
-    engine_fixture *f = proxy_to_port(b.port, 0);
+    engine_fixture *f = proxy_to_port(b.base.port, 0);
     hp_test_conn c;
     assert_int_equal(hp_test_connect(&c, engine_fixture_port(f), HP_TEST_DEADLINE_MS), 0);
     assert_int_equal(hp_test_send_str(&c,
@@ -686,7 +631,7 @@ static void a_large_upload_to_a_slow_backend_keeps_resident_memory_flat(void **s
 {
     backend b;
     backend_start(&b, SLOW_UPLOAD, NULL, false);
-    engine_fixture *f = proxy_to_port(b.port, 0);
+    engine_fixture *f = proxy_to_port(b.base.port, 0);
     hp_test_conn c;
     assert_int_equal(hp_test_connect(&c, engine_fixture_port(f), 5000), 0);
     char head[128];
@@ -774,7 +719,7 @@ static void failures_take_a_target_out_and_the_other_serves(void **state)
     backend_start(&bad, ANSWER, FAIL_REPLY, true);
     backend_start(&good, ANSWER, OK_REPLY, true);
     hp__upstream_model m;
-    model_of_ports(&m, (int[]){bad.port, good.port}, 2);
+    model_of_ports(&m, (int[]){bad.base.port, good.base.port}, 2);
     m.passive.max_fails = 2;
     m.passive.fail_timeout_ms = 60000;
     hp__upstream *u = hp__upstream_create(&m);
@@ -930,7 +875,7 @@ static void the_breaker_opens_fails_fast_half_opens_and_closes(void **state)
     backend b;
     backend_start(&b, ANSWER, FAIL_REPLY, true);
     hp__upstream_model m;
-    model_of_ports(&m, (int[]){b.port}, 1);
+    model_of_ports(&m, (int[]){b.base.port}, 1);
     m.breaker_enabled = true;
     m.breaker.failures = 3;
     m.breaker.open_for_ms = 300;
@@ -966,7 +911,7 @@ static void a_failed_half_open_trial_opens_the_breaker_again(void **state)
     backend b;
     backend_start(&b, ANSWER, FAIL_REPLY, true);
     hp__upstream_model m;
-    model_of_ports(&m, (int[]){b.port}, 1);
+    model_of_ports(&m, (int[]){b.base.port}, 1);
     m.breaker_enabled = true;
     m.breaker.failures = 1;
     m.breaker.open_for_ms = 200;
@@ -989,7 +934,7 @@ static void max_in_flight_overflows_to_503(void **state)
     backend b;
     backend_start(&b, SILENT, NULL, true);
     hp__upstream_model m;
-    model_of_ports(&m, (int[]){b.port}, 1);
+    model_of_ports(&m, (int[]){b.base.port}, 1);
     m.max_in_flight = 1;
     hp__upstream *u = hp__upstream_create(&m);
     engine_fixture *f = proxy_over(u);
@@ -1075,7 +1020,7 @@ static void max_connections_queues_requests_on_one_connection(void **state)
     backend b;
     backend_start(&b, ANSWER, OK_REPLY, true);
     hp__upstream_model m;
-    model_of_ports(&m, (int[]){b.port}, 1);
+    model_of_ports(&m, (int[]){b.base.port}, 1);
     one_connection(&m);
     hp__upstream *u = hp__upstream_create(&m);
     engine_fixture *f = proxy_over(u);
@@ -1092,7 +1037,7 @@ static void max_connections_queues_requests_on_one_connection(void **state)
         hp_test_response_free(&r);
         hp_test_close(&c[i]);
     }
-    assert_int_equal(atomic_load(&b.accepts), 1); /* every request waited for the one */
+    assert_int_equal(atomic_load(&b.base.accepts), 1); /* every request waited for the one */
     /* A client has its whole body before the proxy parsed the response's end and released
      * the connection: wait for that. */
     assert_true(hp_test_poll_until(one_idle_connection, u, 5000));
@@ -1107,7 +1052,7 @@ static void a_request_waiting_past_acquire_timeout_gets_503(void **state)
     backend b;
     backend_start(&b, SILENT, NULL, true);
     hp__upstream_model m;
-    model_of_ports(&m, (int[]){b.port}, 1);
+    model_of_ports(&m, (int[]){b.base.port}, 1);
     one_connection(&m);
     m.acquire_timeout_ms = 200;
     hp__upstream *u = hp__upstream_create(&m);
@@ -1119,7 +1064,7 @@ static void a_request_waiting_past_acquire_timeout_gets_503(void **state)
     char body[128];
     assert_int_equal(status_of_get(f, HP_TEST_GET, body, sizeof body), 503);
     assert_non_null(strstr(body, "no upstream connection was free in time"));
-    assert_int_equal(atomic_load(&b.accepts), 1);
+    assert_int_equal(atomic_load(&b.base.accepts), 1);
     hp_test_close(&c);
     engine_fixture_stop(f, 1000);
     hp__upstream_unref(u);
@@ -1139,7 +1084,7 @@ static void max_pending_overflows_to_503(void **state)
     backend b;
     backend_start(&b, SILENT, NULL, true);
     hp__upstream_model m;
-    model_of_ports(&m, (int[]){b.port}, 1);
+    model_of_ports(&m, (int[]){b.base.port}, 1);
     one_connection(&m);
     m.max_pending = 1;
     hp__upstream *u = hp__upstream_create(&m);
@@ -1198,7 +1143,7 @@ static void least_conn_avoids_the_target_busy_with_a_request(void **state)
     int idle_port;
     start_responders(&idle, &idle_port, 1);
     hp__upstream_model m;
-    model_of_ports(&m, (int[]){busy.port, idle_port}, 2);
+    model_of_ports(&m, (int[]){busy.base.port, idle_port}, 2);
     m.balance = HP__BALANCE_LEAST_CONN;
     hp__upstream *u = hp__upstream_create(&m);
     engine_fixture *f = proxy_over(u);

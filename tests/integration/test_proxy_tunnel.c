@@ -16,6 +16,7 @@
 
 #include "engine_fixture.h"
 #include "hp_test.h"
+#include "script_backend.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -50,57 +51,28 @@ typedef enum {
 } backend_mode;
 
 typedef struct backend {
-    int listen_fd, port;
+    hp_test_backend base; /* first: the listener and its thread (script_backend.h) */
     backend_mode mode;
     uint64_t source_bytes;
-    pthread_t thread;
-    atomic_bool stop;
-    atomic_int accepts, ends; /* ends: the proxy ended its side of the upstream connection */
+    atomic_int ends; /* ends: the proxy ended its side of the upstream connection */
     atomic_ullong sent, received;
     char head[4096]; /* the last request head received; read it once `accepts` says so */
     atomic_int heads;
 } backend;
 
-static bool wait_readable(backend *b, int fd)
-{
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    while (!atomic_load(&b->stop))
-        if (poll(&p, 1, 20) > 0) return true;
-    return false;
-}
-
-static bool send_all(int fd, const char *s, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
-        if (n <= 0) return false;
-        s += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
-/* Reads one request head; returns the bytes read after it (left at buf), or -1. */
+/* Reads one request head, kept in b->head; returns the bytes read after it (left at buf), or
+ * -1. */
 static ssize_t read_head(backend *b, int fd, char *buf, size_t cap)
 {
-    size_t len = 0;
-    while (len < cap - 1) {
-        if (!wait_readable(b, fd)) return -1;
-        ssize_t n = read(fd, buf + len, cap - 1 - len);
-        if (n <= 0) return -1;
-        len += (size_t)n;
-        buf[len] = '\0';
-        char *end = strstr(buf, "\r\n\r\n");
-        if (end) {
-            size_t head_len = (size_t)(end + 4 - buf);
-            memcpy(b->head, buf, head_len < sizeof b->head ? head_len : sizeof b->head - 1);
-            b->head[head_len < sizeof b->head ? head_len : sizeof b->head - 1] = '\0';
-            atomic_fetch_add(&b->heads, 1);
-            memmove(buf, buf + head_len, len - head_len);
-            return (ssize_t)(len - head_len);
-        }
-    }
-    return -1;
+    size_t head_len;
+    ssize_t extra = hp_test_backend_read_head(&b->base, fd, buf, cap, &head_len);
+    if (extra < 0) return -1;
+    size_t kept = head_len < sizeof b->head ? head_len : sizeof b->head - 1;
+    memcpy(b->head, buf, kept);
+    b->head[kept] = '\0';
+    atomic_fetch_add(&b->heads, 1);
+    memmove(buf, buf + head_len, (size_t)extra);
+    return extra;
 }
 
 /* The 101: the WebSocket accept value when the key is RFC 6455's example. */
@@ -114,21 +86,21 @@ static void send_101(backend *b, int fd, const char *extra)
         "%sX-Backend: tunnel\r\nKeep-Alive: timeout=9\r\n\r\n%s",
         ws ? "websocket" : "test",
         ws ? "Sec-WebSocket-Accept: " WS_ACCEPT "\r\nSec-WebSocket-Protocol: chat\r\n" : "", extra);
-    send_all(fd, reply, (size_t)n);
+    hp_test_send_all(fd, reply, (size_t)n);
 }
 
 /* Reads until the proxy ends its side; echoes what it reads when `echo`, counts it. */
 static void read_to_end(backend *b, int fd, bool echo)
 {
     static char buf[64 << 10];
-    while (wait_readable(b, fd)) {
+    while (hp_test_backend_readable(&b->base, fd)) {
         ssize_t n = read(fd, buf, sizeof buf);
         if (n <= 0) {
             atomic_fetch_add(&b->ends, 1);
             return;
         }
         atomic_fetch_add(&b->received, (unsigned long long)n);
-        if (echo && !send_all(fd, buf, (size_t)n)) return;
+        if (echo && !hp_test_send_all(fd, buf, (size_t)n)) return;
     }
 }
 
@@ -137,9 +109,9 @@ static void source(backend *b, int fd)
     static char piece[64 << 10];
     for (size_t i = 0; i < sizeof piece; i++) piece[i] = (char)('a' + i % 26);
     uint64_t left = b->source_bytes;
-    while (left > 0 && !atomic_load(&b->stop)) {
+    while (left > 0 && !atomic_load(&b->base.stop)) {
         size_t n = left < sizeof piece ? (size_t)left : sizeof piece;
-        if (!send_all(fd, piece, n)) {
+        if (!hp_test_send_all(fd, piece, n)) {
             atomic_fetch_add(&b->ends, 1); /* the proxy closed the connection */
             return;
         }
@@ -150,8 +122,9 @@ static void source(backend *b, int fd)
     read_to_end(b, fd, false);
 }
 
-static void serve(backend *b, int fd)
+static void serve(hp_test_backend *base, int fd)
 {
+    backend *b = (backend *)base;
     static char buf[64 << 10];
     ssize_t extra = read_head(b, fd, buf, sizeof buf);
     if (extra < 0) return;
@@ -163,7 +136,7 @@ static void serve(backend *b, int fd)
     case ECHOES:
     case SENDS_FIRST:
         atomic_fetch_add(&b->received, (unsigned long long)extra);
-        if (extra > 0 && !send_all(fd, buf, (size_t)extra)) return;
+        if (extra > 0 && !hp_test_send_all(fd, buf, (size_t)extra)) return;
         read_to_end(b, fd, true);
         shutdown(fd, SHUT_WR); /* the client's end, passed back */
         return;
@@ -174,7 +147,7 @@ static void serve(backend *b, int fd)
         read_to_end(b, fd, false);
         char count[32];
         int n = snprintf(count, sizeof count, "%llu", atomic_load(&b->received));
-        send_all(fd, count, (size_t)n);
+        hp_test_send_all(fd, count, (size_t)n);
         return;
     }
     case SOURCE:
@@ -183,33 +156,16 @@ static void serve(backend *b, int fd)
     }
 }
 
-static void *backend_run(void *arg)
-{
-    backend *b = arg;
-    while (wait_readable(b, b->listen_fd)) {
-        int fd = accept(b->listen_fd, NULL, NULL);
-        if (fd < 0) continue;
-        atomic_fetch_add(&b->accepts, 1);
-        serve(b, fd);
-        close(fd);
-    }
-    return NULL;
-}
-
 static void backend_start(backend *b, backend_mode mode)
 {
     memset(b, 0, sizeof *b);
     b->mode = mode;
-    b->listen_fd = hp_test_hold_port(&b->port);
-    assert_true(b->listen_fd >= 0);
-    assert_int_equal(pthread_create(&b->thread, NULL, backend_run, b), 0);
+    hp_test_backend_start(&b->base, serve);
 }
 
 static void backend_stop(backend *b)
 {
-    atomic_store(&b->stop, true);
-    pthread_join(b->thread, NULL);
-    close(b->listen_fd);
+    hp_test_backend_stop(&b->base);
 }
 
 static bool backend_saw_the_end(void *b)
@@ -238,7 +194,7 @@ static hp_handler *proxy_handler(int port, uint64_t idle_timeout_ms)
 
 static engine_fixture *proxy_to(const backend *b, uint64_t idle_timeout_ms)
 {
-    return engine_fixture_start(proxy_handler(b->port, idle_timeout_ms), 0);
+    return engine_fixture_start(proxy_handler(b->base.port, idle_timeout_ms), 0);
 }
 
 /* Connects (`rcvbuf` > 0: that receive buffer), sends `request` and reads the 101. */
@@ -547,7 +503,7 @@ static void the_server_being_replaced_closes_the_tunnel_at_once(void **state)
     open_tunnel(&c, f, 0, UPGRADE_REQUEST);
     expect_echo(&c, "before the replace");
     int64_t start = hp_test_now_ms();
-    engine_fixture_replace(f, proxy_handler(b.port, 0), 60000);
+    engine_fixture_replace(f, proxy_handler(b.base.port, 0), 60000);
     assert_int_equal(hp_test_wait_closed(&c, HP_TEST_DEADLINE_MS), HP_TEST_CLOSED);
     assert_true(hp_test_poll_until(backend_saw_the_end, &b, HP_TEST_DEADLINE_MS));
     assert_true(hp_test_poll_until(old_version_gone, f, HP_TEST_DEADLINE_MS));

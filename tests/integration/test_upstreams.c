@@ -21,6 +21,7 @@
 #include "hostpool/errors.h"
 #include "hostpool/hostpool.h"
 #include "hp_test_admin.h"
+#include "script_backend.h"
 #include "pool/pool_internal.h"
 #include "io/socket.h"
 #include "io/worker_context.h"
@@ -28,13 +29,11 @@
 #include "upstream/upstreams.h"
 
 #include <jansson.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -515,29 +514,23 @@ static void a_worker_resolves_names_in_the_pool_s_registry(void **state)
 
 /* ---- a PUT while a request is in flight ---------------------------------------------------- */
 
-/* A backend on a thread that reads one request and answers "old" once told to. */
+/* A backend that reads a request and answers "old" once told to. */
 typedef struct held_backend {
-    int fd, port;
-    pthread_t thread;
+    hp_test_backend base; /* first (script_backend.h) */
     atomic_bool got_request, release;
 } held_backend;
 
-static void *held_run(void *arg)
+static void held_serve(hp_test_backend *base, int fd)
 {
-    held_backend *b = arg;
-    int c = accept(b->fd, NULL, NULL);
+    held_backend *b = (held_backend *)base;
     char buf[4096];
-    ssize_t n = c >= 0 ? read(c, buf, sizeof buf) : -1;
-    atomic_store(&b->got_request, n > 0);
+    size_t head_len;
+    if (hp_test_backend_read_head(base, fd, buf, sizeof buf, &head_len) < 0) return;
+    atomic_store(&b->got_request, true);
     int64_t deadline = hp_test_now_ms() + HP_TEST_DEADLINE_MS;
     while (!atomic_load(&b->release) && hp_test_now_ms() < deadline) usleep(1000);
     static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nold";
-    if (c >= 0) {
-        ssize_t ignored = write(c, answer, sizeof answer - 1); /* the test sees what came */
-        (void)ignored;
-        close(c);
-    }
-    return NULL;
+    hp_test_send_all(fd, answer, sizeof answer - 1);
 }
 
 static bool held_got_request(void *b)
@@ -548,9 +541,7 @@ static bool held_got_request(void *b)
 static void a_request_in_flight_during_a_put_finishes_on_the_old_targets(void **state)
 {
     held_backend b = {0};
-    b.fd = hp_test_hold_port(&b.port);
-    assert_true(b.fd >= 0);
-    assert_int_equal(pthread_create(&b.thread, NULL, held_run, &b), 0);
+    hp_test_backend_start(&b.base, held_serve);
     hp_test_server fresh;
     assert_int_equal(hp_test_server_startl(&fresh, "respond", "--listen", HP_TEST_LISTEN, "--body",
                                            "new", "--no-access-log", NULL),
@@ -561,7 +552,7 @@ static void a_request_in_flight_during_a_put_finishes_on_the_old_targets(void **
     hp_pool_options o = {.workers = 1};
     assert_int_equal(hp_pool_create(&loop, &o, &pool), 0);
     char old_target[32], new_target[32];
-    snprintf(old_target, sizeof old_target, "127.0.0.1:%d", b.port);
+    snprintf(old_target, sizeof old_target, "127.0.0.1:%d", b.base.port);
     snprintf(new_target, sizeof new_target, "127.0.0.1:%d", fresh.port);
     hp__upstream_model m;
     model_of(&m, "api", old_target, NULL);
@@ -595,8 +586,7 @@ static void a_request_in_flight_during_a_put_finishes_on_the_old_targets(void **
     assert_string_equal(r.body, "old"); /* the one in flight finished on the old */
     hp_test_response_free(&r);
     hp_test_close(&in_flight);
-    pthread_join(b.thread, NULL);
-    close(b.fd);
+    hp_test_backend_stop(&b.base);
 
     bool stopped = false;
     hp_pool_shutdown(pool, on_pool_stopped, &stopped);
