@@ -7,7 +7,7 @@
  *
  * where UPSTREAM is {"name", "balance", "targets": [{"address", "weight", "health", "passive",
  * "breaker", "available", "requests", "failures", "pool": {"open", "idle", "in_use",
- * "waiting"}}], "in_flight", "pending"}. Everything is read from the registry's current
+ * "waiting"}}], "in_flight", "pending", "transitions_lost"}. Everything is read from the registry's current
  * version (upstream/upstreams.h); a PUT makes a new version, so requests in flight finish on
  * the old one, and the running config (live_config.h) takes the entry, so GET /config shows it
  * and a reload compares with it. */
@@ -47,9 +47,10 @@ static json_t *upstream_json(hp__upstreams *r, const char *name, hp__upstream *u
         json_array_append_new(targets, target_json(r, name, u, t));
     hp__upstream_view v;
     hp__upstream_view_of(u, &v);
-    json_t *out = json_pack("{s:s, s:s, s:o, s:I, s:I}", "name", name, "balance",
+    json_t *out = json_pack("{s:s, s:s, s:o, s:I, s:I, s:I}", "name", name, "balance",
                             hp__balance_kind_name(m->balance), "targets", targets, "in_flight",
-                            (json_int_t)v.in_flight, "pending", (json_int_t)v.pending);
+                            (json_int_t)v.in_flight, "pending", (json_int_t)v.pending,
+                            "transitions_lost", (json_int_t)v.transitions_lost);
     if (settings) json_object_set_new(out, "settings", hp__upstream_model_to_json(m));
     return out;
 }

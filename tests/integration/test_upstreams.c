@@ -741,6 +741,8 @@ static void get_one_upstream_shows_health_breaker_pool_and_settings(void **state
     assert_true(json_is_integer(json_object_get(pool, "open")));
     assert_true(json_is_integer(json_object_get(pool, "waiting")));
     assert_int_equal(json_integer_value(json_object_get(a.json, "in_flight")), 0);
+    assert_true(json_is_integer(json_object_get(a.json, "pending")));
+    assert_true(json_is_integer(json_object_get(a.json, "transitions_lost")));
     json_t *settings = json_object_get(a.json, "settings");
     assert_true(json_is_object(settings));
     assert_non_null(json_object_get(settings, "health"));
