@@ -314,7 +314,7 @@ static void sync_balance(hp__upstream_picker *p)
         hp__balance_set_out(p->balance, i, HP__BALANCE_OUT_PASSIVE,
                             !hp__passive_available(&t->passive));
         hp__balance_set_out(p->balance, i, HP__BALANCE_OUT_BREAKER,
-                            t->out_of_rotation ? false : !t->available);
+                            p->u->model.breaker_enabled && !hp__breaker_admits(&t->breaker));
     }
 }
 
