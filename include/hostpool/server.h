@@ -62,6 +62,10 @@ typedef struct hp_server_config {
     bool access_log;      /* one line per request on stderr */
     hp_handler *fallback; /* answers what no route matches (NULL: 404); borrowed, so it must
                            * outlive the server (a pool's default handler) */
+    /* A supervised process every request is proxied to (hostpool/process.h), or NULL. Only
+     * for a server of a pool, which starts and stops it with the server; routes are then
+     * refused (the process answers everything). Copied. */
+    const struct hp_process_config *process;
 } hp_server_config;
 
 typedef struct hp_server hp_server;

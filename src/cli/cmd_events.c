@@ -37,6 +37,17 @@ static void text_append(text *t, const char *bytes, size_t len)
     t->bytes[t->len] = '\0';
 }
 
+/* The figures of process.* events, as " pid 123 code 1" and the like. */
+static void print_process_fields(json_t *event)
+{
+    static const char *const names[] = {"pid", "code", "signal", "attempt", "delay_ms", "boot_ms"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        json_t *value = json_object_get(event, names[i]);
+        if (json_is_integer(value))
+            printf(" %s %lld", names[i], (long long)json_integer_value(value));
+    }
+}
+
 static void print_event(const char *data)
 {
     json_t *event = json_loads(data, 0, NULL);
@@ -49,6 +60,7 @@ static void print_event(const char *data)
     else
         printf("%s", topic ? topic : "?");
     if (port > 0) printf(" port %lld", (long long)port);
+    print_process_fields(event);
     if (message) printf(": %s", message);
     printf("\n");
     json_decref(event);

@@ -39,7 +39,7 @@ typedef struct subscriber {
 
 typedef struct queued {
     hp__event event; /* its strings point into the copies below */
-    char *topic, *server, *message, *upstream, *target;
+    char *topic, *server, *message, *upstream, *target, *switchboard;
     struct queued *next;
 } queued;
 
@@ -77,6 +77,7 @@ static void free_queued(queued *q)
     free(q->message);
     free(q->upstream);
     free(q->target);
+    free(q->switchboard);
     free(q);
 }
 
@@ -216,6 +217,7 @@ int hp__events_publish(hp__events *bus, const hp__event *event)
     q->event.message = q->message = copy_or_null(event->message);
     q->event.upstream = q->upstream = copy_or_null(event->upstream);
     q->event.target = q->target = copy_or_null(event->target);
+    q->event.switchboard = q->switchboard = copy_or_null(event->switchboard);
     q->event.seq = ++bus->seq;
     if (bus->queue_tail) {
         bus->queue_tail->next = q;

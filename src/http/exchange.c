@@ -113,6 +113,27 @@ bool hp__exchange_route(hp__exchange *x, const hp__vhosts *vhosts, unsigned work
     return true;
 }
 
+bool hp__exchange_reroute(hp__exchange *x, const hp__vhosts *vhosts, hp_str host, unsigned worker)
+{
+    const hp_server *server = hp__vhosts_route(vhosts, host);
+    if (!server || server == x->server) return false;
+    hp__counter_sub(&x->slice->in_flight, 1);
+    x->server = server;
+    x->slice = hp__server_stats_slice(server->stats, worker);
+    hp__counter_add(&x->slice->in_flight, 1);
+    x->handler = NULL;
+    x->method_mismatch = false;
+    route_handler(x);
+    hp_handler *handler = x->handler;
+    if (!handler)
+        hp_respond_error(&x->req, x->method_mismatch ? 405 : 404);
+    else if (handler->stream_request_body)
+        handler->vt->on_request(handler, &x->req);
+    else
+        hp_request_body_read_all(&x->req, hp__exchange_call_handler, handler);
+    return true;
+}
+
 /* ---- the end ------------------------------------------------------------------------------ */
 
 void hp__exchange_count(void *data, const hp__exchange *x, bool answered, uint64_t end_ns)

@@ -119,6 +119,12 @@ void hp__exchange_release(hp__http_context *ctx, hp__exchange *x);
  * server, by path and method to a handler (x->handler; NULL: 404 or 405); counts it in
  * flight on the server's slice for `worker`. */
 bool hp__exchange_route(hp__exchange *x, const hp__vhosts *vhosts, unsigned worker);
+/* Moves a routed request whose handler has it, and has not read its body nor answered, to the
+ * server `host` reaches through `vhosts` (its in-flight count moves with it) and gives it to
+ * that server's handler: at once when the handler streams, else once the whole body is read;
+ * 404 or 405 when no route of that server matches. False (nothing changed) when no server
+ * other than the request's own claims `host`. */
+bool hp__exchange_reroute(hp__exchange *x, const hp__vhosts *vhosts, hp_str host, unsigned worker);
 /* Calls the handler `data` with the request: what waits for the whole body by default. */
 void hp__exchange_call_handler(hp_request *req, void *data);
 /* The metrics' exchange end observer (context.h; `data` is the worker's context): counts `x`

@@ -748,6 +748,13 @@ static void dispatch(hp__session *s)
     hp_respond_error(req, x->method_mismatch ? 405 : 404);
 }
 
+bool hp__request_reroute(hp_request *req, hp_str host)
+{
+    hp__exchange *x = req->exchange;
+    hp__session *s = x->s;
+    return hp__exchange_reroute(x, *s->vhosts, host, s->ctx->worker);
+}
+
 void hp__session_fail(hp__session *s, int status)
 {
     if (!s->x) s->x = exchange_get(s);

@@ -113,6 +113,10 @@ static inline hp__transport *hp__session_transport(hp__session *s)
 }
 /* The server of the exchange in flight, or NULL (idle, or not routed yet). */
 const hp_server *hp__session_server(const hp__session *s);
+/* hp__exchange_reroute for a request of an HTTP/1 session, through its listener's table: a
+ * handler (a switchboard's) hands the request to the server `host` reaches on the same
+ * address. */
+bool hp__request_reroute(hp_request *req, hp_str host);
 /* The limits before a request is routed: those of the address's head server (vhosts.h). */
 const hp_limits *hp__session_head_limits(const hp__session *s);
 /* Immediate stop: the exchange in flight (if any) ends with ok = false. The protocol's abort:

@@ -10,6 +10,10 @@
 hp_engine *hp__pool_engine(hp_pool *pool);
 /* Its registry of named upstreams (upstream/upstreams.h), which its engine's workers reach. */
 struct hp__upstreams *hp__pool_upstreams(hp_pool *pool);
+/* The supervisor of the server `name`'s process (pool/supervisor.h), or NULL when it has
+ * none (not a process server, or no such server). Borrowed: valid until the server is
+ * removed or replaced. */
+struct hp__supervisor *hp__pool_supervisor(hp_pool *pool, const char *name);
 /* Its event bus (for the counts by topic), and the time since it was created. */
 const hp__events *hp__pool_events(const hp_pool *pool);
 uint64_t hp__pool_age_ms(const hp_pool *pool);
