@@ -57,6 +57,7 @@ bench: build
 	bench/proxy.sh
 	bench/pool_scale.sh
 	bench/admin_api.sh
+	bench/switchboard.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
