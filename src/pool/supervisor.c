@@ -149,8 +149,11 @@ static uint64_t wall_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* The scheduler's clock is the loop's cached time: brought up to date first, so that a
+ * deadline set after a slow step (a fork) is not counted from before it. */
 static uint64_t sched_now(hp__supervisor *s)
 {
+    uv_update_time(s->loop);
     return hp__sched_now(&s->sched.sched);
 }
 
@@ -639,6 +642,7 @@ void hp__supervisor_stop(hp__supervisor *s, hp__supervisor_cb cb, void *data)
         end_boot_checks(s);
         set_state(s, HP__PROCESS_STOPPING);
         answer_waiters(s, HP__WAIT_DOWN);
+        uv_update_time(s->loop); /* the stop timeout counts from now */
         hp__child_stop(s->child, s->stop_timeout_ms);
         add_stop_request(s, cb, data);
         return;
