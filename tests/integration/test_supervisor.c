@@ -29,7 +29,7 @@
 #include "pool/supervisor.h"
 
 #define PORT_MIN 26100
-#define PORT_MAX 26199
+#define PORT_COUNT 100
 #define DEADLINE_MS 10000
 #define MAX_EVENTS 64
 /* The loop's timers count whole milliseconds: a deadline may come up to 1 ms early. */
@@ -59,6 +59,8 @@ typedef struct run {
     uint64_t backoff_gate_ns; /* the gate's restart time when it entered BACKOFF */
     uint64_t backoff_seen_ns; /* CLOCK_MONOTONIC then */
     int watch_calls, watch_ended;
+    uint64_t watch_id;
+    int watch_once_calls;
     int stopped; /* stop callbacks */
 } run;
 
@@ -158,11 +160,30 @@ static void wait_event(run *r, const char *topic, int timeout_ms)
 
 /* ---- programs ---- */
 
+/* A port of this file's range that was free a moment ago. Each run starts at a place of its
+ * own (its pid), so that two runs of this file at once (two build trees) seldom take the same
+ * port: the other run's program listening there would look ready to this one. */
+static int free_port(void)
+{
+    static int next = -1;
+    if (next < 0) next = (int)(getpid() % PORT_COUNT);
+    for (int i = 0; i < PORT_COUNT; i++) {
+        int port = PORT_MIN + next;
+        next = (next + 1) % PORT_COUNT;
+        int fd = hp_test_hold_port_at(port);
+        if (fd >= 0) {
+            close(fd);
+            return port;
+        }
+    }
+    return -1;
+}
+
 static void prepare(run *r)
 {
     memset(r, 0, sizeof *r);
     assert_int_equal(uv_loop_init(&r->loop), 0);
-    r->port = hp_test_free_port_in(PORT_MIN, PORT_MAX);
+    r->port = free_port();
     assert_true(r->port > 0);
     snprintf(r->port_text, sizeof r->port_text, "%d", r->port);
     live = r;
@@ -536,6 +557,11 @@ static void stopping_a_ready_program_leaves_nothing_of_its_group(void **state)
     finish(&r);
 }
 
+static bool both_stops_done(run *r, const void *arg)
+{
+    return r->stopped == 2;
+}
+
 static void a_program_ignoring_sigterm_is_killed_after_the_stop_timeout(void **state)
 {
     run r;
@@ -550,7 +576,9 @@ static void a_program_ignoring_sigterm_is_killed_after_the_stop_timeout(void **s
     pid_t pid = info.pid;
     uint64_t asked = monotonic_ns();
     hp__supervisor_stop(r.sup, on_stopped, &r);
-    assert_true(run_until(&r, stopped, NULL, DEADLINE_MS));
+    hp__supervisor_stop(r.sup, on_stopped, &r); /* while STOPPING: its cb is called too */
+    assert_true(run_until(&r, both_stops_done, NULL, DEADLINE_MS));
+    assert_int_equal(r.stopped, 2);
     assert_true(monotonic_ns() - asked >= 200 * 1000000u - CLOCK_SLACK_NS);
     assert_int_equal(event_of(&r, "process.exited", 0)->figures.signal, SIGKILL);
     assert_true(hp_test_poll_until(group_gone, &pid, DEADLINE_MS));
@@ -595,6 +623,42 @@ static void an_unwatched_watcher_is_not_called(void **state)
     finish(&r);
     assert_int_equal(r.watch_calls, 0);
     assert_int_equal(r.watch_ended, 0);
+}
+
+static void on_watch_once(void *data, bool ended)
+{
+    run *r = data;
+    r->watch_once_calls++;
+    hp__supervisor_unwatch(r->sup, r->watch_id);
+}
+
+static void a_watcher_may_unwatch_itself_from_its_call(void **state)
+{
+    run r;
+    prepare(&r);
+    char go[4200];
+    snprintf(go, sizeof go, "%s/go-%d", hp_test_temp_dir(), r.port);
+    unlink(go);
+    /* "second" only once the test has seen "first": two reads, two rounds of watchers. */
+    hp_process_config c = CONFIG(
+        "sh", "-c", "echo first; while [ ! -e \"$0\" ]; do sleep 0.01; done; echo second", go);
+    c.restart.policy = HP_RESTART_TEMPORARY;
+    start(&r, &c);
+    hp__supervisor_watch(r.sup, on_watch, &r);
+    r.watch_id = hp__supervisor_watch(r.sup, on_watch_once, &r);
+    hp__supervisor_watch(r.sup, on_watch, &r);
+    assert_true(run_until(&r, has_line, "first", DEADLINE_MS));
+    assert_int_equal(r.watch_once_calls, 1);
+    assert_int_equal(r.watch_calls, 2);
+    assert_int_equal(hp_test_write_file(hp_test_temp_dir(), strrchr(go, '/') + 1, "", 0), 0);
+    wait_state(&r, HP__PROCESS_FAILED, DEADLINE_MS);
+    assert_true(has_line(&r, "second"));
+    assert_int_equal(r.watch_once_calls, 1);
+    assert_int_equal(r.watch_calls, 4);
+    finish(&r);
+    assert_int_equal(r.watch_once_calls, 1); /* not even ended */
+    assert_int_equal(r.watch_ended, 2);
+    unlink(go);
 }
 
 static void a_missing_program_says_why_in_the_ring_backs_off_and_gives_up(void **state)
@@ -727,6 +791,7 @@ int main(void)
         cmocka_unit_test_teardown(output_lines_of_both_streams_reach_the_ring_and_its_watchers,
                                   teardown),
         cmocka_unit_test_teardown(an_unwatched_watcher_is_not_called, teardown),
+        cmocka_unit_test_teardown(a_watcher_may_unwatch_itself_from_its_call, teardown),
         cmocka_unit_test_teardown(a_missing_program_says_why_in_the_ring_backs_off_and_gives_up,
                                   teardown),
         cmocka_unit_test_teardown(a_missing_working_directory_says_why_in_the_ring, teardown),
