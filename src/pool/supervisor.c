@@ -90,7 +90,7 @@ struct hp__supervisor {
     /* The program running (BOOTING, READY, STOPPING). */
     hp__child *child;
     int pid;
-    uint64_t started_ns; /* CLOCK_MONOTONIC at its start */
+    uint64_t started_ns; /* CLOCK_MONOTONIC when its start began (before the fork) */
     bool boot_timed_out; /* it is being stopped for not booting in time */
 
     hp__uv_sched sched;
@@ -522,6 +522,9 @@ static void spawn(hp__supervisor *s)
         .env = (const char *const *)s->env,
     };
     hp__child *child = NULL;
+    /* Before the fork: boot_ms counts the start too, and a program that got to listen while
+     * this thread waited for its exec is not ready in "0 ms". */
+    s->started_ns = monotonic_ns();
     int rc = hp__child_start(s->loop, &o, child_callbacks, s, &child);
     if (rc < 0) {
         start_failed(s, rc);
@@ -530,7 +533,6 @@ static void spawn(hp__supervisor *s)
     s->child = child;
     s->pid = hp__child_pid(child);
     s->starts++;
-    s->started_ns = monotonic_ns();
     atomic_store_explicit(&s->gate.restart_at_ns, 0, memory_order_release);
     set_state(s, HP__PROCESS_BOOTING);
     publish(s, "process.started", (hp_event){.pid = s->pid});
