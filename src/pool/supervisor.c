@@ -21,7 +21,9 @@
  *   watchers are being called is only marked (fn NULL) and freed after the round.
  *
  * Re-entrancy: the hooks, a waiter's done() and a watcher may not call start, stop or
- * destroy; a waiter's done() may call hp__supervisor_wait again.
+ * destroy; a waiter's done() may call hp__supervisor_wait again. A stop's cb may start or
+ * destroy it: the state is STOPPED before the cbs run, and nothing of the supervisor is
+ * touched after them (their list was detached first).
  *
  * Memory: everything but the scheduler's timer handle is freed in destroy; the supervisor
  * itself in that handle's close callback (the loop must run once more, as for io/child.h).

@@ -14,7 +14,8 @@
  *
  * Workers read the gate (state and restart time) without a lock; everything else, and every
  * function here, is the control thread's. The hooks, a waiter's done() and a watcher must not
- * call start, stop or destroy (done() may wait again). */
+ * call start, stop or destroy (done() may wait again); a stop's cb may start it again or
+ * destroy it. */
 #ifndef HP_POOL_SUPERVISOR_H
 #define HP_POOL_SUPERVISOR_H
 

@@ -565,6 +565,37 @@ static bool both_stops_done(run *r, const void *arg)
     return r->stopped == 2;
 }
 
+static void on_stopped_start_again(hp__supervisor *s, void *data)
+{
+    ((run *)data)->stopped++;
+    hp__supervisor_start(s);
+}
+
+static void a_stop_callback_may_start_the_program_again(void **state)
+{
+    run r;
+    prepare(&r);
+    hp_process_config c = CONFIG(RESPOND("--body", "hi"));
+    start(&r, &c);
+    wait_state(&r, HP__PROCESS_READY, DEADLINE_MS);
+    hp__supervisor_stop(r.sup, on_stopped_start_again, &r);
+    assert_true(run_until(&r, stopped, NULL, DEADLINE_MS));
+    wait_state(&r, HP__PROCESS_READY, DEADLINE_MS);
+    static const hp__process_state states[] = {
+        HP__PROCESS_BOOTING, HP__PROCESS_READY,   HP__PROCESS_STOPPING,
+        HP__PROCESS_STOPPED, HP__PROCESS_BOOTING, HP__PROCESS_READY,
+    };
+    assert_int_equal(r.state_count, 6);
+    assert_memory_equal(r.states, states, sizeof states);
+    assert_int_equal(count_events(&r, "process.started"), 2);
+    assert_int_equal(count_events(&r, "process.ready"), 2);
+    assert_int_equal(count_events(&r, "process.restarting"), 0);
+    hp__supervisor_info info;
+    hp__supervisor_info_get(r.sup, &info);
+    assert_int_equal(info.starts, 2);
+    finish(&r);
+}
+
 static void a_program_ignoring_sigterm_is_killed_after_the_stop_timeout(void **state)
 {
     run r;
@@ -789,6 +820,7 @@ int main(void)
                                   teardown),
         cmocka_unit_test_teardown(the_waiter_past_the_queue_is_answered_full, teardown),
         cmocka_unit_test_teardown(stopping_a_ready_program_leaves_nothing_of_its_group, teardown),
+        cmocka_unit_test_teardown(a_stop_callback_may_start_the_program_again, teardown),
         cmocka_unit_test_teardown(a_program_ignoring_sigterm_is_killed_after_the_stop_timeout,
                                   teardown),
         cmocka_unit_test_teardown(output_lines_of_both_streams_reach_the_ring_and_its_watchers,
