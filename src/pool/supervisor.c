@@ -6,7 +6,9 @@
  * - Timers. One scheduler (io/uv_sched.h: one libuv timer) carries the three timers of a
  *   supervisor: the ready checks (a health checker, core/health_checker.h, every 100 ms while
  *   BOOTING, rise 1: the first success is ready), the boot deadline, and the restart after a
- *   backoff. Their ids are 0 when not pending; each callback clears its own id first.
+ *   backoff. Their ids are 0 when not pending; each callback clears its own id first. The
+ *   scheduler's timer is unreferenced: a pending restart alone does not keep a loop running
+ *   (the control loop lives on the engine's handles; a running child's handles are referenced).
  * - The decisions are core/restart.h's, on the real monotonic clock, seeded per process and
  *   per supervisor so that supervisors crashing together spread their restarts.
  * - Exits. Every exit of a started program comes through child_exited (io/child.h reaps it);

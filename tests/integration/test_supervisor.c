@@ -596,6 +596,30 @@ static void a_stop_callback_may_start_the_program_again(void **state)
     finish(&r);
 }
 
+static void on_stopped_destroy(hp__supervisor *s, void *data)
+{
+    run *r = data;
+    r->stopped++;
+    hp__supervisor_destroy(s);
+    r->sup = NULL;
+}
+
+static void a_stop_callback_may_destroy_the_supervisor(void **state)
+{
+    run r;
+    prepare(&r);
+    hp_process_config c = CONFIG("sleep", "30");
+    start(&r, &c);
+    hp__supervisor_info info;
+    hp__supervisor_info_get(r.sup, &info);
+    pid_t pid = info.pid;
+    hp__supervisor_stop(r.sup, on_stopped_destroy, &r);
+    assert_true(run_until(&r, stopped, NULL, DEADLINE_MS));
+    assert_null(r.sup);
+    assert_true(hp_test_poll_until(process_gone, &pid, DEADLINE_MS));
+    finish(&r); /* the loop closes: nothing of the supervisor is left */
+}
+
 static void a_program_ignoring_sigterm_is_killed_after_the_stop_timeout(void **state)
 {
     run r;
@@ -821,6 +845,7 @@ int main(void)
         cmocka_unit_test_teardown(the_waiter_past_the_queue_is_answered_full, teardown),
         cmocka_unit_test_teardown(stopping_a_ready_program_leaves_nothing_of_its_group, teardown),
         cmocka_unit_test_teardown(a_stop_callback_may_start_the_program_again, teardown),
+        cmocka_unit_test_teardown(a_stop_callback_may_destroy_the_supervisor, teardown),
         cmocka_unit_test_teardown(a_program_ignoring_sigterm_is_killed_after_the_stop_timeout,
                                   teardown),
         cmocka_unit_test_teardown(output_lines_of_both_streams_reach_the_ring_and_its_watchers,
