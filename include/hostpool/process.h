@@ -58,7 +58,8 @@ typedef struct hp_process_config {
     uint16_t port;          /* where the program listens, on 127.0.0.1; 0: one from the
                              * pool's range ("auto"), kept until the server is removed */
     const char *ready_path; /* NULL: ready when the port accepts a TCP connection; else when
-                             * GET ready_path answers 2xx. Polled every 100 ms */
+                             * GET ready_path answers 2xx. Polled every 5 ms for a
+                             * second, then every 100 ms */
     uint32_t boot_timeout_ms; /* 0: 30 s */
     uint32_t stop_timeout_ms; /* 0: 10 s */
     uint32_t queue;           /* requests waiting while it boots; 0: 100 */

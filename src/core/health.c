@@ -5,15 +5,20 @@
 
 void hp__health_config_default(hp__health_config *config)
 {
-    config->interval_ms = HP__HEALTH_DEFAULT_INTERVAL_MS;
-    config->timeout_ms = HP__HEALTH_DEFAULT_TIMEOUT_MS;
-    config->rise = HP__HEALTH_DEFAULT_RISE;
-    config->fall = HP__HEALTH_DEFAULT_FALL;
+    *config = (hp__health_config){
+        .interval_ms = HP__HEALTH_DEFAULT_INTERVAL_MS,
+        .timeout_ms = HP__HEALTH_DEFAULT_TIMEOUT_MS,
+        .rise = HP__HEALTH_DEFAULT_RISE,
+        .fall = HP__HEALTH_DEFAULT_FALL,
+    };
 }
 
 int hp__health_config_check(const hp__health_config *config)
 {
     if (!config->interval_ms || !config->timeout_ms || !config->rise || !config->fall)
+        return HP_EINVAL;
+    if (config->fast_for_ms &&
+        (!config->fast_interval_ms || config->fast_interval_ms > config->interval_ms))
         return HP_EINVAL;
     return 0;
 }

@@ -59,6 +59,11 @@ typedef struct hp__health_config {
     uint32_t timeout_ms;  /* a check not answered by then is a failure */
     uint32_t rise;        /* successes in a row to become OK */
     uint32_t fall;        /* failures in a row to become KO */
+    /* Optional: for the first `fast_for_ms` after a start, checks every `fast_interval_ms`
+     * (≤ interval_ms) instead: a supervised program's readiness is seen within a few
+     * milliseconds of its boot, and a slow one is not probed fast for long. 0: off. */
+    uint32_t fast_interval_ms;
+    uint32_t fast_for_ms;
 } hp__health_config;
 
 /* HAProxy's `inter 2s rise 2 fall 3`, with a 1 s check timeout. */

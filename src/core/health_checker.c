@@ -53,7 +53,8 @@ static void on_tick(hp__sched *s, uint64_t now, void *data)
         c->skipped++;
     }
     /* The next tick of the cadence after now: one interval on, unless the loop was late. */
-    uint64_t interval = c->config.interval_ms, due = c->next_tick;
+    uint64_t due = c->next_tick;
+    uint64_t interval = due < c->fast_until ? c->config.fast_interval_ms : c->config.interval_ms;
     c->next_tick = due + interval * ((now - due) / interval + 1);
     c->tick_timer = hp__sched_add(s, c->next_tick, on_tick, c);
     /* Last: the probe may answer at once, and the answer may stop the checker. */
@@ -70,6 +71,8 @@ int hp__health_checker_start(hp__health_checker *c, uint64_t phase_ms)
      * subtraction may wrap below zero; on_tick's unsigned arithmetic wraps it back.) */
     uint64_t phase = phase_ms % c->config.interval_ms;
     c->next_tick = now + (phase ? phase : c->config.interval_ms) - c->config.interval_ms;
+    c->fast_until = c->config.fast_for_ms ? now + c->config.fast_for_ms : 0;
+    if (c->fast_until) c->next_tick = now; /* the next tick: now + fast_interval_ms */
     hp__health_reset(&c->health); /* last: the change callback may stop us */
     return 0;
 }

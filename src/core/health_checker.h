@@ -9,7 +9,9 @@
  *   there, whatever the probes' latency, so state changes happen at predictable times. The
  *   phase spreads the checks of targets started together (a pool starting 10,000 servers)
  *   over the interval instead of probing them all at the same instant, as HAProxy spreads
- *   its checks. If the control loop was late by
+ *   its checks. With `fast_for_ms`, the ticks due within that long of the start come every
+ *   `fast_interval_ms` instead (the phase is then not used), the cadence going on from the
+ *   last of them. If the control loop was late by
  *   whole intervals, the missed ticks are not replayed: the next one is the first tick of
  *   the same cadence after `now`.
  * - Timeout: a check not answered within `timeout_ms` of its start is recorded as a failure
@@ -65,6 +67,7 @@ struct hp__health_checker {
     uint64_t tick_timer;    /* scheduler id of the next tick, 0 when none */
     uint64_t timeout_timer; /* scheduler id of the in-flight probe's timeout, 0 when none */
     uint64_t next_tick;     /* due time of the next tick */
+    uint64_t fast_until;    /* ticks due before this come every fast_interval_ms */
     uint64_t seq;           /* number of the last probe started; 0 before the first */
     bool running;
     bool in_flight; /* probe `seq` has not answered, timed out or been cancelled */

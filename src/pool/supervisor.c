@@ -4,8 +4,10 @@
  *   server's name, for a template a switchboard did not expand) expanded once: the port is
  *   fixed for the supervisor's life, so every start runs the same argv, cwd and environment.
  * - Timers. One scheduler (io/uv_sched.h: one libuv timer) carries the three timers of a
- *   supervisor: the ready checks (a health checker, core/health_checker.h, every 100 ms while
- *   BOOTING, rise 1: the first success is ready), the boot deadline, and the restart after a
+ *   supervisor: the ready checks (a health checker, core/health_checker.h, every 5 ms for the
+ *   first second of a boot, then every 100 ms, while BOOTING, rise 1: the first success is
+ *   ready; so what the checks add to a fast program's start-up is a few milliseconds, and a
+ *   slow one is probed ten times a second), the boot deadline, and the restart after a
  *   backoff. Their ids are 0 when not pending; each callback clears its own id first. The
  *   scheduler's timer is unreferenced: a pending restart alone does not keep a loop running
  *   (the control loop lives on the engine's handles; a running child's handles are referenced).
@@ -52,6 +54,8 @@
 #include <unistd.h>
 
 #define READY_INTERVAL_MS 100
+#define READY_FAST_INTERVAL_MS 5 /* for the first READY_FAST_FOR_MS of a boot */
+#define READY_FAST_FOR_MS 1000
 /* A ready_path that takes longer than this to answer is a failed check (checks due meanwhile
  * are skipped, see health_checker.h). */
 #define READY_CHECK_TIMEOUT_MS 1000
@@ -553,6 +557,8 @@ static void init_ready_checks(hp__supervisor *s, const char *ready_path)
     uv_ip4_addr("127.0.0.1", s->port, (struct sockaddr_in *)&addr);
     hp__health_config config = {
         .interval_ms = READY_INTERVAL_MS,
+        .fast_interval_ms = READY_FAST_INTERVAL_MS,
+        .fast_for_ms = READY_FAST_FOR_MS,
         .timeout_ms = READY_CHECK_TIMEOUT_MS,
         .rise = 1,
         .fall = 1,

@@ -1,8 +1,8 @@
 /* A supervisor: one supervised process of a server (hostpool/process.h) on the control loop.
  *
- * It starts the program (io/child.h) on its port, polls it every 100 ms until it is ready (a
- * TCP connect to 127.0.0.1:port, or GET ready_path answering 2xx), restarts it after an exit
- * as its restart decisions say (core/restart.h), gives up, stops it (SIGTERM to the group,
+ * It starts the program (io/child.h) on its port, polls it (every 5 ms for a second, then every
+ * 100 ms) until it is ready (a TCP connect to 127.0.0.1:port, or GET ready_path answering
+ * 2xx), restarts it after an exit as its restart decisions say (core/restart.h), gives up, stops it (SIGTERM to the group,
  * SIGKILL after stop_timeout), keeps its output in a bounded ring of lines (core/line_ring.h)
  * and publishes process.* events through its hooks.
  *

@@ -328,6 +328,24 @@ static void a_phase_shifts_the_cadence_after_the_first_check(void **state)
     fx_end(&fx);
 }
 
+static void fast_checks_come_every_fast_interval_then_the_cadence_goes_on(void **state)
+{
+    fixture fx;
+    hp__health_config cfg = defaults(); /* interval 2000 */
+    cfg.fast_interval_ms = 10;
+    cfg.fast_for_ms = 30;
+    fx_start(&fx, cfg, "f");
+    fx_run_to(&fx, T0 + 4100);
+    assert_int_equal(fx.nprobes, 6);
+    const uint64_t at[] = {0, 10, 20, 30, 2030, 4030};
+    for (size_t i = 0; i < 6; i++) assert_int_equal(fx.probe_at[i + 1], T0 + at[i]);
+    fx_end(&fx);
+    cfg.fast_interval_ms = 2001; /* slower than the interval */
+    assert_int_equal(hp__health_config_check(&cfg), HP_EINVAL);
+    cfg.fast_interval_ms = 0;
+    assert_int_equal(hp__health_config_check(&cfg), HP_EINVAL);
+}
+
 static void rise_three_is_ok_two_intervals_after_the_first_check(void **state)
 {
     hp__health_config cfg = defaults();
@@ -630,6 +648,7 @@ int main(void)
         cmocka_unit_test(config_defaults_and_checks),
         cmocka_unit_test(starts_unknown_and_becomes_ok_at_the_rise_th_check),
         cmocka_unit_test(a_phase_shifts_the_cadence_after_the_first_check),
+        cmocka_unit_test(fast_checks_come_every_fast_interval_then_the_cadence_goes_on),
         cmocka_unit_test(rise_three_is_ok_two_intervals_after_the_first_check),
         cmocka_unit_test(one_failure_warns_and_fall_in_a_row_is_ko),
         cmocka_unit_test(a_success_in_warn_resets_the_failures),
