@@ -4,13 +4,20 @@
  * kept in insertion order (a list) and found by name through a small chained hash table.
  * Per-server operations map onto the engine: start = hp_engine_start_server (synchronous
  * bind), stop = hp_engine_stop_server (asynchronous drain). An entry that is stopping keeps
- * the callbacks waiting for it; remove and restart are built on that.
+ * the callbacks waiting for it; remove and restart are built on that. A process server
+ * (hostpool/process.h) adds its program: a supervisor (pool/supervisor.h) made with the
+ * server, whose gate (handlers/process_gate.c) is the server's one route; start = bind, then
+ * the supervisor's start, and the entry runs when the supervisor says READY; stop = the drain
+ * and the supervisor's stop, done when both are.
  *
  * Invariants: an entry's state is DRAINING exactly while an engine stop of its server is in
- * flight; it is STARTING only within a start, and from the add of a server made on first use
- * (hp_pool_get_or_create sets `making`) to the end of its start; `count` includes every entry (so
- * max_servers covers servers being added or started); a removed entry is unlinked at once but freed
- * only when its drain completed. */
+ * flight; it is STARTING only within a start, from the add of a server made on first use
+ * (hp_pool_get_or_create sets `making`) to the end of its start, and while a process server's
+ * program boots for its first ready; `bound` is true from a successful bind to the end of the
+ * stop (a process server whose program gave up is FAILED and still bound); a supervisor lives
+ * as long as the server version whose gate uses it; `count` includes every entry (so
+ * max_servers covers servers being added or started); a removed entry is unlinked at once but
+ * freed only when its drain completed. */
 #include "hostpool/pool.h"
 
 #include "common/alloc.h"
@@ -267,20 +274,18 @@ static void on_process_state(hp__supervisor *s, hp__process_state from, hp__proc
 /* Can 127.0.0.1:port be bound now? For the program's automatic port. */
 static bool port_is_free(uint16_t port, void *data);
 
-/* A process for the server `c` (c->process set): its port (kept from `keep`'s process when
- * both are automatic), its supervisor. NULL with errbuf set on an error. */
-static process *process_create(hp_pool *p, const hp_server_config *c, const process *keep,
-                               char *errbuf, size_t errlen)
+/* A process for the server `c` (c->process set): its port (`auto`: a new one from the range,
+ * also for a replace, so that the new program can boot while the old one still serves), its
+ * supervisor. NULL with errbuf set on an error. */
+static process *process_create(hp_pool *p, const hp_server_config *c, char *errbuf,
+                               size_t errlen)
 {
     process *proc = HP_NEW(process);
     proc->pool = p;
     proc->name = hp__strdup(c->name ? c->name : "");
     hp__process_model_copy(&proc->model, c->process);
     proc->port = c->process->port;
-    if (!proc->port && keep && keep->port_auto) {
-        proc->port = keep->port;
-        proc->port_auto = true;
-    } else if (!proc->port) {
+    if (!proc->port) {
         if (hp__ports_take(&p->ports, port_is_free, "127.0.0.1", &proc->port) != 0) {
             snprintf(errbuf, errlen, "process.port: no free port left in %u-%u",
                      p->options.port_min, p->options.port_max);
@@ -305,8 +310,8 @@ static process *process_create(hp_pool *p, const hp_server_config *c, const proc
     return proc;
 }
 
-/* Frees `proc`: its supervisor (killing what still runs) and its automatic port (a replace
- * that kept the port cleared port_auto of the old process). NULL is a no-op. */
+/* Frees `proc`: its supervisor (killing what still runs) and its automatic port. NULL is a
+ * no-op. */
 static void process_free(process *proc)
 {
     if (!proc) return;
@@ -417,14 +422,6 @@ static int resolve_auto(hp_pool *p, const hp_server_config *c, const entry *keep
     return 0;
 }
 
-/* Frees a process made for a server that was not created; a port it shares with `keep`'s
- * process stays `keep`'s. */
-static void process_discard(process *proc, const entry *keep)
-{
-    if (proc && keep && keep->process && keep->process->port == proc->port) proc->port_auto = false;
-    process_free(proc);
-}
-
 /* Builds a server from `config` with its automatic ports; *ports_out receives them. A process
  * server (config->process) gets its process in *proc_out and its gate as its one route. */
 static int build_server(hp_pool *p, const hp_server_config *config, const entry *keep,
@@ -440,7 +437,7 @@ static int build_server(hp_pool *p, const hp_server_config *config, const entry 
         return HP_ECONFIG;
     }
     if (config->process) {
-        proc = process_create(p, config, keep ? keep->process : NULL, errbuf, errlen);
+        proc = process_create(p, config, errbuf, errlen);
         if (!proc) return HP_ECONFIG;
         gate_route.handler = hp__process_gate_create(proc->supervisor, proc->name, proc->port);
         c.routes = &gate_route;
@@ -462,7 +459,7 @@ static int build_server(hp_pool *p, const hp_server_config *config, const entry 
         release_ports_not_held(p, taken, n, keep);
         free(taken);
         hp_handler_destroy(gate_route.handler);
-        process_discard(proc, keep);
+        process_free(proc);
         return err;
     }
     *ports_out = taken;
@@ -677,8 +674,8 @@ int hp_pool_restart(hp_pool *p, const char *name, hp_pool_server_cb cb, void *da
 }
 
 /* The old version of a replaced server, draining; freed with its ports when it stopped. Its
- * program (a process server's) is stopped meanwhile: the new version's program starts once it
- * is (they may share a port), and it is freed with the old version, whose gate uses it. */
+ * program (a process server's) is stopped meanwhile (a new version on the same fixed port
+ * starts its program once it is), and freed with the old version, whose gate uses it. */
 typedef struct retired_version {
     hp_pool *pool;
     hp_server *server;
@@ -710,7 +707,8 @@ static void on_old_version_stopped(hp_engine *engine, hp_server *server, void *d
     retired_part_done(data);
 }
 
-/* The old program stopped: the entry's new one (if it is still the entry's, bound) starts. */
+/* The old program stopped: the entry's new one (if it is still the entry's, bound) starts,
+ * unless it did already (a start while it boots or runs does nothing). */
 static void on_old_process_stopped(hp__supervisor *s, void *data)
 {
     retired_version *r = data;
@@ -727,7 +725,6 @@ static void replace_process(entry *e, process *proc)
 {
     process *old = e->process;
     if (old) old->entry = NULL;
-    if (old && proc && proc->port_auto && old->port == proc->port) old->port_auto = false;
     e->process = proc;
     if (proc) proc->entry = e;
     if (!e->bound) return;
@@ -780,7 +777,7 @@ int hp_pool_replace(hp_pool *p, const hp_server_config *config, hp_pool_server_c
             hp__server_disown_handlers(server); /* still the caller's, as on any error */
             hp_server_destroy(server);
             hp_handler_destroy(gate);
-            process_discard(proc, e);
+            process_free(proc);
             return err;
         }
     }
@@ -790,10 +787,11 @@ int hp_pool_replace(hp_pool *p, const hp_server_config *config, hp_pool_server_c
     e->probe_target.server = server;
     publish(p, "server.replaced", e, running ? first_port(e) : 0, NULL);
     if (!running) on_old_version_stopped(p->engine, r->server, r);
-    if (r->process)
-        hp__supervisor_stop(r->process->supervisor, on_old_process_stopped, r);
-    else if (proc && running)
+    /* The new program starts now, its requests waiting for it; on the old one's port (a
+     * fixed port kept), only once the old one stopped. */
+    if (proc && running && !(r->process && r->process->port == proc->port))
         hp__supervisor_start(proc->supervisor);
+    if (r->process) hp__supervisor_stop(r->process->supervisor, on_old_process_stopped, r);
     return 0;
 }
 
@@ -816,13 +814,13 @@ int hp_pool_remove(hp_pool *p, const char *name, hp_pool_server_cb cb, void *dat
 
 /* ---- made on first use -------------------------------------------------------------------- */
 
-/* Making and starting are synchronous on the control loop, so a second call for a name always
+/* Making and binding are synchronous on the control loop, so a second call for a name always
  * finds the server the first call made: exactly one is created, whatever the interleaving of
  * callers. The server the maker adds joins the pool `starting` (hp_pool_add reads `making`),
  * so while it is being made (its server.added subscribers, a call for the same name from one
- * of them) it is seen as starting, not as stopped; a call that finds it starting starts it.
- * Makers that finish later (a supervised process, a later issue) will keep it starting
- * across the wait and queue the callers that find it so. */
+ * of them) it is seen as starting, not as stopped; a call that finds it starting starts it. A
+ * process server stays starting while its program boots: the callers that find it so (the
+ * first included) are queued on its entry and answered when it runs, fails or stops. */
 int hp_pool_get_or_create(hp_pool *p, const char *name, hp_pool_maker make, void *make_data,
                           hp_pool_server_cb cb, void *data)
 {

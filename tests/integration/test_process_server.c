@@ -2,7 +2,8 @@
  * program hostpool starts on a port of its range and proxies to. Its first request waits for a
  * program that boots slowly, a crash loop answers 503 with Retry-After while it backs off, then
  * 503 once the policy gave up (state failed) until a start boots it again, a program that never
- * becomes ready answers 504, and no child outlives the daemon, stopped by SIGTERM or killed.
+ * becomes ready answers 504, no child outlives the daemon, stopped by SIGTERM or killed, and a
+ * process server added and replaced through the admin API answers from its new program.
  * The app is `hostpool respond` (no WebSocket: the upgrade through a process server is not
  * tested here, for want of a backend that answers one and can be the child). */
 #include <setjmp.h>
@@ -52,19 +53,26 @@ static void respond_command(char *out, size_t cap, const char *before, const cha
              before, hp_test_bin(), body);
 }
 
-static json_t *process_of(const hp_test_admin *admin, hp_test_answer *a)
+static json_t *process_of_server(const hp_test_admin *admin, const char *name, hp_test_answer *a)
 {
-    *a = hp_test_admin_call(admin, "GET", "/servers/app", NULL, NULL);
+    char path[128];
+    snprintf(path, sizeof path, "/servers/%s", name);
+    *a = hp_test_admin_call(admin, "GET", path, NULL, NULL);
     assert_int_equal(a->status, 200);
     json_t *process = json_object_get(a->json, "process");
     assert_true(json_is_object(process));
     return process;
 }
 
-static int pid_of(const hp_test_admin *admin)
+static json_t *process_of(const hp_test_admin *admin, hp_test_answer *a)
+{
+    return process_of_server(admin, "app", a);
+}
+
+static int pid_of_server(const hp_test_admin *admin, const char *name)
 {
     hp_test_answer a;
-    int pid = (int)json_integer_value(json_object_get(process_of(admin, &a), "pid"));
+    int pid = (int)json_integer_value(json_object_get(process_of_server(admin, name, &a), "pid"));
     hp_test_answer_free(&a);
     return pid;
 }
@@ -216,12 +224,60 @@ static void no_child_outlives_a_daemon_stopped_or_killed(void **state)
         hp_test_admin admin;
         start_app(&srv, &admin, command);
         hp_test_assert_answers(srv.port, NULL, "hi");
-        pid_t child = pid_of(&admin);
+        pid_t child = pid_of_server(&admin, "app");
         assert_true(child > 0);
         assert_int_equal(kill(child, 0), 0);
         hp_test_server_stop(&srv, signals[i], HP_TEST_DEADLINE_MS);
         assert_true(hp_test_poll_until(process_gone, &child, HP_TEST_DEADLINE_MS));
     }
+}
+
+/* The JSON of a process server `p` on an automatic listen address whose program answers
+ * `body`. */
+static void process_server_json(char *out, size_t cap, const char *body)
+{
+    snprintf(out, cap,
+             "{\"name\": \"p\", \"listen\": \"auto\", \"process\": {\"command\": "
+             "[\"%s\", \"respond\", \"--listen\", \"127.0.0.1:{port}\", \"--body\", "
+             "\"%s\"]}}",
+             hp_test_bin(), body);
+}
+
+static void a_process_server_added_then_replaced_through_the_api_answers_from_its_new_program(
+    void **state)
+{
+    const char *text = "workers: 1\n"
+                       "ports: { range: 25500-25599 }\n"
+                       "access_log: off\n"
+                       "servers:\n"
+                       "  - name: base\n"
+                       "    listen: auto\n"
+                       "    routes: [ { respond: { body: base } } ]\n";
+    snprintf(config, sizeof config, "%s/api.yaml", hp_test_temp_dir());
+    assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "api.yaml", text, strlen(text)), 0);
+    hp_test_server srv;
+    hp_test_admin admin;
+    assert_int_equal(hp_test_admin_start(&srv, config, &admin), 0);
+    char body[2048];
+    process_server_json(body, sizeof body, "one");
+    hp_test_answer a = hp_test_admin_call(&admin, "POST", "/servers", NULL, body);
+    assert_int_equal(a.status, 201);
+    int port = (int)json_integer_value(
+        json_object_get(json_array_get(json_object_get(a.json, "listen"), 0), "port"));
+    hp_test_answer_free(&a);
+    hp_test_assert_answers(port, NULL, "one");
+    pid_t old = pid_of_server(&admin, "p");
+
+    process_server_json(body, sizeof body, "two");
+    a = hp_test_admin_call(&admin, "PUT", "/servers/p", NULL, body);
+    assert_int_equal(a.status, 200);
+    hp_test_answer_free(&a);
+    hp_test_assert_answers(port, NULL, "two"); /* waits for the new program, never a 503 */
+    assert_true(hp_test_poll_until(process_gone, &old, HP_TEST_DEADLINE_MS));
+    a = hp_test_admin_call(&admin, "GET", "/config", NULL, NULL);
+    assert_non_null(strstr(a.body, "\"process\":{\"command\":["));
+    hp_test_answer_free(&a);
+    assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
 }
 
 static void process_errors_are_placed_by_validate(void **state)
@@ -253,6 +309,8 @@ int main(void)
         cmocka_unit_test(a_crash_loop_backs_off_then_gives_up_until_a_start),
         cmocka_unit_test(a_program_that_never_becomes_ready_answers_504),
         cmocka_unit_test(no_child_outlives_a_daemon_stopped_or_killed),
+        cmocka_unit_test(
+            a_process_server_added_then_replaced_through_the_api_answers_from_its_new_program),
         cmocka_unit_test(process_errors_are_placed_by_validate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
