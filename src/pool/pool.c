@@ -674,8 +674,8 @@ int hp_pool_restart(hp_pool *p, const char *name, hp_pool_server_cb cb, void *da
 }
 
 /* The old version of a replaced server, draining; freed with its ports when it stopped. Its
- * program (a process server's) is stopped meanwhile (a new version on the same fixed port
- * starts its program once it is), and freed with the old version, whose gate uses it. */
+ * program (a process server's) is stopped once it drained (at once when the new version's
+ * program needs its fixed port, and starts once it stopped), and freed with it. */
 typedef struct retired_version {
     hp_pool *pool;
     hp_server *server;
@@ -683,7 +683,8 @@ typedef struct retired_version {
     size_t count; /* of ports */
     char *name;
     process *process; /* its program, or NULL */
-    unsigned parts;   /* the drain and the program's stop, still to end */
+    bool process_stopping;
+    unsigned parts; /* the drain and the program's stop, still to end */
     hp_pool_server_cb cb;
     void *data;
 } retired_version;
@@ -702,11 +703,6 @@ static void retired_part_done(retired_version *r)
     free(r);
 }
 
-static void on_old_version_stopped(hp_engine *engine, hp_server *server, void *data)
-{
-    retired_part_done(data);
-}
-
 /* The old program stopped: the entry's new one (if it is still the entry's, bound) starts,
  * unless it did already (a start while it boots or runs does nothing). */
 static void on_old_process_stopped(hp__supervisor *s, void *data)
@@ -715,6 +711,21 @@ static void on_old_process_stopped(hp__supervisor *s, void *data)
     entry *e = find(r->pool, r->name);
     if (e && e->bound && e->process && e->state != HP_SERVER_DRAINING)
         hp__supervisor_start(e->process->supervisor);
+    retired_part_done(r);
+}
+
+static void stop_old_process(retired_version *r)
+{
+    if (r->process_stopping) return;
+    r->process_stopping = true;
+    hp__supervisor_stop(r->process->supervisor, on_old_process_stopped, r);
+}
+
+/* The old version drained; its program (if it still runs) is stopped now. */
+static void on_old_version_stopped(hp_engine *engine, hp_server *server, void *data)
+{
+    retired_version *r = data;
+    if (r->process) stop_old_process(r);
     retired_part_done(r);
 }
 
@@ -786,12 +797,16 @@ int hp_pool_replace(hp_pool *p, const hp_server_config *config, hp_pool_server_c
     e->auto_ports = ports;
     e->probe_target.server = server;
     publish(p, "server.replaced", e, running ? first_port(e) : 0, NULL);
-    if (!running) on_old_version_stopped(p->engine, r->server, r);
-    /* The new program starts now, its requests waiting for it; on the old one's port (a
-     * fixed port kept), only once the old one stopped. */
-    if (proc && running && !(r->process && r->process->port == proc->port))
-        hp__supervisor_start(proc->supervisor);
-    if (r->process) hp__supervisor_stop(r->process->supervisor, on_old_process_stopped, r);
+    /* The new program starts now, its requests waiting for it, and the old one serves the old
+     * version's requests until that drained (workers may still route a request to the old
+     * version for a moment); on the old one's port (a fixed port kept), the old one is
+     * stopped at once and the new one starts once it stopped. */
+    bool same_port = r->process && proc && r->process->port == proc->port;
+    if (proc && running && !same_port) hp__supervisor_start(proc->supervisor);
+    if (!running)
+        on_old_version_stopped(p->engine, r->server, r); /* may free r */
+    else if (same_port)
+        stop_old_process(r);
     return 0;
 }
 
