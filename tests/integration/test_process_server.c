@@ -24,14 +24,14 @@
 
 static char config[4300];
 
-/* Writes a config of one server `app`, listening on an automatic port of 25500-25599, whose
+/* Writes a config of one server `app`, listening on an automatic port of 25500-25559, whose
  * `process:` block is `process` (indented by six spaces), and starts the daemon. */
 static void start_app(hp_test_server *srv, hp_test_admin *admin, const char *process)
 {
     char text[4096];
     snprintf(text, sizeof text,
              "workers: 1\n"
-             "ports: { range: 25500-25599 }\n"
+             "ports: { range: 25500-25559 }\n"
              "access_log: off\n"
              "servers:\n"
              "  - name: app\n"
@@ -97,7 +97,7 @@ static void a_process_server_answers_through_hostpool(void **state)
     assert_string_equal(json_string_value(json_object_get(process, "state")), "ready");
     assert_true(json_integer_value(json_object_get(process, "pid")) > 0);
     json_int_t port = json_integer_value(json_object_get(process, "port"));
-    assert_true(port >= 25500 && port <= 25599 && port != srv.port);
+    assert_true(port >= 25500 && port <= 25559 && port != srv.port);
     assert_int_equal(json_integer_value(json_object_get(process, "restarts")), 0);
     assert_string_equal(json_string_value(json_array_get(json_object_get(process, "command"), 0)),
                         "/bin/sh");
@@ -247,7 +247,7 @@ static void a_process_server_added_then_replaced_through_the_api_answers_from_it
     void **state)
 {
     const char *text = "workers: 1\n"
-                       "ports: { range: 25500-25599 }\n"
+                       "ports: { range: 25500-25559 }\n"
                        "access_log: off\n"
                        "servers:\n"
                        "  - name: base\n"
