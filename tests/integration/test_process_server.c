@@ -3,7 +3,8 @@
  * program that boots slowly, a crash loop answers 503 with Retry-After while it backs off, then
  * 503 once the policy gave up (state failed) until a start boots it again, a program that never
  * becomes ready answers 504, no child outlives the daemon, stopped by SIGTERM or killed, and a
- * process server added and replaced through the admin API answers from its new program.
+ * process server added and replaced through the admin API answers from its new program. GET
+ * /servers/NAME and `hostpool status NAME` show the program.
  * The app is `hostpool respond` (no WebSocket: the upgrade through a process server is not
  * tested here, for want of a backend that answers one and can be the child). */
 #include <setjmp.h>
@@ -102,6 +103,15 @@ static void a_process_server_answers_through_hostpool(void **state)
     assert_string_equal(json_string_value(json_array_get(json_object_get(process, "command"), 0)),
                         "/bin/sh");
     hp_test_answer_free(&a);
+    char cmd[8800], out[2048];
+    snprintf(cmd, sizeof cmd, "%s status --admin unix:%s app 2>&1", hp_test_bin(),
+             admin.socket_path);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    out[fread(out, 1, sizeof out - 1, f)] = '\0';
+    assert_int_equal(pclose(f), 0);
+    assert_non_null(strstr(out, "process:    ready, pid "));
+    assert_non_null(strstr(out, "command:    /bin/sh -c "));
     assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
 }
 
