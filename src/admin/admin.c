@@ -2,6 +2,7 @@
  * thread, dispatched by method and path through the `endpoints` table (the API's list: see
  * docs/ADMIN.md). A path that exists with another method gets 405 and Allow; any other 404. */
 #include "admin/admin_internal.h"
+#include "admin/admin_stream.h"
 
 #include "common/alloc.h"
 #include "handlers/pool_handlers.h"
@@ -231,7 +232,7 @@ static void run(hp__control_job *job, void *data)
 
 static int on_pool_stopping(const hp_event *event, void *data)
 {
-    if (event) hp__admin_events_stop_all(data);
+    if (event) hp__admin_streams_stopping(data);
     return 0;
 }
 
