@@ -64,6 +64,9 @@ void hp__admin_upstream_put(hp__admin *a, hp__control_job *job, const char *name
 /* GET /events?topic=PATTERN (default **): Server-Sent Events until the client leaves. */
 void hp__admin_events(hp__admin *a, hp__control_job *job);
 
+/* ---- a process server's output (admin_logs.c) ---- */
+/* GET /servers/{name}/logs[?since=SEQ&limit=N&follow=1] */
+void hp__admin_logs(hp__admin *a, hp__control_job *job, const char *name);
 /* ---- the whole config (admin_config.c) ---- */
 
 void hp__admin_config_get(hp__admin *a, hp__control_job *job);
