@@ -2,6 +2,7 @@
  * thread, dispatched by method and path through the `endpoints` table (the API's list: see
  * docs/ADMIN.md). A path that exists with another method gets 405 and Allow; any other 404. */
 #include "admin/admin_internal.h"
+#include "admin/admin_stream.h"
 
 #include "common/alloc.h"
 #include "handlers/pool_handlers.h"
@@ -138,6 +139,10 @@ static void events(hp__admin *a, hp__control_job *job, char **seg)
 {
     hp__admin_events(a, job);
 }
+static void logs(hp__admin *a, hp__control_job *job, char **seg)
+{
+    hp__admin_logs(a, job, seg[1]);
+}
 static void upstreams_list(hp__admin *a, hp__control_job *job, char **seg)
 {
     hp__admin_upstreams_list(a, job);
@@ -169,6 +174,7 @@ static const endpoint endpoints[] = {
     {"PUT", 2, {"servers", "{name}"}, replace},
     {"DELETE", 2, {"servers", "{name}"}, remove_server},
     {"POST", 3, {"servers", "{name}", "{action}"}, server_action},
+    {"GET", 3, {"servers", "{name}", "logs"}, logs},
     {"POST", 2, {"pool", "{action}"}, pool_action},
     {"GET", 1, {"config"}, config_get},
     {"POST", 1, {"config"}, config_load},
@@ -231,7 +237,7 @@ static void run(hp__control_job *job, void *data)
 
 static int on_pool_stopping(const hp_event *event, void *data)
 {
-    if (event) hp__admin_events_stop_all(data);
+    if (event) hp__admin_streams_stopping(data);
     return 0;
 }
 

@@ -1,223 +1,42 @@
-/* GET /events?topic=PATTERN: the event bus as Server-Sent Events, one stream per client.
+/* GET /events?topic=PATTERN: the event bus as Server-Sent Events, one stream per client
+ * (admin_stream.c carries them to the worker and bounds what waits for a slow client).
  *
- * A stream lives on two threads. The control thread owns its subscription: each matching
- * event is formatted there ("id: SEQ\nevent: TOPIC\ndata: {json}\n\n") and carried to the
- * request's worker (hp__engine_call_worker). The worker owns the response: text waits in
- * `pending` until the engine asks for more (proceed), so a slow client only grows its own
- * buffer. The stream opens with a comment line naming the pattern, sent once the subscription
- * exists: a client that has read it misses no later event.
- *
- * Ending, whichever side starts it:
- *   - the client goes away, or the stream ended: the request's done callback (worker) asks
- *     the control thread to close the stream (a call, io/call.h);
- *   - the bus ends or the pool starts stopping (after pool.stopping, which a stream whose
- *     pattern matches it still sends): the control thread unsubscribes and asks the worker
- *     to finish the body, whose done callback then asks for the close as above;
- *   - closing (control): unsubscribe if still subscribed, unlink, then post the release to the
- *     worker. Posts to a worker run in order, so every event posted before has been dealt
- *     with when the release frees the stream.
- * A stream's backlog is bounded: text waiting for a client (pending and the piece being sent)
- * may not grow past STREAM_BUDGET. A client that falls that far behind is not reading; its
- * connection is aborted (logged), which ends the stream as a client that left does.
- * Invariants: `req`, `pending`, `sending`, `waiting`, `finish` and `done` are touched on the
- * worker only; `subscribed`, `sub_id` and the list links on the control thread only. */
-#include "admin/admin_internal.h"
+ * The feed is a subscription on the control thread: each matching event is formatted there
+ * ("id: SEQ\nevent: TOPIC\ndata: {json}\n\n") and posted. The stream opens with a comment
+ * line naming the pattern, posted once the subscription exists: a client that has read it
+ * misses no later event. The bus ending, or the pool stopping (after pool.stopping, which a
+ * stream whose pattern matches it still sends), finishes the stream. */
+#include "admin/admin_stream.h"
 
 #include "common/alloc.h"
-#include "common/log.h"
 #include "core/topic.h"
-#include "io/engine_call.h"
-#include "pool/pool_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define STOPPING "pool.stopping" /* the last event a stream sends */
-/* Bytes of events one stream may hold for its client: about a thousand events. */
-#define STREAM_BUDGET (256u * 1024u)
 
-struct hp__admin_stream {
-    hp__admin *admin;
-    unsigned worker;
-    hp__call close_call; /* the one call from the worker: close the stream */
-    /* control thread */
+typedef struct events_feed {
+    hp_pool *pool;
+    hp__admin_stream *stream;
     uint64_t sub_id;
     bool subscribed;
-    hp__admin_stream *prev, *next;
     char *pattern;
-    /* worker thread */
-    hp_request *req;
-    char *pending, *sending; /* waiting to be sent; borrowed by the engine until proceed */
-    size_t pending_len, sending_len;
-    bool waiting; /* the engine asked for more and got nothing yet */
-    bool finish;  /* end the body once `pending` is sent */
-    bool done;    /* the exchange ended */
-};
+} events_feed;
 
-/* ---- the worker's side ---- */
-
-static void send_pending(hp__admin_stream *s)
+static void unsubscribe(events_feed *f)
 {
-    free(s->sending);
-    s->sending = s->pending;
-    s->sending_len = s->pending_len;
-    s->pending = NULL;
-    s->pending_len = 0;
-    s->waiting = false;
-    hp_stream_send(s->req, s->sending, s->sending_len, false);
+    if (!f->subscribed) return;
+    f->subscribed = false;
+    hp_pool_unsubscribe(f->pool, f->sub_id);
 }
 
-static void send_last(hp__admin_stream *s)
+/* No more events: the worker ends the body. */
+static void finish(events_feed *f)
 {
-    s->waiting = false;
-    s->finish = false;
-    hp_stream_send(s->req, NULL, 0, true);
-}
-
-static void on_proceed(hp_request *req, void *data)
-{
-    hp__admin_stream *s = data;
-    free(s->sending);
-    s->sending = NULL;
-    if (s->pending_len)
-        send_pending(s);
-    else if (s->finish)
-        send_last(s);
-    else
-        s->waiting = true;
-}
-
-static void on_stop(hp_request *req, void *data)
-{
-    hp__admin_stream *s = data;
-    free(s->sending);
-    s->sending = NULL;
-}
-
-static void close_on_control(hp__admin_stream *s);
-
-static void on_close_call(hp__call *call)
-{
-    close_on_control((hp__admin_stream *)((char *)call - offsetof(hp__admin_stream, close_call)));
-}
-
-static void on_done(hp_request *req, bool ok, void *data)
-{
-    hp__admin_stream *s = data;
-    s->done = true;
-    s->req = NULL;
-    hp__call_control(&s->close_call, on_close_call);
-}
-
-static void append(hp__admin_stream *s, const char *text, size_t len)
-{
-    s->pending = hp__realloc(s->pending, s->pending_len + len);
-    memcpy(s->pending + s->pending_len, text, len);
-    s->pending_len += len;
-}
-
-typedef struct delivery {
-    hp__admin_stream *stream;
-    size_t len;
-    char text[]; /* empty: finish the stream */
-} delivery;
-
-/* The client left more than STREAM_BUDGET unread: it is closed, and the done callback (with
- * stop() before it) closes the stream. */
-static void overflow(hp__admin_stream *s, size_t len)
-{
-    hp__warn("admin: events stream (topic %s) closed: its client left %zu bytes unread, over "
-             "the budget of %u",
-             s->pattern, s->pending_len + s->sending_len + len, STREAM_BUDGET);
-    free(s->pending);
-    s->pending = NULL;
-    s->pending_len = 0;
-    hp_request_abort(s->req);
-}
-
-static bool over_budget(const hp__admin_stream *s, size_t len)
-{
-    return s->req && s->pending_len + s->sending_len + len > STREAM_BUDGET;
-}
-
-static void deliver_on_worker(void *arg, bool on_worker)
-{
-    delivery *d = arg;
-    hp__admin_stream *s = d->stream;
-    if (on_worker && !s->done && over_budget(s, d->len)) {
-        overflow(s, d->len);
-    } else if (on_worker && !s->done) {
-        if (d->len) append(s, d->text, d->len);
-        if (!d->len) s->finish = true;
-        if (s->waiting && s->pending_len) send_pending(s);
-        if (s->waiting && s->finish) send_last(s);
-    }
-    free(d);
-}
-
-static void start_on_worker(hp_request *req, void *arg, bool on_worker)
-{
-    hp__admin_stream *s = arg;
-    if (!req) {
-        /* The client left before the stream began: close it from the control thread. */
-        s->done = true;
-        if (on_worker)
-            hp__call_control(&s->close_call, on_close_call);
-        else
-            close_on_control(s);
-        return;
-    }
-    s->req = req;
-    hp_request_on_done(req, on_done, s);
-    static const hp_body_producer producer = {on_proceed, on_stop};
-    hp_response_header(req, "Content-Type", 12, "text/event-stream", 17);
-    hp_response_header(req, "Cache-Control", 13, "no-cache", 8);
-    hp_respond_stream(req, 200, -1, &producer, s);
-}
-
-static void release_on_worker(void *arg, bool on_worker)
-{
-    hp__admin_stream *s = arg;
-    free(s->pending);
-    free(s->sending);
-    free(s->pattern);
-    free(s);
-}
-
-/* ---- the control thread's side ---- */
-
-static void post(hp__admin_stream *s, const char *text, size_t len)
-{
-    delivery *d = hp__malloc(sizeof *d + len);
-    d->stream = s;
-    d->len = len;
-    memcpy(d->text, text, len);
-    hp__engine_call_worker(hp__pool_engine(s->admin->pool), s->worker, deliver_on_worker, d);
-}
-
-static void unsubscribe(hp__admin_stream *s)
-{
-    if (!s->subscribed) return;
-    s->subscribed = false;
-    hp_pool_unsubscribe(s->admin->pool, s->sub_id);
-}
-
-/* No more events: the worker ends the body (an empty delivery). */
-static void finish(hp__admin_stream *s)
-{
-    unsubscribe(s);
-    post(s, "", 0);
-}
-
-static void close_on_control(hp__admin_stream *s)
-{
-    unsubscribe(s);
-    hp__admin *a = s->admin;
-    if (s->prev) s->prev->next = s->next;
-    if (s->next) s->next->prev = s->prev;
-    if (a->streams == s) a->streams = s->next;
-    hp__engine_call_worker(hp__pool_engine(a->pool), s->worker, release_on_worker, s);
+    unsubscribe(f);
+    hp__admin_stream_finish(f->stream);
 }
 
 static char *event_text(const hp_event *e)
@@ -248,46 +67,56 @@ static char *event_text(const hp_event *e)
 
 static int on_event(const hp_event *e, void *data)
 {
-    hp__admin_stream *s = data;
+    events_feed *f = data;
     if (!e) {
-        s->subscribed = false; /* the bus ended: nothing to unsubscribe from */
-        finish(s);
+        f->subscribed = false; /* the bus ended: nothing to unsubscribe from */
+        finish(f);
         return 0;
     }
     char *text = event_text(e);
-    post(s, text, strlen(text));
+    hp__admin_stream_post(f->stream, text, strlen(text));
     free(text);
-    if (strcmp(e->topic, STOPPING) == 0) finish(s);
+    if (strcmp(e->topic, STOPPING) == 0) finish(f);
     return 0;
 }
+
+static void detach(void *feed)
+{
+    events_feed *f = feed;
+    unsubscribe(f);
+    free(f->pattern);
+    free(f);
+}
+
+/* A stream whose pattern matches pool.stopping ends after sending it (on_event). */
+static void stopping(void *feed)
+{
+    events_feed *f = feed;
+    if (f->subscribed && !hp__topic_match(f->pattern, STOPPING)) finish(f);
+}
+
+static const hp__admin_stream_feed events_feed_vt = {.detach = detach, .stopping = stopping};
 
 void hp__admin_events(hp__admin *a, hp__control_job *job)
 {
     char *pattern = hp__admin_query_get(job->query, "topic");
     if (!pattern) pattern = hp__strdup("**");
-    hp__admin_stream *s = HP_NEW(hp__admin_stream);
-    s->admin = a;
-    s->worker = job->call.worker;
-    s->pattern = pattern;
-    if (hp_pool_subscribe(a->pool, pattern, on_event, s, &s->sub_id) != 0) {
+    events_feed *f = HP_NEW(events_feed);
+    f->pool = a->pool;
+    f->pattern = pattern;
+    if (hp_pool_subscribe(a->pool, pattern, on_event, f, &f->sub_id) != 0) {
         hp__admin_answer_error(job, 400, "bad_topic", NULL,
                                "\"%s\" is not a topic pattern (server.*, server.**, **)", pattern);
         free(pattern);
-        free(s);
+        free(f);
         return;
     }
-    s->subscribed = true;
-    s->next = a->streams;
-    if (a->streams) a->streams->prev = s;
-    a->streams = s;
+    f->subscribed = true;
+    char label[300];
+    snprintf(label, sizeof label, "events stream (topic %.200s)", pattern);
+    f->stream = hp__admin_stream_create(a, job, label, &events_feed_vt, f);
     char hello[300];
     int len = snprintf(hello, sizeof hello, ": events matching %.200s\n\n", pattern);
-    post(s, hello, (size_t)len); /* queued before the start: sent first */
-    hp__control_job_hand_over(job, start_on_worker, s);
-}
-
-void hp__admin_events_stop_all(hp__admin *a)
-{
-    for (hp__admin_stream *s = a->streams; s; s = s->next)
-        if (s->subscribed && !hp__topic_match(s->pattern, STOPPING)) finish(s);
+    hp__admin_stream_post(f->stream, hello, (size_t)len); /* before the begin: sent first */
+    hp__admin_stream_begin(f->stream, job);
 }

@@ -15,7 +15,7 @@ typedef struct hp__admin {
     char *self_name;
     char *token; /* NULL: none */
     hp__live_config *live;
-    hp__admin_stream *streams; /* open event streams (control thread) */
+    hp__admin_stream *streams; /* open streams: admin_stream.h (control thread) */
     uint64_t stopping_sub;     /* the subscription to pool.stopping, which ends them */
 } hp__admin;
 
@@ -63,9 +63,10 @@ void hp__admin_upstream_put(hp__admin *a, hp__control_job *job, const char *name
 
 /* GET /events?topic=PATTERN (default **): Server-Sent Events until the client leaves. */
 void hp__admin_events(hp__admin *a, hp__control_job *job);
-/* Ends every open stream (the pool is stopping). */
-void hp__admin_events_stop_all(hp__admin *a);
 
+/* ---- a process server's output (admin_logs.c) ---- */
+/* GET /servers/{name}/logs[?since=SEQ&limit=N&follow=1] */
+void hp__admin_logs(hp__admin *a, hp__control_job *job, const char *name);
 /* ---- the whole config (admin_config.c) ---- */
 
 void hp__admin_config_get(hp__admin *a, hp__control_job *job);

@@ -2,13 +2,13 @@
  * prints one line per event as it arrives, flushed at once, until the daemon ends the stream
  * (exit 0; it does so when it stops) or Ctrl+C.
  *
- * The body is cut into lines as it comes, whatever the pieces; a blank line ends an event
- * ("event:" and "data:" fields; "id:" and others are not needed). The stream's first comment
+ * The body is read as Server-Sent Events (sse_reader.h). The stream's first comment
  * line means the subscription exists: from then on no event is missed, and a note saying so
  * goes to stderr. An event prints as "TOPIC SERVER [port N][: MESSAGE]" from its JSON data,
  * or with --json as its data line, one JSON object per line. */
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/sse_reader.h"
 
 #include "common/alloc.h"
 
@@ -16,26 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct text {
-    char *bytes; /* NUL-terminated when not NULL */
-    size_t len;
-} text;
-
 typedef struct event_reader {
     const hp__client *client;
     const char *pattern;
-    text line; /* the line being received */
-    text data; /* the event's data lines, joined by "\n" */
     bool subscribed;
 } event_reader;
-
-static void text_append(text *t, const char *bytes, size_t len)
-{
-    t->bytes = hp__realloc(t->bytes, t->len + len + 1);
-    memcpy(t->bytes + t->len, bytes, len);
-    t->len += len;
-    t->bytes[t->len] = '\0';
-}
 
 /* The figures of process.* events, as " pid 123 code 1" and the like. */
 static void print_process_fields(json_t *event)
@@ -66,45 +51,27 @@ static void print_event(const char *data)
     json_decref(event);
 }
 
-static void end_event(event_reader *r)
+static void on_event(void *arg, const char *event, const char *data)
 {
-    if (r->data.len == 0) return;
+    event_reader *r = arg;
     if (r->client->json)
-        printf("%s\n", r->data.bytes);
+        printf("%s\n", data);
     else
-        print_event(r->data.bytes);
+        print_event(data);
     fflush(stdout);
-    r->data.len = 0;
 }
 
-static void on_line(event_reader *r, char *line, size_t len)
+static void on_comment(void *arg, const char *comment)
 {
-    if (len > 0 && line[len - 1] == '\r') line[--len] = '\0';
-    if (len == 0) {
-        end_event(r);
-    } else if (line[0] == ':' && !r->subscribed) {
-        r->subscribed = true;
-        fprintf(stderr, "hostpool: events: following %s (Ctrl+C stops)\n", r->pattern);
-    } else if (strncmp(line, "data:", 5) == 0) {
-        const char *value = line + 5 + (line[5] == ' ');
-        if (r->data.len) text_append(&r->data, "\n", 1);
-        text_append(&r->data, value, strlen(value));
-    }
+    event_reader *r = arg;
+    if (r->subscribed) return;
+    r->subscribed = true;
+    fprintf(stderr, "hostpool: events: following %s (Ctrl+C stops)\n", r->pattern);
 }
 
 static void on_body(const char *bytes, size_t len, void *arg)
 {
-    event_reader *r = arg;
-    while (len > 0) {
-        const char *newline = memchr(bytes, '\n', len);
-        size_t piece = newline ? (size_t)(newline - bytes) : len;
-        text_append(&r->line, bytes, piece);
-        if (!newline) return;
-        on_line(r, r->line.bytes, r->line.len);
-        r->line.len = 0;
-        bytes += piece + 1;
-        len -= piece + 1;
-    }
+    hp__sse_reader_feed(arg, bytes, len);
 }
 
 int hp__cmd_events(int argc, char **argv)
@@ -125,17 +92,17 @@ int hp__cmd_events(int argc, char **argv)
     int status;
     if (!hp__client_init(&c, &verb, argc, argv, &status)) return status;
     event_reader r = {.client = &c, .pattern = c.arg_count ? c.args[0] : "**"};
+    hp__sse_reader sse = {.on_event = on_event, .on_comment = on_comment, .arg = &r};
     char path[1024] = "/events?topic=";
     if (!hp__client_escape(path, sizeof path, r.pattern)) {
         status = hp__client_usage_error(&c, &verb, "PATTERN is too long");
     } else {
-        hp__admin_request req = {.method = "GET", .path = path, .on_body = on_body, .arg = &r};
+        hp__admin_request req = {.method = "GET", .path = path, .on_body = on_body, .arg = &sse};
         hp__admin_response resp;
         status = hp__client_call(&c, &req, &resp);
         if (status == HP__EXIT_OK) hp__admin_response_close(&resp);
     }
-    free(r.line.bytes);
-    free(r.data.bytes);
+    hp__sse_reader_close(&sse);
     hp__client_close(&c);
     return status;
 }

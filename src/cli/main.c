@@ -28,6 +28,7 @@ static const char usage[] =
     "  events       [PATTERN]  follow the pool's events\n"
     "  metrics      the Prometheus metrics\n"
     "  upstreams    [NAME]  the named upstreams' targets: health, breaker, pools\n"
+    "  logs         NAME [-f]  what a process server's program wrote\n"
     "\n"
     "  version      hostpool's version and its libraries' (also --version)\n";
 
@@ -51,6 +52,7 @@ static const struct command {
     {"events", hp__cmd_events},
     {"metrics", hp__cmd_metrics},
     {"upstreams", hp__cmd_upstreams},
+    {"logs", hp__cmd_logs},
     {"version", hp__cmd_version},
 };
 

@@ -34,5 +34,9 @@ bool hp__str_to_u64(hp_str s, uint64_t max, uint64_t *out);
 /* An IPv4 address (4 bytes) in dotted decimal, as inet_ntop writes it but without its
  * sprintf (a proxied request's X-Forwarded-For); `buf` holds 16 bytes. Returns the length. */
 size_t hp__ipv4_text(const unsigned char *addr, char *buf);
+/* `len` bytes as valid UTF-8 (what JSON may carry): each byte of an invalid, overlong,
+ * surrogate or out-of-range sequence becomes U+FFFD. `out` holds 3 * len bytes; returns the
+ * length written. */
+size_t hp__utf8_repair(const char *in, size_t len, char *out);
 
 #endif

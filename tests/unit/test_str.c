@@ -52,6 +52,27 @@ static void ipv4_text_is_what_inet_ntop_writes(void **state)
     }
 }
 
+static void utf8_repair_keeps_valid_text_and_replaces_each_bad_byte(void **state)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"plain", "plain"},
+        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
+        {"a\xff" "b", "a\xef\xbf\xbd" "b"},                             /* never valid */
+        {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd"},                   /* overlong '/' */
+        {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* a surrogate */
+        {"\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* > U+10FFFF */
+        {"cut \xe2\x82", "cut \xef\xbf\xbd\xef\xbf\xbd"},            /* a sequence cut short */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[64];
+        size_t n = hp__utf8_repair(cases[i].in, strlen(cases[i].in), out);
+        assert_int_equal(n, strlen(cases[i].want));
+        assert_memory_equal(out, cases[i].want, n);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -59,6 +80,7 @@ int main(void)
         cmocka_unit_test(trim_strips_spaces_and_tabs_at_both_ends),
         cmocka_unit_test(u64_parse_rejects_signs_overflow_and_limits),
         cmocka_unit_test(ipv4_text_is_what_inet_ntop_writes),
+        cmocka_unit_test(utf8_repair_keeps_valid_text_and_replaces_each_bad_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
