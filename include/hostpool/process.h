@@ -38,12 +38,13 @@ typedef struct hp_restart_config {
     uint32_t initial_ms;      /* 100 */
     uint32_t max_ms;          /* 5000 */
     uint32_t factor_milli;    /* 2000 (a factor of 2) */
-    uint32_t jitter_ppm;      /* 100000 (± 10 %) */
-    uint32_t max_restarts;    /* 10; use HP_RESTART_NONE for 0 */
+    uint32_t jitter_ppm;      /* 100000 (± 10 %); HP_RESTART_NONE for none */
+    uint32_t max_restarts;    /* 10; HP_RESTART_NONE for 0 */
     uint32_t within_ms;       /* 60000 */
 } hp_restart_config;
 
-/* max_restarts: give up at the first exit that would restart. */
+/* A zero that is not "the default": max_restarts (give up at the first exit that would
+ * restart) and jitter_ppm (every delay exact). */
 #define HP_RESTART_NONE UINT32_MAX
 
 typedef struct hp_process_config {

@@ -201,7 +201,7 @@ static void read_restart(checker *c, hp__cfg_node *map, hp_restart_config *r)
     if ((n = hp__cfg_mapping_get(map, "jitter")) &&
         read_scaled(c, n, 0, 0.999999, 1e6, "a number from 0 to below 1 (0.1)", &r->jitter_ppm) &&
         r->jitter_ppm == 0)
-        r->jitter_ppm = 1; /* 0 is "the default" in hp_restart_config: one millionth is none */
+        r->jitter_ppm = HP_RESTART_NONE; /* 0 is "the default" in hp_restart_config */
     if ((n = hp__cfg_mapping_get(map, "max_restarts")) &&
         hp_config_integer(c, n, 0, HP__RESTART_MAX_MAX_RESTARTS, &count))
         r->max_restarts = count ? (uint32_t)count : HP_RESTART_NONE;

@@ -209,7 +209,9 @@ static int convert_restart(const hp_restart_config *in, hp__restart_config *out,
     out->initial_ms = or_default(in->initial_ms, HP__RESTART_DEFAULT_INITIAL_MS);
     out->max_ms = or_default(in->max_ms, HP__RESTART_DEFAULT_MAX_MS);
     out->factor_milli = or_default(in->factor_milli, HP__RESTART_DEFAULT_FACTOR_MILLI);
-    out->jitter_ppm = or_default(in->jitter_ppm, HP__RESTART_DEFAULT_JITTER_PPM);
+    out->jitter_ppm = in->jitter_ppm == HP_RESTART_NONE
+                          ? 0
+                          : or_default(in->jitter_ppm, HP__RESTART_DEFAULT_JITTER_PPM);
     out->max_restarts = in->max_restarts == HP_RESTART_NONE
                             ? 0
                             : or_default(in->max_restarts, HP__RESTART_DEFAULT_MAX_RESTARTS);

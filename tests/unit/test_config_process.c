@@ -90,7 +90,7 @@ static void every_process_setting_is_read(void **state)
     assert_int_equal(p->restart.initial_ms, 50);
     assert_int_equal(p->restart.max_ms, 60000);
     assert_int_equal(p->restart.factor_milli, 1500);
-    assert_int_equal(p->restart.jitter_ppm, 1); /* none: 0 would take the default */
+    assert_int_equal(p->restart.jitter_ppm, HP_RESTART_NONE); /* none: 0 would take the default */
     assert_int_equal(p->restart.max_restarts, HP_RESTART_NONE);
     assert_int_equal(p->restart.within_ms, 120000);
     hp__config_destroy(c);
