@@ -18,8 +18,9 @@
  *   A start that fails (the program cannot be found, cwd missing) goes through the same
  *   decision as an abnormal exit, with a line in the output ring saying why, so it backs off
  *   and gives up instead of spinning.
- * - Order of a change: the gate (restart_at_ns first, then the state, release stores), the
- *   on_state hook, the change's event, then the waiters' answers. Waiters are a FIFO list;
+ * - Order of a change: the change's event (process.ready before the pool's server.started,
+ *   process.giveup before its server.failed), the gate (restart_at_ns first, then the state,
+ *   release stores), the on_state hook, then the waiters' answers. Waiters are a FIFO list;
  *   answering detaches the whole list first, so a done() that waits again joins a new list.
  * - Watchers and stop callbacks are small lists of their own. A watcher unwatched while the
  *   watchers are being called is only marked (fn NULL) and freed after the round.
@@ -394,19 +395,19 @@ static void back_off(hp__supervisor *s, hp__restart_decision d)
     s->restarts++;
     atomic_store_explicit(&s->gate.restart_at_ns, monotonic_ns() + d.delay_ms * 1000000u,
                           memory_order_release);
-    set_state(s, HP__PROCESS_BACKOFF);
     publish(s, "process.restarting", (hp_event){.attempt = d.attempt, .delay_ms = d.delay_ms});
+    set_state(s, HP__PROCESS_BACKOFF);
     answer_waiters(s, HP__WAIT_BACKOFF);
     s->restart_timer = hp__sched_add(&s->sched.sched, sched_now(s) + d.delay_ms, on_restart_due, s);
 }
 
 static void give_up(hp__supervisor *s)
 {
-    set_state(s, HP__PROCESS_FAILED);
     char message[96];
     snprintf(message, sizeof message, "gave up after %u restarts within %gs",
              s->restart_config.max_restarts, s->restart_config.within_ms / 1000.0);
     publish(s, "process.giveup", (hp_event){.message = message});
+    set_state(s, HP__PROCESS_FAILED);
     answer_waiters(s, HP__WAIT_DOWN);
 }
 
@@ -495,8 +496,8 @@ static void became_ready(hp__supervisor *s)
 {
     end_boot_checks(s);
     s->ready_ms = (monotonic_ns() - s->started_ns) / 1000000u;
-    set_state(s, HP__PROCESS_READY);
     publish(s, "process.ready", (hp_event){.pid = s->pid, .boot_ms = s->ready_ms});
+    set_state(s, HP__PROCESS_READY);
     answer_waiters(s, HP__WAIT_READY);
 }
 
@@ -544,8 +545,8 @@ static void spawn(hp__supervisor *s)
     s->pid = hp__child_pid(child);
     s->starts++;
     atomic_store_explicit(&s->gate.restart_at_ns, 0, memory_order_release);
-    set_state(s, HP__PROCESS_BOOTING);
     publish(s, "process.started", (hp_event){.pid = s->pid});
+    set_state(s, HP__PROCESS_BOOTING);
     s->boot_timer =
         hp__sched_add(&s->sched.sched, sched_now(s) + s->boot_timeout_ms, on_boot_timeout, s);
     hp__health_checker_start(&s->checker, 0);

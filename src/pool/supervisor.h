@@ -53,8 +53,8 @@ typedef struct hp__supervisor_hooks {
     /* Every event (process.started, .ready, .exited, .restarting, .giveup): `event` has its
      * topic and figures; the hook fills in the server (and publishes it). */
     void (*publish)(hp__supervisor *s, hp_event *event, void *data);
-    /* The state changed (after the gate was written, before the event of the change, and
-     * before waiters are answered). */
+    /* The state changed (after the event of the change and the gate's write, before waiters
+     * are answered). */
     void (*on_state)(hp__supervisor *s, hp__process_state from, hp__process_state to, void *data);
 } hp__supervisor_hooks;
 
