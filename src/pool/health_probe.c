@@ -35,22 +35,33 @@ static void on_connected(uv_connect_t *req, int status)
         uv_close((uv_handle_t *)&p->tcp, on_probe_closed);
 }
 
-static void probe(hp__health_checker *c, uint64_t seq, void *data)
+/* The address to connect to: the server's first, at the port it is bound to now (false when
+ * it is not bound); a unix socket's answer is given at once instead (*answered). */
+static bool server_address(hp__health_checker *c, uint64_t seq, const hp__probe_target *t,
+                           struct sockaddr_storage *addr, bool *answered)
 {
-    hp__probe_target *t = data;
-    struct sockaddr_storage addr;
     const char *text =
         hp_server_listen_count(t->server) ? hp_server_listen_address(t->server, 0) : "";
     int port = hp_engine_bound_port(t->engine, t->server, 0);
-    if (hp__socket_parse_address(text, &addr) == 0 && addr.ss_family == AF_UNIX) {
-        hp__health_checker_done(c, seq, hp__socket_unix_accepts(&addr)); /* at once */
+    if (hp__socket_parse_address(text, addr) == 0 && addr->ss_family == AF_UNIX) {
+        *answered = true;
+        hp__health_checker_done(c, seq, hp__socket_unix_accepts(addr));
+        return false;
+    }
+    if (hp__socket_parse_address(text, addr) != 0 || port == 0) return false;
+    hp__socket_address_set_port(addr, port); /* the one chosen for port 0 */
+    return true;
+}
+
+static void probe(hp__health_checker *c, uint64_t seq, void *data)
+{
+    hp__probe_target *t = data;
+    struct sockaddr_storage addr = t->addr;
+    bool answered = false;
+    if (t->server && !server_address(c, seq, t, &addr, &answered)) {
+        if (!answered) hp__health_checker_done(c, seq, false); /* not bound: not healthy */
         return;
     }
-    if (hp__socket_parse_address(text, &addr) != 0 || port == 0) {
-        hp__health_checker_done(c, seq, false); /* not bound: not healthy */
-        return;
-    }
-    hp__socket_address_set_port(&addr, port); /* the one chosen for port 0 */
     hp__tcp_probe *p = HP_NEW(hp__tcp_probe);
     p->checker = c;
     p->target = t;

@@ -2,8 +2,10 @@
  * io/uv_sched.h drives there.
  *
  * hp__tcp_probe_ops is the probe a health checker (src/core/health_checker.h) calls for a
- * server: a TCP connect to its first bound address; success when the connection is accepted.
- * A probe cancelled by the checker (timeout, stop) closes its socket and reports nothing. */
+ * server, a TCP connect to its first bound address, or for a fixed address (a supervised
+ * program's port: its readiness, and the health of its process server); success when the
+ * connection is accepted. A probe cancelled by the checker (timeout, stop) closes its socket
+ * and reports nothing. */
 #ifndef HP_POOL_HEALTH_PROBE_H
 #define HP_POOL_HEALTH_PROBE_H
 
@@ -13,11 +15,13 @@
 
 #include <uv.h>
 
-/* What the probe needs of a server; the checker's `target`. */
+/* What the probe needs; the checker's `target`. Caller-owned: it must outlive the checker's
+ * last probe call (stop the checker first). */
 typedef struct hp__probe_target {
     uv_loop_t *loop;
     const hp_engine *engine; /* the one running the server: it knows the bound port */
-    const hp_server *server;
+    const hp_server *server; /* NULL: connect to `addr` */
+    struct sockaddr_storage addr;
     struct hp__tcp_probe *in_flight; /* the probe not yet answered, if any */
 } hp__probe_target;
 

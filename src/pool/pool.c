@@ -274,6 +274,15 @@ static void on_process_state(hp__supervisor *s, hp__process_state from, hp__proc
 /* Can 127.0.0.1:port be bound now? For the program's automatic port. */
 static bool port_is_free(uint16_t port, void *data);
 
+/* What the health checks of `e` connect to: its first address, or, for a process server, its
+ * program's port (hostpool's own address answers even while the program is down). */
+static void aim_health_checks(entry *e)
+{
+    hp__probe_target *t = &e->probe_target;
+    t->server = e->process ? NULL : e->server;
+    if (e->process) uv_ip4_addr("127.0.0.1", e->process->port, (struct sockaddr_in *)&t->addr);
+}
+
 /* A process for the server `c` (c->process set): its port (`auto`: a new one from the range,
  * also for a replace, so that the new program can boot while the old one still serves), its
  * supervisor. NULL with errbuf set on an error. */
@@ -512,7 +521,8 @@ int hp_pool_add(hp_pool *p, const hp_server_config *config, char *errbuf, size_t
     /* A server made on first use is starting from now until it runs or fails. */
     e->state =
         p->making && strcmp(p->making, e->name) == 0 ? HP_SERVER_STARTING : HP_SERVER_STOPPED;
-    e->probe_target = (hp__probe_target){.loop = p->loop, .engine = p->engine, .server = server};
+    e->probe_target = (hp__probe_target){.loop = p->loop, .engine = p->engine};
+    aim_health_checks(e);
     hp__health_checker_init(&e->checker, &p->health_sched.sched, &p->health_config,
                             &hp__tcp_probe_ops, &e->probe_target, on_health_change, e);
     link_entry(p, e);
@@ -795,7 +805,7 @@ int hp_pool_replace(hp_pool *p, const hp_server_config *config, hp_pool_server_c
     replace_process(e, proc);
     e->server = server;
     e->auto_ports = ports;
-    e->probe_target.server = server;
+    aim_health_checks(e);
     publish(p, "server.replaced", e, running ? first_port(e) : 0, NULL);
     /* The new program starts now, its requests waiting for it, and the old one serves the old
      * version's requests until that drained (workers may still route a request to the old

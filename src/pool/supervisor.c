@@ -44,7 +44,7 @@
 #include "io/child.h"
 #include "io/uv_sched.h"
 #include "pool/http_probe.h"
-#include "pool/port_probe.h"
+#include "pool/health_probe.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -106,7 +106,7 @@ struct hp__supervisor {
     uint64_t boot_timer; /* scheduler ids; 0 when not pending */
     uint64_t restart_timer;
     hp__health_checker checker;
-    hp__port_probe_target port_target; /* the checker's target without ready_path */
+    hp__probe_target port_target; /* the checker's target without ready_path */
     hp__http_probe_target http_target; /* with it */
 
     hp__process_waiter *waiters, *waiters_tail;
@@ -567,7 +567,7 @@ static void init_ready_checks(hp__supervisor *s, const char *ready_path)
         .fall = 1,
     };
     void *target = &s->port_target;
-    const hp__health_probe_ops *ops = &hp__port_probe_ops;
+    const hp__health_probe_ops *ops = &hp__tcp_probe_ops;
     if (ready_path) {
         char address[32];
         snprintf(address, sizeof address, "127.0.0.1:%u", (unsigned)s->port);
@@ -576,7 +576,7 @@ static void init_ready_checks(hp__supervisor *s, const char *ready_path)
         target = &s->http_target;
         ops = &hp__http_probe_ops;
     } else {
-        s->port_target = (hp__port_probe_target){.loop = s->loop, .addr = addr};
+        s->port_target = (hp__probe_target){.loop = s->loop, .addr = addr};
     }
     hp__uv_sched_init(&s->sched, s->loop);
     hp__health_checker_init(&s->checker, &s->sched.sched, &config, ops, target, on_ready_check, s);

@@ -1,7 +1,8 @@
 /* Process servers through the daemon (`hostpool run`): a `servers:` entry with `process:` is a
  * program hostpool starts on a port of its range and proxies to. Its first request waits for a
  * program that boots slowly, a crash loop answers 503 with Retry-After while it backs off, then
- * 503 once the policy gave up (state failed) until a start boots it again, a program that never
+ * 503 once the policy gave up (state failed) until a start boots it again, a running server's
+ * health is its program's, a program that never
  * becomes ready answers 504, no child outlives the daemon, stopped by SIGTERM or killed, and a
  * process server added and replaced through the admin API answers from its new program. GET
  * /servers/NAME and `hostpool status NAME` show the program.
@@ -34,6 +35,7 @@ static void start_app(hp_test_server *srv, hp_test_admin *admin, const char *pro
              "workers: 1\n"
              "ports: { range: 25500-25559 }\n"
              "access_log: off\n"
+             "health: { interval: 100ms, rise: 1, fall: 1 }\n"
              "servers:\n"
              "  - name: app\n"
              "    listen: auto\n"
@@ -163,14 +165,25 @@ typedef struct admin_state {
     const char *want;
 } admin_state;
 
-static bool server_in_state(void *data)
+/* GET /servers/app's `field` is `want`. */
+static bool server_field_is(const admin_state *s, const char *field)
 {
-    admin_state *s = data;
     hp_test_answer a = hp_test_admin_call(s->admin, "GET", "/servers/app", NULL, NULL);
-    bool in = a.status == 200 &&
-              strcmp(json_string_value(json_object_get(a.json, "state")), s->want) == 0;
+    const char *value = json_string_value(json_object_get(a.json, field));
+    bool in = a.status == 200 && value && strcmp(value, s->want) == 0;
     hp_test_answer_free(&a);
     return in;
+}
+
+static bool server_in_state(void *data)
+{
+    return server_field_is(data, "state");
+}
+
+/* A process server's health is its program's (a connect to its port), not its listener's. */
+static bool server_health_is(void *data)
+{
+    return server_field_is(data, "health");
 }
 
 static void a_crash_loop_backs_off_then_gives_up_until_a_start(void **state)
@@ -206,6 +219,28 @@ static void a_crash_loop_backs_off_then_gives_up_until_a_start(void **state)
     hp_test_answer_free(&a);
     assert_true(hp_test_poll_until(answered, &p, HP_TEST_DEADLINE_MS));
     assert_string_equal(p.body, "back");
+    assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
+}
+
+static void a_running_process_servers_health_follows_its_program(void **state)
+{
+    /* The program runs until the flag exists; killed then, it crashes at each restart, backing
+     * off for seconds while the server stays running and its own address still answers. */
+    char flag[4400], before[4600], command[6000], process[8192];
+    snprintf(flag, sizeof flag, "%s/broken", hp_test_temp_dir());
+    snprintf(before, sizeof before, "test -f %s && exit 3;", flag);
+    respond_command(command, sizeof command, before, "up");
+    snprintf(process, sizeof process, "%s      restart: { initial: 5s, max: 5s }\n", command);
+    hp_test_server srv;
+    hp_test_admin admin;
+    start_app(&srv, &admin, process);
+    hp_test_assert_answers(srv.port, NULL, "up");
+    admin_state ok = {&admin, "ok"}, ko = {&admin, "ko"}, running = {&admin, "running"};
+    assert_true(hp_test_poll_until(server_health_is, &ok, HP_TEST_DEADLINE_MS));
+    assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "broken", "", 0), 0);
+    assert_int_equal(kill(pid_of_server(&admin, "app"), SIGKILL), 0);
+    assert_true(hp_test_poll_until(server_health_is, &ko, HP_TEST_DEADLINE_MS));
+    assert_true(server_in_state(&running));
     assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
 }
 
@@ -317,6 +352,7 @@ int main(void)
         cmocka_unit_test(a_process_server_answers_through_hostpool),
         cmocka_unit_test(the_first_request_to_a_program_that_boots_slowly_succeeds),
         cmocka_unit_test(a_crash_loop_backs_off_then_gives_up_until_a_start),
+        cmocka_unit_test(a_running_process_servers_health_follows_its_program),
         cmocka_unit_test(a_program_that_never_becomes_ready_answers_504),
         cmocka_unit_test(no_child_outlives_a_daemon_stopped_or_killed),
         cmocka_unit_test(
