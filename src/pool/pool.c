@@ -17,7 +17,8 @@
  * stop (a process server whose program gave up is FAILED and still bound); a supervisor lives
  * as long as the server version whose gate uses it; `count` includes every entry (so
  * max_servers covers servers being added or started); a removed entry is unlinked at once but
- * freed only when its drain completed. */
+ * freed only when its drain completed; `retiring` counts the replaced versions not yet drained
+ * (with their programs stopped), and a shutdown says pool.stopped only once it is 0. */
 #include "hostpool/pool.h"
 
 #include "common/alloc.h"
@@ -105,6 +106,8 @@ struct hp_pool {
     entry *first, *last;
     size_t count;
     bool shutting_down;
+    bool servers_stopped; /* the shutdown's stop of every server is done */
+    size_t retiring;      /* replaced versions still draining or stopping their program */
     const char *making; /* the name hp_pool_get_or_create's maker is adding, or NULL */
     hp_pool_cb shutdown_cb;
     void *shutdown_data;
@@ -699,10 +702,13 @@ typedef struct retired_version {
     void *data;
 } retired_version;
 
+static void finish_shutdown(hp_pool *p);
+
 static void retired_part_done(retired_version *r)
 {
     if (--r->parts > 0) return;
     hp_pool *p = r->pool;
+    p->retiring--;
     /* Ports the new version took over stay held; the others go back to the range. */
     release_ports_not_held(p, r->ports, r->count, find(p, r->name));
     hp_server_destroy(r->server);
@@ -711,6 +717,7 @@ static void retired_part_done(retired_version *r)
     free(r->ports);
     free(r->name);
     free(r);
+    if (p->shutting_down && p->servers_stopped && !p->retiring) finish_shutdown(p);
 }
 
 /* The old program stopped: the entry's new one (if it is still the entry's, bound) starts,
@@ -802,6 +809,7 @@ int hp_pool_replace(hp_pool *p, const hp_server_config *config, hp_pool_server_c
             return err;
         }
     }
+    p->retiring++; /* until retired_part_done frees it */
     replace_process(e, proc);
     e->server = server;
     e->auto_ports = ports;
@@ -1215,11 +1223,18 @@ static void on_engine_stopped(hp_engine *engine, void *data)
     hp__uv_sched_close(&p->health_sched, on_health_timer_closed);
 }
 
-static void on_all_stopped(hp_pool *p, const hp_pool_result *result, void *data)
+/* Every server stopped, and every replaced version drained with its program stopped. */
+static void finish_shutdown(hp_pool *p)
 {
     publish(p, "pool.stopped", NULL, 0, NULL);
     hp__events_close(p->events);
     hp_engine_shutdown(p->engine, 0, on_engine_stopped, p);
+}
+
+static void on_all_stopped(hp_pool *p, const hp_pool_result *result, void *data)
+{
+    p->servers_stopped = true;
+    if (!p->retiring) finish_shutdown(p);
 }
 
 void hp_pool_shutdown(hp_pool *p, hp_pool_cb cb, void *data)

@@ -14,6 +14,8 @@
 #include "pool/pool_internal.h"
 #include "pool/supervisor.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +30,7 @@ static const char *listen_address = "auto";
 static const char *const *command; /* of the process servers make_process adds */
 static size_t command_count;
 static uint32_t max_restarts;
+static uint32_t stop_timeout_ms;
 
 static int record_event(const hp_event *ev, void *data)
 {
@@ -44,6 +47,7 @@ static int setup(void **state)
     events[0] = '\0';
     pool_done = 0;
     max_restarts = 0;
+    stop_timeout_ms = 0;
     return hp_pool_subscribe(pool, "**", record_event, NULL, NULL);
 }
 
@@ -66,6 +70,7 @@ static int make_process(hp_pool *p, const char *name, void *data)
 {
     hp_process_config process = {.command = command,
                                  .command_count = command_count,
+                                 .stop_timeout_ms = stop_timeout_ms,
                                  .restart = {.max_restarts = max_restarts}};
     hp_server_config c = {
         .name = name, .listen = &listen_address, .listen_count = 1, .process = &process};
@@ -176,6 +181,43 @@ static void a_stop_ends_once_the_program_stopped(void **state)
     assert_null(hp__pool_supervisor(pool, "nothing"));
 }
 
+static bool pool_stopped_yet(void *data)
+{
+    uv_run(&loop, UV_RUN_NOWAIT);
+    return pool_done > 0;
+}
+
+static void a_shutdown_during_a_replace_waits_for_the_old_program(void **state)
+{
+    /* The first program ignores SIGTERM: replaced, it stops only at SIGKILL, stop_timeout on,
+     * after the new one, which does not ignore it, has stopped with the pool. */
+    char script[4400];
+    snprintf(script, sizeof script,
+             "trap '' TERM; %s respond --listen 127.0.0.1:{port} & while :; do sleep 0.05; done",
+             hp_test_bin());
+    const char *argv[] = {"/bin/sh", "-c", script};
+    command = argv;
+    command_count = 3;
+    stop_timeout_ms = 300;
+    answers a = {0};
+    assert_int_equal(hp_pool_get_or_create(pool, "r", make_process, NULL, on_answer, &a), 0);
+    assert_true(hp_test_poll_until(answered_once, &a, HP_TEST_DEADLINE_MS));
+    hp__supervisor_info old;
+    hp__supervisor_info_get(hp__pool_supervisor(pool, "r"), &old);
+    char plain[4400];
+    snprintf(plain, sizeof plain, "exec %s respond --listen 127.0.0.1:{port}", hp_test_bin());
+    const char *new_argv[] = {"/bin/sh", "-c", plain};
+    hp_process_config process = {.command = new_argv, .command_count = 3};
+    hp_server_config c = {
+        .name = "r", .listen = &listen_address, .listen_count = 1, .process = &process};
+    hp_limits_init(&c.limits);
+    assert_int_equal(hp_pool_replace(pool, &c, NULL, NULL, NULL, 0), 0);
+    hp_pool_shutdown(pool, pool_stopped, NULL);
+    assert_true(hp_test_poll_until(pool_stopped_yet, NULL, HP_TEST_DEADLINE_MS));
+    assert_int_equal(kill(old.pid, 0), -1); /* gone before the pool said it stopped */
+    assert_int_equal(errno, ESRCH);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -185,6 +227,8 @@ int main(void)
             a_program_the_policy_gives_up_on_fails_its_server_and_its_waiting_callers, setup,
             teardown),
         cmocka_unit_test_setup_teardown(a_stop_ends_once_the_program_stopped, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_shutdown_during_a_replace_waits_for_the_old_program,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
