@@ -21,6 +21,7 @@
 #include "pool/health_probe.h"
 #include "pool/pool_internal.h"
 #include "pool/server_copy.h"
+#include "switch/switchboard.h"
 #include "core/ports.h"
 #include "hostpool/engine.h"
 #include "hostpool/errors.h"
@@ -56,6 +57,7 @@ typedef struct entry {
     waiter *waiters;            /* callbacks waiting for the drain in flight */
     hp__health_checker checker; /* runs while the server runs */
     hp__probe_target probe_target;
+    char *switchboard; /* the switchboard that made it on demand, or NULL */
     bool removed;
     struct entry *hash_next;
     struct entry *prev, *next; /* insertion order */
@@ -77,6 +79,7 @@ struct hp_pool {
     size_t count;
     bool shutting_down;
     const char *making; /* the name hp_pool_get_or_create's maker is adding, or NULL */
+    hp__switchboard *switchboards; /* switch/switchboard.h, a list */
     hp_pool_cb shutdown_cb;
     void *shutdown_data;
 };
@@ -144,6 +147,7 @@ static void entry_free(hp_pool *p, entry *e)
     hp_server_destroy(e->server);
     free(e->auto_ports);
     free(e->last_error);
+    free(e->switchboard);
     free(e->name);
     free(e);
 }
@@ -157,6 +161,7 @@ static void publish(hp_pool *p, const char *topic, const entry *e, int port, con
         .server = e ? e->name : NULL,
         .port = port,
         .message = message,
+        .switchboard = e ? e->switchboard : NULL,
         .time_ms = uv_now(p->loop),
     };
     hp__events_publish(p->events, &ev);
@@ -313,7 +318,10 @@ static void on_health_change(hp__health *h, hp__health_state from, hp__health_st
     publish(e->pool, "server.health", e, 0, hp__health_state_name(to));
 }
 
-int hp_pool_add(hp_pool *p, const hp_server_config *config, char *errbuf, size_t errlen)
+/* hp_pool_add, the entry marked as made by `switchboard` (NULL: none) before anyone hears of
+ * it. */
+static int add_entry(hp_pool *p, const hp_server_config *config, const char *switchboard,
+                     char *errbuf, size_t errlen)
 {
     char scratch[256];
     if (!errbuf) errbuf = scratch, errlen = sizeof scratch;
@@ -337,6 +345,7 @@ int hp_pool_add(hp_pool *p, const hp_server_config *config, char *errbuf, size_t
     e->name = hp__strdup(config->name);
     e->server = server;
     e->auto_ports = taken;
+    e->switchboard = switchboard ? hp__strdup(switchboard) : NULL;
     /* A server made on first use is starting from now until it runs or fails. */
     e->state =
         p->making && strcmp(p->making, e->name) == 0 ? HP_SERVER_STARTING : HP_SERVER_STOPPED;
@@ -346,6 +355,39 @@ int hp_pool_add(hp_pool *p, const hp_server_config *config, char *errbuf, size_t
     link_entry(p, e);
     publish(p, "server.added", e, 0, NULL);
     return 0;
+}
+
+int hp_pool_add(hp_pool *p, const hp_server_config *config, char *errbuf, size_t errlen)
+{
+    return add_entry(p, config, NULL, errbuf, errlen);
+}
+
+int hp__pool_add_on_demand(hp_pool *p, const hp_server_config *config, const char *switchboard,
+                           char *errbuf, size_t errlen)
+{
+    return add_entry(p, config, switchboard, errbuf, errlen);
+}
+
+const char *hp__pool_server_switchboard(const hp_pool *p, const char *name)
+{
+    const entry *e = find(p, name);
+    return e ? e->switchboard : NULL;
+}
+
+void hp__pool_publish_server(hp_pool *p, const char *topic, const char *name)
+{
+    const entry *e = find(p, name);
+    if (e) publish(p, topic, e, 0, NULL);
+}
+
+hp__sched *hp__pool_sched(hp_pool *p)
+{
+    return &p->health_sched.sched;
+}
+
+hp__switchboard **hp__pool_switchboards(const hp_pool *p)
+{
+    return &((hp_pool *)p)->switchboards;
 }
 
 /* ---- one server --------------------------------------------------------------------------- */
@@ -910,6 +952,7 @@ static void on_engine_stopped(hp_engine *engine, void *data)
     hp_pool *p = data;
     for (entry *e = p->first; e; e = e->next) hp__health_checker_stop(&e->checker);
     hp__upstreams_stop(p->upstreams);
+    hp__switchboards_stop(p->switchboards);
     hp__uv_sched_close(&p->health_sched, on_health_timer_closed);
 }
 
@@ -940,6 +983,7 @@ void hp_pool_destroy(hp_pool *p)
     hp__events_destroy(p->events);
     hp_engine_destroy(p->engine);
     hp__upstreams_destroy(p->upstreams); /* the workers, which held versions, are gone */
+    hp__switchboards_destroy(p->switchboards);
     hp_handler_destroy(p->options.default_handler);
     free(p);
 }
