@@ -265,6 +265,14 @@ static int add_all(hp_pool *pool, loaded *l)
         hp__config_forget_server(l->config, i);
     }
     close_servers(l, false);
+    for (size_t i = 0; i < l->config->switchboard_count; i++) {
+        char err[256];
+        const hp__switchboard_model *m = &l->config->switchboards[i];
+        if (hp__switchboard_add(pool, m, err, sizeof err) != 0) {
+            fprintf(stderr, "hostpool: %s: %s\n", m->name, err);
+            failed++;
+        }
+    }
     return failed;
 }
 
