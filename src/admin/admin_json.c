@@ -3,6 +3,8 @@
  * as ../shared/DESIGN.md fixes), health and metrics. */
 #include "admin/admin_internal.h"
 
+#include "pool/pool_internal.h"
+
 #include "http/server.h"
 
 #include <stdarg.h>
@@ -82,6 +84,9 @@ json_t *hp__admin_server_json(hp_pool *pool, const char *name)
                                "health", hp_health_name(info.health), "requests",
                                (json_int_t)t.responses, "errors", (json_int_t)t.errors);
     hp__stats_totals_close(&t);
+    const char *switchboard = hp__pool_server_switchboard(pool, name);
+    json_object_set_new(server, "on_demand", json_boolean(switchboard != NULL));
+    if (switchboard) json_object_set_new(server, "switchboard", json_string(switchboard));
     return server;
 }
 
