@@ -150,8 +150,10 @@ static void each_name_reaches_its_own_root(void **state)
     for (int i = 0; i < 2; i++) {
         expect(&d, "hello.localhost", NULL, 200, "hello");
         expect(&d, "Blog.localhost:8000", NULL, 200, "blog");
+        expect(&d, "ghost.localhost", NULL, 404, NULL); /* no folder to serve */
     }
     assert_int_equal(on_demand_count(&d), 2);
+    assert_false(has_server(&d, "ghost"));
     stop(&d);
 }
 
@@ -256,6 +258,80 @@ static void a_server_made_on_demand_is_listed_as_such(void **state)
     stop(&d);
 }
 
+static void get_switchboards_describes_each_with_its_servers(void **state)
+{
+    make_site("hello");
+    hostpool_run d;
+    start(&d, "    fallback_header: X-App-Name\n    max_servers: 7\n    idle_timeout: 0\n");
+    expect(&d, "hello.localhost", NULL, 200, "hello");
+    hp_test_answer a = hp_test_admin_call(&d.admin, "GET", "/switchboards", NULL, NULL);
+    assert_int_equal(a.status, 200);
+    json_t *list = json_object_get(a.json, "switchboards");
+    assert_int_equal(json_array_size(list), 1);
+    json_t *sb = json_array_get(list, 0);
+    assert_string_equal(json_string_value(json_object_get(sb, "name")), "apps");
+    char listen[64];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", d.port);
+    assert_string_equal(json_string_value(json_object_get(sb, "listen")), listen);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(sb, "hosts"), 0)),
+                        "{name}.localhost");
+    assert_string_equal(json_string_value(json_object_get(sb, "fallback_header")), "X-App-Name");
+    assert_true(json_is_null(json_object_get(sb, "default")));
+    assert_int_equal(json_integer_value(json_object_get(sb, "max_servers")), 7);
+    assert_int_equal(json_integer_value(json_object_get(sb, "idle_timeout_ms")), 0);
+    assert_string_equal(json_string_value(json_object_get(sb, "template")), "file");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(sb, "servers"), 0)),
+                        "hello");
+    assert_int_equal(json_integer_value(json_object_get(sb, "count")), 1);
+    hp_test_answer_free(&a);
+    a = hp_test_admin_call(&d.admin, "GET", "/switchboards/apps", NULL, NULL);
+    assert_int_equal(a.status, 200);
+    assert_int_equal(json_integer_value(json_object_get(a.json, "count")), 1);
+    hp_test_answer_free(&a);
+    a = hp_test_admin_call(&d.admin, "GET", "/switchboards/nope", NULL, NULL);
+    assert_int_equal(a.status, 404);
+    hp_test_answer_free(&a);
+    stop(&d);
+}
+
+static void ls_prints_the_switchboards_after_the_servers(void **state)
+{
+    make_site("hello");
+    hostpool_run d;
+    start(&d, "    idle_timeout: 0\n");
+    expect(&d, "hello.localhost", NULL, 200, "hello");
+    char admin[4300];
+    snprintf(admin, sizeof admin, "unix:%s", d.admin.socket_path);
+    const char *argv[] = {hp_test_bin(), "ls", "--admin", admin, NULL};
+    hp_test_run_result r = hp_test_run(argv, NULL, HP_TEST_DEADLINE_MS);
+    assert_int_equal(r.status, 0);
+    assert_true(hp_test_matches(r.out, "\nSWITCHBOARD +LISTEN +HOSTS +TEMPLATE +SERVERS +MAX +IDLE\n"
+                                       "apps +127\\.0\\.0\\.1:[0-9]+ +\\{name\\}\\.localhost +file +1 +50 +never\n"));
+    assert_true(hp_test_matches(r.out, "\nhello +running +127\\.0\\.0\\.1:[0-9]+ +hello\\.localhost "));
+    hp_test_run_free(&r);
+    stop(&d);
+}
+
+static void metrics_count_the_servers_and_the_refusals(void **state)
+{
+    make_site("hello");
+    make_site("blog");
+    hostpool_run d;
+    start(&d, "    max_servers: 1\n");
+    expect(&d, "hello.localhost", NULL, 200, "hello");
+    expect(&d, "blog.localhost", NULL, 503, NULL);
+    expect(&d, "my_app.localhost", NULL, 404, NULL);
+    hp_test_answer a = hp_test_admin_call(&d.admin, "GET", "/metrics", NULL, NULL);
+    assert_non_null(strstr(a.body, "hostpool_switchboard_servers{switchboard=\"apps\"} 1\n"));
+    assert_non_null(strstr(
+        a.body, "hostpool_switchboard_refused_total{switchboard=\"apps\",reason=\"limit\"} 1\n"));
+    assert_non_null(strstr(
+        a.body,
+        "hostpool_switchboard_refused_total{switchboard=\"apps\",reason=\"not_allowed\"} 1\n"));
+    hp_test_answer_free(&a);
+    stop(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +343,9 @@ int main(void)
         cmocka_unit_test(the_fallback_header_then_the_default_choose_the_name),
         cmocka_unit_test(an_idle_server_is_stopped_then_made_again),
         cmocka_unit_test(a_server_made_on_demand_is_listed_as_such),
+        cmocka_unit_test(get_switchboards_describes_each_with_its_servers),
+        cmocka_unit_test(ls_prints_the_switchboards_after_the_servers),
+        cmocka_unit_test(metrics_count_the_servers_and_the_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
