@@ -9,9 +9,15 @@
  *
  * A server that hp_pool_get_or_create() makes is `starting` from the moment its maker adds it
  * until it runs or its start fails: what observes it meanwhile (its server.added subscribers,
- * hp_pool_info, the admin API) sees it so, and replace, start, stop and restart refuse it
- * (HP_ESTATE). Today making and starting are synchronous, so that is within the call; a maker
- * that finishes later will keep it starting across the wait.
+ * hp_pool_info, the admin API) sees it so, and replace, start and restart refuse it
+ * (HP_ESTATE). Making and binding are synchronous, so for most servers that is within the
+ * call. A process server (hostpool/process.h) is `starting` from its bind until its program is
+ * ready, `running` from then on (across the program's restarts), and `failed` when its restart
+ * policy gives up, with its addresses still bound (they answer 503); starting it again then
+ * starts the program again (no new bind). Its start, stop, restart, remove and the shutdown
+ * stop the program too (SIGTERM, then SIGKILL after its stop_timeout) and end when both the
+ * drain and the program's stop did. Its program's events (process.started, .ready, .exited,
+ * .restarting, .giveup) carry the server's name.
  *
  * Starting binds the server's addresses at once (so "address in use" is an immediate error
  * of that server alone); stopping drains its connections without touching any other server.
@@ -136,7 +142,10 @@ const char *hp_pool_find_by_bind(const hp_pool *pool, const char *address);
 /* The server `name`, made and started on first use: when it does not exist, `make` is called
  * to add it (with hp_pool_add; it joins the pool `starting`), then it is started, so any number
  * of calls for one name create exactly one server (a call made while it is being made starts
- * it). `cb` gets 0 once the server runs (at once), or the start's error.
+ * it). `cb` gets 0 once the server runs, or the start's error. Asynchronous for a process
+ * server: `cb` comes when its program is ready (0), or when the program fails or the server
+ * is stopped first (HP_ESTATE, its last error says why); every call made meanwhile waits the
+ * same way. For other servers `cb` is called before this returns.
  * Errors of making (max_servers reached: HP_ELIMIT) are returned, and `cb` is not called. */
 typedef int (*hp_pool_maker)(hp_pool *pool, const char *name, void *data);
 int hp_pool_get_or_create(hp_pool *pool, const char *name, hp_pool_maker make, void *make_data,
@@ -173,10 +182,12 @@ int hp_pool_list(const hp_pool *pool, hp_pool_field field, const char *pattern, 
 
 /* ---- one server --------------------------------------------------------------------------- */
 
-/* Binds and starts accepting. HP_ENOTFOUND, HP_ESTATE (not stopped or failed), or the bind
+/* Binds and starts accepting (a process server: and starts its program; it is `starting`
+ * until the program is ready). HP_ENOTFOUND, HP_ESTATE (not stopped or failed), or the bind
  * error (the server is then `failed` with that error as its last error). */
 int hp_pool_start(hp_pool *pool, const char *name, char *errbuf, size_t errbuf_len);
-/* Drains and stops; `cb` when stopped (status 0). HP_ENOTFOUND, HP_ESTATE (not running). */
+/* Drains and stops; `cb` when stopped (status 0). HP_ENOTFOUND, HP_ESTATE (not running; a
+ * process server that is starting or failed is stopped too: its addresses are bound). */
 int hp_pool_stop(hp_pool *pool, const char *name, hp_pool_server_cb cb, void *data);
 /* Stop then start; `cb` gets the start's status. HP_ENOTFOUND, HP_ESTATE (starting, or the
  * pool is shutting down). */

@@ -3,9 +3,9 @@
  * as ../shared/DESIGN.md fixes), health and metrics. */
 #include "admin/admin_internal.h"
 
-#include "pool/pool_internal.h"
-
 #include "http/server.h"
+#include "pool/pool_internal.h"
+#include "pool/supervisor.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,6 +68,24 @@ static json_t *hosts_json(const hp_server *server)
     return list;
 }
 
+/* A process server's program: its supervisor's state, pid (null when none runs), port,
+ * restarts since the last start, and the command as configured. NULL for another server. */
+static json_t *process_json(hp_pool *pool, const char *name)
+{
+    hp__supervisor *s = hp__pool_supervisor(pool, name);
+    const hp_process_config *config = hp__pool_process(pool, name);
+    if (!s || !config) return NULL;
+    hp__supervisor_info info;
+    hp__supervisor_info_get(s, &info);
+    json_t *command = json_array();
+    for (size_t i = 0; i < config->command_count; i++)
+        json_array_append_new(command, json_string(config->command[i]));
+    return json_pack("{s:s, s:o, s:i, s:I, s:o}", "state", hp__process_state_name(info.state),
+                     "pid", info.pid ? json_integer(info.pid) : json_null(), "port",
+                     hp__supervisor_port(s), "restarts", (json_int_t)info.restarts, "command",
+                     command);
+}
+
 json_t *hp__admin_server_json(hp_pool *pool, const char *name)
 {
     hp_server_info info;
@@ -90,6 +108,8 @@ json_t *hp__admin_server_json(hp_pool *pool, const char *name)
         json_object_set_new(server, "on_demand", json_true());
         json_object_set_new(server, "switchboard", json_string(switchboard));
     }
+    json_t *process = process_json(pool, name);
+    if (process) json_object_set_new(server, "process", process);
     return server;
 }
 

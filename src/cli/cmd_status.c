@@ -2,8 +2,8 @@
  * are in each state, exit 0 whatever the health (GET /health's 503 for a pool that is not
  * healthy is for load balancers; here it is the answer, shown); with NAME, that server (GET
  * /servers/NAME), one field per line: state, each listen address with the port it is bound to,
- * hosts, expose URL, uptime, health, last error, and the request counts when the daemon keeps them.
- */
+ * hosts, expose URL, uptime, health, last error, the request counts when the daemon keeps them,
+ * and a process server's program (state, pid, port, restarts, command). */
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/client_print.h"
@@ -72,6 +72,27 @@ static void print_listen(const json_t *server)
     printf("%s\n", i ? "" : "-");
 }
 
+/* A process server's program: "process:  ready, pid 1234, port 20001, 2 restarts" and its
+ * command, its arguments joined by spaces. Nothing for another server. */
+static void print_process(const json_t *server)
+{
+    const json_t *process = json_object_get(server, "process");
+    if (!json_is_object(process)) return;
+    const char *state = json_string_value(json_object_get(process, "state"));
+    json_int_t pid = json_integer_value(json_object_get(process, "pid"));
+    printf("%-11s %s", "process:", state ? state : "-");
+    if (pid > 0) printf(", pid %lld", (long long)pid);
+    printf(", port %lld, %lld restarts\n",
+           (long long)json_integer_value(json_object_get(process, "port")),
+           (long long)json_integer_value(json_object_get(process, "restarts")));
+    printf("%-11s ", "command:");
+    size_t i;
+    json_t *arg;
+    json_array_foreach(json_object_get(process, "command"), i, arg)
+        printf("%s%s", i ? " " : "", json_string_value(arg) ? json_string_value(arg) : "");
+    printf("\n");
+}
+
 static void print_server(const json_t *server)
 {
     print_owned("name:", hp__server_string_text(server, "name"));
@@ -84,6 +105,7 @@ static void print_server(const json_t *server)
     print_owned("last error:", hp__server_string_text(server, "last_error"));
     print_owned("requests:", hp__server_count_text(server, "requests"));
     print_owned("errors:", hp__server_count_text(server, "errors"));
+    print_process(server);
 }
 
 static int show_pool(hp__client *c)

@@ -232,7 +232,9 @@ typedef struct printing {
 static bool print_server(const hp_server_info *info, void *data)
 {
     printing *p = data;
-    if (info->state != HP_SERVER_RUNNING) return true;
+    /* A process server is starting until its program is ready; its addresses serve already
+     * (requests wait for the program). */
+    if (info->state != HP_SERVER_RUNNING && info->state != HP_SERVER_STARTING) return true;
     if (strcmp(info->name, HP__CONFIG_ADMIN_SERVER) == 0) {
         printf("hostpool: admin API on %s\n", hp_server_listen_address(info->server, 0));
         return true;

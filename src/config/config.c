@@ -344,8 +344,8 @@ static void check_hosts(checker *c, hp__cfg_node *n, hp__config_server *s,
 static void check_server(checker *c, hp__cfg_node *map, const hp__config *config,
                          hp__config_server *s, hp__config_server_nodes *where)
 {
-    static const char *const keys[] = {"name",   "listen", "expose", "hosts",
-                                       "limits", "routes", NULL};
+    static const char *const keys[] = {"name",   "listen", "expose",  "hosts",
+                                       "limits", "routes", "process", NULL};
     s->limits = config->limits;
     s->access_log = config->access_log;
     s->file = c->file ? hp__strdup(c->file) : NULL;
@@ -372,6 +372,14 @@ static void check_server(checker *c, hp__cfg_node *map, const hp__config *config
                         HP_CONFIG_QUOTE_MAX, s->expose);
     if ((n = hp__cfg_mapping_get(map, "hosts"))) check_hosts(c, n, s, where);
     if ((n = hp__cfg_mapping_get(map, "limits"))) check_limits(c, n, &s->limits, NULL);
+    if ((n = hp__cfg_mapping_get(map, "process"))) {
+        s->process = HP_NEW(hp__process_model);
+        hp__config_read_process(c, n, false, s->process);
+        if ((n = hp__cfg_mapping_get(map, "routes")))
+            hp__config_fail_at(c, map, hp__cfg_mapping_key(map, "routes", 6),
+                               "a process server has no routes: its process answers every request");
+        return;
+    }
     if ((n = hp__cfg_mapping_get(map, "routes")) && !null_of(n)) {
         if (n->kind != HP__CFG_SEQUENCE) {
             hp__config_fail_type(c, n, "a list");
@@ -668,6 +676,8 @@ static void server_close(hp__config_server *s)
     free_strings(s->hosts, s->host_count);
     for (size_t i = 0; i < s->route_count; i++) route_close(&s->routes[i]);
     free(s->routes);
+    if (s->process) hp__process_model_free(s->process);
+    free(s->process);
     free(s->file);
     free(s->path);
 }

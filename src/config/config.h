@@ -15,6 +15,7 @@
 #define HP_CONFIG_CONFIG_H
 
 #include "config/config_errors.h"
+#include "config/config_process.h"
 #include "config/node.h"
 #include "hostpool/handler_kind.h"
 #include "hostpool/server.h"
@@ -54,6 +55,7 @@ typedef struct hp__config_server {
     bool access_log;  /* from the top level */
     hp__config_route *routes;
     size_t route_count;
+    hp__process_model *process; /* `process`: a supervised process it proxies to, or NULL */
     /* Where it was written, for errors found when it is built. */
     char *file; /* NULL when not from a file */
     char *path; /* "servers[2]" */

@@ -1011,10 +1011,10 @@ static proxy_side *current_side(proxy_worker *pw, const proxy_handler *h)
     return pw->side;
 }
 
-static void on_request(hp_handler *self, hp_request *req)
+void hp__proxy_handle(hp_handler *self, void *worker_data, hp_request *req)
 {
     const proxy_handler *h = (const proxy_handler *)self;
-    proxy_worker *pw = hp_worker_data(hp_request_worker(req), self);
+    proxy_worker *pw = worker_data;
     if (!pw) return hp_respond_error(req, 500);
     if (declared_too_large(h, req)) return hp_respond_error(req, 413);
     proxy_side *side = current_side(pw, h);
@@ -1032,6 +1032,11 @@ static void on_request(hp_handler *self, hp_request *req)
     hp_request_on_done(req, on_done, px);
     attempt(px);
     leave(px);
+}
+
+static void on_request(hp_handler *self, hp_request *req)
+{
+    hp__proxy_handle(self, hp_worker_data(hp_request_worker(req), self), req);
 }
 
 /* ---- per worker ----------------------------------------------------------------------------- */

@@ -13,4 +13,10 @@ hp_handler *hp__proxy_handler_create_with(hp__upstream *upstream, const char *up
                                           hp_proxy_host host, const char *host_name,
                                           uint64_t max_body_bytes);
 
+/* What the proxy's on_request does, with its per-worker state given: `worker_data` is what its
+ * vtable's worker_start returned on the request's worker. For a handler that holds a proxy
+ * inside it (handlers/process_gate.c) and runs the proxy's worker hooks as its own, so the
+ * proxy's state is recorded under the outer handler. */
+void hp__proxy_handle(hp_handler *proxy, void *worker_data, hp_request *req);
+
 #endif

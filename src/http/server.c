@@ -167,6 +167,7 @@ static int check_config(const hp_server_config *c, char *const *prefixes, char *
     config_errors e = {.buf = len ? errbuf : NULL, .len = len};
     if (e.buf) e.buf[0] = '\0';
     if (!c->name || !*c->name) config_error(&e, "name: required");
+    if (c->process) config_error(&e, "process: only a pool runs a process server (hp_pool_add)");
     check_listen(c, &e);
     check_hosts(c, &e);
     check_routes(c, prefixes, &e);

@@ -85,6 +85,12 @@ static void answer(hp__http_probe *p, bool ok)
     hp__health_checker_done(c, p->seq, ok);
 }
 
+/* `expect` is a status (100-599) or a class (1-5). */
+static bool status_expected(int status, int expect)
+{
+    return expect < 100 ? status / 100 == expect : status == expect;
+}
+
 /* Parses what arrived since the last read: the head decides, anything malformed fails. */
 static void parse(hp__http_probe *p)
 {
@@ -94,7 +100,7 @@ static void parse(hp__http_probe *p)
                                                             p->received - p->parsed, &used);
         p->parsed += used;
         if (ev == HP__UPSTREAM_HEAD) {
-            answer(p, p->response.status == p->target->expect);
+            answer(p, status_expected(p->response.status, p->target->expect));
             return;
         }
         if (ev == HP__UPSTREAM_ERROR) {

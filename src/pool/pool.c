@@ -4,16 +4,24 @@
  * kept in insertion order (a list) and found by name through a small chained hash table.
  * Per-server operations map onto the engine: start = hp_engine_start_server (synchronous
  * bind), stop = hp_engine_stop_server (asynchronous drain). An entry that is stopping keeps
- * the callbacks waiting for it; remove and restart are built on that.
+ * the callbacks waiting for it; remove and restart are built on that. A process server
+ * (hostpool/process.h) adds its program: a supervisor (pool/supervisor.h) made with the
+ * server, whose gate (handlers/process_gate.c) is the server's one route; start = bind, then
+ * the supervisor's start, and the entry runs when the supervisor says READY; stop = the drain
+ * and the supervisor's stop, done when both are.
  *
  * Invariants: an entry's state is DRAINING exactly while an engine stop of its server is in
- * flight; it is STARTING only within a start, and from the add of a server made on first use
- * (hp_pool_get_or_create sets `making`) to the end of its start; `count` includes every entry (so
- * max_servers covers servers being added or started); a removed entry is unlinked at once but freed
- * only when its drain completed. */
+ * flight; it is STARTING only within a start, from the add of a server made on first use
+ * (hp_pool_get_or_create sets `making`) to the end of its start, and while a process server's
+ * program boots for its first ready; `bound` is true from a successful bind to the end of the
+ * stop (a process server whose program gave up is FAILED and still bound); a supervisor lives
+ * as long as the server version whose gate uses it; `count` includes every entry (so
+ * max_servers covers servers being added or started); a removed entry is unlinked at once but
+ * freed only when its drain completed. */
 #include "hostpool/pool.h"
 
 #include "common/alloc.h"
+#include "config/config_process.h"
 #include "core/events.h"
 #include "core/filter.h"
 #include "core/health.h"
@@ -23,11 +31,13 @@
 #include "pool/server_copy.h"
 #include "switch/switchboard.h"
 #include "core/ports.h"
+#include "handlers/process_gate.h"
 #include "hostpool/engine.h"
 #include "hostpool/errors.h"
 #include "http/server.h"
 #include "io/engine_call.h"
 #include "io/socket.h"
+#include "pool/supervisor.h"
 #include "upstream/upstreams.h"
 
 #include <stddef.h>
@@ -45,6 +55,21 @@ typedef struct waiter {
     struct waiter *next;
 } waiter;
 
+struct entry;
+
+/* A process server's program (hostpool/process.h): its config, its supervisor and its port.
+ * Owned by its entry, or, after a replace, by the retired version until that has drained and
+ * the program stopped; `entry` is then NULL, so the supervisor's hooks only publish. */
+typedef struct process {
+    struct hp_pool *pool;
+    struct entry *entry; /* NULL once retired */
+    char *name;
+    hp__process_model model;
+    hp__supervisor *supervisor;
+    uint16_t port;
+    bool port_auto; /* taken from the range: given back when the process is freed */
+} process;
+
 typedef struct entry {
     struct hp_pool *pool;
     char *name;
@@ -57,7 +82,11 @@ typedef struct entry {
     waiter *waiters;            /* callbacks waiting for the drain in flight */
     hp__health_checker checker; /* runs while the server runs */
     hp__probe_target probe_target;
-    char *switchboard; /* the switchboard that made it on demand, or NULL */
+    char *switchboard;       /* the switchboard that made it on demand, or NULL */
+    process *process;        /* a process server's program, else NULL */
+    bool bound;              /* its addresses are bound: from a start to the end of a stop */
+    unsigned stop_parts;     /* of a stop in flight: the drain, and the program's stop */
+    waiter *ready_waiters;   /* get_or_create callbacks waiting for the program to be ready */
     bool removed;
     struct entry *hash_next;
     struct entry *prev, *next; /* insertion order */
@@ -140,9 +169,14 @@ static void release_ports(hp_pool *p, entry *e)
         if (e->auto_ports[i]) hp__ports_release(&p->ports, (uint16_t)e->auto_ports[i]);
 }
 
+static void process_free(process *proc);
+static void flush_ready_waiters(entry *e, int status);
+
 static void entry_free(hp_pool *p, entry *e)
 {
     hp__health_checker_stop(&e->checker);
+    flush_ready_waiters(e, HP_ESTATE);
+    process_free(e->process);
     release_ports(p, e);
     hp_server_destroy(e->server);
     free(e->auto_ports);
@@ -176,6 +210,122 @@ static void set_error(entry *e, const char *message)
 {
     free(e->last_error);
     e->last_error = message ? hp__strdup(message) : NULL;
+}
+
+/* ---- process servers --------------------------------------------------------------------- */
+
+/* A process server is bound, then `starting` until its supervisor says READY, then `running`;
+ * it stays `running` across the program's restarts and becomes `failed` (still bound: its
+ * requests get 503 from the gate) when the supervisor gives up. The supervisor's hooks come
+ * here; a retired supervisor's (entry NULL) only publish. */
+
+static void publish_process_event(hp__supervisor *s, hp_event *event, void *data)
+{
+    process *proc = data;
+    event->server = proc->name;
+    event->switchboard = proc->entry ? proc->entry->switchboard : NULL;
+    event->time_ms = uv_now(proc->pool->loop);
+    hp__events_publish(proc->pool->events, event);
+}
+
+static void flush_ready_waiters(entry *e, int status)
+{
+    waiter *w = e->ready_waiters;
+    e->ready_waiters = NULL;
+    while (w) {
+        waiter *next = w->next;
+        if (w->cb) w->cb(e->pool, e->name, status, w->data);
+        free(w);
+        w = next;
+    }
+}
+
+static void entry_running(hp_pool *p, entry *e);
+
+/* The program gave up, or its policy keeps it down: the entry fails, its addresses bound. */
+static void process_failed(entry *e)
+{
+    hp__supervisor_info info;
+    hp__supervisor_info_get(e->process->supervisor, &info);
+    char why[160];
+    if (info.last_signal > 0)
+        snprintf(why, sizeof why, "the process was killed by signal %d and is not restarted",
+                 info.last_signal);
+    else
+        snprintf(why, sizeof why, "the process exited with code %d and is not restarted",
+                 info.last_exit_code);
+    e->state = HP_SERVER_FAILED;
+    e->started_ms = 0;
+    hp__health_checker_stop(&e->checker);
+    set_error(e, why);
+    publish(e->pool, "server.failed", e, 0, why);
+    flush_ready_waiters(e, HP_ESTATE);
+}
+
+static void on_process_state(hp__supervisor *s, hp__process_state from, hp__process_state to,
+                             void *data)
+{
+    process *proc = data;
+    entry *e = proc->entry;
+    if (!e || e->state == HP_SERVER_DRAINING) return;
+    if (to == HP__PROCESS_READY && e->state == HP_SERVER_STARTING) {
+        entry_running(e->pool, e);
+        flush_ready_waiters(e, 0);
+    } else if (to == HP__PROCESS_FAILED &&
+               (e->state == HP_SERVER_STARTING || e->state == HP_SERVER_RUNNING)) {
+        process_failed(e);
+    }
+}
+
+/* Can 127.0.0.1:port be bound now? For the program's automatic port. */
+static bool port_is_free(uint16_t port, void *data);
+
+/* A process for the server `c` (c->process set): its port (`auto`: a new one from the range,
+ * also for a replace, so that the new program can boot while the old one still serves), its
+ * supervisor. NULL with errbuf set on an error. */
+static process *process_create(hp_pool *p, const hp_server_config *c, char *errbuf,
+                               size_t errlen)
+{
+    process *proc = HP_NEW(process);
+    proc->pool = p;
+    proc->name = hp__strdup(c->name ? c->name : "");
+    hp__process_model_copy(&proc->model, c->process);
+    proc->port = c->process->port;
+    if (!proc->port) {
+        if (hp__ports_take(&p->ports, port_is_free, "127.0.0.1", &proc->port) != 0) {
+            snprintf(errbuf, errlen, "process.port: no free port left in %u-%u",
+                     p->options.port_min, p->options.port_max);
+            process_free(proc);
+            return NULL;
+        }
+        proc->port_auto = true;
+    }
+    hp__supervisor_options o = {
+        .name = proc->name,
+        .config = &proc->model.config,
+        .port = proc->port,
+        .hooks = {.publish = publish_process_event, .on_state = on_process_state},
+        .data = proc,
+    };
+    char why[200];
+    if (hp__supervisor_create(p->loop, &o, &proc->supervisor, why, sizeof why) != 0) {
+        snprintf(errbuf, errlen, "process: %s", why);
+        process_free(proc);
+        return NULL;
+    }
+    return proc;
+}
+
+/* Frees `proc`: its supervisor (killing what still runs) and its automatic port. NULL is a
+ * no-op. */
+static void process_free(process *proc)
+{
+    if (!proc) return;
+    hp__supervisor_destroy(proc->supervisor);
+    if (proc->port_auto) hp__ports_release(&proc->pool->ports, proc->port);
+    hp__process_model_free(&proc->model);
+    free(proc->name);
+    free(proc);
 }
 
 /* ---- creation ----------------------------------------------------------------------------- */
@@ -278,16 +428,33 @@ static int resolve_auto(hp_pool *p, const hp_server_config *c, const entry *keep
     return 0;
 }
 
-/* Builds a server from `config` with its automatic ports; *ports_out receives them. */
+/* Builds a server from `config` with its automatic ports; *ports_out receives them. A process
+ * server (config->process) gets its process in *proc_out and its gate as its one route. */
 static int build_server(hp_pool *p, const hp_server_config *config, const entry *keep,
-                        hp_server **out, int **ports_out, char *errbuf, size_t errlen)
+                        hp_server **out, int **ports_out, process **proc_out, char *errbuf,
+                        size_t errlen)
 {
+    hp_server_config c = *config;
+    hp_route_config gate_route = {0};
+    process *proc = NULL;
+    if (config->process && config->route_count) {
+        snprintf(errbuf, errlen, "process: a process server has no routes: its process answers "
+                                 "every request");
+        return HP_ECONFIG;
+    }
+    if (config->process) {
+        proc = process_create(p, config, errbuf, errlen);
+        if (!proc) return HP_ECONFIG;
+        gate_route.handler = hp__process_gate_create(proc->supervisor, proc->name, proc->port);
+        c.routes = &gate_route;
+        c.route_count = 1;
+        c.process = NULL; /* the pool runs it: the server has its gate */
+    }
     size_t n = config->listen_count;
     char **resolved = hp__calloc(n ? n : 1, sizeof *resolved);
     int *taken = hp__calloc(n ? n : 1, sizeof *taken);
     int err = resolve_auto(p, config, keep, resolved, taken, errbuf, errlen);
     if (!err) {
-        hp_server_config c = *config;
         c.listen = (const char *const *)resolved;
         if (c.route_count == 0 && !c.fallback) c.fallback = p->options.default_handler;
         err = hp_server_create(&c, out, errbuf, errlen);
@@ -297,9 +464,12 @@ static int build_server(hp_pool *p, const hp_server_config *config, const entry 
     if (err) {
         release_ports_not_held(p, taken, n, keep);
         free(taken);
+        hp_handler_destroy(gate_route.handler);
+        process_free(proc);
         return err;
     }
     *ports_out = taken;
+    *proc_out = proc;
     return 0;
 }
 
@@ -337,7 +507,8 @@ static int add_entry(hp_pool *p, const hp_server_config *config, const char *swi
     }
     hp_server *server = NULL;
     int *taken = NULL;
-    int err = build_server(p, config, NULL, &server, &taken, errbuf, errlen);
+    process *proc = NULL;
+    int err = build_server(p, config, NULL, &server, &taken, &proc, errbuf, errlen);
     if (err) return err;
     bind_handlers(p, server);
     entry *e = HP_NEW(entry);
@@ -346,6 +517,8 @@ static int add_entry(hp_pool *p, const hp_server_config *config, const char *swi
     e->server = server;
     e->auto_ports = taken;
     e->switchboard = switchboard ? hp__strdup(switchboard) : NULL;
+    e->process = proc;
+    if (proc) proc->entry = e;
     /* A server made on first use is starting from now until it runs or fails. */
     e->state =
         p->making && strcmp(p->making, e->name) == 0 ? HP_SERVER_STARTING : HP_SERVER_STOPPED;
@@ -400,26 +573,46 @@ static uint64_t next_health_phase(hp_pool *p)
     return ((uint64_t)fraction * p->health_config.interval_ms) >> 32;
 }
 
-static int start_entry(hp_pool *p, entry *e, char *errbuf, size_t errlen)
+static void entry_running(hp_pool *p, entry *e)
 {
-    char scratch[256];
-    if (!errbuf) errbuf = scratch, errlen = sizeof scratch;
-    e->state = HP_SERVER_STARTING;
-    int err = hp_engine_start_server(p->engine, e->server, errbuf, errlen);
-    if (err) {
-        e->state = HP_SERVER_FAILED;
-        set_error(e, errbuf);
-        publish(p, "server.failed", e, 0, errbuf);
-        publish(p, "server.stopped", e, 0, NULL);
-        return err;
-    }
     e->state = HP_SERVER_RUNNING;
     e->started_ms = uv_now(p->loop);
     e->starts++;
     set_error(e, NULL);
     publish(p, "server.started", e, first_port(e), NULL);
     hp__health_checker_start(&e->checker, next_health_phase(p));
+}
+
+/* Binds (unless a failed process server still is) and runs the server; a process server is
+ * `starting` until its program is ready (on_process_state). */
+static int start_entry(hp_pool *p, entry *e, char *errbuf, size_t errlen)
+{
+    char scratch[256];
+    if (!errbuf) errbuf = scratch, errlen = sizeof scratch;
+    e->state = HP_SERVER_STARTING;
+    int err = e->bound ? 0 : hp_engine_start_server(p->engine, e->server, errbuf, errlen);
+    if (err) {
+        e->state = HP_SERVER_FAILED;
+        set_error(e, errbuf);
+        publish(p, "server.failed", e, 0, errbuf);
+        publish(p, "server.stopped", e, 0, NULL);
+        flush_ready_waiters(e, err);
+        return err;
+    }
+    e->bound = true;
+    if (!e->process) {
+        entry_running(p, e);
+        return 0;
+    }
+    set_error(e, NULL);
+    hp__supervisor_start(e->process->supervisor);
     return 0;
+}
+
+/* Is it bound (running, draining, or a process server starting or failed)? */
+static bool is_up(const entry *e)
+{
+    return e->bound || e->state == HP_SERVER_DRAINING;
 }
 
 int hp_pool_start(hp_pool *p, const char *name, char *errbuf, size_t errlen)
@@ -431,12 +624,14 @@ int hp_pool_start(hp_pool *p, const char *name, char *errbuf, size_t errlen)
     return start_entry(p, e, errbuf, errlen);
 }
 
-static void on_entry_stopped(hp_engine *engine, hp_server *server, void *data)
+/* The drain and the program's stop both ended. */
+static void entry_stopped(entry *e)
 {
-    entry *e = data;
     hp_pool *p = e->pool;
     e->state = HP_SERVER_STOPPED;
+    e->bound = false;
     e->started_ms = 0;
+    flush_ready_waiters(e, HP_ESTATE);
     publish(p, "server.stopped", e, 0, NULL);
     waiter *w = e->waiters;
     e->waiters = NULL;
@@ -456,6 +651,21 @@ static void on_entry_stopped(hp_engine *engine, hp_server *server, void *data)
     }
 }
 
+static void stop_part_done(entry *e)
+{
+    if (--e->stop_parts == 0) entry_stopped(e);
+}
+
+static void on_entry_drained(hp_engine *engine, hp_server *server, void *data)
+{
+    stop_part_done(data);
+}
+
+static void on_process_stopped(hp__supervisor *s, void *data)
+{
+    stop_part_done(data);
+}
+
 /* Starts draining `e` (if it runs) and queues `w` for the end of the drain. */
 static void stop_entry(hp_pool *p, entry *e, waiter *w)
 {
@@ -464,9 +674,13 @@ static void stop_entry(hp_pool *p, entry *e, waiter *w)
     if (e->state == HP_SERVER_DRAINING) return;
     e->state = HP_SERVER_DRAINING;
     hp__health_checker_stop(&e->checker);
+    e->stop_parts = e->process ? 2 : 1;
+    /* The program's stop answers the requests waiting for it (503), which the drain waits for;
+     * it may end at once (nothing ran). */
+    if (e->process) hp__supervisor_stop(e->process->supervisor, on_process_stopped, e);
     /* within its own limits.drain_timeout_ms (a config's top-level one unless it overrides) */
     hp_engine_stop_server(p->engine, e->server, e->server->limits.drain_timeout_ms,
-                          on_entry_stopped, e);
+                          on_entry_drained, e);
 }
 
 static waiter *new_waiter(hp_pool_server_cb cb, void *data)
@@ -481,7 +695,7 @@ int hp_pool_stop(hp_pool *p, const char *name, hp_pool_server_cb cb, void *data)
 {
     entry *e = find(p, name);
     if (!e) return HP_ENOTFOUND;
-    if (e->state != HP_SERVER_RUNNING && e->state != HP_SERVER_DRAINING) return HP_ESTATE;
+    if (!is_up(e)) return HP_ESTATE;
     stop_entry(p, e, new_waiter(cb, data));
     return 0;
 }
@@ -491,7 +705,7 @@ int hp_pool_restart(hp_pool *p, const char *name, hp_pool_server_cb cb, void *da
     entry *e = find(p, name);
     if (!e) return HP_ENOTFOUND;
     if (p->shutting_down || e->state == HP_SERVER_STARTING) return HP_ESTATE;
-    if (e->state == HP_SERVER_STOPPED || e->state == HP_SERVER_FAILED) {
+    if (!is_up(e)) {
         int status = start_entry(p, e, NULL, 0);
         if (cb) cb(p, e->name, status, data);
         return 0;
@@ -502,28 +716,76 @@ int hp_pool_restart(hp_pool *p, const char *name, hp_pool_server_cb cb, void *da
     return 0;
 }
 
-/* The old version of a replaced server, draining; freed with its ports when it stopped. */
+/* The old version of a replaced server, draining; freed with its ports when it stopped. Its
+ * program (a process server's) is stopped once it drained (at once when the new version's
+ * program needs its fixed port, and starts once it stopped), and freed with it. */
 typedef struct retired_version {
     hp_pool *pool;
     hp_server *server;
     int *ports;   /* its automatic ports */
     size_t count; /* of ports */
     char *name;
+    process *process; /* its program, or NULL */
+    bool process_stopping;
+    unsigned parts; /* the drain and the program's stop, still to end */
     hp_pool_server_cb cb;
     void *data;
 } retired_version;
 
-static void on_old_version_stopped(hp_engine *engine, hp_server *server, void *data)
+static void retired_part_done(retired_version *r)
 {
-    retired_version *r = data;
+    if (--r->parts > 0) return;
     hp_pool *p = r->pool;
     /* Ports the new version took over stay held; the others go back to the range. */
     release_ports_not_held(p, r->ports, r->count, find(p, r->name));
     hp_server_destroy(r->server);
+    process_free(r->process);
     if (r->cb) r->cb(p, r->name, 0, r->data);
     free(r->ports);
     free(r->name);
     free(r);
+}
+
+/* The old program stopped: the entry's new one (if it is still the entry's, bound) starts,
+ * unless it did already (a start while it boots or runs does nothing). */
+static void on_old_process_stopped(hp__supervisor *s, void *data)
+{
+    retired_version *r = data;
+    entry *e = find(r->pool, r->name);
+    if (e && e->bound && e->process && e->state != HP_SERVER_DRAINING)
+        hp__supervisor_start(e->process->supervisor);
+    retired_part_done(r);
+}
+
+static void stop_old_process(retired_version *r)
+{
+    if (r->process_stopping) return;
+    r->process_stopping = true;
+    hp__supervisor_stop(r->process->supervisor, on_old_process_stopped, r);
+}
+
+/* The old version drained; its program (if it still runs) is stopped now. */
+static void on_old_version_stopped(hp_engine *engine, hp_server *server, void *data)
+{
+    retired_version *r = data;
+    if (r->process) stop_old_process(r);
+    retired_part_done(r);
+}
+
+/* The entry's program becomes `proc` (or none); the old one is the retired version's now. A
+ * bound entry that had failed is starting again (its new program starts after the old stops),
+ * one that has no program any more runs. */
+static void replace_process(entry *e, process *proc)
+{
+    process *old = e->process;
+    if (old) old->entry = NULL;
+    e->process = proc;
+    if (proc) proc->entry = e;
+    if (!e->bound) return;
+    if (proc && e->state == HP_SERVER_FAILED)
+        e->state = HP_SERVER_STARTING;
+    else if (!proc && e->state != HP_SERVER_RUNNING)
+        entry_running(e->pool, e);
 }
 
 int hp_pool_replace(hp_pool *p, const hp_server_config *config, hp_pool_server_cb cb, void *data,
@@ -538,7 +800,8 @@ int hp_pool_replace(hp_pool *p, const hp_server_config *config, hp_pool_server_c
                HP_ESTATE;
     hp_server *server;
     int *ports;
-    int err = build_server(p, config, e, &server, &ports, errbuf, errlen);
+    process *proc;
+    int err = build_server(p, config, e, &server, &ports, &proc, errbuf, errlen);
     if (err) return err;
     hp__server_share_stats(server, e->server); /* the counts of the name go on */
     bind_handlers(p, server);
@@ -548,9 +811,11 @@ int hp_pool_replace(hp_pool *p, const hp_server_config *config, hp_pool_server_c
     r->ports = e->auto_ports;
     r->count = hp_server_listen_count(e->server);
     r->name = hp__strdup(e->name);
+    r->process = e->process;
+    r->parts = 1 + (r->process != NULL);
     r->cb = cb;
     r->data = data;
-    bool running = e->state == HP_SERVER_RUNNING;
+    bool running = e->bound;
     if (running) {
         /* The new version takes the old one's place on the addresses they share: no socket
          * closes there; the old version's requests in flight finish on it. */
@@ -562,16 +827,29 @@ int hp_pool_replace(hp_pool *p, const hp_server_config *config, hp_pool_server_c
             free(ports);
             free(r->name);
             free(r);
+            hp_handler *gate = proc ? server->routes[0].handler : NULL; /* ours */
             hp__server_disown_handlers(server); /* still the caller's, as on any error */
             hp_server_destroy(server);
+            hp_handler_destroy(gate);
+            process_free(proc);
             return err;
         }
     }
+    replace_process(e, proc);
     e->server = server;
     e->auto_ports = ports;
     e->probe_target.server = server;
     publish(p, "server.replaced", e, running ? first_port(e) : 0, NULL);
-    if (!running) on_old_version_stopped(p->engine, r->server, r);
+    /* The new program starts now, its requests waiting for it, and the old one serves the old
+     * version's requests until that drained (workers may still route a request to the old
+     * version for a moment); on the old one's port (a fixed port kept), the old one is
+     * stopped at once and the new one starts once it stopped. */
+    bool same_port = r->process && proc && r->process->port == proc->port;
+    if (proc && running && !same_port) hp__supervisor_start(proc->supervisor);
+    if (!running)
+        on_old_version_stopped(p->engine, r->server, r); /* may free r */
+    else if (same_port)
+        stop_old_process(r);
     return 0;
 }
 
@@ -580,7 +858,7 @@ int hp_pool_remove(hp_pool *p, const char *name, hp_pool_server_cb cb, void *dat
     entry *e = find(p, name);
     if (!e) return HP_ENOTFOUND;
     unlink_entry(p, e);
-    if (e->state == HP_SERVER_RUNNING || e->state == HP_SERVER_DRAINING) {
+    if (is_up(e)) {
         waiter *w = new_waiter(cb, data);
         w->then_remove = true;
         stop_entry(p, e, w);
@@ -594,13 +872,13 @@ int hp_pool_remove(hp_pool *p, const char *name, hp_pool_server_cb cb, void *dat
 
 /* ---- made on first use -------------------------------------------------------------------- */
 
-/* Making and starting are synchronous on the control loop, so a second call for a name always
+/* Making and binding are synchronous on the control loop, so a second call for a name always
  * finds the server the first call made: exactly one is created, whatever the interleaving of
  * callers. The server the maker adds joins the pool `starting` (hp_pool_add reads `making`),
  * so while it is being made (its server.added subscribers, a call for the same name from one
- * of them) it is seen as starting, not as stopped; a call that finds it starting starts it.
- * Makers that finish later (a supervised process, a later issue) will keep it starting
- * across the wait and queue the callers that find it so. */
+ * of them) it is seen as starting, not as stopped; a call that finds it starting starts it. A
+ * process server stays starting while its program boots: the callers that find it so (the
+ * first included) are queued on its entry and answered when it runs, fails or stops. */
 int hp_pool_get_or_create(hp_pool *p, const char *name, hp_pool_maker make, void *make_data,
                           hp_pool_server_cb cb, void *data)
 {
@@ -620,9 +898,17 @@ int hp_pool_get_or_create(hp_pool *p, const char *name, hp_pool_maker make, void
         }
     }
     int status = 0;
-    if (e->state == HP_SERVER_STOPPED || e->state == HP_SERVER_FAILED ||
-        e->state == HP_SERVER_STARTING)
+    bool booting = e->process && e->bound && e->state == HP_SERVER_STARTING;
+    if (!booting && (e->state == HP_SERVER_STOPPED || e->state == HP_SERVER_FAILED ||
+                     e->state == HP_SERVER_STARTING))
         status = start_entry(p, e, NULL, 0);
+    if (status == 0 && e->state == HP_SERVER_STARTING) {
+        /* a process server: `cb` once its program is ready, or failed, or stopped */
+        waiter **tail = &e->ready_waiters;
+        while (*tail) tail = &(*tail)->next;
+        *tail = new_waiter(cb, data);
+        return 0;
+    }
     if (cb) cb(p, e->name, status, data);
     return 0;
 }
@@ -651,6 +937,18 @@ const char *hp_pool_find_by_host(const hp_pool *p, const char *host)
         }
     }
     return best ? best->name : NULL;
+}
+
+hp__supervisor *hp__pool_supervisor(hp_pool *p, const char *name)
+{
+    const entry *e = find(p, name);
+    return e && e->process ? e->process->supervisor : NULL;
+}
+
+const hp_process_config *hp__pool_process(const hp_pool *p, const char *name)
+{
+    const entry *e = find(p, name);
+    return e && e->process ? &e->process->model.config : NULL;
 }
 
 hp__upstreams *hp__pool_upstreams(hp_pool *p)
@@ -852,11 +1150,6 @@ static void batch_stop(hp_pool *p, batch *b, entry *e, bool then_start)
     stop_entry(p, e, w);
 }
 
-static bool is_up(const entry *e)
-{
-    return e->state == HP_SERVER_RUNNING || e->state == HP_SERVER_DRAINING;
-}
-
 void hp_pool_stop_all(hp_pool *p, hp_pool_result_cb cb, void *data)
 {
     batch *b = batch_new(cb, data);
@@ -893,7 +1186,7 @@ static void merge_entry(hp_pool *p, const hp_pool *from, const entry *e, batch *
     char err[256];
     hp__server_copy copy;
     int rc = hp__server_copy_init(&copy, e->server, e->auto_ports, from->options.default_handler,
-                                  err, sizeof err);
+                                  e->process ? &e->process->model.config : NULL, err, sizeof err);
     if (rc == 0) {
         if (find(p, e->name)) {
             b->left++;

@@ -65,10 +65,11 @@ static int copy_routes(hp__server_copy *copy, const hp_server *server, char *err
 }
 
 int hp__server_copy_init(hp__server_copy *copy, const hp_server *server, const int *auto_ports,
-                         const hp_handler *pool_default, char *errbuf, size_t errlen)
+                         const hp_handler *pool_default, const hp_process_config *process,
+                         char *errbuf, size_t errlen)
 {
     memset(copy, 0, sizeof *copy);
-    int err = copy_routes(copy, server, errbuf, errlen);
+    int err = process ? 0 : copy_routes(copy, server, errbuf, errlen);
     if (err) {
         free(copy->routes);
         free(copy->methods);
@@ -85,10 +86,11 @@ int hp__server_copy_init(hp__server_copy *copy, const hp_server *server, const i
         .hosts = (const char *const *)server->hosts,
         .host_count = server->host_count,
         .routes = copy->routes,
-        .route_count = server->route_count,
+        .route_count = process ? 0 : server->route_count,
         .limits = server->limits,
         .access_log = server->access_log,
         .fallback = server->fallback == pool_default ? NULL : server->fallback,
+        .process = process,
     };
     return 0;
 }

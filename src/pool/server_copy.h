@@ -10,6 +10,7 @@
 #ifndef HP_POOL_SERVER_COPY_H
 #define HP_POOL_SERVER_COPY_H
 
+#include "hostpool/process.h"
 #include "hostpool/server.h"
 
 #include <stdbool.h>
@@ -25,10 +26,13 @@ typedef struct hp__server_copy {
 
 /* Copies `server`, borrowing its strings (use the copy while the server exists);
  * `auto_ports[i]` is nonzero where address i was "auto". A fallback equal to
- * `pool_default` is left out (the receiving pool puts in its own). HP_EINVAL with `errbuf` set
- * when a handler cannot be cloned; nothing is left to free then. */
+ * `pool_default` is left out (the receiving pool puts in its own). A process server's copy
+ * (`process`, borrowed, not NULL) has that process and no route: its gate is the pool's, and
+ * the receiving pool makes its own. HP_EINVAL with `errbuf` set when a handler cannot be
+ * cloned; nothing is left to free then. */
 int hp__server_copy_init(hp__server_copy *copy, const hp_server *server, const int *auto_ports,
-                         const hp_handler *pool_default, char *errbuf, size_t errbuf_len);
+                         const hp_handler *pool_default, const hp_process_config *process,
+                         char *errbuf, size_t errbuf_len);
 void hp__server_copy_fini(hp__server_copy *copy);
 
 #endif
