@@ -17,6 +17,7 @@
 #include "config/config_switchboards.h"
 
 #include "common/alloc.h"
+#include "config/config_process.h"
 #include "core/switch_name.h"
 #include "http/field_syntax.h"
 #include "io/socket.h"
@@ -125,12 +126,14 @@ static void check_template(checker *c, hp__cfg_node *map, hp__switchboard_model 
     if (!hp_config_expect_mapping(c, map)) return;
     hp_config_keys(c, map, keys);
     hp__cfg_node *file = hp__cfg_mapping_get(map, "file");
-    if (hp__cfg_mapping_get(map, "process")) {
-        hp_config_error(c, map, "a process template is not supported yet: use file");
+    hp__cfg_node *process = hp__cfg_mapping_get(map, "process");
+    if (!file == !process) {
+        hp_config_error(c, map, "exactly one of \"file\" or \"process\" is required");
         return;
     }
-    if (!file) {
-        hp_config_error(c, map, "exactly one of \"file\" or \"process\" is required");
+    if (process) {
+        m->process = HP_NEW(hp__process_model);
+        hp__config_read_process(c, process, true, m->process);
         return;
     }
     static const char *const file_keys[] = {"root", NULL};

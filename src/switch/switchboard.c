@@ -56,6 +56,10 @@ static void model_copy(hp__switchboard_model *to, const hp__switchboard_model *f
     to->allow_name = dup_or_null(from->allow_name);
     to->allow_exists = dup_or_null(from->allow_exists);
     to->file_root = dup_or_null(from->file_root);
+    if (from->process) {
+        to->process = HP_NEW(hp__process_model);
+        hp__process_model_copy(to->process, &from->process->config);
+    }
 }
 
 void hp__switchboard_model_close(hp__switchboard_model *m)
@@ -69,6 +73,8 @@ void hp__switchboard_model_close(hp__switchboard_model *m)
     free(m->allow_name);
     free(m->allow_exists);
     free(m->file_root);
+    if (m->process) hp__process_model_free(m->process);
+    free(m->process);
     *m = (hp__switchboard_model){0};
 }
 
@@ -187,7 +193,7 @@ json_t *hp__switchboard_json(const hp__switchboard *sb)
                           m->fallback_header ? json_string(m->fallback_header) : json_null(),
                           "default", m->default_name ? json_string(m->default_name) : json_null(),
                           "max_servers", (json_int_t)m->max_servers, "idle_timeout_ms",
-                          (json_int_t)m->idle_timeout_ms, "template", "file", "servers", servers,
+                          (json_int_t)m->idle_timeout_ms, "template", m->process ? "process" : "file", "servers", servers,
                           "count", (json_int_t)names.count);
     hp_pool_strings_free(&names);
     return o;
@@ -430,8 +436,9 @@ static int make_server(hp_pool *pool, const char *name, void *data)
 {
     make_ctx *ctx = data;
     const hp__switchboard_model *m = &ctx->sb->m;
-    hp_handler *handler = make_handler(ctx, name);
-    if (!handler) return ctx->handler_failed = true, HP_ENOTFOUND;
+    hp_handler *handler = NULL;
+    if (!m->process && !(handler = make_handler(ctx, name)))
+        return ctx->handler_failed = true, HP_ENOTFOUND;
     char(*hosts)[HOST_CAP] = hp__calloc(m->host_count, HOST_CAP);
     const char **host_list = hp__calloc(m->host_count, sizeof *host_list);
     for (size_t i = 0; i < m->host_count; i++) {
@@ -447,22 +454,17 @@ static int make_server(hp_pool *pool, const char *name, void *data)
         .listen_count = 1,
         .hosts = host_list,
         .host_count = m->host_count,
-        .routes = &route,
-        .route_count = 1,
+        .routes = handler ? &route : NULL,
+        .route_count = handler ? 1 : 0,
         .limits = m->limits,
         .access_log = m->access_log,
+        .process = m->process ? &m->process->config : NULL,
     };
     int status = hp__pool_add_on_demand(pool, &c, m->name, ctx->why, sizeof ctx->why);
     if (status) hp_handler_destroy(handler);
     free(host_list);
     free(hosts);
     return status;
-}
-
-static void on_made(hp_pool *pool, const char *name, int status, void *data)
-{
-    make_ctx *ctx = data;
-    if (status) snprintf(ctx->why, sizeof ctx->why, "\"%s\" could not start", name);
 }
 
 /* Back on the request's worker: the server of the name is in its table now. */
@@ -510,14 +512,18 @@ static void serve_new(hp__control_job *job, hp__switchboard *sb, const char *nam
     }
     make_ctx ctx = {.sb = sb};
     idle_forget_name(sb, name);
-    int err = hp_pool_get_or_create(sb->pool, name, make_server, &ctx, on_made, &ctx);
+    /* No callback: a process server is `starting` until its program is ready, and the
+     * request handed back waits for it in the process gate's queue (handlers/process_gate.c);
+     * a start that failed at once (its address) is seen in its state. */
+    int err = hp_pool_get_or_create(sb->pool, name, make_server, &ctx, NULL, NULL);
+    hp_server_info info;
     if (err == HP_ELIMIT) {
         atomic_fetch_add_explicit(&sb->refused_limit, 1, memory_order_relaxed);
         answer_error(job, sb, 503, "limits.max_servers", ctx.why);
     } else if (err) {
         answer_error(job, sb, ctx.handler_failed ? 404 : 503, NULL, ctx.why);
-    } else if (ctx.why[0]) {
-        answer_error(job, sb, 503, NULL, ctx.why);
+    } else if (hp_pool_info(sb->pool, name, &info) != 0 || info.state == HP_SERVER_FAILED) {
+        answer_error(job, sb, 503, NULL, "the server could not start");
     } else {
         hand_back(job, sb, name);
     }

@@ -41,6 +41,7 @@
 #ifndef HP_SWITCH_SWITCHBOARD_H
 #define HP_SWITCH_SWITCHBOARD_H
 
+#include "config/config_process.h"
 #include "core/switch_name.h"
 #include "handlers/control_job.h"
 #include "hostpool/pool.h"
@@ -67,7 +68,9 @@ typedef struct hp__switchboard_model {
     char *allow_exists;    /* a template with {name}, or NULL */
     uint32_t max_servers;
     uint64_t idle_timeout_ms; /* 0: never */
-    char *file_root;          /* template.file.root, with {name} */
+    char *file_root;          /* template.file.root, with {name}; or NULL and: */
+    hp__process_model *process; /* template.process, {name} and {port} left for the
+                                 * supervisor to expand (the server's name is the name) */
     hp_limits limits;         /* the top-level limits, for the front and the servers made */
     bool access_log;
 } hp__switchboard_model;
@@ -105,7 +108,7 @@ void hp__switchboard_servers(const hp__switchboard *sb, hp_pool_strings *names);
 /* Requests refused: reason "not_allowed" or "limit". */
 uint64_t hp__switchboard_refused(const hp__switchboard *sb, const char *reason);
 /* {"name", "listen", "hosts", "fallback_header", "default", "max_servers", "idle_timeout_ms",
- * "template", "servers", "count"} (a new reference). */
+ * "template" ("file" or "process"), "servers", "count"} (a new reference). */
 json_t *hp__switchboard_json(const hp__switchboard *sb);
 
 /* ---- the pool's list (pool.c) ---- */
