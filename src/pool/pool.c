@@ -590,8 +590,13 @@ static int start_entry(hp_pool *p, entry *e, char *errbuf, size_t errlen)
     char scratch[256];
     if (!errbuf) errbuf = scratch, errlen = sizeof scratch;
     e->state = HP_SERVER_STARTING;
+    /* A process server's program boots before its addresses are bound: the workers route
+     * requests to its gate as soon as the engine publishes its table, and the gate must find
+     * it BOOTING (it queues them), not STOPPED (it refuses them). */
+    if (e->process) hp__supervisor_start(e->process->supervisor);
     int err = e->bound ? 0 : hp_engine_start_server(p->engine, e->server, errbuf, errlen);
     if (err) {
+        if (e->process) hp__supervisor_stop(e->process->supervisor, NULL, NULL);
         e->state = HP_SERVER_FAILED;
         set_error(e, errbuf);
         publish(p, "server.failed", e, 0, errbuf);
@@ -605,7 +610,6 @@ static int start_entry(hp_pool *p, entry *e, char *errbuf, size_t errlen)
         return 0;
     }
     set_error(e, NULL);
-    hp__supervisor_start(e->process->supervisor);
     return 0;
 }
 
