@@ -33,12 +33,13 @@ static void make_site(const char *name)
     assert_int_equal(hp_test_write_file(hp_test_temp_dir(), file, name, strlen(name)), 0);
 }
 
-/* Starts hostpool with the switchboard "apps" on a free port: hosts "{name}.localhost", a
- * file template over the test's sites/, and the entry's other lines `extra` ("    key: v\n"). */
-static void start(hostpool_run *d, const char *extra)
+/* Starts hostpool with the switchboard "apps" on a free port: hosts "{name}.localhost", the
+ * template `template` (a YAML flow mapping) and the entry's other lines `extra`
+ * ("    key: v\n"). */
+static void start_with(hostpool_run *d, const char *template, const char *extra)
 {
     d->port = hp_test_free_port_in(PORT_MIN, PORT_MAX);
-    char text[2048];
+    char text[4096];
     snprintf(text, sizeof text,
              "workers: 2\n"
              "access_log: off\n"
@@ -47,14 +48,34 @@ static void start(hostpool_run *d, const char *extra)
              "  - name: apps\n"
              "    listen: 127.0.0.1:%d\n"
              "    hosts: \"{name}.localhost\"\n"
-             "    template: { file: { root: \"%s/sites/{name}\" } }\n"
+             "    template: %s\n"
              "%s",
-             PORT_MIN, PORT_MAX, d->port, hp_test_temp_dir(), extra);
+             PORT_MIN, PORT_MAX, d->port, template, extra);
     assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "apps.yaml", text, strlen(text)), 0);
     char config[4200];
     snprintf(config, sizeof config, "%s/apps.yaml", hp_test_temp_dir());
     assert_int_equal(hp_test_admin_start(&d->srv, config, &d->admin), 0);
     assert_non_null(hp_test_server_stdout_until(&d->srv, "servers running", HP_TEST_DEADLINE_MS));
+}
+
+/* A file template over the test's sites/. */
+static void start(hostpool_run *d, const char *extra)
+{
+    char template[4200];
+    snprintf(template, sizeof template, "{ file: { root: \"%s/sites/{name}\" } }",
+             hp_test_temp_dir());
+    start_with(d, template, extra);
+}
+
+/* A process template: `hostpool respond` answering the name. */
+static void start_process(hostpool_run *d, const char *extra)
+{
+    char template[4200];
+    snprintf(template, sizeof template,
+             "{ process: { command: [\"%s\", respond, --listen, \"127.0.0.1:{port}\", --body, "
+             "\"{name}\"] } }",
+             hp_test_bin());
+    start_with(d, template, extra);
 }
 
 static void stop(hostpool_run *d)
@@ -113,31 +134,64 @@ static long events_of(const hostpool_run *d, const char *topic)
     return n;
 }
 
-static void a_hundred_concurrent_first_requests_make_one_server_that_answers_them_all(void **state)
+/* Sends GET / with Host `host` on CONCURRENT connections at once, then reads every answer:
+ * each must be 200 with the body `want`. */
+static void hundred_at_once(const hostpool_run *d, const char *host, const char *want)
 {
-    make_site("hello");
-    hostpool_run d;
-    start(&d, "");
     static hp_test_conn conns[CONCURRENT];
+    char request[256];
+    snprintf(request, sizeof request, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", host);
     for (int i = 0; i < CONCURRENT; i++)
-        assert_int_equal(hp_test_connect(&conns[i], d.port, HP_TEST_DEADLINE_MS), 0);
+        assert_int_equal(hp_test_connect(&conns[i], d->port, HP_TEST_DEADLINE_MS), 0);
     for (int i = 0; i < CONCURRENT; i++)
-        assert_int_equal(hp_test_send_str(&conns[i],
-                                          "GET / HTTP/1.1\r\nHost: hello.localhost\r\n\r\n",
-                                          HP_TEST_DEADLINE_MS),
-                         HP_TEST_OK);
+        assert_int_equal(hp_test_send_str(&conns[i], request, HP_TEST_DEADLINE_MS), HP_TEST_OK);
     for (int i = 0; i < CONCURRENT; i++) {
         hp_test_response r;
         assert_int_equal(hp_test_read_response(&conns[i], &r, false, HP_TEST_DEADLINE_MS),
                          HP_TEST_OK);
         assert_int_equal(r.status, 200);
-        assert_string_equal(r.body, "hello");
+        assert_string_equal(r.body, want);
         hp_test_response_free(&r);
         hp_test_close(&conns[i]);
     }
+}
+
+static void a_hundred_concurrent_first_requests_make_one_server_that_answers_them_all(void **state)
+{
+    make_site("hello");
+    hostpool_run d;
+    start(&d, "");
+    hundred_at_once(&d, "hello.localhost", "hello");
     assert_int_equal(on_demand_count(&d), 1);
     /* admin, apps, hello: one server.added each */
     assert_int_equal(events_of(&d, "server.added"), 3);
+    stop(&d);
+}
+
+static void a_hundred_concurrent_first_requests_start_one_process_that_answers_them_all(
+    void **state)
+{
+    hostpool_run d;
+    start_process(&d, "");
+    hundred_at_once(&d, "hello.localhost", "hello");
+    assert_int_equal(events_of(&d, "process.started"), 1);
+    assert_int_equal(on_demand_count(&d), 1);
+    stop(&d);
+}
+
+static void each_name_reaches_its_own_process(void **state)
+{
+    hostpool_run d;
+    start_process(&d, "");
+    for (int i = 0; i < 2; i++) {
+        expect(&d, "alpha.localhost", NULL, 200, "alpha");
+        expect(&d, "beta.localhost", NULL, 200, "beta");
+    }
+    assert_int_equal(events_of(&d, "process.started"), 2);
+    hp_test_answer a = hp_test_admin_call(&d.admin, "GET", "/switchboards/apps", NULL, NULL);
+    assert_string_equal(json_string_value(json_object_get(a.json, "template")), "process");
+    assert_int_equal(json_integer_value(json_object_get(a.json, "count")), 2);
+    hp_test_answer_free(&a);
     stop(&d);
 }
 
@@ -338,7 +392,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_hundred_concurrent_first_requests_make_one_server_that_answers_them_all),
+        cmocka_unit_test(a_hundred_concurrent_first_requests_start_one_process_that_answers_them_all),
         cmocka_unit_test(each_name_reaches_its_own_root),
+        cmocka_unit_test(each_name_reaches_its_own_process),
         cmocka_unit_test(a_name_not_allowed_gets_404_and_makes_no_server),
         cmocka_unit_test(unsafe_host_names_get_404),
         cmocka_unit_test(over_max_servers_is_503_naming_the_limit),
