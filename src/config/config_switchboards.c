@@ -38,12 +38,17 @@ static char *read_string(checker *c, hp__cfg_node *n)
     return s ? hp__strdup(s) : NULL;
 }
 
-/* Compiles `nc` alone; its error (if any) goes at `n`. */
+/* Compiles `nc` alone; its error (if any) goes at `n`, without the "hosts[0]: " it starts
+ * with for a pattern (the path says which pattern). */
 static void check_names_piece(checker *c, hp__cfg_node *n, const hp__switch_names_config *nc)
 {
+    static const char pattern_prefix[] = "hosts[0]: ";
     char err[256];
     hp__switch_names *names = hp__switch_names_create(nc, err, sizeof err);
-    if (!names) hp_config_error(c, n, "%s", err);
+    const char *why = err;
+    if (strncmp(why, pattern_prefix, sizeof pattern_prefix - 1) == 0)
+        why += sizeof pattern_prefix - 1;
+    if (!names) hp_config_error(c, n, "%s", why);
     hp__switch_names_destroy(names);
 }
 
