@@ -388,6 +388,32 @@ static void metrics_count_the_servers_and_the_refusals(void **state)
     stop(&d);
 }
 
+static void a_reload_that_changes_a_switchboard_is_refused(void **state)
+{
+    make_site("hello");
+    hostpool_run d;
+    start(&d, "    max_servers: 5\n");
+    expect(&d, "hello.localhost", NULL, 200, "hello");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/apps.yaml", hp_test_temp_dir());
+    size_t len;
+    char *text = hp_test_read_file(path, &len);
+    char *at = strstr(text, "max_servers: 5");
+    assert_non_null(at);
+    at[strlen("max_servers: ")] = '6';
+    assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "apps.yaml", text, len), 0);
+    free(text);
+    hp_test_answer a = hp_test_admin_call(&d.admin, "POST", "/reload", NULL, NULL);
+    assert_int_equal(a.status, 400);
+    assert_non_null(strstr(a.body, "switchboards: cannot change on a reload"));
+    hp_test_answer_free(&a);
+    expect(&d, "hello.localhost", NULL, 200, "hello");
+    a = hp_test_admin_call(&d.admin, "GET", "/switchboards/apps", NULL, NULL);
+    assert_int_equal(json_integer_value(json_object_get(a.json, "max_servers")), 5);
+    hp_test_answer_free(&a);
+    stop(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -404,6 +430,7 @@ int main(void)
         cmocka_unit_test(get_switchboards_describes_each_with_its_servers),
         cmocka_unit_test(ls_prints_the_switchboards_after_the_servers),
         cmocka_unit_test(metrics_count_the_servers_and_the_refusals),
+        cmocka_unit_test(a_reload_that_changes_a_switchboard_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
