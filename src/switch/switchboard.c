@@ -521,7 +521,8 @@ static void serve_new(hp__control_job *job, hp__switchboard *sb, const char *nam
         atomic_fetch_add_explicit(&sb->refused_limit, 1, memory_order_relaxed);
         answer_error(job, sb, 503, "limits.max_servers", ctx.why);
     } else if (err) {
-        answer_error(job, sb, ctx.handler_failed ? 404 : 503, NULL, ctx.why);
+        answer_error(job, sb, ctx.handler_failed ? 404 : 503, NULL,
+                     ctx.why[0] ? ctx.why : "the server could not be made");
     } else if (hp_pool_info(sb->pool, name, &info) != 0 || info.state == HP_SERVER_FAILED) {
         answer_error(job, sb, 503, NULL, "the server could not start");
     } else {

@@ -295,6 +295,19 @@ static void an_idle_server_is_stopped_then_made_again(void **state)
     stop(&d);
 }
 
+static void an_idle_process_server_is_stopped_with_its_program_then_started_again(void **state)
+{
+    hostpool_run d;
+    start_process(&d, "    idle_timeout: 300ms\n");
+    expect(&d, "hello.localhost", NULL, 200, "hello");
+    assert_true(hp_test_poll_until(hello_is_gone, &d, HP_TEST_DEADLINE_MS));
+    assert_int_equal(events_of(&d, "server.idle_stopped"), 1);
+    assert_int_equal(events_of(&d, "process.exited"), 1);
+    expect(&d, "hello.localhost", NULL, 200, "hello");
+    assert_int_equal(events_of(&d, "process.started"), 2);
+    stop(&d);
+}
+
 static void a_server_made_on_demand_is_listed_as_such(void **state)
 {
     make_site("hello");
@@ -426,6 +439,7 @@ int main(void)
         cmocka_unit_test(over_max_servers_is_503_naming_the_limit),
         cmocka_unit_test(the_fallback_header_then_the_default_choose_the_name),
         cmocka_unit_test(an_idle_server_is_stopped_then_made_again),
+        cmocka_unit_test(an_idle_process_server_is_stopped_with_its_program_then_started_again),
         cmocka_unit_test(a_server_made_on_demand_is_listed_as_such),
         cmocka_unit_test(get_switchboards_describes_each_with_its_servers),
         cmocka_unit_test(ls_prints_the_switchboards_after_the_servers),
