@@ -466,7 +466,7 @@ int hp__cmd_run(int argc, char **argv)
         free(o.pid_file_in_use);
         return 1;
     }
-    size_t servers = l.config->server_count;
+    size_t servers = l.config->server_count + l.config->switchboard_count; /* each a front */
     int add_failures;
     size_t running = start_servers(&d, &l, &add_failures);
     hp__live_config_servers_added(d.live);

@@ -55,7 +55,9 @@ static void start_with(hostpool_run *d, const char *template, const char *extra)
     char config[4200];
     snprintf(config, sizeof config, "%s/apps.yaml", hp_test_temp_dir());
     assert_int_equal(hp_test_admin_start(&d->srv, config, &d->admin), 0);
-    assert_non_null(hp_test_server_stdout_until(&d->srv, "servers running", HP_TEST_DEADLINE_MS));
+    /* the switchboard's front is the one server */
+    assert_non_null(
+        hp_test_server_stdout_until(&d->srv, "1 of 1 servers running", HP_TEST_DEADLINE_MS));
 }
 
 /* A file template over the test's sites/. */
