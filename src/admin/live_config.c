@@ -333,7 +333,8 @@ static void check_fixed(const hp__live_config *live, const hp__config *new, cons
         {old->health.interval_ms == new->health.interval_ms, "health.interval"},
         {old->health.rise == new->health.rise, "health.rise"},
         {old->health.fall == new->health.fall, "health.fall"},
-        {same_json(json_object_get(live->doc, "switchboards"), json_object_get(doc, "switchboards")),
+        {same_json(json_object_get(live->doc, "switchboards"),
+                   json_object_get(doc, "switchboards")),
          "switchboards"},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)

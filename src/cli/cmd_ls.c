@@ -51,8 +51,8 @@ static void print_table(const json_t *answer)
     hp__table_close(&t);
 }
 
-static const char *const switchboard_columns[] = {"SWITCHBOARD", "LISTEN",  "HOSTS", "TEMPLATE",
-                                                  "SERVERS",     "MAX",     "IDLE"};
+static const char *const switchboard_columns[] = {"SWITCHBOARD", "LISTEN", "HOSTS", "TEMPLATE",
+                                                  "SERVERS",     "MAX",    "IDLE"};
 
 static char *integer_text(const json_t *o, const char *field)
 {

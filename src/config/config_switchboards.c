@@ -97,8 +97,10 @@ static void check_default(checker *c, hp__cfg_node *n, hp__switchboard_model *m)
 {
     if (!(m->default_name = read_string(c, n))) return;
     if (!hp__switch_name_safe(m->default_name))
-        hp_config_error(c, n, "\"%.*s\" is not a safe name: 1 to 63 of a-z 0-9 -, not starting "
-                              "or ending with -", HP_CONFIG_QUOTE_MAX, m->default_name);
+        hp_config_error(c, n,
+                        "\"%.*s\" is not a safe name: 1 to 63 of a-z 0-9 -, not starting "
+                        "or ending with -",
+                        HP_CONFIG_QUOTE_MAX, m->default_name);
 }
 
 /* A template with {name} and no {port}, at `n`. */
@@ -177,9 +179,9 @@ static hp__cfg_node *required(checker *c, hp__cfg_node *map, const char *key)
 static void check_entry(checker *c, hp__cfg_node *map, const hp__config *config,
                         hp__switchboard_model *m)
 {
-    static const char *const keys[] = {"name",         "listen",      "hosts",
-                                       "fallback_header", "default",  "allow",
-                                       "max_servers",  "idle_timeout", "template", NULL};
+    static const char *const keys[] = {"name",     "listen", "hosts",       "fallback_header",
+                                       "default",  "allow",  "max_servers", "idle_timeout",
+                                       "template", NULL};
     if (!hp_config_expect_mapping(c, map)) return;
     hp_config_keys(c, map, keys);
     m->limits = config->limits;

@@ -28,8 +28,8 @@ uint64_t hp__pool_age_ms(const hp_pool *pool);
 
 /* hp_pool_add for a server the switchboard `switchboard` makes on demand: the entry is marked
  * before server.added, so every event of the server carries hp_event.switchboard. */
-int hp__pool_add_on_demand(hp_pool *pool, const hp_server_config *config,
-                           const char *switchboard, char *errbuf, size_t errbuf_len);
+int hp__pool_add_on_demand(hp_pool *pool, const hp_server_config *config, const char *switchboard,
+                           char *errbuf, size_t errbuf_len);
 /* The switchboard that made the server `name`, or NULL (none, or no such server). Borrowed. */
 const char *hp__pool_server_switchboard(const hp_pool *pool, const char *name);
 /* Publishes `topic` about the server `name` (nothing when there is none). */

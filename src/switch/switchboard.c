@@ -182,19 +182,20 @@ json_t *hp__switchboard_json(const hp__switchboard *sb)
 {
     const hp__switchboard_model *m = &sb->m;
     json_t *hosts = json_array();
-    for (size_t i = 0; i < m->host_count; i++) json_array_append_new(hosts, json_string(m->hosts[i]));
+    for (size_t i = 0; i < m->host_count; i++)
+        json_array_append_new(hosts, json_string(m->hosts[i]));
     hp_pool_strings names;
     hp__switchboard_servers(sb, &names);
     json_t *servers = json_array();
     for (size_t i = 0; i < names.count; i++)
         json_array_append_new(servers, json_string(names.items[i]));
-    json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:s, s:o, s:I}", "name", m->name,
-                          "listen", m->listen, "hosts", hosts, "fallback_header",
-                          m->fallback_header ? json_string(m->fallback_header) : json_null(),
-                          "default", m->default_name ? json_string(m->default_name) : json_null(),
-                          "max_servers", (json_int_t)m->max_servers, "idle_timeout_ms",
-                          (json_int_t)m->idle_timeout_ms, "template", m->process ? "process" : "file", "servers", servers,
-                          "count", (json_int_t)names.count);
+    json_t *o = json_pack(
+        "{s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:s, s:o, s:I}", "name", m->name, "listen", m->listen,
+        "hosts", hosts, "fallback_header",
+        m->fallback_header ? json_string(m->fallback_header) : json_null(), "default",
+        m->default_name ? json_string(m->default_name) : json_null(), "max_servers",
+        (json_int_t)m->max_servers, "idle_timeout_ms", (json_int_t)m->idle_timeout_ms, "template",
+        m->process ? "process" : "file", "servers", servers, "count", (json_int_t)names.count);
     hp_pool_strings_free(&names);
     return o;
 }
@@ -335,8 +336,7 @@ static int add_front(hp__switchboard *sb, char *err, size_t errlen)
     return status;
 }
 
-int hp__switchboard_add(hp_pool *pool, const hp__switchboard_model *model, char *err,
-                        size_t errlen)
+int hp__switchboard_add(hp_pool *pool, const hp__switchboard_model *model, char *err, size_t errlen)
 {
     if (hp__switchboard_find(pool, model->name)) {
         snprintf(err, errlen, "a switchboard named \"%s\" already exists", model->name);

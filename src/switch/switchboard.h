@@ -67,11 +67,11 @@ typedef struct hp__switchboard_model {
     char *allow_name;      /* a regex, or NULL */
     char *allow_exists;    /* a template with {name}, or NULL */
     uint32_t max_servers;
-    uint64_t idle_timeout_ms; /* 0: never */
-    char *file_root;          /* template.file.root, with {name}; or NULL and: */
+    uint64_t idle_timeout_ms;   /* 0: never */
+    char *file_root;            /* template.file.root, with {name}; or NULL and: */
     hp__process_model *process; /* template.process, {name} and {port} left for the
                                  * supervisor to expand (the server's name is the name) */
-    hp_limits limits;         /* the top-level limits, for the front and the servers made */
+    hp_limits limits;           /* the top-level limits, for the front and the servers made */
     bool access_log;
 } hp__switchboard_model;
 

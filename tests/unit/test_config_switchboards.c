@@ -66,20 +66,19 @@ static void an_entry_reads_with_its_defaults(void **state)
 
 static void every_setting_reads(void **state)
 {
-    hp__config *c = load_valid(
-        "all.yaml",
-                            "switchboards:\n"
-                            "  - name: apps\n"
-                            "    listen: 127.0.0.1:8000\n"
-                            "    hosts: [\"{name}.localhost\", \"{name}.test\"]\n"
-                            "    fallback_header: X-App-Name\n"
-                            "    default: home\n"
-                            "    allow: { name: \"^[a-z]+$\", exists: \"./apps/{name}\" }\n"
-                            "    max_servers: 3\n"
-                            "    idle_timeout: 0\n"
-                            "    template:\n"
-                            "      process: { command: [\"./run\", \"--port\", \"{port}\"], "
-                            "cwd: \"./apps/{name}\" }\n");
+    hp__config *c =
+        load_valid("all.yaml", "switchboards:\n"
+                               "  - name: apps\n"
+                               "    listen: 127.0.0.1:8000\n"
+                               "    hosts: [\"{name}.localhost\", \"{name}.test\"]\n"
+                               "    fallback_header: X-App-Name\n"
+                               "    default: home\n"
+                               "    allow: { name: \"^[a-z]+$\", exists: \"./apps/{name}\" }\n"
+                               "    max_servers: 3\n"
+                               "    idle_timeout: 0\n"
+                               "    template:\n"
+                               "      process: { command: [\"./run\", \"--port\", \"{port}\"], "
+                               "cwd: \"./apps/{name}\" }\n");
     const hp__switchboard_model *m = &c->switchboards[0];
     assert_int_equal(m->host_count, 2);
     assert_string_equal(m->hosts[1], "{name}.test");
