@@ -6,7 +6,9 @@
  * - Timers. One scheduler (io/uv_sched.h: one libuv timer) carries the three timers of a
  *   supervisor: the ready checks (a health checker, core/health_checker.h, every 100 ms while
  *   BOOTING, rise 1: the first success is ready), the boot deadline, and the restart after a
- *   backoff. Their ids are 0 when not pending; each callback clears its own id first.
+ *   backoff. Their ids are 0 when not pending; each callback clears its own id first. The
+ *   scheduler's timer is unreferenced: a pending restart alone does not keep a loop running
+ *   (the control loop lives on the engine's handles; a running child's handles are referenced).
  * - The decisions are core/restart.h's, on the real monotonic clock, seeded per process and
  *   per supervisor so that supervisors crashing together spread their restarts.
  * - Exits. Every exit of a started program comes through child_exited (io/child.h reaps it);
@@ -21,7 +23,9 @@
  *   watchers are being called is only marked (fn NULL) and freed after the round.
  *
  * Re-entrancy: the hooks, a waiter's done() and a watcher may not call start, stop or
- * destroy; a waiter's done() may call hp__supervisor_wait again.
+ * destroy; a waiter's done() may call hp__supervisor_wait again. A stop's cb may start or
+ * destroy it: the state is STOPPED before the cbs run, and nothing of the supervisor is
+ * touched after them (their list was detached first).
  *
  * Memory: everything but the scheduler's timer handle is freed in destroy; the supervisor
  * itself in that handle's close callback (the loop must run once more, as for io/child.h).
@@ -90,7 +94,7 @@ struct hp__supervisor {
     /* The program running (BOOTING, READY, STOPPING). */
     hp__child *child;
     int pid;
-    uint64_t started_ns; /* CLOCK_MONOTONIC at its start */
+    uint64_t started_ns; /* CLOCK_MONOTONIC when its start began (before the fork) */
     bool boot_timed_out; /* it is being stopped for not booting in time */
 
     hp__uv_sched sched;
@@ -149,8 +153,11 @@ static uint64_t wall_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* The scheduler's clock is the loop's cached time: brought up to date first, so that a
+ * deadline set after a slow step (a fork) is not counted from before it. */
 static uint64_t sched_now(hp__supervisor *s)
 {
+    uv_update_time(s->loop);
     return hp__sched_now(&s->sched.sched);
 }
 
@@ -519,6 +526,9 @@ static void spawn(hp__supervisor *s)
         .env = (const char *const *)s->env,
     };
     hp__child *child = NULL;
+    /* Before the fork: boot_ms counts the start too, and a program that got to listen while
+     * this thread waited for its exec is not ready in "0 ms". */
+    s->started_ns = monotonic_ns();
     int rc = hp__child_start(s->loop, &o, child_callbacks, s, &child);
     if (rc < 0) {
         start_failed(s, rc);
@@ -527,7 +537,6 @@ static void spawn(hp__supervisor *s)
     s->child = child;
     s->pid = hp__child_pid(child);
     s->starts++;
-    s->started_ns = monotonic_ns();
     atomic_store_explicit(&s->gate.restart_at_ns, 0, memory_order_release);
     set_state(s, HP__PROCESS_BOOTING);
     publish(s, "process.started", (hp_event){.pid = s->pid});
@@ -639,6 +648,7 @@ void hp__supervisor_stop(hp__supervisor *s, hp__supervisor_cb cb, void *data)
         end_boot_checks(s);
         set_state(s, HP__PROCESS_STOPPING);
         answer_waiters(s, HP__WAIT_DOWN);
+        uv_update_time(s->loop); /* the stop timeout counts from now */
         hp__child_stop(s->child, s->stop_timeout_ms);
         add_stop_request(s, cb, data);
         return;

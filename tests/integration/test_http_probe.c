@@ -259,6 +259,27 @@ static void the_expected_status_is_the_one_configured(void **state)
     check_close(&c, &b);
 }
 
+static void a_status_class_accepts_any_status_of_the_class(void **state)
+{
+    check c;
+    backend b;
+    assert_int_equal(verdict_for(&c, &b, "HTTP/1.1 204 No Content\r\n\r\n", HP__HTTP_PROBE_ANY_2XX),
+                     HP__HEALTH_OK);
+    check_close(&c, &b);
+    assert_int_equal(verdict_for(&c, &b, "HTTP/1.1 299 Odd\r\nContent-Length: 0\r\n\r\n",
+                                 HP__HTTP_PROBE_ANY_2XX),
+                     HP__HEALTH_OK);
+    check_close(&c, &b);
+    assert_int_equal(verdict_for(&c, &b, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+                                 HP__HTTP_PROBE_ANY_2XX),
+                     HP__HEALTH_KO);
+    check_close(&c, &b);
+    assert_int_equal(verdict_for(&c, &b, "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n",
+                                 HP__HTTP_PROBE_ANY_2XX),
+                     HP__HEALTH_KO);
+    check_close(&c, &b);
+}
+
 static void a_garbage_status_line_is_a_failure(void **state)
 {
     check c;
@@ -352,6 +373,7 @@ int main(void)
         cmocka_unit_test(a_200_is_healthy_and_the_request_is_exactly_the_probe_s),
         cmocka_unit_test(a_500_is_a_failure),
         cmocka_unit_test(the_expected_status_is_the_one_configured),
+        cmocka_unit_test(a_status_class_accepts_any_status_of_the_class),
         cmocka_unit_test(a_garbage_status_line_is_a_failure),
         cmocka_unit_test(a_close_before_the_head_is_a_failure),
         cmocka_unit_test(a_head_over_the_limit_is_a_failure),
