@@ -155,6 +155,14 @@ static void upstream_put(hp__admin *a, hp__control_job *job, char **seg)
 {
     hp__admin_upstream_put(a, job, seg[1]);
 }
+static void switchboards_list(hp__admin *a, hp__control_job *job, char **seg)
+{
+    hp__admin_switchboards_list(a, job);
+}
+static void switchboard_get(hp__admin *a, hp__control_job *job, char **seg)
+{
+    hp__admin_switchboard_get(a, job, seg[1]);
+}
 
 /* A path of `count` segments: fixed ones match themselves, "{name}" any segment, "{action}"
  * start, stop or restart. */
@@ -183,6 +191,8 @@ static const endpoint endpoints[] = {
     {"GET", 1, {"upstreams"}, upstreams_list},
     {"GET", 2, {"upstreams", "{name}"}, upstream_get},
     {"PUT", 2, {"upstreams", "{name}"}, upstream_put},
+    {"GET", 1, {"switchboards"}, switchboards_list},
+    {"GET", 2, {"switchboards", "{name}"}, switchboard_get},
 };
 
 static bool segment_matches(const char *pattern, const char *seg)

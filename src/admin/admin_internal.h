@@ -59,6 +59,11 @@ void hp__admin_upstreams_list(hp__admin *a, hp__control_job *job);
 void hp__admin_upstream_get(hp__admin *a, hp__control_job *job, const char *name);
 void hp__admin_upstream_put(hp__admin *a, hp__control_job *job, const char *name);
 
+/* ---- the switchboards (admin_switchboards.c) ---- */
+
+void hp__admin_switchboards_list(hp__admin *a, hp__control_job *job);
+void hp__admin_switchboard_get(hp__admin *a, hp__control_job *job, const char *name);
+
 /* ---- the event stream (admin_events.c) ---- */
 
 /* GET /events?topic=PATTERN (default **): Server-Sent Events until the client leaves. */

@@ -102,6 +102,12 @@ json_t *hp__admin_server_json(hp_pool *pool, const char *name)
                                "health", hp_health_name(info.health), "requests",
                                (json_int_t)t.responses, "errors", (json_int_t)t.errors);
     hp__stats_totals_close(&t);
+    /* Only a server made on demand says so: every other server's answer is as it was. */
+    const char *switchboard = hp__pool_server_switchboard(pool, name);
+    if (switchboard) {
+        json_object_set_new(server, "on_demand", json_true());
+        json_object_set_new(server, "switchboard", json_string(switchboard));
+    }
     json_t *process = process_json(pool, name);
     if (process) json_object_set_new(server, "process", process);
     return server;

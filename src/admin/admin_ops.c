@@ -7,6 +7,7 @@
 #include "common/alloc.h"
 #include "config/node.h"
 #include "hostpool/errors.h"
+#include "pool/pool_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ typedef struct list_walk {
     hp_pool *pool;
     hp_pool_strings *sets;
     size_t set_count;
+    const char *switchboard; /* ?switchboard=NAME: only the servers it made; NULL: any */
     json_t *servers;
 } list_walk;
 
@@ -39,6 +41,8 @@ static bool add_if_selected(const hp_server_info *info, void *data)
     list_walk *w = data;
     for (size_t i = 0; i < w->set_count; i++)
         if (!in(&w->sets[i], info->name)) return true;
+    const char *made_by = hp__pool_server_switchboard(w->pool, info->name);
+    if (w->switchboard && (!made_by || strcmp(made_by, w->switchboard) != 0)) return true;
     json_array_append_new(w->servers, hp__admin_server_json(w->pool, info->name));
     return true;
 }
@@ -52,9 +56,9 @@ static bool read_filters(hp__control_job *job, char *query, filter *filters, siz
         size_t i = 0;
         while (i < count && strcmp(filters[i].key, part) != 0) i++;
         if (i == count) {
-            hp__admin_answer_error(job, 400, "bad_query", NULL,
-                                   "unknown filter \"%s\": name, bind, expose, each with _re",
-                                   part);
+            hp__admin_answer_error(
+                job, 400, "bad_query", NULL,
+                "unknown filter \"%s\": name, bind, expose, each with _re, or switchboard", part);
             return false;
         }
         filters[i].value = eq ? eq + 1 : part + strlen(part);
@@ -72,11 +76,15 @@ void hp__admin_list(hp__admin *a, hp__control_job *job)
         {"bind_re", HP_POOL_FIELD_BIND, true, NULL},
         {"expose", HP_POOL_FIELD_EXPOSE, false, NULL},
         {"expose_re", HP_POOL_FIELD_EXPOSE, true, NULL},
+        {"switchboard", HP_POOL_FIELD_NAME, false, NULL}, /* not a pool field: the last */
     };
-    size_t count = sizeof filters / sizeof filters[0];
-    if (!read_filters(job, job->query, filters, count)) return;
+    size_t all = sizeof filters / sizeof filters[0], count = all - 1;
+    if (!read_filters(job, job->query, filters, all)) return;
     hp_pool_strings sets[6] = {{0}};
-    list_walk w = {.pool = a->pool, .sets = sets, .servers = json_array()};
+    list_walk w = {.pool = a->pool,
+                   .sets = sets,
+                   .switchboard = filters[count].value,
+                   .servers = json_array()};
     json_t *errors = json_array();
     for (size_t i = 0; i < count; i++) {
         if (!filters[i].value) continue;

@@ -307,7 +307,14 @@ static const char *doc_admin_listen(const json_t *doc)
     return listen ? listen : HP__CONFIG_ADMIN_LISTEN;
 }
 
-/* Keys a running pool cannot take: each that differs is an error. */
+/* Two parts of documents are equal (both absent included). */
+static bool same_json(const json_t *a, const json_t *b)
+{
+    return (!a && !b) || (a && b && json_equal((json_t *)a, (json_t *)b));
+}
+
+/* Keys a running pool cannot take: each that differs is an error. Switchboards are made at
+ * start only: a reload that adds, removes or changes one is refused. */
 static void check_fixed(const hp__live_config *live, const hp__config *new, const json_t *doc,
                         const char *label, hp__config_errors *errs)
 {
@@ -326,6 +333,9 @@ static void check_fixed(const hp__live_config *live, const hp__config *new, cons
         {old->health.interval_ms == new->health.interval_ms, "health.interval"},
         {old->health.rise == new->health.rise, "health.rise"},
         {old->health.fall == new->health.fall, "health.fall"},
+        {same_json(json_object_get(live->doc, "switchboards"),
+                   json_object_get(doc, "switchboards")),
+         "switchboards"},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (!keys[i].same)

@@ -1,5 +1,6 @@
 /* `hostpool ls [--name N] [--bind ADDR] [--expose URL]`: the pool as a table, one row per
- * server, from GET /servers.
+ * server, from GET /servers; then, when the daemon has switchboards, a second table, one row
+ * per switchboard, from GET /switchboards (a daemon without that endpoint prints none).
  *
  * Each filter is exact, or a POSIX extended regex when its value starts with "~"; they map
  * one to one onto the API's query (--name web: name=web; --name '~^w': name_re=^w), so the
@@ -10,6 +11,7 @@
 #include "cli/client_print.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct ls_filters {
@@ -49,6 +51,54 @@ static void print_table(const json_t *answer)
     hp__table_close(&t);
 }
 
+static const char *const switchboard_columns[] = {"SWITCHBOARD", "LISTEN", "HOSTS", "TEMPLATE",
+                                                  "SERVERS",     "MAX",    "IDLE"};
+
+static char *integer_text(const json_t *o, const char *field)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(json_object_get(o, field)));
+    return strdup(buf);
+}
+
+static char *idle_text(const json_t *sb)
+{
+    json_int_t ms = json_integer_value(json_object_get(sb, "idle_timeout_ms"));
+    char buf[32] = "never";
+    if (ms > 0) hp__format_duration((uint64_t)ms, buf, sizeof buf);
+    return strdup(buf);
+}
+
+/* The SWITCHBOARD table, after the servers', when there is any switchboard. */
+static void print_switchboards(hp__client *c)
+{
+    json_t *answer = NULL;
+    hp__client_get_json(c, "/switchboards", 404, &answer);
+    json_t *list = json_object_get(answer, "switchboards");
+    if (json_array_size(list) > 0) {
+        hp__table t;
+        hp__table_init(&t, switchboard_columns,
+                       sizeof switchboard_columns / sizeof *switchboard_columns);
+        size_t i;
+        json_t *sb;
+        json_array_foreach(list, i, sb)
+        {
+            char *row[] = {hp__server_string_text(sb, "name"),
+                           hp__server_string_text(sb, "listen"),
+                           hp__server_hosts_text(sb),
+                           hp__server_string_text(sb, "template"),
+                           integer_text(sb, "count"),
+                           integer_text(sb, "max_servers"),
+                           idle_text(sb)};
+            hp__table_add(&t, row);
+        }
+        printf("\n");
+        hp__table_print(&t, stdout);
+        hp__table_close(&t);
+    }
+    json_decref(answer);
+}
+
 int hp__cmd_ls(int argc, char **argv)
 {
     ls_filters f = {0};
@@ -66,7 +116,8 @@ int hp__cmd_ls(int argc, char **argv)
                  "\n"
                  "The daemon's servers as a table (GET /servers): NAME STATE LISTEN HOSTS UPTIME\n"
                  "REQUESTS ERRORS. A filter is exact, or a POSIX extended regex after \"~\";\n"
-                 "several filters intersect.\n"
+                 "several filters intersect. Then, if there are any, the switchboards\n"
+                 "(GET /switchboards): SWITCHBOARD LISTEN HOSTS TEMPLATE SERVERS MAX IDLE.\n"
                  "\n"
                  "  --name N       the server's name\n"
                  "  --bind ADDR    one of its listen addresses (127.0.0.1:8080)\n"
@@ -83,7 +134,10 @@ int hp__cmd_ls(int argc, char **argv)
     } else {
         json_t *answer;
         status = hp__client_call_json(&c, "GET", path, NULL, &answer);
-        if (answer && !c.json) print_table(answer);
+        if (answer && !c.json) {
+            print_table(answer);
+            print_switchboards(&c);
+        }
         json_decref(answer);
     }
     hp__client_close(&c);

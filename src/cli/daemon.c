@@ -267,6 +267,14 @@ static int add_all(hp_pool *pool, loaded *l)
         hp__config_forget_server(l->config, i);
     }
     close_servers(l, false);
+    for (size_t i = 0; i < l->config->switchboard_count; i++) {
+        char err[256];
+        const hp__switchboard_model *m = &l->config->switchboards[i];
+        if (hp__switchboard_add(pool, m, err, sizeof err) != 0) {
+            fprintf(stderr, "hostpool: %s: %s\n", m->name, err);
+            failed++;
+        }
+    }
     return failed;
 }
 
@@ -458,7 +466,7 @@ int hp__cmd_run(int argc, char **argv)
         free(o.pid_file_in_use);
         return 1;
     }
-    size_t servers = l.config->server_count;
+    size_t servers = l.config->server_count + l.config->switchboard_count; /* each a front */
     int add_failures;
     size_t running = start_servers(&d, &l, &add_failures);
     hp__live_config_servers_added(d.live);

@@ -27,6 +27,7 @@
 #include "common/alloc.h"
 #include "config/config_clash.h"
 #include "config/config_check.h"
+#include "config/config_switchboards.h"
 #include "config/config_upstreams.h"
 #include "config/parse.h"
 #include "core/health.h"
@@ -519,8 +520,9 @@ static void check_health(checker *c, hp__cfg_node *map, hp__config *config)
 
 static void check_config(checker *c, hp__cfg_node *root, hp__config *config)
 {
-    static const char *const keys[] = {"workers",    "admin",    "ports",   "limits",    "health",
-                                       "access_log", "pid_file", "servers", "upstreams", NULL};
+    static const char *const keys[] = {"workers",   "admin",        "ports",    "limits",
+                                       "health",    "access_log",   "pid_file", "servers",
+                                       "upstreams", "switchboards", NULL};
     if (!hp_config_expect_mapping(c, root)) return;
     hp_config_keys(c, root, keys);
     hp__cfg_node *n;
@@ -543,6 +545,9 @@ static void check_config(checker *c, hp__cfg_node *root, hp__config *config)
             hp__config_check_upstream_refs(c, n->items[i], &config->servers[i], config->upstreams,
                                            config->upstream_count);
     }
+    /* Switchboards after the servers, whose names theirs must not take. */
+    if ((n = hp__cfg_mapping_get(root, "switchboards")))
+        hp__config_check_switchboards(c, n, config);
 }
 
 int hp__config_load_node(hp__cfg_node *root, const char *file, hp__config **out,
@@ -709,5 +714,8 @@ void hp__config_destroy(hp__config *config)
     for (size_t i = 0; i < config->upstream_count; i++)
         hp__upstream_model_close(&config->upstreams[i]);
     free(config->upstreams);
+    for (size_t i = 0; i < config->switchboard_count; i++)
+        hp__switchboard_model_close(&config->switchboards[i]);
+    free(config->switchboards);
     free(config);
 }

@@ -19,6 +19,7 @@
 #include "config/node.h"
 #include "hostpool/handler_kind.h"
 #include "hostpool/server.h"
+#include "switch/switchboard.h"
 #include "upstream/upstream_model.h"
 
 #include <stdbool.h>
@@ -84,6 +85,8 @@ typedef struct hp_config {
     size_t server_count;
     hp__upstream_model *upstreams; /* `upstreams`, in document order; names unique */
     size_t upstream_count;
+    hp__switchboard_model *switchboards; /* `switchboards`, in document order */
+    size_t switchboard_count;
 } hp__config;
 
 /* Loads and checks `path` (YAML, or JSON when its name ends in ".json"). Returns 0 and sets

@@ -109,21 +109,14 @@ bool hp_config_expect_mapping(hp_config_check *c, hp__cfg_node *n)
     return false;
 }
 
-/* Keys of features still to come say so. */
+/* Every key of `map` is one of `allowed`, or an error (with the allowed key it is near). */
 void hp_config_keys(hp_config_check *c, hp__cfg_node *map, const char *const *allowed)
 {
-    static const char *const later[] = {"switchboards", NULL};
     for (size_t i = 0; i < map->count; i++) {
         hp__cfg_node *key = map->keys[i];
         bool known = false;
         for (const char *const *a = allowed; *a && !known; a++) known = strcmp(key->text, *a) == 0;
-        if (known) continue;
-        bool soon = false;
-        for (const char *const *l = later; *l && !soon; l++) soon = strcmp(key->text, *l) == 0;
-        if (soon)
-            hp__config_fail_at(c, map, key, "unknown key \"%s\" (not supported yet)", key->text);
-        else
-            hp__config_fail_unknown_key(c, map, key, allowed);
+        if (!known) hp__config_fail_unknown_key(c, map, key, allowed);
     }
 }
 

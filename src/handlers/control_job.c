@@ -22,6 +22,7 @@ static void job_free(hp__control_job *job)
     free(job->answer);
     free(job->header_value);
     free(job->if_match);
+    free(job->arg);
     free(job);
 }
 
@@ -39,7 +40,14 @@ static void run_on_control(hp__call *call)
 
 void hp__control_job_submit(hp_request *req, hp__control_job_fn run, void *data)
 {
+    hp__control_job_submit_arg(req, run, data, NULL);
+}
+
+void hp__control_job_submit_arg(hp_request *req, hp__control_job_fn run, void *data,
+                                const char *arg)
+{
     hp__control_job *job = HP_NEW(hp__control_job);
+    job->arg = arg ? hp__strdup(arg) : NULL;
     job->req = req;
     job->run = run;
     job->run_data = data;

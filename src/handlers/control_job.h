@@ -39,6 +39,7 @@ struct hp__control_job {
     char *if_match; /* the If-Match header, or NULL */
     char *body;
     size_t body_len;
+    char *arg; /* what the handler chose for the control thread (a switchboard's name), or NULL */
     hp__control_job_fn run; /* on the control thread, with run_data */
     void *run_data;
     hp__control_job_start_fn start; /* hp__control_job_hand_over's, with start_arg */
@@ -55,6 +56,9 @@ struct hp__control_job {
 /* Worker thread: takes `req` over until the answer; run(job, data) decides it on the control
  * thread. `data` must stay valid until then (a handler: it is, see io/call.h). */
 void hp__control_job_submit(hp_request *req, hp__control_job_fn run, void *data);
+/* The same, the job carrying a copy of `arg` (job->arg). */
+void hp__control_job_submit_arg(hp_request *req, hp__control_job_fn run, void *data,
+                                const char *arg);
 
 /* Control thread: instead of an answer, the job's request is handed to `start` on its worker,
  * which answers it from then on (a stream); the job is freed. When the client went away

@@ -90,6 +90,13 @@ void hp_request_body_read_all(hp_request *req, hp_body_complete_cb cb, void *dat
     hp__exchange *x = req->exchange;
     if (!x->streamed || x->consumer || x->responded) return;
     x->streamed = false;
+    if (x->message_done) {
+        /* Nothing is left to parse: the request had no body (a streaming handler that did not
+         * pull cannot have had one parsed). Waiting for the parser would wait forever. */
+        x->handler_called = true;
+        cb(req, data);
+        return;
+    }
     hp__body_read_all(x, cb, data);
     read_body(x);
 }

@@ -30,6 +30,7 @@
 #include "pool/health_probe.h"
 #include "pool/pool_internal.h"
 #include "pool/server_copy.h"
+#include "switch/switchboard.h"
 #include "core/ports.h"
 #include "handlers/process_gate.h"
 #include "hostpool/engine.h"
@@ -82,6 +83,7 @@ typedef struct entry {
     waiter *waiters;            /* callbacks waiting for the drain in flight */
     hp__health_checker checker; /* runs while the server runs */
     hp__probe_target probe_target;
+    char *switchboard;       /* the switchboard that made it on demand, or NULL */
     process *process;        /* a process server's program, else NULL */
     bool bound;              /* its addresses are bound: from a start to the end of a stop */
     unsigned stop_parts;     /* of a stop in flight: the drain, and the program's stop */
@@ -109,6 +111,7 @@ struct hp_pool {
     bool servers_stopped; /* the shutdown's stop of every server is done */
     size_t retiring;      /* replaced versions still draining or stopping their program */
     const char *making; /* the name hp_pool_get_or_create's maker is adding, or NULL */
+    hp__switchboard *switchboards; /* switch/switchboard.h, a list */
     hp_pool_cb shutdown_cb;
     void *shutdown_data;
 };
@@ -181,6 +184,7 @@ static void entry_free(hp_pool *p, entry *e)
     hp_server_destroy(e->server);
     free(e->auto_ports);
     free(e->last_error);
+    free(e->switchboard);
     free(e->name);
     free(e);
 }
@@ -194,6 +198,7 @@ static void publish(hp_pool *p, const char *topic, const entry *e, int port, con
         .server = e ? e->name : NULL,
         .port = port,
         .message = message,
+        .switchboard = e ? e->switchboard : NULL,
         .time_ms = uv_now(p->loop),
     };
     hp__events_publish(p->events, &ev);
@@ -221,6 +226,7 @@ static void publish_process_event(hp__supervisor *s, hp_event *event, void *data
 {
     process *proc = data;
     event->server = proc->name;
+    event->switchboard = proc->entry ? proc->entry->switchboard : NULL;
     event->time_ms = uv_now(proc->pool->loop);
     hp__events_publish(proc->pool->events, event);
 }
@@ -494,7 +500,10 @@ static void on_health_change(hp__health *h, hp__health_state from, hp__health_st
     publish(e->pool, "server.health", e, 0, hp__health_state_name(to));
 }
 
-int hp_pool_add(hp_pool *p, const hp_server_config *config, char *errbuf, size_t errlen)
+/* hp_pool_add, the entry marked as made by `switchboard` (NULL: none) before anyone hears of
+ * it. */
+static int add_entry(hp_pool *p, const hp_server_config *config, const char *switchboard,
+                     char *errbuf, size_t errlen)
 {
     char scratch[256];
     if (!errbuf) errbuf = scratch, errlen = sizeof scratch;
@@ -519,6 +528,7 @@ int hp_pool_add(hp_pool *p, const hp_server_config *config, char *errbuf, size_t
     e->name = hp__strdup(config->name);
     e->server = server;
     e->auto_ports = taken;
+    e->switchboard = switchboard ? hp__strdup(switchboard) : NULL;
     e->process = proc;
     if (proc) proc->entry = e;
     /* A server made on first use is starting from now until it runs or fails. */
@@ -531,6 +541,39 @@ int hp_pool_add(hp_pool *p, const hp_server_config *config, char *errbuf, size_t
     link_entry(p, e);
     publish(p, "server.added", e, 0, NULL);
     return 0;
+}
+
+int hp_pool_add(hp_pool *p, const hp_server_config *config, char *errbuf, size_t errlen)
+{
+    return add_entry(p, config, NULL, errbuf, errlen);
+}
+
+int hp__pool_add_on_demand(hp_pool *p, const hp_server_config *config, const char *switchboard,
+                           char *errbuf, size_t errlen)
+{
+    return add_entry(p, config, switchboard, errbuf, errlen);
+}
+
+const char *hp__pool_server_switchboard(const hp_pool *p, const char *name)
+{
+    const entry *e = find(p, name);
+    return e ? e->switchboard : NULL;
+}
+
+void hp__pool_publish_server(hp_pool *p, const char *topic, const char *name)
+{
+    const entry *e = find(p, name);
+    if (e) publish(p, topic, e, 0, NULL);
+}
+
+hp__sched *hp__pool_sched(hp_pool *p)
+{
+    return &p->health_sched.sched;
+}
+
+hp__switchboard **hp__pool_switchboards(const hp_pool *p)
+{
+    return &((hp_pool *)p)->switchboards;
 }
 
 /* ---- one server --------------------------------------------------------------------------- */
@@ -560,8 +603,13 @@ static int start_entry(hp_pool *p, entry *e, char *errbuf, size_t errlen)
     char scratch[256];
     if (!errbuf) errbuf = scratch, errlen = sizeof scratch;
     e->state = HP_SERVER_STARTING;
+    /* A process server's program boots before its addresses are bound: the workers route
+     * requests to its gate as soon as the engine publishes its table, and the gate must find
+     * it BOOTING (it queues them), not STOPPED (it refuses them). */
+    if (e->process) hp__supervisor_start(e->process->supervisor);
     int err = e->bound ? 0 : hp_engine_start_server(p->engine, e->server, errbuf, errlen);
     if (err) {
+        if (e->process) hp__supervisor_stop(e->process->supervisor, NULL, NULL);
         e->state = HP_SERVER_FAILED;
         set_error(e, errbuf);
         publish(p, "server.failed", e, 0, errbuf);
@@ -575,7 +623,6 @@ static int start_entry(hp_pool *p, entry *e, char *errbuf, size_t errlen)
         return 0;
     }
     set_error(e, NULL);
-    hp__supervisor_start(e->process->supervisor);
     return 0;
 }
 
@@ -1220,6 +1267,7 @@ static void on_engine_stopped(hp_engine *engine, void *data)
     hp_pool *p = data;
     for (entry *e = p->first; e; e = e->next) hp__health_checker_stop(&e->checker);
     hp__upstreams_stop(p->upstreams);
+    hp__switchboards_stop(p->switchboards);
     hp__uv_sched_close(&p->health_sched, on_health_timer_closed);
 }
 
@@ -1257,6 +1305,7 @@ void hp_pool_destroy(hp_pool *p)
     hp__events_destroy(p->events);
     hp_engine_destroy(p->engine);
     hp__upstreams_destroy(p->upstreams); /* the workers, which held versions, are gone */
+    hp__switchboards_destroy(p->switchboards);
     hp_handler_destroy(p->options.default_handler);
     free(p);
 }

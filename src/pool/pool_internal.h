@@ -6,6 +6,9 @@
 #include "hostpool/engine.h"
 #include "hostpool/pool.h"
 
+struct hp__sched;
+struct hp__switchboard;
+
 /* The pool's engine (its workers). */
 hp_engine *hp__pool_engine(hp_pool *pool);
 /* Its registry of named upstreams (upstream/upstreams.h), which its engine's workers reach. */
@@ -20,5 +23,20 @@ const struct hp_process_config *hp__pool_process(const hp_pool *pool, const char
 /* Its event bus (for the counts by topic), and the time since it was created. */
 const hp__events *hp__pool_events(const hp_pool *pool);
 uint64_t hp__pool_age_ms(const hp_pool *pool);
+
+/* ---- switchboards (switch/switchboard.h) ---- */
+
+/* hp_pool_add for a server the switchboard `switchboard` makes on demand: the entry is marked
+ * before server.added, so every event of the server carries hp_event.switchboard. */
+int hp__pool_add_on_demand(hp_pool *pool, const hp_server_config *config, const char *switchboard,
+                           char *errbuf, size_t errbuf_len);
+/* The switchboard that made the server `name`, or NULL (none, or no such server). Borrowed. */
+const char *hp__pool_server_switchboard(const hp_pool *pool, const char *name);
+/* Publishes `topic` about the server `name` (nothing when there is none). */
+void hp__pool_publish_server(hp_pool *pool, const char *topic, const char *name);
+/* The control loop's scheduler (health checks, switchboards' idle timers). */
+struct hp__sched *hp__pool_sched(hp_pool *pool);
+/* The head of the pool's list of switchboards, which it stops and frees with itself. */
+struct hp__switchboard **hp__pool_switchboards(const hp_pool *pool);
 
 #endif

@@ -17,6 +17,7 @@
 #include "core/prom_text.h"
 #include "http/server.h"
 #include "io/engine_stats.h"
+#include "switch/switchboard.h"
 #include "io/proc_stats.h"
 #include "pool/pool_internal.h"
 #include "upstream/upstreams.h"
@@ -280,6 +281,35 @@ static void write_upstreams(hp__prom *p, hp_pool *pool)
     free(ts.items);
 }
 
+/* ---- switchboards (none: nothing is written) ---- */
+
+static void write_switchboards(hp__prom *p, const hp_pool *pool)
+{
+    if (!hp__switchboard_first(pool)) return;
+    hp__prom_family(p, "hostpool_switchboard_servers", "gauge",
+                    "Servers a switchboard made that the pool has now.");
+    for (const hp__switchboard *sb = hp__switchboard_first(pool); sb;
+         sb = hp__switchboard_next(sb)) {
+        hp__prom_label l = {"switchboard", hp__switchboard_model_of(sb)->name};
+        hp_pool_strings names;
+        hp__switchboard_servers(sb, &names);
+        hp__prom_u64(p, "hostpool_switchboard_servers", &l, 1, names.count);
+        hp_pool_strings_free(&names);
+    }
+    static const char *const reasons[] = {"not_allowed", "limit"};
+    hp__prom_family(p, "hostpool_switchboard_refused_total", "counter",
+                    "Requests a switchboard refused: a name not allowed (404), a limit (503).");
+    for (const hp__switchboard *sb = hp__switchboard_first(pool); sb;
+         sb = hp__switchboard_next(sb)) {
+        for (size_t i = 0; i < 2; i++) {
+            hp__prom_label l[] = {{"switchboard", hp__switchboard_model_of(sb)->name},
+                                  {"reason", reasons[i]}};
+            hp__prom_u64(p, "hostpool_switchboard_refused_total", l, 2,
+                         hp__switchboard_refused(sb, reasons[i]));
+        }
+    }
+}
+
 /* ---- the pool and the process ---- */
 
 static void write_pool(hp__prom *p, hp_pool *pool, const snapshot *s)
@@ -330,6 +360,7 @@ char *hp_pool_metrics_text(hp_pool *pool, size_t *len)
     hp__prom_init(&p);
     write_servers(&p, &s);
     write_upstreams(&p, pool);
+    write_switchboards(&p, pool);
     write_pool(&p, pool, &s);
     write_process(&p);
     for (size_t i = 0; i < s.count; i++) hp__stats_totals_close(&s.servers[i].totals);

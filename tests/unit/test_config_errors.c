@@ -211,7 +211,6 @@ static void unknown_keys_are_errors_at_every_level(void **state)
                   "        respond: { stauts: 200 }\n"
                   "      - proxy: { upstream: api }\n",
                   "unknown.yaml:1:1: unknown key \"foo\"\n"
-                  "unknown.yaml:2:1: unknown key \"switchboards\" (not supported yet)\n"
                   "unknown.yaml:3:26: admin: unknown key \"tokenfile\" (did you mean "
                   "\"token_file\"?)\n"
                   "unknown.yaml:4:11: limits: unknown key \"max_bodies\"\n"
