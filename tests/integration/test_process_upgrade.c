@@ -1,6 +1,7 @@
-/* A WebSocket upgrade through a process server reaches its program: the request is proxied with
- * its Upgrade, the program's 101 comes back, and then bytes go both ways through the proxy's
- * tunnel. The program is tests/programs/upgrade_echo.c (101, then an echo). */
+/* A WebSocket upgrade through a process server, and through a switchboard whose template is a
+ * process, reaches its program: the request is proxied with its Upgrade, the program's 101
+ * comes back, and then bytes go both ways through the proxy's tunnel. The program is
+ * tests/programs/upgrade_echo.c (101, then an echo). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,15 +15,17 @@
 
 #include "hp_test_admin.h"
 
-#define RANGE "25750-25799"
+#define RANGE "25750-25789"
 
 static hp_test_server srv;
 static hp_test_admin admin;
+static int switchboard_port;
 
 static int start_pool(void **state)
 {
     const char *echo = getenv("HP_UPGRADE_ECHO");
     assert_non_null(echo);
+    switchboard_port = hp_test_free_port_in(25790, 25799);
     char text[2048];
     snprintf(text, sizeof text,
              "workers: 1\n"
@@ -31,8 +34,13 @@ static int start_pool(void **state)
              "servers:\n"
              "  - name: ws\n"
              "    listen: auto\n"
-             "    process: { command: [\"%s\", \"{port}\"] }\n",
-             echo);
+             "    process: { command: [\"%s\", \"{port}\"] }\n"
+             "switchboards:\n"
+             "  - name: apps\n"
+             "    listen: 127.0.0.1:%d\n"
+             "    hosts: \"{name}.localhost\"\n"
+             "    template: { process: { command: [\"%s\", \"{port}\"] } }\n",
+             echo, switchboard_port, echo);
     assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "pool.yaml", text, strlen(text)), 0);
     char config[4200];
     snprintf(config, sizeof config, "%s/pool.yaml", hp_test_temp_dir());
@@ -61,18 +69,19 @@ static bool wait_for_text(hp_test_conn *c, const char *text)
     return true;
 }
 
-static void a_websocket_upgrade_reaches_the_program_and_bytes_flow_both_ways(void **state)
+/* Upgrades on `port` with Host `host`: the 101, then bytes echoed through the tunnel. */
+static void assert_upgrade_reaches_the_program(int port, const char *host)
 {
-    hp_test_assert_answers(srv.port, NULL, "ok"); /* a plain request: proxied, once it is up */
     hp_test_conn c;
-    assert_int_equal(hp_test_connect(&c, srv.port, HP_TEST_DEADLINE_MS), 0);
-    assert_int_equal(hp_test_send_str(&c,
-                                      "GET /socket HTTP/1.1\r\nHost: ws.test\r\n"
-                                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                                      "Sec-WebSocket-Version: 13\r\n\r\n",
-                                      HP_TEST_DEADLINE_MS),
-                     HP_TEST_OK);
+    assert_int_equal(hp_test_connect(&c, port, HP_TEST_DEADLINE_MS), 0);
+    char req[512];
+    snprintf(req, sizeof req,
+             "GET /socket HTTP/1.1\r\nHost: %s\r\n"
+             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+             "Sec-WebSocket-Version: 13\r\n\r\n",
+             host);
+    assert_int_equal(hp_test_send_str(&c, req, HP_TEST_DEADLINE_MS), HP_TEST_OK);
     assert_true(wait_for_text(&c, "\r\n\r\n"));
     assert_memory_equal(c.buf, "HTTP/1.1 101 ", 13);
     assert_true(has_text(&c, "Upgrade: websocket\r\n"));
@@ -83,12 +92,31 @@ static void a_websocket_upgrade_reaches_the_program_and_bytes_flow_both_ways(voi
     hp_test_close(&c);
 }
 
+static void a_websocket_upgrade_reaches_a_process_servers_program(void **state)
+{
+    hp_test_assert_answers(srv.port, NULL, "ok"); /* a plain request: proxied, once it is up */
+    assert_upgrade_reaches_the_program(srv.port, "ws.test");
+}
+
+static void a_websocket_upgrade_through_a_switchboard_reaches_the_program_made_for_it(
+    void **state)
+{
+    /* The first request for the name is the upgrade itself: made, booted, then tunnelled. */
+    assert_upgrade_reaches_the_program(switchboard_port, "chat.localhost");
+    hp_test_answer a = hp_test_admin_call(&admin, "GET", "/servers/chat", NULL, NULL);
+    assert_int_equal(a.status, 200);
+    assert_true(json_is_true(json_object_get(a.json, "on_demand")));
+    hp_test_answer_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(a_websocket_upgrade_reaches_a_process_servers_program,
+                                        start_pool, stop_pool),
         cmocka_unit_test_setup_teardown(
-            a_websocket_upgrade_reaches_the_program_and_bytes_flow_both_ways, start_pool,
-            stop_pool),
+            a_websocket_upgrade_through_a_switchboard_reaches_the_program_made_for_it,
+            start_pool, stop_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
