@@ -6,7 +6,9 @@
  * starts every server of the pool; a server that cannot start (its port is taken) fails alone
  * and is reported, the others run. It prints one line per address of every running server,
  * "hostpool: listening on URL (name[, Host: name][, exposed as URL])", with a URL that a
- * client on this machine can open, then "hostpool: N of M servers running".
+ * client on this machine can open, and one per switchboard, "hostpool: switchboard NAME on
+ * URL: http://{name}.localhost:PORT/ makes the server {name} on demand" (its first pattern),
+ * then "hostpool: N of M servers running" (a switchboard's front counts as a server).
  * SIGINT/SIGTERM drain and stop the pool, exit 0. The admin API listens first, on the
  * config's admin.listen or on --admin ADDR ("hostpool: admin API on ADDRESS"); if it cannot,
  * `run` exits 1. So does a config of servers none of which could start, unless --keep-going
@@ -26,6 +28,7 @@
 #include "io/fd_limit.h"
 #include "io/socket.h"
 #include "pool/pool_internal.h"
+#include "switch/switchboard.h"
 #include "upstream/upstreams.h"
 
 #include <signal.h>
@@ -100,8 +103,11 @@ int hp__cmd_validate(int argc, char **argv)
     if (!path) return hp__usage_error(&usage, "--config FILE is required");
     loaded l;
     if (load("validate", path, &l) != 0) return 1;
-    printf("%s: valid, %zu server%s\n", path, l.config->server_count,
+    size_t switchboards = l.config->switchboard_count;
+    printf("%s: valid, %zu server%s", path, l.config->server_count,
            l.config->server_count == 1 ? "" : "s");
+    if (switchboards) printf(", %zu switchboard%s", switchboards, switchboards == 1 ? "" : "s");
+    printf("\n");
     unload(&l, true);
     return 0;
 }
@@ -223,6 +229,27 @@ static void print_address(const hp_pool *pool, const hp_server *s, const char *n
     printf(")\n");
 }
 
+/* A switchboard's front: what to open instead of its address (which answers names only),
+ * "http://{name}.localhost:8000/" from its first pattern, with the Host to send when the
+ * pattern's names do not resolve to the address. */
+static void print_switchboard(const hp_pool *pool, const hp_server *front,
+                              const hp__switchboard_model *m)
+{
+    struct sockaddr_storage addr;
+    char host[300];
+    hp__socket_parse_address(m->listen, &addr);
+    const char *every = hp__socket_url_host(&addr, host, sizeof host);
+    int port = hp_pool_bound_port(pool, front, 0);
+    bool by_name = addr.ss_family == AF_INET && strncmp(host, "127.", 4) == 0 &&
+                   names_loopback(m->hosts[0]);
+    printf("hostpool: switchboard %s on http://%s:%d/%s%s: ", m->name, host, port,
+           every ? ", " : "", every ? every : "");
+    if (by_name)
+        printf("http://%s:%d/ makes the server {name} on demand\n", m->hosts[0], port);
+    else
+        printf("Host: %s makes the server {name} on demand\n", m->hosts[0]);
+}
+
 /* The walk of the servers printed at start. */
 typedef struct printing {
     const hp_pool *pool;
@@ -240,6 +267,11 @@ static bool print_server(const hp_server_info *info, void *data)
         return true;
     }
     p->running++;
+    const hp__switchboard *sb = hp__switchboard_find(p->pool, info->name);
+    if (sb) {
+        print_switchboard(p->pool, info->server, hp__switchboard_model_of(sb));
+        return true;
+    }
     for (size_t i = 0; i < info->listen_count; i++)
         print_address(p->pool, info->server, info->name, i);
     return true;

@@ -26,7 +26,7 @@
 #define FIXED_PORT_MAX 24799
 
 #define MAX_URLS 32
-#define DEMO_PORT_LO 8080
+#define DEMO_PORT_LO 8000 /* the switchboards' 8000 and 8001, the servers' 8080-8089 */
 #define DEMO_PORT_HI 8089
 
 typedef struct printed_url {
@@ -36,20 +36,30 @@ typedef struct printed_url {
     char send_host[300]; /* the Host the line says to send; "": the URL's host and port */
 } printed_url;
 
+/* One "hostpool: switchboard NAME on URL: http://PATTERN:PORT/ makes the server {name} ...". */
+typedef struct printed_switchboard {
+    char name[80];
+    char pattern[256]; /* "{name}.localhost" */
+    int port;
+} printed_switchboard;
+
 typedef struct demo {
     hp_test_server srv;
     int servers, running; /* from "hostpool: R of S servers running" */
     printed_url urls[MAX_URLS];
     size_t url_count;
+    printed_switchboard switchboards[4];
+    size_t switchboard_count;
 } demo;
 
-/* The demo's text with each fixed port 8080-8089 (the same port everywhere it appears) and
- * ports.range replaced by free ports. Owned. */
+/* The demo's text with each fixed port 8000-8089 (the same port everywhere it appears) and
+ * ports.range replaced by free ports, and the program its switchboard starts,
+ * ./build/hostpool, by the binary under test. Owned. */
 static char *rewrite_ports(const char *text)
 {
-    static const char range[] = "range: ";
+    static const char range[] = "range: ", program[] = "./build/hostpool";
     int map[DEMO_PORT_HI - DEMO_PORT_LO + 1] = {0};
-    char *out = calloc(1, 2 * strlen(text) + 64), *o = out; /* a port grows by 1 at most */
+    char *out = calloc(1, 2 * strlen(text) + 4096 + 64), *o = out; /* a port grows by 1 */
     for (const char *p = text; *p;) {
         char *end;
         long port = strncmp(p, "127.0.0.1:", 10) == 0 ? strtol(p + 10, &end, 10) : 0;
@@ -59,10 +69,14 @@ static char *rewrite_ports(const char *text)
             assert_true(*mapped > 0);
             o += sprintf(o, "127.0.0.1:%d", *mapped);
             p = end;
+        } else if (strncmp(p, program, sizeof program - 1) == 0) {
+            o += sprintf(o, "%s", hp_test_bin()); /* once: at most 4096 bytes more */
+            p += sizeof program - 1;
         } else if (strncmp(p, range, sizeof range - 1) == 0) {
-            int free_port = hp_test_free_port_in(FIXED_PORT_MIN, FIXED_PORT_MAX);
+            /* Room for auto-port and the programs the switchboard apps starts. */
+            int free_port = hp_test_free_port_in(FIXED_PORT_MIN, FIXED_PORT_MAX - 4);
             assert_true(free_port > 0);
-            o += sprintf(o, "%s%d-%d", range, free_port, free_port);
+            o += sprintf(o, "%s%d-%d", range, free_port, free_port + 4);
             p += sizeof range - 1 + strspn(p + sizeof range - 1, "0123456789-");
         } else {
             *o++ = *p++;
@@ -98,8 +112,18 @@ static void parse_url_line(const char *line, printed_url *u)
     if (hint) assert_int_equal(sscanf(hint + 8, "%299[^,)]", u->send_host), 1);
 }
 
-/* The URL lines, and the count line (read up to "servers running": it may end later); the
- * admin API's line names no server. */
+static void parse_switchboard_line(const char *line, printed_switchboard *sb)
+{
+    assert_int_equal(sscanf(line, "hostpool: switchboard %79s on ", sb->name), 1);
+    const char *open = strstr(line, ": http://");
+    assert_non_null(open);
+    assert_int_equal(sscanf(open + 9, "%255[^:]:%d/ makes the server {name} on demand",
+                            sb->pattern, &sb->port),
+                     2);
+}
+
+/* The URL lines, the switchboards' lines and the count line (read up to "servers running": it
+ * may end later); the admin API's line names no server. */
 static void parse_output(const char *out, demo *d)
 {
     for (const char *line = out, *next; line && *line; line = next ? next + 1 : NULL) {
@@ -107,6 +131,9 @@ static void parse_output(const char *out, demo *d)
         if (strncmp(line, "hostpool: listening on ", 23) == 0) {
             assert_true(d->url_count < MAX_URLS);
             parse_url_line(line, &d->urls[d->url_count++]);
+        } else if (strncmp(line, "hostpool: switchboard ", 22) == 0) {
+            assert_true(d->switchboard_count < 4);
+            parse_switchboard_line(line, &d->switchboards[d->switchboard_count++]);
         } else if (strncmp(line, "hostpool: admin API on unix:", 28) != 0) {
             assert_int_equal(
                 sscanf(line, "hostpool: %d of %d servers running", &d->running, &d->servers), 2);
@@ -157,9 +184,11 @@ static int get(const printed_url *u, hp_test_response *r)
 static void every_server_of_the_demo_starts_and_prints_a_url(void **state)
 {
     demo *d = *state;
-    assert_true(d->servers >= 8);             /* site, api, api-2, four virtual hosts, hello */
+    assert_true(d->servers >= 10); /* site, api, api-2, four virtual hosts, auto-port, and the
+                                    * fronts of the switchboards sites and apps */
     assert_int_equal(d->running, d->servers); /* ROUTING: servers sharing a port all start */
-    assert_int_equal(d->url_count, (size_t)d->servers); /* one address each */
+    assert_int_equal(d->switchboard_count, 2);
+    assert_int_equal(d->url_count + d->switchboard_count, (size_t)d->servers); /* one each */
 }
 
 static void every_url_the_demo_prints_answers_200(void **state)
@@ -227,6 +256,47 @@ static void the_site_proxies_api_to_both_instances_of_its_upstream(void **state)
     assert_true(seen[1] && seen[2]);
 }
 
+static const printed_switchboard *switchboard_named(const demo *d, const char *name)
+{
+    for (size_t i = 0; i < d->switchboard_count; i++)
+        if (strcmp(d->switchboards[i].name, name) == 0) return &d->switchboards[i];
+    fail_msg("the demo printed no switchboard %s", name);
+    return NULL;
+}
+
+/* GET / of the name `name` through switchboard `sb`: its pattern with the name, as printed. */
+static void get_name(const printed_switchboard *sb, const char *name, hp_test_response *r)
+{
+    char host[300], request[512];
+    const char *brace = strstr(sb->pattern, "{name}");
+    assert_non_null(brace);
+    snprintf(host, sizeof host, "%.*s%s%s:%d", (int)(brace - sb->pattern), sb->pattern, name,
+             brace + 6, sb->port);
+    snprintf(request, sizeof request, "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+             host);
+    assert_int_equal(hp_test_exchange(sb->port, request, r, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+}
+
+/* `curl http://hello.localhost:8000/` makes the server hello from examples/sites/hello, and
+ * `curl http://demo-app.localhost:8001/` starts a program for it; a name with no folder makes
+ * nothing. */
+static void the_demo_switchboards_make_a_site_and_start_an_app_on_demand(void **state)
+{
+    demo *d = *state;
+    hp_test_response r;
+    get_name(switchboard_named(d, "sites"), "hello", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "Hello from examples/sites/hello"));
+    hp_test_response_free(&r);
+    get_name(switchboard_named(d, "apps"), "demo-app", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "Hello from demo-app, a program hostpool started"));
+    hp_test_response_free(&r);
+    get_name(switchboard_named(d, "sites"), "nothing-here", &r);
+    assert_int_equal(r.status, 404);
+    hp_test_response_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +304,7 @@ int main(void)
         cmocka_unit_test(every_url_the_demo_prints_answers_200),
         cmocka_unit_test(demo_servers_sharing_a_port_each_answer_their_own_host),
         cmocka_unit_test(the_site_proxies_api_to_both_instances_of_its_upstream),
+        cmocka_unit_test(the_demo_switchboards_make_a_site_and_start_an_app_on_demand),
     };
     return cmocka_run_group_tests(tests, start_demo, stop_demo);
 }
