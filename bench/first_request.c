@@ -7,7 +7,7 @@
  *   PREFIX-i (PREFIX: "n"), reads the whole response (Content-Length), then the same again;
  *   prints one line per name: "NAME FIRST_US SECOND_US STATUS".
  * bench_first_request --spawn-until-listening PORT N COMMAND...
- *   for i in 1..N runs COMMAND ("{port}" replaced by PORT) and measures from fork to the first
+ *   for i in 1..N runs COMMAND ("{port}" in an argument replaced by PORT) and measures from fork to the first
  *   successful connect to 127.0.0.1:PORT (polled every 200 µs), then kills it (SIGTERM) and
  *   waits: the program's own start-up time; prints one line per run: "start US".
  * Only ever connects to 127.0.0.1. Exit 1 on an error (a connection refused, a timeout). */
@@ -126,8 +126,17 @@ static int spawn_until_listening(int port, int count, char **command)
         int argc = 0;
         while (command[argc]) argc++;
         char **argv = calloc((size_t)argc + 1, sizeof *argv);
-        for (int i = 0; i < argc; i++)
-            argv[i] = strcmp(command[i], "{port}") == 0 ? port_text : command[i];
+        for (int i = 0; i < argc; i++) {
+            const char *at = strstr(command[i], "{port}");
+            if (!at) {
+                argv[i] = command[i];
+                continue;
+            }
+            size_t cap = strlen(command[i]) + sizeof port_text;
+            argv[i] = malloc(cap);
+            snprintf(argv[i], cap, "%.*s%s%s", (int)(at - command[i]), command[i], port_text,
+                     at + 6);
+        }
         uint64_t start = now_us();
         pid_t pid = fork();
         if (pid < 0) die("fork");
@@ -144,6 +153,8 @@ static int spawn_until_listening(int port, int count, char **command)
         close(fd);
         kill(pid, SIGTERM);
         waitpid(pid, NULL, 0);
+        for (int i = 0; i < argc; i++)
+            if (argv[i] != command[i]) free(argv[i]);
         free(argv);
         printf("start %llu\n", (unsigned long long)took);
     }
