@@ -6,9 +6,9 @@
  * starts every server of the pool; a server that cannot start (its port is taken) fails alone
  * and is reported, the others run. It prints one line per address of every running server,
  * "hostpool: listening on URL (name[, Host: name][, exposed as URL])", with a URL that a
- * client on this machine can open, and one per switchboard, "hostpool: switchboard NAME on
- * URL: http://{name}.localhost:PORT/ makes the server {name} on demand" (its first pattern),
- * then "hostpool: N of M servers running" (a switchboard's front counts as a server).
+ * client on this machine can open (a switchboard's front adds ", switchboard: URL", its first
+ * pattern as a URL with {name} in it), then "hostpool: N of M servers running" (a
+ * switchboard's front counts as a server).
  * SIGINT/SIGTERM drain and stop the pool, exit 0. The admin API listens first, on the
  * config's admin.listen or on --admin ADDR ("hostpool: admin API on ADDRESS"); if it cannot,
  * `run` exits 1. So does a config of servers none of which could start, unless --keep-going
@@ -197,10 +197,22 @@ static bool names_loopback(const char *name)
            (len > 10 && strcmp(name + len - 10, ".localhost") == 0);
 }
 
+/* A switchboard's front: its address answers names only, so its line says what to open,
+ * ", switchboard: http://{name}.localhost:8000/" from its first pattern when the pattern's
+ * names resolve to the address, else ", switchboard: Host {name}.example". */
+static void print_switchboard_hint(const hp__switchboard_model *m, const char *host, int port)
+{
+    if (strncmp(host, "127.", 4) == 0 && names_loopback(m->hosts[0]))
+        printf(", switchboard: http://%s:%d/", m->hosts[0], port);
+    else
+        printf(", switchboard: Host %s", m->hosts[0]);
+}
+
 /* One line per address of a running server, with a URL to open: a server chosen by Host gets
  * its first host name in the URL ("*.suffix" as www.suffix) when that name resolves to the
  * address, else the address's URL and the Host to send. The expose URL follows when set. */
-static void print_address(const hp_pool *pool, const hp_server *s, const char *name, size_t i)
+static void print_address(const hp_pool *pool, const hp_server *s, const char *name, size_t i,
+                          const hp__switchboard *sb)
 {
     struct sockaddr_storage addr;
     char host[300], vhost[260];
@@ -225,29 +237,9 @@ static void print_address(const hp_pool *pool, const hp_server *s, const char *n
     printf("hostpool: listening on http://%s:%d/ (%s", host, hp_pool_bound_port(pool, s, i), name);
     if (every) printf(", %s", every);
     if (send_host) printf(", Host: %s", send_host);
+    if (sb) print_switchboard_hint(hp__switchboard_model_of(sb), host, hp_pool_bound_port(pool, s, i));
     if (hp_server_expose(s)) printf(", exposed as %s", hp_server_expose(s));
     printf(")\n");
-}
-
-/* A switchboard's front: what to open instead of its address (which answers names only),
- * "http://{name}.localhost:8000/" from its first pattern, with the Host to send when the
- * pattern's names do not resolve to the address. */
-static void print_switchboard(const hp_pool *pool, const hp_server *front,
-                              const hp__switchboard_model *m)
-{
-    struct sockaddr_storage addr;
-    char host[300];
-    hp__socket_parse_address(m->listen, &addr);
-    const char *every = hp__socket_url_host(&addr, host, sizeof host);
-    int port = hp_pool_bound_port(pool, front, 0);
-    bool by_name = addr.ss_family == AF_INET && strncmp(host, "127.", 4) == 0 &&
-                   names_loopback(m->hosts[0]);
-    printf("hostpool: switchboard %s on http://%s:%d/%s%s: ", m->name, host, port,
-           every ? ", " : "", every ? every : "");
-    if (by_name)
-        printf("http://%s:%d/ makes the server {name} on demand\n", m->hosts[0], port);
-    else
-        printf("Host: %s makes the server {name} on demand\n", m->hosts[0]);
 }
 
 /* The walk of the servers printed at start. */
@@ -268,12 +260,8 @@ static bool print_server(const hp_server_info *info, void *data)
     }
     p->running++;
     const hp__switchboard *sb = hp__switchboard_find(p->pool, info->name);
-    if (sb) {
-        print_switchboard(p->pool, info->server, hp__switchboard_model_of(sb));
-        return true;
-    }
     for (size_t i = 0; i < info->listen_count; i++)
-        print_address(p->pool, info->server, info->name, i);
+        print_address(p->pool, info->server, info->name, i, sb);
     return true;
 }
 

@@ -36,7 +36,7 @@ typedef struct printed_url {
     char send_host[300]; /* the Host the line says to send; "": the URL's host and port */
 } printed_url;
 
-/* One "hostpool: switchboard NAME on URL: http://PATTERN:PORT/ makes the server {name} ...". */
+/* A switchboard's front: "hostpool: listening on URL (NAME, switchboard: http://PATTERN:PORT/)". */
 typedef struct printed_switchboard {
     char name[80];
     char pattern[256]; /* "{name}.localhost" */
@@ -112,28 +112,29 @@ static void parse_url_line(const char *line, printed_url *u)
     if (hint) assert_int_equal(sscanf(hint + 8, "%299[^,)]", u->send_host), 1);
 }
 
-static void parse_switchboard_line(const char *line, printed_switchboard *sb)
+/* True when `line` is a switchboard front's: then *sb says what to open. */
+static bool parse_switchboard_hint(const char *line, printed_switchboard *sb)
 {
-    assert_int_equal(sscanf(line, "hostpool: switchboard %79s on ", sb->name), 1);
-    const char *open = strstr(line, ": http://");
-    assert_non_null(open);
-    assert_int_equal(sscanf(open + 9, "%255[^:]:%d/ makes the server {name} on demand",
-                            sb->pattern, &sb->port),
-                     2);
+    const char *hint = strstr(line, ", switchboard: http://"), *end = strchr(line, '\n');
+    if (!hint || (end && hint > end)) return false;
+    assert_int_equal(sscanf(line, "hostpool: listening on http://%*[^ ] (%79[^,]", sb->name), 1);
+    assert_int_equal(sscanf(hint + 22, "%255[^:]:%d/)", sb->pattern, &sb->port), 2);
+    return true;
 }
 
-/* The URL lines, the switchboards' lines and the count line (read up to "servers running": it
- * may end later); the admin API's line names no server. */
+/* The URL lines (a switchboard's front's apart: its address answers names only), and the
+ * count line (read up to "servers running": it may end later); the admin API's line names no
+ * server. */
 static void parse_output(const char *out, demo *d)
 {
     for (const char *line = out, *next; line && *line; line = next ? next + 1 : NULL) {
         next = strchr(line, '\n');
         if (strncmp(line, "hostpool: listening on ", 23) == 0) {
-            assert_true(d->url_count < MAX_URLS);
-            parse_url_line(line, &d->urls[d->url_count++]);
-        } else if (strncmp(line, "hostpool: switchboard ", 22) == 0) {
-            assert_true(d->switchboard_count < 4);
-            parse_switchboard_line(line, &d->switchboards[d->switchboard_count++]);
+            assert_true(d->url_count < MAX_URLS && d->switchboard_count < 4);
+            if (parse_switchboard_hint(line, &d->switchboards[d->switchboard_count]))
+                d->switchboard_count++;
+            else
+                parse_url_line(line, &d->urls[d->url_count++]);
         } else if (strncmp(line, "hostpool: admin API on unix:", 28) != 0) {
             assert_int_equal(
                 sscanf(line, "hostpool: %d of %d servers running", &d->running, &d->servers), 2);
