@@ -7,8 +7,8 @@
  *   PREFIX-i (PREFIX: "n"), reads the whole response (Content-Length), then the same again;
  *   prints one line per name: "NAME FIRST_US SECOND_US STATUS".
  * bench_first_request --spawn-until-listening PORT N COMMAND...
- *   for i in 1..N runs COMMAND ("{port}" in an argument replaced by PORT) and measures from fork to the first
- *   successful connect to 127.0.0.1:PORT (polled every 200 µs), then kills it (SIGTERM) and
+ *   for i in 1..N runs COMMAND ("{port}" in an argument replaced by PORT) and measures from fork to
+ * the first successful connect to 127.0.0.1:PORT (polled every 200 µs), then kills it (SIGTERM) and
  *   waits: the program's own start-up time; prints one line per run: "start US".
  * Only ever connects to 127.0.0.1. Exit 1 on an error (a connection refused, a timeout). */
 #include <errno.h>
@@ -83,8 +83,8 @@ static uint64_t timed_request(int port, const char *host, int *status)
     int fd = connect_to(port);
     if (fd < 0) die("connect");
     char req[512];
-    int n = snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
-                     host);
+    int n =
+        snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", host);
     if (write(fd, req, (size_t)n) != n) die("write");
     *status = read_response(fd);
     uint64_t took = now_us() - start;

@@ -26,16 +26,16 @@ typedef struct hp_event {
     const char *upstream; /* the upstream's name, for upstream.* and breaker.*; else NULL */
     const char *target;   /* the target's address as written, with `upstream`; else NULL */
     /* process.* (hostpool/process.h); 0 elsewhere */
-    int pid;           /* process.started, .ready, .exited */
-    int exit_code;     /* process.exited after a normal exit */
-    int signal;        /* process.exited when a signal ended it (then exit_code is 0) */
-    uint32_t attempt;  /* process.restarting: the restart's number within the window */
-    uint64_t delay_ms; /* process.restarting: the backoff before it */
-    uint64_t boot_ms;  /* process.ready: from the start to ready */
+    int pid;                 /* process.started, .ready, .exited */
+    int exit_code;           /* process.exited after a normal exit */
+    int signal;              /* process.exited when a signal ended it (then exit_code is 0) */
+    uint32_t attempt;        /* process.restarting: the restart's number within the window */
+    uint64_t delay_ms;       /* process.restarting: the backoff before it */
+    uint64_t boot_ms;        /* process.ready: from the start to ready */
     const char *switchboard; /* server.* of a server a switchboard made on demand, and
                               * server.idle_stopped; else NULL */
-    uint64_t time_ms;     /* given by the publisher (the control loop's clock) */
-    uint64_t seq;         /* assigned by the bus: 1, 2, 3 ... in publication order */
+    uint64_t time_ms;        /* given by the publisher (the control loop's clock) */
+    uint64_t seq;            /* assigned by the bus: 1, 2, 3 ... in publication order */
 } hp_event;
 
 /* Called for each matching event, in publication order; `event` and its strings are borrowed

@@ -31,8 +31,8 @@
  * Events (topics): server.added, server.started, server.failed, server.stopped,
  * server.removed, server.replaced, server.health (message: the new health), pool.stopped;
  * server.idle_stopped, and hp_event.switchboard on every event of a server a switchboard made
- * (src/switch/switchboard.h). A failed start publishes server.failed then server.stopped. Patterns: `*` matches one dot-separated
- * segment, a final `**` one or more (src/core/topic.h).
+ * (src/switch/switchboard.h). A failed start publishes server.failed then server.stopped. Patterns:
+ * `*` matches one dot-separated segment, a final `**` one or more (src/core/topic.h).
  *
  * Ports: a listen address "auto" (127.0.0.1) or "HOST:auto" takes a free port from the pool's
  * range when the server is added; the server keeps it across restarts and gives it back when

@@ -26,7 +26,8 @@
 
 typedef enum {
     HP_RESTART_PERMANENT, /* restart after any exit */
-    HP_RESTART_TRANSIENT, /* only after an abnormal exit (a signal, a non-zero code, boot timeout) */
+    HP_RESTART_TRANSIENT, /* only after an abnormal exit (a signal, a non-zero code, boot timeout)
+                           */
     HP_RESTART_TEMPORARY, /* never */
 } hp_restart_policy;
 
@@ -56,11 +57,11 @@ typedef struct hp_process_config {
     /* "NAME=VALUE" entries laid over hostpool's environment ("{port}" expanded). */
     const char *const *env;
     size_t env_count;
-    uint16_t port;          /* where the program listens, on 127.0.0.1; 0: one from the
-                             * pool's range ("auto"), kept until the server is removed */
-    const char *ready_path; /* NULL: ready when the port accepts a TCP connection; else when
-                             * GET ready_path answers 2xx. Polled every 5 ms for a
-                             * second, then every 100 ms */
+    uint16_t port;            /* where the program listens, on 127.0.0.1; 0: one from the
+                               * pool's range ("auto"), kept until the server is removed */
+    const char *ready_path;   /* NULL: ready when the port accepts a TCP connection; else when
+                               * GET ready_path answers 2xx. Polled every 5 ms for a
+                               * second, then every 100 ms */
     uint32_t boot_timeout_ms; /* 0: 30 s */
     uint32_t stop_timeout_ms; /* 0: 10 s */
     uint32_t queue;           /* requests waiting while it boots; 0: 100 */

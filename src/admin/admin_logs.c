@@ -60,12 +60,11 @@ static void answer_lines(hp__control_job *job, const char *name, const hp__line_
     hp__line_ring_line line;
     for (uint64_t seq = first; seq < next && hp__line_ring_read(ring, seq, &line); seq++)
         json_array_append_new(lines, line_json(&line));
-    hp__control_job_answer_json(
-        job, 200,
-        json_pack("{s:s, s:o, s:I, s:I, s:I}", "server", name, "lines", lines, "last_seq",
-                  (json_int_t)(next - 1), "missed",
-                  (json_int_t)hp__line_ring_missed_after(ring, since), "dropped",
-                  (json_int_t)hp__line_ring_dropped(ring)));
+    hp__control_job_answer_json(job, 200,
+                                json_pack("{s:s, s:o, s:I, s:I, s:I}", "server", name, "lines",
+                                          lines, "last_seq", (json_int_t)(next - 1), "missed",
+                                          (json_int_t)hp__line_ring_missed_after(ring, since),
+                                          "dropped", (json_int_t)hp__line_ring_dropped(ring)));
 }
 
 /* ---- ?follow=1 ---- */

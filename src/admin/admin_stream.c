@@ -124,8 +124,8 @@ typedef struct delivery {
  * stop() before it) closes the stream. */
 static void overflow(hp__admin_stream *s, size_t len)
 {
-    hp__warn("admin: %s closed: its client left %zu bytes unread, over the budget of %u",
-             s->label, s->pending_len + s->sending_len + len, STREAM_BUDGET);
+    hp__warn("admin: %s closed: its client left %zu bytes unread, over the budget of %u", s->label,
+             s->pending_len + s->sending_len + len, STREAM_BUDGET);
     free(s->pending);
     s->pending = NULL;
     s->pending_len = 0;

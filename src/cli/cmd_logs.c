@@ -99,13 +99,14 @@ int hp__cmd_logs(int argc, char **argv)
     const hp__client_verb verb = {
         .usage = {.command = "logs",
                   .synopsis = "logs NAME [-f] [--since SEQ] [-n N]",
-                  .help = "\n"
-                          "Prints the last lines a process server's program wrote (the daemon keeps\n"
-                          "1,000, each cut at 4 KiB), stdout's on stdout and stderr's on stderr.\n"
-                          "  -f, --follow   then print each new line as it comes, until the server\n"
-                          "                 is removed or replaced, the daemon stops, or Ctrl+C\n"
-                          "  --since SEQ    only the lines after sequence number SEQ\n"
-                          "  -n, --lines N  at most the last N lines (1-1000)\n",
+                  .help =
+                      "\n"
+                      "Prints the last lines a process server's program wrote (the daemon keeps\n"
+                      "1,000, each cut at 4 KiB), stdout's on stdout and stderr's on stderr.\n"
+                      "  -f, --follow   then print each new line as it comes, until the server\n"
+                      "                 is removed or replaced, the daemon stops, or Ctrl+C\n"
+                      "  --since SEQ    only the lines after sequence number SEQ\n"
+                      "  -n, --lines N  at most the last N lines (1-1000)\n",
                   .min_args = 1,
                   .max_args = 1},
         .options = options};

@@ -237,7 +237,8 @@ static void print_address(const hp_pool *pool, const hp_server *s, const char *n
     printf("hostpool: listening on http://%s:%d/ (%s", host, hp_pool_bound_port(pool, s, i), name);
     if (every) printf(", %s", every);
     if (send_host) printf(", Host: %s", send_host);
-    if (sb) print_switchboard_hint(hp__switchboard_model_of(sb), host, hp_pool_bound_port(pool, s, i));
+    if (sb)
+        print_switchboard_hint(hp__switchboard_model_of(sb), host, hp_pool_bound_port(pool, s, i));
     if (hp_server_expose(s)) printf(", exposed as %s", hp_server_expose(s));
     printf(")\n");
 }

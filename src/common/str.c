@@ -56,7 +56,10 @@ static size_t utf8_sequence(const unsigned char *s, size_t len)
 {
     unsigned char c = s[0];
     if (c < 0x80) return 1;
-    size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+               : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4
+                                        : 0;
     if (n == 0 || n > len) return 0;
     unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
     if (c == 0xe0) lo = 0xa0;

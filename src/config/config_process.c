@@ -50,8 +50,9 @@ static void read_command(checker *c, hp__cfg_node *n, bool is_template, hp__proc
 {
     if (n->kind != HP__CFG_SEQUENCE || n->count == 0 || n->count > HP__PROCESS_MAX_ARGS) {
         char buf[HP_CONFIG_QUOTE_MAX + 8];
-        hp_config_error(c, n, "expected a list of 1 to %d strings (the program and its arguments), "
-                              "got %s",
+        hp_config_error(c, n,
+                        "expected a list of 1 to %d strings (the program and its arguments), "
+                        "got %s",
                         HP__PROCESS_MAX_ARGS, hp__config_describe(n, buf, sizeof buf));
         return;
     }
@@ -134,8 +135,9 @@ static void read_port(checker *c, hp__cfg_node *n, bool is_template, hp__process
 {
     long long port;
     if (is_template) {
-        hp_config_error(c, n, "a switchboard's process takes its port from ports.range: use "
-                              "{port} in its command or env");
+        hp_config_error(c, n,
+                        "a switchboard's process takes its port from ports.range: use "
+                        "{port} in its command or env");
     } else if (n->kind == HP__CFG_SCALAR && !n->quoted && strcmp(n->text, "auto") == 0) {
         hp__config_read_as(n, HP__CFG_READ_STRING);
         m->config.port = 0;
@@ -186,7 +188,7 @@ static void read_policy(checker *c, hp__cfg_node *n, hp_restart_config *r)
 
 static void read_restart(checker *c, hp__cfg_node *map, hp_restart_config *r)
 {
-    static const char *const keys[] = {"policy", "initial", "max",    "factor",
+    static const char *const keys[] = {"policy", "initial",      "max",    "factor",
                                        "jitter", "max_restarts", "within", NULL};
     if (!hp_config_expect_mapping(c, map)) return;
     hp_config_keys(c, map, keys);
@@ -215,9 +217,8 @@ static void read_restart(checker *c, hp__cfg_node *map, hp_restart_config *r)
 bool hp__config_read_process(hp_config_check *c, hp__cfg_node *map, bool is_template,
                              hp__process_model *m)
 {
-    static const char *const keys[] = {"command",      "cwd",          "env",   "port",
-                                       "ready",        "boot_timeout", "stop_timeout",
-                                       "queue",        "restart",      NULL};
+    static const char *const keys[] = {"command",      "cwd",          "env",   "port",    "ready",
+                                       "boot_timeout", "stop_timeout", "queue", "restart", NULL};
     size_t before = c->errs->count;
     *m = (hp__process_model){0};
     hp__process_config_defaults(&m->config);

@@ -73,7 +73,7 @@ int hp__health_checker_start(hp__health_checker *c, uint64_t phase_ms)
     c->next_tick = now + (phase ? phase : c->config.interval_ms) - c->config.interval_ms;
     c->fast_until = c->config.fast_for_ms ? now + c->config.fast_for_ms : 0;
     if (c->fast_until) c->next_tick = now; /* the next tick: now + fast_interval_ms */
-    hp__health_reset(&c->health); /* last: the change callback may stop us */
+    hp__health_reset(&c->health);          /* last: the change callback may stop us */
     return 0;
 }
 

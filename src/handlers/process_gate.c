@@ -60,8 +60,8 @@ typedef struct gate_wait {
 static void refuse(process_gate *g, hp_request *req, int status, const char *error)
 {
     char body[256];
-    int n = snprintf(body, sizeof body, "{\"error\": \"%s\", \"server\": \"%s\"}\n", error,
-                     g->server);
+    int n =
+        snprintf(body, sizeof body, "{\"error\": \"%s\", \"server\": \"%s\"}\n", error, g->server);
     hp_response_header(req, "Content-Type", 12, "application/json", 16);
     hp_respond_copy(req, status, body, (size_t)n < sizeof body ? (size_t)n : sizeof body - 1);
 }
@@ -242,8 +242,7 @@ static hp_handler *proxy_to(uint16_t port)
     return h;
 }
 
-hp_handler *hp__process_gate_create(hp__supervisor *supervisor, const char *server,
-                                    uint16_t port)
+hp_handler *hp__process_gate_create(hp__supervisor *supervisor, const char *server, uint16_t port)
 {
     process_gate *g = HP_NEW(process_gate);
     g->base.vt = &gate_vtable;

@@ -11,7 +11,6 @@
 /* A gate for `server` (its name, copied, for the error bodies) in front of `supervisor`'s
  * program on 127.0.0.1:port. `supervisor` is borrowed: it must outlive the handler (the pool
  * destroys it after the server that holds the gate). The handler cannot be cloned. */
-hp_handler *hp__process_gate_create(hp__supervisor *supervisor, const char *server,
-                                    uint16_t port);
+hp_handler *hp__process_gate_create(hp__supervisor *supervisor, const char *server, uint16_t port);
 
 #endif

@@ -83,11 +83,11 @@ typedef struct entry {
     waiter *waiters;            /* callbacks waiting for the drain in flight */
     hp__health_checker checker; /* runs while the server runs */
     hp__probe_target probe_target;
-    char *switchboard;       /* the switchboard that made it on demand, or NULL */
-    process *process;        /* a process server's program, else NULL */
-    bool bound;              /* its addresses are bound: from a start to the end of a stop */
-    unsigned stop_parts;     /* of a stop in flight: the drain, and the program's stop */
-    waiter *ready_waiters;   /* get_or_create callbacks waiting for the program to be ready */
+    char *switchboard;     /* the switchboard that made it on demand, or NULL */
+    process *process;      /* a process server's program, else NULL */
+    bool bound;            /* its addresses are bound: from a start to the end of a stop */
+    unsigned stop_parts;   /* of a stop in flight: the drain, and the program's stop */
+    waiter *ready_waiters; /* get_or_create callbacks waiting for the program to be ready */
     bool removed;
     struct entry *hash_next;
     struct entry *prev, *next; /* insertion order */
@@ -108,9 +108,9 @@ struct hp_pool {
     entry *first, *last;
     size_t count;
     bool shutting_down;
-    bool servers_stopped; /* the shutdown's stop of every server is done */
-    size_t retiring;      /* replaced versions still draining or stopping their program */
-    const char *making; /* the name hp_pool_get_or_create's maker is adding, or NULL */
+    bool servers_stopped;          /* the shutdown's stop of every server is done */
+    size_t retiring;               /* replaced versions still draining or stopping their program */
+    const char *making;            /* the name hp_pool_get_or_create's maker is adding, or NULL */
     hp__switchboard *switchboards; /* switch/switchboard.h, a list */
     hp_pool_cb shutdown_cb;
     void *shutdown_data;
@@ -295,8 +295,7 @@ static void aim_health_checks(entry *e)
 /* A process for the server `c` (c->process set): its port (`auto`: a new one from the range,
  * also for a replace, so that the new program can boot while the old one still serves), its
  * supervisor. NULL with errbuf set on an error. */
-static process *process_create(hp_pool *p, const hp_server_config *c, char *errbuf,
-                               size_t errlen)
+static process *process_create(hp_pool *p, const hp_server_config *c, char *errbuf, size_t errlen)
 {
     process *proc = HP_NEW(process);
     proc->pool = p;
@@ -450,8 +449,9 @@ static int build_server(hp_pool *p, const hp_server_config *config, const entry 
     hp_route_config gate_route = {0};
     process *proc = NULL;
     if (config->process && config->route_count) {
-        snprintf(errbuf, errlen, "process: a process server has no routes: its process answers "
-                                 "every request");
+        snprintf(errbuf, errlen,
+                 "process: a process server has no routes: its process answers "
+                 "every request");
         return HP_ECONFIG;
     }
     if (config->process) {

@@ -106,7 +106,7 @@ struct hp__supervisor {
     uint64_t boot_timer; /* scheduler ids; 0 when not pending */
     uint64_t restart_timer;
     hp__health_checker checker;
-    hp__probe_target port_target; /* the checker's target without ready_path */
+    hp__probe_target port_target;      /* the checker's target without ready_path */
     hp__http_probe_target http_target; /* with it */
 
     hp__process_waiter *waiters, *waiters_tail;

@@ -2,9 +2,9 @@
  *
  * It starts the program (io/child.h) on its port, polls it (every 5 ms for a second, then every
  * 100 ms) until it is ready (a TCP connect to 127.0.0.1:port, or GET ready_path answering
- * 2xx), restarts it after an exit as its restart decisions say (core/restart.h), gives up, stops it (SIGTERM to the group,
- * SIGKILL after stop_timeout), keeps its output in a bounded ring of lines (core/line_ring.h)
- * and publishes process.* events through its hooks.
+ * 2xx), restarts it after an exit as its restart decisions say (core/restart.h), gives up, stops it
+ * (SIGTERM to the group, SIGKILL after stop_timeout), keeps its output in a bounded ring of lines
+ * (core/line_ring.h) and publishes process.* events through its hooks.
  *
  *   STOPPED ──start──▶ BOOTING ──ready──▶ READY
  *   BOOTING/READY ──exit──▶ BACKOFF ──delay──▶ BOOTING     (the policy restarts it)
@@ -59,11 +59,11 @@ typedef struct hp__supervisor_hooks {
 } hp__supervisor_hooks;
 
 typedef struct hp__supervisor_options {
-    const char *name;                 /* the server's, for messages; copied */
-    const hp_process_config *config;  /* deep-copied; zero fields take their defaults */
-    uint16_t port;                    /* the program's port ({port}; ready checks); not 0 */
+    const char *name;                /* the server's, for messages; copied */
+    const hp_process_config *config; /* deep-copied; zero fields take their defaults */
+    uint16_t port;                   /* the program's port ({port}; ready checks); not 0 */
     hp__supervisor_hooks hooks;
-    void *data;                       /* the hooks' */
+    void *data; /* the hooks' */
 } hp__supervisor_options;
 
 /* HP_EINVAL with the reason in `err` when the config is invalid (no command, a restart field

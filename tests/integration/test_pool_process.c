@@ -137,8 +137,7 @@ static void get_or_create_answers_a_process_server_once_its_program_is_ready(voi
     assert_non_null(strstr(events, "process.ready "));
 }
 
-static void a_program_the_policy_gives_up_on_fails_its_server_and_its_waiting_callers(
-    void **state)
+static void a_program_the_policy_gives_up_on_fails_its_server_and_its_waiting_callers(void **state)
 {
     const char *argv[] = {"/bin/false"};
     command = argv;

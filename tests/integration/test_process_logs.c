@@ -182,7 +182,8 @@ static void follow_sends_the_kept_lines_then_each_new_one_as_server_sent_events(
     hp_test_answer_free(&a);
     hp_test_conn c;
     assert_int_equal(hp_test_connect_unix(&c, admin.socket_path, HP_TEST_DEADLINE_MS), 0);
-    assert_int_equal(hp_test_send_str(&c, "GET /servers/app/logs?follow=1 HTTP/1.1\r\nHost: a\r\n\r\n",
+    assert_int_equal(hp_test_send_str(&c,
+                                      "GET /servers/app/logs?follow=1 HTTP/1.1\r\nHost: a\r\n\r\n",
                                       HP_TEST_DEADLINE_MS),
                      HP_TEST_OK);
     assert_true(wait_for_text(&c, "\"text\":\"first\""));
@@ -224,12 +225,17 @@ static void hostpool_logs_prints_stdout_lines_on_stdout_and_stderr_lines_on_stde
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(the_lines_of_both_streams_are_kept_in_order_with_their_stream, teardown),
-        cmocka_unit_test_teardown(since_and_limit_select_the_lines_after_a_number_and_the_last_ones, teardown),
-        cmocka_unit_test_teardown(bytes_that_are_not_utf8_come_out_as_replacement_characters, teardown),
+        cmocka_unit_test_teardown(the_lines_of_both_streams_are_kept_in_order_with_their_stream,
+                                  teardown),
+        cmocka_unit_test_teardown(since_and_limit_select_the_lines_after_a_number_and_the_last_ones,
+                                  teardown),
+        cmocka_unit_test_teardown(bytes_that_are_not_utf8_come_out_as_replacement_characters,
+                                  teardown),
         cmocka_unit_test_teardown(a_server_without_a_process_or_no_server_has_no_logs, teardown),
-        cmocka_unit_test_teardown(follow_sends_the_kept_lines_then_each_new_one_as_server_sent_events, teardown),
-        cmocka_unit_test_teardown(hostpool_logs_prints_stdout_lines_on_stdout_and_stderr_lines_on_stderr, teardown),
+        cmocka_unit_test_teardown(
+            follow_sends_the_kept_lines_then_each_new_one_as_server_sent_events, teardown),
+        cmocka_unit_test_teardown(
+            hostpool_logs_prints_stdout_lines_on_stdout_and_stderr_lines_on_stderr, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

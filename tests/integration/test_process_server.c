@@ -193,8 +193,7 @@ static void a_crash_loop_backs_off_then_gives_up_until_a_start(void **state)
     snprintf(before, sizeof before, "test -f %s || exit 3;", flag);
     respond_command(command, sizeof command, before, "back");
     snprintf(process, sizeof process,
-             "%s      restart: { initial: 300ms, max: 1s, jitter: 0, max_restarts: 2 }\n",
-             command);
+             "%s      restart: { initial: 300ms, max: 1s, jitter: 0, max_restarts: 2 }\n", command);
     hp_test_server srv;
     hp_test_admin admin;
     start_app(&srv, &admin, process);
@@ -288,8 +287,8 @@ static void process_server_json(char *out, size_t cap, const char *body)
              hp_test_bin(), body);
 }
 
-static void a_process_server_added_then_replaced_through_the_api_answers_from_its_new_program(
-    void **state)
+static void
+a_process_server_added_then_replaced_through_the_api_answers_from_its_new_program(void **state)
 {
     const char *text = "workers: 1\n"
                        "ports: { range: 25500-25559 }\n"

@@ -98,8 +98,7 @@ static void a_websocket_upgrade_reaches_a_process_servers_program(void **state)
     assert_upgrade_reaches_the_program(srv.port, "ws.test");
 }
 
-static void a_websocket_upgrade_through_a_switchboard_reaches_the_program_made_for_it(
-    void **state)
+static void a_websocket_upgrade_through_a_switchboard_reaches_the_program_made_for_it(void **state)
 {
     /* The first request for the name is the upgrade itself: made, booted, then tunnelled. */
     assert_upgrade_reaches_the_program(switchboard_port, "chat.localhost");
@@ -115,8 +114,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_websocket_upgrade_reaches_a_process_servers_program,
                                         start_pool, stop_pool),
         cmocka_unit_test_setup_teardown(
-            a_websocket_upgrade_through_a_switchboard_reaches_the_program_made_for_it,
-            start_pool, stop_pool),
+            a_websocket_upgrade_through_a_switchboard_reaches_the_program_made_for_it, start_pool,
+            stop_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

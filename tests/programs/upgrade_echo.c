@@ -40,7 +40,8 @@ static void serve(int fd)
     }
     if (!end) return;
     if (!strcasestr(head, "\r\nUpgrade:")) {
-        static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+        static const char ok[] =
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
         write_all(fd, ok, sizeof ok - 1);
         return;
     }

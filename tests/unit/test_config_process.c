@@ -100,8 +100,13 @@ static void a_copy_of_a_process_config_is_deep_with_its_defaults(void **state)
 {
     const char *command[] = {"prog", "{port}"};
     const char *env[] = {"A=1"};
-    hp_process_config from = {.command = command, .command_count = 2, .env = env, .env_count = 1,
-                              .cwd = "/tmp", .ready_path = "/up", .port = 9};
+    hp_process_config from = {.command = command,
+                              .command_count = 2,
+                              .env = env,
+                              .env_count = 1,
+                              .cwd = "/tmp",
+                              .ready_path = "/up",
+                              .port = 9};
     hp__process_model m;
     hp__process_model_copy(&m, &from);
     assert_ptr_not_equal(m.config.command[0], command[0]);

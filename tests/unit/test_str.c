@@ -59,11 +59,14 @@ static void utf8_repair_keeps_valid_text_and_replaces_each_bad_byte(void **state
     } cases[] = {
         {"plain", "plain"},
         {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
-        {"a\xff" "b", "a\xef\xbf\xbd" "b"},                             /* never valid */
-        {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd"},                   /* overlong '/' */
-        {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* a surrogate */
+        {"a\xff"
+         "b",
+         "a\xef\xbf\xbd"
+         "b"},                                                                    /* never valid */
+        {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd"},                                 /* overlong '/' */
+        {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},                 /* a surrogate */
         {"\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* > U+10FFFF */
-        {"cut \xe2\x82", "cut \xef\xbf\xbd\xef\xbf\xbd"},            /* a sequence cut short */
+        {"cut \xe2\x82", "cut \xef\xbf\xbd\xef\xbf\xbd"}, /* a sequence cut short */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char out[64];
