@@ -45,22 +45,6 @@ static int stop_pool(void **state)
     return 0;
 }
 
-static bool has_text(const hp_test_conn *c, const char *text)
-{
-    return c->len >= strlen(text) && memmem(c->buf, c->len, text, strlen(text)) != NULL;
-}
-
-/* Reads until `text` arrived; false at the deadline or when the stream closed without it. */
-static bool wait_for_text(hp_test_conn *c, const char *text)
-{
-    int64_t deadline = hp_test_now_ms() + HP_TEST_DEADLINE_MS;
-    while (!has_text(c, text)) {
-        if (c->eof || hp_test_now_ms() >= deadline) return false;
-        hp_test_read_some(c, 20);
-    }
-    return true;
-}
-
 /* Opens GET /events?topic=PATTERN and waits for its first line: subscribed from then on. */
 static void open_stream(hp_test_conn *c, const char *pattern)
 {
@@ -68,10 +52,10 @@ static void open_stream(hp_test_conn *c, const char *pattern)
     snprintf(req, sizeof req, "GET /events?topic=%s HTTP/1.1\r\nHost: admin\r\n\r\n", pattern);
     assert_int_equal(hp_test_connect_unix(c, admin.socket_path, HP_TEST_DEADLINE_MS), 0);
     assert_int_equal(hp_test_send_str(c, req, HP_TEST_DEADLINE_MS), HP_TEST_OK);
-    assert_true(wait_for_text(c, ": events matching "));
-    assert_true(has_text(c, "HTTP/1.1 200 OK\r\n"));
-    assert_true(has_text(c, "Content-Type: text/event-stream\r\n"));
-    assert_true(has_text(c, "Transfer-Encoding: chunked\r\n"));
+    assert_true(hp_test_wait_for_text(c, ": events matching ", HP_TEST_DEADLINE_MS));
+    assert_true(hp_test_received(c, "HTTP/1.1 200 OK\r\n"));
+    assert_true(hp_test_received(c, "Content-Type: text/event-stream\r\n"));
+    assert_true(hp_test_received(c, "Transfer-Encoding: chunked\r\n"));
 }
 
 static void restart_a(void)
@@ -87,11 +71,13 @@ static void events_of_matching_topics_arrive_as_server_sent_events(void **state)
     open_stream(&all, "server.*");
     open_stream(&started, "server.started");
     restart_a();
-    assert_true(wait_for_text(&all, "event: server.stopped\ndata: {\"seq\":"));
-    assert_true(wait_for_text(&all, "event: server.started\ndata: {\"seq\":"));
-    assert_true(has_text(&all, "\"server\":\"a\""));
-    assert_true(wait_for_text(&started, "event: server.started\n"));
-    assert_false(has_text(&started, "server.stopped"));
+    assert_true(
+        hp_test_wait_for_text(&all, "event: server.stopped\ndata: {\"seq\":", HP_TEST_DEADLINE_MS));
+    assert_true(
+        hp_test_wait_for_text(&all, "event: server.started\ndata: {\"seq\":", HP_TEST_DEADLINE_MS));
+    assert_true(hp_test_received(&all, "\"server\":\"a\""));
+    assert_true(hp_test_wait_for_text(&started, "event: server.started\n", HP_TEST_DEADLINE_MS));
+    assert_false(hp_test_received(&started, "server.stopped"));
     hp_test_close(&all);
     hp_test_close(&started);
 }
@@ -115,7 +101,7 @@ static void a_client_that_leaves_is_forgotten(void **state)
     hp_test_conn c;
     open_stream(&c, "**");
     restart_a();
-    assert_true(wait_for_text(&c, "event: server.started\n"));
+    assert_true(hp_test_wait_for_text(&c, "event: server.started\n", HP_TEST_DEADLINE_MS));
     hp_test_close(&c);
 }
 
@@ -177,13 +163,13 @@ static void a_stream_whose_client_does_not_read_is_closed_at_its_budget(void **s
     while (!idle.eof && hp_test_read_some(&idle, 200) > 0) {
     }
     assert_true(idle.eof); /* what the kernel held, then the close: no chunked end */
-    assert_false(has_text(&idle, "\r\n0\r\n\r\n"));
+    assert_false(hp_test_received(&idle, "\r\n0\r\n\r\n"));
     hp_test_close(&idle);
     remove_crowd();
     hp_test_conn reader; /* other streams go on */
     open_stream(&reader, "server.started");
     restart_a();
-    assert_true(wait_for_text(&reader, "event: server.started\n"));
+    assert_true(hp_test_wait_for_text(&reader, "event: server.started\n", HP_TEST_DEADLINE_MS));
     hp_test_close(&reader);
 }
 
@@ -193,8 +179,9 @@ static void the_stream_ends_with_pool_stopping_when_the_daemon_stops(void **stat
     open_stream(&c, "**");
     int64_t start = hp_test_now_ms();
     assert_int_equal(hp_test_server_signal(&srv, SIGTERM), 0);
-    assert_true(wait_for_text(&c, "event: pool.stopping\n"));
-    assert_true(wait_for_text(&c, "\r\n0\r\n\r\n")); /* the chunked body's end */
+    assert_true(hp_test_wait_for_text(&c, "event: pool.stopping\n", HP_TEST_DEADLINE_MS));
+    assert_true(hp_test_wait_for_text(&c, "\r\n0\r\n\r\n",
+                                      HP_TEST_DEADLINE_MS)); /* the chunked body's end */
     assert_int_equal(hp_test_server_wait(&srv, HP_TEST_DEADLINE_MS), 0);
     print_message("exited %lld ms after SIGTERM\n", (long long)(hp_test_now_ms() - start));
     hp_test_close(&c);

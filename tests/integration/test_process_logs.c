@@ -155,21 +155,6 @@ static void a_server_without_a_process_or_no_server_has_no_logs(void **state)
     stop_pool();
 }
 
-static bool has_text(const hp_test_conn *c, const char *text)
-{
-    return c->len >= strlen(text) && memmem(c->buf, c->len, text, strlen(text)) != NULL;
-}
-
-static bool wait_for_text(hp_test_conn *c, const char *text)
-{
-    int64_t deadline = hp_test_now_ms() + HP_TEST_DEADLINE_MS;
-    while (!has_text(c, text)) {
-        if (c->eof || hp_test_now_ms() >= deadline) return false;
-        hp_test_read_some(c, 20);
-    }
-    return true;
-}
-
 static void follow_sends_the_kept_lines_then_each_new_one_as_server_sent_events(void **state)
 {
     /* One line now, the next only once the file `go` exists: it can only come while followed. */
@@ -186,18 +171,18 @@ static void follow_sends_the_kept_lines_then_each_new_one_as_server_sent_events(
                                       "GET /servers/app/logs?follow=1 HTTP/1.1\r\nHost: a\r\n\r\n",
                                       HP_TEST_DEADLINE_MS),
                      HP_TEST_OK);
-    assert_true(wait_for_text(&c, "\"text\":\"first\""));
-    assert_true(has_text(&c, "Content-Type: text/event-stream\r\n"));
-    assert_true(has_text(&c, "id: 1\nevent: line\ndata: {"));
-    assert_false(has_text(&c, "second"));
+    assert_true(hp_test_wait_for_text(&c, "\"text\":\"first\"", HP_TEST_DEADLINE_MS));
+    assert_true(hp_test_received(&c, "Content-Type: text/event-stream\r\n"));
+    assert_true(hp_test_received(&c, "id: 1\nevent: line\ndata: {"));
+    assert_false(hp_test_received(&c, "second"));
     assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "go", "", 0), 0);
-    assert_true(wait_for_text(&c, "\"text\":\"second\""));
-    assert_true(has_text(&c, "id: 2\nevent: line\n"));
+    assert_true(hp_test_wait_for_text(&c, "\"text\":\"second\"", HP_TEST_DEADLINE_MS));
+    assert_true(hp_test_received(&c, "id: 2\nevent: line\n"));
     /* Removing the server ends the stream (its last chunk). */
     hp_test_answer r = hp_test_admin_call(&admin, "DELETE", "/servers/app", NULL, NULL);
     assert_int_equal(r.status, 200);
     hp_test_answer_free(&r);
-    assert_true(wait_for_text(&c, "\r\n0\r\n\r\n"));
+    assert_true(hp_test_wait_for_text(&c, "\r\n0\r\n\r\n", HP_TEST_DEADLINE_MS));
     hp_test_close(&c);
     stop_pool();
 }

@@ -54,21 +54,6 @@ static int stop_pool(void **state)
     return 0;
 }
 
-static bool has_text(const hp_test_conn *c, const char *text)
-{
-    return c->len >= strlen(text) && memmem(c->buf, c->len, text, strlen(text)) != NULL;
-}
-
-static bool wait_for_text(hp_test_conn *c, const char *text)
-{
-    int64_t deadline = hp_test_now_ms() + HP_TEST_DEADLINE_MS;
-    while (!has_text(c, text)) {
-        if (c->eof || hp_test_now_ms() >= deadline) return false;
-        hp_test_read_some(c, 20);
-    }
-    return true;
-}
-
 /* Upgrades on `port` with Host `host`: the 101, then bytes echoed through the tunnel. */
 static void assert_upgrade_reaches_the_program(int port, const char *host)
 {
@@ -82,13 +67,13 @@ static void assert_upgrade_reaches_the_program(int port, const char *host)
              "Sec-WebSocket-Version: 13\r\n\r\n",
              host);
     assert_int_equal(hp_test_send_str(&c, req, HP_TEST_DEADLINE_MS), HP_TEST_OK);
-    assert_true(wait_for_text(&c, "\r\n\r\n"));
+    assert_true(hp_test_wait_for_text(&c, "\r\n\r\n", HP_TEST_DEADLINE_MS));
     assert_memory_equal(c.buf, "HTTP/1.1 101 ", 13);
-    assert_true(has_text(&c, "Upgrade: websocket\r\n"));
+    assert_true(hp_test_received(&c, "Upgrade: websocket\r\n"));
     c.len = 0;
     assert_int_equal(hp_test_send_str(&c, "bytes through the tunnel", HP_TEST_DEADLINE_MS),
                      HP_TEST_OK);
-    assert_true(wait_for_text(&c, "bytes through the tunnel"));
+    assert_true(hp_test_wait_for_text(&c, "bytes through the tunnel", HP_TEST_DEADLINE_MS));
     hp_test_close(&c);
 }
 

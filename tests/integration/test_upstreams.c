@@ -869,22 +869,6 @@ static void the_upstreams_command_prints_a_row_per_target(void **state)
     hp_test_run_free(&r);
 }
 
-static bool has_text(const hp_test_conn *c, const char *text)
-{
-    return c->len >= strlen(text) && memmem(c->buf, c->len, text, strlen(text)) != NULL;
-}
-
-/* Reads until `text` arrived; false at the deadline or when the stream closed without it. */
-static bool wait_for_text(hp_test_conn *c, const char *text)
-{
-    int64_t deadline = hp_test_now_ms() + HP_TEST_DEADLINE_MS;
-    while (!has_text(c, text)) {
-        if (c->eof || hp_test_now_ms() >= deadline) return false;
-        hp_test_read_some(c, 20);
-    }
-    return true;
-}
-
 static void a_target_going_down_reaches_an_events_stream_with_upstream_and_target(void **state)
 {
     hp_test_conn c;
@@ -893,7 +877,7 @@ static void a_target_going_down_reaches_an_events_stream_with_upstream_and_targe
         hp_test_send_str(&c, "GET /events?topic=upstream.* HTTP/1.1\r\nHost: admin\r\n\r\n",
                          HP_TEST_DEADLINE_MS),
         HP_TEST_OK);
-    assert_true(wait_for_text(&c, ": events matching "));
+    assert_true(hp_test_wait_for_text(&c, ": events matching ", HP_TEST_DEADLINE_MS));
     char body[256];
     snprintf(body, sizeof body,
              "{\"targets\":[\"%s\"],\"health\":{\"interval\":\"100ms\",\"timeout\":\"50ms\","
@@ -904,11 +888,11 @@ static void a_target_going_down_reaches_an_events_stream_with_upstream_and_targe
     hp_test_answer_free(&a);
     char want[256];
     snprintf(want, sizeof want, "event: upstream.target_down\ndata: {\"seq\":");
-    assert_true(wait_for_text(&c, want));
+    assert_true(hp_test_wait_for_text(&c, want, HP_TEST_DEADLINE_MS));
     snprintf(want, sizeof want, "\"message\":\"health\",");
-    assert_true(wait_for_text(&c, want));
+    assert_true(hp_test_wait_for_text(&c, want, HP_TEST_DEADLINE_MS));
     snprintf(want, sizeof want, "\"upstream\":\"watched\",\"target\":\"%s\"}", d.dead);
-    assert_true(wait_for_text(&c, want));
+    assert_true(hp_test_wait_for_text(&c, want, HP_TEST_DEADLINE_MS));
     hp_test_close(&c);
 }
 

@@ -196,6 +196,12 @@ int hp_test_wait_closed(hp_test_conn *conn, int timeout_ms);
  * Returns the number of new bytes. */
 size_t hp_test_read_some(hp_test_conn *conn, int timeout_ms);
 
+/* Did `text` arrive (anywhere in conn->buf)? */
+bool hp_test_received(const hp_test_conn *conn, const char *text);
+/* Reads until `text` arrived (a stream's next event, an echo); false at the deadline
+ * (`timeout_ms`) or when the server closed without sending it. */
+bool hp_test_wait_for_text(hp_test_conn *conn, const char *text, int timeout_ms);
+
 /* Bytes that arrived in the kernel's receive queue and were not read yet (FIONREAD). */
 size_t hp_test_pending_bytes(const hp_test_conn *conn);
 

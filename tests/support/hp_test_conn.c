@@ -214,6 +214,22 @@ size_t hp_test_read_some(hp_test_conn *conn, int timeout_ms)
     return conn->len - before;
 }
 
+bool hp_test_received(const hp_test_conn *conn, const char *text)
+{
+    size_t len = strlen(text);
+    return conn->len >= len && memmem(conn->buf, conn->len, text, len) != NULL;
+}
+
+bool hp_test_wait_for_text(hp_test_conn *conn, const char *text, int timeout_ms)
+{
+    int64_t deadline = hp_test_now_ms() + timeout_ms;
+    while (!hp_test_received(conn, text)) {
+        if (conn->eof || hp_test_now_ms() >= deadline) return false;
+        hp_test_read_some(conn, 20);
+    }
+    return true;
+}
+
 size_t hp_test_pending_bytes(const hp_test_conn *conn)
 {
     int n = 0;
