@@ -40,6 +40,9 @@ void hp__config_fail_unknown_key(hp_config_check *c, hp__cfg_node *map, hp__cfg_
                                  const char *const *allowed);
 /* Is it an unquoted integer ("-12", "80")? */
 bool hp__config_plain_integer(const hp__cfg_node *n);
+/* A number written plain, not quoted and starting with a digit (2, 1.5, 0.05, 5e-1), into
+ * *out; false (nothing reported) for anything else. */
+bool hp__config_plain_number(const hp__cfg_node *n, double *out);
 
 /* What hp__config_amount reads: a duration (common/units.h: "250ms", "10s"; a bare number is
  * seconds) in milliseconds, a size ("16KiB"; a bare number is bytes), or a plain integer. */

@@ -115,13 +115,8 @@ static bool read_scaled(checker *c, hp__cfg_node *n, double lo, double hi, doubl
                         const char *expected, uint32_t *out)
 {
     char buf[HP_CONFIG_QUOTE_MAX + 8];
-    const char *text = hp_config_text(n);
-    char *end = NULL;
     double v = -1;
-    if (text && !n->quoted && text[0] >= '0' && text[0] <= '9' &&
-        strspn(text, "0123456789.eE+-") == n->len)
-        v = strtod(text, &end);
-    if (!end || *end || !(v >= lo && v <= hi)) {
+    if (!hp__config_plain_number(n, &v) || !(v >= lo && v <= hi)) {
         hp_config_error(c, n, "expected %s, got %s", expected,
                         hp__config_describe(n, buf, sizeof buf));
         return false;

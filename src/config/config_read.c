@@ -147,6 +147,18 @@ const char *hp_config_string(hp_config_check *c, hp__cfg_node *n)
     return n->text;
 }
 
+bool hp__config_plain_number(const hp__cfg_node *n, double *out)
+{
+    if (n->kind != HP__CFG_SCALAR || n->quoted || n->len == 0) return false;
+    if (n->text[0] < '0' || n->text[0] > '9' || strspn(n->text, "0123456789.eE+-") != n->len)
+        return false;
+    char *end = NULL;
+    double v = strtod(n->text, &end);
+    if (*end) return false;
+    *out = v;
+    return true;
+}
+
 bool hp__config_plain_integer(const hp__cfg_node *n)
 {
     if (n->kind != HP__CFG_SCALAR || n->quoted || n->len == 0) return false;

@@ -68,13 +68,8 @@ static bool read_ms32(checker *c, hp_config_node *n, uint64_t min, uint32_t *out
 static bool read_ratio_ppm(checker *c, hp_config_node *n, uint32_t *out)
 {
     char buf[HP_CONFIG_QUOTE_MAX + 8];
-    const char *text = hp_config_text(n);
-    char *end = NULL;
     double v = -1;
-    if (text && !n->quoted && text[0] >= '0' && text[0] <= '9' &&
-        strspn(text, "0123456789.eE+-") == n->len)
-        v = strtod(text, &end);
-    if (!end || *end || !(v >= 0 && v <= 1)) {
+    if (!hp__config_plain_number(n, &v) || !(v >= 0 && v <= 1)) {
         hp_config_error(c, n, "expected a number from 0 to 1 (0.5), got %s",
                         hp__config_describe(n, buf, sizeof buf));
         return false;
