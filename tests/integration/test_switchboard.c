@@ -41,6 +41,9 @@ static int kill_left_running(void **state)
     return 0;
 }
 
+/* Top-level lines of the next start's config ("limits: ...\n"); reset by each start. */
+static const char *top_level = "";
+
 static void make_site(const char *name)
 {
     char file[256];
@@ -59,17 +62,19 @@ static void start_with(hostpool_run *d, const char *template, const char *extra)
              "workers: 2\n"
              "access_log: off\n"
              "ports: { range: %d-%d }\n"
+             "%s"
              "switchboards:\n"
              "  - name: apps\n"
              "    listen: 127.0.0.1:%d\n"
              "    hosts: \"{name}.localhost\"\n"
              "    template: %s\n"
              "%s",
-             PORT_MIN, PORT_MAX, d->port, template, extra);
+             PORT_MIN, PORT_MAX, top_level, d->port, template, extra);
     assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "apps.yaml", text, strlen(text)), 0);
     char config[4200];
     snprintf(config, sizeof config, "%s/apps.yaml", hp_test_temp_dir());
     assert_int_equal(hp_test_admin_start(&d->srv, config, &d->admin), 0);
+    top_level = "";
     running_pid = d->srv.pid;
     /* the switchboard's front is the one server */
     assert_non_null(
@@ -281,6 +286,26 @@ static void over_max_servers_is_503_naming_the_limit(void **state)
     stop(&d);
 }
 
+static void over_the_pools_max_servers_is_503_naming_that_limit(void **state)
+{
+    make_site("hello");
+    make_site("blog");
+    hostpool_run d;
+    top_level = "limits: { max_servers: 3 }\n"; /* the admin API, the front, one more */
+    start(&d, "");
+    expect(&d, "hello.localhost", NULL, 200, "hello");
+    hp_test_response r;
+    get(&d, "blog.localhost", NULL, &r);
+    assert_int_equal(r.status, 503);
+    json_t *body = json_loads(r.body, 0, NULL);
+    assert_non_null(body);
+    assert_string_equal(json_string_value(json_object_get(body, "limit")), "limits.max_servers");
+    json_decref(body);
+    hp_test_response_free(&r);
+    assert_false(has_server(&d, "blog"));
+    stop(&d);
+}
+
 static void the_fallback_header_then_the_default_choose_the_name(void **state)
 {
     make_site("hello");
@@ -470,6 +495,8 @@ int main(void)
                                   kill_left_running),
         cmocka_unit_test_teardown(unsafe_host_names_get_404, kill_left_running),
         cmocka_unit_test_teardown(over_max_servers_is_503_naming_the_limit, kill_left_running),
+        cmocka_unit_test_teardown(over_the_pools_max_servers_is_503_naming_that_limit,
+                                  kill_left_running),
         cmocka_unit_test_teardown(the_fallback_header_then_the_default_choose_the_name,
                                   kill_left_running),
         cmocka_unit_test_teardown(an_idle_server_is_stopped_then_made_again, kill_left_running),
