@@ -1,7 +1,8 @@
 /* Process servers through the daemon (`hostpool run`): a `servers:` entry with `process:` is a
  * program hostpool starts on a port of its range and proxies to. Its first request waits for a
  * program that boots slowly, a crash loop answers 503 with Retry-After while it backs off, then
- * 503 once the policy gave up (state failed) until a start boots it again, a running server's
+ * 503 once the policy gave up (state failed) until a start boots it again, a request past the
+ * queue of a booting program gets 503, a running server's
  * health is its program's, a program that never
  * becomes ready answers 504, no child outlives the daemon, stopped by SIGTERM or killed, and a
  * process server added and replaced through the admin API answers from its new program. GET
@@ -243,6 +244,42 @@ static void a_running_process_servers_health_follows_its_program(void **state)
     assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
 }
 
+/* Sends GET / on `c` (connected to `port`). */
+static void send_get(hp_test_conn *c, int port)
+{
+    assert_int_equal(hp_test_connect(c, port, HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(hp_test_send_str(c, "GET / HTTP/1.1\r\nHost: t\r\n\r\n", HP_TEST_DEADLINE_MS),
+                     HP_TEST_OK);
+}
+
+static void past_its_queue_a_request_to_a_booting_program_gets_503(void **state)
+{
+    char command[1024], process[2048];
+    respond_command(command, sizeof command, "sleep 1;", "late");
+    snprintf(process, sizeof process, "%s      queue: 1\n", command);
+    hp_test_server srv;
+    hp_test_admin admin;
+    start_app(&srv, &admin, process);
+    /* Both come while it boots: one waits (the queue holds one), the other is refused. */
+    hp_test_conn a, b;
+    send_get(&a, srv.port);
+    send_get(&b, srv.port);
+    hp_test_response ra, rb;
+    assert_int_equal(hp_test_read_response(&a, &ra, false, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    assert_int_equal(hp_test_read_response(&b, &rb, false, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    const hp_test_response *waited = ra.status == 200 ? &ra : &rb;
+    const hp_test_response *refused = ra.status == 200 ? &rb : &ra;
+    assert_int_equal(waited->status, 200);
+    assert_string_equal(waited->body, "late");
+    assert_int_equal(refused->status, 503);
+    assert_non_null(strstr(refused->body, "queue is full"));
+    hp_test_response_free(&ra);
+    hp_test_response_free(&rb);
+    hp_test_close(&a);
+    hp_test_close(&b);
+    assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
+}
+
 static void a_program_that_never_becomes_ready_answers_504(void **state)
 {
     hp_test_server srv;
@@ -352,6 +389,7 @@ int main(void)
         cmocka_unit_test(the_first_request_to_a_program_that_boots_slowly_succeeds),
         cmocka_unit_test(a_crash_loop_backs_off_then_gives_up_until_a_start),
         cmocka_unit_test(a_running_process_servers_health_follows_its_program),
+        cmocka_unit_test(past_its_queue_a_request_to_a_booting_program_gets_503),
         cmocka_unit_test(a_program_that_never_becomes_ready_answers_504),
         cmocka_unit_test(no_child_outlives_a_daemon_stopped_or_killed),
         cmocka_unit_test(
