@@ -13,5 +13,6 @@
 #include "hostpool/pool.h"
 #include "hostpool/handler_kind.h"
 #include "hostpool/config.h"
+#include "hostpool/hooks.h"
 
 #endif

@@ -70,6 +70,8 @@ typedef struct hp_pool_options {
     uint32_t health_interval_ms; /* between TCP checks of a running server; 0: 2 s */
     uint32_t health_rise;        /* successes in a row to become OK; 0: 2 */
     uint32_t health_fall;        /* failures in a row to become KO; 0: 3 */
+    const struct hp_hooks *hooks; /* hostpool/hooks.h: told of every request of every server
+                                   * (copied; NULL: none) */
     hp_handler *default_handler; /* answers for servers added without routes (NULL: 404);
                                   * owned by the pool once create succeeded, destroyed with it */
 } hp_pool_options;

@@ -49,6 +49,7 @@ typedef struct hp__http_context {
     void (*exchange_ended)(struct hp__http_context *ctx, const struct hp_server *server);
     hp__exchange_observer observers[HP__OBSERVERS_MAX]; /* the first observer_count are set */
     unsigned observer_count;
+    const struct hp_hooks *hooks; /* the engine's (hooks.h), or NULL */
     uint64_t connections_open;
     /* Cached "Date: ...\r\n" line, refreshed when the wall-clock second changes. */
     time_t date_second;

@@ -21,6 +21,7 @@
  * HTTP/1.1 (RFC 9110 §2.5); another major version is answered 505 as soon as the request line
  * ends. */
 #include "http/exchange.h"
+#include "http/hooks.h"
 
 #include "common/alloc.h"
 #include "common/str.h"
@@ -643,6 +644,7 @@ static int on_headers_complete(llhttp_t *p)
     if (!status) status = normalize_path(x);
     if (status) return reject(x, status);
     if (!hp__exchange_route(x, *s->vhosts, s->ctx->worker)) return reject(x, 421);
+    if (s->ctx->hooks) hp__http_hooks_start(s->ctx, x);
     bool has_body = (p->flags & F_CHUNKED) || p->content_length > 0;
     if ((p->flags & F_CONTENT_LENGTH) && p->content_length > x->server->limits.max_body_bytes)
         return reject(x, 413);

@@ -13,6 +13,7 @@
  * `replies_ready`; a server's stop callback runs when every worker replied, the shutdown
  * callback when every worker exited. */
 #include "hostpool/engine.h"
+#include "hostpool/hooks.h"
 
 #include "common/alloc.h"
 #include "common/log.h"
@@ -109,6 +110,7 @@ struct hp_engine {
     uint64_t fd_limit;  /* RLIMIT_NOFILE when the engine was made */
     bool fds_warned;
     bool has_reserved; /* connections to `reserved` may use the workers' reserve descriptor */
+    hp_hooks hooks;    /* the options' copy, which the workers' contexts borrow */
     struct sockaddr_storage reserved;
 };
 
@@ -276,8 +278,10 @@ int hp_engine_create(uv_loop_t *loop, const hp_engine_options *options, hp_engin
     hp__locked_queue_init(&e->replies);
     uv_async_init(loop, &e->replies_ready, on_replies);
     e->replies_ready.data = e;
+    if (options && options->hooks) e->hooks = *options->hooks;
+    const hp_hooks *hooks = options && options->hooks ? &e->hooks : NULL;
     for (unsigned i = 0; i < n; i++) {
-        e->workers[i] = hp__worker_create(i, on_worker_reply, e);
+        e->workers[i] = hp__worker_create(i, on_worker_reply, e, hooks);
         int err = hp__worker_start(e->workers[i]);
         if (err) {
             /* Fatal for the process: threads are a basic resource. */

@@ -1,5 +1,7 @@
 #include "io/worker.h"
 
+#include "http/hooks.h"
+
 #include "common/alloc.h"
 #include "common/log.h"
 #include "io/accept.h"
@@ -390,7 +392,8 @@ static void on_wakeup(uv_async_t *a)
 
 /* ---- thread ------------------------------------------------------------------------------- */
 
-hp__worker *hp__worker_create(unsigned index, hp__worker_reply_cb on_reply, void *data)
+hp__worker *hp__worker_create(unsigned index, hp__worker_reply_cb on_reply, void *data,
+                              const hp_hooks *hooks)
 {
     hp__worker *w = HP_NEW(hp__worker);
     w->index = index;
@@ -406,6 +409,7 @@ hp__worker *hp__worker_create(unsigned index, hp__worker_reply_cb on_reply, void
     w->drain_timer.data = w;
     hp__acceptor_init(&w->acceptor, &w->loop, index, &w->listeners);
     hp__http_context_init(&w->http, index);
+    if (hooks) hp__http_hooks_install(&w->http, hooks);
     return w;
 }
 

@@ -78,7 +78,8 @@ typedef enum {
 /* Called on the worker's thread to tell the control thread something (it must only queue). */
 typedef void (*hp__worker_reply_cb)(hp__worker *w, hp__reply_type type, void *token, void *data);
 
-hp__worker *hp__worker_create(unsigned index, hp__worker_reply_cb on_reply, void *data);
+hp__worker *hp__worker_create(unsigned index, hp__worker_reply_cb on_reply, void *data,
+                              const struct hp_hooks *hooks);
 int hp__worker_start(hp__worker *w);
 /* Any thread: queues `cmd` (owned by the worker from now on) and wakes the worker. */
 void hp__worker_post(hp__worker *w, hp__command *cmd);

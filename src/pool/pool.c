@@ -355,7 +355,7 @@ int hp_pool_create(uv_loop_t *loop, const hp_pool_options *options, hp_pool **ou
     if (!o.drain_timeout_ms) o.drain_timeout_ms = 30000;
     if (o.port_min > o.port_max || o.port_min == 0) return HP_EINVAL;
     hp_pool *p = HP_NEW(hp_pool);
-    hp_engine_options eo = {.workers = o.workers};
+    hp_engine_options eo = {.workers = o.workers, .hooks = o.hooks};
     int err = hp_engine_create(loop, &eo, &p->engine);
     if (err) {
         free(p);
