@@ -200,6 +200,7 @@ static bool selected(const hp__journal_entry *e, const hp__journal_filter *f)
 {
     if (f->status && e->status != f->status) return false;
     if (f->status_class && e->status / 100 != f->status_class) return false;
+    if (!f->path_prefix.len) return true;
     size_t len;
     const char *path = hp__journal_entry_text(e, HP__JOURNAL_PATH, &len);
     return len >= f->path_prefix.len && !memcmp(path, f->path_prefix.base, f->path_prefix.len);
