@@ -20,10 +20,10 @@
 #define IDLE UINT64_MAX /* a ring's pending when no entry is being stored */
 
 _Static_assert(HP__JOURNAL_ENTRY_BYTES % 8 == 0, "slots are whole words");
-_Static_assert(HP__JOURNAL_TEXT_BYTES ==
-                   HP__JOURNAL_CLIENT_MAX + HP__JOURNAL_METHOD_MAX + HP__JOURNAL_PATH_MAX +
-                       HP__JOURNAL_QUERY_MAX + HP__JOURNAL_REQUEST_ID_MAX +
-                       HP__JOURNAL_UPSTREAM_MAX + HP__JOURNAL_ERROR_MAX,
+_Static_assert(HP__JOURNAL_TEXT_BYTES == HP__JOURNAL_CLIENT_MAX + HP__JOURNAL_METHOD_MAX +
+                                             HP__JOURNAL_PATH_MAX + HP__JOURNAL_QUERY_MAX +
+                                             HP__JOURNAL_REQUEST_ID_MAX + HP__JOURNAL_UPSTREAM_MAX +
+                                             HP__JOURNAL_ERROR_MAX,
                "the text room is the sum of the bounds");
 
 static const uint16_t text_max[HP__JOURNAL_FIELDS] = {
@@ -98,8 +98,7 @@ const char *hp__journal_entry_text(const hp__journal_entry *entry, hp__journal_f
 
 /* ---- the control thread ---- */
 
-hp__journal *hp__journal_create(uint32_t capacity, hp__journal_overflow overflow,
-                                unsigned workers)
+hp__journal *hp__journal_create(uint32_t capacity, hp__journal_overflow overflow, unsigned workers)
 {
     char *block = hp__malloc(hp__journal_bytes(capacity, workers));
     hp__journal *j = (hp__journal *)block;

@@ -58,8 +58,9 @@
  * (≤ s) before taking it, hence before the reader looked: the reader saw that pending (then
  * H ≤ s: impossible) or a later value, written after entry s was stored, which it then sees.
  * The result's `cursor` is the `since` to pass next time: H - 1 (or `since` if greater), or
- * the last seq returned when the limit cut the result. Cost per request: one relaxed load and one fetch_add on the shared
- * counter, one seq_cst store and three release stores on the worker's own lines, and the copy.
+ * the last seq returned when the limit cut the result. Cost per request: one relaxed load and
+ * one fetch_add on the shared counter, one seq_cst store and three release stores on the
+ * worker's own lines, and the copy of the bytes used.
  *
  * Reads cost O(capacity) loads of seq words (one per slot, to find the entries after `since`)
  * plus a copy of each entry returned; nothing is allocated. */
@@ -100,7 +101,7 @@ typedef struct hp__journal_entry {
     uint64_t duration_us;
     uint64_t bytes_in, bytes_out;
     uint16_t status;
-    uint16_t len[HP__JOURNAL_FIELDS]; /* each within its bound */
+    uint16_t len[HP__JOURNAL_FIELDS];  /* each within its bound */
     char text[HP__JOURNAL_TEXT_BYTES]; /* the texts, packed in field order */
 } hp__journal_entry;
 
@@ -117,14 +118,14 @@ typedef enum hp__journal_overflow {
 
 typedef struct hp__journal hp__journal;
 
-/* What create allocates for `capacity` entries split between `workers`. */
+/* What create allocates for `capacity` entries split between `workers`, in one block:
+ * HP__JOURNAL_ENTRY_BYTES × max(capacity, workers), plus 152 bytes per worker and 168. */
 size_t hp__journal_bytes(uint32_t capacity, unsigned workers);
 
 /* ---- the control thread ---- */
 
 /* An empty journal (seqs from 1). capacity ≥ 1, workers ≥ 1. */
-hp__journal *hp__journal_create(uint32_t capacity, hp__journal_overflow overflow,
-                                unsigned workers);
+hp__journal *hp__journal_create(uint32_t capacity, hp__journal_overflow overflow, unsigned workers);
 /* Once no worker appends any more. NULL is a no-op. */
 void hp__journal_destroy(hp__journal *journal);
 

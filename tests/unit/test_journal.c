@@ -214,9 +214,9 @@ static char *long_text(size_t len)
 static void each_text_is_cut_at_its_bound(void **state)
 {
     static const size_t bounds[HP__JOURNAL_FIELDS] = {
-        [HP__JOURNAL_CLIENT] = 64,     [HP__JOURNAL_METHOD] = 16,   [HP__JOURNAL_PATH] = 512,
-        [HP__JOURNAL_QUERY] = 512,     [HP__JOURNAL_REQUEST_ID] = 64,
-        [HP__JOURNAL_UPSTREAM] = 64,   [HP__JOURNAL_ERROR] = 64,
+        [HP__JOURNAL_CLIENT] = 64, [HP__JOURNAL_METHOD] = 16,     [HP__JOURNAL_PATH] = 512,
+        [HP__JOURNAL_QUERY] = 512, [HP__JOURNAL_REQUEST_ID] = 64, [HP__JOURNAL_UPSTREAM] = 64,
+        [HP__JOURNAL_ERROR] = 64,
     };
     char *text = long_text(2000);
     hp__journal *j = hp__journal_create(2, HP__JOURNAL_DROP_OLDEST, 1);
