@@ -28,7 +28,8 @@ typedef struct entry {
 
 _Static_assert(sizeof(entry) == HP__RATE_ENTRY_BYTES, "a slot's size is documented");
 
-/* Padded to 128 bytes, so two shards' locks never share a cache line. */
+/* Padded to 128 bytes: its fields take 72, so at any 8-byte alignment of the array two
+ * shards' fields never share a 64-byte cache line. */
 typedef union shard {
     struct {
         pthread_mutex_t lock;
@@ -39,7 +40,7 @@ typedef union shard {
     char pad[128];
 } shard;
 
-_Static_assert(sizeof(pthread_mutex_t) + 3 * 4 + 8 + sizeof(void *) <= 128, "a shard fits");
+_Static_assert(sizeof(shard) == 128, "a shard's fields fit in its 128 bytes");
 
 struct hp__rate_table {
     hp__rate_config config;

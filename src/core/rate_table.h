@@ -65,8 +65,7 @@
 typedef struct hp__rate_table hp__rate_table;
 
 /* A table for one limit (the config must pass hp__rate_config_check and is copied) taking
- * at most memory_bytes (>= HP__RATE_TABLE_MIN_MEMORY), or NULL when either is
- * wrong. */
+ * at most memory_bytes (>= HP__RATE_TABLE_MIN_MEMORY), or NULL when either is wrong. */
 hp__rate_table *hp__rate_table_create(const hp__rate_config *config, size_t memory_bytes);
 /* NULL: no-op. */
 void hp__rate_table_destroy(hp__rate_table *table);
