@@ -1007,10 +1007,10 @@ hp__supervisor *hp__pool_supervisor(hp_pool *p, const char *name)
     return e && e->process ? e->process->supervisor : NULL;
 }
 
-hp__journal *hp__pool_journal(hp_pool *p, const char *name)
+hp__server_journal *hp__pool_journal(hp_pool *p, const char *name)
 {
     const entry *e = find(p, name);
-    return e ? hp__server_journal_of(e->server) : NULL;
+    return e ? e->server->journal : NULL;
 }
 
 bool hp__pool_has_journal(const hp_pool *p, const char *name)
