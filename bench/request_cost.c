@@ -55,6 +55,7 @@ int main(int argc, char **argv)
     hp__server_attach_journal(server, 1);
     hp__http_context ctx;
     hp__http_context_init(&ctx, 0);
+    hp__server_journal_published(&ctx, server);
     mem_transport *m = mem_transport_create(&ctx, server);
     size_t len = strlen(request);
     for (long i = 0; i < n; i++) {

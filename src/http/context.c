@@ -4,7 +4,6 @@
 #include "common/log.h"
 #include "http/access_log.h"
 #include "http/exchange.h"
-#include "http/server_journal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +23,6 @@ void hp__http_context_init(hp__http_context *ctx, unsigned worker)
     snprintf(ctx->request_id, sizeof ctx->request_id, "%08x%02x%010x", prefix, worker & 0xffu, 0u);
     hp__http_context_observe(ctx, hp__exchange_count, ctx);
     hp__http_context_observe(ctx, hp__access_log_exchange, NULL);
-    hp__http_context_observe(ctx, hp__journal_exchange, ctx);
 }
 
 void hp__http_context_observe(hp__http_context *ctx, hp__exchange_end_cb ended, void *data)

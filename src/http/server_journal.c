@@ -78,8 +78,15 @@ static void record_exchange(const hp__http_context *ctx, hp__journal *journal,
     hp__journal_append(journal, ctx->worker, &r);
 }
 
-void hp__journal_exchange(void *data, const hp__exchange *x, bool answered, uint64_t end_ns)
+static void journal_exchange(void *data, const hp__exchange *x, bool answered, uint64_t end_ns)
 {
     if (!x->server || !x->server->journal) return;
     record_exchange(data, x->server->journal->journal, x, answered, end_ns);
+}
+
+void hp__server_journal_published(hp__http_context *ctx, const hp_server *server)
+{
+    if (!server->journal || ctx->journal_observed) return;
+    ctx->journal_observed = true;
+    hp__http_context_observe(ctx, journal_exchange, ctx);
 }

@@ -12,8 +12,10 @@
  * it go: no exchange of it is left).
  *
  * The observer runs on the worker that answered (the context's index is its ring): it reaches
- * the journal through the exchange's server, with no lookup and no lock; a server without a
- * journal costs one pointer test. */
+ * the journal through the exchange's server, with no lookup and no lock. A worker adds it when
+ * the first server with a journal is published to it (before that table can route a request),
+ * so a worker that never had a journal pays nothing for it; after that, a server without one
+ * costs the observer's call and a pointer test. */
 #ifndef HP_HTTP_SERVER_JOURNAL_H
 #define HP_HTTP_SERVER_JOURNAL_H
 
@@ -44,8 +46,10 @@ void hp__server_journal_release(hp__server_journal *sj);
 /* The journal the admin API reads, or NULL (none configured, or not started yet). */
 hp__journal *hp__server_journal_of(const struct hp_server *server);
 
-/* The end observer (context.h): `data` is the worker's hp__http_context. */
-void hp__journal_exchange(void *data, const struct hp__exchange *x, bool answered,
-                          uint64_t end_ns);
+struct hp__http_context;
+
+/* `server` is published to the worker of `ctx` (its thread): the first server with a journal
+ * there adds the end observer that appends to the exchange's server's journal. */
+void hp__server_journal_published(struct hp__http_context *ctx, const struct hp_server *server);
 
 #endif
