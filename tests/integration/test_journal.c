@@ -295,6 +295,44 @@ static void hostpool_journal_prints_access_log_lines(void **state)
     stop_pool();
 }
 
+/* PUT /servers/api with `journal` and a route answering `body`; the answer's status. */
+static int replace_api(const char *journal, const char *body)
+{
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"name\": \"api\", \"listen\": \"127.0.0.1:%d\", \"journal\": %s, "
+             "\"routes\": [{\"match\": {\"path\": \"/api/\"}, \"respond\": {\"body\": \"%s\"}}]}",
+             port, journal, body);
+    hp_test_answer a = hp_test_admin_call(&admin, "PUT", "/servers/api", NULL, json);
+    int status = a.status;
+    hp_test_answer_free(&a);
+    return status;
+}
+
+static void a_replace_keeps_the_journal_unless_its_settings_change(void **state)
+{
+    start_pool("{ capacity: 100 }");
+    request("/api/v1", 200);
+    hp_test_answer a = wait_entries("/servers/api/journal", 1);
+    hp_test_answer_free(&a);
+    assert_int_equal(replace_api("{\"capacity\": 100}", "v2"), 200);
+    request("/api/v2", 200);
+    a = wait_entries("/servers/api/journal", 2);
+    assert_int_equal(entry_count(&a), 2);
+    assert_string_equal(json_string_value(field(&a, 0, "path")), "/api/v1");
+    assert_string_equal(json_string_value(field(&a, 1, "path")), "/api/v2");
+    assert_int_equal(number(&a, 1, "seq"), 2);
+    hp_test_answer_free(&a);
+    assert_int_equal(replace_api("{\"capacity\": 50}", "v3"), 200);
+    request("/api/v3", 200);
+    a = wait_entries("/servers/api/journal", 1);
+    assert_int_equal(entry_count(&a), 1); /* the new journal has only the new request */
+    assert_string_equal(json_string_value(field(&a, 0, "path")), "/api/v3");
+    assert_int_equal(number(&a, 0, "seq"), 1);
+    hp_test_answer_free(&a);
+    stop_pool();
+}
+
 static void a_server_without_a_journal_or_no_server_has_none(void **state)
 {
     start_pool("{ capacity: 10 }");
@@ -321,6 +359,8 @@ int main(void)
                                   teardown),
         cmocka_unit_test_teardown(follow_streams_each_new_entry_as_server_sent_events, teardown),
         cmocka_unit_test_teardown(hostpool_journal_prints_access_log_lines, teardown),
+        cmocka_unit_test_teardown(a_replace_keeps_the_journal_unless_its_settings_change,
+                                  teardown),
         cmocka_unit_test_teardown(a_server_without_a_journal_or_no_server_has_none, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
