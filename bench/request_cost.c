@@ -46,9 +46,12 @@ int main(int argc, char **argv)
     const char *request = browser_head ? browser : bare;
     static const char *const listen[] = {"127.0.0.1:0"};
     hp_route_config route = {NULL, NULL, 0, hp_respond_handler_create(200, "ok\n", 3, NULL, 0)};
-    hp_server_config config = {
-        .name = "bench", .listen = listen, .listen_count = 1, .routes = &route, .route_count = 1,
-        .journal = {.capacity = journal ? 10000 : 0}};
+    hp_server_config config = {.name = "bench",
+                               .listen = listen,
+                               .listen_count = 1,
+                               .routes = &route,
+                               .route_count = 1,
+                               .journal = {.capacity = journal ? 10000 : 0}};
     hp_limits_init(&config.limits);
     hp_server *server;
     if (hp_server_create(&config, &server, NULL, 0) != 0) return 1;

@@ -112,9 +112,10 @@ int hp__cmd_journal(int argc, char **argv)
     int status;
     if (!hp__client_init(&c, &verb, argc, argv, &status)) return status;
     char path[1024] = "/servers/";
-    bool fits = hp__client_escape(path, sizeof path, c.args[0]) &&
-                hp__client_add_query(path, sizeof path, "/journal?follow", follow_flag ? "1" : "0") &&
-                hp__client_add_query(path, sizeof path, "&since", since);
+    bool fits =
+        hp__client_escape(path, sizeof path, c.args[0]) &&
+        hp__client_add_query(path, sizeof path, "/journal?follow", follow_flag ? "1" : "0") &&
+        hp__client_add_query(path, sizeof path, "&since", since);
     if (!fits)
         status = hp__client_usage_error(&c, &verb, "NAME or a value is too long");
     else

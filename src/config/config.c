@@ -345,7 +345,7 @@ static void check_hosts(checker *c, hp__cfg_node *n, hp__config_server *s,
 static void check_server(checker *c, hp__cfg_node *map, const hp__config *config,
                          hp__config_server *s, hp__config_server_nodes *where)
 {
-    static const char *const keys[] = {"name",   "listen", "expose",  "hosts",  "limits",
+    static const char *const keys[] = {"name",   "listen",  "expose",  "hosts", "limits",
                                        "routes", "process", "journal", NULL};
     s->limits = config->limits;
     s->access_log = config->access_log;

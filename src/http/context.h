@@ -6,10 +6,12 @@
  * buffers and exchanges for reuse so the request path does not allocate in the steady state.
  *
  * End observers: whatever must hear of every exchange that ends (the metrics' counters, the
- * access log; the journal's and the hooks' when there are any) is one entry of a short array, walked in order when an
- * exchange ends, with the one clock reading the end already made: no allocation, no clock read
- * of its own, no single slot that the next observer would have to replace. exchange_ended,
- * the worker's drain bookkeeping, is told after all of them, because it may free the server. */
+ * access log; the journal's and the hooks' when there are any) is one entry of a short array,
+ * walked in order when an exchange ends, with the one clock reading the end already made: no
+ * allocation, no monotonic clock read of its own (the journal's reads the wall clock, for its
+ * entries' Unix time), no single slot that the next observer would have to replace.
+ * exchange_ended, the worker's drain bookkeeping, is told after all of them, because it may free
+ * the server. */
 #ifndef HP_HTTP_CONTEXT_H
 #define HP_HTTP_CONTEXT_H
 

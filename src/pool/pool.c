@@ -604,8 +604,8 @@ static void publish_journal_drops(hp__sched *s, uint64_t now, void *data)
         hp__journal *journal = hp__server_journal_of(e->server);
         uint64_t dropped = journal ? hp__journal_take_dropped(journal) : 0;
         if (!dropped) continue;
-        hp__event ev = {.topic = "journal.dropped", .server = e->name, .count = dropped,
-                        .time_ms = now};
+        hp__event ev = {
+            .topic = "journal.dropped", .server = e->name, .count = dropped, .time_ms = now};
         hp__events_publish(p->events, &ev);
     }
     watch_journal_drops(p);
@@ -862,7 +862,7 @@ int hp_pool_replace(hp_pool *p, const hp_server_config *config, hp_pool_server_c
     process *proc;
     int err = build_server(p, config, e, &server, &ports, &proc, errbuf, errlen);
     if (err) return err;
-    hp__server_share_stats(server, e->server); /* the counts of the name go on */
+    hp__server_share_stats(server, e->server);   /* the counts of the name go on */
     hp__server_share_journal(server, e->server); /* and its journal, when configured alike */
     if (server->journal_config.capacity) watch_journal_drops(p);
     bind_handlers(p, server);

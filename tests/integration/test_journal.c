@@ -243,10 +243,10 @@ static void follow_streams_each_new_entry_as_server_sent_events(void **state)
     hp_test_answer_free(&a);
     hp_test_conn c;
     assert_int_equal(hp_test_connect_unix(&c, admin.socket_path, HP_TEST_DEADLINE_MS), 0);
-    assert_int_equal(hp_test_send_str(&c,
-                                      "GET /servers/api/journal?follow=1 HTTP/1.1\r\nHost: a\r\n\r\n",
-                                      HP_TEST_DEADLINE_MS),
-                     HP_TEST_OK);
+    assert_int_equal(
+        hp_test_send_str(&c, "GET /servers/api/journal?follow=1 HTTP/1.1\r\nHost: a\r\n\r\n",
+                         HP_TEST_DEADLINE_MS),
+        HP_TEST_OK);
     assert_true(hp_test_wait_for_text(&c, "\"path\":\"/api/before\"", HP_TEST_DEADLINE_MS));
     assert_true(hp_test_received(&c, "Content-Type: text/event-stream\r\n"));
     assert_true(hp_test_received(&c, "id: 1\nevent: entry\ndata: {"));
@@ -264,7 +264,7 @@ static void follow_streams_each_new_entry_as_server_sent_events(void **state)
 }
 
 /* An access log line (ERE): client "REQUEST" status bytes_out seconds request_id server. */
-#define LINE(request, status)                                                                   \
+#define LINE(request, status)                                                                      \
     "127\\.0\\.0\\.1 \"" request "\" " status " [0-9]+ [0-9]+\\.[0-9]{6} [0-9a-f]{20} api\n"
 
 static void hostpool_journal_prints_access_log_lines(void **state)
@@ -279,11 +279,11 @@ static void hostpool_journal_prints_access_log_lines(void **state)
     const char *argv[] = {hp_test_bin(), "journal", "api", "--admin", admin_arg, NULL};
     hp_test_run_result r = hp_test_run(argv, NULL, HP_TEST_DEADLINE_MS);
     assert_int_equal(r.status, 0);
-    assert_true(hp_test_matches(r.out, "^" LINE("GET /api/a\\?x=1", "200") LINE("GET /missing", "404")
-                                           "$"));
+    assert_true(hp_test_matches(r.out, "^" LINE("GET /api/a\\?x=1", "200")
+                                           LINE("GET /missing", "404") "$"));
     hp_test_run_free(&r);
-    const char *since[] = {hp_test_bin(), "journal", "api", "--since", "1", "--admin", admin_arg,
-                           NULL};
+    const char *since[] = {hp_test_bin(), "journal", "api",     "--since",
+                           "1",           "--admin", admin_arg, NULL};
     r = hp_test_run(since, NULL, HP_TEST_DEADLINE_MS);
     assert_int_equal(r.status, 0);
     assert_true(hp_test_matches(r.out, "^" LINE("GET /missing", "404") "$"));
@@ -350,17 +350,14 @@ static void a_server_without_a_journal_or_no_server_has_none(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(each_request_is_recorded_with_its_fields_oldest_first,
-                                  teardown),
+        cmocka_unit_test_teardown(each_request_is_recorded_with_its_fields_oldest_first, teardown),
         cmocka_unit_test_teardown(since_limit_status_and_path_select_entries, teardown),
         cmocka_unit_test_teardown(drop_oldest_keeps_the_last_entries_and_counts_the_dropped,
                                   teardown),
-        cmocka_unit_test_teardown(reject_keeps_the_first_entries_and_counts_the_rejected,
-                                  teardown),
+        cmocka_unit_test_teardown(reject_keeps_the_first_entries_and_counts_the_rejected, teardown),
         cmocka_unit_test_teardown(follow_streams_each_new_entry_as_server_sent_events, teardown),
         cmocka_unit_test_teardown(hostpool_journal_prints_access_log_lines, teardown),
-        cmocka_unit_test_teardown(a_replace_keeps_the_journal_unless_its_settings_change,
-                                  teardown),
+        cmocka_unit_test_teardown(a_replace_keeps_the_journal_unless_its_settings_change, teardown),
         cmocka_unit_test_teardown(a_server_without_a_journal_or_no_server_has_none, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
