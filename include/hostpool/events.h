@@ -34,6 +34,7 @@ typedef struct hp_event {
     uint64_t boot_ms;        /* process.ready: from the start to ready */
     const char *switchboard; /* server.* of a server a switchboard made on demand, and
                               * server.idle_stopped; else NULL */
+    uint64_t count;          /* journal.dropped: entries dropped since the last one */
     uint64_t time_ms;        /* given by the publisher (the control loop's clock) */
     uint64_t seq;            /* assigned by the bus: 1, 2, 3 ... in publication order */
 } hp_event;

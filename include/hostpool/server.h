@@ -45,6 +45,18 @@ typedef struct hp_route_config {
     hp_handler *handler; /* required */
 } hp_route_config;
 
+/* A server's request journal (docs/CONFIG.md `journal`): a bounded record of its last
+ * requests, read over the admin API. capacity 0: none. */
+typedef enum hp_journal_overflow {
+    HP_JOURNAL_DROP_OLDEST, /* a full journal forgets its oldest entry */
+    HP_JOURNAL_REJECT,      /* a full journal stores nothing more (counted as rejected) */
+} hp_journal_overflow;
+
+typedef struct hp_journal_config {
+    uint32_t capacity; /* entries, split between the workers; 0: no journal */
+    hp_journal_overflow overflow;
+} hp_journal_config;
+
 typedef struct hp_server_config {
     const char *name;          /* required, unique in a pool */
     const char *expose;        /* optional public URL ("http://localhost:8080"), for listings */
@@ -66,6 +78,7 @@ typedef struct hp_server_config {
      * for a server of a pool, which starts and stops it with the server; routes are then
      * refused (the process answers everything). Copied. */
     const struct hp_process_config *process;
+    hp_journal_config journal; /* none by default */
 } hp_server_config;
 
 typedef struct hp_server hp_server;

@@ -143,6 +143,10 @@ static void logs(hp__admin *a, hp__control_job *job, char **seg)
 {
     hp__admin_logs(a, job, seg[1]);
 }
+static void journal(hp__admin *a, hp__control_job *job, char **seg)
+{
+    hp__admin_journal(a, job, seg[1]);
+}
 static void upstreams_list(hp__admin *a, hp__control_job *job, char **seg)
 {
     hp__admin_upstreams_list(a, job);
@@ -183,6 +187,7 @@ static const endpoint endpoints[] = {
     {"DELETE", 2, {"servers", "{name}"}, remove_server},
     {"POST", 3, {"servers", "{name}", "{action}"}, server_action},
     {"GET", 3, {"servers", "{name}", "logs"}, logs},
+    {"GET", 3, {"servers", "{name}", "journal"}, journal},
     {"POST", 2, {"pool", "{action}"}, pool_action},
     {"GET", 1, {"config"}, config_get},
     {"POST", 1, {"config"}, config_load},

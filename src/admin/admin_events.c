@@ -55,6 +55,7 @@ static char *event_text(const hp_event *e)
     if (e->attempt) json_object_set_new(data, "attempt", json_integer(e->attempt));
     if (e->attempt) json_object_set_new(data, "delay_ms", json_integer((json_int_t)e->delay_ms));
     if (e->boot_ms) json_object_set_new(data, "boot_ms", json_integer((json_int_t)e->boot_ms));
+    if (e->count) json_object_set_new(data, "count", json_integer((json_int_t)e->count));
     char *json = json_dumps(data, JSON_COMPACT);
     json_decref(data);
     size_t len = strlen(json) + strlen(e->topic) + 64;

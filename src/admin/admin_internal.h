@@ -40,6 +40,10 @@ json_t *hp__admin_result_json(const hp_pool_result *result);
 void hp__admin_url_decode(char *s);
 /* The decoded value of `key` in `query` (owned), or NULL when it is not there. */
 char *hp__admin_query_get(const char *query, const char *key);
+/* The number `key` of the job's query in [0, max] into *out, or `absent` when not given; false
+ * once answered 400 bad_query when it is not such a number. */
+bool hp__admin_query_number(hp__control_job *job, const char *key, uint64_t max, uint64_t absent,
+                            uint64_t *out);
 
 /* ---- operations (admin_ops.c) ---- */
 
@@ -72,6 +76,10 @@ void hp__admin_events(hp__admin *a, hp__control_job *job);
 /* ---- a process server's output (admin_logs.c) ---- */
 /* GET /servers/{name}/logs[?since=SEQ&limit=N&follow=1] */
 void hp__admin_logs(hp__admin *a, hp__control_job *job, const char *name);
+/* ---- a server's request journal (admin_journal.c) ---- */
+/* GET /servers/{name}/journal[?since=SEQ&limit=N&status=S&path=P&follow=1] */
+void hp__admin_journal(hp__admin *a, hp__control_job *job, const char *name);
+
 /* ---- the whole config (admin_config.c) ---- */
 
 void hp__admin_config_get(hp__admin *a, hp__control_job *job);

@@ -36,20 +36,6 @@ static json_t *line_json(const hp__line_ring_line *line)
     return j;
 }
 
-/* A query number in [0, max], or `absent` when not given; false (answered 400) when bad. */
-static bool query_number(hp__control_job *job, const char *key, uint64_t max, uint64_t absent,
-                         uint64_t *out)
-{
-    char *value = hp__admin_query_get(job->query, key);
-    *out = absent;
-    bool ok = !value || hp__str_to_u64(hp__str(value, strlen(value)), max, out);
-    if (!ok)
-        hp__admin_answer_error(job, 400, "bad_query", NULL, "%s: \"%s\" is not a number up to %llu",
-                               key, value, (unsigned long long)max);
-    free(value);
-    return ok;
-}
-
 static void answer_lines(hp__control_job *job, const char *name, const hp__line_ring *ring,
                          uint64_t since, uint64_t limit)
 {
@@ -161,9 +147,9 @@ void hp__admin_logs(hp__admin *a, hp__control_job *job, const char *name)
         return;
     }
     uint64_t since, limit, follow_flag;
-    if (!query_number(job, "since", UINT64_MAX, 0, &since) ||
-        !query_number(job, "limit", LIMIT_MAX, LIMIT_MAX, &limit) ||
-        !query_number(job, "follow", 1, 0, &follow_flag))
+    if (!hp__admin_query_number(job, "since", UINT64_MAX, 0, &since) ||
+        !hp__admin_query_number(job, "limit", LIMIT_MAX, LIMIT_MAX, &limit) ||
+        !hp__admin_query_number(job, "follow", 1, 0, &follow_flag))
         return;
     if (follow_flag)
         follow(a, job, name, sup, since);

@@ -2,7 +2,9 @@
 #include "admin/admin_internal.h"
 
 #include "common/alloc.h"
+#include "common/str.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int hex(char c)
@@ -42,4 +44,17 @@ char *hp__admin_query_get(const char *query, const char *key)
         p += len + (p[len] == '&');
     }
     return NULL;
+}
+
+bool hp__admin_query_number(hp__control_job *job, const char *key, uint64_t max, uint64_t absent,
+                            uint64_t *out)
+{
+    char *value = hp__admin_query_get(job->query, key);
+    *out = absent;
+    bool ok = !value || hp__str_to_u64(hp__str(value, strlen(value)), max, out);
+    if (!ok)
+        hp__admin_answer_error(job, 400, "bad_query", NULL, "%s: \"%s\" is not a number up to %llu",
+                               key, value, (unsigned long long)max);
+    free(value);
+    return ok;
 }

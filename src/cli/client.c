@@ -6,6 +6,7 @@
  * when the answer is not an API error (a 413 of the HTTP layer). */
 #include "cli/client.h"
 
+#include "cli/sse_reader.h"
 #include "common/alloc.h"
 #include "config/config.h"
 
@@ -218,4 +219,29 @@ bool hp__client_escape(char *buf, size_t cap, const char *text)
     }
     buf[len] = '\0';
     return true;
+}
+
+bool hp__client_add_query(char *buf, size_t cap, const char *prefix, const char *value)
+{
+    if (!value) return true;
+    size_t used = strlen(buf);
+    if ((size_t)snprintf(buf + used, cap - used, "%s=", prefix) >= cap - used) return false;
+    return hp__client_escape(buf, cap, value);
+}
+
+static void feed_sse(const char *bytes, size_t len, void *sse)
+{
+    hp__sse_reader_feed(sse, bytes, len);
+}
+
+int hp__client_follow(hp__client *c, const char *path,
+                      void (*on_event)(void *c, const char *event, const char *data))
+{
+    hp__sse_reader sse = {.on_event = on_event, .arg = c};
+    hp__admin_request req = {.method = "GET", .path = path, .on_body = feed_sse, .arg = &sse};
+    hp__admin_response resp;
+    int status = hp__client_call(c, &req, &resp);
+    if (status == HP__EXIT_OK) hp__admin_response_close(&resp);
+    hp__sse_reader_close(&sse);
+    return status;
 }

@@ -70,5 +70,13 @@ int hp__client_get_json(hp__client *c, const char *path, int also_ok, json_t **a
 /* Appends `text` to the path `buf` (of `cap` bytes) percent-escaped, as a path segment or a
  * query value. False when it does not fit. */
 bool hp__client_escape(char *buf, size_t cap, const char *text);
+/* Appends "PREFIX=VALUE" (VALUE escaped) to the path `buf` when VALUE is not NULL. False when
+ * it does not fit. */
+bool hp__client_add_query(char *buf, size_t cap, const char *prefix, const char *value);
+
+/* GETs `path`, a stream of Server-Sent Events, each given to `on_event` (sse_reader.h) with
+ * `c` as its argument, until the daemon ends it; the exit status. */
+int hp__client_follow(hp__client *c, const char *path,
+                      void (*on_event)(void *c, const char *event, const char *data));
 
 #endif

@@ -22,10 +22,11 @@ typedef struct event_reader {
     bool subscribed;
 } event_reader;
 
-/* The figures of process.* events, as " pid 123 code 1" and the like. */
-static void print_process_fields(json_t *event)
+/* The figures of process.* and journal.dropped events, as " pid 123 code 1" and the like. */
+static void print_figures(json_t *event)
 {
-    static const char *const names[] = {"pid", "code", "signal", "attempt", "delay_ms", "boot_ms"};
+    static const char *const names[] = {"pid",      "code",    "signal", "attempt",
+                                        "delay_ms", "boot_ms", "count"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         json_t *value = json_object_get(event, names[i]);
         if (json_is_integer(value))
@@ -45,7 +46,7 @@ static void print_event(const char *data)
     else
         printf("%s", topic ? topic : "?");
     if (port > 0) printf(" port %lld", (long long)port);
-    print_process_fields(event);
+    print_figures(event);
     if (message) printf(": %s", message);
     printf("\n");
     json_decref(event);

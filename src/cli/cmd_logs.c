@@ -6,7 +6,6 @@
  * the answer (or each line's JSON, with -f) instead. */
 #include "cli/cli.h"
 #include "cli/client.h"
-#include "cli/sse_reader.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,22 +44,6 @@ static void on_event(void *arg, const char *event, const char *data)
     json_decref(j);
 }
 
-static void on_body(const char *bytes, size_t len, void *arg)
-{
-    hp__sse_reader_feed(arg, bytes, len);
-}
-
-static int follow(hp__client *c, const char *path)
-{
-    hp__sse_reader sse = {.on_event = on_event, .arg = c};
-    hp__admin_request req = {.method = "GET", .path = path, .on_body = on_body, .arg = &sse};
-    hp__admin_response resp;
-    int status = hp__client_call(c, &req, &resp);
-    if (status == HP__EXIT_OK) hp__admin_response_close(&resp);
-    hp__sse_reader_close(&sse);
-    return status;
-}
-
 static int show(hp__client *c, const char *path)
 {
     json_t *answer;
@@ -75,15 +58,6 @@ static int show(hp__client *c, const char *path)
     json_array_foreach(json_object_get(answer, "lines"), i, line) print_line(line);
     json_decref(answer);
     return status;
-}
-
-/* Appends "PREFIX=VALUE" (VALUE escaped) to the path when VALUE is given. */
-static bool add_query(char *path, size_t cap, const char *prefix, const char *value)
-{
-    if (!value) return true;
-    size_t used = strlen(path);
-    if ((size_t)snprintf(path + used, cap - used, "%s=", prefix) >= cap - used) return false;
-    return hp__client_escape(path, cap, value);
 }
 
 int hp__cmd_logs(int argc, char **argv)
@@ -115,13 +89,13 @@ int hp__cmd_logs(int argc, char **argv)
     if (!hp__client_init(&c, &verb, argc, argv, &status)) return status;
     char path[1024] = "/servers/";
     bool fits = hp__client_escape(path, sizeof path, c.args[0]) &&
-                add_query(path, sizeof path, "/logs?follow", follow_flag ? "1" : "0") &&
-                add_query(path, sizeof path, "&since", since) &&
-                add_query(path, sizeof path, "&limit", lines);
+                hp__client_add_query(path, sizeof path, "/logs?follow", follow_flag ? "1" : "0") &&
+                hp__client_add_query(path, sizeof path, "&since", since) &&
+                hp__client_add_query(path, sizeof path, "&limit", lines);
     if (!fits)
         status = hp__client_usage_error(&c, &verb, "NAME or a value is too long");
     else
-        status = follow_flag ? follow(&c, path) : show(&c, path);
+        status = follow_flag ? hp__client_follow(&c, path, on_event) : show(&c, path);
     hp__client_close(&c);
     return status;
 }

@@ -29,6 +29,7 @@ static const char usage[] =
     "  metrics      the Prometheus metrics\n"
     "  upstreams    [NAME]  the named upstreams' targets: health, breaker, pools\n"
     "  logs         NAME [-f]  what a process server's program wrote\n"
+    "  journal      NAME [-f]  a server's last requests, from its journal\n"
     "\n"
     "  version      hostpool's version and its libraries' (also --version)\n";
 
@@ -53,6 +54,7 @@ static const struct command {
     {"metrics", hp__cmd_metrics},
     {"upstreams", hp__cmd_upstreams},
     {"logs", hp__cmd_logs},
+    {"journal", hp__cmd_journal},
     {"version", hp__cmd_version},
 };
 

@@ -26,6 +26,7 @@
 
 #include "common/alloc.h"
 #include "config/config_clash.h"
+#include "config/config_journal.h"
 #include "config/config_check.h"
 #include "config/config_switchboards.h"
 #include "config/config_upstreams.h"
@@ -344,8 +345,8 @@ static void check_hosts(checker *c, hp__cfg_node *n, hp__config_server *s,
 static void check_server(checker *c, hp__cfg_node *map, const hp__config *config,
                          hp__config_server *s, hp__config_server_nodes *where)
 {
-    static const char *const keys[] = {"name",   "listen", "expose",  "hosts",
-                                       "limits", "routes", "process", NULL};
+    static const char *const keys[] = {"name",   "listen",  "expose",  "hosts", "limits",
+                                       "routes", "process", "journal", NULL};
     s->limits = config->limits;
     s->access_log = config->access_log;
     s->file = c->file ? hp__strdup(c->file) : NULL;
@@ -372,6 +373,8 @@ static void check_server(checker *c, hp__cfg_node *map, const hp__config *config
                         HP_CONFIG_QUOTE_MAX, s->expose);
     if ((n = hp__cfg_mapping_get(map, "hosts"))) check_hosts(c, n, s, where);
     if ((n = hp__cfg_mapping_get(map, "limits"))) check_limits(c, n, &s->limits, NULL);
+    if ((n = hp__cfg_mapping_get(map, "journal")))
+        hp__config_read_journal(c, n, config->workers, &s->journal);
     if ((n = hp__cfg_mapping_get(map, "process"))) {
         s->process = HP_NEW(hp__process_model);
         hp__config_read_process(c, n, false, s->process);

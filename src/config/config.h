@@ -56,6 +56,7 @@ typedef struct hp__config_server {
     hp__config_route *routes;
     size_t route_count;
     hp__process_model *process; /* `process`: a supervised process it proxies to, or NULL */
+    hp_journal_config journal;  /* `journal`: capacity 0 when none */
     /* Where it was written, for errors found when it is built. */
     char *file; /* NULL when not from a file */
     char *path; /* "servers[2]" */

@@ -76,6 +76,7 @@ int hp__config_build_server(const hp__config_server *s, hp_server_config *out,
         .route_count = s->route_count,
         .limits = s->limits,
         .access_log = s->access_log,
+        .journal = s->journal,
         .process = s->process ? &s->process->config : NULL,
     };
     if (!failed) return 0;

@@ -6,10 +6,12 @@
  * buffers and exchanges for reuse so the request path does not allocate in the steady state.
  *
  * End observers: whatever must hear of every exchange that ends (the metrics' counters, the
- * access log; a journal or hooks later) is one entry of a short array, walked in order when an
- * exchange ends, with the one clock reading the end already made: no allocation, no clock read
- * of its own, no single slot that the next observer would have to replace. exchange_ended,
- * the worker's drain bookkeeping, is told after all of them, because it may free the server. */
+ * access log; the journal's and the hooks' when there are any) is one entry of a short array,
+ * walked in order when an exchange ends, with the one clock reading the end already made: no
+ * allocation, no monotonic clock read of its own (the journal's reads the wall clock, for its
+ * entries' Unix time), no single slot that the next observer would have to replace.
+ * exchange_ended, the worker's drain bookkeeping, is told after all of them, because it may free
+ * the server. */
 #ifndef HP_HTTP_CONTEXT_H
 #define HP_HTTP_CONTEXT_H
 
@@ -50,6 +52,7 @@ typedef struct hp__http_context {
     hp__exchange_observer observers[HP__OBSERVERS_MAX]; /* the first observer_count are set */
     unsigned observer_count;
     const struct hp_hooks *hooks; /* the engine's (hooks.h), or NULL */
+    bool journal_observed;        /* the journal's observer is one (server_journal.h) */
     uint64_t connections_open;
     /* Cached "Date: ...\r\n" line, refreshed when the wall-clock second changes. */
     time_t date_second;

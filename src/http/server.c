@@ -249,6 +249,7 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
     free_prefixes(prefixes, c->route_count);
     s->limits = c->limits;
     s->access_log = c->access_log;
+    s->journal_config = c->journal;
     s->fallback = c->fallback;
     s->worker_hooks = has_worker_hooks(s);
     *out = s;
@@ -260,6 +261,7 @@ void hp_server_destroy(hp_server *s)
     if (!s) return;
     for (size_t i = 0; i < s->route_count; i++) hp_handler_destroy(s->routes[i].handler);
     hp__server_stats_release(s->stats);
+    hp__server_journal_release(s->journal);
     free(s);
 }
 

@@ -6,6 +6,7 @@
 #define HP_HTTP_SERVER_H
 
 #include "hostpool/server.h"
+#include "http/server_journal.h"
 #include "http/stats.h"
 
 typedef struct hp__route {
@@ -29,6 +30,8 @@ struct hp_server {
     bool worker_hooks;       /* a route handler or the fallback has per-worker hooks */
     hp_handler *fallback;    /* borrowed */
     hp__server_stats *stats; /* NULL until it first starts; shared by its versions */
+    hp_journal_config journal_config;
+    hp__server_journal *journal; /* NULL: none, or not started yet (server_journal.h) */
 };
 
 /* The route for a request: NULL when none matches; *method_mismatch says whether some route

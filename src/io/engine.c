@@ -530,6 +530,7 @@ static int install(hp_engine *e, const hp_server *old, hp_server *server, char *
                    size_t errlen)
 {
     hp__server_attach_stats(server, e->worker_count);
+    hp__server_attach_journal(server, e->worker_count);
     size_t n = server->listen_count;
     address_plan *plans = hp__calloc(n, sizeof *plans);
     for (size_t i = 0; i < n; i++) {

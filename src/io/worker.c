@@ -1,6 +1,7 @@
 #include "io/worker.h"
 
 #include "http/hooks.h"
+#include "http/server_journal.h"
 
 #include "common/alloc.h"
 #include "common/log.h"
@@ -155,11 +156,14 @@ static void listener_retire(hp__worker *w, hp__listener *l)
     listener_release(w, l); /* one that never got a handle */
 }
 
-/* The servers of a table published here: the hooked handlers of those new here start. */
+/* The servers of a table published here: the hooked handlers of those new here start, and the
+ * first with a journal adds the journal's observer. */
 static void servers_published(hp__worker *w, const hp__vhosts *vhosts)
 {
-    for (size_t i = 0; i < vhosts->server_count; i++)
+    for (size_t i = 0; i < vhosts->server_count; i++) {
         hp__worker_handlers_add_server(&w->context, vhosts->servers[i]);
+        hp__server_journal_published(&w->http, vhosts->servers[i]);
+    }
 }
 
 /* A virtual-hosts table published to the listener (`routing`): the servers new here start their

@@ -112,6 +112,7 @@ struct hp_pool {
     size_t retiring;               /* replaced versions still draining or stopping their program */
     const char *making;            /* the name hp_pool_get_or_create's maker is adding, or NULL */
     hp__switchboard *switchboards; /* switch/switchboard.h, a list */
+    uint64_t journal_drops_task;   /* on health_sched while a server has a journal; 0: none */
     hp_pool_cb shutdown_cb;
     void *shutdown_data;
 };
@@ -586,8 +587,45 @@ static uint64_t next_health_phase(hp_pool *p)
     return ((uint64_t)fraction * p->health_config.interval_ms) >> 32;
 }
 
+/* ---- journal.dropped ------------------------------------------------------------------------ */
+
+/* Once a second while some server has a journal: each journal's drops since the last look, as
+ * one event per server (so at most one a second each). */
+#define JOURNAL_DROPS_PERIOD_MS 1000
+
+static void watch_journal_drops(hp_pool *p);
+
+static void publish_journal_drops(hp__sched *s, uint64_t now, void *data)
+{
+    (void)s;
+    hp_pool *p = data;
+    p->journal_drops_task = 0;
+    for (entry *e = p->first; e; e = e->next) {
+        hp__journal *journal = hp__server_journal_of(e->server);
+        uint64_t dropped = journal ? hp__journal_take_dropped(journal) : 0;
+        if (!dropped) continue;
+        hp__event ev = {
+            .topic = "journal.dropped", .server = e->name, .count = dropped, .time_ms = now};
+        hp__events_publish(p->events, &ev);
+    }
+    watch_journal_drops(p);
+}
+
+static void watch_journal_drops(hp_pool *p)
+{
+    if (p->journal_drops_task || p->shutting_down) return;
+    bool any = false;
+    for (const entry *e = p->first; e && !any; e = e->next)
+        any = e->server->journal_config.capacity > 0;
+    if (!any) return;
+    hp__sched *s = &p->health_sched.sched;
+    p->journal_drops_task =
+        hp__sched_add(s, hp__sched_now(s) + JOURNAL_DROPS_PERIOD_MS, publish_journal_drops, p);
+}
+
 static void entry_running(hp_pool *p, entry *e)
 {
+    watch_journal_drops(p);
     e->state = HP_SERVER_RUNNING;
     e->started_ms = uv_now(p->loop);
     e->starts++;
@@ -824,7 +862,9 @@ int hp_pool_replace(hp_pool *p, const hp_server_config *config, hp_pool_server_c
     process *proc;
     int err = build_server(p, config, e, &server, &ports, &proc, errbuf, errlen);
     if (err) return err;
-    hp__server_share_stats(server, e->server); /* the counts of the name go on */
+    hp__server_share_stats(server, e->server);   /* the counts of the name go on */
+    hp__server_share_journal(server, e->server); /* and its journal, when configured alike */
+    if (server->journal_config.capacity) watch_journal_drops(p);
     bind_handlers(p, server);
     retired_version *r = HP_NEW(retired_version);
     r->pool = p;
@@ -965,6 +1005,18 @@ hp__supervisor *hp__pool_supervisor(hp_pool *p, const char *name)
 {
     const entry *e = find(p, name);
     return e && e->process ? e->process->supervisor : NULL;
+}
+
+hp__server_journal *hp__pool_journal(hp_pool *p, const char *name)
+{
+    const entry *e = find(p, name);
+    return e ? e->server->journal : NULL;
+}
+
+bool hp__pool_has_journal(const hp_pool *p, const char *name)
+{
+    const entry *e = find(p, name);
+    return e && e->server->journal_config.capacity > 0;
 }
 
 const hp_process_config *hp__pool_process(const hp_pool *p, const char *name)

@@ -17,6 +17,12 @@ struct hp__upstreams *hp__pool_upstreams(hp_pool *pool);
  * none (not a process server, or no such server). Borrowed: valid until the server is
  * removed or replaced. */
 struct hp__supervisor *hp__pool_supervisor(hp_pool *pool, const char *name);
+/* The journal of the server `name` (http/server_journal.h), or NULL: no such server, none
+ * configured, or not started yet. Borrowed, as above (a replace may keep it); take a
+ * reference (refs) to keep it longer. */
+struct hp__server_journal *hp__pool_journal(hp_pool *pool, const char *name);
+/* Has the server `name` a journal configured? */
+bool hp__pool_has_journal(const hp_pool *pool, const char *name);
 /* The process config of the server `name` as it was given (port 0: automatic), or NULL when
  * it has none. Borrowed, as above. */
 const struct hp_process_config *hp__pool_process(const hp_pool *pool, const char *name);

@@ -89,6 +89,7 @@ int hp__server_copy_init(hp__server_copy *copy, const hp_server *server, const i
         .route_count = process ? 0 : server->route_count,
         .limits = server->limits,
         .access_log = server->access_log,
+        .journal = server->journal_config,
         .fallback = server->fallback == pool_default ? NULL : server->fallback,
         .process = process,
     };
