@@ -38,7 +38,7 @@ int main(int argc, char **argv)
     long n = argc > 1 ? strtol(argv[1], NULL, 10) : 1000;
     const char *request = argc > 2 && strcmp(argv[2], "browser") == 0 ? browser : bare;
     static const char *const listen[] = {"127.0.0.1:0"};
-    hp_route_config route = {NULL, NULL, 0, hp_respond_handler_create(200, "ok\n", 3, NULL, 0)};
+    hp_route_config route = {.handler = hp_respond_handler_create(200, "ok\n", 3, NULL, 0)};
     hp_server_config config = {
         .name = "bench", .listen = listen, .listen_count = 1, .routes = &route, .route_count = 1};
     hp_limits_init(&config.limits);

@@ -62,6 +62,7 @@ int hp__config_build_server(const hp__config_server *s, hp_server_config *out,
             .methods = (const char *const *)r->methods,
             .method_count = r->method_count,
             .handler = create_handler(s, i, errs),
+            .rate_limit = r->rate_limit,
         };
         failed |= routes[i].handler == NULL;
     }
@@ -77,6 +78,7 @@ int hp__config_build_server(const hp__config_server *s, hp_server_config *out,
         .limits = s->limits,
         .access_log = s->access_log,
         .process = s->process ? &s->process->config : NULL,
+        .rate_limit = s->rate_limit,
     };
     if (!failed) return 0;
     hp__config_server_config_close(out, true);

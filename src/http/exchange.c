@@ -12,6 +12,7 @@
 
 #include "common/alloc.h"
 #include "common/str.h"
+#include "hostpool/worker.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -89,6 +90,24 @@ void hp__exchange_call_handler(hp_request *req, void *data)
     handler->vt->on_request(handler, req);
 }
 
+/* The rate limit of the request's route or server: the client's key is its address's bytes
+ * (4 or 16; none when the peer is not an IP one, as a Unix socket's) unless the limit keys
+ * by a header. A refusal is kept for the answer, given once the body is read. */
+static void check_rate(hp__exchange *x, hp__rate_guard *guard)
+{
+    const hp__session *s = x->s;
+    size_t ip_len = s->peer_known ? (s->peer_ip6 ? 16 : 4) : 0;
+    uint64_t now_ms = hp_worker_now(hp_request_worker(&x->req));
+    if (!hp__rate_guard_admit(guard, &x->req, s->peer_addr, ip_len, now_ms, &x->refusal))
+        x->refused_by = guard;
+}
+
+void hp__exchange_refuse(hp__exchange *x)
+{
+    hp__counter_add(&x->slice->refused[HP__REFUSED_RATE_LIMITED], 1);
+    hp__rate_guard_refuse(x->refused_by, &x->req, &x->refusal);
+}
+
 /* The handler of the request's route (or the server's fallback); NULL: 404, or 405 when only
  * the method differed. "*" (OPTIONS *) has none: the protocol answers it. */
 static void route_handler(hp__exchange *x)
@@ -97,6 +116,9 @@ static void route_handler(hp__exchange *x)
     if (req->path.len == 1 && req->path.base[0] == '*') return;
     const hp_server *server = x->server;
     const hp__route *route = hp__server_route(server, req, &x->method_mismatch);
+    hp__rate_guard *guard = route && route->rate_guard ? route->rate_guard : server->rate_guard;
+    if (guard) check_rate(x, guard);
+    if (x->refused_by) return; /* no handler: the session answers the refusal (dispatch) */
     if (route)
         x->handler = route->handler;
     else if (server->fallback && !x->method_mismatch)
@@ -123,9 +145,12 @@ bool hp__exchange_reroute(hp__exchange *x, const hp__vhosts *vhosts, hp_str host
     hp__counter_add(&x->slice->in_flight, 1);
     x->handler = NULL;
     x->method_mismatch = false;
+    x->refused_by = NULL;
     route_handler(x);
     hp_handler *handler = x->handler;
-    if (!handler)
+    if (x->refused_by)
+        hp__exchange_refuse(x);
+    else if (!handler)
         hp_respond_error(&x->req, x->method_mismatch ? 405 : 404);
     else if (handler->stream_request_body)
         handler->vt->on_request(handler, &x->req);

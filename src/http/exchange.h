@@ -14,6 +14,7 @@
 
 #include "hostpool/handler.h"
 #include "hostpool/upgrade.h"
+#include "http/rate_guard.h"
 #include "http/session.h"
 
 #include <time.h>
@@ -36,6 +37,8 @@ struct hp__exchange {
     hp__stats_slice *slice;  /* once routed: its server's slice, which counts it in flight */
     hp_handler *handler;     /* the route's, when the head is complete; NULL: 404 or 405 */
     bool method_mismatch;    /* no route for the method, one for the path */
+    const hp__rate_guard *refused_by; /* a rate limit refused it at routing (rate_guard.h) */
+    hp__rate_decision refusal;        /* why, when refused_by is set */
     bool handler_called;     /* the handler has the request */
     bool responded;
     uint64_t start_ns;  /* the first byte parsed (CLOCK_MONOTONIC): for the duration */
@@ -119,6 +122,8 @@ void hp__exchange_release(hp__http_context *ctx, hp__exchange *x);
  * server, by path and method to a handler (x->handler; NULL: 404 or 405); counts it in
  * flight on the server's slice for `worker`. */
 bool hp__exchange_route(hp__exchange *x, const hp__vhosts *vhosts, unsigned worker);
+/* Answers a request a rate limit refused at routing (x->refused_by) and counts it. */
+void hp__exchange_refuse(hp__exchange *x);
 /* Moves a routed request whose handler has it, and has not read its body nor answered, to the
  * server `host` reaches through `vhosts` (its in-flight count moves with it) and gives it to
  * that server's handler: at once when the handler streams, else once the whole body is read;

@@ -130,6 +130,10 @@ static void check_routes(const hp_server_config *c, char *const *prefixes, confi
             if (method_number(c->routes[i].methods[m]) < 0)
                 config_error(e, "routes[%zu].methods[%zu]: unknown method %s", i, m,
                              c->routes[i].methods[m]);
+        char why[160];
+        if (c->routes[i].rate_limit &&
+            hp__rate_guard_check_limit(c->routes[i].rate_limit, why, sizeof why))
+            config_error(e, "routes[%zu].%s", i, why);
     }
 }
 
@@ -172,6 +176,9 @@ static int check_config(const hp_server_config *c, char *const *prefixes, char *
     check_hosts(c, &e);
     check_routes(c, prefixes, &e);
     check_limits(&c->limits, &e);
+    char why[160];
+    if (c->rate_limit && hp__rate_guard_check_limit(c->rate_limit, why, sizeof why))
+        config_error(&e, "%s", why);
     return e.count ? HP_ECONFIG : 0;
 }
 
@@ -221,6 +228,18 @@ static bool has_worker_hooks(const hp_server *s)
     return hp__handler_hooked(s->fallback);
 }
 
+/* The server's limit is named after it in RateLimit-Policy; a route's "SERVER/INDEX". */
+static void create_rate_guards(hp_server *s, const hp_server_config *c)
+{
+    if (c->rate_limit) s->rate_guard = hp__rate_guard_create(c->rate_limit, s->name);
+    for (size_t i = 0; i < c->route_count; i++) {
+        if (!c->routes[i].rate_limit) continue;
+        char policy[96];
+        snprintf(policy, sizeof policy, "%s/%zu", s->name, i);
+        s->routes[i].rate_guard = hp__rate_guard_create(c->routes[i].rate_limit, policy);
+    }
+}
+
 int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, size_t errbuf_len)
 {
     char **prefixes = route_prefixes(c);
@@ -251,6 +270,7 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
     s->access_log = c->access_log;
     s->fallback = c->fallback;
     s->worker_hooks = has_worker_hooks(s);
+    create_rate_guards(s, c);
     *out = s;
     return 0;
 }
@@ -258,7 +278,11 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
 void hp_server_destroy(hp_server *s)
 {
     if (!s) return;
-    for (size_t i = 0; i < s->route_count; i++) hp_handler_destroy(s->routes[i].handler);
+    for (size_t i = 0; i < s->route_count; i++) {
+        hp_handler_destroy(s->routes[i].handler);
+        hp__rate_guard_destroy(s->routes[i].rate_guard);
+    }
+    hp__rate_guard_destroy(s->rate_guard);
     hp__server_stats_release(s->stats);
     free(s);
 }

@@ -6,6 +6,7 @@
 #define HP_HTTP_SERVER_H
 
 #include "hostpool/server.h"
+#include "http/rate_guard.h"
 #include "http/stats.h"
 
 typedef struct hp__route {
@@ -13,6 +14,7 @@ typedef struct hp__route {
     size_t prefix_len;
     uint64_t method_mask; /* bit per llhttp method number; all bits set = any */
     hp_handler *handler;
+    hp__rate_guard *rate_guard; /* its own rate limit, or NULL: the server's applies */
 } hp__route;
 
 struct hp_server {
@@ -29,6 +31,7 @@ struct hp_server {
     bool worker_hooks;       /* a route handler or the fallback has per-worker hooks */
     hp_handler *fallback;    /* borrowed */
     hp__server_stats *stats; /* NULL until it first starts; shared by its versions */
+    hp__rate_guard *rate_guard; /* the server's rate limit, or NULL */
 };
 
 /* The route for a request: NULL when none matches; *method_mismatch says whether some route

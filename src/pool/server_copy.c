@@ -58,6 +58,7 @@ static int copy_routes(hp__server_copy *copy, const hp_server *server, char *err
             return HP_EINVAL;
         }
         c->path_prefix = r->path_prefix;
+        c->rate_limit = r->rate_guard ? hp__rate_guard_limit(r->rate_guard) : NULL;
         copy->methods[i] = method_names(r->method_mask, &c->method_count);
         c->methods = copy->methods[i];
     }
@@ -91,6 +92,7 @@ int hp__server_copy_init(hp__server_copy *copy, const hp_server *server, const i
         .access_log = server->access_log,
         .fallback = server->fallback == pool_default ? NULL : server->fallback,
         .process = process,
+        .rate_limit = server->rate_guard ? hp__rate_guard_limit(server->rate_guard) : NULL,
     };
     return 0;
 }
