@@ -84,6 +84,9 @@ typedef struct hp_server_config {
      * server (each version of it: a replace or a reload starts counting anew) keeps its own
      * client table. Copied. */
     const hp_rate_limit *rate_limit;
+    /* Requests being answered at once across the workers (docs/GUARDS.md); beyond, 503 with
+     * Retry-After: 1. 0: no cap; at most HP_LIMIT_MAX_CONNECTIONS. */
+    uint32_t max_in_flight;
 } hp_server_config;
 
 typedef struct hp_server hp_server;

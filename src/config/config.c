@@ -347,8 +347,8 @@ static void check_hosts(checker *c, hp__cfg_node *n, hp__config_server *s,
 static void check_server(checker *c, hp__cfg_node *map, const hp__config *config,
                          hp__config_server *s, hp__config_server_nodes *where)
 {
-    static const char *const keys[] = {"name",   "listen",  "expose",     "hosts", "limits",
-                                       "routes", "process", "rate_limit", NULL};
+    static const char *const keys[] = {"name",   "listen",  "expose",     "hosts",         "limits",
+                                       "routes", "process", "rate_limit", "max_in_flight", NULL};
     s->limits = config->limits;
     s->access_log = config->access_log;
     s->file = c->file ? hp__strdup(c->file) : NULL;
@@ -377,6 +377,10 @@ static void check_server(checker *c, hp__cfg_node *map, const hp__config *config
     if ((n = hp__cfg_mapping_get(map, "limits"))) check_limits(c, n, &s->limits, NULL);
     if ((n = hp__cfg_mapping_get(map, "rate_limit")))
         s->rate_limit = hp__config_read_rate_limit(c, n);
+    uint64_t cap;
+    if ((n = hp__cfg_mapping_get(map, "max_in_flight")) &&
+        hp__config_amount(c, n, HP__CONFIG_COUNT, 0, HP_LIMIT_MAX_CONNECTIONS, &cap))
+        s->max_in_flight = (uint32_t)cap;
     if ((n = hp__cfg_mapping_get(map, "process"))) {
         s->process = HP_NEW(hp__process_model);
         hp__config_read_process(c, n, false, s->process);

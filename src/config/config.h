@@ -58,6 +58,7 @@ typedef struct hp__config_server {
     size_t route_count;
     hp__process_model *process; /* `process`: a supervised process it proxies to, or NULL */
     hp_rate_limit *rate_limit;  /* `rate_limit`, or NULL */
+    uint32_t max_in_flight;     /* `max_in_flight`; 0: no cap */
     /* Where it was written, for errors found when it is built. */
     char *file; /* NULL when not from a file */
     char *path; /* "servers[2]" */

@@ -79,6 +79,7 @@ int hp__config_build_server(const hp__config_server *s, hp_server_config *out,
         .access_log = s->access_log,
         .process = s->process ? &s->process->config : NULL,
         .rate_limit = s->rate_limit,
+        .max_in_flight = s->max_in_flight,
     };
     if (!failed) return 0;
     hp__config_server_config_close(out, true);

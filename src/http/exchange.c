@@ -98,14 +98,46 @@ static void check_rate(hp__exchange *x, hp__rate_guard *guard)
     const hp__session *s = x->s;
     size_t ip_len = s->peer_known ? (s->peer_ip6 ? 16 : 4) : 0;
     uint64_t now_ms = hp_worker_now(hp_request_worker(&x->req));
-    if (!hp__rate_guard_admit(guard, &x->req, s->peer_addr, ip_len, now_ms, &x->refusal))
-        x->refused_by = guard;
+    if (hp__rate_guard_admit(guard, &x->req, s->peer_addr, ip_len, now_ms, &x->refusal)) return;
+    x->refused = HP__REFUSED_RATE_LIMITED + 1;
+    x->refused_by = guard;
+}
+
+/* max_in_flight: the request joins its server's count of those being answered (every
+ * worker's, one atomic), or is refused when the count is at the cap. The count goes down when
+ * the exchange ends (hp__exchange_count), whatever the way. */
+static void admit_in_flight(hp__exchange *x)
+{
+    _Atomic uint64_t *answering = &x->server->stats->answering;
+    if (atomic_fetch_add_explicit(answering, 1, memory_order_relaxed) < x->server->max_in_flight) {
+        x->admitted = answering;
+        return;
+    }
+    atomic_fetch_sub_explicit(answering, 1, memory_order_relaxed);
+    x->refused = HP__REFUSED_IN_FLIGHT + 1;
+}
+
+static void leave_in_flight(const hp__exchange *x)
+{
+    if (x->admitted) atomic_fetch_sub_explicit(x->admitted, 1, memory_order_relaxed);
+}
+
+static void refuse_in_flight(hp_request *req)
+{
+    static const char body[] = "{\"error\": \"too many requests in flight\", \"retry_after\": 1}\n";
+    hp_response_header(req, "Retry-After", 11, "1", 1);
+    hp_response_header(req, "Content-Type", 12, "application/json", 16);
+    hp_respond(req, 503, body, sizeof body - 1);
 }
 
 void hp__exchange_refuse(hp__exchange *x)
 {
-    hp__counter_add(&x->slice->refused[HP__REFUSED_RATE_LIMITED], 1);
-    hp__rate_guard_refuse(x->refused_by, &x->req, &x->refusal);
+    hp__refused_reason reason = (hp__refused_reason)(x->refused - 1);
+    hp__counter_add(&x->slice->refused[reason], 1);
+    if (reason == HP__REFUSED_RATE_LIMITED)
+        hp__rate_guard_refuse(x->refused_by, &x->req, &x->refusal);
+    else
+        refuse_in_flight(&x->req);
 }
 
 /* The handler of the request's route (or the server's fallback); NULL: 404, or 405 when only
@@ -118,7 +150,8 @@ static void route_handler(hp__exchange *x)
     const hp__route *route = hp__server_route(server, req, &x->method_mismatch);
     hp__rate_guard *guard = route && route->rate_guard ? route->rate_guard : server->rate_guard;
     if (guard) check_rate(x, guard);
-    if (x->refused_by) return; /* no handler: the session answers the refusal (dispatch) */
+    if (server->max_in_flight && !x->refused) admit_in_flight(x);
+    if (x->refused) return; /* no handler: the session answers the refusal (dispatch) */
     if (route)
         x->handler = route->handler;
     else if (server->fallback && !x->method_mismatch)
@@ -140,15 +173,17 @@ bool hp__exchange_reroute(hp__exchange *x, const hp__vhosts *vhosts, hp_str host
     const hp_server *server = hp__vhosts_route(vhosts, host);
     if (!server || server == x->server) return false;
     hp__counter_sub(&x->slice->in_flight, 1);
+    leave_in_flight(x);
+    x->admitted = NULL;
     x->server = server;
     x->slice = hp__server_stats_slice(server->stats, worker);
     hp__counter_add(&x->slice->in_flight, 1);
     x->handler = NULL;
     x->method_mismatch = false;
-    x->refused_by = NULL;
+    x->refused = 0;
     route_handler(x);
     hp_handler *handler = x->handler;
-    if (x->refused_by)
+    if (x->refused)
         hp__exchange_refuse(x);
     else if (!handler)
         hp_respond_error(&x->req, x->method_mismatch ? 405 : 404);
@@ -165,6 +200,7 @@ void hp__exchange_count(void *data, const hp__exchange *x, bool answered, uint64
 {
     hp__http_context *ctx = data;
     hp__stats_slice *slice = x->slice;
+    leave_in_flight(x);
     if (slice)
         hp__counter_sub(&slice->in_flight, 1);
     else

@@ -37,9 +37,11 @@ struct hp__exchange {
     hp__stats_slice *slice;  /* once routed: its server's slice, which counts it in flight */
     hp_handler *handler;     /* the route's, when the head is complete; NULL: 404 or 405 */
     bool method_mismatch;    /* no route for the method, one for the path */
-    const hp__rate_guard *refused_by; /* a rate limit refused it at routing (rate_guard.h) */
-    hp__rate_decision refusal;        /* why, when refused_by is set */
-    bool handler_called;     /* the handler has the request */
+    uint8_t refused;         /* a guard refused it at routing: hp__refused_reason + 1 */
+    const hp__rate_guard *refused_by; /* the rate limit that did (rate_guard.h) */
+    hp__rate_decision refusal;        /* its decision */
+    _Atomic uint64_t *admitted;       /* the server's `answering` counting it (max_in_flight) */
+    bool handler_called;              /* the handler has the request */
     bool responded;
     uint64_t start_ns;  /* the first byte parsed (CLOCK_MONOTONIC): for the duration */
     uint64_t bytes_in;  /* request bytes parsed, head and body */
@@ -122,7 +124,7 @@ void hp__exchange_release(hp__http_context *ctx, hp__exchange *x);
  * server, by path and method to a handler (x->handler; NULL: 404 or 405); counts it in
  * flight on the server's slice for `worker`. */
 bool hp__exchange_route(hp__exchange *x, const hp__vhosts *vhosts, unsigned worker);
-/* Answers a request a rate limit refused at routing (x->refused_by) and counts it. */
+/* Answers a request a guard refused at routing (x->refused) and counts it. */
 void hp__exchange_refuse(hp__exchange *x);
 /* Moves a routed request whose handler has it, and has not read its body nor answered, to the
  * server `host` reaches through `vhosts` (its in-flight count moves with it) and gives it to

@@ -176,6 +176,8 @@ static int check_config(const hp_server_config *c, char *const *prefixes, char *
     check_hosts(c, &e);
     check_routes(c, prefixes, &e);
     check_limits(&c->limits, &e);
+    if (c->max_in_flight > HP_LIMIT_MAX_CONNECTIONS)
+        config_error(&e, "max_in_flight: at most %u", HP_LIMIT_MAX_CONNECTIONS);
     char why[160];
     if (c->rate_limit && hp__rate_guard_check_limit(c->rate_limit, why, sizeof why))
         config_error(&e, "%s", why);
@@ -270,6 +272,7 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
     s->access_log = c->access_log;
     s->fallback = c->fallback;
     s->worker_hooks = has_worker_hooks(s);
+    s->max_in_flight = c->max_in_flight;
     create_rate_guards(s, c);
     *out = s;
     return 0;

@@ -28,10 +28,11 @@ struct hp_server {
     size_t route_count;
     hp_limits limits;
     bool access_log;
-    bool worker_hooks;       /* a route handler or the fallback has per-worker hooks */
-    hp_handler *fallback;    /* borrowed */
-    hp__server_stats *stats; /* NULL until it first starts; shared by its versions */
+    bool worker_hooks;          /* a route handler or the fallback has per-worker hooks */
+    hp_handler *fallback;       /* borrowed */
+    hp__server_stats *stats;    /* NULL until it first starts; shared by its versions */
     hp__rate_guard *rate_guard; /* the server's rate limit, or NULL */
+    uint32_t max_in_flight;     /* 0: no cap (counted in stats->answering) */
 };
 
 /* The route for a request: NULL when none matches; *method_mismatch says whether some route

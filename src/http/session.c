@@ -740,7 +740,7 @@ static void dispatch(hp__session *s)
         answer_options_star(req);
         return;
     }
-    if (x->refused_by) {
+    if (x->refused) {
         hp__exchange_refuse(x);
         return;
     }

@@ -7,6 +7,7 @@
 
 const char *const hp__refused_reason_names[HP__REFUSED_REASONS] = {
     [HP__REFUSED_RATE_LIMITED] = "rate_limited",
+    [HP__REFUSED_IN_FLIGHT] = "in_flight",
 };
 
 const double hp__duration_bounds[HP__DURATION_BUCKETS] = {

@@ -53,6 +53,7 @@ typedef struct hp__code_chunk {
  * hostpool_refused_total. */
 typedef enum {
     HP__REFUSED_RATE_LIMITED, /* a rate limit: 429, or 503 when its table is full */
+    HP__REFUSED_IN_FLIGHT,    /* max_in_flight: 503 */
     HP__REFUSED_REASONS,
 } hp__refused_reason;
 
@@ -73,6 +74,10 @@ typedef struct hp__stats_slice {
 typedef struct hp__server_stats {
     unsigned refs; /* control thread only */
     unsigned workers;
+    /* The requests a server with max_in_flight admitted and that have not ended, across the
+     * workers: the one counter written by every worker (atomic add and sub), touched only by
+     * the requests of a server with a cap. Shared by the versions, as the slices are. */
+    _Atomic uint64_t answering;
     hp__stats_slice *_Atomic slices[]; /* one per worker, NULL until its first request */
 } hp__server_stats;
 

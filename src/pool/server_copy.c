@@ -92,6 +92,7 @@ int hp__server_copy_init(hp__server_copy *copy, const hp_server *server, const i
         .access_log = server->access_log,
         .fallback = server->fallback == pool_default ? NULL : server->fallback,
         .process = process,
+        .max_in_flight = server->max_in_flight,
         .rate_limit = server->rate_guard ? hp__rate_guard_limit(server->rate_guard) : NULL,
     };
     return 0;
