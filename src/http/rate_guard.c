@@ -5,13 +5,14 @@
 #include "hostpool/errors.h"
 #include "hostpool/request.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define POLICY_FIELD_MAX 160 /* "NAME";q=N;w=N with a name of at most 64 + "/" + an index */
-#define LIMIT_FIELD_MAX 96
+#define POLICY_FIELD_MAX 320 /* "NAME";q=N;w=N: a name of 100 bytes, every one escaped */
+#define LIMIT_FIELD_MAX 320  /* as the policy field, with r= and t= */
 
 struct hp__rate_guard {
     hp__rate_table *table;
@@ -44,7 +45,8 @@ bool hp__rate_guard_key_header_valid(const char *name)
     return true;
 }
 
-int hp__rate_guard_check_limit(const hp_rate_limit *limit, char *errbuf, size_t len)
+int hp__rate_guard_check_limit(const hp_rate_limit *limit, const char *policy, char *errbuf,
+                               size_t len)
 {
     hp__rate_config config = config_of(limit);
     if (hp__rate_config_check(&config)) {
@@ -58,6 +60,13 @@ int hp__rate_guard_check_limit(const hp_rate_limit *limit, char *errbuf, size_t 
         snprintf(errbuf, len, "rate_limit: the key's header name is not a token");
         return HP_EINVAL;
     }
+    char field[POLICY_FIELD_MAX];
+    if (strlen(policy) > 100 || hp__rate_policy_field(field, sizeof field, policy, &config) < 0) {
+        snprintf(errbuf, len,
+                 "rate_limit: the policy name (the server's) must be printable ASCII, at most "
+                 "100 bytes");
+        return HP_EINVAL;
+    }
     return 0;
 }
 
@@ -69,11 +78,10 @@ hp__rate_guard *hp__rate_guard_create(const hp_rate_limit *limit, const char *po
     g->limit = *limit;
     g->limit.key_header = limit->key_header ? hp__strdup(limit->key_header) : NULL;
     g->policy_name = hp__strdup(policy);
-    if (!g->table ||
-        hp__rate_policy_field(g->policy_field, sizeof g->policy_field, policy, &g->config) < 0) {
-        hp__rate_guard_destroy(g);
-        return NULL;
-    }
+    int written =
+        hp__rate_policy_field(g->policy_field, sizeof g->policy_field, policy, &g->config);
+    assert(g->table && written > 0); /* the limit and the name passed the check */
+    (void)written;
     return g;
 }
 
@@ -114,7 +122,7 @@ void hp__rate_guard_refuse(const hp__rate_guard *g, hp_request *req,
     hp_response_header(req, "Retry-After", 11, retry, (size_t)n);
     hp_response_header(req, "RateLimit-Policy", 16, g->policy_field, strlen(g->policy_field));
     n = hp__rate_limit_field(limit, sizeof limit, g->policy_name, decision);
-    if (n > 0) hp_response_header(req, "RateLimit", 9, limit, (size_t)n);
+    hp_response_header(req, "RateLimit", 9, limit, (size_t)n); /* fits: the name was checked */
     hp_response_header(req, "Content-Type", 12, "application/json", 16);
     n = snprintf(body, sizeof body, "{\"error\": \"rate limited\", \"retry_after\": %" PRIu64 "}\n",
                  seconds);

@@ -22,10 +22,12 @@ typedef struct hp__rate_guard hp__rate_guard;
 
 /* Is `name` a header name (an RFC 9110 token)? */
 bool hp__rate_guard_key_header_valid(const char *name);
-/* HP_EINVAL when a field of `limit` is out of its range or its key_header is not a header
- * name (writes why into errbuf); else 0. */
-int hp__rate_guard_check_limit(const hp_rate_limit *limit, char *errbuf, size_t len);
-/* The guard of `limit` (it passed the check) named `policy` (the RateLimit-Policy name). */
+/* HP_EINVAL when a field of `limit` is out of its range, its key_header is not a header name
+ * or `policy` (the RateLimit-Policy name) cannot be written in the field (writes why into
+ * errbuf); else 0. */
+int hp__rate_guard_check_limit(const hp_rate_limit *limit, const char *policy, char *errbuf,
+                               size_t len);
+/* The guard of `limit` named `policy`, which passed the check together (never NULL). */
 hp__rate_guard *hp__rate_guard_create(const hp_rate_limit *limit, const char *policy);
 /* NULL: no-op. */
 void hp__rate_guard_destroy(hp__rate_guard *guard);

@@ -117,6 +117,13 @@ static void free_prefixes(char **prefixes, size_t count)
     free(prefixes);
 }
 
+/* A route's RateLimit-Policy name: "SERVER/INDEX"; the server's limit is named after it. */
+#define POLICY_NAME_MAX 128
+static void route_policy(char policy[POLICY_NAME_MAX], const char *server, size_t i)
+{
+    snprintf(policy, POLICY_NAME_MAX, "%s/%zu", server ? server : "", i);
+}
+
 static void check_routes(const hp_server_config *c, char *const *prefixes, config_errors *e)
 {
     for (size_t i = 0; i < c->route_count; i++) {
@@ -130,9 +137,10 @@ static void check_routes(const hp_server_config *c, char *const *prefixes, confi
             if (method_number(c->routes[i].methods[m]) < 0)
                 config_error(e, "routes[%zu].methods[%zu]: unknown method %s", i, m,
                              c->routes[i].methods[m]);
-        char why[160];
+        char why[160], policy[POLICY_NAME_MAX];
+        route_policy(policy, c->name, i);
         if (c->routes[i].rate_limit &&
-            hp__rate_guard_check_limit(c->routes[i].rate_limit, why, sizeof why))
+            hp__rate_guard_check_limit(c->routes[i].rate_limit, policy, why, sizeof why))
             config_error(e, "routes[%zu].%s", i, why);
     }
 }
@@ -179,7 +187,8 @@ static int check_config(const hp_server_config *c, char *const *prefixes, char *
     if (c->max_in_flight > HP_LIMIT_MAX_CONNECTIONS)
         config_error(&e, "max_in_flight: at most %u", HP_LIMIT_MAX_CONNECTIONS);
     char why[160];
-    if (c->rate_limit && hp__rate_guard_check_limit(c->rate_limit, why, sizeof why))
+    if (c->rate_limit &&
+        hp__rate_guard_check_limit(c->rate_limit, c->name ? c->name : "", why, sizeof why))
         config_error(&e, "%s", why);
     return e.count ? HP_ECONFIG : 0;
 }
@@ -230,14 +239,13 @@ static bool has_worker_hooks(const hp_server *s)
     return hp__handler_hooked(s->fallback);
 }
 
-/* The server's limit is named after it in RateLimit-Policy; a route's "SERVER/INDEX". */
 static void create_rate_guards(hp_server *s, const hp_server_config *c)
 {
     if (c->rate_limit) s->rate_guard = hp__rate_guard_create(c->rate_limit, s->name);
     for (size_t i = 0; i < c->route_count; i++) {
         if (!c->routes[i].rate_limit) continue;
-        char policy[96];
-        snprintf(policy, sizeof policy, "%s/%zu", s->name, i);
+        char policy[POLICY_NAME_MAX];
+        route_policy(policy, s->name, i);
         s->routes[i].rate_guard = hp__rate_guard_create(c->routes[i].rate_limit, policy);
     }
 }
