@@ -24,6 +24,9 @@ typedef struct hp_limits {
     uint32_t max_target_bytes;  /* request-target; 414 beyond (8 KiB) */
     uint32_t max_headers;       /* header count; 431 beyond (100) */
     uint32_t max_connections;   /* per worker: accepting pauses at the limit (10000) */
+    /* A client address's open connections across the workers; a connection beyond is
+     * answered 503 and closed (0: no cap, the default). The head server's of an address. */
+    uint32_t max_connections_per_client;
 } hp_limits;
 
 /* The largest values of the limits that the engine can hold, and that make sense: the config
@@ -55,7 +58,7 @@ typedef struct hp_route_config {
     const char *path_prefix;    /* NULL or "" matches every path */
     const char *const *methods; /* NULL: every method; else `method_count` names */
     size_t method_count;
-    hp_handler *handler; /* required */
+    hp_handler *handler;             /* required */
     const hp_rate_limit *rate_limit; /* NULL: the server's (if any) applies; copied */
 } hp_route_config;
 

@@ -176,6 +176,8 @@ static const limit_key limit_keys[] = {
     LIMIT(max_headers, "max_headers", HP__CONFIG_COUNT, 1, HP_LIMIT_MAX_HEADERS),
     LIMIT(max_body_bytes, "max_body_bytes", HP__CONFIG_SIZE, 1, HP_LIMIT_MAX_BODY_BYTES),
     LIMIT(max_connections, "max_connections", HP__CONFIG_COUNT, 1, HP_LIMIT_MAX_CONNECTIONS),
+    LIMIT(max_connections_per_client, "max_connections_per_client", HP__CONFIG_COUNT, 0,
+          HP_LIMIT_MAX_CONNECTIONS),
 };
 #undef LIMIT
 #define LIMIT_COUNT (sizeof limit_keys / sizeof limit_keys[0])

@@ -50,6 +50,9 @@ typedef struct hp__http_context {
     hp__exchange_observer observers[HP__OBSERVERS_MAX]; /* the first observer_count are set */
     unsigned observer_count;
     const struct hp_hooks *hooks; /* the engine's (hooks.h), or NULL */
+    /* The engine's count of open connections by client address (core/client_count.h),
+     * shared by its workers, for limits.max_connections_per_client. */
+    struct hp__client_count *clients;
     uint64_t connections_open;
     /* Cached "Date: ...\r\n" line, refreshed when the wall-clock second changes. */
     time_t date_second;

@@ -161,6 +161,9 @@ static void check_limits(const hp_limits *l, config_errors *e)
     if (l->max_body_bytes > HP_LIMIT_MAX_BODY_BYTES)
         config_error(e, "limits: max_body_bytes is at most %llu",
                      (unsigned long long)HP_LIMIT_MAX_BODY_BYTES);
+    if (l->max_connections_per_client > HP_LIMIT_MAX_CONNECTIONS)
+        config_error(e, "limits: max_connections_per_client is at most %u",
+                     HP_LIMIT_MAX_CONNECTIONS);
     if (l->max_connections > HP_LIMIT_MAX_CONNECTIONS)
         config_error(e, "limits: max_connections is at most %u", HP_LIMIT_MAX_CONNECTIONS);
     const uint64_t timeouts[] = {l->header_timeout_ms, l->idle_timeout_ms, l->write_timeout_ms,

@@ -8,6 +8,7 @@
 const char *const hp__refused_reason_names[HP__REFUSED_REASONS] = {
     [HP__REFUSED_RATE_LIMITED] = "rate_limited",
     [HP__REFUSED_IN_FLIGHT] = "in_flight",
+    [HP__REFUSED_CLIENT_CONNECTIONS] = "client_connections",
 };
 
 const double hp__duration_bounds[HP__DURATION_BUCKETS] = {

@@ -52,8 +52,9 @@ typedef struct hp__code_chunk {
 /* Why a guard refused a request (docs/GUARDS.md), the `reason` label of
  * hostpool_refused_total. */
 typedef enum {
-    HP__REFUSED_RATE_LIMITED, /* a rate limit: 429, or 503 when its table is full */
-    HP__REFUSED_IN_FLIGHT,    /* max_in_flight: 503 */
+    HP__REFUSED_RATE_LIMITED,       /* a rate limit: 429, or 503 when its table is full */
+    HP__REFUSED_IN_FLIGHT,          /* max_in_flight: 503 */
+    HP__REFUSED_CLIENT_CONNECTIONS, /* max_connections_per_client: 503, then closed */
     HP__REFUSED_REASONS,
 } hp__refused_reason;
 

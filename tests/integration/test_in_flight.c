@@ -22,7 +22,7 @@
 
 /* Fixed ports of this file's configs (tests/support/hp_test.h: hp_test_free_port_in). */
 #define FIXED_PORT_MIN 25850
-#define FIXED_PORT_MAX 25899
+#define FIXED_PORT_MAX 25879
 
 #define GET_ROOT "GET / HTTP/1.1\r\nHost: web\r\n\r\n"
 #define GET_SLOW "GET /slow HTTP/1.1\r\nHost: web\r\n\r\n"

@@ -11,16 +11,9 @@
 
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "hp_test.h"
 
@@ -72,30 +65,11 @@ static int pool_stop(void **state)
     return 0;
 }
 
-/* A connection to web from source address `from` ("127.0.0.1", "127.0.0.2"). */
-static void connect_from(hp_test_conn *conn, const char *from)
-{
-    memset(conn, 0, sizeof *conn);
-    conn->port = web_port;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(fd >= 0);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct sockaddr_in local = {.sin_family = AF_INET};
-    assert_int_equal(inet_pton(AF_INET, from, &local.sin_addr), 1);
-    assert_int_equal(bind(fd, (struct sockaddr *)&local, sizeof local), 0);
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)web_port)};
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(fd, (struct sockaddr *)&to, sizeof to), 0); /* loopback: at once */
-    assert_int_equal(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
-    conn->fd = fd;
-}
-
 /* One request on a new connection from `from`; the response in *resp. */
 static void exchange_from(const char *from, const char *request, hp_test_response *resp)
 {
     hp_test_conn conn;
-    connect_from(&conn, from);
+    assert_int_equal(hp_test_connect_from(&conn, from, web_port, HP_TEST_DEADLINE_MS), 0);
     assert_int_equal(hp_test_send_str(&conn, request, HP_TEST_DEADLINE_MS), HP_TEST_OK);
     assert_int_equal(hp_test_read_response(&conn, resp, false, HP_TEST_DEADLINE_MS), HP_TEST_OK);
     hp_test_close(&conn);
