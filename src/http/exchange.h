@@ -33,15 +33,13 @@ typedef enum {
 struct hp__exchange {
     /* ---- protocol-neutral (exchange.c): what an HTTP/2 stream would carry as well ---- */
     hp_request req;
-    const hp_server *server; /* routed by Host when the head is complete; NULL before */
-    hp__stats_slice *slice;  /* once routed: its server's slice, which counts it in flight */
-    hp_handler *handler;     /* the route's, when the head is complete; NULL: 404 or 405 */
-    bool method_mismatch;    /* no route for the method, one for the path */
-    uint8_t refused;         /* a guard refused it at routing: hp__refused_reason + 1 */
-    const hp__rate_guard *refused_by; /* the rate limit that did (rate_guard.h) */
-    hp__rate_decision refusal;        /* its decision */
-    _Atomic uint64_t *admitted;       /* the server's `answering` counting it (max_in_flight) */
-    bool handler_called;              /* the handler has the request */
+    const hp_server *server;    /* routed by Host when the head is complete; NULL before */
+    hp__stats_slice *slice;     /* once routed: its server's slice, which counts it in flight */
+    hp_handler *handler;        /* the route's, when the head is complete; NULL: 404 or 405 */
+    bool method_mismatch;       /* no route for the method, one for the path */
+    uint8_t refused;            /* a guard refused it at routing: hp__refused_reason + 1 */
+    _Atomic uint64_t *admitted; /* the server's `answering` counting it (max_in_flight) */
+    bool handler_called;        /* the handler has the request */
     bool responded;
     uint64_t start_ns;  /* the first byte parsed (CLOCK_MONOTONIC): for the duration */
     uint64_t bytes_in;  /* request bytes parsed, head and body */
@@ -105,7 +103,10 @@ struct hp__exchange {
 
     /* ---- kept across reuse (not zeroed) ---- */
     char head[400]; /* HTTP/1: the engine's part of the response head */
-    char *extra;    /* HTTP/1: handler headers "Name: value\r\n"..., then "\r\n" */
+    /* A rate limit's refusal (`refused`): set with it, read only when it is set. */
+    const hp__rate_guard *refused_by;
+    hp__rate_decision refusal;
+    char *extra; /* HTTP/1: handler headers "Name: value\r\n"..., then "\r\n" */
     size_t extra_cap;
     char *body;
     size_t body_cap;

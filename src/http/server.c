@@ -242,11 +242,15 @@ static bool has_worker_hooks(const hp_server *s)
     return hp__handler_hooked(s->fallback);
 }
 
-static void create_rate_guards(hp_server *s, const hp_server_config *c)
+/* Sets `guarded` too: the request path of a server without a guard tests that only. */
+static void create_guards(hp_server *s, const hp_server_config *c)
 {
+    s->guarded = c->max_in_flight > 0;
     if (c->rate_limit) s->rate_guard = hp__rate_guard_create(c->rate_limit, s->name);
+    s->guarded |= s->rate_guard != NULL;
     for (size_t i = 0; i < c->route_count; i++) {
         if (!c->routes[i].rate_limit) continue;
+        s->guarded = true;
         char policy[POLICY_NAME_MAX];
         route_policy(policy, s->name, i);
         s->routes[i].rate_guard = hp__rate_guard_create(c->routes[i].rate_limit, policy);
@@ -284,7 +288,7 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
     s->fallback = c->fallback;
     s->worker_hooks = has_worker_hooks(s);
     s->max_in_flight = c->max_in_flight;
-    create_rate_guards(s, c);
+    create_guards(s, c);
     *out = s;
     return 0;
 }

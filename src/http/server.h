@@ -33,6 +33,7 @@ struct hp_server {
     hp__server_stats *stats;    /* NULL until it first starts; shared by its versions */
     hp__rate_guard *rate_guard; /* the server's rate limit, or NULL */
     uint32_t max_in_flight;     /* 0: no cap (counted in stats->answering) */
+    bool guarded;               /* a rate limit (its own or a route's) or max_in_flight */
 };
 
 /* The route for a request: NULL when none matches; *method_mismatch says whether some route
