@@ -45,7 +45,7 @@ int main(int argc, char **argv)
     }
     const char *request = browser_head ? browser : bare;
     static const char *const listen[] = {"127.0.0.1:0"};
-    hp_route_config route = {NULL, NULL, 0, hp_respond_handler_create(200, "ok\n", 3, NULL, 0)};
+    hp_route_config route = {.handler = hp_respond_handler_create(200, "ok\n", 3, NULL, 0)};
     hp_server_config config = {.name = "bench",
                                .listen = listen,
                                .listen_count = 1,

@@ -284,11 +284,15 @@ static void setup(void)
     static const char *const post[] = {"POST"};
     static const char *const listen[] = {"127.0.0.1:0"};
     hp_route_config routes[] = {
-        {"/r", NULL, 0, hp_respond_handler_create(200, "respond\n", 8, respond_headers, 2)},
-        {"/p", post, 1, hp_respond_handler_create(201, "created\n", 8, NULL, 0)},
-        {"/z", NULL, 0, hp_respond_handler_create(204, NULL, 0, NULL, 0)},
-        {"/c", NULL, 0, hp_callback_handler_create(on_request, NULL)},
-        {"/b", NULL, 0, hp_callback_handler_create(on_streaming_request, NULL)},
+        {.path_prefix = "/r",
+         .handler = hp_respond_handler_create(200, "respond\n", 8, respond_headers, 2)},
+        {.path_prefix = "/p",
+         .methods = post,
+         .method_count = 1,
+         .handler = hp_respond_handler_create(201, "created\n", 8, NULL, 0)},
+        {.path_prefix = "/z", .handler = hp_respond_handler_create(204, NULL, 0, NULL, 0)},
+        {.path_prefix = "/c", .handler = hp_callback_handler_create(on_request, NULL)},
+        {.path_prefix = "/b", .handler = hp_callback_handler_create(on_streaming_request, NULL)},
     };
     routes[4].handler->stream_request_body = true;
     hp_server_config config = {
@@ -308,8 +312,8 @@ static void setup(void)
     config.limits.max_headers = 16;
     CHECK(hp_server_create(&config, &server, NULL, 0) == 0, "cannot create the server");
     static const char *const hosts[] = {"a.test", "*.b.test"};
-    hp_route_config hosted_route = {"/", NULL, 0,
-                                    hp_respond_handler_create(200, "hosted\n", 7, NULL, 0)};
+    hp_route_config hosted_route = {
+        .path_prefix = "/", .handler = hp_respond_handler_create(200, "hosted\n", 7, NULL, 0)};
     config.name = "hosted";
     config.hosts = hosts;
     config.host_count = 2;

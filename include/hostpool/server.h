@@ -24,6 +24,9 @@ typedef struct hp_limits {
     uint32_t max_target_bytes;  /* request-target; 414 beyond (8 KiB) */
     uint32_t max_headers;       /* header count; 431 beyond (100) */
     uint32_t max_connections;   /* per worker: accepting pauses at the limit (10000) */
+    /* A client address's open connections across the workers; a connection beyond is
+     * answered 503 and closed (0: no cap, the default). The head server's of an address. */
+    uint32_t max_connections_per_client;
 } hp_limits;
 
 /* The largest values of the limits that the engine can hold, and that make sense: the config
@@ -38,11 +41,25 @@ typedef struct hp_limits {
 /* Fills `limits` with the defaults above. */
 void hp_limits_init(hp_limits *limits);
 
+/* A rate limit (docs/GUARDS.md): each client may send `requests` per `per_ms` plus `burst`
+ * at once (GCRA); a client refused stays refused for `block_for_ms` (0: not at all). The
+ * client is its IP address, or, with `key_header`, the value of that request header (a
+ * request without it is the client of the empty key). Ranges: requests 1..1000000, burst
+ * 0..1000000, per_ms 1 ms..366 days, block_for_ms 0..366 days. */
+typedef struct hp_rate_limit {
+    uint32_t requests;
+    uint32_t burst;
+    uint64_t per_ms;
+    uint64_t block_for_ms;
+    const char *key_header; /* NULL: the client's IP address */
+} hp_rate_limit;
+
 typedef struct hp_route_config {
     const char *path_prefix;    /* NULL or "" matches every path */
     const char *const *methods; /* NULL: every method; else `method_count` names */
     size_t method_count;
-    hp_handler *handler; /* required */
+    hp_handler *handler;             /* required */
+    const hp_rate_limit *rate_limit; /* NULL: the server's (if any) applies; copied */
 } hp_route_config;
 
 /* A server's request journal (docs/CONFIG.md `journal`): a bounded record of its last
@@ -79,6 +96,13 @@ typedef struct hp_server_config {
      * refused (the process answers everything). Copied. */
     const struct hp_process_config *process;
     hp_journal_config journal; /* none by default */
+    /* Every request of the server that its route has no own limit for; NULL: none. Each
+     * server (each version of it: a replace or a reload starts counting anew) keeps its own
+     * client table. Copied. */
+    const hp_rate_limit *rate_limit;
+    /* Requests being answered at once across the workers (docs/GUARDS.md); beyond, 503 with
+     * Retry-After: 1. 0: no cap; at most HP_LIMIT_MAX_CONNECTIONS. */
+    uint32_t max_in_flight;
 } hp_server_config;
 
 typedef struct hp_server hp_server;

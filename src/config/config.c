@@ -25,9 +25,10 @@
 #include "config/config.h"
 
 #include "common/alloc.h"
+#include "config/config_check.h"
 #include "config/config_clash.h"
 #include "config/config_journal.h"
-#include "config/config_check.h"
+#include "config/config_rate_limit.h"
 #include "config/config_switchboards.h"
 #include "config/config_upstreams.h"
 #include "config/parse.h"
@@ -176,6 +177,8 @@ static const limit_key limit_keys[] = {
     LIMIT(max_headers, "max_headers", HP__CONFIG_COUNT, 1, HP_LIMIT_MAX_HEADERS),
     LIMIT(max_body_bytes, "max_body_bytes", HP__CONFIG_SIZE, 1, HP_LIMIT_MAX_BODY_BYTES),
     LIMIT(max_connections, "max_connections", HP__CONFIG_COUNT, 1, HP_LIMIT_MAX_CONNECTIONS),
+    LIMIT(max_connections_per_client, "max_connections_per_client", HP__CONFIG_COUNT, 0,
+          HP_LIMIT_MAX_CONNECTIONS),
 };
 #undef LIMIT
 #define LIMIT_COUNT (sizeof limit_keys / sizeof limit_keys[0])
@@ -278,13 +281,15 @@ static void route_drop_model(hp__config_route *r)
 static void check_route(checker *c, hp__cfg_node *map, hp__config_route *r)
 {
     size_t kinds = hp__handler_kinds_count();
-    const char *keys[HP__HANDLER_KINDS_MAX + 2] = {"match"};
-    for (size_t i = 0; i < kinds; i++) keys[i + 1] = hp__handler_kind_at(i)->key;
+    const char *keys[HP__HANDLER_KINDS_MAX + 3] = {"match", "rate_limit"};
+    for (size_t i = 0; i < kinds; i++) keys[i + 2] = hp__handler_kind_at(i)->key;
     r->pos = (hp__config_pos){map->line, map->column};
     if (!hp_config_expect_mapping(c, map)) return;
     hp_config_keys(c, map, keys);
     hp__cfg_node *n;
     if ((n = hp__cfg_mapping_get(map, "match"))) check_match(c, n, r);
+    if ((n = hp__cfg_mapping_get(map, "rate_limit")))
+        r->rate_limit = hp__config_read_rate_limit(c, n);
     unsigned handlers = 0;
     for (size_t i = 0; i < kinds; i++) {
         const hp_handler_kind *kind = hp__handler_kind_at(i);
@@ -345,8 +350,9 @@ static void check_hosts(checker *c, hp__cfg_node *n, hp__config_server *s,
 static void check_server(checker *c, hp__cfg_node *map, const hp__config *config,
                          hp__config_server *s, hp__config_server_nodes *where)
 {
-    static const char *const keys[] = {"name",   "listen",  "expose",  "hosts", "limits",
-                                       "routes", "process", "journal", NULL};
+    static const char *const keys[] = {"name",       "listen",        "expose",  "hosts",
+                                       "limits",     "routes",        "process", "journal",
+                                       "rate_limit", "max_in_flight", NULL};
     s->limits = config->limits;
     s->access_log = config->access_log;
     s->file = c->file ? hp__strdup(c->file) : NULL;
@@ -375,6 +381,12 @@ static void check_server(checker *c, hp__cfg_node *map, const hp__config *config
     if ((n = hp__cfg_mapping_get(map, "limits"))) check_limits(c, n, &s->limits, NULL);
     if ((n = hp__cfg_mapping_get(map, "journal")))
         hp__config_read_journal(c, n, config->workers, &s->journal);
+    if ((n = hp__cfg_mapping_get(map, "rate_limit")))
+        s->rate_limit = hp__config_read_rate_limit(c, n);
+    uint64_t cap;
+    if ((n = hp__cfg_mapping_get(map, "max_in_flight")) &&
+        hp__config_amount(c, n, HP__CONFIG_COUNT, 0, HP_LIMIT_MAX_CONNECTIONS, &cap))
+        s->max_in_flight = (uint32_t)cap;
     if ((n = hp__cfg_mapping_get(map, "process"))) {
         s->process = HP_NEW(hp__process_model);
         hp__config_read_process(c, n, false, s->process);
@@ -668,6 +680,7 @@ static void route_close(hp__config_route *r)
 {
     free(r->path_prefix);
     free_strings(r->methods, r->method_count);
+    hp__config_rate_limit_free(r->rate_limit);
     route_drop_model(r);
 }
 
@@ -681,6 +694,7 @@ static void server_close(hp__config_server *s)
     free(s->routes);
     if (s->process) hp__process_model_free(s->process);
     free(s->process);
+    hp__config_rate_limit_free(s->rate_limit);
     free(s->file);
     free(s->path);
 }

@@ -41,6 +41,7 @@ typedef struct hp__config_route {
     size_t method_count;
     const hp_handler_kind *kind; /* the route's handler key (handlers/registry.h) */
     void *model;                 /* what kind->check made of its settings; freed with the route */
+    hp_rate_limit *rate_limit;   /* its own `rate_limit`, or NULL */
     hp__config_pos pos;
 } hp__config_route;
 
@@ -57,6 +58,8 @@ typedef struct hp__config_server {
     size_t route_count;
     hp__process_model *process; /* `process`: a supervised process it proxies to, or NULL */
     hp_journal_config journal;  /* `journal`: capacity 0 when none */
+    hp_rate_limit *rate_limit;  /* `rate_limit`, or NULL */
+    uint32_t max_in_flight;     /* `max_in_flight`; 0: no cap */
     /* Where it was written, for errors found when it is built. */
     char *file; /* NULL when not from a file */
     char *path; /* "servers[2]" */

@@ -62,6 +62,7 @@ int hp__config_build_server(const hp__config_server *s, hp_server_config *out,
             .methods = (const char *const *)r->methods,
             .method_count = r->method_count,
             .handler = create_handler(s, i, errs),
+            .rate_limit = r->rate_limit,
         };
         failed |= routes[i].handler == NULL;
     }
@@ -78,6 +79,8 @@ int hp__config_build_server(const hp__config_server *s, hp_server_config *out,
         .access_log = s->access_log,
         .journal = s->journal,
         .process = s->process ? &s->process->config : NULL,
+        .rate_limit = s->rate_limit,
+        .max_in_flight = s->max_in_flight,
     };
     if (!failed) return 0;
     hp__config_server_config_close(out, true);

@@ -53,6 +53,9 @@ typedef struct hp__http_context {
     unsigned observer_count;
     const struct hp_hooks *hooks; /* the engine's (hooks.h), or NULL */
     bool journal_observed;        /* the journal's observer is one (server_journal.h) */
+    /* The engine's count of open connections by client address (core/client_count.h),
+     * shared by its workers, for limits.max_connections_per_client. */
+    struct hp__client_count *clients;
     uint64_t connections_open;
     /* Cached "Date: ...\r\n" line, refreshed when the wall-clock second changes. */
     time_t date_second;

@@ -14,6 +14,7 @@
 
 #include "hostpool/handler.h"
 #include "hostpool/upgrade.h"
+#include "http/rate_guard.h"
 #include "http/session.h"
 
 #include <time.h>
@@ -32,11 +33,13 @@ typedef enum {
 struct hp__exchange {
     /* ---- protocol-neutral (exchange.c): what an HTTP/2 stream would carry as well ---- */
     hp_request req;
-    const hp_server *server; /* routed by Host when the head is complete; NULL before */
-    hp__stats_slice *slice;  /* once routed: its server's slice, which counts it in flight */
-    hp_handler *handler;     /* the route's, when the head is complete; NULL: 404 or 405 */
-    bool method_mismatch;    /* no route for the method, one for the path */
-    bool handler_called;     /* the handler has the request */
+    const hp_server *server;    /* routed by Host when the head is complete; NULL before */
+    hp__stats_slice *slice;     /* once routed: its server's slice, which counts it in flight */
+    hp_handler *handler;        /* the route's, when the head is complete; NULL: 404 or 405 */
+    bool method_mismatch;       /* no route for the method, one for the path */
+    uint8_t refused;            /* a guard refused it at routing: hp__refused_reason + 1 */
+    _Atomic uint64_t *admitted; /* the server's `answering` counting it (max_in_flight) */
+    bool handler_called;        /* the handler has the request */
     bool responded;
     uint64_t start_ns;  /* the first byte parsed (CLOCK_MONOTONIC): for the duration */
     uint64_t bytes_in;  /* request bytes parsed, head and body */
@@ -100,7 +103,10 @@ struct hp__exchange {
 
     /* ---- kept across reuse (not zeroed) ---- */
     char head[400]; /* HTTP/1: the engine's part of the response head */
-    char *extra;    /* HTTP/1: handler headers "Name: value\r\n"..., then "\r\n" */
+    /* A rate limit's refusal (`refused`): set with it, read only when it is set. */
+    const hp__rate_guard *refused_by;
+    hp__rate_decision refusal;
+    char *extra; /* HTTP/1: handler headers "Name: value\r\n"..., then "\r\n" */
     size_t extra_cap;
     char *body;
     size_t body_cap;
@@ -119,6 +125,8 @@ void hp__exchange_release(hp__http_context *ctx, hp__exchange *x);
  * server, by path and method to a handler (x->handler; NULL: 404 or 405); counts it in
  * flight on the server's slice for `worker`. */
 bool hp__exchange_route(hp__exchange *x, const hp__vhosts *vhosts, unsigned worker);
+/* Answers a request a guard refused at routing (x->refused) and counts it. */
+void hp__exchange_refuse(hp__exchange *x);
 /* Moves a routed request whose handler has it, and has not read its body nor answered, to the
  * server `host` reaches through `vhosts` (its in-flight count moves with it) and gives it to
  * that server's handler: at once when the handler streams, else once the whole body is read;

@@ -117,6 +117,13 @@ static void free_prefixes(char **prefixes, size_t count)
     free(prefixes);
 }
 
+/* A route's RateLimit-Policy name: "SERVER/INDEX"; the server's limit is named after it. */
+#define POLICY_NAME_MAX 128
+static void route_policy(char policy[POLICY_NAME_MAX], const char *server, size_t i)
+{
+    snprintf(policy, POLICY_NAME_MAX, "%s/%zu", server ? server : "", i);
+}
+
 static void check_routes(const hp_server_config *c, char *const *prefixes, config_errors *e)
 {
     for (size_t i = 0; i < c->route_count; i++) {
@@ -130,6 +137,11 @@ static void check_routes(const hp_server_config *c, char *const *prefixes, confi
             if (method_number(c->routes[i].methods[m]) < 0)
                 config_error(e, "routes[%zu].methods[%zu]: unknown method %s", i, m,
                              c->routes[i].methods[m]);
+        char why[160], policy[POLICY_NAME_MAX];
+        route_policy(policy, c->name, i);
+        if (c->routes[i].rate_limit &&
+            hp__rate_guard_check_limit(c->routes[i].rate_limit, policy, why, sizeof why))
+            config_error(e, "routes[%zu].%s", i, why);
     }
 }
 
@@ -149,6 +161,9 @@ static void check_limits(const hp_limits *l, config_errors *e)
     if (l->max_body_bytes > HP_LIMIT_MAX_BODY_BYTES)
         config_error(e, "limits: max_body_bytes is at most %llu",
                      (unsigned long long)HP_LIMIT_MAX_BODY_BYTES);
+    if (l->max_connections_per_client > HP_LIMIT_MAX_CONNECTIONS)
+        config_error(e, "limits: max_connections_per_client is at most %u",
+                     HP_LIMIT_MAX_CONNECTIONS);
     if (l->max_connections > HP_LIMIT_MAX_CONNECTIONS)
         config_error(e, "limits: max_connections is at most %u", HP_LIMIT_MAX_CONNECTIONS);
     const uint64_t timeouts[] = {l->header_timeout_ms, l->idle_timeout_ms, l->write_timeout_ms,
@@ -172,6 +187,12 @@ static int check_config(const hp_server_config *c, char *const *prefixes, char *
     check_hosts(c, &e);
     check_routes(c, prefixes, &e);
     check_limits(&c->limits, &e);
+    if (c->max_in_flight > HP_LIMIT_MAX_CONNECTIONS)
+        config_error(&e, "max_in_flight: at most %u", HP_LIMIT_MAX_CONNECTIONS);
+    char why[160];
+    if (c->rate_limit &&
+        hp__rate_guard_check_limit(c->rate_limit, c->name ? c->name : "", why, sizeof why))
+        config_error(&e, "%s", why);
     return e.count ? HP_ECONFIG : 0;
 }
 
@@ -221,6 +242,21 @@ static bool has_worker_hooks(const hp_server *s)
     return hp__handler_hooked(s->fallback);
 }
 
+/* Sets `guarded` too: the request path of a server without a guard tests that only. */
+static void create_guards(hp_server *s, const hp_server_config *c)
+{
+    s->guarded = c->max_in_flight > 0;
+    if (c->rate_limit) s->rate_guard = hp__rate_guard_create(c->rate_limit, s->name);
+    s->guarded |= s->rate_guard != NULL;
+    for (size_t i = 0; i < c->route_count; i++) {
+        if (!c->routes[i].rate_limit) continue;
+        s->guarded = true;
+        char policy[POLICY_NAME_MAX];
+        route_policy(policy, s->name, i);
+        s->routes[i].rate_guard = hp__rate_guard_create(c->routes[i].rate_limit, policy);
+    }
+}
+
 int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, size_t errbuf_len)
 {
     char **prefixes = route_prefixes(c);
@@ -252,6 +288,8 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
     s->journal_config = c->journal;
     s->fallback = c->fallback;
     s->worker_hooks = has_worker_hooks(s);
+    s->max_in_flight = c->max_in_flight;
+    create_guards(s, c);
     *out = s;
     return 0;
 }
@@ -259,7 +297,11 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
 void hp_server_destroy(hp_server *s)
 {
     if (!s) return;
-    for (size_t i = 0; i < s->route_count; i++) hp_handler_destroy(s->routes[i].handler);
+    for (size_t i = 0; i < s->route_count; i++) {
+        hp_handler_destroy(s->routes[i].handler);
+        hp__rate_guard_destroy(s->routes[i].rate_guard);
+    }
+    hp__rate_guard_destroy(s->rate_guard);
     hp__server_stats_release(s->stats);
     hp__server_journal_release(s->journal);
     free(s);

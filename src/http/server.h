@@ -7,6 +7,7 @@
 
 #include "hostpool/server.h"
 #include "http/server_journal.h"
+#include "http/rate_guard.h"
 #include "http/stats.h"
 
 typedef struct hp__route {
@@ -14,6 +15,7 @@ typedef struct hp__route {
     size_t prefix_len;
     uint64_t method_mask; /* bit per llhttp method number; all bits set = any */
     hp_handler *handler;
+    hp__rate_guard *rate_guard; /* its own rate limit, or NULL: the server's applies */
 } hp__route;
 
 struct hp_server {
@@ -32,6 +34,9 @@ struct hp_server {
     hp__server_stats *stats; /* NULL until it first starts; shared by its versions */
     hp_journal_config journal_config;
     hp__server_journal *journal; /* NULL: none, or not started yet (server_journal.h) */
+    hp__rate_guard *rate_guard;  /* the server's rate limit, or NULL */
+    uint32_t max_in_flight;      /* 0: no cap (counted in stats->answering) */
+    bool guarded;                /* a rate limit (its own or a route's) or max_in_flight */
 };
 
 /* The route for a request: NULL when none matches; *method_mismatch says whether some route

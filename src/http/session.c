@@ -740,6 +740,10 @@ static void dispatch(hp__session *s)
         answer_options_star(req);
         return;
     }
+    if (x->refused) {
+        hp__exchange_refuse(x);
+        return;
+    }
     if (x->whole_body_cb) {
         hp_body_complete_cb cb = x->whole_body_cb;
         x->whole_body_cb = NULL;

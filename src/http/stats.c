@@ -5,6 +5,12 @@
 
 #include <stdlib.h>
 
+const char *const hp__refused_reason_names[HP__REFUSED_REASONS] = {
+    [HP__REFUSED_RATE_LIMITED] = "rate_limited",
+    [HP__REFUSED_IN_FLIGHT] = "in_flight",
+    [HP__REFUSED_CLIENT_CONNECTIONS] = "client_connections",
+};
+
 const double hp__duration_bounds[HP__DURATION_BUCKETS] = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 };
@@ -140,6 +146,7 @@ static void add_slice(hp__stats_totals *t, const hp__stats_slice *s)
 {
     t->in_flight += load(&s->in_flight);
     t->aborted += load(&s->aborted);
+    for (unsigned r = 0; r < HP__REFUSED_REASONS; r++) t->refused[r] += load(&s->refused[r]);
     t->bytes_in += load(&s->bytes_in);
     t->bytes_out += load(&s->bytes_out);
     t->duration_ns += load(&s->duration_ns);

@@ -49,10 +49,23 @@ typedef struct hp__code_chunk {
     hp__code_count entries[HP__CODE_CHUNK];
 } hp__code_chunk;
 
+/* Why a guard refused a request (docs/GUARDS.md), the `reason` label of
+ * hostpool_refused_total. */
+typedef enum {
+    HP__REFUSED_RATE_LIMITED,       /* a rate limit: 429, or 503 when its table is full */
+    HP__REFUSED_IN_FLIGHT,          /* max_in_flight: 503 */
+    HP__REFUSED_CLIENT_CONNECTIONS, /* max_connections_per_client: 503, then closed */
+    HP__REFUSED_REASONS,
+} hp__refused_reason;
+
+/* The label of each reason. */
+extern const char *const hp__refused_reason_names[HP__REFUSED_REASONS];
+
 /* One worker's counters for one server. */
 typedef struct hp__stats_slice {
     _Atomic uint64_t in_flight; /* routed here, not ended */
     _Atomic uint64_t aborted;   /* ended without a complete response */
+    _Atomic uint64_t refused[HP__REFUSED_REASONS];
     _Atomic uint64_t bytes_in, bytes_out;
     _Atomic uint64_t duration_ns;                       /* the sum over answered requests */
     _Atomic uint64_t buckets[HP__DURATION_BUCKETS + 1]; /* not cumulative; last: +Inf */
@@ -62,6 +75,10 @@ typedef struct hp__stats_slice {
 typedef struct hp__server_stats {
     unsigned refs; /* control thread only */
     unsigned workers;
+    /* The requests a server with max_in_flight admitted and that have not ended, across the
+     * workers: the one counter written by every worker (atomic add and sub), touched only by
+     * the requests of a server with a cap. Shared by the versions, as the slices are. */
+    _Atomic uint64_t answering;
     hp__stats_slice *_Atomic slices[]; /* one per worker, NULL until its first request */
 } hp__server_stats;
 
@@ -100,6 +117,7 @@ typedef struct hp__code_total {
 /* A server's counters summed over its workers. */
 typedef struct hp__stats_totals {
     uint64_t in_flight, aborted, bytes_in, bytes_out, duration_ns;
+    uint64_t refused[HP__REFUSED_REASONS];
     uint64_t buckets[HP__DURATION_BUCKETS + 1]; /* not cumulative */
     hp__code_total *codes;                      /* sorted by code */
     size_t code_count;

@@ -18,10 +18,18 @@
  * Closing: when the protocol asks for it (close with linger: an error answer, completely
  * written), the connection lingers: it shuts down its sending side and discards what the client
  * still sends for up to LINGER_MS, so the client reads the answer instead of a reset (as nginx's
- * lingering_close). */
+ * lingering_close).
+ *
+ * Clients: with limits.max_connections_per_client (the address's head server's), a new
+ * connection joins its client address's count in the engine's table (core/client_count.h)
+ * when it opens and leaves it when its memory is freed; one beyond the cap is answered 503
+ * and closed at once, without being counted. */
 #include "io/worker.h"
 
 #include "common/alloc.h"
+#include "core/client_count.h"
+#include "http/exchange.h"
+#include "http/server.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -46,6 +54,7 @@ struct hp__conn {
     uint8_t open_handles;
     bool closing;
     bool lingering;
+    bool client_counted; /* in the engine's count of its client address */
 };
 
 static hp__conn *conn_of(hp__transport *t)
@@ -65,10 +74,17 @@ static uv_loop_t *loop_of(hp__conn *c)
 
 /* ---- closing ------------------------------------------------------------------------------ */
 
+static size_t peer_len(const hp__session *s)
+{
+    return s->peer_ip6 ? 16 : 4;
+}
+
 static void on_handle_closed(uv_handle_t *h)
 {
     hp__conn *c = h->data;
     if (--c->open_handles) return;
+    const hp__session *s = &c->core.http1; /* its address stays after an upgrade */
+    if (c->client_counted) hp__client_count_leave(s->ctx->clients, s->peer_addr, peer_len(s));
     hp__worker_conn_closed(c->listener->worker, c, c->listener);
     free(c);
 }
@@ -269,6 +285,26 @@ static void record_peer(hp__conn *c)
     }
 }
 
+/* limits.max_connections_per_client: counts the connection for its client address, or false
+ * when the address has its cap already (or the table has no room for a new one). */
+static bool admit_client(hp__conn *c)
+{
+    hp__session *s = &c->core.http1;
+    uint32_t cap = hp__session_head_limits(s)->max_connections_per_client;
+    if (!cap || !s->peer_known) return true;
+    c->client_counted = hp__client_count_enter(s->ctx->clients, s->peer_addr, peer_len(s), cap);
+    return c->client_counted;
+}
+
+/* Answers 503 and closes, counted for the address's head server. */
+static void refuse_client(hp__conn *c)
+{
+    hp__session *s = &c->core.http1;
+    hp__stats_slice *slice = hp__server_stats_slice((*s->vhosts)->head->stats, s->ctx->worker);
+    hp__counter_add(&slice->refused[HP__REFUSED_CLIENT_CONNECTIONS], 1);
+    hp__session_fail(s, 503);
+}
+
 int hp__conn_open(hp__listener *l, int fd)
 {
     hp__worker *w = l->worker;
@@ -299,7 +335,10 @@ int hp__conn_open(hp__listener *l, int fd)
     hp__session_init(&c->core, hp__worker_http(w), &l->vhosts, &l->gauges);
     record_peer(c);
     r = uv_read_start(&c->io.stream, on_alloc, on_read);
-    if (r != 0) hp__session_abort(&c->core.http1);
+    if (r != 0)
+        hp__session_abort(&c->core.http1);
+    else if (!admit_client(c))
+        refuse_client(c);
     return r;
 }
 

@@ -17,6 +17,7 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
+#include "core/client_count.h"
 #include "hostpool/errors.h"
 #include "http/server.h"
 #include "io/call.h"
@@ -110,7 +111,8 @@ struct hp_engine {
     uint64_t fd_limit;  /* RLIMIT_NOFILE when the engine was made */
     bool fds_warned;
     bool has_reserved; /* connections to `reserved` may use the workers' reserve descriptor */
-    hp_hooks hooks;    /* the options' copy, which the workers' contexts borrow */
+    hp__client_count *clients; /* open connections by client address, every worker's */
+    hp_hooks hooks;            /* the options' copy, which the workers' contexts borrow */
     struct sockaddr_storage reserved;
 };
 
@@ -280,8 +282,10 @@ int hp_engine_create(uv_loop_t *loop, const hp_engine_options *options, hp_engin
     e->replies_ready.data = e;
     if (options && options->hooks) e->hooks = *options->hooks;
     const hp_hooks *hooks = options && options->hooks ? &e->hooks : NULL;
+    e->clients = hp__client_count_create(HP__CLIENT_COUNT_DEFAULT_MAX);
     for (unsigned i = 0; i < n; i++) {
         e->workers[i] = hp__worker_create(i, on_worker_reply, e, hooks);
+        hp__worker_http(e->workers[i])->clients = e->clients; /* before its thread runs */
         int err = hp__worker_start(e->workers[i]);
         if (err) {
             /* Fatal for the process: threads are a basic resource. */
@@ -674,5 +678,6 @@ void hp_engine_destroy(hp_engine *e)
     for (size_t b = 0; b < SERVER_BUCKETS; b++)    /* the servers still started at shutdown */
         while (e->servers[b]) server_forget(e, e->servers[b]->server);
     hp__locked_queue_close(&e->replies);
+    hp__client_count_destroy(e->clients); /* the workers, and their connections, are gone */
     free(e);
 }

@@ -117,6 +117,19 @@ static void requests(hp__prom *p, const snapshot *s)
     }
 }
 
+static void refusals(hp__prom *p, const snapshot *s)
+{
+    static const char name[] = "hostpool_refused_total";
+    hp__prom_family(p, name, "counter", "Requests a guard refused, by server and reason.");
+    for (size_t i = 0; i < s->count; i++) {
+        for (unsigned r = 0; r < HP__REFUSED_REASONS; r++) {
+            hp__prom_label l[] = {{"server", s->servers[i].name},
+                                  {"reason", hp__refused_reason_names[r]}};
+            hp__prom_u64(p, name, l, 2, s->servers[i].totals.refused[r]);
+        }
+    }
+}
+
 static void durations(hp__prom *p, const snapshot *s)
 {
     static const char name[] = "hostpool_request_duration_seconds";
@@ -152,6 +165,7 @@ static void write_servers(hp__prom *p, const snapshot *s)
                "Requests that ended without a complete response (the client went away, a "
                "timeout, a drain deadline).",
                aborted);
+    refusals(p, s);
     durations(p, s);
     per_server(p, s, "hostpool_requests_in_flight", "gauge",
                "Requests routed to the server and not ended yet.", in_flight);

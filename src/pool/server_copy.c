@@ -58,6 +58,7 @@ static int copy_routes(hp__server_copy *copy, const hp_server *server, char *err
             return HP_EINVAL;
         }
         c->path_prefix = r->path_prefix;
+        c->rate_limit = r->rate_guard ? hp__rate_guard_limit(r->rate_guard) : NULL;
         copy->methods[i] = method_names(r->method_mask, &c->method_count);
         c->methods = copy->methods[i];
     }
@@ -92,6 +93,8 @@ int hp__server_copy_init(hp__server_copy *copy, const hp_server *server, const i
         .journal = server->journal_config,
         .fallback = server->fallback == pool_default ? NULL : server->fallback,
         .process = process,
+        .max_in_flight = server->max_in_flight,
+        .rate_limit = server->rate_guard ? hp__rate_guard_limit(server->rate_guard) : NULL,
     };
     return 0;
 }

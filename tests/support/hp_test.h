@@ -170,6 +170,8 @@ typedef struct hp_test_conn {
  * (-ECONNREFUSED, -ETIMEDOUT). */
 int hp_test_connect(hp_test_conn *conn, int port, int timeout_ms);
 int hp_test_connect_rcvbuf(hp_test_conn *conn, int port, int rcvbuf, int timeout_ms);
+/* hp_test_connect from the loopback source address `from` ("127.0.0.2"): another client. */
+int hp_test_connect_from(hp_test_conn *conn, const char *from, int port, int timeout_ms);
 /* The same to the unix socket at `path` (conn->port is 0). */
 int hp_test_connect_unix(hp_test_conn *conn, const char *path, int timeout_ms);
 

@@ -26,7 +26,7 @@ static int remaining(int64_t deadline)
     return left > 0 ? (int)left : 0;
 }
 
-int hp_test_connect_rcvbuf(hp_test_conn *conn, int port, int rcvbuf, int timeout_ms)
+static int connect_tcp(hp_test_conn *conn, const char *from, int port, int rcvbuf, int timeout_ms)
 {
     memset(conn, 0, sizeof *conn);
     conn->fd = -1;
@@ -36,6 +36,13 @@ int hp_test_connect_rcvbuf(hp_test_conn *conn, int port, int rcvbuf, int timeout
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    struct sockaddr_in source = {.sin_family = AF_INET};
+    if (from && (inet_pton(AF_INET, from, &source.sin_addr) != 1 ||
+                 bind(fd, (struct sockaddr *)&source, sizeof source) != 0)) {
+        int err = errno ? errno : EINVAL;
+        close(fd);
+        return -err;
+    }
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
@@ -66,6 +73,16 @@ int hp_test_connect_rcvbuf(hp_test_conn *conn, int port, int rcvbuf, int timeout
     conn->local_port = ntohs(local.sin_port);
     conn->fd = fd;
     return 0;
+}
+
+int hp_test_connect_rcvbuf(hp_test_conn *conn, int port, int rcvbuf, int timeout_ms)
+{
+    return connect_tcp(conn, NULL, port, rcvbuf, timeout_ms);
+}
+
+int hp_test_connect_from(hp_test_conn *conn, const char *from, int port, int timeout_ms)
+{
+    return connect_tcp(conn, from, port, 0, timeout_ms);
 }
 
 int hp_test_connect(hp_test_conn *conn, int port, int timeout_ms)

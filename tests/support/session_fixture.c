@@ -26,7 +26,7 @@ static session_fixture *fixture_create(hp_request_cb cb, void *data, bool stream
     f->on_request = cb;
     f->data = data;
     static const char *const listen[] = {"127.0.0.1:0"};
-    hp_route_config route = {NULL, NULL, 0, hp_callback_handler_create(dispatch, f)};
+    hp_route_config route = {.handler = hp_callback_handler_create(dispatch, f)};
     route.handler->stream_request_body = streaming;
     hp_server_config config = {
         .name = "test",

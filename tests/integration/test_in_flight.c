@@ -1,0 +1,191 @@
+/* max_in_flight through `hostpool run` with two workers: while a request is held by a slow
+ * backend (a proxy route), a server with max_in_flight: 1 refuses the next one with 503,
+ * Retry-After: 1 and a JSON body, counts it in hostpool_refused_total{reason="in_flight"},
+ * and once the held request is answered, or its client went away, the in-flight gauge is
+ * back to 0 and requests are served again. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "hp_test.h"
+#include "script_backend.h"
+
+/* Fixed ports of this file's configs (tests/support/hp_test.h: hp_test_free_port_in). */
+#define FIXED_PORT_MIN 25850
+#define FIXED_PORT_MAX 25879
+
+#define GET_ROOT "GET / HTTP/1.1\r\nHost: web\r\n\r\n"
+#define GET_SLOW "GET /slow HTTP/1.1\r\nHost: web\r\n\r\n"
+
+/* A backend that holds each request until the test releases it. */
+typedef struct holding_backend {
+    hp_test_backend base; /* first (script_backend.h) */
+    atomic_int heads;     /* request heads read */
+    atomic_bool release;
+} holding_backend;
+
+static holding_backend backend;
+static hp_test_server srv;
+static int web_port, mon_port;
+
+static void hold_then_answer(hp_test_backend *base, int fd)
+{
+    holding_backend *b = (holding_backend *)base;
+    char buf[4096];
+    size_t head_len;
+    if (hp_test_backend_read_head(base, fd, buf, sizeof buf, &head_len) < 0) return;
+    atomic_fetch_add(&b->heads, 1);
+    while (!atomic_load(&b->release) && !atomic_load(&base->stop)) usleep(2000);
+    static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nheld";
+    hp_test_send_all(fd, reply, sizeof reply - 1);
+}
+
+static int pool_start(void **state)
+{
+    memset(&backend, 0, sizeof backend);
+    hp_test_backend_start(&backend.base, hold_then_answer);
+    web_port = hp_test_free_port_in(FIXED_PORT_MIN, FIXED_PORT_MAX);
+    do mon_port = hp_test_free_port_in(FIXED_PORT_MIN, FIXED_PORT_MAX);
+    while (mon_port == web_port); /* both free, neither bound yet */
+    assert_true(web_port > 0 && mon_port > 0);
+    char text[1024];
+    snprintf(text, sizeof text,
+             "workers: 2\n"
+             "access_log: off\n"
+             "servers:\n"
+             "  - name: web\n"
+             "    listen: 127.0.0.1:%d\n"
+             "    max_in_flight: 1\n"
+             "    routes:\n"
+             "      - match: { path: /slow }\n"
+             "        proxy: { to: [127.0.0.1:%d] }\n"
+             "      - respond: { body: ok }\n"
+             "  - name: mon\n"
+             "    listen: 127.0.0.1:%d\n"
+             "    routes:\n"
+             "      - metrics: {}\n",
+             web_port, backend.base.port, mon_port);
+    char config[4200];
+    snprintf(config, sizeof config, "%s/pool.yaml", hp_test_temp_dir());
+    assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "pool.yaml", text, strlen(text)), 0);
+    char admin[4300]; /* not the default ./hostpool.sock, which tests run at once would share */
+    snprintf(admin, sizeof admin, "unix:%s/admin.sock", hp_test_temp_dir());
+    assert_int_equal(hp_test_server_startl(&srv, "run", "--config", config, "--admin", admin, NULL),
+                     0);
+    return 0;
+}
+
+static int pool_stop(void **state)
+{
+    hp_test_server_kill(&srv);
+    atomic_store(&backend.release, true);
+    hp_test_backend_stop(&backend.base);
+    return 0;
+}
+
+/* The value of `series` in a scrape of the pool's metrics, or -1. */
+static long long metric(const char *series)
+{
+    hp_test_response resp;
+    assert_int_equal(hp_test_exchange(mon_port, "GET /metrics HTTP/1.1\r\nHost: mon\r\n\r\n", &resp,
+                                      HP_TEST_DEADLINE_MS),
+                     HP_TEST_OK);
+    char *line = strstr(resp.body, series);
+    long long n = line && line[strlen(series)] == ' ' ? atoll(line + strlen(series) + 1) : -1;
+    hp_test_response_free(&resp);
+    return n;
+}
+
+#define IN_FLIGHT "hostpool_requests_in_flight{server=\"web\"}"
+#define REFUSED "hostpool_refused_total{server=\"web\",reason=\"in_flight\"}"
+
+static bool nothing_in_flight(void *data)
+{
+    return metric(IN_FLIGHT) == 0;
+}
+
+static bool backend_holds(void *data)
+{
+    return atomic_load(&backend.heads) == *(int *)data;
+}
+
+static int status_of(const char *request)
+{
+    hp_test_response resp;
+    assert_int_equal(hp_test_exchange(web_port, request, &resp, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    int status = resp.status;
+    hp_test_response_free(&resp);
+    return status;
+}
+
+/* Sends GET /slow on `conn` and waits until the backend holds it. */
+static void hold_one(hp_test_conn *conn, int nth)
+{
+    assert_int_equal(hp_test_connect(conn, web_port, HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(hp_test_send_str(conn, GET_SLOW, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    assert_true(hp_test_poll_until(backend_holds, &nth, HP_TEST_DEADLINE_MS));
+}
+
+static void a_request_beyond_max_in_flight_gets_503_until_the_held_one_ends(void **state)
+{
+    atomic_store(&backend.release, false);
+    hp_test_conn held;
+    hold_one(&held, 1);
+    hp_test_response resp;
+    assert_int_equal(hp_test_exchange(web_port, GET_ROOT, &resp, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    assert_int_equal(resp.status, 503);
+    assert_string_equal(hp_test_response_header(&resp, "Retry-After"), "1");
+    assert_string_equal(hp_test_response_header(&resp, "Content-Type"), "application/json");
+    assert_string_equal(resp.body,
+                        "{\"error\": \"too many requests in flight\", \"retry_after\": 1}\n");
+    hp_test_response_free(&resp);
+    assert_int_equal(metric(REFUSED), 1);
+    assert_int_equal(metric(IN_FLIGHT), 1);
+    atomic_store(&backend.release, true);
+    assert_int_equal(hp_test_read_response(&held, &resp, false, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    assert_int_equal(resp.status, 200);
+    assert_string_equal(resp.body, "held");
+    hp_test_response_free(&resp);
+    hp_test_close(&held);
+    assert_true(hp_test_poll_until(nothing_in_flight, NULL, HP_TEST_DEADLINE_MS));
+    assert_int_equal(status_of(GET_ROOT), 200);
+}
+
+static bool served_again(void *data)
+{
+    return status_of(GET_ROOT) == 200;
+}
+
+static void a_held_request_whose_client_went_away_leaves_the_count(void **state)
+{
+    atomic_store(&backend.release, false);
+    hp_test_conn held;
+    hold_one(&held, 2);
+    assert_int_equal(status_of(GET_ROOT), 503);
+    /* The client gives up (a reset) while the backend still holds its request. */
+    struct linger reset = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(held.fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    hp_test_close(&held);
+    assert_true(hp_test_poll_until(served_again, NULL, HP_TEST_DEADLINE_MS));
+    atomic_store(&backend.release, true);
+    assert_true(hp_test_poll_until(nothing_in_flight, NULL, HP_TEST_DEADLINE_MS));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_request_beyond_max_in_flight_gets_503_until_the_held_one_ends),
+        cmocka_unit_test(a_held_request_whose_client_went_away_leaves_the_count),
+    };
+    return cmocka_run_group_tests(tests, pool_start, pool_stop);
+}
