@@ -58,6 +58,7 @@ bench: build
 	bench/pool_scale.sh
 	bench/admin_api.sh
 	bench/switchboard.sh
+	bench/guards.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
