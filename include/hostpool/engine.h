@@ -18,7 +18,7 @@
 typedef struct hp_engine hp_engine;
 
 typedef struct hp_engine_options {
-    unsigned workers; /* 0: the number of CPUs; at most HP_MAX_WORKERS */
+    unsigned workers;             /* 0: the number of CPUs; at most HP_MAX_WORKERS */
     const struct hp_hooks *hooks; /* hostpool/hooks.h: called for every request; copied; NULL:
                                    * none */
 } hp_engine_options;

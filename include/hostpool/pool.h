@@ -64,16 +64,16 @@ typedef struct hp_pool_options {
     uint32_t max_servers; /* 0: 1000; servers being added count against it */
     uint16_t port_min;    /* range for "auto": 0/0 means 20000-20999 */
     uint16_t port_max;
-    uint64_t drain_timeout_ms;   /* for the shutdown of the whole pool; 0: 30 s. A server's
-                                  * own stop, restart, replace or remove drains within its
-                                  * limits.drain_timeout_ms */
-    uint32_t health_interval_ms; /* between TCP checks of a running server; 0: 2 s */
-    uint32_t health_rise;        /* successes in a row to become OK; 0: 2 */
-    uint32_t health_fall;        /* failures in a row to become KO; 0: 3 */
+    uint64_t drain_timeout_ms;    /* for the shutdown of the whole pool; 0: 30 s. A server's
+                                   * own stop, restart, replace or remove drains within its
+                                   * limits.drain_timeout_ms */
+    uint32_t health_interval_ms;  /* between TCP checks of a running server; 0: 2 s */
+    uint32_t health_rise;         /* successes in a row to become OK; 0: 2 */
+    uint32_t health_fall;         /* failures in a row to become KO; 0: 3 */
     const struct hp_hooks *hooks; /* hostpool/hooks.h: told of every request of every server
                                    * (copied; NULL: none) */
-    hp_handler *default_handler; /* answers for servers added without routes (NULL: 404);
-                                  * owned by the pool once create succeeded, destroyed with it */
+    hp_handler *default_handler;  /* answers for servers added without routes (NULL: 404);
+                                   * owned by the pool once create succeeded, destroyed with it */
 } hp_pool_options;
 
 /* A server's health: UNKNOWN until its first checks, then OK after `health_rise` (2)

@@ -3,8 +3,8 @@
  * program that boots slowly, a crash loop answers 503 with Retry-After while it backs off, then
  * 503 once the policy gave up (state failed) until a start boots it again, a request past the
  * queue of a booting program gets 503, a running server's health is its program's, a program
- * that never becomes ready answers 504, no child outlives the daemon, stopped by SIGTERM or killed, and a
- * process server added and replaced through the admin API answers from its new program. GET
+ * that never becomes ready answers 504, no child outlives the daemon, stopped by SIGTERM or killed,
+ * and a process server added and replaced through the admin API answers from its new program. GET
  * /servers/NAME and `hostpool status NAME` show the program.
  * The app is `hostpool respond` (no WebSocket: the upgrade through a process server is not
  * tested here, for want of a backend that answers one and can be the child). */
