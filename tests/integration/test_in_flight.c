@@ -1,8 +1,9 @@
 /* max_in_flight through `hostpool run` with two workers: while a request is held by a slow
  * backend (a proxy route), a server with max_in_flight: 1 refuses the next one with 503,
  * Retry-After: 1 and a JSON body, counts it in hostpool_refused_total{reason="in_flight"},
- * and once the held request is answered, or its client went away, the in-flight gauge is
- * back to 0 and requests are served again. */
+ * and once the held request is answered, or its client went away, or it timed out (504), or a
+ * request was refused by a rate limit (429), the in-flight gauge is back to 0 and requests are
+ * served again. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +27,8 @@
 
 #define GET_ROOT "GET / HTTP/1.1\r\nHost: web\r\n\r\n"
 #define GET_SLOW "GET /slow HTTP/1.1\r\nHost: web\r\n\r\n"
+#define GET_TIMEOUT "GET /timeout HTTP/1.1\r\nHost: web\r\n\r\n"
+#define GET_LIMITED "GET /limited HTTP/1.1\r\nHost: web\r\n\r\n"
 
 /* A backend that holds each request until the test releases it. */
 typedef struct holding_backend {
@@ -69,12 +72,17 @@ static int pool_start(void **state)
              "    routes:\n"
              "      - match: { path: /slow }\n"
              "        proxy: { to: [127.0.0.1:%d] }\n"
+             "      - match: { path: /timeout }\n"
+             "        proxy: { to: [127.0.0.1:%d], first_byte_timeout: 300ms }\n"
+             "      - match: { path: /limited }\n"
+             "        rate_limit: { requests: 1, per: 1m }\n"
+             "        respond: { body: once }\n"
              "      - respond: { body: ok }\n"
              "  - name: mon\n"
              "    listen: 127.0.0.1:%d\n"
              "    routes:\n"
              "      - metrics: {}\n",
-             web_port, backend.base.port, mon_port);
+             web_port, backend.base.port, backend.base.port, mon_port);
     char config[4200];
     snprintf(config, sizeof config, "%s/pool.yaml", hp_test_temp_dir());
     assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "pool.yaml", text, strlen(text)), 0);
@@ -181,11 +189,24 @@ static void a_held_request_whose_client_went_away_leaves_the_count(void **state)
     assert_true(hp_test_poll_until(nothing_in_flight, NULL, HP_TEST_DEADLINE_MS));
 }
 
+static void a_timed_out_request_and_a_rate_limited_one_leave_the_count(void **state)
+{
+    atomic_store(&backend.release, false); /* the backend never answers /timeout in time */
+    assert_int_equal(status_of(GET_TIMEOUT), 504);
+    assert_true(hp_test_poll_until(nothing_in_flight, NULL, HP_TEST_DEADLINE_MS));
+    assert_int_equal(status_of(GET_LIMITED), 200);
+    assert_int_equal(status_of(GET_LIMITED), 429);
+    assert_true(hp_test_poll_until(nothing_in_flight, NULL, HP_TEST_DEADLINE_MS));
+    assert_int_equal(status_of(GET_ROOT), 200); /* nothing left counted against the cap */
+    atomic_store(&backend.release, true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_request_beyond_max_in_flight_gets_503_until_the_held_one_ends),
         cmocka_unit_test(a_held_request_whose_client_went_away_leaves_the_count),
+        cmocka_unit_test(a_timed_out_request_and_a_rate_limited_one_leave_the_count),
     };
     return cmocka_run_group_tests(tests, pool_start, pool_stop);
 }
