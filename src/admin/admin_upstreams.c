@@ -7,9 +7,9 @@
  *
  * where UPSTREAM is {"name", "balance", "targets": [{"address", "weight", "health", "passive",
  * "breaker", "available", "requests", "failures", "pool": {"open", "idle", "in_use",
- * "waiting"}}], "in_flight", "pending", "transitions_lost"}. Everything is read from the registry's current
- * version (upstream/upstreams.h); a PUT makes a new version, so requests in flight finish on
- * the old one, and the running config (live_config.h) takes the entry, so GET /config shows it
+ * "waiting"}}], "in_flight", "pending", "transitions_lost"}. Everything is read from the registry's
+ * current version (upstream/upstreams.h); a PUT makes a new version, so requests in flight finish
+ * on the old one, and the running config (live_config.h) takes the entry, so GET /config shows it
  * and a reload compares with it. */
 #include "admin/admin_internal.h"
 
