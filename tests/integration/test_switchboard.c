@@ -266,44 +266,39 @@ static void unsafe_host_names_get_404(void **state)
     stop(&d);
 }
 
-static void over_max_servers_is_503_naming_the_limit(void **state)
+/* With "hello" made, "blog" gets 503 with a JSON body naming `limit` and the switchboard,
+ * and no server is made for it. */
+static void assert_second_name_refused_by(hostpool_run *d, const char *limit)
 {
     make_site("hello");
     make_site("blog");
-    hostpool_run d;
-    start(&d, "    max_servers: 1\n");
-    expect(&d, "hello.localhost", NULL, 200, "hello");
+    expect(d, "hello.localhost", NULL, 200, "hello");
     hp_test_response r;
-    get(&d, "blog.localhost", NULL, &r);
+    get(d, "blog.localhost", NULL, &r);
     assert_int_equal(r.status, 503);
     json_t *body = json_loads(r.body, 0, NULL);
     assert_non_null(body);
-    assert_string_equal(json_string_value(json_object_get(body, "limit")), "max_servers");
+    assert_string_equal(json_string_value(json_object_get(body, "limit")), limit);
     assert_string_equal(json_string_value(json_object_get(body, "switchboard")), "apps");
     json_decref(body);
     hp_test_response_free(&r);
-    assert_false(has_server(&d, "blog"));
-    stop(&d);
+    assert_false(has_server(d, "blog"));
+    stop(d);
+}
+
+static void over_max_servers_is_503_naming_the_limit(void **state)
+{
+    hostpool_run d;
+    start(&d, "    max_servers: 1\n");
+    assert_second_name_refused_by(&d, "max_servers");
 }
 
 static void over_the_pools_max_servers_is_503_naming_that_limit(void **state)
 {
-    make_site("hello");
-    make_site("blog");
     hostpool_run d;
     top_level = "limits: { max_servers: 3 }\n"; /* the admin API, the front, one more */
     start(&d, "");
-    expect(&d, "hello.localhost", NULL, 200, "hello");
-    hp_test_response r;
-    get(&d, "blog.localhost", NULL, &r);
-    assert_int_equal(r.status, 503);
-    json_t *body = json_loads(r.body, 0, NULL);
-    assert_non_null(body);
-    assert_string_equal(json_string_value(json_object_get(body, "limit")), "limits.max_servers");
-    json_decref(body);
-    hp_test_response_free(&r);
-    assert_false(has_server(&d, "blog"));
-    stop(&d);
+    assert_second_name_refused_by(&d, "limits.max_servers");
 }
 
 static void the_fallback_header_then_the_default_choose_the_name(void **state)
