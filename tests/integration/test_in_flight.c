@@ -18,7 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "hp_test.h"
+#include "hp_test_admin.h"
 #include "script_backend.h"
 
 /* Fixed ports of this file's configs (tests/support/hp_test.h: hp_test_free_port_in). */
@@ -86,10 +86,8 @@ static int pool_start(void **state)
     char config[4200];
     snprintf(config, sizeof config, "%s/pool.yaml", hp_test_temp_dir());
     assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "pool.yaml", text, strlen(text)), 0);
-    char admin[4300]; /* not the default ./hostpool.sock, which tests run at once would share */
-    snprintf(admin, sizeof admin, "unix:%s/admin.sock", hp_test_temp_dir());
-    assert_int_equal(hp_test_server_startl(&srv, "run", "--config", config, "--admin", admin, NULL),
-                     0);
+    hp_test_admin admin; /* on a socket of the test's own, not ./hostpool.sock */
+    assert_int_equal(hp_test_admin_start(&srv, config, &admin), 0);
     return 0;
 }
 

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hp_test.h"
+#include "hp_test_admin.h"
 
 /* Fixed ports of this file's configs (tests/support/hp_test.h: hp_test_free_port_in). */
 #define FIXED_PORT_MIN 25800
@@ -56,10 +56,8 @@ static int pool_start(void **state)
     char config[4200];
     snprintf(config, sizeof config, "%s/pool.yaml", hp_test_temp_dir());
     assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "pool.yaml", text, strlen(text)), 0);
-    char admin[4300]; /* not the default ./hostpool.sock, which tests run at once would share */
-    snprintf(admin, sizeof admin, "unix:%s/admin.sock", hp_test_temp_dir());
-    assert_int_equal(hp_test_server_startl(&srv, "run", "--config", config, "--admin", admin, NULL),
-                     0);
+    hp_test_admin admin; /* on a socket of the test's own, not ./hostpool.sock */
+    assert_int_equal(hp_test_admin_start(&srv, config, &admin), 0);
     return 0;
 }
 
