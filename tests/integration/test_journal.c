@@ -69,30 +69,6 @@ static void request(const char *target, int status)
     hp_test_response_free(&r);
 }
 
-typedef struct journal_wanted {
-    const char *path;
-    size_t count;
-    hp_test_answer answer;
-} journal_wanted;
-
-static bool has_entries(void *data)
-{
-    journal_wanted *w = data;
-    hp_test_answer_free(&w->answer);
-    w->answer = hp_test_admin_call(&admin, "GET", w->path, NULL, NULL);
-    return w->answer.status == 200 &&
-           json_array_size(json_object_get(w->answer.json, "entries")) >= w->count;
-}
-
-/* GET `path` until it answers `count` entries or more (a request is recorded as it ends,
- * which may be just after its client has the answer); the answer is the caller's. */
-static hp_test_answer wait_entries(const char *path, size_t count)
-{
-    journal_wanted w = {.path = path, .count = count};
-    assert_true(hp_test_poll_until(has_entries, &w, HP_TEST_DEADLINE_MS));
-    return w.answer;
-}
-
 static size_t entry_count(const hp_test_answer *a)
 {
     return json_array_size(json_object_get(a->json, "entries"));
@@ -118,7 +94,7 @@ static void each_request_is_recorded_with_its_fields_oldest_first(void **state)
     start_pool("{ capacity: 100 }");
     request("/api/a?x=1", 200);
     request("/missing", 404);
-    hp_test_answer a = wait_entries("/servers/api/journal", 2);
+    hp_test_answer a = hp_test_admin_wait_items(&admin, "/servers/api/journal", "entries", 2);
     assert_int_equal(entry_count(&a), 2);
     assert_string_equal(json_string_value(json_object_get(a.json, "server")), "api");
     assert_int_equal(number(&a, 0, "seq"), 1);
@@ -152,7 +128,7 @@ static void since_limit_status_and_path_select_entries(void **state)
     request("/other", 404);
     request("/api/two", 200);
     request("/api/three", 200);
-    hp_test_answer a = wait_entries("/servers/api/journal", 4);
+    hp_test_answer a = hp_test_admin_wait_items(&admin, "/servers/api/journal", "entries", 4);
     hp_test_answer_free(&a);
     a = hp_test_admin_call(&admin, "GET", "/servers/api/journal?since=2", NULL, NULL);
     assert_int_equal(entry_count(&a), 2);
@@ -196,12 +172,12 @@ static void drop_oldest_keeps_the_last_entries_and_counts_the_dropped(void **sta
                      HP_TEST_OK);
     assert_true(hp_test_wait_for_text(&events, "text/event-stream", HP_TEST_DEADLINE_MS));
     for (int i = 1; i <= 5; i++) request("/api/x", 200);
-    hp_test_answer a = wait_entries("/servers/api/journal", 3);
+    hp_test_answer a = hp_test_admin_wait_items(&admin, "/servers/api/journal", "entries", 3);
     /* The fifth is recorded once the dropped count says 2. */
     for (int64_t end = hp_test_now_ms() + HP_TEST_DEADLINE_MS;
          top(&a, "dropped") < 2 && hp_test_now_ms() < end;) {
         hp_test_answer_free(&a);
-        a = wait_entries("/servers/api/journal", 3);
+        a = hp_test_admin_wait_items(&admin, "/servers/api/journal", "entries", 3);
     }
     assert_int_equal(entry_count(&a), 3);
     assert_int_equal(number(&a, 0, "seq"), 3);
@@ -220,11 +196,11 @@ static void reject_keeps_the_first_entries_and_counts_the_rejected(void **state)
 {
     start_pool("{ capacity: 3, overflow: reject }");
     for (int i = 1; i <= 5; i++) request("/api/x", 200);
-    hp_test_answer a = wait_entries("/servers/api/journal", 3);
+    hp_test_answer a = hp_test_admin_wait_items(&admin, "/servers/api/journal", "entries", 3);
     for (int64_t end = hp_test_now_ms() + HP_TEST_DEADLINE_MS;
          top(&a, "rejected") < 2 && hp_test_now_ms() < end;) {
         hp_test_answer_free(&a);
-        a = wait_entries("/servers/api/journal", 3);
+        a = hp_test_admin_wait_items(&admin, "/servers/api/journal", "entries", 3);
     }
     assert_int_equal(entry_count(&a), 3);
     assert_int_equal(number(&a, 0, "seq"), 1);
@@ -239,7 +215,7 @@ static void follow_streams_each_new_entry_as_server_sent_events(void **state)
 {
     start_pool("{ capacity: 100 }");
     request("/api/before", 200);
-    hp_test_answer a = wait_entries("/servers/api/journal", 1);
+    hp_test_answer a = hp_test_admin_wait_items(&admin, "/servers/api/journal", "entries", 1);
     hp_test_answer_free(&a);
     hp_test_conn c;
     assert_int_equal(hp_test_connect_unix(&c, admin.socket_path, HP_TEST_DEADLINE_MS), 0);
@@ -272,7 +248,7 @@ static void hostpool_journal_prints_access_log_lines(void **state)
     start_pool("{ capacity: 100 }");
     request("/api/a?x=1", 200);
     request("/missing", 404);
-    hp_test_answer a = wait_entries("/servers/api/journal", 2);
+    hp_test_answer a = hp_test_admin_wait_items(&admin, "/servers/api/journal", "entries", 2);
     hp_test_answer_free(&a);
     char admin_arg[4300];
     snprintf(admin_arg, sizeof admin_arg, "unix:%s", admin.socket_path);
@@ -313,11 +289,11 @@ static void a_replace_keeps_the_journal_unless_its_settings_change(void **state)
 {
     start_pool("{ capacity: 100 }");
     request("/api/v1", 200);
-    hp_test_answer a = wait_entries("/servers/api/journal", 1);
+    hp_test_answer a = hp_test_admin_wait_items(&admin, "/servers/api/journal", "entries", 1);
     hp_test_answer_free(&a);
     assert_int_equal(replace_api("{\"capacity\": 100}", "v2"), 200);
     request("/api/v2", 200);
-    a = wait_entries("/servers/api/journal", 2);
+    a = hp_test_admin_wait_items(&admin, "/servers/api/journal", "entries", 2);
     assert_int_equal(entry_count(&a), 2);
     assert_string_equal(json_string_value(field(&a, 0, "path")), "/api/v1");
     assert_string_equal(json_string_value(field(&a, 1, "path")), "/api/v2");
@@ -325,7 +301,7 @@ static void a_replace_keeps_the_journal_unless_its_settings_change(void **state)
     hp_test_answer_free(&a);
     assert_int_equal(replace_api("{\"capacity\": 50}", "v3"), 200);
     request("/api/v3", 200);
-    a = wait_entries("/servers/api/journal", 1);
+    a = hp_test_admin_wait_items(&admin, "/servers/api/journal", "entries", 1);
     assert_int_equal(entry_count(&a), 1); /* the new journal has only the new request */
     assert_string_equal(json_string_value(field(&a, 0, "path")), "/api/v3");
     assert_int_equal(number(&a, 0, "seq"), 1);

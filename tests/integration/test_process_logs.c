@@ -55,30 +55,6 @@ static int teardown(void **state)
     return 0;
 }
 
-typedef struct lines_wanted {
-    const char *path;
-    size_t count;
-    hp_test_answer answer;
-} lines_wanted;
-
-static bool has_lines(void *data)
-{
-    lines_wanted *w = data;
-    hp_test_answer_free(&w->answer);
-    w->answer = hp_test_admin_call(&admin, "GET", w->path, NULL, NULL);
-    return w->answer.status == 200 &&
-           json_array_size(json_object_get(w->answer.json, "lines")) >= w->count;
-}
-
-/* GET `path` until it answers `count` lines or more (the program writes them soon after its
- * start); the answer is the caller's. */
-static hp_test_answer wait_lines(const char *path, size_t count)
-{
-    lines_wanted w = {.path = path, .count = count};
-    assert_true(hp_test_poll_until(has_lines, &w, HP_TEST_DEADLINE_MS));
-    return w.answer;
-}
-
 static const char *line_field(const hp_test_answer *a, size_t i, const char *key)
 {
     json_t *line = json_array_get(json_object_get(a->json, "lines"), i);
@@ -95,7 +71,7 @@ static void the_lines_of_both_streams_are_kept_in_order_with_their_stream(void *
 {
     /* Two pipes have no order between them: the program waits between streams. */
     start_pool("echo one; sleep 0.2; echo two >&2; sleep 0.2; echo three; exec sleep 60");
-    hp_test_answer a = wait_lines("/servers/app/logs", 3);
+    hp_test_answer a = hp_test_admin_wait_items(&admin, "/servers/app/logs", "lines", 3);
     assert_int_equal(json_array_size(json_object_get(a.json, "lines")), 3);
     assert_string_equal(json_string_value(json_object_get(a.json, "server")), "app");
     const char *texts[] = {"one", "two", "three"}, *streams[] = {"stdout", "stderr", "stdout"};
@@ -114,7 +90,7 @@ static void the_lines_of_both_streams_are_kept_in_order_with_their_stream(void *
 static void since_and_limit_select_the_lines_after_a_number_and_the_last_ones(void **state)
 {
     start_pool("for i in 1 2 3 4 5 6; do echo line$i; done; exec sleep 60");
-    hp_test_answer all = wait_lines("/servers/app/logs", 6);
+    hp_test_answer all = hp_test_admin_wait_items(&admin, "/servers/app/logs", "lines", 6);
     hp_test_answer_free(&all);
     hp_test_answer a = hp_test_admin_call(&admin, "GET", "/servers/app/logs?since=4", NULL, NULL);
     assert_int_equal(json_array_size(json_object_get(a.json, "lines")), 2);
@@ -135,7 +111,7 @@ static void since_and_limit_select_the_lines_after_a_number_and_the_last_ones(vo
 static void bytes_that_are_not_utf8_come_out_as_replacement_characters(void **state)
 {
     start_pool("printf \"caf\\\\351\\\\n\"; exec sleep 60");
-    hp_test_answer a = wait_lines("/servers/app/logs", 1);
+    hp_test_answer a = hp_test_admin_wait_items(&admin, "/servers/app/logs", "lines", 1);
     assert_string_equal(line_field(&a, 0, "text"), "caf\xef\xbf\xbd");
     hp_test_answer_free(&a);
     stop_pool();
@@ -163,7 +139,7 @@ static void follow_sends_the_kept_lines_then_each_new_one_as_server_sent_events(
              "echo first; while [ ! -e %s/go ]; do sleep 0.05; done; echo second; exec sleep 60",
              hp_test_temp_dir());
     start_pool(script);
-    hp_test_answer a = wait_lines("/servers/app/logs", 1);
+    hp_test_answer a = hp_test_admin_wait_items(&admin, "/servers/app/logs", "lines", 1);
     hp_test_answer_free(&a);
     hp_test_conn c;
     assert_int_equal(hp_test_connect_unix(&c, admin.socket_path, HP_TEST_DEADLINE_MS), 0);
@@ -190,7 +166,7 @@ static void follow_sends_the_kept_lines_then_each_new_one_as_server_sent_events(
 static void hostpool_logs_prints_stdout_lines_on_stdout_and_stderr_lines_on_stderr(void **state)
 {
     start_pool("echo out-line; echo err-line >&2; exec sleep 60");
-    hp_test_answer a = wait_lines("/servers/app/logs", 2);
+    hp_test_answer a = hp_test_admin_wait_items(&admin, "/servers/app/logs", "lines", 2);
     hp_test_answer_free(&a);
     char admin_arg[4300];
     snprintf(admin_arg, sizeof admin_arg, "unix:%s", admin.socket_path);

@@ -97,3 +97,27 @@ void hp_test_assert_refuses(int port)
     hp_test_conn c;
     assert_int_equal(hp_test_connect(&c, port, HP_TEST_DEADLINE_MS), -ECONNREFUSED);
 }
+
+typedef struct items_wanted {
+    const hp_test_admin *admin;
+    const char *path, *key;
+    size_t count;
+    hp_test_answer answer;
+} items_wanted;
+
+static bool has_items(void *data)
+{
+    items_wanted *w = data;
+    hp_test_answer_free(&w->answer);
+    w->answer = hp_test_admin_call(w->admin, "GET", w->path, NULL, NULL);
+    return w->answer.status == 200 &&
+           json_array_size(json_object_get(w->answer.json, w->key)) >= w->count;
+}
+
+hp_test_answer hp_test_admin_wait_items(const hp_test_admin *admin, const char *path,
+                                        const char *key, size_t count)
+{
+    items_wanted w = {.admin = admin, .path = path, .key = key, .count = count};
+    assert_true(hp_test_poll_until(has_items, &w, HP_TEST_DEADLINE_MS));
+    return w.answer;
+}

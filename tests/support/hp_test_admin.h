@@ -31,6 +31,12 @@ void hp_test_answer_free(hp_test_answer *a);
 hp_test_answer hp_test_admin_call(const hp_test_admin *admin, const char *method, const char *path,
                                   const char *headers, const char *body);
 
+/* GETs `path` until its answer's array `key` holds `count` items or more (a journal's entries,
+ * a program's lines: they land just after what made them), within the deadline (a cmocka
+ * failure past it). The answer is the caller's. */
+hp_test_answer hp_test_admin_wait_items(const hp_test_admin *admin, const char *path,
+                                        const char *key, size_t count);
+
 /* error.code and the number of error.details of an error answer (NULL and 0 when absent). */
 const char *hp_test_answer_error_code(const hp_test_answer *a);
 size_t hp_test_answer_error_details(const hp_test_answer *a);
