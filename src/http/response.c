@@ -250,15 +250,23 @@ static void call_proceed(hp__exchange *x)
     }
 }
 
-void hp_respond_stream(hp_request *req, int status, int64_t content_length,
-                       const hp_body_producer *producer, void *data)
+/* A streamed response's head composed and its producer set; false: it was answered already. */
+static bool start_stream(hp__exchange *x, int status, int64_t content_length,
+                         const hp_body_producer *producer, void *data)
 {
-    hp__exchange *x = exchange_of(req);
-    if (x->responded) return;
+    if (x->responded) return false;
     x->producer = producer;
     x->producer_data = data;
     x->stream_left = content_length;
     compose_head(x, status, content_length);
+    return true;
+}
+
+void hp_respond_stream(hp_request *req, int status, int64_t content_length,
+                       const hp_body_producer *producer, void *data)
+{
+    hp__exchange *x = exchange_of(req);
+    if (!start_stream(x, status, content_length, producer, data)) return;
     struct iovec iov[2];
     unsigned n = head_iov(x, iov);
     x->after_write = HP__AFTER_PROCEED;
@@ -269,11 +277,7 @@ void hp_respond_stream_with(hp_request *req, int status, int64_t content_length,
                             size_t len, bool last, const hp_body_producer *producer, void *data)
 {
     hp__exchange *x = exchange_of(req);
-    if (x->responded) return;
-    x->producer = producer;
-    x->producer_data = data;
-    x->stream_left = content_length;
-    compose_head(x, status, content_length);
+    if (!start_stream(x, status, content_length, producer, data)) return;
     x->head_held = true;
     hp_stream_send(req, first, len, last);
 }
