@@ -5,8 +5,12 @@
 set -euo pipefail
 
 # prometheus: only for its promtool, with which tests check the metrics text (about 20 MB).
+# libwslay-dev: WebSocket frames; zlib1g-dev, libbrotli-dev: compression (gzip, brotli,
+# permessage-deflate); libcrypt-dev: password hashes (basic_auth). python3-websockets and
+# node-ws: real WebSocket clients for the tests (and the benchmark's Node `ws` server).
 packages=(build-essential cmake pkg-config libuv1-dev node-llhttp libjansson-dev
-          libyaml-dev libcmocka-dev clang curl prometheus "$@")
+          libyaml-dev libcmocka-dev clang curl prometheus libwslay-dev zlib1g-dev
+          libbrotli-dev libcrypt-dev python3-websockets node-ws "$@")
 
 missing=()
 for p in "${packages[@]}"; do
