@@ -626,6 +626,19 @@ static int normalize_path(hp__exchange *x)
     return 0;
 }
 
+/* A request that waits for 100 Continue but will not be given to a handler (refused by a
+ * guard, no route: 404 or 405) is answered now, without the 100 (RFC 9110 §10.1.1): the client
+ * need not send a body nobody reads. The body is never read, so the connection closes after
+ * the answer (dispatch gives it, once llhttp paused). */
+static int answer_before_body(hp__session *s, hp__exchange *x)
+{
+    x->expect_continue = false;
+    x->message_done = true;
+    x->close_after = true;
+    s->stop_parsing = true;
+    return HPE_PAUSED;
+}
+
 static int on_headers_complete(llhttp_t *p)
 {
     hp__session *s = session_of(p);
@@ -651,6 +664,7 @@ static int on_headers_complete(llhttp_t *p)
     x->keep_alive = llhttp_should_keep_alive(p);
     x->upgrade_asked = p->upgrade && minor == 1;
     x->expect_continue &= has_body && minor == 1;
+    if (x->expect_continue && !x->handler) return answer_before_body(s, x);
     if (x->handler && x->handler->stream_request_body) {
         /* The handler is called now, before the body (process); without a body, at its end
          * as any other, so the message is over before the next can begin. */

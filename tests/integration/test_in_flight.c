@@ -2,8 +2,8 @@
  * backend (a proxy route), a server with max_in_flight: 1 refuses the next one with 503,
  * Retry-After: 1 and a JSON body, counts it in hostpool_refused_total{reason="in_flight"},
  * and once the held request is answered, or its client went away, or it timed out (504), or a
- * request was refused by a rate limit (429), the in-flight gauge is back to 0 and requests are
- * served again. */
+ * request was refused by a rate limit (429), or a stop's drain aborted it, the in-flight gauge
+ * is back to 0 and requests are served again. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,11 +34,13 @@
 typedef struct holding_backend {
     hp_test_backend base; /* first (script_backend.h) */
     atomic_int heads;     /* request heads read */
+    atomic_int holding;   /* requests held now */
     atomic_bool release;
 } holding_backend;
 
 static holding_backend backend;
 static hp_test_server srv;
+static hp_test_admin admin;
 static int web_port, mon_port;
 
 static void hold_then_answer(hp_test_backend *base, int fd)
@@ -47,10 +49,26 @@ static void hold_then_answer(hp_test_backend *base, int fd)
     char buf[4096];
     size_t head_len;
     if (hp_test_backend_read_head(base, fd, buf, sizeof buf, &head_len) < 0) return;
+    atomic_fetch_add(&b->holding, 1);
     atomic_fetch_add(&b->heads, 1);
     while (!atomic_load(&b->release) && !atomic_load(&base->stop)) usleep(2000);
     static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nheld";
     hp_test_send_all(fd, reply, sizeof reply - 1);
+    atomic_fetch_sub(&b->holding, 1);
+}
+
+static bool backend_free(void *data)
+{
+    return atomic_load(&backend.holding) == 0;
+}
+
+/* The backend holds the requests that come from now on. A test that released the ones before
+ * waits until they are let go first: the backend answers one connection at a time. */
+static void backend_hold(void)
+{
+    atomic_store(&backend.release, true);
+    assert_true(hp_test_poll_until(backend_free, NULL, HP_TEST_DEADLINE_MS));
+    atomic_store(&backend.release, false);
 }
 
 static int pool_start(void **state)
@@ -69,6 +87,7 @@ static int pool_start(void **state)
              "  - name: web\n"
              "    listen: 127.0.0.1:%d\n"
              "    max_in_flight: 1\n"
+             "    limits: { drain_timeout: 300ms }\n"
              "    routes:\n"
              "      - match: { path: /slow }\n"
              "        proxy: { to: [127.0.0.1:%d] }\n"
@@ -86,7 +105,7 @@ static int pool_start(void **state)
     char config[4200];
     snprintf(config, sizeof config, "%s/pool.yaml", hp_test_temp_dir());
     assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "pool.yaml", text, strlen(text)), 0);
-    hp_test_admin admin; /* on a socket of the test's own, not ./hostpool.sock */
+    /* on a socket of the test's own, not ./hostpool.sock */
     assert_int_equal(hp_test_admin_start(&srv, config, &admin), 0);
     return 0;
 }
@@ -144,7 +163,7 @@ static void hold_one(hp_test_conn *conn, int nth)
 
 static void a_request_beyond_max_in_flight_gets_503_until_the_held_one_ends(void **state)
 {
-    atomic_store(&backend.release, false);
+    backend_hold();
     hp_test_conn held;
     hold_one(&held, 1);
     hp_test_response resp;
@@ -174,7 +193,7 @@ static bool served_again(void *data)
 
 static void a_held_request_whose_client_went_away_leaves_the_count(void **state)
 {
-    atomic_store(&backend.release, false);
+    backend_hold();
     hp_test_conn held;
     hold_one(&held, 2);
     assert_int_equal(status_of(GET_ROOT), 503);
@@ -189,7 +208,7 @@ static void a_held_request_whose_client_went_away_leaves_the_count(void **state)
 
 static void a_timed_out_request_and_a_rate_limited_one_leave_the_count(void **state)
 {
-    atomic_store(&backend.release, false); /* the backend never answers /timeout in time */
+    backend_hold(); /* the backend never answers /timeout in time */
     assert_int_equal(status_of(GET_TIMEOUT), 504);
     assert_true(hp_test_poll_until(nothing_in_flight, NULL, HP_TEST_DEADLINE_MS));
     assert_int_equal(status_of(GET_LIMITED), 200);
@@ -199,12 +218,33 @@ static void a_timed_out_request_and_a_rate_limited_one_leave_the_count(void **st
     atomic_store(&backend.release, true);
 }
 
+/* A stop drains the server: the held request is aborted at the drain deadline (300 ms), and
+ * once the server is started again nothing is left counted against its cap. */
+static void a_request_aborted_by_a_drain_leaves_the_count(void **state)
+{
+    backend_hold();
+    hp_test_conn held;
+    hold_one(&held, atomic_load(&backend.heads) + 1);
+    assert_int_equal(metric(IN_FLIGHT), 1);
+    hp_test_answer a = hp_test_admin_call(&admin, "POST", "/servers/web/stop", NULL, NULL);
+    assert_int_equal(a.status, 200);
+    hp_test_answer_free(&a);
+    hp_test_close(&held);
+    a = hp_test_admin_call(&admin, "POST", "/servers/web/start", NULL, NULL);
+    assert_int_equal(a.status, 200);
+    hp_test_answer_free(&a);
+    assert_true(hp_test_poll_until(nothing_in_flight, NULL, HP_TEST_DEADLINE_MS));
+    assert_int_equal(status_of(GET_ROOT), 200);
+    atomic_store(&backend.release, true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_request_beyond_max_in_flight_gets_503_until_the_held_one_ends),
         cmocka_unit_test(a_held_request_whose_client_went_away_leaves_the_count),
         cmocka_unit_test(a_timed_out_request_and_a_rate_limited_one_leave_the_count),
+        cmocka_unit_test(a_request_aborted_by_a_drain_leaves_the_count),
     };
     return cmocka_run_group_tests(tests, pool_start, pool_stop);
 }

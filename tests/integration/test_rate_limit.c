@@ -3,7 +3,8 @@
  * Retry-After, RateLimit-Policy, RateLimit and a JSON body while another client (source
  * address 127.0.0.2) is served; once Retry-After passes it is served again; a route's own
  * limit, keyed by a header, replaces the server's, and its block_for keeps a key out; every
- * refusal is counted in hostpool_refused_total{server,reason="rate_limited"}. */
+ * refusal is counted in hostpool_refused_total{server,reason="rate_limited"}; a refused request
+ * that waits for 100 Continue is answered without it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -156,11 +157,32 @@ static void a_routes_own_limit_keys_by_header_and_block_for_keeps_the_key_out(vo
     assert_int_equal(refused_count("web"), before + 2);
 }
 
+/* A refused request that waits for 100 Continue gets its 429 at once, without the 100, and the
+ * connection closes (its body is never read). k1 is still blocked from the test before. */
+static void a_refused_request_waiting_for_100_continue_gets_429_without_it(void **state)
+{
+    hp_test_conn conn;
+    assert_int_equal(hp_test_connect_from(&conn, "127.0.0.1", web_port, HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(hp_test_send_str(&conn,
+                                      "POST /login HTTP/1.1\r\nHost: web\r\nX-Api-Key: k1\r\n"
+                                      "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+                                      HP_TEST_DEADLINE_MS),
+                     HP_TEST_OK);
+    hp_test_response resp;
+    assert_int_equal(hp_test_read_response(&conn, &resp, false, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    assert_int_equal(resp.status, 429);
+    assert_true(hp_test_response_header_has(&resp, "Connection", "close"));
+    hp_test_response_free(&resp);
+    assert_int_equal(hp_test_wait_closed(&conn, HP_TEST_DEADLINE_MS), HP_TEST_CLOSED);
+    hp_test_close(&conn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_client_over_the_limit_gets_429_while_another_is_served),
         cmocka_unit_test(a_routes_own_limit_keys_by_header_and_block_for_keeps_the_key_out),
+        cmocka_unit_test(a_refused_request_waiting_for_100_continue_gets_429_without_it),
     };
     return cmocka_run_group_tests(tests, pool_start, pool_stop);
 }
