@@ -179,6 +179,16 @@ static inline void hp__exchange_observe(hp__http_context *ctx, hp__exchange *x, 
     for (; o < end; o++) o->ended(o->data, x, answered, end_ns);
 }
 
+/* Why an ended exchange was not answered in full, as the hooks and the journal tell it: NULL
+ * when it was; "aborted" when its response had begun (the handler or a proxy gave up after
+ * the head, or the connection failed while it was written); "connection lost" when none had
+ * (the client went away, or the handler never answered). */
+static inline const char *hp__exchange_error(const hp__exchange *x, bool answered)
+{
+    if (answered) return NULL;
+    return x->status ? "aborted" : "connection lost";
+}
+
 /* session.c: HTTP/1 */
 /* The server whose settings apply to `x`: its routed server, else the head server. */
 static inline const hp_server *hp__exchange_server(const hp__exchange *x)

@@ -23,9 +23,7 @@ static void request_ended(void *data, const hp__exchange *x, bool answered, uint
         .duration_us = x->start_ns && end > x->start_ns ? (end - x->start_ns) / 1000 : 0,
         .bytes_in = x->bytes_in,
         .bytes_out = x->bytes_out,
-        .error = !answered    ? "connection lost"
-                 : x->aborted ? "aborted"
-                              : NULL,
+        .error = hp__exchange_error(x, answered),
     };
     ctx->hooks->request_end(&x->req, &info, ctx->hooks->data);
 }

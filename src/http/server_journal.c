@@ -60,7 +60,7 @@ static void record_exchange(const hp__http_context *ctx, hp__journal *journal,
     char client[HP__JOURNAL_CLIENT_MAX];
     size_t client_len = hp_request_client_ip(&x->req, client, sizeof client);
     uint64_t end = answered ? end_ns : hp__exchange_now_ns();
-    const char *error = !answered ? "connection lost" : x->aborted ? "aborted" : NULL;
+    const char *error = hp__exchange_error(x, answered);
     hp__journal_record r = {
         .time_ms = unix_ms(),
         .duration_us = x->start_ns && end > x->start_ns ? (end - x->start_ns) / 1000 : 0,
