@@ -18,13 +18,15 @@
 
 static hp_test_server srv;
 static hp_test_admin admin;
-static int port;
+static int port, plain_port;
 
 /* Server `api` (one worker, so counts are exact) keeps a journal `journal`; `plain` none. */
 static void start_pool(const char *journal)
 {
     port = hp_test_free_port_in(25900, 25999);
-    assert_true(port > 0);
+    do plain_port = hp_test_free_port_in(25900, 25999);
+    while (plain_port == port); /* both free, neither bound yet */
+    assert_true(port > 0 && plain_port > 0);
     char text[2048];
     snprintf(text, sizeof text,
              "workers: 1\n"
@@ -37,10 +39,12 @@ static void start_pool(const char *journal)
              "    routes:\n"
              "      - match: { path: /api/ }\n"
              "        respond: { body: ok }\n"
+             "      - match: { path: /via/ }\n"
+             "        proxy: { to: [127.0.0.1:%d] }\n"
              "  - name: plain\n"
-             "    listen: auto\n"
+             "    listen: 127.0.0.1:%d\n"
              "    routes: [ { respond: { body: plain } } ]\n",
-             port, journal);
+             port, journal, plain_port, plain_port);
     assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "pool.yaml", text, strlen(text)), 0);
     char config[4200];
     snprintf(config, sizeof config, "%s/pool.yaml", hp_test_temp_dir());
@@ -117,6 +121,20 @@ static void each_request_is_recorded_with_its_fields_oldest_first(void **state)
     assert_int_equal(top(&a, "cursor"), 2);
     assert_int_equal(top(&a, "dropped"), 0);
     assert_int_equal(top(&a, "rejected"), 0);
+    hp_test_answer_free(&a);
+    stop_pool();
+}
+
+static void a_proxied_request_records_the_upstream_target_that_answered(void **state)
+{
+    start_pool("{ capacity: 100 }");
+    request("/via/x", 200);
+    hp_test_answer a = hp_test_admin_wait_items(&admin, "/servers/api/journal", "entries", 1);
+    char target[32];
+    snprintf(target, sizeof target, "127.0.0.1:%d", plain_port);
+    assert_string_equal(json_string_value(field(&a, 0, "upstream")), target);
+    assert_int_equal(number(&a, 0, "status"), 200);
+    assert_true(json_is_null(field(&a, 0, "error")));
     hp_test_answer_free(&a);
     stop_pool();
 }
@@ -327,6 +345,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(each_request_is_recorded_with_its_fields_oldest_first, teardown),
+        cmocka_unit_test_teardown(a_proxied_request_records_the_upstream_target_that_answered,
+                                  teardown),
         cmocka_unit_test_teardown(since_limit_status_and_path_select_entries, teardown),
         cmocka_unit_test_teardown(drop_oldest_keeps_the_last_entries_and_counts_the_dropped,
                                   teardown),
