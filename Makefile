@@ -58,6 +58,7 @@ bench: build
 	bench/pool_scale.sh
 	bench/admin_api.sh
 	bench/switchboard.sh
+	bench/websocket.sh
 	bench/guards.sh
 
 format:
