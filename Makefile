@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 60
 # New inputs and crashes go here, not into the committed corpus (minimize before committing).
 FUZZ_SCRATCH ?= /tmp/hostpool-fuzz
 
-.PHONY: all deps build run test asan fuzz fuzz-build bench format clean
+.PHONY: all deps build run test asan fuzz fuzz-build bench format clean install
 
 all: build
 
@@ -36,6 +36,14 @@ asan: deps
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS)
+
+# The binary, libhostpool (static and shared), its headers and hostpool.pc, the man pages, the
+# systemd unit and the bash completion, under PREFIX (staged under DESTDIR when set).
+PREFIX ?= /usr/local
+install: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
 
 # The libFuzzer targets, built with clang (CI builds them so they cannot rot) and run once
 # over the committed corpus.

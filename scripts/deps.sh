@@ -11,6 +11,9 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config libuv1-dev node-llhttp libjansson-dev
           libyaml-dev libcmocka-dev clang curl prometheus libwslay-dev zlib1g-dev
           libbrotli-dev libcrypt-dev python3-websockets node-ws "$@")
+# groff-base renders the man pages in their test (systemd-analyze, where systemd is, checks the
+# unit; that test is skipped without it).
+packages+=(groff-base)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -14,7 +14,9 @@
  * `run` exits 1. So does a config of servers none of which could start, unless --keep-going
  * (the admin API stays up to fix them). The pid file (--pid-file, pid_file.h) is checked before
  * anything binds and written just before the "servers running" line. SIGHUP reloads the file;
- * one that comes during a reload is queued (live_config.h). */
+ * one that comes during a reload is queued (live_config.h). Under systemd (NOTIFY_SOCKET) it
+ * says READY=1 with the "servers running" line, RELOADING=1 then READY=1 around a SIGHUP
+ * reload and STOPPING=1 when the drain starts (sd_notify.h). */
 #include "cli/cli.h"
 
 #include "config/config.h"
@@ -24,6 +26,7 @@
 #include "hostpool/pool.h"
 #include "cli/options.h"
 #include "cli/pid_file.h"
+#include "cli/sd_notify.h"
 #include "common/alloc.h"
 #include "io/fd_limit.h"
 #include "io/socket.h"
@@ -119,7 +122,31 @@ typedef struct daemon_state {
     hp__live_config *live;
     bool stopping;
     uv_signal_t sigint, sigterm, sighup;
+    hp__sd_notify notify;
 } daemon_state;
+
+/* What systemd's STATUS= says: the pool's servers (the admin API's aside, a switchboard's
+ * front and the servers it made included) and how many of them run, counted as the
+ * "servers running" line counts them. */
+typedef struct counting {
+    size_t running, servers;
+} counting;
+
+static bool count_server(const hp_server_info *info, void *data)
+{
+    counting *c = data;
+    if (strcmp(info->name, HP__CONFIG_ADMIN_SERVER) == 0) return true;
+    c->servers++;
+    if (info->state == HP_SERVER_RUNNING || info->state == HP_SERVER_STARTING) c->running++;
+    return true;
+}
+
+static counting count_servers(const hp_pool *pool)
+{
+    counting c = {0, 0};
+    hp_pool_walk(pool, count_server, &c);
+    return c;
+}
 
 static void on_pool_stopped(hp_pool *pool, void *data)
 {
@@ -131,6 +158,8 @@ static void on_pool_stopped(hp_pool *pool, void *data)
 
 static void stop(daemon_state *d)
 {
+    counting c = count_servers(d->pool);
+    hp__sd_notify_stopping(&d->notify, c.running, c.servers);
     d->stopping = true;
     hp_pool_shutdown(d->pool, on_pool_stopped, d);
 }
@@ -154,8 +183,12 @@ static void print_names(const char *what, const hp_pool_strings *names)
         fprintf(stderr, "%s%s", i ? ", " : what, names->items[i]);
 }
 
+/* A SIGHUP reload is done (refused or not): the pool serves again as it is now. */
 static void on_reloaded(const hp__reload_result *r, void *data)
 {
+    daemon_state *d = data;
+    counting c = count_servers(d->pool);
+    hp__sd_notify_ready(&d->notify, c.running, c.servers);
     if (r->errors) {
         hp__config_errors_print(r->errors, stderr);
         fprintf(stderr, "hostpool: reload refused, %zu error%s: nothing changed\n",
@@ -179,6 +212,8 @@ static void on_sighup(uv_signal_t *sig, int signum)
 {
     daemon_state *d = sig->data;
     if (d->stopping) return;
+    counting c = count_servers(d->pool);
+    hp__sd_notify_reloading(&d->notify, c.running, c.servers);
     if (hp__live_config_reloading(d->live))
         fprintf(stderr, "hostpool: Hangup: a reload is under way; the config is reloaded again "
                         "when it is done\n");
@@ -476,6 +511,7 @@ int hp__cmd_run(int argc, char **argv)
     }
     /* Signals are handled before anything says "listening": a client may stop us at once. */
     start_signals(loop, &d);
+    hp__sd_notify_init(&d.notify); /* before any process server's program starts */
     /* The config and its document are the live config's from here; `l` borrows them. */
     d.live = hp__live_config_create(d.pool, o.config, HP__CONFIG_ADMIN_SERVER, l.config, l.doc);
     hp__live_config_override_admin(d.live, o.admin, o.token_file);
@@ -484,6 +520,7 @@ int hp__cmd_run(int argc, char **argv)
         close_servers(&l, true);
         stop(&d);
         run_until_stopped(loop, &d);
+        hp__sd_notify_close(&d.notify);
         free(o.pid_file_in_use);
         return 1;
     }
@@ -492,8 +529,12 @@ int hp__cmd_run(int argc, char **argv)
     size_t running = start_servers(&d, &l, &add_failures);
     hp__live_config_servers_added(d.live);
     bool up = add_failures == 0 && announce(&o, running, servers);
-    if (!up) stop(&d);
+    if (up)
+        hp__sd_notify_ready(&d.notify, running, servers);
+    else
+        stop(&d);
     run_until_stopped(loop, &d);
+    hp__sd_notify_close(&d.notify);
     if (up && o.pid_file_in_use) hp__pid_file_remove(o.pid_file_in_use);
     free(o.pid_file_in_use);
     fprintf(stderr, "hostpool: stopped\n");
