@@ -14,6 +14,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static hp_test_server srv;
@@ -32,6 +33,8 @@ static const char config_text[] =
     "        websocket: { echo: {}, idle_timeout: 300ms, ping_interval: 0 }\n"
     "      - match: { path: /ping }\n"
     "        websocket: { echo: {}, ping_interval: 200ms }\n"
+    "      - match: { path: /metrics }\n"
+    "        metrics: {}\n"
     "      - respond: { body: plain }\n";
 
 static int start_daemon(void **state)
@@ -238,6 +241,35 @@ static void the_accept_key_answers_the_key(void **state)
     hp_test_close(&c);
 }
 
+/* The value of the sample `name` (with its labels) in the server's /metrics, or -1. */
+static long long metric(const char *sample)
+{
+    hp_test_response r;
+    assert_int_equal(hp_test_exchange(srv.port, "GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n", &r,
+                                      HP_TEST_DEADLINE_MS),
+                     HP_TEST_OK);
+    const char *at = strstr(r.body, sample);
+    long long value = at ? strtoll(at + strlen(sample), NULL, 10) : -1;
+    hp_test_response_free(&r);
+    return value;
+}
+
+static void metrics_count_connections_messages_bytes_and_closes(void **state)
+{
+    hp_test_conn c;
+    open_ws(&c, "/echo");
+    assert_int_equal(metric("hostpool_websocket_connections{server=\"ws\"} "), 1);
+    assert_true(metric("hostpool_websocket_messages_total{server=\"ws\",direction=\"in\"} ") >= 6);
+    assert_true(metric("hostpool_websocket_messages_total{server=\"ws\",direction=\"out\"} ") >= 6);
+    assert_true(metric("hostpool_websocket_bytes_total{server=\"ws\",direction=\"in\"} ") > 60000);
+    assert_int_equal(metric("hostpool_websocket_dropped_total{server=\"ws\"} "), 0);
+    assert_true(metric("hostpool_websocket_closes_total{server=\"ws\",code=\"1002\"} ") >= 5);
+    assert_int_equal(metric("hostpool_websocket_closes_total{server=\"ws\",code=\"1007\"} "), 1);
+    assert_int_equal(metric("hostpool_websocket_closes_total{server=\"ws\",code=\"4001\"} "), -1);
+    assert_true(metric("hostpool_websocket_closes_total{server=\"ws\",code=\"other\"} ") >= 1);
+    hp_test_close(&c);
+}
+
 /* Last: the daemon's drain (SIGTERM) closes an open WebSocket with 1001 and then exits. */
 static void the_daemons_drain_closes_websockets_with_1001(void **state)
 {
@@ -269,6 +301,7 @@ int main(void)
         cmocka_unit_test(ping_is_answered_with_its_payload),
         cmocka_unit_test(bad_handshakes_get_400_or_426),
         cmocka_unit_test(the_accept_key_answers_the_key),
+        cmocka_unit_test(metrics_count_connections_messages_bytes_and_closes),
         cmocka_unit_test(the_daemons_drain_closes_websockets_with_1001),
     };
     return cmocka_run_group_tests(tests, start_daemon, stop_daemon);
