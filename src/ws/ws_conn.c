@@ -718,6 +718,7 @@ int hp_ws_send(hp_ws *ws, const void *bytes, size_t len, bool binary)
 void hp_ws_close(hp_ws *ws, uint16_t code, const char *reason)
 {
     enter(ws);
-    start_close(ws, code, reason);
+    /* A code a peer may not receive (a reserved one, out of range) goes out as 1000. */
+    start_close(ws, close_code_valid(code) ? code : 1000, reason);
     leave(ws);
 }
