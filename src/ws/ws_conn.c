@@ -72,6 +72,7 @@ static void queue_frame(hp_ws *ws, hp__ws_frame *frame)
 /* Drops the frames [0, n) of the queue (written). */
 static void drop_frames(hp_ws *ws, uint32_t n)
 {
+    if (n == 0) return;
     for (uint32_t i = 0; i < n; i++) {
         ws->queued_bytes -= ws->frames[i]->len;
         hp__ws_frame_unref(ws->frames[i]);
