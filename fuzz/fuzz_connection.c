@@ -16,12 +16,12 @@
  * handlers answer); then the timer is fired until the session closes, which it must.
  *
  * Routes by target: /w a WebSocket echo handler (small limits, compression offered: every
- * frame after its 101 is fuzzed through wslay and the message layer), /r a respond handler, /p POST-only (405 otherwise), /z 204, /c... a
- * callback whose next letter picks: d answers later, s streams (unknown length), l streams
- * (known length), f sends a file, e echoes the body, u upgrades (when the request asked) to
- * a protocol that answers every byte it reads with an 'e', anything else answers at once.
- * /b a handler that streams the request body: it pulls a piece at each asynchronous step
- * (op 6) and answers with the count, or answers at once without reading for /bx.
+ * frame after its 101 is fuzzed through wslay and the message layer), /r a respond handler, /p
+ * POST-only (405 otherwise), /z 204, /c... a callback whose next letter picks: d answers later, s
+ * streams (unknown length), l streams (known length), f sends a file, e echoes the body, u upgrades
+ * (when the request asked) to a protocol that answers every byte it reads with an 'e', anything
+ * else answers at once. /b a handler that streams the request body: it pulls a piece at each
+ * asynchronous step (op 6) and answers with the count, or answers at once without reading for /bx.
  * Everything else is 404. Routes match the normalized path, so "/x/../c%66" is "/cf".
  *
  * Invariants checked: the output is always a prefix of a well-formed sequence of responses

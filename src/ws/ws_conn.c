@@ -160,7 +160,6 @@ static void start_close(hp_ws *ws, uint16_t code, const char *reason)
     after_close_sent(ws, true);
 }
 
-
 /* A close code a peer may send (RFC 6455 §7.4): 1000-1003, 1007-1014, 3000-4999. */
 static bool close_code_valid(uint16_t code)
 {
@@ -318,7 +317,7 @@ static bool frame_start(hp_ws *ws, const struct wslay_frame_iocb *f)
         return false;
     }
     if (!data) return true;
-    if (ws->close_sent) return false; /* after our close, data is dropped */
+    if (ws->close_sent) return false;                  /* after our close, data is dropped */
     if (starts_message == (ws->message_opcode != 0)) { /* a new message inside one, or a
                                                           continuation outside any */
         fail(ws, 1002);
@@ -506,7 +505,8 @@ static void arm_timer(hp_ws *ws)
     uint64_t elapsed = now_ms(ws) - ws->last_read_ms, next = UINT64_MAX;
     if (o->idle_timeout_ms) next = remaining(o->idle_timeout_ms, elapsed);
     if (o->ping_interval_ms) {
-        uint64_t ping = ws->ping_sent ? o->ping_interval_ms : remaining(o->ping_interval_ms, elapsed);
+        uint64_t ping =
+            ws->ping_sent ? o->ping_interval_ms : remaining(o->ping_interval_ms, elapsed);
         if (ping < next) next = ping;
     }
     hp_upgraded_set_timer(ws->u, next == UINT64_MAX ? 0 : next);

@@ -76,7 +76,10 @@ static void on_open_sends_and_hp_ws_close_makes_the_close_handshake(void **state
     assert_true(hp_test_ws_read(&a, &frame, HP_TEST_DEADLINE_MS));
     assert_int_equal(frame.first, 0x88);
     assert_int_equal(frame.len, 5);
-    assert_memory_equal(frame.payload, "\x0f\xa0" "bye", 5); /* 4000 */
+    assert_memory_equal(frame.payload,
+                        "\x0f\xa0"
+                        "bye",
+                        5);                    /* 4000 */
     assert_int_equal(atomic_load(&closes), 0); /* waits for the client's close */
     assert_int_equal(hp_test_ws_send(&a, 0x88, true, "\x0f\xa0", 2), HP_TEST_OK);
     assert_true(hp_test_poll_until(closed_once, NULL, HP_TEST_DEADLINE_MS));
