@@ -42,9 +42,12 @@ for linking in shared static; do
         CFLAGS="-O2 -Wall -Wextra -Wno-unused-parameter -Werror ${HP_EXAMPLE_CFLAGS:-}" >&2
     if [[ $linking == shared ]]; then
         # The shared build runs against the installed library, not one of the build tree.
-        LD_LIBRARY_PATH=$libdir ldd "$prefix/serve_once" | grep -qF "$libdir/$soname" ||
+        # ldd's output is read whole first: grep -q stopping at the first match would end
+        # ldd with SIGPIPE, which pipefail reports as a failure.
+        libs=$(LD_LIBRARY_PATH=$libdir ldd "$prefix/serve_once")
+        grep -qF "$libdir/$soname" <<<"$libs" ||
             { echo "serve_once is not linked to $libdir/$soname" >&2; exit 1; }
-    elif objdump -p "$prefix/serve_once" | grep -q 'NEEDED.*libhostpool'; then
+    elif grep -q 'NEEDED.*libhostpool' <<<"$(objdump -p "$prefix/serve_once")"; then
         echo "the static build needs libhostpool.so" >&2
         exit 1
     fi

@@ -52,7 +52,10 @@ static void hold_then_answer(hp_test_backend *base, int fd)
     atomic_fetch_add(&b->holding, 1);
     atomic_fetch_add(&b->heads, 1);
     while (!atomic_load(&b->release) && !atomic_load(&base->stop)) usleep(2000);
-    static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nheld";
+    /* It closes after each answer (script_backend.c), and says so: the proxy never keeps a
+     * connection the backend is about to close. */
+    static const char reply[] =
+        "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nheld";
     hp_test_send_all(fd, reply, sizeof reply - 1);
     atomic_fetch_sub(&b->holding, 1);
 }
