@@ -27,6 +27,8 @@
 #include "common/alloc.h"
 #include "config/config_check.h"
 #include "config/config_clash.h"
+#include "config/config_env.h"
+#include "config/config_include.h"
 #include "config/config_journal.h"
 #include "config/config_rate_limit.h"
 #include "config/config_switchboards.h"
@@ -355,7 +357,8 @@ static void check_server(checker *c, hp__cfg_node *map, const hp__config *config
                                        "rate_limit", "max_in_flight", NULL};
     s->limits = config->limits;
     s->access_log = config->access_log;
-    s->file = c->file ? hp__strdup(c->file) : NULL;
+    const char *file = hp__cfg_node_file(map, c->file);
+    s->file = file ? hp__strdup(file) : NULL;
     s->path = hp__cfg_node_path(map);
     s->pos = (hp__config_pos){map->line, map->column};
     if (!hp_config_expect_mapping(c, map)) return;
@@ -537,10 +540,16 @@ static void check_config(checker *c, hp__cfg_node *root, hp__config *config)
 {
     static const char *const keys[] = {"workers",   "admin",        "ports",    "limits",
                                        "health",    "access_log",   "pid_file", "servers",
-                                       "upstreams", "switchboards", NULL};
+                                       "upstreams", "switchboards", "include",  NULL};
     if (!hp_config_expect_mapping(c, root)) return;
     hp_config_keys(c, root, keys);
     hp__cfg_node *n;
+    /* A file's includes were merged and the key removed (config_include.h): here it is in a
+     * document the admin API was given. */
+    if (hp__cfg_mapping_get(root, "include"))
+        hp__config_fail_at(c, root, hp__cfg_mapping_key(root, "include", 7),
+                           "include is read only from a config file: the admin API takes the "
+                           "whole document (GET /config shows it merged)");
     if ((n = hp__cfg_mapping_get(root, "workers"))) check_workers(c, n, config);
     if ((n = hp__cfg_mapping_get(root, "admin"))) check_admin(c, n, config);
     if ((n = hp__cfg_mapping_get(root, "ports"))) check_ports(c, n, config);
@@ -652,7 +661,10 @@ int hp__config_load_file_doc(const char *path, hp__config **out, json_t **doc,
     *out = NULL;
     if (doc) *doc = NULL;
     hp__cfg_node *root = hp__cfg_parse_file(path, errs);
-    return root ? load_parsed(root, path, before, out, doc, errs) : HP_ECONFIG;
+    if (!root) return HP_ECONFIG;
+    hp__config_read_includes(root, path, errs);
+    hp__config_expand_env(root, path, errs);
+    return load_parsed(root, path, before, out, doc, errs);
 }
 
 int hp__config_load_file(const char *path, hp__config **out, hp__config_errors *errs)
