@@ -354,9 +354,10 @@ static void check_server(checker *c, hp__cfg_node *map, const hp__config *config
 {
     static const char *const keys[] = {"name",       "listen",        "expose",  "hosts",
                                        "limits",     "routes",        "process", "journal",
-                                       "rate_limit", "max_in_flight", NULL};
+                                       "rate_limit", "max_in_flight", "access_log", NULL};
     s->limits = config->limits;
     s->access_log = config->access_log;
+    hp__config_access_log_copy(&s->access_log_output, &config->access_log_output);
     const char *file = hp__cfg_node_file(map, c->file);
     s->file = file ? hp__strdup(file) : NULL;
     s->path = hp__cfg_node_path(map);
@@ -382,6 +383,8 @@ static void check_server(checker *c, hp__cfg_node *map, const hp__config *config
                         HP_CONFIG_QUOTE_MAX, s->expose);
     if ((n = hp__cfg_mapping_get(map, "hosts"))) check_hosts(c, n, s, where);
     if ((n = hp__cfg_mapping_get(map, "limits"))) check_limits(c, n, &s->limits, NULL);
+    if ((n = hp__cfg_mapping_get(map, "access_log")))
+        hp__config_read_access_log(c, n, &s->access_log, &s->access_log_output);
     if ((n = hp__cfg_mapping_get(map, "journal")))
         hp__config_read_journal(c, n, config->workers, &s->journal);
     if ((n = hp__cfg_mapping_get(map, "rate_limit")))
@@ -540,7 +543,8 @@ static void check_config(checker *c, hp__cfg_node *root, hp__config *config)
 {
     static const char *const keys[] = {"workers",   "admin",        "ports",    "limits",
                                        "health",    "access_log",   "pid_file", "servers",
-                                       "upstreams", "switchboards", "include",  NULL};
+                                       "upstreams", "switchboards", "include",  "error_log",
+                                       NULL};
     if (!hp_config_expect_mapping(c, root)) return;
     hp_config_keys(c, root, keys);
     hp__cfg_node *n;
@@ -556,7 +560,10 @@ static void check_config(checker *c, hp__cfg_node *root, hp__config *config)
     if ((n = hp__cfg_mapping_get(root, "limits")))
         check_limits(c, n, &config->limits, &config->max_servers);
     if ((n = hp__cfg_mapping_get(root, "health"))) check_health(c, n, config);
-    if ((n = hp__cfg_mapping_get(root, "access_log"))) hp_config_boolean(c, n, &config->access_log);
+    if ((n = hp__cfg_mapping_get(root, "access_log")))
+        hp__config_read_access_log(c, n, &config->access_log, &config->access_log_output);
+    if ((n = hp__cfg_mapping_get(root, "error_log")))
+        hp__config_read_error_log(c, n, &config->error_log);
     if ((n = hp__cfg_mapping_get(root, "pid_file")) && (config->pid_file = dup_string(c, n)) &&
         !config->pid_file[0])
         hp_config_error(c, n, "must not be empty");
@@ -586,6 +593,7 @@ int hp__config_load_node(hp__cfg_node *root, const char *file, hp__config **out,
     hp_limits_init(&config->limits);
     config->max_servers = HP__CONFIG_MAX_SERVERS;
     config->access_log = true;
+    config->error_log.level = HP_LOG_INFO;
     config->health.interval_ms = HP__HEALTH_DEFAULT_INTERVAL_MS;
     config->health.rise = HP__HEALTH_DEFAULT_RISE;
     config->health.fall = HP__HEALTH_DEFAULT_FALL;
@@ -707,6 +715,7 @@ static void server_close(hp__config_server *s)
     if (s->process) hp__process_model_free(s->process);
     free(s->process);
     hp__config_rate_limit_free(s->rate_limit);
+    hp__config_access_log_close(&s->access_log_output);
     free(s->file);
     free(s->path);
 }
@@ -738,6 +747,8 @@ void hp__config_destroy(hp__config *config)
     free(config->admin.listen);
     free(config->admin.token_file);
     free(config->pid_file);
+    hp__config_access_log_close(&config->access_log_output);
+    free(config->error_log.path);
     for (size_t i = 0; i < config->server_count; i++) server_close(&config->servers[i]);
     free(config->servers);
     for (size_t i = 0; i < config->upstream_count; i++)
