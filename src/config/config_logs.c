@@ -43,6 +43,10 @@ void hp__config_read_access_log(hp_config_check *c, hp__cfg_node *n, bool *on,
         hp_config_boolean(c, n, on);
         return;
     }
+    if (n->count == 0) { /* says nothing: on is `true` */
+        hp__config_fail_type(c, n, "a boolean, or a mapping of path, format and buffer");
+        return;
+    }
     *on = true;
     hp_config_keys(c, n, keys);
     hp__cfg_node *v;
