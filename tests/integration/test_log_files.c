@@ -1,7 +1,8 @@
 /* Log files of `hostpool run`: access_log with a path and a format (combined: Apache/nginx
  * combined then "server" "host"; json: one object per line), per server or from the top level
  * (a server's wins); each worker buffers its lines and writes them once per loop iteration, so
- * tests poll the file; SIGUSR1 reopens every log file after a rename (logrotate); a buffer too
+ * tests poll the file; SIGUSR1 reopens every log file after a rename (logrotate); a reload
+ * moves a server's lines to its new access_log path; a buffer too
  * small for a line drops it and counts it (hostpool_access_log_dropped_total); error_log takes
  * the daemon's messages, filtered by level. */
 #include <setjmp.h>
@@ -172,6 +173,31 @@ static void sigusr1_reopens_the_file_after_a_rename(void **state)
     free(now);
 }
 
+static void a_reload_moves_a_servers_access_log_to_its_new_path(void **state)
+{
+    int port = hp_test_free_port_in(PORT_MIN, PORT_MAX);
+    char config[2048];
+    const char *form = "servers:\n"
+                       "  - name: m\n"
+                       "    listen: 127.0.0.1:%d\n"
+                       "    access_log: { path: %s }\n"
+                       "    routes: [ { respond: { body: m } } ]\n";
+    snprintf(config, sizeof config, form, port, temp_path("first.log"));
+    start(config);
+    get(port, "GET /one HTTP/1.1\r\nHost: m\r\n\r\n");
+    free(wait_file(temp_path("first.log"), "GET /one"));
+    snprintf(config, sizeof config, form, port, temp_path("second.log"));
+    assert_int_equal(
+        hp_test_write_file(hp_test_temp_dir(), "logs.yaml", config, strlen(config)), 0);
+    assert_int_equal(hp_test_server_signal(&srv, SIGHUP), 0);
+    assert_true(hp_test_poll_until(stderr_has, "replaced m", HP_TEST_DEADLINE_MS));
+    get(port, "GET /two HTTP/1.1\r\nHost: m\r\n\r\n");
+    free(wait_file(temp_path("second.log"), "GET /two"));
+    char *first = hp_test_read_file(temp_path("first.log"), NULL);
+    assert_null(strstr(first, "GET /two"));
+    free(first);
+}
+
 typedef struct metric_wait {
     int port;
     const char *sample;
@@ -261,6 +287,8 @@ int main(void)
         cmocka_unit_test_teardown(
             combined_and_json_lines_go_to_the_top_level_file_or_the_servers_own, kill_server),
         cmocka_unit_test_teardown(sigusr1_reopens_the_file_after_a_rename, kill_server),
+        cmocka_unit_test_teardown(a_reload_moves_a_servers_access_log_to_its_new_path,
+                                  kill_server),
         cmocka_unit_test_teardown(a_line_larger_than_the_buffer_is_dropped_and_counted,
                                   kill_server),
         cmocka_unit_test_teardown(error_log_takes_the_messages_its_level_lets_through,
