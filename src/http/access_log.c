@@ -13,7 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LINE_MAX_BYTES 4096
+/* The longest line: a JSON one whose every text is at its cap below and escaped six bytes a
+ * byte (about 12.9 KiB), so a line is never cut. */
+#define LINE_MAX_BYTES 16384
 
 /* Target bytes as printable ASCII; anything else (and the quote) is escaped as \xHH. */
 static size_t printable(char *out, size_t cap, hp_str in)
@@ -31,24 +33,57 @@ static size_t printable(char *out, size_t cap, hp_str in)
     return n;
 }
 
-/* A JSON string's content: printable ASCII as is, '"' and '\' escaped, any other byte as
- * \u00XX (so the line is valid JSON whatever the client sent). */
-static size_t json_text(char *out, size_t cap, hp_str in)
+/* A line being built for the JSON format: appends with no formatting call per field (the
+ * JSON line has fourteen of them: with snprintf the line cost about 4,000 instructions more
+ * than the combined one). Texts are cut at their caps; nothing passes `cap`. */
+typedef struct line_builder {
+    char *base;
+    size_t len, cap;
+} line_builder;
+
+static void put(line_builder *b, const char *s, size_t n)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < in.len && n + 7 < cap; i++) {
+    if (n > b->cap - b->len) n = b->cap - b->len;
+    memcpy(b->base + b->len, s, n);
+    b->len += n;
+}
+
+#define PUT_LIT(b, lit) put((b), (lit), sizeof(lit) - 1)
+
+static void put_u64(line_builder *b, uint64_t v, int min_digits)
+{
+    char digits[24];
+    int n = 0;
+    do {
+        digits[sizeof digits - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v || n < min_digits);
+    put(b, digits + sizeof digits - n, (size_t)n);
+}
+
+/* A JSON string (printable ASCII as is, '"' and '\' escaped, any other byte as \u00XX, so the
+ * line is valid JSON whatever the client sent), or null when empty; at most `max` input bytes. */
+static void put_json(line_builder *b, hp_str in, size_t max)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (!in.len) {
+        PUT_LIT(b, "null");
+        return;
+    }
+    PUT_LIT(b, "\"");
+    for (size_t i = 0; i < in.len && i < max; i++) {
         unsigned char c = (unsigned char)in.base[i];
-        if (c == '"' || c == '\\') {
-            out[n++] = '\\';
-            out[n++] = (char)c;
-        } else if (c >= 0x20 && c < 0x7f) {
-            out[n++] = (char)c;
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            if (b->len < b->cap) b->base[b->len++] = (char)c;
+        } else if (c == '"' || c == '\\') {
+            char esc[2] = {'\\', (char)c};
+            put(b, esc, 2);
         } else {
-            n += (size_t)snprintf(out + n, cap - n, "\\u%04x", c);
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            put(b, esc, 6);
         }
     }
-    out[n] = '\0';
-    return n;
+    PUT_LIT(b, "\"");
 }
 
 static hp_str header_or_empty(const hp_request *req, const char *name)
@@ -117,46 +152,53 @@ static int combined_line(char *line, const hp__exchange *x, const char *ip,
                     (unsigned long long)x->body_bytes, referer, agent, server, host);
 }
 
-/* A JSON string, or null when empty. */
-static const char *json_or_null(char *buf, size_t cap, hp_str s)
-{
-    if (!s.len) return "null";
-    buf[0] = '"';
-    size_t n = json_text(buf + 1, cap - 2, s);
-    buf[n + 1] = '"';
-    buf[n + 2] = '\0';
-    return buf;
-}
-
-static int json_line(char *line, const hp__exchange *x, const char *ip, double seconds,
+static int json_line(char *line, const hp__exchange *x, const char *ip, uint64_t duration_ns,
                      const hp__access_log_time *t, long ms)
 {
-    char server[200], host[400], method[64], path[1100], query[1100], referer[600], agent[600],
-        upstream[3 * HP__UPSTREAM_LOG_LEN], client[64];
-    const char *up = x->upstream[0] ? json_or_null(upstream, sizeof upstream,
-                                                   hp__str(x->upstream, strlen(x->upstream)))
-                                    : "null";
-    return snprintf(
-        line, LINE_MAX_BYTES,
-        "{\"time\":\"%s.%03ldZ\",\"server\":%s,\"host\":%s,\"client\":%s,\"method\":%s,"
-        "\"path\":%s,\"query\":%s,\"status\":%d,\"bytes\":%llu,\"duration\":%.6f,"
-        "\"request_id\":\"%.*s\",\"upstream\":%s,\"referer\":%s,\"user_agent\":%s}\n",
-        t->utc, ms, json_or_null(server, sizeof server, server_name(x)),
-        json_or_null(host, sizeof host, x->req.host),
-        json_or_null(client, sizeof client, hp__str(ip, strlen(ip))),
-        json_or_null(method, sizeof method, x->req.method),
-        json_or_null(path, sizeof path, x->req.path), json_or_null(query, sizeof query, x->req.query),
-        x->status, (unsigned long long)x->body_bytes, seconds, (int)x->req.request_id.len,
-        x->req.request_id.base, up,
-        json_or_null(referer, sizeof referer, header_or_empty(&x->req, "referer")),
-        json_or_null(agent, sizeof agent, header_or_empty(&x->req, "user-agent")));
+    line_builder b = {.base = line, .cap = LINE_MAX_BYTES - 2};
+    PUT_LIT(&b, "{\"time\":\"");
+    put(&b, t->utc, strlen(t->utc));
+    PUT_LIT(&b, ".");
+    put_u64(&b, (uint64_t)ms, 3);
+    PUT_LIT(&b, "Z\",\"server\":");
+    put_json(&b, server_name(x), 64);
+    PUT_LIT(&b, ",\"host\":");
+    put_json(&b, x->req.host, 256);
+    PUT_LIT(&b, ",\"client\":");
+    put_json(&b, hp__str(ip, strlen(ip)), 64);
+    PUT_LIT(&b, ",\"method\":");
+    put_json(&b, x->req.method, 32);
+    PUT_LIT(&b, ",\"path\":");
+    put_json(&b, x->req.path, 512);
+    PUT_LIT(&b, ",\"query\":");
+    put_json(&b, x->req.query, 512);
+    PUT_LIT(&b, ",\"status\":");
+    put_u64(&b, (uint64_t)x->status, 1);
+    PUT_LIT(&b, ",\"bytes\":");
+    put_u64(&b, x->body_bytes, 1);
+    PUT_LIT(&b, ",\"duration\":"); /* seconds, to the microsecond */
+    put_u64(&b, duration_ns / 1000000000u, 1);
+    PUT_LIT(&b, ".");
+    put_u64(&b, duration_ns / 1000u % 1000000u, 6);
+    PUT_LIT(&b, ",\"request_id\":");
+    put_json(&b, x->req.request_id, HP__REQUEST_ID_LEN + 64);
+    PUT_LIT(&b, ",\"upstream\":");
+    put_json(&b, hp__str(x->upstream, strlen(x->upstream)), HP__UPSTREAM_LOG_LEN);
+    PUT_LIT(&b, ",\"referer\":");
+    put_json(&b, header_or_empty(&x->req, "referer"), 256);
+    PUT_LIT(&b, ",\"user_agent\":");
+    put_json(&b, header_or_empty(&x->req, "user-agent"), 256);
+    b.cap += 2; /* room kept for the end */
+    PUT_LIT(&b, "}\n");
+    return (int)b.len;
 }
 
 static void log_line(hp__http_context *ctx, const hp_server *server, const hp__exchange *x,
                      uint64_t end_ns)
 {
     char ip[64], line[LINE_MAX_BYTES];
-    double seconds = x->start_ns ? (double)(end_ns - x->start_ns) / 1e9 : 0.0;
+    uint64_t duration_ns = x->start_ns ? end_ns - x->start_ns : 0;
+    double seconds = (double)duration_ns / 1e9;
     if (!hp_request_client_ip(&x->req, ip, sizeof ip)) snprintf(ip, sizeof ip, "-");
     int n;
     if (server->access_log_format == HP_ACCESS_LOG_DEFAULT) {
@@ -167,7 +209,7 @@ static void log_line(hp__http_context *ctx, const hp_server *server, const hp__e
         refresh_time(&ctx->log_time, now.tv_sec);
         n = server->access_log_format == HP_ACCESS_LOG_COMBINED
                 ? combined_line(line, x, ip, &ctx->log_time)
-                : json_line(line, x, ip, seconds, &ctx->log_time, now.tv_nsec / 1000000);
+                : json_line(line, x, ip, duration_ns, &ctx->log_time, now.tv_nsec / 1000000);
     }
     if (n >= (int)sizeof line) { /* cut: still one line */
         n = (int)sizeof line;

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HP__LOG_FILES_MAX 64
+#define HP__LOG_FILES_MAX 64 /* a worker's pending buffers are one 64-bit mask */
 
 typedef struct hp__log_file hp__log_file;
 

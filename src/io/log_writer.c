@@ -34,9 +34,8 @@ static void write_buffer(hp__log_buffer *b)
 
 static void flush_all(hp__log_writer *w)
 {
-    if (!w->buffers) return;
-    for (unsigned i = 0; i < HP__LOG_FILES_MAX; i++)
-        if (w->buffers[i].len) write_buffer(&w->buffers[i]);
+    for (; w->pending; w->pending &= w->pending - 1)
+        write_buffer(&w->buffers[__builtin_ctzll(w->pending)]);
 }
 
 static void on_flush(uv_prepare_t *p)
@@ -71,9 +70,10 @@ void hp__log_writer_append(hp__log_writer *w, hp__log_file *file, size_t buffer_
     b->len += len;
     if (w->stopped) {
         write_buffer(b); /* an exchange ended after the worker's exit began */
-    } else if (!uv_is_active((uv_handle_t *)&w->flush)) {
-        uv_prepare_start(&w->flush, on_flush);
+        return;
     }
+    if (!w->pending) uv_prepare_start(&w->flush, on_flush);
+    w->pending |= (uint64_t)1 << hp__log_file_slot(file);
 }
 
 void hp__log_writer_stop(hp__log_writer *w)

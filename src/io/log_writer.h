@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #define HP__LOG_WRITER_DEFAULT_BYTES (64 * 1024)
@@ -32,6 +33,7 @@ typedef struct hp__log_buffer {
 typedef struct hp__log_writer {
     uv_prepare_t flush;
     hp__log_buffer *buffers; /* HP__LOG_FILES_MAX, by file slot; NULL until the first line */
+    uint64_t pending;        /* a bit per slot whose buffer holds lines */
     bool stopped;
 } hp__log_writer;
 
