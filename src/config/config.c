@@ -670,6 +670,11 @@ int hp__config_load_file_doc(const char *path, hp__config **out, json_t **doc,
     if (doc) *doc = NULL;
     hp__cfg_node *root = hp__cfg_parse_file(path, errs);
     if (!root) return HP_ECONFIG;
+    /* The include paths first (they may name variables), then the merged document, where the
+     * include key is no more: each value is expanded once. */
+    hp__cfg_node *include =
+        root->kind == HP__CFG_MAPPING ? hp__cfg_mapping_get(root, "include") : NULL;
+    if (include) hp__config_expand_env(include, path, errs);
     hp__config_read_includes(root, path, errs);
     hp__config_expand_env(root, path, errs);
     return load_parsed(root, path, before, out, doc, errs);

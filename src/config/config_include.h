@@ -1,7 +1,8 @@
 /* `include:` at the top of a config file: more servers, upstreams and switchboards from other
  * files, merged into the document before it is checked.
  *
- * `include` is one path or glob pattern, or a list of them, relative to the folder of the file
+ * `include` is one path or glob pattern, or a list of them (expanded from the environment first,
+ * config_env.h), relative to the folder of the file
  * that includes (an absolute one as it is). A pattern (with * ? or [) takes the files it
  * matches in glob(3)'s sorted order, and may match nothing; a plain path must exist. Each file
  * is parsed (YAML, or JSON when its name ends in .json) and must be a mapping of at most `servers:`, `upstreams:` and

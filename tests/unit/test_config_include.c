@@ -2,7 +2,7 @@
  * including file, their files in sorted order, entries appended to the main lists; a pattern
  * matching nothing is fine, a missing plain path is an error; errors inside an included file
  * name that file and its line:column; includes do not nest; a document given to the admin API
- * (JSON) has no include. */
+ * (JSON) has no include. The include paths may name environment variables. */
 #include "config_fixture.h"
 #include "hp_test.h"
 
@@ -69,7 +69,8 @@ static void included_files_are_merged_in_glob_order_after_the_main_entries(void 
     hp__config_errors_init(&errs);
     hp__config *c = NULL;
     int rc = config_fixture_load("main.yaml",
-                                 "include: [ \"conf.d/*.yaml\", \"none.d/*.yaml\" ]\n"
+                                 "include: [ \"${HP_TEST_UNSET_DIR:-conf.d}/*.yaml\", "
+                                 "\"none.d/*.yaml\" ]\n"
                                  "servers:\n"
                                  "  - name: main\n"
                                  "    listen: 127.0.0.1:8200\n"
