@@ -74,6 +74,24 @@ typedef struct hp_journal_config {
     hp_journal_overflow overflow;
 } hp_journal_config;
 
+/* The line an access log writes per request (docs/CONFIG.md `access_log`). */
+typedef enum hp_access_log_format {
+    HP_ACCESS_LOG_DEFAULT,  /* hostpool's: client "request" status bytes seconds id server */
+    HP_ACCESS_LOG_COMBINED, /* Apache/nginx combined, then "server" "host" */
+    HP_ACCESS_LOG_JSON,     /* one JSON object per line, with named fields */
+} hp_access_log_format;
+
+/* Where and how a server's access log lines go, when `access_log` is on. */
+typedef struct hp_access_log_output {
+    /* NULL: stderr, each line written as its request ends. A path: a file opened (appending)
+     * when the server is created, shared with every server naming the same path, reopened by
+     * the daemon on SIGUSR1; each worker buffers its lines and writes them once per loop
+     * iteration (a line that finds the buffer full is dropped and counted). Copied. */
+    const char *path;
+    hp_access_log_format format;
+    size_t buffer_bytes; /* a worker's buffer for the file; 0: 64 KiB */
+} hp_access_log_output;
+
 typedef struct hp_server_config {
     const char *name;          /* required, unique in a pool */
     const char *expose;        /* optional public URL ("http://localhost:8080"), for listings */
@@ -88,7 +106,7 @@ typedef struct hp_server_config {
     const hp_route_config *routes; /* first match wins; no match: 404 (405 if only the */
     size_t route_count;            /* method differed) */
     hp_limits limits;
-    bool access_log;      /* one line per request on stderr */
+    bool access_log;      /* one line per request, on stderr unless access_log_output.path */
     hp_handler *fallback; /* answers what no route matches (NULL: 404); borrowed, so it must
                            * outlive the server (a pool's default handler) */
     /* A supervised process every request is proxied to (hostpool/process.h), or NULL. Only
@@ -96,6 +114,7 @@ typedef struct hp_server_config {
      * refused (the process answers everything). Copied. */
     const struct hp_process_config *process;
     hp_journal_config journal; /* none by default */
+    hp_access_log_output access_log_output; /* stderr, the default format by default */
     /* Every request of the server that its route has no own limit for; NULL: none. Each
      * server (each version of it: a replace or a reload starts counting anew) keeps its own
      * client table. Copied. */

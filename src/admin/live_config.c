@@ -333,6 +333,8 @@ static void check_fixed(const hp__live_config *live, const hp__config *new, cons
         {old->health.interval_ms == new->health.interval_ms, "health.interval"},
         {old->health.rise == new->health.rise, "health.rise"},
         {old->health.fall == new->health.fall, "health.fall"},
+        {same_json(json_object_get(live->doc, "error_log"), json_object_get(doc, "error_log")),
+         "error_log"},
         {same_json(json_object_get(live->doc, "switchboards"),
                    json_object_get(doc, "switchboards")),
          "switchboards"},
@@ -376,6 +378,8 @@ static void make_plan(hp__live_config *live, const hp__config *config, const doc
     const doc_servers *old_servers = &live->servers;
     /* What every server inherits, compared as values: "off" and false are the same. */
     bool defaults_same = live->config->access_log == config->access_log &&
+                         hp__config_access_log_equal(&live->config->access_log_output,
+                                                     &config->access_log_output) &&
                          memcmp(&live->config->limits, &config->limits, sizeof config->limits) == 0;
     p->count = config->server_count;
     p->changes = hp__calloc(p->count + 1, sizeof *p->changes);

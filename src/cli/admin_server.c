@@ -53,7 +53,9 @@ int hp__daemon_add_admin(hp_pool *pool, hp__live_config *live, char *err, size_t
                           .routes = &route,
                           .route_count = 1,
                           .limits = config->limits,
-                          .access_log = config->access_log};
+                          .access_log = config->access_log,
+                          .access_log_output =
+                              hp__config_access_log_output(&config->access_log_output)};
     int rc = hp_pool_add(pool, &c, err, errlen);
     if (rc) {
         hp_handler_destroy(route.handler);

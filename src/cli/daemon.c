@@ -14,8 +14,11 @@
  * `run` exits 1. So does a config of servers none of which could start, unless --keep-going
  * (the admin API stays up to fix them). The pid file (--pid-file, pid_file.h) is checked before
  * anything binds and written just before the "servers running" line. SIGHUP reloads the file;
- * one that comes during a reload is queued (live_config.h). Under systemd (NOTIFY_SOCKET) it
- * says READY=1 with the "servers running" line, RELOADING=1 then READY=1 around a SIGHUP
+ * one that comes during a reload is queued (live_config.h). SIGUSR1 reopens every log file
+ * (the error_log and each access_log path: logrotate's postrotate) and says so on the error
+ * log. The error_log, when the config has one, takes the daemon's messages from the moment the
+ * config is loaded (common/log.h); it cannot change on a reload. Under systemd (NOTIFY_SOCKET)
+ * it says READY=1 with the "servers running" line, RELOADING=1 then READY=1 around a SIGHUP
  * reload and STOPPING=1 when the drain starts (sd_notify.h). */
 #include "cli/cli.h"
 
@@ -27,8 +30,10 @@
 #include "cli/options.h"
 #include "cli/pid_file.h"
 #include "cli/sd_notify.h"
+#include "common/log.h"
 #include "common/alloc.h"
 #include "io/fd_limit.h"
+#include "io/log_file.h"
 #include "io/socket.h"
 #include "pool/pool_internal.h"
 #include "switch/switchboard.h"
@@ -121,7 +126,7 @@ typedef struct daemon_state {
     hp_pool *pool;
     hp__live_config *live;
     bool stopping;
-    uv_signal_t sigint, sigterm, sighup;
+    uv_signal_t sigint, sigterm, sighup, sigusr1;
     hp__sd_notify notify;
 } daemon_state;
 
@@ -154,6 +159,7 @@ static void on_pool_stopped(hp_pool *pool, void *data)
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sighup, NULL);
+    uv_close((uv_handle_t *)&d->sigusr1, NULL);
 }
 
 static void stop(daemon_state *d)
@@ -220,6 +226,18 @@ static void on_sighup(uv_signal_t *sig, int signum)
     else
         fprintf(stderr, "hostpool: Hangup: reloading the config\n");
     hp__live_config_reload_file(d->live, on_reloaded, d); /* `d` waits once: never refused */
+}
+
+/* SIGUSR1: every log file opened again at its path (after logrotate renamed it). */
+static void on_sigusr1(uv_signal_t *sig, int signum)
+{
+    bool error_log = hp__log_reopen();
+    int failed = hp__log_files_reopen() + !error_log;
+    if (failed)
+        fprintf(stderr, "hostpool: %s: %d log file%s could not be reopened\n", strsignal(signum),
+                failed, failed == 1 ? "" : "s");
+    else
+        fprintf(stderr, "hostpool: %s: log files reopened\n", strsignal(signum));
 }
 
 /* ---- the URLs it prints ---- */
@@ -366,10 +384,12 @@ static void start_signals(uv_loop_t *loop, daemon_state *d)
     uv_signal_init(loop, &d->sigint);
     uv_signal_init(loop, &d->sigterm);
     uv_signal_init(loop, &d->sighup);
-    d->sigint.data = d->sigterm.data = d->sighup.data = d;
+    uv_signal_init(loop, &d->sigusr1);
+    d->sigint.data = d->sigterm.data = d->sighup.data = d->sigusr1.data = d;
     uv_signal_start(&d->sigint, on_signal, SIGINT);
     uv_signal_start(&d->sigterm, on_signal, SIGTERM);
     uv_signal_start(&d->sighup, on_sighup, SIGHUP);
+    uv_signal_start(&d->sigusr1, on_sigusr1, SIGUSR1);
 }
 
 /* Runs the loop until the pool stopped, then frees everything. */
@@ -412,7 +432,8 @@ static const hp__usage run_usage = {
         "\n"
         "Runs every server of a config file (YAML, or JSON when FILE ends in .json) as one\n"
         "pool, with its admin API, until SIGINT or SIGTERM (drain, then exit 0). SIGHUP\n"
-        "reloads the file (as `hostpool reload` does). A config error: nothing starts, exit 1.\n"
+        "reloads the file (as `hostpool reload` does); SIGUSR1 reopens the log files (after\n"
+        "logrotate). A config error: nothing starts, exit 1.\n"
         "A server that cannot start fails alone; when none of them can, run exits 1.\n"
         "\n"
         "  -c, --config FILE   the config file\n"
@@ -461,6 +482,17 @@ static int override_admin(hp__config *config, const run_options *o)
     return o->admin ? set_admin_listen(config, o->admin) : 0;
 }
 
+/* error_log: its level, and its file from here on. False (said on stderr) if it cannot open. */
+static bool open_error_log(const hp__config *config)
+{
+    char err[4400];
+    hp__log_set_level(config->error_log.level);
+    if (!config->error_log.path || hp__log_open_file(config->error_log.path, err, sizeof err))
+        return true;
+    fprintf(stderr, "hostpool run: error_log: %s\n", err);
+    return false;
+}
+
 /* After the servers started: the pid file, then the summary line (a test or supervisor that
  * waits for it finds the pid file there). False when the daemon must stop. */
 static bool announce(const run_options *o, size_t running, size_t servers)
@@ -487,12 +519,13 @@ int hp__cmd_run(int argc, char **argv)
     run_options o = {0};
     int status;
     if (!read_run_options(argc, argv, &o, &status)) return status;
-    signal(SIGHUP, SIG_IGN); /* until the daemon's handler says what it does */
+    signal(SIGHUP, SIG_IGN); /* until the daemon's handlers say what they do */
+    signal(SIGUSR1, SIG_IGN);
     loaded l;
     if (load("run", o.config, &l) != 0) return 1;
     char err[4400];
     const char *pid_file = o.pid_file ? o.pid_file : l.config->pid_file;
-    bool ok = override_admin(l.config, &o) == 0;
+    bool ok = override_admin(l.config, &o) == 0 && open_error_log(l.config);
     if (ok && pid_file && !(ok = hp__pid_file_check(pid_file, err, sizeof err)))
         fprintf(stderr, "hostpool run: %s\n", err);
     if (!ok) {

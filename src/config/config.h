@@ -15,6 +15,7 @@
 #define HP_CONFIG_CONFIG_H
 
 #include "config/config_errors.h"
+#include "config/config_logs.h"
 #include "config/config_process.h"
 #include "config/node.h"
 #include "hostpool/handler_kind.h"
@@ -53,7 +54,8 @@ typedef struct hp__config_server {
     char **hosts; /* lowercase names; "*.suffix" wildcards */
     size_t host_count;
     hp_limits limits; /* the top-level limits with this server's overrides applied */
-    bool access_log;  /* from the top level */
+    bool access_log;  /* its own `access_log`, else the top level's */
+    hp__config_access_log access_log_output; /* the same */
     hp__config_route *routes;
     size_t route_count;
     hp__process_model *process; /* `process`: a supervised process it proxies to, or NULL */
@@ -80,6 +82,8 @@ typedef struct hp_config {
     hp_limits limits;     /* defaults for every server */
     uint32_t max_servers; /* limits.max_servers */
     bool access_log;
+    hp__config_access_log access_log_output; /* access_log's path, format and buffer */
+    hp__config_error_log error_log;          /* error_log: path NULL, level info when not set */
     struct {
         uint32_t interval_ms; /* health.interval: between two TCP checks of a running server */
         uint32_t rise;        /* health.rise: successes in a row to become OK */

@@ -54,23 +54,53 @@ void hp__config_errors_add(hp__config_errors *errs, const char *file, int line, 
     va_end(ap);
 }
 
-static bool before(const hp__config_error *a, const hp__config_error *b)
+static bool same_file(const char *a, const char *b)
 {
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Errors of one file stay together (a config with includes reports several files), the files
+ * in the order their first error came, each file's errors in document order. */
+static size_t file_rank(const hp__config_errors *errs, size_t from, const char *file)
+{
+    size_t rank = 0;
+    for (size_t i = from; i < errs->count; i++) {
+        if (same_file(errs->items[i].file, file)) return rank;
+        bool first = true;
+        for (size_t j = from; j < i && first; j++)
+            first = !same_file(errs->items[j].file, errs->items[i].file);
+        rank += first;
+    }
+    return rank;
+}
+
+static bool before(size_t rank_a, const hp__config_error *a, size_t rank_b,
+                   const hp__config_error *b)
+{
+    if (rank_a != rank_b) return rank_a < rank_b;
     return a->line < b->line || (a->line == b->line && a->column < b->column);
 }
 
 void hp__config_errors_sort(hp__config_errors *errs, size_t from)
 {
-    /* Insertion sort: stable, and a config rarely has more than a few dozen errors. */
-    for (size_t i = from + 1; i < errs->count; i++) {
-        hp__config_error e = errs->items[i];
-        size_t j = i;
-        while (j > from && before(&e, &errs->items[j - 1])) {
-            errs->items[j] = errs->items[j - 1];
+    /* Insertion sort: stable, and a config rarely has more than a few dozen errors. The ranks
+     * are taken before anything moves. */
+    size_t n = errs->count > from ? errs->count - from : 0;
+    if (n < 2) return;
+    size_t *rank = hp__malloc(n * sizeof *rank);
+    for (size_t i = 0; i < n; i++) rank[i] = file_rank(errs, from, errs->items[from + i].file);
+    for (size_t i = 1; i < n; i++) {
+        hp__config_error e = errs->items[from + i];
+        size_t r = rank[i], j = i;
+        while (j > 0 && before(r, &e, rank[j - 1], &errs->items[from + j - 1])) {
+            errs->items[from + j] = errs->items[from + j - 1];
+            rank[j] = rank[j - 1];
             j--;
         }
-        errs->items[j] = e;
+        errs->items[from + j] = e;
+        rank[j] = r;
     }
+    free(rank);
 }
 
 char *hp__config_error_format(const hp__config_error *e)

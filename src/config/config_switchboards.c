@@ -186,6 +186,7 @@ static void check_entry(checker *c, hp__cfg_node *map, const hp__config *config,
     hp_config_keys(c, map, keys);
     m->limits = config->limits;
     m->access_log = config->access_log;
+    hp__config_access_log_copy(&m->access_log_output, &config->access_log_output);
     hp__cfg_node *n;
     if ((n = required(c, map, "name")) && (m->name = read_string(c, n)) &&
         !hp__config_name_valid(m->name))

@@ -40,6 +40,7 @@ void hp__cfg_node_destroy(hp__cfg_node *n)
     free(n->items);
     free(n->keys);
     free(n->text);
+    free(n->file);
     free(n);
 }
 
@@ -92,6 +93,41 @@ bool hp__cfg_is_null(const hp__cfg_node *n)
     if (n->kind != HP__CFG_SCALAR || n->quoted) return false;
     return n->len == 0 || strcmp(n->text, "~") == 0 || strcmp(n->text, "null") == 0 ||
            strcmp(n->text, "Null") == 0 || strcmp(n->text, "NULL") == 0;
+}
+
+static size_t index_of(const hp__cfg_node *map, const char *key)
+{
+    size_t len = strlen(key), i = 0;
+    while (i < map->count && !(map->keys[i]->len == len && memcmp(map->keys[i]->text, key, len) == 0))
+        i++;
+    return i;
+}
+
+void hp__cfg_mapping_remove(hp__cfg_node *map, const char *key)
+{
+    size_t i = index_of(map, key);
+    if (i == map->count) return;
+    hp__cfg_node_destroy(map->items[i]);
+    hp__cfg_node_destroy(map->keys[i]);
+    memmove(map->items + i, map->items + i + 1, (map->count - i - 1) * sizeof *map->items);
+    memmove(map->keys + i, map->keys + i + 1, (map->count - i - 1) * sizeof *map->keys);
+    map->count--;
+}
+
+void hp__cfg_mapping_replace(hp__cfg_node *map, const char *key, hp__cfg_node *value)
+{
+    size_t i = index_of(map, key);
+    hp__cfg_node_destroy(map->items[i]);
+    value->parent = map;
+    value->key = map->keys[i]->text;
+    map->items[i] = value;
+}
+
+const char *hp__cfg_node_file(const hp__cfg_node *n, const char *fallback)
+{
+    for (; n; n = n->parent)
+        if (n->file) return n->file;
+    return fallback;
 }
 
 static size_t write_path(const hp__cfg_node *n, char *out)

@@ -47,6 +47,9 @@ struct hp_config_node {
     size_t len;
     bool quoted;       /* quoted in the source, or a JSON string, or tagged !!str */
     hp__cfg_read read; /* set by the checker */
+    /* The file this node was read from when it is not its parent's (an entry an `include`
+     * brought into a list, config_include.h), else NULL; owned. hp__cfg_node_file() finds it. */
+    char *file;
     /* mapping and sequence: `count` items; a mapping's keys[i] is the key of items[i] */
     hp__cfg_node **items;
     hp__cfg_node **keys;
@@ -68,6 +71,16 @@ void hp__cfg_mapping_append(hp__cfg_node *map, hp__cfg_node *key, hp__cfg_node *
 hp__cfg_node *hp__cfg_mapping_get(const hp__cfg_node *map, const char *key);
 /* The key node of `key` in a mapping, or NULL. Borrowed. */
 hp__cfg_node *hp__cfg_mapping_key(const hp__cfg_node *map, const char *key, size_t len);
+
+/* Removes `key` and its value from a mapping (and frees them); nothing when it is not there. */
+void hp__cfg_mapping_remove(hp__cfg_node *map, const char *key);
+/* Replaces the value of `key` in a mapping with `value` (taking ownership, freeing the old one);
+ * the key must be there. */
+void hp__cfg_mapping_replace(hp__cfg_node *map, const char *key, hp__cfg_node *value);
+
+/* The file `node` was read from: the `file` of the nearest node up from it that has one, else
+ * `fallback` (the document's own file). Borrowed. */
+const char *hp__cfg_node_file(const hp__cfg_node *node, const char *fallback);
 
 /* Is it a plain null ("", "~", "null")? */
 bool hp__cfg_is_null(const hp__cfg_node *node);

@@ -22,7 +22,7 @@ void hp__http_context_init(hp__http_context *ctx, unsigned worker)
     /* prefix (8 hex), worker (2 hex), counter (10 hex, counted up from 0) */
     snprintf(ctx->request_id, sizeof ctx->request_id, "%08x%02x%010x", prefix, worker & 0xffu, 0u);
     hp__http_context_observe(ctx, hp__exchange_count, ctx);
-    hp__http_context_observe(ctx, hp__access_log_exchange, NULL);
+    hp__http_context_observe(ctx, hp__access_log_exchange, ctx);
 }
 
 void hp__http_context_observe(hp__http_context *ctx, hp__exchange_end_cb ended, void *data)

@@ -44,6 +44,16 @@ typedef struct hp__exchange_observer {
 
 #define HP__OBSERVERS_MAX 8
 
+/* The wall clock's second as the access log's combined and JSON lines write it (access_log.c),
+ * formatted once a second. */
+typedef struct hp__access_log_time {
+    time_t second;
+    char local[32]; /* "06/Dec/2026:06:42:10 +0000" */
+    char utc[24];   /* "2026-12-06T06:42:10" */
+} hp__access_log_time;
+
+struct hp__log_writer;
+
 typedef struct hp__http_context {
     unsigned worker; /* index of the worker loop */
     /* Set by the worker while one of its servers drains: told when an exchange ends (with the
@@ -57,6 +67,10 @@ typedef struct hp__http_context {
      * shared by its workers, for limits.max_connections_per_client. */
     struct hp__client_count *clients;
     uint64_t connections_open;
+    /* The worker's buffered writes to log files (io/log_writer.h), where access log lines to a
+     * file go; NULL without a worker (a session driven by a test). */
+    struct hp__log_writer *log_writer;
+    hp__access_log_time log_time;
     /* Cached "Date: ...\r\n" line, refreshed when the wall-clock second changes. */
     time_t date_second;
     char date_line[48];

@@ -6,6 +6,7 @@
 #include "core/host_name.h"
 #include "core/url_path.h"
 #include "hostpool/errors.h"
+#include "io/log_file.h"
 #include "io/socket.h"
 
 #include <ctype.h>
@@ -265,6 +266,12 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
         free_prefixes(prefixes, c->route_count);
         return err;
     }
+    struct hp__log_file *log_file = NULL;
+    if (c->access_log && c->access_log_output.path &&
+        (err = hp__log_file_open(c->access_log_output.path, &log_file, errbuf, errbuf_len))) {
+        free_prefixes(prefixes, c->route_count);
+        return err;
+    }
     hp_server *s = hp__calloc(1, server_size(c, prefixes));
     hp__block b = {(char *)(s + 1)};
     s->routes = hp__block_take(&b, c->route_count * sizeof *s->routes);
@@ -285,6 +292,9 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
     free_prefixes(prefixes, c->route_count);
     s->limits = c->limits;
     s->access_log = c->access_log;
+    s->access_log_format = c->access_log_output.format;
+    s->access_log_file = log_file;
+    s->access_log_buffer = c->access_log_output.buffer_bytes;
     s->journal_config = c->journal;
     s->fallback = c->fallback;
     s->worker_hooks = has_worker_hooks(s);
@@ -304,6 +314,7 @@ void hp_server_destroy(hp_server *s)
     hp__rate_guard_destroy(s->rate_guard);
     hp__server_stats_release(s->stats);
     hp__server_journal_release(s->journal);
+    hp__log_file_release(s->access_log_file);
     free(s);
 }
 

@@ -29,6 +29,9 @@ struct hp_server {
     size_t route_count;
     hp_limits limits;
     bool access_log;
+    hp_access_log_format access_log_format;
+    struct hp__log_file *access_log_file; /* a reference (io/log_file.h); NULL: stderr */
+    size_t access_log_buffer;             /* a worker's buffer for the file; 0: the default */
     bool worker_hooks;       /* a route handler or the fallback has per-worker hooks */
     hp_handler *fallback;    /* borrowed */
     hp__server_stats *stats; /* NULL until it first starts; shared by its versions */

@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "io/accept.h"
 #include "io/call.h"
+#include "io/log_writer.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@ struct hp__worker {
     uv_async_t wakeup;
     hp__locked_queue commands;
     hp__http_context http;
+    hp__log_writer log_writer; /* its lines to access log files */
     hp__listener *listeners; /* open */
     hp__listener *retired;   /* closed, with connections still open */
     hp__server_drain *server_drains;
@@ -297,6 +299,7 @@ static void maybe_exit(hp__worker *w)
     if (w->conn_count > 0) return;
     if (!uv_is_closing((uv_handle_t *)&w->drain_timer)) {
         hp__worker_context_close(&w->context);
+        hp__log_writer_stop(&w->log_writer);
         uv_close((uv_handle_t *)&w->drain_timer, NULL);
         uv_close((uv_handle_t *)&w->wakeup, NULL);
         hp__acceptor_close(&w->acceptor);
@@ -413,6 +416,8 @@ hp__worker *hp__worker_create(unsigned index, hp__worker_reply_cb on_reply, void
     w->drain_timer.data = w;
     hp__acceptor_init(&w->acceptor, &w->loop, index, &w->listeners);
     hp__http_context_init(&w->http, index);
+    hp__log_writer_init(&w->log_writer, &w->loop);
+    w->http.log_writer = &w->log_writer;
     if (hooks) hp__http_hooks_install(&w->http, hooks);
     return w;
 }
@@ -443,6 +448,7 @@ void hp__worker_destroy(hp__worker *w)
     uv_loop_close(&w->loop);
     hp__acceptor_free(&w->acceptor);
     hp__http_context_close(&w->http);
+    hp__log_writer_close(&w->log_writer);
     hp__locked_queue_close(&w->commands);
     free(w);
 }

@@ -17,6 +17,7 @@
 #include "core/prom_text.h"
 #include "handlers/websocket.h"
 #include "http/server.h"
+#include "io/log_file.h"
 #include "io/engine_stats.h"
 #include "switch/switchboard.h"
 #include "io/proc_stats.h"
@@ -416,6 +417,30 @@ static void write_pool(hp__prom *p, hp_pool *pool, const snapshot *s)
     hp__prom_double(p, "hostpool_uptime_seconds", NULL, 0, (double)hp__pool_age_ms(pool) / 1e3);
 }
 
+typedef struct dropped_lines {
+    hp__prom *p;
+    bool family_written;
+} dropped_lines;
+
+static void write_one_dropped(void *data, const char *path, uint64_t dropped)
+{
+    dropped_lines *d = data;
+    if (!d->family_written)
+        hp__prom_family(d->p, "hostpool_access_log_dropped_total", "counter",
+                        "Access log lines dropped because a worker's buffer for the file was "
+                        "full, by file.");
+    d->family_written = true;
+    hp__prom_label l = {"file", path};
+    hp__prom_u64(d->p, "hostpool_access_log_dropped_total", &l, 1, dropped);
+}
+
+/* The process's access log files (io/log_file.h): only when there is one. */
+static void write_access_log_files(hp__prom *p)
+{
+    dropped_lines d = {.p = p};
+    hp__log_files_walk(write_one_dropped, &d);
+}
+
 static void write_process(hp__prom *p)
 {
     hp__proc_stats ps;
@@ -446,6 +471,7 @@ char *hp_pool_metrics_text(hp_pool *pool, size_t *len)
     write_upstreams(&p, pool);
     write_switchboards(&p, pool);
     write_pool(&p, pool, &s);
+    write_access_log_files(&p);
     write_process(&p);
     for (size_t i = 0; i < s.count; i++) hp__stats_totals_close(&s.servers[i].totals);
     free(s.servers);

@@ -3,6 +3,7 @@
 #include "common/alloc.h"
 #include "hostpool/errors.h"
 #include "http/server.h"
+#include "io/log_file.h"
 
 #include <llhttp.h>
 #include <stdio.h>
@@ -90,6 +91,11 @@ int hp__server_copy_init(hp__server_copy *copy, const hp_server *server, const i
         .route_count = process ? 0 : server->route_count,
         .limits = server->limits,
         .access_log = server->access_log,
+        .access_log_output = {.path = server->access_log_file
+                                          ? hp__log_file_path(server->access_log_file)
+                                          : NULL,
+                              .format = server->access_log_format,
+                              .buffer_bytes = server->access_log_buffer},
         .journal = server->journal_config,
         .fallback = server->fallback == pool_default ? NULL : server->fallback,
         .process = process,

@@ -56,6 +56,7 @@ static void model_copy(hp__switchboard_model *to, const hp__switchboard_model *f
     to->allow_name = dup_or_null(from->allow_name);
     to->allow_exists = dup_or_null(from->allow_exists);
     to->file_root = dup_or_null(from->file_root);
+    hp__config_access_log_copy(&to->access_log_output, &from->access_log_output);
     if (from->process) {
         to->process = HP_NEW(hp__process_model);
         hp__process_model_copy(to->process, &from->process->config);
@@ -73,6 +74,7 @@ void hp__switchboard_model_close(hp__switchboard_model *m)
     free(m->allow_name);
     free(m->allow_exists);
     free(m->file_root);
+    hp__config_access_log_close(&m->access_log_output);
     if (m->process) hp__process_model_free(m->process);
     free(m->process);
     *m = (hp__switchboard_model){0};
@@ -330,6 +332,7 @@ static int add_front(hp__switchboard *sb, char *err, size_t errlen)
         .route_count = 1,
         .limits = sb->m.limits,
         .access_log = sb->m.access_log,
+        .access_log_output = hp__config_access_log_output(&sb->m.access_log_output),
     };
     int status = hp_pool_add(sb->pool, &c, err, errlen);
     if (status) hp_handler_destroy(front);
@@ -458,6 +461,7 @@ static int make_server(hp_pool *pool, const char *name, void *data)
         .route_count = handler ? 1 : 0,
         .limits = m->limits,
         .access_log = m->access_log,
+        .access_log_output = hp__config_access_log_output(&m->access_log_output),
         .process = m->process ? &m->process->config : NULL,
     };
     int status = hp__pool_add_on_demand(pool, &c, m->name, ctx->why, sizeof ctx->why);

@@ -41,6 +41,7 @@
 #ifndef HP_SWITCH_SWITCHBOARD_H
 #define HP_SWITCH_SWITCHBOARD_H
 
+#include "config/config_logs.h"
 #include "config/config_process.h"
 #include "core/switch_name.h"
 #include "handlers/control_job.h"
@@ -73,6 +74,7 @@ typedef struct hp__switchboard_model {
                                  * supervisor to expand (the server's name is the name) */
     hp_limits limits;           /* the top-level limits, for the front and the servers made */
     bool access_log;
+    hp__config_access_log access_log_output; /* the top level's, for the front and the servers */
 } hp__switchboard_model;
 
 void hp__switchboard_model_close(hp__switchboard_model *m);
