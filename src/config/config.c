@@ -29,6 +29,7 @@
 #include "config/config_clash.h"
 #include "config/config_journal.h"
 #include "config/config_rate_limit.h"
+#include "config/config_compress.h"
 #include "config/config_switchboards.h"
 #include "config/config_upstreams.h"
 #include "config/parse.h"
@@ -281,8 +282,8 @@ static void route_drop_model(hp__config_route *r)
 static void check_route(checker *c, hp__cfg_node *map, hp__config_route *r)
 {
     size_t kinds = hp__handler_kinds_count();
-    const char *keys[HP__HANDLER_KINDS_MAX + 3] = {"match", "rate_limit"};
-    for (size_t i = 0; i < kinds; i++) keys[i + 2] = hp__handler_kind_at(i)->key;
+    const char *keys[HP__HANDLER_KINDS_MAX + 4] = {"match", "rate_limit", "compress"};
+    for (size_t i = 0; i < kinds; i++) keys[i + 3] = hp__handler_kind_at(i)->key;
     r->pos = (hp__config_pos){map->line, map->column};
     if (!hp_config_expect_mapping(c, map)) return;
     hp_config_keys(c, map, keys);
@@ -290,6 +291,8 @@ static void check_route(checker *c, hp__cfg_node *map, hp__config_route *r)
     if ((n = hp__cfg_mapping_get(map, "match"))) check_match(c, n, r);
     if ((n = hp__cfg_mapping_get(map, "rate_limit")))
         r->rate_limit = hp__config_read_rate_limit(c, n);
+    if ((n = hp__cfg_mapping_get(map, "compress")))
+        r->compress = hp__config_read_compress(c, n, true);
     unsigned handlers = 0;
     for (size_t i = 0; i < kinds; i++) {
         const hp_handler_kind *kind = hp__handler_kind_at(i);
@@ -352,7 +355,7 @@ static void check_server(checker *c, hp__cfg_node *map, const hp__config *config
 {
     static const char *const keys[] = {"name",       "listen",        "expose",  "hosts",
                                        "limits",     "routes",        "process", "journal",
-                                       "rate_limit", "max_in_flight", NULL};
+                                       "rate_limit", "max_in_flight", "compress", NULL};
     s->limits = config->limits;
     s->access_log = config->access_log;
     s->file = c->file ? hp__strdup(c->file) : NULL;
@@ -383,6 +386,8 @@ static void check_server(checker *c, hp__cfg_node *map, const hp__config *config
         hp__config_read_journal(c, n, config->workers, &s->journal);
     if ((n = hp__cfg_mapping_get(map, "rate_limit")))
         s->rate_limit = hp__config_read_rate_limit(c, n);
+    if ((n = hp__cfg_mapping_get(map, "compress")))
+        s->compress = hp__config_read_compress(c, n, false);
     uint64_t cap;
     if ((n = hp__cfg_mapping_get(map, "max_in_flight")) &&
         hp__config_amount(c, n, HP__CONFIG_COUNT, 0, HP_LIMIT_MAX_CONNECTIONS, &cap))
@@ -681,6 +686,7 @@ static void route_close(hp__config_route *r)
     free(r->path_prefix);
     free_strings(r->methods, r->method_count);
     hp__config_rate_limit_free(r->rate_limit);
+    hp__config_compress_free(r->compress);
     route_drop_model(r);
 }
 
@@ -695,6 +701,7 @@ static void server_close(hp__config_server *s)
     if (s->process) hp__process_model_free(s->process);
     free(s->process);
     hp__config_rate_limit_free(s->rate_limit);
+    hp__config_compress_free(s->compress);
     free(s->file);
     free(s->path);
 }

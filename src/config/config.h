@@ -42,6 +42,7 @@ typedef struct hp__config_route {
     const hp_handler_kind *kind; /* the route's handler key (handlers/registry.h) */
     void *model;                 /* what kind->check made of its settings; freed with the route */
     hp_rate_limit *rate_limit;   /* its own `rate_limit`, or NULL */
+    hp_compress_config *compress; /* its own `compress`, or NULL */
     hp__config_pos pos;
 } hp__config_route;
 
@@ -59,6 +60,7 @@ typedef struct hp__config_server {
     hp__process_model *process; /* `process`: a supervised process it proxies to, or NULL */
     hp_journal_config journal;  /* `journal`: capacity 0 when none */
     hp_rate_limit *rate_limit;  /* `rate_limit`, or NULL */
+    hp_compress_config *compress; /* `compress`, or NULL */
     uint32_t max_in_flight;     /* `max_in_flight`; 0: no cap */
     /* Where it was written, for errors found when it is built. */
     char *file; /* NULL when not from a file */
