@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static bool read_types(hp_config_check *c, hp__cfg_node *n, hp_compress_config *out)
 {
@@ -53,12 +54,24 @@ static bool read_mapping(hp_config_check *c, hp__cfg_node *map, hp_compress_conf
     return ok;
 }
 
+/* What hp_config_boolean takes: true, on, yes, false, off, no in any case. */
+static bool boolean_text(const char *text)
+{
+    static const char *const words[] = {"true", "on", "yes", "false", "off", "no"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcasecmp(text, words[i]) == 0) return true;
+    return false;
+}
+
 hp_compress_config *hp__config_read_compress(hp_config_check *c, hp__cfg_node *n, bool route)
 {
     hp_compress_config *config = HP_NEW(hp_compress_config);
     bool ok;
     if (n->kind == HP__CFG_MAPPING) {
         ok = read_mapping(c, n, config);
+    } else if (n->kind != HP__CFG_SCALAR || !boolean_text(n->text)) {
+        hp__config_fail_type(c, n, "true, false or a mapping");
+        ok = false;
     } else {
         bool on = false;
         ok = hp_config_boolean(c, n, &on);
