@@ -78,17 +78,10 @@ struct hp__exchange {
     const hp_upgrade_protocol *upgrade; /* set by hp_request_upgrade: switch when written */
     void *upgrade_data;
     /* Compression (http/compress_plan.h): the route's policy, NULL when it has none (then
-     * nothing below is touched). An encoded stream or file goes through `encoder`, its input
-     * [enc_in, enc_in + enc_in_len) borrowed from the producer (or a file chunk) until used up,
-     * its output in `encoded` (a worker buffer, also a whole body's encoded form). */
+     * nothing of it is touched, here or in the encoding block below `head`). */
     const hp__compress *compress;
     uint8_t planned; /* hp__compress_choose's answer + 1; 0: not asked */
     bool encode_file;
-    hp__encoder *encoder;
-    const char *enc_in;
-    size_t enc_in_len;
-    char *encoded;
-    size_t encoded_cap;
 
     /* ---- HTTP/1 framing (session.c, response.c) ---- */
     hp__session *s;
@@ -118,6 +111,16 @@ struct hp__exchange {
 
     /* ---- kept across reuse (not zeroed) ---- */
     char head[400]; /* HTTP/1: the engine's part of the response head */
+    /* Encoding, used only when `compress` is set, and left NULL by the release of an exchange
+     * that used them (so an exchange without compression never writes them). An encoded
+     * stream or file goes through `encoder`, its input [enc_in, enc_in + enc_in_len) borrowed
+     * from the producer (or a file chunk) until used up, its output in `encoded` (a worker
+     * buffer, also a whole body's encoded form). */
+    hp__encoder *encoder;
+    const char *enc_in;
+    size_t enc_in_len;
+    char *encoded;
+    size_t encoded_cap;
     /* A rate limit's refusal (`refused`): set with it, read only when it is set. */
     const hp__rate_guard *refused_by;
     hp__rate_decision refusal;

@@ -195,8 +195,10 @@ static void finish(hp__exchange *x)
 }
 
 /* A whole body, encoded when the plan says so: *body and *len become the encoded form's (in
- * x->encoded). False when the encoder failed and the connection is closed. */
-static bool encode_whole(hp__exchange *x, int status, const void **body, size_t *len)
+ * x->encoded). False when the encoder failed and the connection is closed. Out of line, so
+ * that hp_respond of a route without compression compiles as it did (callgrind: inlined, its
+ * request cost 6 instructions more). */
+__attribute__((noinline)) static bool encode_whole(hp__exchange *x, int status, const void **body, size_t *len)
 {
     hp__coding coding = hp__compress_plan(x, status, (int64_t)*len);
     if (coding == HP__CODING_IDENTITY) return true;
@@ -216,7 +218,7 @@ void hp_respond(hp_request *req, int status, const void *body, size_t len)
 {
     hp__exchange *x = exchange_of(req);
     if (x->responded) return;
-    if (x->compress && !encode_whole(x, status, &body, &len)) return;
+    if (__builtin_expect(x->compress != NULL, 0) && !encode_whole(x, status, &body, &len)) return;
     compose_head(x, status, (int64_t)len);
     struct iovec iov[3];
     unsigned n = head_iov(x, iov);
