@@ -52,13 +52,14 @@ fuzz: fuzz-build
 		$(FUZZ_SCRATCH)/corpus fuzz/corpus/fuzz_connection
 
 bench: build
-	@scripts/deps.sh nginx-light haproxy wrk
+	@scripts/deps.sh nginx-light haproxy wrk brotli
 	bench/run.sh
 	bench/proxy.sh
 	bench/pool_scale.sh
 	bench/admin_api.sh
 	bench/switchboard.sh
 	bench/guards.sh
+	bench/compress.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
