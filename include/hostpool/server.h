@@ -78,7 +78,8 @@ typedef struct hp_route_config {
     size_t method_count;
     hp_handler *handler;             /* required */
     const hp_rate_limit *rate_limit; /* NULL: the server's (if any) applies; copied */
-    const hp_compress_config *compress; /* NULL: the server's (if any) applies; copied */
+    /* NULL: the server's (if any) applies; copied */
+    const hp_compress_config *compress;
 } hp_route_config;
 
 /* A server's request journal (docs/CONFIG.md `journal`): a bounded record of its last

@@ -25,8 +25,10 @@ static bool read_types(hp_config_check *c, hp__cfg_node *n, hp_compress_config *
             types[out->type_count++] = hp__strdup(t);
         } else {
             if (t)
-                hp_config_error(c, n->items[i], "\"%.*s\" is not a media type (type/subtype, or "
-                                "type/* for any subtype)", HP_CONFIG_QUOTE_MAX, t);
+                hp_config_error(c, n->items[i],
+                                "\"%.*s\" is not a media type (type/subtype, or "
+                                "type/* for any subtype)",
+                                HP_CONFIG_QUOTE_MAX, t);
             ok = false;
         }
     }

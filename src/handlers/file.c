@@ -372,7 +372,8 @@ static void *check_settings(hp_config_check *c, hp_config_node *map)
 static int build(const void *model, hp_config_build *b, hp_handler **out)
 {
     const hp__file_model *m = model;
-    hp_file_options options = {.root = m->root, .index = m->index, .precompressed = m->precompressed};
+    hp_file_options options = {
+        .root = m->root, .index = m->index, .precompressed = m->precompressed};
     int err = 0;
     *out = hp_file_handler_create(&options, &err);
     if (!*out)

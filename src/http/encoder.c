@@ -73,8 +73,9 @@ void hp__encoder_destroy(hp__encoder *enc)
     free(enc);
 }
 
-static const int zlib_flush[] = {
-    [HP__ENCODE_PROCESS] = Z_NO_FLUSH, [HP__ENCODE_FLUSH] = Z_SYNC_FLUSH, [HP__ENCODE_FINISH] = Z_FINISH};
+static const int zlib_flush[] = {[HP__ENCODE_PROCESS] = Z_NO_FLUSH,
+                                 [HP__ENCODE_FLUSH] = Z_SYNC_FLUSH,
+                                 [HP__ENCODE_FINISH] = Z_FINISH};
 static const BrotliEncoderOperation brotli_op[] = {[HP__ENCODE_PROCESS] = BROTLI_OPERATION_PROCESS,
                                                    [HP__ENCODE_FLUSH] = BROTLI_OPERATION_FLUSH,
                                                    [HP__ENCODE_FINISH] = BROTLI_OPERATION_FINISH};
@@ -115,8 +116,8 @@ static int br_run(hp__encoder *enc, const char **in, size_t *in_len, hp__encode_
     return *in_len == 0;
 }
 
-int hp__encoder_run(hp__encoder *enc, const char **in, size_t *in_len, hp__encode_op op,
-                    char *out, size_t cap, size_t *out_len)
+int hp__encoder_run(hp__encoder *enc, const char **in, size_t *in_len, hp__encode_op op, char *out,
+                    size_t cap, size_t *out_len)
 {
     if (enc->ended) {
         *out_len = 0;

@@ -43,7 +43,7 @@ void hp__encoder_destroy(hp__encoder *enc);
  * `out` (*out_len), as `op` says. Returns 1 when the input is used up (and, for FLUSH and
  * FINISH, all of its output written), 0 when `out` filled first (run again with the same op
  * and the rest once it is written), -1 on an encoder failure. */
-int hp__encoder_run(hp__encoder *enc, const char **in, size_t *in_len, hp__encode_op op,
-                    char *out, size_t cap, size_t *out_len);
+int hp__encoder_run(hp__encoder *enc, const char **in, size_t *in_len, hp__encode_op op, char *out,
+                    size_t cap, size_t *out_len);
 
 #endif

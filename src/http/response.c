@@ -198,7 +198,8 @@ static void finish(hp__exchange *x)
  * x->encoded). False when the encoder failed and the connection is closed. Out of line, so
  * that hp_respond of a route without compression compiles as it did (callgrind: inlined, its
  * request cost 6 instructions more). */
-__attribute__((noinline)) static bool encode_whole(hp__exchange *x, int status, const void **body, size_t *len)
+__attribute__((noinline)) static bool encode_whole(hp__exchange *x, int status, const void **body,
+                                                   size_t *len)
 {
     hp__coding coding = hp__compress_plan(x, status, (int64_t)*len);
     if (coding == HP__CODING_IDENTITY) return true;
@@ -349,8 +350,8 @@ static bool read_file_chunk(hp__exchange *x)
 {
     if (!x->file_chunk)
         x->file_chunk = hp__http_buffer_get(x->s->ctx, FILE_CHUNK, &x->file_chunk_cap);
-    size_t want = x->file_remaining < x->file_chunk_cap ? (size_t)x->file_remaining
-                                                        : x->file_chunk_cap;
+    size_t want =
+        x->file_remaining < x->file_chunk_cap ? (size_t)x->file_remaining : x->file_chunk_cap;
     ssize_t got = pread(x->file_fd, x->file_chunk, want, (off_t)x->file_offset);
     if (got <= 0) {
         hp__session_abort(x->s);
@@ -369,7 +370,7 @@ static bool read_file_chunk(hp__exchange *x)
 static int encode_step(hp__exchange *x)
 {
     if (x->encode_file && !x->enc_in_len && !x->stream_last && !read_file_chunk(x)) return -1;
-    hp__encode_op op = x->stream_last  ? HP__ENCODE_FINISH
+    hp__encode_op op = x->stream_last   ? HP__ENCODE_FINISH
                        : x->encode_file ? HP__ENCODE_PROCESS
                                         : HP__ENCODE_FLUSH;
     size_t out_len = 0;
@@ -513,8 +514,7 @@ static void file_pump(hp__exchange *x)
 
 /* A file whose answer the plan encodes: read and encoded chunk by chunk, the head going out
  * with the first encoded bytes. */
-static void respond_file_encoded(hp__exchange *x, int status, int fd, uint64_t offset,
-                                 uint64_t len)
+static void respond_file_encoded(hp__exchange *x, int status, int fd, uint64_t offset, uint64_t len)
 {
     compose_head(x, status, -1);
     if (x->no_body) {

@@ -16,7 +16,7 @@ typedef struct hp__route {
     size_t prefix_len;
     uint64_t method_mask; /* bit per llhttp method number; all bits set = any */
     hp_handler *handler;
-    hp__rate_guard *rate_guard; /* its own rate limit, or NULL: the server's applies */
+    hp__rate_guard *rate_guard;   /* its own rate limit, or NULL: the server's applies */
     const hp__compress *compress; /* its own policy or its server's; NULL: none */
     hp__compress *own_compress;   /* its own, owned */
 } hp__route;

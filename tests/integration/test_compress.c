@@ -20,9 +20,9 @@
 
 #define PORT_MIN 28710
 #define PORT_MAX 28729
-#define TEXT_LEN 3000          /* a respond body: one call */
-#define PAGE_LEN (100 * 1024)  /* a file past the cache's 16 KiB: read and encoded in chunks */
-#define PRE_LEN (200 * 1024)   /* a file with .br and .gz beside it */
+#define TEXT_LEN 3000         /* a respond body: one call */
+#define PAGE_LEN (100 * 1024) /* a file past the cache's 16 KiB: read and encoded in chunks */
+#define PRE_LEN (200 * 1024)  /* a file with .br and .gz beside it */
 
 static hp_test_server srv;
 static int front_port, origin_port;
@@ -34,8 +34,8 @@ static char root[4200];
 /* Words, so the text compresses as real text does, without being one repeated byte. */
 static void fill_words(char *out, size_t len, unsigned seed)
 {
-    static const char *const words[] = {"pool ", "server ", "route ", "gzip ", "brotli ",
-                                        "hostpool ", "listen ", "worker "};
+    static const char *const words[] = {"pool ",   "server ",   "route ",  "gzip ",
+                                        "brotli ", "hostpool ", "listen ", "worker "};
     size_t n = 0;
     while (n < len) {
         seed = seed * 1103515245u + 12345u;
@@ -89,37 +89,38 @@ static int start_pool(void **state)
         return -1;
     origin_port = hp_test_free_port_in(PORT_MIN, PORT_MAX);
     static char config[TEXT_LEN * 5 + 3 * sizeof root + 4096];
-    snprintf(config, sizeof config,
-             "workers: 1\n"
-             "access_log: off\n"
-             "servers:\n"
-             "  - name: front\n"
-             "    listen: 127.0.0.1:0\n"
-             "    compress: { min_bytes: 100, level: 6 }\n"
-             "    routes:\n"
-             "      - match: { path: /text }\n"
-             "        respond: { body: \"%s\", headers: { content-type: text/plain, etag: '\"v1\"' } }\n"
-             "      - match: { path: /tiny }\n"
-             "        respond: { body: \"short\", headers: { content-type: text/plain } }\n"
-             "      - match: { path: /png }\n"
-             "        respond: { body: \"%s\", headers: { content-type: image/png } }\n"
-             "      - match: { path: /encoded }\n"
-             "        respond: { body: \"%s\", headers: { content-type: text/plain, "
-             "content-encoding: x-custom } }\n"
-             "      - match: { path: /off }\n"
-             "        compress: false\n"
-             "        respond: { body: \"%s\", headers: { content-type: text/plain } }\n"
-             "      - match: { path: /json }\n"
-             "        compress: { types: [application/json], min_bytes: 2KiB }\n"
-             "        respond: { body: \"%s\", headers: { content-type: application/json } }\n"
-             "      - match: { path: /proxied/ }\n"
-             "        proxy: { to: [127.0.0.1:%d] }\n"
-             "      - file: { root: \"%s\", precompressed: true }\n"
-             "  - name: origin\n"
-             "    listen: 127.0.0.1:%d\n"
-             "    routes:\n"
-             "      - file: { root: \"%s\" }\n",
-             text, text, text, text, text, origin_port, root, origin_port, root);
+    snprintf(
+        config, sizeof config,
+        "workers: 1\n"
+        "access_log: off\n"
+        "servers:\n"
+        "  - name: front\n"
+        "    listen: 127.0.0.1:0\n"
+        "    compress: { min_bytes: 100, level: 6 }\n"
+        "    routes:\n"
+        "      - match: { path: /text }\n"
+        "        respond: { body: \"%s\", headers: { content-type: text/plain, etag: '\"v1\"' } }\n"
+        "      - match: { path: /tiny }\n"
+        "        respond: { body: \"short\", headers: { content-type: text/plain } }\n"
+        "      - match: { path: /png }\n"
+        "        respond: { body: \"%s\", headers: { content-type: image/png } }\n"
+        "      - match: { path: /encoded }\n"
+        "        respond: { body: \"%s\", headers: { content-type: text/plain, "
+        "content-encoding: x-custom } }\n"
+        "      - match: { path: /off }\n"
+        "        compress: false\n"
+        "        respond: { body: \"%s\", headers: { content-type: text/plain } }\n"
+        "      - match: { path: /json }\n"
+        "        compress: { types: [application/json], min_bytes: 2KiB }\n"
+        "        respond: { body: \"%s\", headers: { content-type: application/json } }\n"
+        "      - match: { path: /proxied/ }\n"
+        "        proxy: { to: [127.0.0.1:%d] }\n"
+        "      - file: { root: \"%s\", precompressed: true }\n"
+        "  - name: origin\n"
+        "    listen: 127.0.0.1:%d\n"
+        "    routes:\n"
+        "      - file: { root: \"%s\" }\n",
+        text, text, text, text, text, origin_port, root, origin_port, root);
     char path[4200], admin[4200];
     snprintf(path, sizeof path, "%s/pool.yaml", tmp);
     snprintf(admin, sizeof admin, "unix:%s/admin.sock", tmp);
@@ -148,8 +149,7 @@ static void request(const char *method, const char *target, const char *headers,
     hp_test_conn c;
     assert_int_equal(hp_test_connect(&c, front_port, HP_TEST_DEADLINE_MS), 0);
     assert_int_equal(hp_test_send_str(&c, req, HP_TEST_DEADLINE_MS), 0);
-    assert_int_equal(hp_test_read_response(&c, r, strcmp(method, "HEAD") == 0,
-                                           HP_TEST_DEADLINE_MS),
+    assert_int_equal(hp_test_read_response(&c, r, strcmp(method, "HEAD") == 0, HP_TEST_DEADLINE_MS),
                      HP_TEST_OK);
     hp_test_close(&c);
 }
@@ -234,8 +234,8 @@ static void curl_compressed_gets_the_original_in_fewer_bytes(void **state)
     assert_int_equal(len, TEXT_LEN);
     assert_memory_equal(out, text, TEXT_LEN);
     free(out);
-    const char *sized[] = {"-sS", "--compressed", "-o", "/dev/null", "-w", "%{size_download}",
-                           url, NULL};
+    const char *sized[] = {"-sS", "--compressed",     "-o", "/dev/null",
+                           "-w",  "%{size_download}", url,  NULL};
     assert_int_equal(hp_test_curl(sized, &out, &len, HP_TEST_DEADLINE_MS), 0);
     assert_true(atol(out) > 0 && atol(out) < TEXT_LEN / 2);
     free(out);
