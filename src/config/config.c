@@ -398,6 +398,9 @@ static void check_server(checker *c, hp__cfg_node *map, const hp__config *config
         if ((n = hp__cfg_mapping_get(map, "routes")))
             hp__config_fail_at(c, map, hp__cfg_mapping_key(map, "routes", 6),
                                "a process server has no routes: its process answers every request");
+        if (s->compress)
+            hp__config_fail_at(c, map, hp__cfg_mapping_key(map, "compress", 8),
+                               "a process server's answers are its process's: compress them there");
         return;
     }
     if ((n = hp__cfg_mapping_get(map, "routes")) && !null_of(n)) {

@@ -44,6 +44,18 @@ static void bad_compress_fields_are_reported_at_their_position(void **state)
     free(got);
 }
 
+static void a_process_server_cannot_compress(void **state)
+{
+    char *got = config_fixture_load_errors("proc.yaml", "servers:\n"
+                                                        "  - name: app\n"
+                                                        "    listen: 127.0.0.1:8080\n"
+                                                        "    compress: true\n"
+                                                        "    process: { command: [./app] }\n");
+    assert_string_equal(got, "proc.yaml:4:5: servers[0]: a process server's answers are its "
+                             "process's: compress them there\n");
+    free(got);
+}
+
 static void policies_reach_the_server_config(void **state)
 {
     hp__config_errors errs;
@@ -89,6 +101,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bad_compress_fields_are_reported_at_their_position),
+        cmocka_unit_test(a_process_server_cannot_compress),
         cmocka_unit_test(policies_reach_the_server_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
