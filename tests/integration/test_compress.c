@@ -20,13 +20,15 @@
 
 #define PORT_MIN 28710
 #define PORT_MAX 28729
-#define TEXT_LEN 3000         /* a respond body: one call */
-#define PAGE_LEN (100 * 1024) /* a file past the cache's 16 KiB: read and encoded in chunks */
-#define PRE_LEN (200 * 1024)  /* a file with .br and .gz beside it */
+#define TEXT_LEN 3000               /* a respond body: one call */
+#define PAGE_LEN (100 * 1024)       /* a file past the cache's 16 KiB: read and encoded in chunks */
+#define PRE_LEN (200 * 1024)        /* a file with .br and .gz beside it */
+#define NOISE_LEN (4 * 1024 * 1024) /* text that does not compress: the socket fills */
+#define CLIENT_RCVBUF (16 * 1024)
 
 static hp_test_server srv;
 static int front_port, origin_port;
-static char text[TEXT_LEN + 1], page[PAGE_LEN], pre[PRE_LEN];
+static char text[TEXT_LEN + 1], page[PAGE_LEN], pre[PRE_LEN], *noise;
 static char *pre_br, *pre_gz;
 static size_t pre_br_len, pre_gz_len;
 static char root[4200];
@@ -77,6 +79,14 @@ static int start_pool(void **state)
     fill_words(pre, PRE_LEN, 3);
     pre_br = br_of(pre, PRE_LEN, &pre_br_len);
     pre_gz = gzip_of(pre, PRE_LEN, &pre_gz_len);
+    noise = malloc(NOISE_LEN);
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (size_t i = 0; i < NOISE_LEN; i++) { /* xorshift64: printable, no repeating pattern */
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        noise[i] = (char)(' ' + x % 94);
+    }
     snprintf(root, sizeof root, "%s/www", tmp);
     if (hp_test_write_file(root, "page.txt", page, PAGE_LEN) != 0 ||
         hp_test_write_file(root, "proxied/page.txt", page, PAGE_LEN) != 0 ||
@@ -85,7 +95,8 @@ static int start_pool(void **state)
         hp_test_write_file(root, "pre.txt.br", pre_br, pre_br_len) != 0 ||
         hp_test_write_file(root, "pre.txt.gz", pre_gz, pre_gz_len) != 0 ||
         hp_test_write_file(root, "gzonly.txt", pre, PRE_LEN) != 0 ||
-        hp_test_write_file(root, "gzonly.txt.gz", pre_gz, pre_gz_len) != 0)
+        hp_test_write_file(root, "gzonly.txt.gz", pre_gz, pre_gz_len) != 0 ||
+        hp_test_write_file(root, "noise.txt", noise, NOISE_LEN) != 0)
         return -1;
     origin_port = hp_test_free_port_in(PORT_MIN, PORT_MAX);
     static char config[TEXT_LEN * 5 + 3 * sizeof root + 4096];
@@ -136,6 +147,7 @@ static int stop_pool(void **state)
     assert_int_equal(hp_test_server_stop(&srv, SIGTERM, HP_TEST_DEADLINE_MS), 0);
     free(pre_br);
     free(pre_gz);
+    free(noise);
     return 0;
 }
 
@@ -159,9 +171,8 @@ static void get(const char *target, const char *headers, hp_test_response *r)
     request("GET", target, headers, r);
 }
 
-static char *gunzip(const char *in, size_t len, size_t *out_len)
+static char *gunzip(const char *in, size_t len, size_t cap, size_t *out_len)
 {
-    size_t cap = 1024 * 1024;
     char *out = malloc(cap);
     z_stream z = {0};
     assert_int_equal(inflateInit2(&z, 16 + 15), Z_OK);
@@ -176,9 +187,9 @@ static char *gunzip(const char *in, size_t len, size_t *out_len)
     return out;
 }
 
-static char *unbrotli(const char *in, size_t len, size_t *out_len)
+static char *unbrotli(const char *in, size_t len, size_t cap, size_t *out_len)
 {
-    *out_len = 1024 * 1024;
+    *out_len = cap;
     char *out = malloc(*out_len);
     assert_int_equal(BrotliDecoderDecompress(len, (const uint8_t *)in, out_len, (uint8_t *)out),
                      BROTLI_DECODER_RESULT_SUCCESS);
@@ -191,11 +202,10 @@ static void assert_decodes_to(const hp_test_response *r, const char *want, size_
     const char *coding = hp_test_response_header(r, "content-encoding");
     assert_non_null(coding);
     size_t n;
-    char *plain = strcmp(coding, "br") == 0 ? unbrotli(r->body, r->body_len, &n)
-                                            : gunzip(r->body, r->body_len, &n);
+    char *plain = strcmp(coding, "br") == 0 ? unbrotli(r->body, r->body_len, want_len + 1, &n)
+                                            : gunzip(r->body, r->body_len, want_len + 1, &n);
     assert_int_equal(n, want_len);
     assert_memory_equal(plain, want, want_len);
-    assert_true(r->body_len < want_len);
     free(plain);
 }
 
@@ -210,6 +220,7 @@ static void gzip_body_decodes_to_the_original_with_its_encoded_length(void **sta
     snprintf(length, sizeof length, "%zu", r.body_len);
     assert_string_equal(hp_test_response_header(&r, "content-length"), length);
     assert_true(hp_test_response_header_has(&r, "vary", "accept-encoding"));
+    assert_true(r.body_len < TEXT_LEN / 2);
     assert_decodes_to(&r, text, TEXT_LEN);
     hp_test_response_free(&r);
 }
@@ -418,6 +429,32 @@ static void a_proxied_stream_is_encoded_as_it_goes(void **state)
     hp_test_response_free(&r);
 }
 
+static bool bytes_arrived(void *conn)
+{
+    return hp_test_pending_bytes(conn) > 0;
+}
+
+/* Writes wait for the client while the file is being encoded (HP__AFTER_ENCODE): the reader
+ * that pauses still gets every byte, in order. */
+static void an_encoded_file_waits_for_a_slow_reader_and_arrives_whole(void **state)
+{
+    hp_test_conn c;
+    assert_int_equal(hp_test_connect_rcvbuf(&c, front_port, CLIENT_RCVBUF, HP_TEST_DEADLINE_MS), 0);
+    assert_int_equal(hp_test_send_str(&c,
+                                      "GET /noise.txt HTTP/1.1\r\nHost: x\r\n"
+                                      "Accept-Encoding: br\r\n\r\n",
+                                      HP_TEST_DEADLINE_MS),
+                     0);
+    assert_true(hp_test_poll_until(bytes_arrived, &c, HP_TEST_DEADLINE_MS));
+    hp_test_pause_ms(300); /* pacing: the client does not read for a while */
+    hp_test_response r;
+    assert_int_equal(hp_test_read_response(&c, &r, false, 30000), HP_TEST_OK);
+    assert_int_equal(r.status, 200);
+    assert_decodes_to(&r, noise, NOISE_LEN);
+    hp_test_response_free(&r);
+    hp_test_close(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -436,6 +473,7 @@ int main(void)
         cmocka_unit_test(precompressed_br_is_sent_as_it_is_on_disk),
         cmocka_unit_test(precompressed_gz_is_sent_when_br_is_refused_or_missing),
         cmocka_unit_test(a_proxied_stream_is_encoded_as_it_goes),
+        cmocka_unit_test(an_encoded_file_waits_for_a_slow_reader_and_arrives_whole),
     };
     return cmocka_run_group_tests(tests, start_pool, stop_pool);
 }
