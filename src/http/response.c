@@ -313,10 +313,10 @@ static bool start_stream(hp__exchange *x, int status, int64_t content_length,
                          const hp_body_producer *producer, void *data)
 {
     if (x->responded) return false;
+    x->producer = producer; /* set first: a failed encoder's abort calls its stop() */
+    x->producer_data = data;
     int64_t head_length = x->compress ? start_encoder(x, status, content_length) : content_length;
     if (head_length == -2) return false;
-    x->producer = producer;
-    x->producer_data = data;
     x->stream_left = content_length;
     compose_head(x, status, head_length);
     return true;
