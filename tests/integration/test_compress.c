@@ -325,6 +325,13 @@ static void head_answers_the_headers_of_get(void **state)
     assert_int_equal(h.body_len, 0);
     hp_test_response_free(&g);
     hp_test_response_free(&h);
+    /* a large file is encoded as it goes: its GET is chunked, so is the head of its HEAD */
+    request("HEAD", "/page.txt", "Accept-Encoding: gzip\r\n", &h);
+    assert_int_equal(h.status, 200);
+    assert_string_equal(hp_test_response_header(&h, "content-encoding"), "gzip");
+    assert_string_equal(hp_test_response_header(&h, "transfer-encoding"), "chunked");
+    assert_null(hp_test_response_header(&h, "content-length"));
+    hp_test_response_free(&h);
 }
 
 static void a_large_file_is_encoded_as_it_goes_chunked(void **state)
