@@ -155,14 +155,14 @@ wire_bytes() {
 }
 
 measure() { # PID PORT PATH ENCODING: "cpu_us_per_request requests_per_s"
-    local pid=$1 port=$2 path=$3 enc=$4 t0 t1 out rps req p50 p99 err
+    local pid=$1 port=$2 path=$3 enc=$4 t0 t1 out rps req err
     out=$TMP/wrk.txt
     read -r t0 _ < <(cpu_ticks "$pid")
     run_wait taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency \
         -H "Accept-Encoding: $enc" "http://127.0.0.1:$port$path" >"$out" 2>&1 ||
         fail "wrk: $(cat "$out")"
     read -r t1 _ < <(cpu_ticks "$pid")
-    read -r rps req p50 p99 err <<<"$(parse_wrk "$out")"
+    read -r rps req _ _ err <<<"$(parse_wrk "$out")"
     [[ $err == 0 ]] || fail "wrk saw $err errors (or non-2xx) against $port$path: $(cat "$out")"
     awk -v t="$((t1 - t0))" -v n="$req" -v hz="$CLK_TCK" -v rps="$rps" \
         'BEGIN { printf "%.1f %d\n", t * 1e6 / hz / n, rps }'
