@@ -60,7 +60,7 @@ fuzz: fuzz-build
 		$(FUZZ_SCRATCH)/corpus fuzz/corpus/fuzz_connection
 
 bench: build
-	@scripts/deps.sh nginx-light haproxy wrk
+	@scripts/deps.sh nginx-light haproxy wrk brotli
 	bench/run.sh
 	bench/proxy.sh
 	bench/pool_scale.sh
@@ -68,6 +68,7 @@ bench: build
 	bench/switchboard.sh
 	bench/websocket.sh
 	bench/guards.sh
+	bench/compress.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -2,6 +2,7 @@
 # Installs the Debian packages hostpool needs to build and test, only those missing.
 # Idempotent and quick when everything is there. Usage: scripts/deps.sh [extra-package...]
 # `make bench` passes nginx-light, haproxy and wrk as extras; `make test` and `make run` never do.
+# (and brotli, whose command precompresses the .br files bench/compress.sh serves)
 set -euo pipefail
 
 # prometheus: only for its promtool, with which tests check the metrics text (about 20 MB).

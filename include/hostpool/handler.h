@@ -83,6 +83,9 @@ hp_handler *hp_respond_handler_create(int status, const char *body, size_t body_
 typedef struct hp_file_options {
     const char *root;  /* the folder served (required) */
     const char *index; /* index file of a folder, default "index.html"; folders are never listed */
+    /* Serve NAME.br or NAME.gz, when one is beside NAME and the request's Accept-Encoding takes
+     * it, instead of NAME (nginx's gzip_static; docs/HTTP.md "Precompressed files"). */
+    bool precompressed;
 } hp_file_options;
 hp_handler *hp_file_handler_create(const hp_file_options *options, int *err);
 

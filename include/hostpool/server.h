@@ -54,12 +54,32 @@ typedef struct hp_rate_limit {
     const char *key_header; /* NULL: the client's IP address */
 } hp_rate_limit;
 
+/* Compression of answers (docs/HTTP.md "Compression"): gzip and brotli, chosen by the request's
+ * Accept-Encoding, for a body of at least `min_bytes` whose Content-Type is one of `types`
+ * (a type whose subtype is "*" matches every subtype of it). level: 1..9, gzip's level;
+ * brotli's quality is the same number. `off`: a route's, to answer identity though its
+ * server compresses. */
+typedef struct hp_compress_config {
+    const char *const *types; /* NULL (and type_count 0): HP_COMPRESS_DEFAULT_TYPES */
+    size_t type_count;
+    uint64_t min_bytes;
+    int level;
+    bool off;
+} hp_compress_config;
+
+#define HP_COMPRESS_DEFAULT_TYPES                                                                  \
+    "text/*", "application/json", "application/javascript", "image/svg+xml"
+#define HP_COMPRESS_DEFAULT_MIN_BYTES 256
+#define HP_COMPRESS_DEFAULT_LEVEL 5
+
 typedef struct hp_route_config {
     const char *path_prefix;    /* NULL or "" matches every path */
     const char *const *methods; /* NULL: every method; else `method_count` names */
     size_t method_count;
     hp_handler *handler;             /* required */
     const hp_rate_limit *rate_limit; /* NULL: the server's (if any) applies; copied */
+    /* NULL: the server's (if any) applies; copied */
+    const hp_compress_config *compress;
 } hp_route_config;
 
 /* A server's request journal (docs/CONFIG.md `journal`): a bounded record of its last
@@ -122,6 +142,8 @@ typedef struct hp_server_config {
     /* Requests being answered at once across the workers (docs/GUARDS.md); beyond, 503 with
      * Retry-After: 1. 0: no cap; at most HP_LIMIT_MAX_CONNECTIONS. */
     uint32_t max_in_flight;
+    /* Compression of every route's answers that has none of its own; NULL: none. Copied. */
+    const hp_compress_config *compress;
 } hp_server_config;
 
 typedef struct hp_server hp_server;

@@ -31,6 +31,7 @@
 #include "config/config_include.h"
 #include "config/config_journal.h"
 #include "config/config_rate_limit.h"
+#include "config/config_compress.h"
 #include "config/config_switchboards.h"
 #include "config/config_upstreams.h"
 #include "config/parse.h"
@@ -283,8 +284,8 @@ static void route_drop_model(hp__config_route *r)
 static void check_route(checker *c, hp__cfg_node *map, hp__config_route *r)
 {
     size_t kinds = hp__handler_kinds_count();
-    const char *keys[HP__HANDLER_KINDS_MAX + 3] = {"match", "rate_limit"};
-    for (size_t i = 0; i < kinds; i++) keys[i + 2] = hp__handler_kind_at(i)->key;
+    const char *keys[HP__HANDLER_KINDS_MAX + 4] = {"match", "rate_limit", "compress"};
+    for (size_t i = 0; i < kinds; i++) keys[i + 3] = hp__handler_kind_at(i)->key;
     r->pos = (hp__config_pos){map->line, map->column};
     if (!hp_config_expect_mapping(c, map)) return;
     hp_config_keys(c, map, keys);
@@ -292,6 +293,8 @@ static void check_route(checker *c, hp__cfg_node *map, hp__config_route *r)
     if ((n = hp__cfg_mapping_get(map, "match"))) check_match(c, n, r);
     if ((n = hp__cfg_mapping_get(map, "rate_limit")))
         r->rate_limit = hp__config_read_rate_limit(c, n);
+    if ((n = hp__cfg_mapping_get(map, "compress")))
+        r->compress = hp__config_read_compress(c, n, true);
     unsigned handlers = 0;
     for (size_t i = 0; i < kinds; i++) {
         const hp_handler_kind *kind = hp__handler_kind_at(i);
@@ -352,9 +355,9 @@ static void check_hosts(checker *c, hp__cfg_node *n, hp__config_server *s,
 static void check_server(checker *c, hp__cfg_node *map, const hp__config *config,
                          hp__config_server *s, hp__config_server_nodes *where)
 {
-    static const char *const keys[] = {"name",       "listen",        "expose",  "hosts",
-                                       "limits",     "routes",        "process", "journal",
-                                       "rate_limit", "max_in_flight", "access_log", NULL};
+    static const char *const keys[] = {
+        "name",    "listen",     "expose",        "hosts",      "limits",   "routes", "process",
+        "journal", "rate_limit", "max_in_flight", "access_log", "compress", NULL};
     s->limits = config->limits;
     s->access_log = config->access_log;
     hp__config_access_log_copy(&s->access_log_output, &config->access_log_output);
@@ -389,6 +392,8 @@ static void check_server(checker *c, hp__cfg_node *map, const hp__config *config
         hp__config_read_journal(c, n, config->workers, &s->journal);
     if ((n = hp__cfg_mapping_get(map, "rate_limit")))
         s->rate_limit = hp__config_read_rate_limit(c, n);
+    if ((n = hp__cfg_mapping_get(map, "compress")))
+        s->compress = hp__config_read_compress(c, n, false);
     uint64_t cap;
     if ((n = hp__cfg_mapping_get(map, "max_in_flight")) &&
         hp__config_amount(c, n, HP__CONFIG_COUNT, 0, HP_LIMIT_MAX_CONNECTIONS, &cap))
@@ -399,6 +404,9 @@ static void check_server(checker *c, hp__cfg_node *map, const hp__config *config
         if ((n = hp__cfg_mapping_get(map, "routes")))
             hp__config_fail_at(c, map, hp__cfg_mapping_key(map, "routes", 6),
                                "a process server has no routes: its process answers every request");
+        if (s->compress)
+            hp__config_fail_at(c, map, hp__cfg_mapping_key(map, "compress", 8),
+                               "a process server's answers are its process's: compress them there");
         return;
     }
     if ((n = hp__cfg_mapping_get(map, "routes")) && !null_of(n)) {
@@ -541,10 +549,9 @@ static void check_health(checker *c, hp__cfg_node *map, hp__config *config)
 
 static void check_config(checker *c, hp__cfg_node *root, hp__config *config)
 {
-    static const char *const keys[] = {"workers",   "admin",        "ports",    "limits",
-                                       "health",    "access_log",   "pid_file", "servers",
-                                       "upstreams", "switchboards", "include",  "error_log",
-                                       NULL};
+    static const char *const keys[] = {
+        "workers", "admin",     "ports",        "limits",  "health",    "access_log", "pid_file",
+        "servers", "upstreams", "switchboards", "include", "error_log", NULL};
     if (!hp_config_expect_mapping(c, root)) return;
     hp_config_keys(c, root, keys);
     hp__cfg_node *n;
@@ -706,6 +713,7 @@ static void route_close(hp__config_route *r)
     free(r->path_prefix);
     free_strings(r->methods, r->method_count);
     hp__config_rate_limit_free(r->rate_limit);
+    hp__config_compress_free(r->compress);
     route_drop_model(r);
 }
 
@@ -721,6 +729,7 @@ static void server_close(hp__config_server *s)
     free(s->process);
     hp__config_rate_limit_free(s->rate_limit);
     hp__config_access_log_close(&s->access_log_output);
+    hp__config_compress_free(s->compress);
     free(s->file);
     free(s->path);
 }

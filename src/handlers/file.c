@@ -11,7 +11,18 @@
  * in '/', with a 301 to the path plus '/' when it does not (as nginx does; the normalized path
  * never starts with "//", so the Location cannot name another host), and with 403 when it has
  * no index: folders are never listed. A file asked with a trailing '/' ("/index.html/") is
- * 404, as nginx answers. Small files go out from the cached bytes; others with sendfile. */
+ * 404, as nginx answers. Small files go out from the cached bytes; others with sendfile.
+ *
+ * Precompressed files (`precompressed: true`, nginx's gzip_static, its own switch: a route
+ * need not `compress`): NAME.br and NAME.gz beside NAME are its encoded forms. When one exists
+ * (looked for at most once a second per file, the answer kept in NAME's cache entry), every
+ * answer for NAME carries Vary: Accept-Encoding, and one the client's Accept-Encoding picks
+ * (http/accept_encoding.h) is served in NAME's place, whole, with sendfile, with NAME's
+ * Content-Type, Content-Encoding, and its own validators (its own ETag, since it is its own
+ * file). A Range request always gets NAME itself: ranges apply to the identity body.
+ *
+ * On a route that compresses (http/compress_plan.h) the engine encodes the file's 200; the
+ * preconditions are then checked against the ETag of that encoded variant. */
 #include "common/alloc.h"
 #include "common/str.h"
 #include "handlers/file_cache.h"
@@ -19,6 +30,8 @@
 #include "handlers/kinds.h"
 #include "hostpool/errors.h"
 #include "hostpool/handler.h"
+#include "http/accept_encoding.h"
+#include "http/compress_plan.h"
 #include "http/conditional.h"
 #include "http/http_date.h"
 #include "http/range.h"
@@ -38,6 +51,7 @@ typedef struct file_handler {
     int root_fd;
     char *index;
     size_t index_len;
+    bool precompressed;
 } file_handler;
 
 static void header(hp_request *req, const char *name, const char *value)
@@ -79,18 +93,34 @@ static int apply_range(hp_request *req, const hp__file_entry *e, uint64_t *offse
     }
 }
 
-/* Answers with the file of `e`, whose reference the answer takes over. The file's
+/* The entity-tag the 200 for `e` would carry: its own, or that of the variant the engine
+ * encodes on a compressing route (into variant). `precompressed`: `e` is encoded already. */
+static const char *answer_etag(hp_request *req, const hp__file_entry *e, const char *type,
+                               bool precompressed, char variant[HP__ETAG_MAX + 4])
+{
+    hp__coding coding =
+        precompressed ? HP__CODING_IDENTITY : hp__compress_choose(req, type, e->size);
+    if (coding != HP__CODING_IDENTITY &&
+        hp__etag_variant(e->etag, strlen(e->etag), coding, variant, HP__ETAG_MAX + 4))
+        return variant;
+    return e->etag;
+}
+
+/* Answers with the file of `e`, whose reference the answer takes over, as `type`. The file's
  * Content-Type goes only with its bytes: 304 has no body, 412 and 416 a text one of the
  * engine's. A file modified "in the future" (clock skew, a touch -d) is said to be modified
  * now: no Last-Modified may be later than the answer's Date (RFC 9110 8.8.2.1). */
-static void serve(hp_request *req, hp__file_entry *e, time_t now)
+static void serve(hp_request *req, hp__file_entry *e, const char *type, bool precompressed,
+                  time_t now)
 {
     header(req, "ETag", e->etag);
     char last_modified[HP__HTTP_DATE_LEN + 1];
     if (e->mtime.tv_sec > now) hp__http_date_format(now, last_modified);
     header(req, "Last-Modified", e->mtime.tv_sec > now ? last_modified : e->last_modified);
     uint64_t offset = 0, length = e->size;
-    int status = hp__conditional_status(req, e->etag, e->mtime.tv_sec, now);
+    char variant[HP__ETAG_MAX + 4];
+    const char *etag = answer_etag(req, e, type, precompressed, variant);
+    int status = hp__conditional_status(req, etag, e->mtime.tv_sec, now);
     if (!status) {
         header(req, "Accept-Ranges", "bytes");
         status = apply_range(req, e, &offset, &length);
@@ -103,7 +133,7 @@ static void serve(hp_request *req, hp__file_entry *e, time_t now)
             hp_respond_error(req, status);
         return;
     }
-    header(req, "Content-Type", e->type);
+    header(req, "Content-Type", type);
     hp_request_on_done(req, on_done, e);
     if (e->bytes) {
         hp_respond(req, status, e->bytes + offset, (size_t)length);
@@ -146,6 +176,66 @@ static hp__file_entry *folder_index(const file_handler *h, hp__file_cache *cache
     return e;
 }
 
+/* ---- precompressed siblings ---- */
+
+static const struct {
+    const char *ext;
+    hp__coding coding;
+} sibling_kinds[] = {{".br", HP__CODING_BR}, {".gz", HP__CODING_GZIP}};
+
+/* The entry of the sibling of `e` for `coding` (a regular file), or NULL. Borrowed: release. */
+static hp__file_entry *sibling(hp__file_cache *cache, const hp__file_entry *e, hp__coding coding,
+                               time_t now)
+{
+    char path[MAX_PATH];
+    const char *ext = coding == HP__CODING_BR ? ".br" : ".gz";
+    if (e->path_len + 4 > sizeof path) return NULL;
+    memcpy(path, e->path, e->path_len);
+    memcpy(path + e->path_len, ext, 4);
+    int status;
+    hp__file_entry *s = hp__file_cache_get(cache, path, e->path_len + 3, now, &status);
+    if (s && s->is_dir) {
+        hp__file_cache_release(s);
+        s = NULL;
+    }
+    return s;
+}
+
+/* The codings `e` has a sibling for, looked for once a second at most. */
+static unsigned siblings(hp__file_cache *cache, hp__file_entry *e, time_t now)
+{
+    if (e->siblings_checked == now) return e->siblings;
+    unsigned found = 0;
+    for (size_t i = 0; i < sizeof sibling_kinds / sizeof sibling_kinds[0]; i++) {
+        hp__file_entry *s = sibling(cache, e, sibling_kinds[i].coding, now);
+        if (!s) continue;
+        found |= 1u << sibling_kinds[i].coding;
+        hp__file_cache_release(s);
+    }
+    e->siblings = found;
+    e->siblings_checked = now;
+    return found;
+}
+
+/* Answers with a precompressed sibling of `e` when there is one the request takes; false
+ * (with Vary added when `e` has siblings) when `e` itself is the answer. */
+static bool serve_precompressed(hp_request *req, hp__file_cache *cache, hp__file_entry *e,
+                                time_t now)
+{
+    unsigned offered = siblings(cache, e, now);
+    if (!offered) return false;
+    header(req, "Vary", "Accept-Encoding");
+    if (hp_request_header(req, "range")) return false;
+    hp__coding coding = hp__accept_encoding_choose(req, offered);
+    if (coding == HP__CODING_IDENTITY) return false;
+    hp__file_entry *s = sibling(cache, e, coding, now);
+    if (!s) return false; /* gone since it was seen: the file itself, then */
+    header(req, "Content-Encoding", hp__coding_name(coding));
+    serve(req, s, e->type, true, now);
+    hp__file_cache_release(e);
+    return true;
+}
+
 static void on_request(hp_handler *self, hp_request *req)
 {
     file_handler *h = (file_handler *)self;
@@ -181,7 +271,8 @@ static void on_request(hp_handler *self, hp_request *req)
         hp_respond_error(req, status);
         return;
     }
-    serve(req, e, now);
+    if (h->precompressed && serve_precompressed(req, cache, e, now)) return;
+    serve(req, e, e->type, false, now);
 }
 
 /* Each worker has its own cache (no lock), made when a server using the handler is published
@@ -215,11 +306,12 @@ static const hp_handler_vtable file_vtable = {
     .worker_stop = worker_stop,
 };
 
-static hp_handler *file_handler_new(int root_fd, const char *index)
+static hp_handler *file_handler_new(int root_fd, const char *index, bool precompressed)
 {
     file_handler *h = HP_NEW(file_handler);
     h->base.vt = &file_vtable;
     h->root_fd = root_fd;
+    h->precompressed = precompressed;
     h->index = hp__strdup(index);
     h->index_len = strlen(index);
     return &h->base;
@@ -230,7 +322,7 @@ static hp_handler *clone(const hp_handler *self)
 {
     const file_handler *h = (const file_handler *)self;
     int fd = fcntl(h->root_fd, F_DUPFD_CLOEXEC, 0);
-    return fd < 0 ? NULL : file_handler_new(fd, h->index);
+    return fd < 0 ? NULL : file_handler_new(fd, h->index, h->precompressed);
 }
 
 hp_handler *hp_file_handler_create(const hp_file_options *options, int *err)
@@ -246,14 +338,14 @@ hp_handler *hp_file_handler_create(const hp_file_options *options, int *err)
         *err = HP_EINVAL;
         return NULL;
     }
-    return file_handler_new(fd, index);
+    return file_handler_new(fd, index, options->precompressed);
 }
 
-/* ---- the file kind: `file: { root, index }` in a config ---- */
+/* ---- the file kind: `file: { root, index, precompressed }` in a config ---- */
 
 static void *check_settings(hp_config_check *c, hp_config_node *map)
 {
-    static const char *const keys[] = {"root", "index", NULL};
+    static const char *const keys[] = {"root", "index", "precompressed", NULL};
     hp__file_model *m = HP_NEW(hp__file_model);
     if (!hp_config_expect_mapping(c, map)) return m;
     hp_config_keys(c, map, keys);
@@ -272,6 +364,7 @@ static void *check_settings(hp_config_check *c, hp_config_node *map)
         if (len == 0 || len > 255 || strchr(text, '/'))
             hp_config_error(c, n, "an index is a file name: 1 to 255 characters, no \"/\"");
     }
+    if ((n = hp_config_get(map, "precompressed"))) hp_config_boolean(c, n, &m->precompressed);
     return m;
 }
 
@@ -279,7 +372,8 @@ static void *check_settings(hp_config_check *c, hp_config_node *map)
 static int build(const void *model, hp_config_build *b, hp_handler **out)
 {
     const hp__file_model *m = model;
-    hp_file_options options = {.root = m->root, .index = m->index};
+    hp_file_options options = {
+        .root = m->root, .index = m->index, .precompressed = m->precompressed};
     int err = 0;
     *out = hp_file_handler_create(&options, &err);
     if (!*out)

@@ -43,6 +43,10 @@ typedef struct hp__file_entry {
     struct timespec mtime;
     time_t checked; /* wall-clock second of the last validation */
     char *bytes;    /* the contents when size <= HP__FILE_SMALL, else NULL */
+    /* The file handler's precompressed siblings (PATH.br, PATH.gz): the codings found
+     * (1 << hp__coding each) at the wall-clock second siblings_checked. */
+    time_t siblings_checked;
+    unsigned siblings;
     const char *type;
     char etag[HP__ETAG_MAX];
     char last_modified[32];

@@ -30,6 +30,7 @@ typedef struct hp__respond_model {
 typedef struct hp__file_model {
     char *root;
     char *index; /* NULL: the handler's default (index.html) */
+    bool precompressed;
     hp_config_pos root_pos;
 } hp__file_model;
 

@@ -59,10 +59,20 @@ void hp__exchange_freelist_clear(hp__http_context *ctx)
     ctx->exchange_count = 0;
 }
 
+static void release_encoding(hp__http_context *ctx, hp__exchange *x)
+{
+    if (x->encoded) hp__http_buffer_put(ctx, x->encoded, x->encoded_cap);
+    x->encoded = NULL;
+    hp__encoder_destroy(x->encoder);
+    x->encoder = NULL;
+    x->enc_in_len = 0;
+}
+
 void hp__exchange_release(hp__http_context *ctx, hp__exchange *x)
 {
     if (x->file_chunk) hp__http_buffer_put(ctx, x->file_chunk, x->file_chunk_cap);
     x->file_chunk = NULL;
+    if (x->compress) release_encoding(ctx, x);
     if (x->body_cap > 64 * 1024) {
         free(x->body);
         x->body = NULL;
@@ -162,9 +172,10 @@ static void route_handler(hp__exchange *x)
     const hp_server *server = x->server;
     const hp__route *route = hp__server_route(server, req, &x->method_mismatch);
     if (server->guarded && !admit(x, route)) return; /* no handler: dispatch answers it */
-    if (route)
+    if (route) {
         x->handler = route->handler;
-    else if (server->fallback && !x->method_mismatch)
+        x->compress = route->compress;
+    } else if (server->fallback && !x->method_mismatch)
         x->handler = server->fallback;
 }
 
@@ -189,6 +200,7 @@ bool hp__exchange_reroute(hp__exchange *x, const hp__vhosts *vhosts, hp_str host
     x->slice = hp__server_stats_slice(server->stats, worker);
     hp__counter_add(&x->slice->in_flight, 1);
     x->handler = NULL;
+    x->compress = NULL;
     x->method_mismatch = false;
     x->refused = 0;
     route_handler(x);

@@ -14,6 +14,8 @@
 
 #include "hostpool/handler.h"
 #include "hostpool/upgrade.h"
+#include "http/compress.h"
+#include "http/encoder.h"
 #include "http/rate_guard.h"
 #include "http/session.h"
 
@@ -26,6 +28,7 @@ typedef enum {
     HP__AFTER_FINISH,  /* the response is complete */
     HP__AFTER_PROCEED, /* ask the stream producer for more */
     HP__AFTER_FILE,    /* continue sending the file */
+    HP__AFTER_ENCODE,  /* continue encoding the input in hand (http/encoder.h) */
 } hp__after_write;
 
 #define HP__UPSTREAM_LOG_LEN 64 /* an upstream target's address, as the access log shows it */
@@ -74,6 +77,11 @@ struct hp__exchange {
     size_t file_chunk_cap;
     const hp_upgrade_protocol *upgrade; /* set by hp_request_upgrade: switch when written */
     void *upgrade_data;
+    /* Compression (http/compress_plan.h): the route's policy, NULL when it has none (then
+     * nothing of it is touched, here or in the encoding block below `head`). */
+    const hp__compress *compress;
+    uint8_t planned; /* hp__compress_choose's answer + 1; 0: not asked */
+    bool encode_file;
 
     /* ---- HTTP/1 framing (session.c, response.c) ---- */
     hp__session *s;
@@ -103,6 +111,16 @@ struct hp__exchange {
 
     /* ---- kept across reuse (not zeroed) ---- */
     char head[400]; /* HTTP/1: the engine's part of the response head */
+    /* Encoding, used only when `compress` is set, and left NULL by the release of an exchange
+     * that used them (so an exchange without compression never writes them). An encoded
+     * stream or file goes through `encoder`, its input [enc_in, enc_in + enc_in_len) borrowed
+     * from the producer (or a file chunk) until used up, its output in `encoded` (a worker
+     * buffer, also a whole body's encoded form). */
+    hp__encoder *encoder;
+    const char *enc_in;
+    size_t enc_in_len;
+    char *encoded;
+    size_t encoded_cap;
     /* A rate limit's refusal (`refused`): set with it, read only when it is set. */
     const hp__rate_guard *refused_by;
     hp__rate_decision refusal;
@@ -210,5 +228,7 @@ void hp__body_deliver_end(hp__exchange *x);
 void hp__body_failed(hp__exchange *x, int err);
 /* response.c */
 void hp__exchange_write_done(hp__exchange *x);
+/* Makes room for `more` bytes after the handler's headers in x->extra. */
+void hp__exchange_extra_reserve(hp__exchange *x, size_t more);
 
 #endif

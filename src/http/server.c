@@ -143,6 +143,9 @@ static void check_routes(const hp_server_config *c, char *const *prefixes, confi
         if (c->routes[i].rate_limit &&
             hp__rate_guard_check_limit(c->routes[i].rate_limit, policy, why, sizeof why))
             config_error(e, "routes[%zu].%s", i, why);
+        const char *problem =
+            c->routes[i].compress ? hp__compress_config_problem(c->routes[i].compress) : NULL;
+        if (problem) config_error(e, "routes[%zu].compress.%s", i, problem);
     }
 }
 
@@ -190,6 +193,8 @@ static int check_config(const hp_server_config *c, char *const *prefixes, char *
     check_limits(&c->limits, &e);
     if (c->max_in_flight > HP_LIMIT_MAX_CONNECTIONS)
         config_error(&e, "max_in_flight: at most %u", HP_LIMIT_MAX_CONNECTIONS);
+    const char *problem = c->compress ? hp__compress_config_problem(c->compress) : NULL;
+    if (problem) config_error(&e, "compress.%s", problem);
     char why[160];
     if (c->rate_limit &&
         hp__rate_guard_check_limit(c->rate_limit, c->name ? c->name : "", why, sizeof why))
@@ -258,6 +263,19 @@ static void create_guards(hp_server *s, const hp_server_config *c)
     }
 }
 
+/* The server's policy and each route's own; each route's effective one (its own, else the
+ * server's; none for a route whose own is `off`). */
+static void create_compress(hp_server *s, const hp_server_config *c)
+{
+    if (c->compress && !c->compress->off) s->compress = hp__compress_create(c->compress);
+    for (size_t i = 0; i < c->route_count; i++) {
+        const hp_compress_config *own = c->routes[i].compress;
+        hp__route *r = &s->routes[i];
+        if (own && !own->off) r->own_compress = hp__compress_create(own);
+        r->compress = own ? r->own_compress : s->compress;
+    }
+}
+
 int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, size_t errbuf_len)
 {
     char **prefixes = route_prefixes(c);
@@ -300,6 +318,7 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
     s->worker_hooks = has_worker_hooks(s);
     s->max_in_flight = c->max_in_flight;
     create_guards(s, c);
+    create_compress(s, c);
     *out = s;
     return 0;
 }
@@ -310,8 +329,10 @@ void hp_server_destroy(hp_server *s)
     for (size_t i = 0; i < s->route_count; i++) {
         hp_handler_destroy(s->routes[i].handler);
         hp__rate_guard_destroy(s->routes[i].rate_guard);
+        hp__compress_destroy(s->routes[i].own_compress);
     }
     hp__rate_guard_destroy(s->rate_guard);
+    hp__compress_destroy(s->compress);
     hp__server_stats_release(s->stats);
     hp__server_journal_release(s->journal);
     hp__log_file_release(s->access_log_file);

@@ -6,6 +6,7 @@
 #define HP_HTTP_SERVER_H
 
 #include "hostpool/server.h"
+#include "http/compress.h"
 #include "http/server_journal.h"
 #include "http/rate_guard.h"
 #include "http/stats.h"
@@ -15,7 +16,9 @@ typedef struct hp__route {
     size_t prefix_len;
     uint64_t method_mask; /* bit per llhttp method number; all bits set = any */
     hp_handler *handler;
-    hp__rate_guard *rate_guard; /* its own rate limit, or NULL: the server's applies */
+    hp__rate_guard *rate_guard;   /* its own rate limit, or NULL: the server's applies */
+    const hp__compress *compress; /* its own policy or its server's; NULL: none */
+    hp__compress *own_compress;   /* its own, owned */
 } hp__route;
 
 struct hp_server {
@@ -40,6 +43,7 @@ struct hp_server {
     hp__rate_guard *rate_guard;  /* the server's rate limit, or NULL */
     uint32_t max_in_flight;      /* 0: no cap (counted in stats->answering) */
     bool guarded;                /* a rate limit (its own or a route's) or max_in_flight */
+    hp__compress *compress;      /* the routes' policy where they have none, or NULL */
 };
 
 /* The route for a request: NULL when none matches; *method_mismatch says whether some route

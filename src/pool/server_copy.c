@@ -41,6 +41,15 @@ static void free_routes(hp__server_copy *copy, size_t count, bool with_handlers)
     }
 }
 
+/* A route's own compression as its config says it: its policy, or `off` when it has none
+ * though its server has one; NULL when it follows its server. */
+static const hp_compress_config *route_compress(const hp_server *server, const hp__route *r)
+{
+    static const hp_compress_config off = {.off = true};
+    if (r->own_compress) return &r->own_compress->config;
+    return server->compress && !r->compress ? &off : NULL;
+}
+
 static int copy_routes(hp__server_copy *copy, const hp_server *server, char *errbuf, size_t errlen)
 {
     size_t n = server->route_count;
@@ -60,6 +69,7 @@ static int copy_routes(hp__server_copy *copy, const hp_server *server, char *err
         }
         c->path_prefix = r->path_prefix;
         c->rate_limit = r->rate_guard ? hp__rate_guard_limit(r->rate_guard) : NULL;
+        c->compress = route_compress(server, r);
         copy->methods[i] = method_names(r->method_mask, &c->method_count);
         c->methods = copy->methods[i];
     }
@@ -101,6 +111,7 @@ int hp__server_copy_init(hp__server_copy *copy, const hp_server *server, const i
         .process = process,
         .max_in_flight = server->max_in_flight,
         .rate_limit = server->rate_guard ? hp__rate_guard_limit(server->rate_guard) : NULL,
+        .compress = server->compress ? &server->compress->config : NULL,
     };
     return 0;
 }
