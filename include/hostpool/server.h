@@ -54,12 +54,28 @@ typedef struct hp_rate_limit {
     const char *key_header; /* NULL: the client's IP address */
 } hp_rate_limit;
 
+/* Response header rules (docs/CONFIG.md `headers`), applied to every answer of a route, its
+ * errors included (a guard's 429, a file's 404, a proxy's 502): `remove` deletes the fields of
+ * those names the answer has, `set` replaces them (remove, then add), `add` appends one more.
+ * Names are header names (tokens), values have no control characters; the engine's own fields
+ * (Date, Content-Length, Transfer-Encoding, Connection, X-Request-Id) cannot be named, nor a
+ * name set twice or both set and removed: hp_server_create refuses them. Copied. */
+typedef struct hp_header_rules {
+    const char *const *set; /* name, value pairs: 2 * set_count strings */
+    size_t set_count;
+    const char *const *add; /* name, value pairs: 2 * add_count strings */
+    size_t add_count;
+    const char *const *remove; /* names */
+    size_t remove_count;
+} hp_header_rules;
+
 typedef struct hp_route_config {
     const char *path_prefix;    /* NULL or "" matches every path */
     const char *const *methods; /* NULL: every method; else `method_count` names */
     size_t method_count;
     hp_handler *handler;             /* required */
     const hp_rate_limit *rate_limit; /* NULL: the server's (if any) applies; copied */
+    const hp_header_rules *headers;  /* NULL: none; applied after the server's; copied */
 } hp_route_config;
 
 /* A server's request journal (docs/CONFIG.md `journal`): a bounded record of its last
@@ -103,6 +119,9 @@ typedef struct hp_server_config {
     /* Requests being answered at once across the workers (docs/GUARDS.md); beyond, 503 with
      * Retry-After: 1. 0: no cap; at most HP_LIMIT_MAX_CONNECTIONS. */
     uint32_t max_in_flight;
+    /* Header rules for every answer of the server: those of its routes (before a route's own)
+     * and those no route gives (404, 405). NULL: none. Copied. */
+    const hp_header_rules *headers;
 } hp_server_config;
 
 typedef struct hp_server hp_server;

@@ -28,6 +28,7 @@
 #include "config/config_check.h"
 #include "config/config_clash.h"
 #include "config/config_journal.h"
+#include "config/config_headers.h"
 #include "config/config_rate_limit.h"
 #include "config/config_switchboards.h"
 #include "config/config_upstreams.h"
@@ -281,8 +282,8 @@ static void route_drop_model(hp__config_route *r)
 static void check_route(checker *c, hp__cfg_node *map, hp__config_route *r)
 {
     size_t kinds = hp__handler_kinds_count();
-    const char *keys[HP__HANDLER_KINDS_MAX + 3] = {"match", "rate_limit"};
-    for (size_t i = 0; i < kinds; i++) keys[i + 2] = hp__handler_kind_at(i)->key;
+    const char *keys[HP__HANDLER_KINDS_MAX + 4] = {"match", "rate_limit", "headers"};
+    for (size_t i = 0; i < kinds; i++) keys[i + 3] = hp__handler_kind_at(i)->key;
     r->pos = (hp__config_pos){map->line, map->column};
     if (!hp_config_expect_mapping(c, map)) return;
     hp_config_keys(c, map, keys);
@@ -290,6 +291,7 @@ static void check_route(checker *c, hp__cfg_node *map, hp__config_route *r)
     if ((n = hp__cfg_mapping_get(map, "match"))) check_match(c, n, r);
     if ((n = hp__cfg_mapping_get(map, "rate_limit")))
         r->rate_limit = hp__config_read_rate_limit(c, n);
+    if ((n = hp__cfg_mapping_get(map, "headers"))) r->headers = hp__config_read_headers(c, n);
     unsigned handlers = 0;
     for (size_t i = 0; i < kinds; i++) {
         const hp_handler_kind *kind = hp__handler_kind_at(i);
@@ -352,7 +354,7 @@ static void check_server(checker *c, hp__cfg_node *map, const hp__config *config
 {
     static const char *const keys[] = {"name",       "listen",        "expose",  "hosts",
                                        "limits",     "routes",        "process", "journal",
-                                       "rate_limit", "max_in_flight", NULL};
+                                       "rate_limit", "max_in_flight", "headers", NULL};
     s->limits = config->limits;
     s->access_log = config->access_log;
     s->file = c->file ? hp__strdup(c->file) : NULL;
@@ -387,6 +389,7 @@ static void check_server(checker *c, hp__cfg_node *map, const hp__config *config
     if ((n = hp__cfg_mapping_get(map, "max_in_flight")) &&
         hp__config_amount(c, n, HP__CONFIG_COUNT, 0, HP_LIMIT_MAX_CONNECTIONS, &cap))
         s->max_in_flight = (uint32_t)cap;
+    if ((n = hp__cfg_mapping_get(map, "headers"))) s->headers = hp__config_read_headers(c, n);
     if ((n = hp__cfg_mapping_get(map, "process"))) {
         s->process = HP_NEW(hp__process_model);
         hp__config_read_process(c, n, false, s->process);
@@ -681,6 +684,7 @@ static void route_close(hp__config_route *r)
     free(r->path_prefix);
     free_strings(r->methods, r->method_count);
     hp__config_rate_limit_free(r->rate_limit);
+    hp__config_headers_free(r->headers);
     route_drop_model(r);
 }
 
@@ -695,6 +699,7 @@ static void server_close(hp__config_server *s)
     if (s->process) hp__process_model_free(s->process);
     free(s->process);
     hp__config_rate_limit_free(s->rate_limit);
+    hp__config_headers_free(s->headers);
     free(s->file);
     free(s->path);
 }

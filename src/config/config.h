@@ -42,6 +42,7 @@ typedef struct hp__config_route {
     const hp_handler_kind *kind; /* the route's handler key (handlers/registry.h) */
     void *model;                 /* what kind->check made of its settings; freed with the route */
     hp_rate_limit *rate_limit;   /* its own `rate_limit`, or NULL */
+    hp_header_rules *headers;    /* its own `headers`, or NULL */
     hp__config_pos pos;
 } hp__config_route;
 
@@ -60,6 +61,7 @@ typedef struct hp__config_server {
     hp_journal_config journal;  /* `journal`: capacity 0 when none */
     hp_rate_limit *rate_limit;  /* `rate_limit`, or NULL */
     uint32_t max_in_flight;     /* `max_in_flight`; 0: no cap */
+    hp_header_rules *headers;   /* `headers`, or NULL */
     /* Where it was written, for errors found when it is built. */
     char *file; /* NULL when not from a file */
     char *path; /* "servers[2]" */

@@ -63,6 +63,7 @@ int hp__config_build_server(const hp__config_server *s, hp_server_config *out,
             .method_count = r->method_count,
             .handler = create_handler(s, i, errs),
             .rate_limit = r->rate_limit,
+            .headers = r->headers,
         };
         failed |= routes[i].handler == NULL;
     }
@@ -81,6 +82,7 @@ int hp__config_build_server(const hp__config_server *s, hp_server_config *out,
         .process = s->process ? &s->process->config : NULL,
         .rate_limit = s->rate_limit,
         .max_in_flight = s->max_in_flight,
+        .headers = s->headers,
     };
     if (!failed) return 0;
     hp__config_server_config_close(out, true);

@@ -36,6 +36,7 @@ struct hp__exchange {
     const hp_server *server;    /* routed by Host when the head is complete; NULL before */
     hp__stats_slice *slice;     /* once routed: its server's slice, which counts it in flight */
     hp_handler *handler;        /* the route's, when the head is complete; NULL: 404 or 405 */
+    const hp__header_rules *headers; /* the route's (else the server's) rules, or NULL */
     bool method_mismatch;       /* no route for the method, one for the path */
     uint8_t refused;            /* a guard refused it at routing: hp__refused_reason + 1 */
     _Atomic uint64_t *admitted; /* the server's `answering` counting it (max_in_flight) */

@@ -142,6 +142,8 @@ static void check_routes(const hp_server_config *c, char *const *prefixes, confi
         if (c->routes[i].rate_limit &&
             hp__rate_guard_check_limit(c->routes[i].rate_limit, policy, why, sizeof why))
             config_error(e, "routes[%zu].%s", i, why);
+        if (hp__header_rules_check(c->routes[i].headers, why, sizeof why))
+            config_error(e, "routes[%zu].headers.%s", i, why);
     }
 }
 
@@ -193,6 +195,8 @@ static int check_config(const hp_server_config *c, char *const *prefixes, char *
     if (c->rate_limit &&
         hp__rate_guard_check_limit(c->rate_limit, c->name ? c->name : "", why, sizeof why))
         config_error(&e, "%s", why);
+    if (hp__header_rules_check(c->headers, why, sizeof why))
+        config_error(&e, "headers.%s", why);
     return e.count ? HP_ECONFIG : 0;
 }
 
@@ -290,6 +294,12 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
     s->worker_hooks = has_worker_hooks(s);
     s->max_in_flight = c->max_in_flight;
     create_guards(s, c);
+    s->headers = hp__header_rules_create(c->headers, NULL);
+    s->headers_written = hp__header_rules_config_copy(c->headers);
+    for (size_t i = 0; i < c->route_count; i++) {
+        s->routes[i].headers = hp__header_rules_create(c->headers, c->routes[i].headers);
+        s->routes[i].headers_written = hp__header_rules_config_copy(c->routes[i].headers);
+    }
     *out = s;
     return 0;
 }
@@ -300,7 +310,11 @@ void hp_server_destroy(hp_server *s)
     for (size_t i = 0; i < s->route_count; i++) {
         hp_handler_destroy(s->routes[i].handler);
         hp__rate_guard_destroy(s->routes[i].rate_guard);
+        hp__header_rules_destroy(s->routes[i].headers);
+        hp__header_rules_config_free(s->routes[i].headers_written);
     }
+    hp__header_rules_destroy(s->headers);
+    hp__header_rules_config_free(s->headers_written);
     hp__rate_guard_destroy(s->rate_guard);
     hp__server_stats_release(s->stats);
     hp__server_journal_release(s->journal);

@@ -6,6 +6,7 @@
 #define HP_HTTP_SERVER_H
 
 #include "hostpool/server.h"
+#include "http/header_rules.h"
 #include "http/server_journal.h"
 #include "http/rate_guard.h"
 #include "http/stats.h"
@@ -16,6 +17,8 @@ typedef struct hp__route {
     uint64_t method_mask; /* bit per llhttp method number; all bits set = any */
     hp_handler *handler;
     hp__rate_guard *rate_guard; /* its own rate limit, or NULL: the server's applies */
+    hp__header_rules *headers;  /* the server's and its own response header rules, or NULL */
+    hp_header_rules *headers_written; /* its own rules as given (for a copy), or NULL */
 } hp__route;
 
 struct hp_server {
@@ -37,6 +40,8 @@ struct hp_server {
     hp__rate_guard *rate_guard;  /* the server's rate limit, or NULL */
     uint32_t max_in_flight;      /* 0: no cap (counted in stats->answering) */
     bool guarded;                /* a rate limit (its own or a route's) or max_in_flight */
+    hp__header_rules *headers;   /* its own header rules, for answers no route gives; or NULL */
+    hp_header_rules *headers_written; /* its own rules as given (for a copy), or NULL */
 };
 
 /* The route for a request: NULL when none matches; *method_mismatch says whether some route

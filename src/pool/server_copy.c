@@ -59,6 +59,7 @@ static int copy_routes(hp__server_copy *copy, const hp_server *server, char *err
         }
         c->path_prefix = r->path_prefix;
         c->rate_limit = r->rate_guard ? hp__rate_guard_limit(r->rate_guard) : NULL;
+        c->headers = r->headers_written;
         copy->methods[i] = method_names(r->method_mask, &c->method_count);
         c->methods = copy->methods[i];
     }
@@ -95,6 +96,7 @@ int hp__server_copy_init(hp__server_copy *copy, const hp_server *server, const i
         .process = process,
         .max_in_flight = server->max_in_flight,
         .rate_limit = server->rate_guard ? hp__rate_guard_limit(server->rate_guard) : NULL,
+        .headers = server->headers_written,
     };
     return 0;
 }
