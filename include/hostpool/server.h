@@ -69,6 +69,18 @@ typedef struct hp_header_rules {
     size_t remove_count;
 } hp_header_rules;
 
+/* Basic authentication of a route (RFC 7617; docs/CONFIG.md `basic_auth`): a request without
+ * the credentials of a user of `users_file` is answered 401 with
+ * `WWW-Authenticate: Basic realm="REALM", charset="UTF-8"`. The file holds `user:hash` lines,
+ * hashes in crypt(3) formats: yescrypt ($y$), bcrypt ($2b$), sha512-crypt ($6$); `#` comments
+ * and blank lines are skipped. hp_server_create reads it (HP_ECONFIG naming FILE:LINE of
+ * each bad line); a new server (a replace, a reload) reads it again. The realm is 1 to 200
+ * printable ASCII characters without '"' or '\'. Copied. */
+typedef struct hp_basic_auth {
+    const char *realm;
+    const char *users_file;
+} hp_basic_auth;
+
 typedef struct hp_route_config {
     const char *path_prefix;    /* NULL or "" matches every path */
     const char *const *methods; /* NULL: every method; else `method_count` names */
@@ -76,6 +88,7 @@ typedef struct hp_route_config {
     hp_handler *handler;             /* required */
     const hp_rate_limit *rate_limit; /* NULL: the server's (if any) applies; copied */
     const hp_header_rules *headers;  /* NULL: none; applied after the server's; copied */
+    const hp_basic_auth *basic_auth; /* NULL: none */
 } hp_route_config;
 
 /* A server's request journal (docs/CONFIG.md `journal`): a bounded record of its last

@@ -28,6 +28,7 @@
 #include "config/config_check.h"
 #include "config/config_clash.h"
 #include "config/config_journal.h"
+#include "config/config_basic_auth.h"
 #include "config/config_headers.h"
 #include "config/config_rate_limit.h"
 #include "config/config_switchboards.h"
@@ -282,8 +283,8 @@ static void route_drop_model(hp__config_route *r)
 static void check_route(checker *c, hp__cfg_node *map, hp__config_route *r)
 {
     size_t kinds = hp__handler_kinds_count();
-    const char *keys[HP__HANDLER_KINDS_MAX + 4] = {"match", "rate_limit", "headers"};
-    for (size_t i = 0; i < kinds; i++) keys[i + 3] = hp__handler_kind_at(i)->key;
+    const char *keys[HP__HANDLER_KINDS_MAX + 5] = {"match", "rate_limit", "headers", "basic_auth"};
+    for (size_t i = 0; i < kinds; i++) keys[i + 4] = hp__handler_kind_at(i)->key;
     r->pos = (hp__config_pos){map->line, map->column};
     if (!hp_config_expect_mapping(c, map)) return;
     hp_config_keys(c, map, keys);
@@ -292,6 +293,8 @@ static void check_route(checker *c, hp__cfg_node *map, hp__config_route *r)
     if ((n = hp__cfg_mapping_get(map, "rate_limit")))
         r->rate_limit = hp__config_read_rate_limit(c, n);
     if ((n = hp__cfg_mapping_get(map, "headers"))) r->headers = hp__config_read_headers(c, n);
+    if ((n = hp__cfg_mapping_get(map, "basic_auth")))
+        r->basic_auth = hp__config_read_basic_auth(c, n);
     unsigned handlers = 0;
     for (size_t i = 0; i < kinds; i++) {
         const hp_handler_kind *kind = hp__handler_kind_at(i);
@@ -685,6 +688,7 @@ static void route_close(hp__config_route *r)
     free_strings(r->methods, r->method_count);
     hp__config_rate_limit_free(r->rate_limit);
     hp__config_headers_free(r->headers);
+    hp__config_basic_auth_free(r->basic_auth);
     route_drop_model(r);
 }
 

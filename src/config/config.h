@@ -43,6 +43,7 @@ typedef struct hp__config_route {
     void *model;                 /* what kind->check made of its settings; freed with the route */
     hp_rate_limit *rate_limit;   /* its own `rate_limit`, or NULL */
     hp_header_rules *headers;    /* its own `headers`, or NULL */
+    hp_basic_auth *basic_auth;   /* `basic_auth`, or NULL */
     hp__config_pos pos;
 } hp__config_route;
 

@@ -164,7 +164,7 @@ static void route_handler(hp__exchange *x)
     x->headers = route ? route->headers : server->headers;
     if (server->guarded && !admit(x, route)) return; /* no handler: dispatch answers it */
     if (route)
-        x->handler = route->handler;
+        x->handler = route->gate ? route->gate : route->handler;
     else if (server->fallback && !x->method_mismatch)
         x->handler = server->fallback;
 }

@@ -6,6 +6,7 @@
 #define HP_HTTP_SERVER_H
 
 #include "hostpool/server.h"
+#include "http/basic_auth.h"
 #include "http/header_rules.h"
 #include "http/server_journal.h"
 #include "http/rate_guard.h"
@@ -19,6 +20,8 @@ typedef struct hp__route {
     hp__rate_guard *rate_guard; /* its own rate limit, or NULL: the server's applies */
     hp__header_rules *headers;  /* the server's and its own response header rules, or NULL */
     hp_header_rules *headers_written; /* its own rules as given (for a copy), or NULL */
+    hp__basic_auth *auth; /* its basic_auth, or NULL */
+    hp_handler *gate;     /* auth's gate, called in place of `handler`; NULL without auth */
 } hp__route;
 
 struct hp_server {

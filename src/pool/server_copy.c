@@ -60,6 +60,7 @@ static int copy_routes(hp__server_copy *copy, const hp_server *server, char *err
         c->path_prefix = r->path_prefix;
         c->rate_limit = r->rate_guard ? hp__rate_guard_limit(r->rate_guard) : NULL;
         c->headers = r->headers_written;
+        c->basic_auth = r->auth ? hp__basic_auth_config(r->auth) : NULL;
         copy->methods[i] = method_names(r->method_mask, &c->method_count);
         c->methods = copy->methods[i];
     }
