@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "hp_test.h"
 
@@ -154,6 +155,33 @@ static void an_unknown_user_is_401(void **state)
     assert_int_equal(get_as("", "yes-pass", NULL), 401);
 }
 
+/* Clients that send credentials to verify and reset the connection at once (SO_LINGER 0: the
+ * server hears it while the verification is on the threadpool): each verification comes back
+ * to an exchange that ended, and must touch neither it nor anything freed with it (ASan). */
+static void clients_that_leave_during_verification_leave_the_server_serving(void **state)
+{
+    enum { CLIENTS = 16 };
+    hp_test_conn conns[CLIENTS];
+    for (int i = 0; i < CLIENTS; i++) {
+        char request[256];
+        /* alice:wrong-N, so each is a new verification (none cached) */
+        static const char *const tokens[] = {"YWxpY2U6d3JvbmctMQ==", "YWxpY2U6d3JvbmctMg=="};
+        snprintf(request, sizeof request,
+                 "GET /priv/ HTTP/1.1\r\nHost: t\r\nAuthorization: Basic %s\r\n\r\n",
+                 tokens[i % 2]);
+        assert_int_equal(hp_test_connect(&conns[i], srv.port, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+        assert_int_equal(hp_test_send_str(&conns[i], request, HP_TEST_DEADLINE_MS), HP_TEST_OK);
+    }
+    for (int i = 0; i < CLIENTS; i++) {
+        struct linger reset = {.l_onoff = 1, .l_linger = 0};
+        assert_int_equal(setsockopt(conns[i].fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset), 0);
+        hp_test_close(&conns[i]);
+    }
+    assert_int_equal(get_as("bob", "b-pass", NULL), 200);
+    assert_int_equal(get_as("carol", "wrong", NULL), 401);
+    assert_true(hp_test_server_running(&srv));
+}
+
 static bool dave_gets_in(void *data)
 {
     return get_as("dave", "new-pass", NULL) == 200;
@@ -236,6 +264,7 @@ int main(void)
         cmocka_unit_test(each_hash_format_lets_its_user_in),
         cmocka_unit_test(a_wrong_password_is_401),
         cmocka_unit_test(an_unknown_user_is_401),
+        cmocka_unit_test(clients_that_leave_during_verification_leave_the_server_serving),
         cmocka_unit_test(a_reload_reads_the_users_file_again),
         cmocka_unit_test(validate_refuses_another_hash_format_at_its_line),
         cmocka_unit_test(hash_password_writes_a_line_that_verifies),
