@@ -1,8 +1,8 @@
 /* `headers: { set, add, remove }` on a route and on a server: applied to every answer of the
- * route, its errors included (a file route's 404, a rate limit's 429), set replacing the
- * handler's field, add appending one more, remove deleting it; a server's rules reach its
- * routes and the answers no route gives; the engine's framing fields are refused by the
- * checker. `hostpool run` and `hostpool validate` on configs as a user writes them. */
+ * route, its errors included (a file route's 404, a rate limit's 429, a proxy's 502), set
+ * replacing the handler's field, add appending one more, remove deleting it; a server's rules
+ * reach its routes and the answers no route gives; the engine's framing fields are refused by
+ * the checker. `hostpool run` and `hostpool validate` on configs as a user writes them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hp_test.h"
 
@@ -24,6 +25,9 @@ static int start_pool(void **state)
     const char *tmp = hp_test_temp_dir();
     snprintf(root, sizeof root, "%s/www", tmp);
     if (hp_test_write_file(root, "files/a.txt", "a\n", 2) != 0) return -1;
+    int closed_port, held = hp_test_hold_port(&closed_port); /* then let go: nothing listens */
+    if (held < 0) return -1;
+    close(held);
     snprintf(text, sizeof text,
              "workers: 1\n"
              "access_log: off\n"
@@ -45,8 +49,11 @@ static int start_pool(void **state)
              "        headers: { set: { X-Frame-Options: DENY } }\n"
              "      - match: { path: /files/ }\n"
              "        file: { root: \"%s\" }\n"
-             "        headers: { set: { X-Frame-Options: DENY } }\n",
-             root);
+             "        headers: { set: { X-Frame-Options: DENY } }\n"
+             "      - match: { path: /down/ }\n"
+             "        proxy: { to: \"127.0.0.1:%d\" }\n"
+             "        headers: { add: { X-Down: yes } }\n",
+             root, closed_port);
     snprintf(config, sizeof config, "%s/pool.yaml", tmp);
     snprintf(admin, sizeof admin, "unix:%s/admin.sock", tmp);
     if (hp_test_write_file(tmp, "pool.yaml", text, strlen(text)) != 0 ||
@@ -110,6 +117,15 @@ static void a_rate_limit_s_429_carries_the_route_s_headers(void **state)
     hp_test_response_free(&r);
 }
 
+static void a_proxy_s_502_carries_the_route_s_headers(void **state)
+{
+    hp_test_response r;
+    get("/down/", &r);
+    assert_int_equal(r.status, 502);
+    assert_string_equal(hp_test_response_header(&r, "X-Down"), "yes");
+    hp_test_response_free(&r);
+}
+
 static void the_server_s_headers_reach_answers_no_route_gives(void **state)
 {
     hp_test_response r;
@@ -159,6 +175,7 @@ int main(void)
         cmocka_unit_test(set_replaces_add_appends_remove_deletes),
         cmocka_unit_test(a_file_route_s_404_carries_its_headers),
         cmocka_unit_test(a_rate_limit_s_429_carries_the_route_s_headers),
+        cmocka_unit_test(a_proxy_s_502_carries_the_route_s_headers),
         cmocka_unit_test(the_server_s_headers_reach_answers_no_route_gives),
         cmocka_unit_test(framing_fields_cannot_be_set_added_or_removed),
     };
