@@ -83,8 +83,8 @@ hp_handler *hp_respond_handler_create(int status, const char *body, size_t body_
 typedef struct hp_file_options {
     const char *root;  /* the folder served (required) */
     const char *index; /* index file of a folder, default "index.html" */
-    bool browse; /* a folder without an index is listed (HTML, or JSON for Accept:
-                  * application/json); false (the default): 403 */
+    bool browse;       /* a folder without an index is listed (HTML, or JSON for Accept:
+                        * application/json); false (the default): 403 */
 } hp_file_options;
 hp_handler *hp_file_handler_create(const hp_file_options *options, int *err);
 

@@ -85,8 +85,8 @@ int hp__cmd_hash_password(int argc, char **argv)
         fprintf(stderr, "hostpool hash-password: no password on stdin\n");
         return 1;
     }
-    bool ok = strlen(password) < CRYPT_MAX_PASSPHRASE_SIZE &&
-              hp__password_hash(password, o.method, hash);
+    bool ok =
+        strlen(password) < CRYPT_MAX_PASSPHRASE_SIZE && hp__password_hash(password, o.method, hash);
     explicit_bzero(password, sizeof password);
     if (!ok) {
         fprintf(stderr, "hostpool hash-password: cannot hash the password (at most %d bytes)\n",

@@ -14,7 +14,8 @@ hp_basic_auth *hp__config_read_basic_auth(hp_config_check *c, hp__cfg_node *map)
     const char *realm = HP__CONFIG_DEFAULT_REALM, *users = NULL, *problem;
     bool ok = true;
     hp__cfg_node *n;
-    if ((n = hp__cfg_mapping_get(map, "realm")) && (ok &= (realm = hp_config_string(c, n)) != NULL) &&
+    if ((n = hp__cfg_mapping_get(map, "realm")) &&
+        (ok &= (realm = hp_config_string(c, n)) != NULL) &&
         (problem = hp__basic_auth_realm_problem(realm))) {
         hp_config_error(c, n, "%s", problem);
         ok = false;

@@ -94,8 +94,8 @@ static bool no_conflict(hp_config_check *c, hp__cfg_node *map, const strings *se
             }
         for (size_t k = 0; k < remove->count; k++)
             if (strcasecmp(set->items[i], remove->items[k]) == 0) {
-                hp_config_error(c, hp__cfg_mapping_get(map, "remove"),
-                                "%s is both set and removed", set->items[i]);
+                hp_config_error(c, hp__cfg_mapping_get(map, "remove"), "%s is both set and removed",
+                                set->items[i]);
                 ok = false;
             }
     }

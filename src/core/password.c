@@ -39,7 +39,8 @@ bool hp__password_hash(const char *password, hp__password_method method,
                        char out[CRYPT_OUTPUT_SIZE])
 {
     char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-    if (!crypt_gensalt_rn(methods[method].prefix, methods[method].cost, NULL, 0, setting, sizeof setting))
+    if (!crypt_gensalt_rn(methods[method].prefix, methods[method].cost, NULL, 0, setting,
+                          sizeof setting))
         return false;
     struct crypt_data *data = calloc(1, sizeof *data);
     const char *hash = crypt_rn(password, setting, data, (int)sizeof *data);

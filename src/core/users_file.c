@@ -86,7 +86,8 @@ static bool read_line(hp__users *u, char *line, int number, hp__users_error_cb c
 /* The dummy: the first user's setting on a fixed text, else a fresh yescrypt hash. */
 static bool make_dummy(hp__users *u)
 {
-    if (u->count == 0) return hp__password_hash("hostpool: nobody", HP__PASSWORD_YESCRYPT, u->dummy);
+    if (u->count == 0)
+        return hp__password_hash("hostpool: nobody", HP__PASSWORD_YESCRYPT, u->dummy);
     struct crypt_data *scratch = hp__calloc(1, sizeof *scratch);
     const char *out = crypt_rn("hostpool: nobody", u->users[0].hash, scratch, (int)sizeof *scratch);
     bool ok = out && out[0] == '$';

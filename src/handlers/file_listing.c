@@ -129,12 +129,23 @@ static void put_html(text *t, const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         switch (s[i]) {
-        case '&': puts_(t, "&amp;"); break;
-        case '<': puts_(t, "&lt;"); break;
-        case '>': puts_(t, "&gt;"); break;
-        case '"': puts_(t, "&quot;"); break;
-        case '\'': puts_(t, "&#39;"); break;
-        default: put(t, &s[i], 1);
+        case '&':
+            puts_(t, "&amp;");
+            break;
+        case '<':
+            puts_(t, "&lt;");
+            break;
+        case '>':
+            puts_(t, "&gt;");
+            break;
+        case '"':
+            puts_(t, "&quot;");
+            break;
+        case '\'':
+            puts_(t, "&#39;");
+            break;
+        default:
+            put(t, &s[i], 1);
         }
     }
 }

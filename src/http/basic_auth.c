@@ -14,7 +14,7 @@
 #include <uv.h>
 
 #define CACHE_ENTRIES 32
-#define VALUE_MAX 1024   /* the longest Authorization value considered */
+#define VALUE_MAX 1024      /* the longest Authorization value considered */
 #define CACHE_VALUE_MAX 256 /* the longest one kept in the cache */
 #define PENDING_MAX 64
 
@@ -111,7 +111,8 @@ static long base64_decode(const char *in, size_t len, char *out, size_t cap)
 /* The token68 of `Authorization: Basic TOKEN`, or false. */
 static bool basic_token(const hp_str *value, hp_str *token)
 {
-    if (!value || value->len < 7 || value->len > VALUE_MAX || !hp__mem_ieq(value->base, "basic ", 6))
+    if (!value || value->len < 7 || value->len > VALUE_MAX ||
+        !hp__mem_ieq(value->base, "basic ", 6))
         return false;
     size_t i = 6;
     while (i < value->len && value->base[i] == ' ') i++;
@@ -297,8 +298,8 @@ static void load_error(void *data, int line, const char *message)
 {
     load_errors *e = data;
     if (!e->buf || e->used + 1 >= e->len) return;
-    int n = line ? snprintf(e->buf + e->used, e->len - e->used, "%s%s:%d: %s",
-                            e->used ? "; " : "", e->path, line, message)
+    int n = line ? snprintf(e->buf + e->used, e->len - e->used, "%s%s:%d: %s", e->used ? "; " : "",
+                            e->path, line, message)
                  : snprintf(e->buf + e->used, e->len - e->used, "%s%s: %s", e->used ? "; " : "",
                             e->path, message);
     e->used += (size_t)n;

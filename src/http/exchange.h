@@ -36,7 +36,6 @@ struct hp__exchange {
     const hp_server *server;    /* routed by Host when the head is complete; NULL before */
     hp__stats_slice *slice;     /* once routed: its server's slice, which counts it in flight */
     hp_handler *handler;        /* the route's, when the head is complete; NULL: 404 or 405 */
-    const hp__header_rules *headers; /* the route's (else the server's) rules, or NULL */
     bool method_mismatch;       /* no route for the method, one for the path */
     uint8_t refused;            /* a guard refused it at routing: hp__refused_reason + 1 */
     _Atomic uint64_t *admitted; /* the server's `answering` counting it (max_in_flight) */
@@ -49,6 +48,8 @@ struct hp__exchange {
     uint64_t body_bytes; /* body bytes answered, for the access log */
     hp_done_cb done_cb;
     void *done_data;
+    /* The response header rules of its route (else of its server), or NULL. */
+    const hp__header_rules *headers;
     char request_id[HP__REQUEST_ID_LEN];
     char upstream[HP__UPSTREAM_LOG_LEN]; /* the target that answered, for the access log */
     /* The body. Every handler reads it through a consumer (hp_request_body_pull); the one

@@ -200,8 +200,7 @@ static int check_config(const hp_server_config *c, char *const *prefixes, char *
     if (c->rate_limit &&
         hp__rate_guard_check_limit(c->rate_limit, c->name ? c->name : "", why, sizeof why))
         config_error(&e, "%s", why);
-    if (hp__header_rules_check(c->headers, why, sizeof why))
-        config_error(&e, "headers.%s", why);
+    if (hp__header_rules_check(c->headers, why, sizeof why)) config_error(&e, "headers.%s", why);
     return e.count ? HP_ECONFIG : 0;
 }
 
@@ -268,14 +267,13 @@ static void create_guards(hp_server *s, const hp_server_config *c)
 
 /* The basic_auth gate of each route that has one (the users files read), into auths[]; on
  * a failure none is left and the error is in errbuf. */
-static int create_auths(const hp_server_config *c, hp__basic_auth **auths, char *errbuf,
-                        size_t len)
+static int create_auths(const hp_server_config *c, hp__basic_auth **auths, char *errbuf, size_t len)
 {
     for (size_t i = 0; i < c->route_count; i++) {
         if (!c->routes[i].basic_auth) continue;
         char why[1024];
-        auths[i] = hp__basic_auth_create(c->routes[i].basic_auth, c->routes[i].handler, why,
-                                         sizeof why);
+        auths[i] =
+            hp__basic_auth_create(c->routes[i].basic_auth, c->routes[i].handler, why, sizeof why);
         if (auths[i]) continue;
         if (len) snprintf(errbuf, len, "routes[%zu].basic_auth.users_file: %s", i, why);
         for (size_t k = 0; k < i; k++) hp__basic_auth_destroy(auths[k]);

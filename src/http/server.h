@@ -18,10 +18,13 @@ typedef struct hp__route {
     uint64_t method_mask; /* bit per llhttp method number; all bits set = any */
     hp_handler *handler;
     hp__rate_guard *rate_guard; /* its own rate limit, or NULL: the server's applies */
-    hp__header_rules *headers;  /* the server's and its own response header rules, or NULL */
-    hp_header_rules *headers_written; /* its own rules as given (for a copy), or NULL */
-    hp__basic_auth *auth; /* its basic_auth, or NULL */
-    hp_handler *gate;     /* auth's gate, called in place of `handler`; NULL without auth */
+    /* The server's and its own response header rules, or NULL; its own as given (for a copy of
+     * the server), or NULL. */
+    hp__header_rules *headers;
+    hp_header_rules *headers_written;
+    /* Its basic_auth, or NULL; then its gate, which the exchange calls in place of `handler`. */
+    hp__basic_auth *auth;
+    hp_handler *gate;
 } hp__route;
 
 struct hp_server {

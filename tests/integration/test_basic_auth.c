@@ -230,8 +230,8 @@ static void hash_password_line(const char *method, char *line, size_t size)
     char input[4300];
     snprintf(input, sizeof input, "%s/password", tmp);
     assert_int_equal(hp_test_write_file(tmp, "password", "erin's pass\n", 12), 0);
-    const char *argv[] = {hp_test_bin(), "hash-password", "--user", "erin", "--method", method,
-                          NULL};
+    const char *argv[] = {hp_test_bin(), "hash-password", "--user", "erin",
+                          "--method",    method,          NULL};
     hp_test_run_result r = hp_test_run(argv, input, HP_TEST_DEADLINE_MS);
     assert_int_equal(r.status, 0);
     snprintf(line, size, "%s", r.out);
