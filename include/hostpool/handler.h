@@ -81,11 +81,13 @@ hp_handler *hp_respond_handler_create(int status, const char *body, size_t body_
 /* file: serves the files under `root` (see src/handlers/file.c for the rules). Returns NULL
  * and sets *err (HP_ENOTFOUND, HP_EINVAL) when the root is not a directory we can open. */
 typedef struct hp_file_options {
-    const char *root;  /* the folder served (required) */
-    const char *index; /* index file of a folder, default "index.html"; folders are never listed */
+    const char *root; /* the folder served (required) */
     /* Serve NAME.br or NAME.gz, when one is beside NAME and the request's Accept-Encoding takes
      * it, instead of NAME (nginx's gzip_static; docs/HTTP.md "Precompressed files"). */
     bool precompressed;
+    const char *index; /* index file of a folder, default "index.html" */
+    bool browse;       /* a folder without an index is listed (HTML, or JSON for Accept:
+                        * application/json); false (the default): 403 */
 } hp_file_options;
 hp_handler *hp_file_handler_create(const hp_file_options *options, int *err);
 

@@ -71,6 +71,32 @@ typedef struct hp_compress_config {
     "text/*", "application/json", "application/javascript", "image/svg+xml"
 #define HP_COMPRESS_DEFAULT_MIN_BYTES 256
 #define HP_COMPRESS_DEFAULT_LEVEL 5
+/* Response header rules (docs/CONFIG.md `headers`), applied to every answer of a route, its
+ * errors included (a guard's 429, a file's 404, a proxy's 502): `remove` deletes the fields of
+ * those names the answer has, `set` replaces them (remove, then add), `add` appends one more.
+ * Names are header names (tokens), values have no control characters; the engine's own fields
+ * (Date, Content-Length, Transfer-Encoding, Connection, X-Request-Id) cannot be named, nor a
+ * name set twice or both set and removed: hp_server_create refuses them. Copied. */
+typedef struct hp_header_rules {
+    const char *const *set; /* name, value pairs: 2 * set_count strings */
+    size_t set_count;
+    const char *const *add; /* name, value pairs: 2 * add_count strings */
+    size_t add_count;
+    const char *const *remove; /* names */
+    size_t remove_count;
+} hp_header_rules;
+
+/* Basic authentication of a route (RFC 7617; docs/CONFIG.md `basic_auth`): a request without
+ * the credentials of a user of `users_file` is answered 401 with
+ * `WWW-Authenticate: Basic realm="REALM", charset="UTF-8"`. The file holds `user:hash` lines,
+ * hashes in crypt(3) formats: yescrypt ($y$), bcrypt ($2b$), sha512-crypt ($6$); `#` comments
+ * and blank lines are skipped. hp_server_create reads it (HP_ECONFIG naming FILE:LINE of
+ * each bad line); a new server (a replace, a reload) reads it again. The realm is 1 to 200
+ * printable ASCII characters without '"' or '\'. Copied. */
+typedef struct hp_basic_auth {
+    const char *realm;
+    const char *users_file;
+} hp_basic_auth;
 
 typedef struct hp_route_config {
     const char *path_prefix;    /* NULL or "" matches every path */
@@ -80,6 +106,8 @@ typedef struct hp_route_config {
     const hp_rate_limit *rate_limit; /* NULL: the server's (if any) applies; copied */
     /* NULL: the server's (if any) applies; copied */
     const hp_compress_config *compress;
+    const hp_header_rules *headers;  /* NULL: none; applied after the server's; copied */
+    const hp_basic_auth *basic_auth; /* NULL: none */
 } hp_route_config;
 
 /* A server's request journal (docs/CONFIG.md `journal`): a bounded record of its last
@@ -133,7 +161,7 @@ typedef struct hp_server_config {
      * for a server of a pool, which starts and stops it with the server; routes are then
      * refused (the process answers everything). Copied. */
     const struct hp_process_config *process;
-    hp_journal_config journal; /* none by default */
+    hp_journal_config journal;              /* none by default */
     hp_access_log_output access_log_output; /* stderr, the default format by default */
     /* Every request of the server that its route has no own limit for; NULL: none. Each
      * server (each version of it: a replace or a reload starts counting anew) keeps its own
@@ -144,6 +172,9 @@ typedef struct hp_server_config {
     uint32_t max_in_flight;
     /* Compression of every route's answers that has none of its own; NULL: none. Copied. */
     const hp_compress_config *compress;
+    /* Header rules for every answer of the server: those of its routes (before a route's own)
+     * and those no route gives (404, 405). NULL: none. Copied. */
+    const hp_header_rules *headers;
 } hp_server_config;
 
 typedef struct hp_server hp_server;

@@ -1,6 +1,7 @@
 #include "admin/live_config.h"
 
 #include "common/alloc.h"
+#include "config/config_basic_auth.h"
 #include "hostpool/errors.h"
 #include "pool/pool_internal.h"
 #include "upstream/upstreams.h"
@@ -389,8 +390,9 @@ static void make_plan(hp__live_config *live, const hp__config *config, const doc
         long old = find_server(old_servers, name), now = find_server(servers, name);
         bool exists = hp_pool_has(live->pool, name);
         if (exists && old >= 0 && now >= 0 && defaults_same &&
-            strcmp(old_servers->items[old].json, servers->items[now].json) == 0)
-            continue; /* UNCHANGED */
+            strcmp(old_servers->items[old].json, servers->items[now].json) == 0 &&
+            !hp__config_server_reads_users(&config->servers[i]))
+            continue; /* UNCHANGED (a users file may have changed: read again) */
         p->changes[i] = exists ? REPLACE : ADD;
         if (hp__config_build_server(&config->servers[i], &p->built[i], errs) != 0)
             p->changes[i] = UNCHANGED; /* nothing built, nothing to close */

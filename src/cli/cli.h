@@ -10,6 +10,7 @@ int hp__cmd_reverse_proxy(int argc, char **argv);
 int hp__cmd_run(int argc, char **argv);
 int hp__cmd_validate(int argc, char **argv);
 int hp__cmd_version(int argc, char **argv);
+int hp__cmd_hash_password(int argc, char **argv);
 
 /* Clients of a running daemon's admin API (client.h): argv[0] is the verb. */
 int hp__cmd_ls(int argc, char **argv);

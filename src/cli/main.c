@@ -31,6 +31,8 @@ static const char usage[] =
     "  logs         NAME [-f]  what a process server's program wrote\n"
     "  journal      NAME [-f]  a server's last requests, from its journal\n"
     "\n"
+    "  hash-password [--user NAME] [--method M]   a basic_auth users file line, the password\n"
+    "               read from stdin\n"
     "  version      hostpool's version and its libraries' (also --version)\n";
 
 static const struct command {
@@ -55,6 +57,7 @@ static const struct command {
     {"upstreams", hp__cmd_upstreams},
     {"logs", hp__cmd_logs},
     {"journal", hp__cmd_journal},
+    {"hash-password", hp__cmd_hash_password},
     {"version", hp__cmd_version},
 };
 

@@ -30,6 +30,8 @@
 #include "config/config_env.h"
 #include "config/config_include.h"
 #include "config/config_journal.h"
+#include "config/config_basic_auth.h"
+#include "config/config_headers.h"
 #include "config/config_rate_limit.h"
 #include "config/config_compress.h"
 #include "config/config_switchboards.h"
@@ -284,8 +286,9 @@ static void route_drop_model(hp__config_route *r)
 static void check_route(checker *c, hp__cfg_node *map, hp__config_route *r)
 {
     size_t kinds = hp__handler_kinds_count();
-    const char *keys[HP__HANDLER_KINDS_MAX + 4] = {"match", "rate_limit", "compress"};
-    for (size_t i = 0; i < kinds; i++) keys[i + 3] = hp__handler_kind_at(i)->key;
+    const char *keys[HP__HANDLER_KINDS_MAX + 6] = {"match", "rate_limit", "compress", "headers",
+                                                   "basic_auth"};
+    for (size_t i = 0; i < kinds; i++) keys[i + 5] = hp__handler_kind_at(i)->key;
     r->pos = (hp__config_pos){map->line, map->column};
     if (!hp_config_expect_mapping(c, map)) return;
     hp_config_keys(c, map, keys);
@@ -295,6 +298,9 @@ static void check_route(checker *c, hp__cfg_node *map, hp__config_route *r)
         r->rate_limit = hp__config_read_rate_limit(c, n);
     if ((n = hp__cfg_mapping_get(map, "compress")))
         r->compress = hp__config_read_compress(c, n, true);
+    if ((n = hp__cfg_mapping_get(map, "headers"))) r->headers = hp__config_read_headers(c, n);
+    if ((n = hp__cfg_mapping_get(map, "basic_auth")))
+        r->basic_auth = hp__config_read_basic_auth(c, n);
     unsigned handlers = 0;
     for (size_t i = 0; i < kinds; i++) {
         const hp_handler_kind *kind = hp__handler_kind_at(i);
@@ -356,8 +362,8 @@ static void check_server(checker *c, hp__cfg_node *map, const hp__config *config
                          hp__config_server *s, hp__config_server_nodes *where)
 {
     static const char *const keys[] = {
-        "name",    "listen",     "expose",        "hosts",      "limits",   "routes", "process",
-        "journal", "rate_limit", "max_in_flight", "access_log", "compress", NULL};
+        "name",    "listen",     "expose",        "hosts",      "limits",   "routes",  "process",
+        "journal", "rate_limit", "max_in_flight", "access_log", "compress", "headers", NULL};
     s->limits = config->limits;
     s->access_log = config->access_log;
     hp__config_access_log_copy(&s->access_log_output, &config->access_log_output);
@@ -398,6 +404,7 @@ static void check_server(checker *c, hp__cfg_node *map, const hp__config *config
     if ((n = hp__cfg_mapping_get(map, "max_in_flight")) &&
         hp__config_amount(c, n, HP__CONFIG_COUNT, 0, HP_LIMIT_MAX_CONNECTIONS, &cap))
         s->max_in_flight = (uint32_t)cap;
+    if ((n = hp__cfg_mapping_get(map, "headers"))) s->headers = hp__config_read_headers(c, n);
     if ((n = hp__cfg_mapping_get(map, "process"))) {
         s->process = HP_NEW(hp__process_model);
         hp__config_read_process(c, n, false, s->process);
@@ -714,6 +721,8 @@ static void route_close(hp__config_route *r)
     free_strings(r->methods, r->method_count);
     hp__config_rate_limit_free(r->rate_limit);
     hp__config_compress_free(r->compress);
+    hp__config_headers_free(r->headers);
+    hp__config_basic_auth_free(r->basic_auth);
     route_drop_model(r);
 }
 
@@ -730,6 +739,7 @@ static void server_close(hp__config_server *s)
     hp__config_rate_limit_free(s->rate_limit);
     hp__config_access_log_close(&s->access_log_output);
     hp__config_compress_free(s->compress);
+    hp__config_headers_free(s->headers);
     free(s->file);
     free(s->path);
 }

@@ -45,6 +45,8 @@ typedef struct hp__config_route {
     hp_rate_limit *rate_limit;   /* its own `rate_limit`, or NULL */
     /* its own `compress`, or NULL */
     hp_compress_config *compress;
+    hp_header_rules *headers;  /* its own `headers`, or NULL */
+    hp_basic_auth *basic_auth; /* `basic_auth`, or NULL */
     hp__config_pos pos;
 } hp__config_route;
 
@@ -66,6 +68,7 @@ typedef struct hp__config_server {
     uint32_t max_in_flight;     /* `max_in_flight`; 0: no cap */
     /* `compress`, or NULL */
     hp_compress_config *compress;
+    hp_header_rules *headers; /* `headers`, or NULL */
     /* Where it was written, for errors found when it is built. */
     char *file; /* NULL when not from a file */
     char *path; /* "servers[2]" */

@@ -8,6 +8,8 @@
  * is returned. */
 #include "config/config.h"
 
+#include "config/config_basic_auth.h"
+
 #include "common/alloc.h"
 #include "hostpool/errors.h"
 
@@ -50,6 +52,15 @@ static hp_handler *create_handler(const hp__config_server *s, size_t i, hp__conf
     return NULL;
 }
 
+/* The users file of route i's basic_auth, read once here so that each bad line is reported at
+ * its FILE:LINE (hp_server_create reads it again, and would report only a message). */
+static bool users_file_ok(const hp__config_server *s, size_t i, hp__config_errors *errs)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s.routes[%zu].basic_auth.users", s->path, i);
+    return hp__config_check_users_file(s->routes[i].basic_auth, path, errs);
+}
+
 int hp__config_build_server(const hp__config_server *s, hp_server_config *out,
                             hp__config_errors *errs)
 {
@@ -64,8 +75,11 @@ int hp__config_build_server(const hp__config_server *s, hp_server_config *out,
             .handler = create_handler(s, i, errs),
             .rate_limit = r->rate_limit,
             .compress = r->compress,
+            .headers = r->headers,
+            .basic_auth = r->basic_auth,
         };
         failed |= routes[i].handler == NULL;
+        failed |= r->basic_auth && !users_file_ok(s, i, errs);
     }
     *out = (hp_server_config){
         .name = s->name,
@@ -84,6 +98,7 @@ int hp__config_build_server(const hp__config_server *s, hp_server_config *out,
         .rate_limit = s->rate_limit,
         .max_in_flight = s->max_in_flight,
         .compress = s->compress,
+        .headers = s->headers,
     };
     if (!failed) return 0;
     hp__config_server_config_close(out, true);

@@ -9,9 +9,10 @@
  *
  * A trailing '/' names a folder. A folder is answered with its index file when the path ends
  * in '/', with a 301 to the path plus '/' when it does not (as nginx does; the normalized path
- * never starts with "//", so the Location cannot name another host), and with 403 when it has
- * no index: folders are never listed. A file asked with a trailing '/' ("/index.html/") is
- * 404, as nginx answers. Small files go out from the cached bytes; others with sendfile.
+ * never starts with "//", so the Location cannot name another host), and when it has no index
+ * with its listing if `browse` is on (file_listing.c), else 403 (off by default). A file asked
+ * with a trailing '/' ("/index.html/") is 404, as nginx answers. Small files go out from the
+ * cached bytes; others with sendfile.
  *
  * Precompressed files (`precompressed: true`, nginx's gzip_static, its own switch: a route
  * need not `compress`): NAME.br and NAME.gz beside NAME are its encoded forms. When one exists
@@ -26,6 +27,7 @@
 #include "common/alloc.h"
 #include "common/str.h"
 #include "handlers/file_cache.h"
+#include "handlers/file_listing.h"
 #include "handlers/file_path.h"
 #include "handlers/kinds.h"
 #include "hostpool/errors.h"
@@ -52,6 +54,7 @@ typedef struct file_handler {
     char *index;
     size_t index_len;
     bool precompressed;
+    bool browse; /* a folder without an index is listed (else 403) */
 } file_handler;
 
 static void header(hp_request *req, const char *name, const char *value)
@@ -155,7 +158,7 @@ static void redirect_to_folder(hp_request *req)
 }
 
 /* The entry of the index file of the folder `path` (in path[MAX_PATH], extended in place), or
- * NULL with a status: a folder without an index is 403, never listed. */
+ * NULL with a status: a folder without an index is 403, or 0 when it is to be listed. */
 static hp__file_entry *folder_index(const file_handler *h, hp__file_cache *cache, char *path,
                                     size_t len, time_t now, int *status)
 {
@@ -172,7 +175,7 @@ static hp__file_entry *folder_index(const file_handler *h, hp__file_cache *cache
         *status = 403;
         return NULL;
     }
-    if (!e && *status == 404) *status = 403;
+    if (!e && *status == 404) *status = h->browse ? 0 : 403;
     return e;
 }
 
@@ -262,6 +265,11 @@ static void on_request(hp_handler *self, hp_request *req)
             return;
         }
         e = folder_index(h, cache, path, len, now, &status);
+        if (!e && status == 0) {
+            path[len] = '\0'; /* the folder again, without the index's name */
+            hp__file_listing_respond(req, h->root_fd, path, len);
+            return;
+        }
     } else if (e && folder) {
         hp__file_cache_release(e); /* a file asked as a folder */
         e = NULL;
@@ -306,9 +314,10 @@ static const hp_handler_vtable file_vtable = {
     .worker_stop = worker_stop,
 };
 
-static hp_handler *file_handler_new(int root_fd, const char *index, bool precompressed)
+static hp_handler *file_handler_new(int root_fd, const char *index, bool precompressed, bool browse)
 {
     file_handler *h = HP_NEW(file_handler);
+    h->browse = browse;
     h->base.vt = &file_vtable;
     h->root_fd = root_fd;
     h->precompressed = precompressed;
@@ -322,7 +331,7 @@ static hp_handler *clone(const hp_handler *self)
 {
     const file_handler *h = (const file_handler *)self;
     int fd = fcntl(h->root_fd, F_DUPFD_CLOEXEC, 0);
-    return fd < 0 ? NULL : file_handler_new(fd, h->index, h->precompressed);
+    return fd < 0 ? NULL : file_handler_new(fd, h->index, h->precompressed, h->browse);
 }
 
 hp_handler *hp_file_handler_create(const hp_file_options *options, int *err)
@@ -338,14 +347,14 @@ hp_handler *hp_file_handler_create(const hp_file_options *options, int *err)
         *err = HP_EINVAL;
         return NULL;
     }
-    return file_handler_new(fd, index, options->precompressed);
+    return file_handler_new(fd, index, options->precompressed, options->browse);
 }
 
-/* ---- the file kind: `file: { root, index, precompressed }` in a config ---- */
+/* ---- the file kind: `file: { root, index, browse, precompressed }` in a config ---- */
 
 static void *check_settings(hp_config_check *c, hp_config_node *map)
 {
-    static const char *const keys[] = {"root", "index", "precompressed", NULL};
+    static const char *const keys[] = {"root", "index", "browse", "precompressed", NULL};
     hp__file_model *m = HP_NEW(hp__file_model);
     if (!hp_config_expect_mapping(c, map)) return m;
     hp_config_keys(c, map, keys);
@@ -365,6 +374,7 @@ static void *check_settings(hp_config_check *c, hp_config_node *map)
             hp_config_error(c, n, "an index is a file name: 1 to 255 characters, no \"/\"");
     }
     if ((n = hp_config_get(map, "precompressed"))) hp_config_boolean(c, n, &m->precompressed);
+    if ((n = hp_config_get(map, "browse"))) hp_config_boolean(c, n, &m->browse);
     return m;
 }
 
@@ -373,7 +383,7 @@ static int build(const void *model, hp_config_build *b, hp_handler **out)
 {
     const hp__file_model *m = model;
     hp_file_options options = {
-        .root = m->root, .index = m->index, .precompressed = m->precompressed};
+        .root = m->root, .index = m->index, .browse = m->browse, .precompressed = m->precompressed};
     int err = 0;
     *out = hp_file_handler_create(&options, &err);
     if (!*out)

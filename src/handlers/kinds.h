@@ -32,6 +32,7 @@ typedef struct hp__file_model {
     char *index; /* NULL: the handler's default (index.html) */
     bool precompressed;
     hp_config_pos root_pos;
+    bool browse; /* false by default */
 } hp__file_model;
 
 typedef struct hp__redirect_model {

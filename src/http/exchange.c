@@ -171,9 +171,10 @@ static void route_handler(hp__exchange *x)
     if (req->path.len == 1 && req->path.base[0] == '*') return;
     const hp_server *server = x->server;
     const hp__route *route = hp__server_route(server, req, &x->method_mismatch);
+    x->headers = route ? route->headers : server->headers;
     if (server->guarded && !admit(x, route)) return; /* no handler: dispatch answers it */
     if (route) {
-        x->handler = route->handler;
+        x->handler = route->gate ? route->gate : route->handler;
         x->compress = route->compress;
     } else if (server->fallback && !x->method_mismatch)
         x->handler = server->fallback;

@@ -51,6 +51,8 @@ struct hp__exchange {
     uint64_t body_bytes; /* body bytes answered, for the access log */
     hp_done_cb done_cb;
     void *done_data;
+    /* The response header rules of its route (else of its server), or NULL. */
+    const hp__header_rules *headers;
     char request_id[HP__REQUEST_ID_LEN];
     char upstream[HP__UPSTREAM_LOG_LEN]; /* the target that answered, for the access log */
     /* The body. Every handler reads it through a consumer (hp_request_body_pull); the one

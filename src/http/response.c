@@ -106,6 +106,14 @@ static char *put_status_line(char *p, int status)
     return put(p, "\r\n", 2);
 }
 
+/* The route's header rules (http/header_rules.h) on the fields the answer has so far. */
+static void apply_header_rules(hp__exchange *x, const hp__header_rules *rules)
+{
+    if (x->extra_len) x->extra_len = hp__header_rules_filter(rules, x->extra, x->extra_len);
+    hp__exchange_extra_reserve(x, rules->lines_len);
+    extra_append(x, rules->lines, rules->lines_len);
+}
+
 /* Builds the engine's part of the head. content_length < 0: unknown length. */
 static void compose_head(hp__exchange *x, int status, int64_t content_length)
 {
@@ -148,6 +156,7 @@ static void compose_head(hp__exchange *x, int status, int64_t content_length)
         p = put(p, "Connection: keep-alive\r\n", 24);
     }
     x->head_len = (size_t)(p - x->head);
+    if (x->headers) apply_header_rules(x, x->headers);
     hp__exchange_extra_reserve(x, 2);
     extra_append(x, "\r\n", 2);
 }

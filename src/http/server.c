@@ -146,6 +146,13 @@ static void check_routes(const hp_server_config *c, char *const *prefixes, confi
         const char *problem =
             c->routes[i].compress ? hp__compress_config_problem(c->routes[i].compress) : NULL;
         if (problem) config_error(e, "routes[%zu].compress.%s", i, problem);
+        if (hp__header_rules_check(c->routes[i].headers, why, sizeof why))
+            config_error(e, "routes[%zu].headers.%s", i, why);
+        const hp_basic_auth *auth = c->routes[i].basic_auth;
+        problem = auth ? hp__basic_auth_realm_problem(auth->realm) : NULL;
+        if (problem) config_error(e, "routes[%zu].basic_auth.realm: %s", i, problem);
+        if (auth && !auth->users_file)
+            config_error(e, "routes[%zu].basic_auth.users_file: required", i);
     }
 }
 
@@ -199,6 +206,7 @@ static int check_config(const hp_server_config *c, char *const *prefixes, char *
     if (c->rate_limit &&
         hp__rate_guard_check_limit(c->rate_limit, c->name ? c->name : "", why, sizeof why))
         config_error(&e, "%s", why);
+    if (hp__header_rules_check(c->headers, why, sizeof why)) config_error(&e, "headers.%s", why);
     return e.count ? HP_ECONFIG : 0;
 }
 
@@ -276,12 +284,32 @@ static void create_compress(hp_server *s, const hp_server_config *c)
     }
 }
 
+/* The basic_auth gate of each route that has one (the users files read), into auths[]; on
+ * a failure none is left and the error is in errbuf. */
+static int create_auths(const hp_server_config *c, hp__basic_auth **auths, char *errbuf, size_t len)
+{
+    for (size_t i = 0; i < c->route_count; i++) {
+        if (!c->routes[i].basic_auth) continue;
+        char why[1024];
+        auths[i] =
+            hp__basic_auth_create(c->routes[i].basic_auth, c->routes[i].handler, why, sizeof why);
+        if (auths[i]) continue;
+        if (len) snprintf(errbuf, len, "routes[%zu].basic_auth.users_file: %s", i, why);
+        for (size_t k = 0; k < i; k++) hp__basic_auth_destroy(auths[k]);
+        return HP_ECONFIG;
+    }
+    return 0;
+}
+
 int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, size_t errbuf_len)
 {
     char **prefixes = route_prefixes(c);
+    hp__basic_auth **auths = hp__calloc(c->route_count ? c->route_count : 1, sizeof *auths);
     int err = check_config(c, prefixes, errbuf, errbuf_len);
+    if (!err) err = create_auths(c, auths, errbuf, errbuf_len);
     if (err) {
         free_prefixes(prefixes, c->route_count);
+        free(auths);
         return err;
     }
     struct hp__log_file *log_file = NULL;
@@ -319,6 +347,15 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
     s->max_in_flight = c->max_in_flight;
     create_guards(s, c);
     create_compress(s, c);
+    s->headers = hp__header_rules_create(c->headers, NULL);
+    s->headers_written = hp__header_rules_config_copy(c->headers);
+    for (size_t i = 0; i < c->route_count; i++) {
+        s->routes[i].headers = hp__header_rules_create(c->headers, c->routes[i].headers);
+        s->routes[i].headers_written = hp__header_rules_config_copy(c->routes[i].headers);
+        s->routes[i].auth = auths[i];
+        s->routes[i].gate = auths[i] ? hp__basic_auth_gate(auths[i]) : NULL;
+    }
+    free(auths);
     *out = s;
     return 0;
 }
@@ -330,7 +367,12 @@ void hp_server_destroy(hp_server *s)
         hp_handler_destroy(s->routes[i].handler);
         hp__rate_guard_destroy(s->routes[i].rate_guard);
         hp__compress_destroy(s->routes[i].own_compress);
+        hp__header_rules_destroy(s->routes[i].headers);
+        hp__header_rules_config_free(s->routes[i].headers_written);
+        hp__basic_auth_destroy(s->routes[i].auth);
     }
+    hp__header_rules_destroy(s->headers);
+    hp__header_rules_config_free(s->headers_written);
     hp__rate_guard_destroy(s->rate_guard);
     hp__compress_destroy(s->compress);
     hp__server_stats_release(s->stats);

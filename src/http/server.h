@@ -7,6 +7,8 @@
 
 #include "hostpool/server.h"
 #include "http/compress.h"
+#include "http/basic_auth.h"
+#include "http/header_rules.h"
 #include "http/server_journal.h"
 #include "http/rate_guard.h"
 #include "http/stats.h"
@@ -19,6 +21,13 @@ typedef struct hp__route {
     hp__rate_guard *rate_guard;   /* its own rate limit, or NULL: the server's applies */
     const hp__compress *compress; /* its own policy or its server's; NULL: none */
     hp__compress *own_compress;   /* its own, owned */
+    /* The server's and its own response header rules, or NULL; its own as given (for a copy of
+     * the server), or NULL. */
+    hp__header_rules *headers;
+    hp_header_rules *headers_written;
+    /* Its basic_auth, or NULL; then its gate, which the exchange calls in place of `handler`. */
+    hp__basic_auth *auth;
+    hp_handler *gate;
 } hp__route;
 
 struct hp_server {
@@ -35,15 +44,17 @@ struct hp_server {
     hp_access_log_format access_log_format;
     struct hp__log_file *access_log_file; /* a reference (io/log_file.h); NULL: stderr */
     size_t access_log_buffer;             /* a worker's buffer for the file; 0: the default */
-    bool worker_hooks;       /* a route handler or the fallback has per-worker hooks */
-    hp_handler *fallback;    /* borrowed */
-    hp__server_stats *stats; /* NULL until it first starts; shared by its versions */
+    bool worker_hooks;                    /* a route handler or the fallback has per-worker hooks */
+    hp_handler *fallback;                 /* borrowed */
+    hp__server_stats *stats;              /* NULL until it first starts; shared by its versions */
     hp_journal_config journal_config;
     hp__server_journal *journal; /* NULL: none, or not started yet (server_journal.h) */
     hp__rate_guard *rate_guard;  /* the server's rate limit, or NULL */
     uint32_t max_in_flight;      /* 0: no cap (counted in stats->answering) */
     bool guarded;                /* a rate limit (its own or a route's) or max_in_flight */
     hp__compress *compress;      /* the routes' policy where they have none, or NULL */
+    hp__header_rules *headers;   /* its own header rules, for answers no route gives; or NULL */
+    hp_header_rules *headers_written; /* its own rules as given (for a copy), or NULL */
 };
 
 /* The route for a request: NULL when none matches; *method_mismatch says whether some route

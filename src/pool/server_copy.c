@@ -70,6 +70,8 @@ static int copy_routes(hp__server_copy *copy, const hp_server *server, char *err
         c->path_prefix = r->path_prefix;
         c->rate_limit = r->rate_guard ? hp__rate_guard_limit(r->rate_guard) : NULL;
         c->compress = route_compress(server, r);
+        c->headers = r->headers_written;
+        c->basic_auth = r->auth ? hp__basic_auth_config(r->auth) : NULL;
         copy->methods[i] = method_names(r->method_mask, &c->method_count);
         c->methods = copy->methods[i];
     }
@@ -112,6 +114,7 @@ int hp__server_copy_init(hp__server_copy *copy, const hp_server *server, const i
         .max_in_flight = server->max_in_flight,
         .rate_limit = server->rate_guard ? hp__rate_guard_limit(server->rate_guard) : NULL,
         .compress = server->compress ? &server->compress->config : NULL,
+        .headers = server->headers_written,
     };
     return 0;
 }

@@ -35,6 +35,14 @@ expect() {
     fi
 }
 
+# Every command `hostpool --help` lists is completed (the words before the first that does not
+# end in a comma, as the man pages' test reads them).
+for command in $("$HOSTPOOL_BIN" --help | awk '/^  [a-z]/ {
+    for (i = 1; i <= NF; i++) { w = $i; more = sub(/,$/, "", w); print w; if (!more) break } }'); do
+    [[ " $(tr '\n' ' ' <<<"$_hostpool_commands") " == *" $command "* ]] ||
+        { echo "command $command is not completed" >&2; failed=1; }
+done
+
 expect "hostpool re" "reload respond restart reverse-proxy"
 expect "hostpool fi" "file-server"
 expect "hostpool run --" "--admin --config --help --keep-going --pid-file --token-file"
