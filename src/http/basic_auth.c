@@ -1,6 +1,7 @@
 #include "http/basic_auth.h"
 
 #include "common/alloc.h"
+#include "common/base64.h"
 #include "common/str.h"
 #include "core/hash64.h"
 #include "core/password.h"
@@ -76,38 +77,6 @@ static void shared_unref(shared *s)
 
 /* ---- the request's credentials ---- */
 
-static int base64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-/* Decodes base64 (padding optional) into out[cap]; its length, or -1 when it is not base64 or
- * does not fit. */
-static long base64_decode(const char *in, size_t len, char *out, size_t cap)
-{
-    while (len && in[len - 1] == '=') len--;
-    size_t n = 0;
-    uint32_t acc = 0;
-    unsigned bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = base64_value((unsigned char)in[i]);
-        if (v < 0) return -1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (n == cap) return -1;
-            out[n++] = (char)(acc >> bits);
-        }
-    }
-    return (long)n;
-}
-
 /* The token68 of `Authorization: Basic TOKEN`, or false. */
 static bool basic_token(const hp_str *value, hp_str *token)
 {
@@ -123,13 +92,14 @@ static bool basic_token(const hp_str *value, hp_str *token)
 /* user:password from the token into the job; false when it is not that. */
 static bool read_credentials(job *j, hp_str token)
 {
-    char decoded[VALUE_MAX];
-    long n = base64_decode(token.base, token.len, decoded, sizeof decoded);
-    const char *colon = n > 0 ? memchr(decoded, ':', (size_t)n) : NULL;
+    char decoded[VALUE_MAX]; /* token.len < VALUE_MAX: its bytes take 3/4 of that */
+    size_t n = 0;
+    bool base64 = hp__base64_decode(token.base, token.len, (unsigned char *)decoded, &n);
+    const char *colon = base64 ? memchr(decoded, ':', n) : NULL;
     if (!colon) return false;
-    size_t user_len = (size_t)(colon - decoded), pass_len = (size_t)n - user_len - 1;
+    size_t user_len = (size_t)(colon - decoded), pass_len = n - user_len - 1;
     bool fits = user_len <= HP__USER_NAME_MAX && pass_len < sizeof j->password &&
-                !memchr(decoded, '\0', (size_t)n);
+                !memchr(decoded, '\0', n);
     if (fits) {
         memcpy(j->user, decoded, user_len);
         j->user_len = user_len;
