@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "hp_test.h"
+#include "hp_test_admin.h"
 
 #define CHALLENGE "Basic realm=\"Private area\", charset=\"UTF-8\""
 
@@ -53,7 +53,7 @@ static void write_users(bool with_dave)
 
 static int start_pool(void **state)
 {
-    char config[4200], admin[4200], text[10000];
+    char text[10000];
     const char *tmp = hp_test_temp_dir();
     write_users(false);
     snprintf(users_path, sizeof users_path, "%s/users", tmp);
@@ -70,12 +70,8 @@ static int start_pool(void **state)
              "        respond: { body: secret }\n"
              "      - respond: { body: public }\n",
              users_path);
-    snprintf(config, sizeof config, "%s/pool.yaml", tmp);
-    snprintf(admin, sizeof admin, "unix:%s/admin.sock", tmp);
-    if (hp_test_write_file(tmp, "pool.yaml", text, strlen(text)) != 0 ||
-        hp_test_server_startl(&srv, "run", "--config", config, "--admin", admin, NULL) != 0)
-        return -1;
-    return 0;
+    hp_test_admin admin; /* on a socket of the test's own */
+    return hp_test_admin_start_text(&srv, text, &admin);
 }
 
 static int stop_pool(void **state)

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hp_test.h"
+#include "hp_test_admin.h"
 
 #define ODD_NAME "<a>&\"x\".txt"
 #define LISTING_MAX 1000
@@ -47,7 +47,7 @@ static int make_tree(const char *root)
 
 static int start_pool(void **state)
 {
-    char root[4200], config[4200], admin[4200], text[10000];
+    char root[4200], text[10000];
     const char *tmp = hp_test_temp_dir();
     snprintf(root, sizeof root, "%s/www", tmp);
     if (make_tree(root) != 0) return -1;
@@ -62,12 +62,8 @@ static int start_pool(void **state)
              "        file: { root: \"%s\" }\n"
              "      - file: { root: \"%s\", browse: true }\n",
              root, root);
-    snprintf(config, sizeof config, "%s/pool.yaml", tmp);
-    snprintf(admin, sizeof admin, "unix:%s/admin.sock", tmp);
-    if (hp_test_write_file(tmp, "pool.yaml", text, strlen(text)) != 0 ||
-        hp_test_server_startl(&srv, "run", "--config", config, "--admin", admin, NULL) != 0)
-        return -1;
-    return 0;
+    hp_test_admin admin; /* on a socket of the test's own */
+    return hp_test_admin_start_text(&srv, text, &admin);
 }
 
 static int stop_pool(void **state)

@@ -15,13 +15,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hp_test.h"
+#include "hp_test_admin.h"
 
 static hp_test_server srv;
 
 static int start_pool(void **state)
 {
-    char root[4200], config[4200], admin[4200], text[6000];
+    char root[4200], text[6000];
     const char *tmp = hp_test_temp_dir();
     snprintf(root, sizeof root, "%s/www", tmp);
     if (hp_test_write_file(root, "files/a.txt", "a\n", 2) != 0) return -1;
@@ -54,12 +54,8 @@ static int start_pool(void **state)
              "        proxy: { to: \"127.0.0.1:%d\" }\n"
              "        headers: { add: { X-Down: yes } }\n",
              root, closed_port);
-    snprintf(config, sizeof config, "%s/pool.yaml", tmp);
-    snprintf(admin, sizeof admin, "unix:%s/admin.sock", tmp);
-    if (hp_test_write_file(tmp, "pool.yaml", text, strlen(text)) != 0 ||
-        hp_test_server_startl(&srv, "run", "--config", config, "--admin", admin, NULL) != 0)
-        return -1;
-    return 0;
+    hp_test_admin admin; /* on a socket of the test's own */
+    return hp_test_admin_start_text(&srv, text, &admin);
 }
 
 static int stop_pool(void **state)

@@ -81,6 +81,14 @@ int hp_test_admin_start(hp_test_server *srv, const char *config, hp_test_admin *
     return hp_test_server_startl(srv, "run", "--config", config, "--admin", address, NULL);
 }
 
+int hp_test_admin_start_text(hp_test_server *srv, const char *text, hp_test_admin *admin)
+{
+    char config[4200];
+    snprintf(config, sizeof config, "%s/pool.yaml", hp_test_temp_dir());
+    if (hp_test_write_file(hp_test_temp_dir(), "pool.yaml", text, strlen(text)) != 0) return -1;
+    return hp_test_admin_start(srv, config, admin);
+}
+
 void hp_test_assert_answers(int port, const char *host, const char *want)
 {
     char request[256];

@@ -43,6 +43,8 @@ size_t hp_test_answer_error_details(const hp_test_answer *a);
 
 /* Starts `hostpool run --config CONFIG --admin unix:TEMP/admin.sock`, filling `admin`. */
 int hp_test_admin_start(hp_test_server *srv, const char *config, hp_test_admin *admin);
+/* Writes `text` to TEMP/pool.yaml and starts the daemon on it as hp_test_admin_start does. */
+int hp_test_admin_start_text(hp_test_server *srv, const char *text, hp_test_admin *admin);
 
 /* What the pool's servers do, as the daemon's tests check after each change (cmocka asserts):
  * a GET of "/" on `port` with Host `host` (NULL: hostpool.test) is answered with body `want`;
