@@ -70,8 +70,7 @@ bool hp__topic_patterns_overlap(const char *a, const char *b)
         /* `**` matches one or more segments: the other has at least this one left, and
          * whatever follows it in the other (wildcards or literals) is one of the topics. */
         if (is_double_star(a, an) || is_double_star(b, bn)) return true;
-        if (!is_star(a, an) && !is_star(b, bn) && (an != bn || memcmp(a, b, an) != 0))
-            return false;
+        if (!is_star(a, an) && !is_star(b, bn) && (an != bn || memcmp(a, b, an) != 0)) return false;
         bool a_end = a[an] == '\0', b_end = b[bn] == '\0';
         if (a_end || b_end) return a_end && b_end;
         a += an + 1;

@@ -431,8 +431,7 @@ int hp__ws_member_unsubscribe(hp__ws_member *m, const char *pattern)
 
 /* ---- publishing ----------------------------------------------------------------------------- */
 
-int hp__ws_hub_publish(hp__ws_hub *hub, hp__ws_hub_worker *from, const char *topic,
-                       void *payload)
+int hp__ws_hub_publish(hp__ws_hub *hub, hp__ws_hub_worker *from, const char *topic, void *payload)
 {
     if (!hp__topic_valid(topic)) return HP_EINVAL;
     uint64_t workers;

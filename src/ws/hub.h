@@ -107,8 +107,7 @@ int hp__ws_member_unsubscribe(hp__ws_member *m, const char *pattern);
  * pattern matching `topic`. `from` is the calling thread's hub worker, or NULL off the hub's
  * workers. Returns how many members were subscribed to it (the registry's count), or
  * HP_EINVAL for an invalid topic. */
-int hp__ws_hub_publish(hp__ws_hub *hub, hp__ws_hub_worker *from, const char *topic,
-                       void *payload);
+int hp__ws_hub_publish(hp__ws_hub *hub, hp__ws_hub_worker *from, const char *topic, void *payload);
 
 /* Asks the connection `id`'s worker to close it with `code`. HP_ENOTFOUND when no
  * connection `id` is open. */

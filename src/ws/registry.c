@@ -94,8 +94,10 @@ void hp__ws_registry_open(hp__ws_registry *r, hp__ws_entry *e, void *conn, uint6
     uv_mutex_lock(&r->lock);
     e->next = NULL;
     e->prev = r->tail;
-    if (r->tail) r->tail->next = e;
-    else r->head = e;
+    if (r->tail)
+        r->tail->next = e;
+    else
+        r->head = e;
     r->tail = e;
     r->count++;
     uv_mutex_unlock(&r->lock);
@@ -104,10 +106,14 @@ void hp__ws_registry_open(hp__ws_registry *r, hp__ws_entry *e, void *conn, uint6
 void hp__ws_registry_remove(hp__ws_registry *r, hp__ws_entry *e)
 {
     uv_mutex_lock(&r->lock);
-    if (e->prev) e->prev->next = e->next;
-    else r->head = e->next;
-    if (e->next) e->next->prev = e->prev;
-    else r->tail = e->prev;
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        r->head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        r->tail = e->prev;
     r->count--;
     count_entry(r, e, -1);
     if (e->pattern_count) r->subscribed[e->worker]--;

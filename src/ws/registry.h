@@ -34,11 +34,11 @@
 typedef struct hp__ws_entry {
     struct hp__ws_entry *prev, *next; /* the registry's list, oldest first */
     uint64_t id;
-    unsigned worker;       /* the index of the worker the connection runs on */
-    void *conn;            /* the connection (opaque here) */
-    char *client;          /* its client address, "ip:port" */
-    uint64_t since_ms;     /* when it opened, Unix time in milliseconds */
-    char *name;            /* its joined name, or NULL */
+    unsigned worker;   /* the index of the worker the connection runs on */
+    void *conn;        /* the connection (opaque here) */
+    char *client;      /* its client address, "ip:port" */
+    uint64_t since_ms; /* when it opened, Unix time in milliseconds */
+    char *name;        /* its joined name, or NULL */
     char *patterns[HP__WS_MAX_SUBSCRIPTIONS];
     unsigned pattern_count;
     bool tangled; /* two of its patterns overlap: counted alone, not in the pattern table */
