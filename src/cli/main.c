@@ -30,6 +30,7 @@ static const char usage[] =
     "  upstreams    [NAME]  the named upstreams' targets: health, breaker, pools\n"
     "  logs         NAME [-f]  what a process server's program wrote\n"
     "  journal      NAME [-f]  a server's last requests, from its journal\n"
+    "  publish      SERVER TOPIC JSON  a message to a server's WebSocket pubsub subscribers\n"
     "\n"
     "  version      hostpool's version and its libraries' (also --version)\n";
 
@@ -55,6 +56,7 @@ static const struct command {
     {"upstreams", hp__cmd_upstreams},
     {"logs", hp__cmd_logs},
     {"journal", hp__cmd_journal},
+    {"publish", hp__cmd_publish},
     {"version", hp__cmd_version},
 };
 
