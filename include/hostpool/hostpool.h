@@ -14,5 +14,6 @@
 #include "hostpool/handler_kind.h"
 #include "hostpool/config.h"
 #include "hostpool/hooks.h"
+#include "hostpool/websocket.h"
 
 #endif

@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 typedef struct hp_upgraded hp_upgraded;
 
@@ -79,6 +80,9 @@ bool hp_request_upgrade_asked(const hp_request *req);
  * negative errno when the connection failed: on_close has then been called (-EPIPE after
  * hp_upgraded_shutdown, which closes nothing). */
 int hp_upgraded_write(hp_upgraded *u, const void *bytes, size_t len);
+/* The same for the `n` (1 to 1024) pieces of `iov`, in one system call where the socket takes
+ * them. The array itself is the caller's again when the call returns, changed. */
+int hp_upgraded_writev(hp_upgraded *u, struct iovec *iov, unsigned n);
 /* Stops reading (back-pressure) or starts again; the bytes already received are delivered
  * (on_read) before hp_upgraded_read_start returns. */
 void hp_upgraded_read_stop(hp_upgraded *u);
@@ -91,5 +95,8 @@ void hp_upgraded_set_timer(hp_upgraded *u, uint64_t ms);
 void hp_upgraded_shutdown(hp_upgraded *u);
 /* Closes the connection once the queued writes are done; then on_close(status 0). */
 void hp_upgraded_close(hp_upgraded *u);
+/* Closes the connection now, the queued writes dropped (a client that stopped reading);
+ * on_close(-ECONNABORTED) is called before it returns. */
+void hp_upgraded_abort(hp_upgraded *u);
 
 #endif

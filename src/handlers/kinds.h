@@ -4,6 +4,7 @@
 #define HP_HANDLERS_KINDS_H
 
 #include "hostpool/handler_kind.h"
+#include "hostpool/websocket.h"
 #include "upstream/upstream_model.h"
 
 #include <stdbool.h>
@@ -16,6 +17,7 @@ extern const hp_handler_kind hp__redirect_kind; /* redirect.c */
 extern const hp_handler_kind hp__metrics_kind;  /* pool_handlers.c, no settings (model NULL) */
 extern const hp_handler_kind hp__health_kind;   /* pool_handlers.c, no settings (model NULL) */
 extern const hp_handler_kind hp__proxy_kind;    /* proxy_kind.c */
+extern const hp_handler_kind hp__websocket_kind; /* websocket_kind.c */
 
 typedef struct hp__respond_model {
     int status; /* 200 by default */
@@ -47,6 +49,12 @@ typedef struct hp__proxy_model {
     uint64_t max_body_bytes;            /* the route's own cap; 0: none */
     hp_config_pos pos;                  /* where `upstream` (else the settings) is written */
 } hp__proxy_model;
+
+/* `websocket: {...}`: the common options and exactly one mode (websocket_kind.c). */
+typedef struct hp__websocket_model {
+    hp_ws_options options;
+    unsigned mode; /* an index into websocket_kind.c's modes */
+} hp__websocket_model;
 
 /* The proxy handler for a checked model (proxy.c); the model is not kept. A named upstream is
  * found at request time (a route naming one that is gone answers 503). */

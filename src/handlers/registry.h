@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#define HP__HANDLER_KINDS_BUILT_IN 6
+#define HP__HANDLER_KINDS_BUILT_IN 7
 #define HP__HANDLER_KINDS_REGISTERED_MAX 32
 #define HP__HANDLER_KINDS_MAX (HP__HANDLER_KINDS_BUILT_IN + HP__HANDLER_KINDS_REGISTERED_MAX)
 
@@ -20,7 +20,7 @@
 size_t hp__handler_kinds_count(void);
 /* Kind `i` (< hp__handler_kinds_count()); borrowed, valid for the life of the process. */
 const hp_handler_kind *hp__handler_kind_at(size_t i);
-/* Their keys in order, for messages: "respond, file, redirect, metrics, health, proxy". Closes the
+/* Their keys in order, for messages: "respond, file, redirect, metrics, health, proxy, websocket". Closes the
  * registry. Static. */
 const char *hp__handler_kinds_list(void);
 

@@ -273,11 +273,18 @@ void hp__upgraded_open(hp_upgraded *u, bool draining)
 
 int hp_upgraded_write(hp_upgraded *u, const void *bytes, size_t len)
 {
+    struct iovec iov = {(void *)bytes, len};
+    return hp_upgraded_writev(u, &iov, 1);
+}
+
+int hp_upgraded_writev(hp_upgraded *u, struct iovec *iov, unsigned n)
+{
     if (u->closed || u->shut) return -EPIPE;
+    size_t len = 0;
+    for (unsigned i = 0; i < n; i++) len += iov[i].iov_len;
     if (len == 0) return 1;
     enter(u);
-    struct iovec iov = {(void *)bytes, len};
-    int rc = u->t->vt->write(u->t, &iov, 1);
+    int rc = u->t->vt->write(u->t, iov, n);
     if (rc == 0) u->writes_pending++;
     if (rc < 0) finish_close(u, rc);
     leave(u);
@@ -318,5 +325,13 @@ void hp_upgraded_close(hp_upgraded *u)
     if (u->closed) return;
     enter(u);
     close_when_written(u);
+    leave(u);
+}
+
+void hp_upgraded_abort(hp_upgraded *u)
+{
+    if (u->closed) return;
+    enter(u);
+    finish_close(u, -ECONNABORTED);
     leave(u);
 }
