@@ -429,6 +429,11 @@ int hp__ws_member_unsubscribe(hp__ws_member *m, const char *pattern)
     return 0;
 }
 
+int hp__ws_member_join(hp__ws_member *m, const char *name)
+{
+    return hp__ws_registry_join(&m->hw->hub->registry, &m->entry, name);
+}
+
 /* ---- publishing ----------------------------------------------------------------------------- */
 
 int hp__ws_hub_publish(hp__ws_hub *hub, hp__ws_hub_worker *from, const char *topic, void *payload)

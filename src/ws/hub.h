@@ -100,6 +100,8 @@ void hp__ws_member_close(hp__ws_member *m);
 /* `pattern` must be valid: HP_EINVAL otherwise; HP_EEXISTS, HP_ELIMIT as the registry says. */
 int hp__ws_member_subscribe(hp__ws_member *m, const char *pattern);
 int hp__ws_member_unsubscribe(hp__ws_member *m, const char *pattern);
+/* hp__ws_registry_join for the member. */
+int hp__ws_member_join(hp__ws_member *m, const char *name);
 
 /* ---- publishing --------------------------------------------------------------------------- */
 
