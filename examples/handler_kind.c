@@ -164,7 +164,7 @@ static bool expect_errors(void)
     if (!path || hp_config_load_file(path, &config, &errors) != HP_ECONFIG) return false;
     snprintf(want, sizeof want,
              "%1$s:5:9: servers[0].routes[0]: exactly one of respond, file, redirect, metrics, "
-             "health, proxy, greet is required\n"
+             "health, proxy, websocket, greet is required\n"
              "%1$s:5:28: servers[0].routes[0].greet.greeting: expected a string, got a list\n"
              "%1$s:5:37: servers[0].routes[0].greet: unknown key \"stauts\" (did you mean "
              "\"status\"?)\n",

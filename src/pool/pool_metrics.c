@@ -15,6 +15,7 @@
 
 #include "common/alloc.h"
 #include "core/prom_text.h"
+#include "handlers/websocket.h"
 #include "http/server.h"
 #include "io/engine_stats.h"
 #include "switch/switchboard.h"
@@ -33,6 +34,8 @@ typedef struct server_snapshot {
     uint64_t restarts;
     uint64_t conns_open, conns_idle;
     hp__stats_totals totals;
+    bool websocket; /* a route of the server is a WebSocket handler: `ws` sums theirs */
+    hp__ws_totals ws;
 } server_snapshot;
 
 typedef struct snapshot {
@@ -51,6 +54,12 @@ static bool take_server(const hp_server_info *info, void *data)
     hp__engine_server_connections(hp__pool_engine(s->pool), info->server, &out->conns_open,
                                   &out->conns_idle);
     hp__stats_totals_read(info->server->stats, &out->totals);
+    for (size_t r = 0; r < info->server->route_count; r++) {
+        const hp__ws_config *ws = hp__websocket_config(info->server->routes[r].handler);
+        if (!ws) continue;
+        out->websocket = true;
+        hp__ws_stats_add(&ws->stats, &out->ws);
+    }
     return true;
 }
 
@@ -184,6 +193,66 @@ static void write_servers(hp__prom *p, const snapshot *s)
     states(p, s);
     per_server(p, s, "hostpool_server_restarts_total", "counter",
                "Starts of the server after its first one (restart, or stop then start).", restarts);
+}
+
+/* ---- WebSocket servers (none: nothing is written) ---- */
+
+typedef struct ws_direction {
+    const char *direction;
+    uint64_t value;
+} ws_direction;
+
+/* One family with an in and an out sample per WebSocket server. */
+static void ws_in_out(hp__prom *p, const snapshot *s, const char *name, const char *help,
+                      bool messages)
+{
+    hp__prom_family(p, name, "counter", help);
+    for (size_t i = 0; i < s->count; i++) {
+        const server_snapshot *v = &s->servers[i];
+        if (!v->websocket) continue;
+        ws_direction d[] = {{"in", messages ? v->ws.messages_in : v->ws.bytes_in},
+                            {"out", messages ? v->ws.messages_out : v->ws.bytes_out}};
+        for (size_t k = 0; k < 2; k++) {
+            hp__prom_label l[] = {{"server", v->name}, {"direction", d[k].direction}};
+            hp__prom_u64(p, name, l, 2, d[k].value);
+        }
+    }
+}
+
+static void write_websockets(hp__prom *p, const snapshot *s)
+{
+    bool any = false;
+    for (size_t i = 0; i < s->count; i++) any = any || s->servers[i].websocket;
+    if (!any) return;
+    hp__prom_family(p, "hostpool_websocket_connections", "gauge", "Open WebSocket connections.");
+    for (size_t i = 0; i < s->count; i++) {
+        if (!s->servers[i].websocket) continue;
+        hp__prom_label l = {"server", s->servers[i].name};
+        hp__prom_u64(p, "hostpool_websocket_connections", &l, 1, s->servers[i].ws.connections);
+    }
+    ws_in_out(p, s, "hostpool_websocket_messages_total", "WebSocket messages received and sent.",
+              true);
+    ws_in_out(p, s, "hostpool_websocket_bytes_total",
+              "WebSocket frame bytes (headers included) received and queued to send.", false);
+    hp__prom_family(p, "hostpool_websocket_dropped_total", "counter",
+                    "Messages not sent to a connection past its max_backpressure "
+                    "(on_backpressure: drop).");
+    for (size_t i = 0; i < s->count; i++) {
+        if (!s->servers[i].websocket) continue;
+        hp__prom_label l = {"server", s->servers[i].name};
+        hp__prom_u64(p, "hostpool_websocket_dropped_total", &l, 1, s->servers[i].ws.dropped);
+    }
+    hp__prom_family(p, "hostpool_websocket_closes_total", "counter",
+                    "WebSocket connections closed, by close code (1006: lost without one).");
+    for (size_t i = 0; i < s->count; i++) {
+        if (!s->servers[i].websocket) continue;
+        for (unsigned c = 0; c < HP__WS_CLOSE_CODES; c++) {
+            if (s->servers[i].ws.closes[c] == 0) continue;
+            hp__prom_label l[] = {{"server", s->servers[i].name},
+                                  {"code", hp__ws_close_slot_label(c)}};
+            hp__prom_u64(p, "hostpool_websocket_closes_total", l, 2, s->servers[i].ws.closes[c]);
+        }
+    }
 }
 
 /* ---- per upstream target ---- */
@@ -373,6 +442,7 @@ char *hp_pool_metrics_text(hp_pool *pool, size_t *len)
     hp__prom p;
     hp__prom_init(&p);
     write_servers(&p, &s);
+    write_websockets(&p, &s);
     write_upstreams(&p, pool);
     write_switchboards(&p, pool);
     write_pool(&p, pool, &s);

@@ -39,7 +39,7 @@ static void every_error_of_a_file_is_reported_in_document_order(void **state)
         "ms, s, m or h (250ms, 10s, 15m, 1h); a bare number is seconds",
         "6:13: servers[0].listen: port 70000 out of range",
         "8:9: servers[0].routes[0]: exactly one of respond, file, redirect, metrics, health, "
-        "proxy is required",
+        "proxy, websocket is required",
         "9:11: servers[1].name: \"api\" is already used by servers[0]",
         "11:5: servers[1]: unknown key \"colour\"",
     };
@@ -248,7 +248,7 @@ static void a_key_one_slip_from_a_known_one_gets_a_suggestion(void **state)
                   "slips.yaml:6:5: servers[0]: \"name\" is required\n"
                   "slips.yaml:8:15: servers[0].limits: unknown key \"max_server\"\n"
                   "slips.yaml:9:15: servers[0].routes[0]: exactly one of respond, file, "
-                  "redirect, metrics, health, proxy is required\n"
+                  "redirect, metrics, health, proxy, websocket is required\n"
                   "slips.yaml:9:17: servers[0].routes[0]: unknown key \"respnod\" (did you mean "
                   "\"respond\"?)\n"
                   "slips.yaml:9:30: servers[0].routes[0]: unknown key \"macth\" (did you mean "

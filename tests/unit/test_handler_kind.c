@@ -168,7 +168,7 @@ static void a_registered_key_is_checked_where_its_settings_are_written(void **st
                      "echo.yaml:7:9: servers[0].routes[2]: unknown key \"ecko\" (did you mean "
                      "\"echo\"?)\n"
                      "echo.yaml:7:9: servers[0].routes[2]: exactly one of respond, file, "
-                     "redirect, metrics, health, proxy, echo");
+                     "redirect, metrics, health, proxy, websocket, echo");
     for (int i = 1; i <= 31; i++) n += snprintf(want + n, sizeof want - n, ", k%d", i);
     snprintf(want + n, sizeof want - n,
              " is required\n"
