@@ -224,16 +224,20 @@ static void on_join(pubsub *ps, hp_ws *ws, json_t *msg)
     announce(ps, ws, cl, "joined");
 }
 
-static void add_name(const hp__ws_entry *e, void *names)
+static void add_member(const hp__ws_entry *e, void *members)
 {
-    if (e->name) json_array_append_new(names, json_string(e->name));
+    if (!e->name) return;
+    char id[24];
+    snprintf(id, sizeof id, "%" PRIu64, e->id);
+    json_array_append_new(members, json_pack("{s:s, s:s}", "id", id, "name", e->name));
 }
 
 static void on_who(pubsub *ps, hp_ws *ws)
 {
-    json_t *names = json_array();
-    hp__ws_registry_each(hp__ws_hub_registry(hp__ws_topics_hub(ps->handler)), add_name, names);
-    send_json(ws, json_pack("{s:s, s:o}", "type", "present", "names", names));
+    json_t *members = json_array();
+    hp__ws_registry_each(hp__ws_hub_registry(hp__ws_topics_hub(ps->handler)), add_member,
+                         members);
+    send_json(ws, json_pack("{s:s, s:o}", "type", "present", "members", members));
 }
 
 static void on_message(hp_ws *ws, const char *bytes, size_t len, bool binary, void *data)

@@ -12,7 +12,8 @@
  *   {"type":"join","name":"alice"}           →  on topic presence:
  * {"type":"joined","name":"alice","id":"7"} (on close, when joined:
  * {"type":"left","name":"alice","id":"7"})
- *   {"type":"who"}                           →  {"type":"present","names":["alice", ...]}
+ *   {"type":"who"}                           →  {"type":"present","members":
+ *                                                  [{"id":"7","name":"alice"}, ...]}
  *   {"type":"ping"}                          →  {"type":"pong"}
  *   anything else                            →  {"type":"error","message":"..."} (stays open)
  *

@@ -173,7 +173,8 @@ async def names_are_unique_and_presence_is_published():
     got = await call(other, {"type": "join", "name": "alice"})
     check(got["type"] == "error" and "taken" in got["message"], f"taken: {got}")
     got = await call(other, {"type": "who"})
-    check(got == {"type": "present", "names": ["alice"]}, f"who: {got}")
+    check(got == {"type": "present", "members": [{"id": alice.id, "name": "alice"}]},
+          f"who: {got}")
     _, listing = admin("GET", "/servers/chat/connections")
     names = {c["id"]: c["name"] for c in listing["connections"]}
     check(names[int(alice.id)] == "alice" and names[int(other.id)] is None, "the name stays")
