@@ -46,12 +46,13 @@ async def main():
     tmp = tempfile.mkdtemp()
     config = os.path.join(tmp, "ws.yaml")
     with open(config, "w") as f:
-        f.write("workers: 1\nlimits: { max_connections: 100000 }\nservers:\n"
+        f.write("workers: 1\nlimits: { max_connections: 10000 }\nservers:\n"
                 "  - name: ws\n    listen: 127.0.0.1:0\n    routes:\n"
                 "      - match: { path: /ws }\n"
                 "        websocket: { echo: {}, ping_interval: 0, idle_timeout: 0 }\n")
     daemon = subprocess.Popen([BIN, "run", "--config", config, "--admin",
-                               f"unix:{tmp}/admin.sock"], stdout=subprocess.PIPE, text=True)
+                               f"unix:{tmp}/admin.sock"], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
     try:
         port = None
         for line in daemon.stdout:

@@ -15,17 +15,19 @@
  * When the control bytes run out, the rest is fed and everything settles (writes complete,
  * handlers answer); then the timer is fired until the session closes, which it must.
  *
- * Routes by target: /r a respond handler, /p POST-only (405 otherwise), /z 204, /c... a
- * callback whose next letter picks: d answers later, s streams (unknown length), l streams
- * (known length), f sends a file, e echoes the body, u upgrades (when the request asked) to
- * a protocol that answers every byte it reads with an 'e', anything else answers at once.
- * /b a handler that streams the request body: it pulls a piece at each asynchronous step
- * (op 6) and answers with the count, or answers at once without reading for /bx.
+ * Routes by target: /w a WebSocket echo handler (small limits, compression offered: every
+ * frame after its 101 is fuzzed through wslay and the message layer), /r a respond handler, /p
+ * POST-only (405 otherwise), /z 204, /c... a callback whose next letter picks: d answers later, s
+ * streams (unknown length), l streams (known length), f sends a file, e echoes the body, u upgrades
+ * (when the request asked) to a protocol that answers every byte it reads with an 'e', anything
+ * else answers at once. /b a handler that streams the request body: it pulls a piece at each
+ * asynchronous step (op 6) and answers with the count, or answers at once without reading for /bx.
  * Everything else is 404. Routes match the normalized path, so "/x/../c%66" is "/cf".
  *
  * Invariants checked: the output is always a prefix of a well-formed sequence of responses
  * (status line, Date and X-Request-Id, framing that matches the body, nothing after a
- * "Connection: close" response; after a 101 only the upgraded protocol's 'e' bytes); every
+ * "Connection: close" response; after a 101 only the upgraded protocol's 'e' bytes, or for a
+ * WebSocket well-formed server frames, none after its close frame); every
  * finished exchange is one complete response in the output; a handler sees one exchange at a
  * time, with a normalized path, and its done callback exactly once; the session never calls
  * the transport after closing, and a closed connection uses no server (the worker asks that
@@ -36,6 +38,7 @@
 #include "hostpool/hostpool.h"
 #include "http/context.h"
 #include "http/server.h"
+#include "io/worker_context.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -62,6 +65,9 @@ static hp_server *server;  /* the default server of the listener */
 static hp__vhosts *vhosts; /* it and a server claiming a.test and *.b.test: routing is fuzzed */
 static bool trace;         /* FUZZ_CONNECTION_TRACE set: print every output, for triage */
 static int file_fd = -1;
+/* The worker the WebSocket handler keeps its state on: its flush runs in uv_run. */
+static uv_loop_t loop;
+static hp_worker worker;
 
 /* The state of the callback handler: one exchange at a time on the one session. */
 typedef struct harness {
@@ -267,6 +273,33 @@ static bool run_async(void)
     return false;
 }
 
+/* ---- the WebSocket echo handler (/w) -------------------------------------------------------- */
+
+static void ws_echo(hp_ws *ws, const char *bytes, size_t len, bool binary, void *data)
+{
+    hp_ws_send(ws, bytes, len, binary);
+}
+
+static hp_handler *ws_handler_create(void)
+{
+    hp_ws_options o;
+    hp_ws_options_init(&o);
+    o.max_message = 300;
+    o.max_backpressure = 700;
+    o.ping_interval_ms = 1000;
+    o.idle_timeout_ms = 3000;
+    o.compression = true;
+    static const hp_ws_callbacks echo = {.on_message = ws_echo};
+    int err;
+    return hp_websocket_handler_create(&o, &echo, NULL, &err);
+}
+
+/* Runs the worker's loop once without waiting: the WebSocket flush at its iteration's end. */
+static void run_loop(void)
+{
+    uv_run(&loop, UV_RUN_NOWAIT);
+}
+
 /* ---- setup -------------------------------------------------------------------------------- */
 
 static void setup(void)
@@ -293,6 +326,7 @@ static void setup(void)
         {.path_prefix = "/z", .handler = hp_respond_handler_create(204, NULL, 0, NULL, 0)},
         {.path_prefix = "/c", .handler = hp_callback_handler_create(on_request, NULL)},
         {.path_prefix = "/b", .handler = hp_callback_handler_create(on_streaming_request, NULL)},
+        {.path_prefix = "/w", .handler = ws_handler_create()},
     };
     routes[4].handler->stream_request_body = true;
     hp_server_config config = {
@@ -311,6 +345,10 @@ static void setup(void)
     config.limits.max_target_bytes = MAX_TARGET;
     config.limits.max_headers = 16;
     CHECK(hp_server_create(&config, &server, NULL, 0) == 0, "cannot create the server");
+    uv_loop_init(&loop);
+    hp__worker_context_init(&worker, &loop, 0);
+    hp__worker_context_enter(&worker);
+    hp__worker_handlers_add_server(&worker, server);
     static const char *const hosts[] = {"a.test", "*.b.test"};
     hp_route_config hosted_route = {
         .path_prefix = "/", .handler = hp_respond_handler_create(200, "hosted\n", 7, NULL, 0)};
@@ -336,6 +374,8 @@ typedef struct checker {
     bool last_delimited; /* the last complete response ended with the connection */
     bool tail_head_only; /* the incomplete tail is a whole head with no body byte yet */
     bool upgraded;       /* a 101 was complete: the rest is the upgraded protocol's */
+    bool websocket;      /* ... and it is WebSocket frames */
+    bool ws_closed;      /* the server's close frame came */
 } checker;
 
 static bool has_prefix(const char *p, size_t avail, const char *lit)
@@ -371,12 +411,48 @@ static size_t chunked_length(const char *p, size_t avail)
     }
 }
 
+/* Parses one server frame (RFC 6455 §5.2) at c->pos: final, unmasked, a known opcode, RSV1
+ * only on a (compressed) data frame, the shortest length form, and nothing after a close. */
+static parse_result parse_frame(checker *c, const unsigned char *p, size_t avail)
+{
+    if (avail < 2) return INCOMPLETE;
+    CHECK(!c->ws_closed, "a WebSocket frame after the close frame");
+    uint8_t opcode = p[0] & 0x0f, rsv = p[0] & 0x70;
+    CHECK(p[0] & 0x80, "a server frame that is not final");
+    CHECK(opcode == 1 || opcode == 2 || opcode == 8 || opcode == 9 || opcode == 10,
+          "a server frame with an odd opcode");
+    CHECK(rsv == 0 || (rsv == 0x40 && opcode <= 2), "a server frame with odd RSV bits");
+    CHECK(!(p[1] & 0x80), "a masked server frame");
+    size_t head = 2, len = p[1] & 0x7f;
+    if (len == 126) {
+        if (avail < 4) return INCOMPLETE;
+        len = (size_t)p[2] << 8 | p[3];
+        CHECK(len >= 126, "a frame length not in its shortest form");
+        head = 4;
+    } else if (len == 127) {
+        if (avail < 10) return INCOMPLETE;
+        len = 0;
+        for (int i = 2; i < 10; i++) len = len << 8 | p[i];
+        CHECK(len >= 65536 && len < 100000, "a frame length not in its shortest form");
+        head = 10;
+    }
+    CHECK(opcode < 8 || len <= 125, "a control frame over 125 bytes");
+    if (avail < head + len) return INCOMPLETE;
+    if (opcode == 8) {
+        CHECK(len == 0 || len >= 2, "a close frame of 1 byte");
+        c->ws_closed = true;
+    }
+    c->pos += head + len;
+    return PARSED;
+}
+
 /* Parses one response at c->pos. */
 static parse_result parse_one(checker *c, const char *out, size_t len, bool closed)
 {
     const char *p = out + c->pos;
     size_t avail = len - c->pos;
     c->tail_head_only = false;
+    if (c->upgraded && c->websocket) return parse_frame(c, (const unsigned char *)p, avail);
     if (c->upgraded) {
         for (size_t i = 0; i < avail; i++) CHECK(p[i] == 'e', "after a 101, bytes not 'e'");
         c->pos = len;
@@ -401,8 +477,9 @@ static parse_result parse_one(checker *c, const char *out, size_t len, bool clos
         return PARSED;
     }
     if (status == 101) {
+        c->websocket = memmem(p, head_len, "\r\nUpgrade: websocket\r\n", 22) != NULL;
         CHECK(memmem(p, head_len, "\r\nConnection: Upgrade\r\n", 23) &&
-                  memmem(p, head_len, "\r\nUpgrade: fuzz\r\n", 17),
+                  (c->websocket || memmem(p, head_len, "\r\nUpgrade: fuzz\r\n", 17)),
               "a 101 without Connection: Upgrade and its Upgrade");
         c->pos += head_len;
         c->complete++;
@@ -493,6 +570,7 @@ static bool settle(mem_transport *m, checker *c)
 {
     bool moved = false;
     for (int round = 0; round < 64 && !m->closed; round++) {
+        run_loop();
         bool step = mem_transport_flush(m) > 0;
         step |= run_async();
         check_output(c, m);
@@ -574,6 +652,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             run_async();
             break;
         }
+        run_loop();
         check_output(&c, m);
     }
 
@@ -586,7 +665,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (n == 0 && !moved) break;
     }
     /* An upgraded connection has no timer of its own: the client leaves. */
-    if (h.upgraded) mem_transport_eof(m);
+    if (h.upgraded || (c.websocket && !m->closed)) mem_transport_eof(m);
     /* Every state but HANDLER has a timer, and the handler has answered: it must close. */
     for (int round = 0; round < 16 && !m->closed; round++) {
         mem_transport_fire_timer(m);
@@ -610,6 +689,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fprintf(stderr, "\n----\n");
     }
     mem_transport_destroy(m);
+    run_loop(); /* a WebSocket closed while its flush was pending is freed there */
     CHECK(ctx.connections_open == 0, "connections_open did not return to 0");
     hp__http_context_close(&ctx);
     return 0;

@@ -87,8 +87,9 @@ hp_handler *hp_ws_handler(const hp_ws *ws);
  * once the connection is closing. */
 int hp_ws_send(hp_ws *ws, const void *bytes, size_t len, bool binary);
 
-/* Starts the close handshake with `code` (1000 to 4999, not a reserved one) and a reason of
- * at most 123 bytes (may be NULL); on_close follows when it is done or the peer is gone. */
+/* Starts the close handshake with `code` (1000 to 4999, not a reserved one: another is sent as
+ * 1000) and a reason of at most 123 bytes (may be NULL; longer is cut); on_close follows when
+ * it is done or the peer is gone (3 s at most after the close frame). No-op once closing. */
 void hp_ws_close(hp_ws *ws, uint16_t code, const char *reason);
 
 /* Subscribes to a topic pattern (HP_EINVAL for an invalid one; HP_EEXISTS when subscribed to

@@ -34,8 +34,7 @@ static void compress(uint32_t h[5], const unsigned char *block)
 
 void hp__sha1_init(hp__sha1 *s)
 {
-    static const uint32_t initial[5] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476,
-                                        0xc3d2e1f0};
+    static const uint32_t initial[5] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0};
     memcpy(s->h, initial, sizeof initial);
     s->length = 0;
     s->used = 0;

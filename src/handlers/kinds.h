@@ -11,12 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-extern const hp_handler_kind hp__respond_kind;  /* respond.c */
-extern const hp_handler_kind hp__file_kind;     /* file.c */
-extern const hp_handler_kind hp__redirect_kind; /* redirect.c */
-extern const hp_handler_kind hp__metrics_kind;  /* pool_handlers.c, no settings (model NULL) */
-extern const hp_handler_kind hp__health_kind;   /* pool_handlers.c, no settings (model NULL) */
-extern const hp_handler_kind hp__proxy_kind;    /* proxy_kind.c */
+extern const hp_handler_kind hp__respond_kind;   /* respond.c */
+extern const hp_handler_kind hp__file_kind;      /* file.c */
+extern const hp_handler_kind hp__redirect_kind;  /* redirect.c */
+extern const hp_handler_kind hp__metrics_kind;   /* pool_handlers.c, no settings (model NULL) */
+extern const hp_handler_kind hp__health_kind;    /* pool_handlers.c, no settings (model NULL) */
+extern const hp_handler_kind hp__proxy_kind;     /* proxy_kind.c */
 extern const hp_handler_kind hp__websocket_kind; /* websocket_kind.c */
 
 typedef struct hp__respond_model {

@@ -20,9 +20,8 @@ typedef struct registered {
 } registered;
 
 static const hp_handler_kind *const built_in[HP__HANDLER_KINDS_BUILT_IN] = {
-    &hp__respond_kind, &hp__file_kind,   &hp__redirect_kind,
-    &hp__metrics_kind, &hp__health_kind, &hp__proxy_kind,
-    &hp__websocket_kind,
+    &hp__respond_kind, &hp__file_kind,  &hp__redirect_kind,  &hp__metrics_kind,
+    &hp__health_kind,  &hp__proxy_kind, &hp__websocket_kind,
 };
 
 static registered added[HP__HANDLER_KINDS_REGISTERED_MAX];

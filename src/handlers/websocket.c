@@ -118,7 +118,7 @@ hp_handler *hp__websocket_handler_create_mode(const hp_ws_options *options,
 const hp__ws_config *hp__websocket_config(const hp_handler *handler)
 {
     return handler && handler->vt == &websocket_vtable ? &((const ws_handler *)handler)->config
-                                                        : NULL;
+                                                       : NULL;
 }
 
 hp__ws_worker *hp__websocket_worker(const hp_handler *handler, hp_worker *worker)

@@ -73,6 +73,7 @@ static void queue_frame(hp_ws *ws, hp__ws_frame *frame)
 /* Drops the frames [0, n) of the queue (written). */
 static void drop_frames(hp_ws *ws, uint32_t n)
 {
+    if (n == 0) return;
     for (uint32_t i = 0; i < n; i++) {
         ws->queued_bytes -= ws->frames[i]->len;
         hp__ws_frame_unref(ws->frames[i]);
@@ -159,7 +160,6 @@ static void start_close(hp_ws *ws, uint16_t code, const char *reason)
     send_close(ws, code, reason);
     after_close_sent(ws, true);
 }
-
 
 /* A close code a peer may send (RFC 6455 §7.4): 1000-1003, 1007-1014, 3000-4999. */
 static bool close_code_valid(uint16_t code)
@@ -318,7 +318,7 @@ static bool frame_start(hp_ws *ws, const struct wslay_frame_iocb *f)
         return false;
     }
     if (!data) return true;
-    if (ws->close_sent) return false; /* after our close, data is dropped */
+    if (ws->close_sent) return false;                  /* after our close, data is dropped */
     if (starts_message == (ws->message_opcode != 0)) { /* a new message inside one, or a
                                                           continuation outside any */
         fail(ws, 1002);
@@ -506,7 +506,8 @@ static void arm_timer(hp_ws *ws)
     uint64_t elapsed = now_ms(ws) - ws->last_read_ms, next = UINT64_MAX;
     if (o->idle_timeout_ms) next = remaining(o->idle_timeout_ms, elapsed);
     if (o->ping_interval_ms) {
-        uint64_t ping = ws->ping_sent ? o->ping_interval_ms : remaining(o->ping_interval_ms, elapsed);
+        uint64_t ping =
+            ws->ping_sent ? o->ping_interval_ms : remaining(o->ping_interval_ms, elapsed);
         if (ping < next) next = ping;
     }
     hp_upgraded_set_timer(ws->u, next == UINT64_MAX ? 0 : next);
@@ -722,6 +723,7 @@ int hp_ws_send(hp_ws *ws, const void *bytes, size_t len, bool binary)
 void hp_ws_close(hp_ws *ws, uint16_t code, const char *reason)
 {
     enter(ws);
-    start_close(ws, code, reason);
+    /* A code a peer may not receive (a reserved one, out of range) goes out as 1000. */
+    start_close(ws, close_code_valid(code) ? code : 1000, reason);
     leave(ws);
 }

@@ -51,8 +51,7 @@ static wslay_frame_context_ptr thread_writer(void)
     return ctx;
 }
 
-hp__ws_frame *hp__ws_frame_create(uint8_t opcode, const void *payload, size_t len,
-                                  bool compressed)
+hp__ws_frame *hp__ws_frame_create(uint8_t opcode, const void *payload, size_t len, bool compressed)
 {
     hp__ws_frame *f = hp__malloc(sizeof *f + HP__WS_HEADER_MAX + len);
     atomic_init(&f->refs, 1);

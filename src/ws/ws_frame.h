@@ -32,17 +32,16 @@ enum {
 
 typedef struct hp__ws_frame {
     _Atomic uint32_t refs;
-    uint8_t opcode;   /* of the frame: HP__WS_TEXT ... */
-    bool compressed;  /* RSV1 set: the payload is deflated (RFC 7692) */
-    uint8_t head_len; /* bytes of the header, before the payload */
-    size_t len;       /* bytes of the whole frame */
+    uint8_t opcode;        /* of the frame: HP__WS_TEXT ... */
+    bool compressed;       /* RSV1 set: the payload is deflated (RFC 7692) */
+    uint8_t head_len;      /* bytes of the header, before the payload */
+    size_t len;            /* bytes of the whole frame */
     unsigned char bytes[]; /* the header, then the payload */
 } hp__ws_frame;
 
 /* A final (FIN) frame of `opcode` carrying `payload` (copied), RSV1 set when `compressed`,
  * with one reference. Control frames carry at most 125 bytes. */
-hp__ws_frame *hp__ws_frame_create(uint8_t opcode, const void *payload, size_t len,
-                                  bool compressed);
+hp__ws_frame *hp__ws_frame_create(uint8_t opcode, const void *payload, size_t len, bool compressed);
 /* A close frame with `code` and a reason (at most 123 bytes; NULL: none). */
 hp__ws_frame *hp__ws_frame_close(uint16_t code, const char *reason);
 

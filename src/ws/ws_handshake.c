@@ -110,8 +110,8 @@ static bool offer_acceptable(hp_str offer)
             flag = 2;
         } else if (hp__str_ieq(name, "client_max_window_bits") && window_bits(value, true, &bits)) {
             flag = 4;
-        } else if (hp__str_ieq(name, "server_max_window_bits") && window_bits(value, false, &bits) &&
-                   bits == 15) {
+        } else if (hp__str_ieq(name, "server_max_window_bits") &&
+                   window_bits(value, false, &bits) && bits == 15) {
             flag = 8;
         } else {
             return false;

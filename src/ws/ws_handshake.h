@@ -31,7 +31,7 @@ void hp__ws_accept_key(const char *key, size_t len, char out[HP__WS_ACCEPT_LEN +
  * takeover either way, so one stream per worker serves every connection (ws_deflate.h). */
 bool hp__ws_deflate_offered(hp_str value);
 
-#define HP__WS_DEFLATE_RESPONSE                                                                   \
+#define HP__WS_DEFLATE_RESPONSE                                                                    \
     "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
 
 #endif

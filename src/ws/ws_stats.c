@@ -23,8 +23,7 @@ static uint64_t get(const _Atomic uint64_t *c)
 void hp__ws_stats_add(const hp__ws_stats *stats, hp__ws_totals *out)
 {
     for (unsigned w = 0; w < HP_MAX_WORKERS; w++) {
-        const hp__ws_stats_slice *s =
-            atomic_load_explicit(&stats->slices[w], memory_order_acquire);
+        const hp__ws_stats_slice *s = atomic_load_explicit(&stats->slices[w], memory_order_acquire);
         if (!s) continue;
         out->connections += get(&s->connections);
         out->messages_in += get(&s->messages_in);

@@ -45,7 +45,7 @@ static int start_daemon(void **state)
     snprintf(path, sizeof path, "%s/ws.yaml", hp_test_temp_dir());
     snprintf(admin, sizeof admin, "unix:%s/admin.sock", hp_test_temp_dir());
     return hp_test_server_startl(&srv, "run", "--config", path, "--admin", admin, NULL) == 0 ? 0
-                                                                                           : -1;
+                                                                                             : -1;
 }
 
 static int stop_daemon(void **state)
@@ -194,7 +194,8 @@ static void refused(const char *request, int status)
     hp_test_response r;
     assert_int_equal(hp_test_exchange(srv.port, request, &r, HP_TEST_DEADLINE_MS), HP_TEST_OK);
     assert_int_equal(r.status, status);
-    if (status == 426) assert_string_equal(hp_test_response_header(&r, "Sec-WebSocket-Version"), "13");
+    if (status == 426)
+        assert_string_equal(hp_test_response_header(&r, "Sec-WebSocket-Version"), "13");
     if (status == 400) assert_non_null(strstr(r.body, "\"error\""));
     hp_test_response_free(&r);
 }
@@ -206,8 +207,7 @@ static void bad_handshakes_get_400_or_426(void **state)
     refused("GET /echo HTTP/1.1\r\nHost: t\r\n" HANDSHAKE_REST
             "Sec-WebSocket-Key: c2hvcnQ=\r\nSec-WebSocket-Version: 13\r\n\r\n",
             400); /* a key of 5 bytes */
-    refused("GET /echo HTTP/1.1\r\nHost: t\r\n" HANDSHAKE_REST
-            "Sec-WebSocket-Version: 13\r\n\r\n",
+    refused("GET /echo HTTP/1.1\r\nHost: t\r\n" HANDSHAKE_REST "Sec-WebSocket-Version: 13\r\n\r\n",
             400); /* no key */
     refused("GET /echo HTTP/1.1\r\nHost: t\r\n" HANDSHAKE_REST
             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n",

@@ -17,7 +17,7 @@ int hp_test_ws_handshake(hp_test_conn *c, const char *path);
 int hp_test_ws_send(hp_test_conn *c, uint8_t first, bool masked, const void *payload, size_t len);
 
 typedef struct hp_test_ws_frame {
-    uint8_t first; /* FIN, RSV and opcode */
+    uint8_t first;              /* FIN, RSV and opcode */
     unsigned char payload[256]; /* its first 256 bytes */
     size_t len;                 /* the payload's whole length */
 } hp_test_ws_frame;

@@ -41,13 +41,13 @@ static void text_split_at_every_byte_passes(void **state)
 
 static void invalid_sequences_fail(void **state)
 {
-    assert_false(valid("\xc0\xaf", 2));             /* overlong '/' */
-    assert_false(valid("\xe0\x80\xaf", 3));         /* overlong, 3 bytes */
-    assert_false(valid("\xed\xa0\x80", 3));         /* a surrogate */
-    assert_false(valid("\xf4\x90\x80\x80", 4));     /* past U+10FFFF */
-    assert_false(valid("\xf5\x80\x80\x80", 4));     /* no such lead byte */
-    assert_false(valid("\x80", 1));                 /* a stray continuation */
-    assert_false(valid("abc\xc3(", 5));             /* a sequence cut by ASCII */
+    assert_false(valid("\xc0\xaf", 2));                 /* overlong '/' */
+    assert_false(valid("\xe0\x80\xaf", 3));             /* overlong, 3 bytes */
+    assert_false(valid("\xed\xa0\x80", 3));             /* a surrogate */
+    assert_false(valid("\xf4\x90\x80\x80", 4));         /* past U+10FFFF */
+    assert_false(valid("\xf5\x80\x80\x80", 4));         /* no such lead byte */
+    assert_false(valid("\x80", 1));                     /* a stray continuation */
+    assert_false(valid("abc\xc3(", 5));                 /* a sequence cut by ASCII */
     assert_false(valid("\xce\xba\xe1\xbd\xb9\xcf", 6)); /* a sequence never finished */
 }
 

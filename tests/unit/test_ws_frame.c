@@ -75,7 +75,8 @@ static void deflate_offers_we_can_take(void **state)
 {
     assert_true(offered("permessage-deflate"));
     assert_true(offered("permessage-deflate; client_max_window_bits"));
-    assert_true(offered("permessage-deflate; client_max_window_bits=10; server_no_context_takeover"));
+    assert_true(
+        offered("permessage-deflate; client_max_window_bits=10; server_no_context_takeover"));
     assert_true(offered("x-other, permessage-deflate; client_no_context_takeover"));
     assert_false(offered("permessage-deflate; server_max_window_bits=10"));
     assert_false(offered("permessage-deflate; unknown_param"));
@@ -102,8 +103,7 @@ static void a_message_compressed_expands_back_within_its_bound(void **state)
     hp__ws_deflate_compress(d, text, sizeof text, &out, &out_len);
     assert_int_equal(out_len, n); /* the same bytes again: no context kept between messages */
     assert_memory_equal(out, copy, n);
-    assert_int_equal(hp__ws_deflate_expand(d, copy, n, sizeof text - 1, &out, &out_len),
-                     HP_ELIMIT);
+    assert_int_equal(hp__ws_deflate_expand(d, copy, n, sizeof text - 1, &out, &out_len), HP_ELIMIT);
     assert_int_equal(hp__ws_deflate_expand(d, "\xff\xff\xff", 3, 100, &out, &out_len), HP_EINVAL);
     free(copy);
     hp__ws_deflate_destroy(d);
