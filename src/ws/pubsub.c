@@ -235,8 +235,7 @@ static void add_member(const hp__ws_entry *e, void *members)
 static void on_who(pubsub *ps, hp_ws *ws)
 {
     json_t *members = json_array();
-    hp__ws_registry_each(hp__ws_hub_registry(hp__ws_topics_hub(ps->handler)), add_member,
-                         members);
+    hp__ws_registry_each(hp__ws_hub_registry(hp__ws_topics_hub(ps->handler)), add_member, members);
     send_json(ws, json_pack("{s:s, s:o}", "type", "present", "members", members));
 }
 

@@ -15,31 +15,31 @@
 
 #include "hp_test_admin.h"
 
-#define CONFIG                                                                                 \
-    "workers: 2\n"                                                                             \
-    "access_log: off\n"                                                                        \
-    "servers:\n"                                                                               \
-    "  - name: chat\n"                                                                         \
-    "    listen: 127.0.0.1:0\n"                                                                \
-    "    routes:\n"                                                                            \
-    "      - match: { path: /ws }\n"                                                           \
-    "        websocket: { pubsub: { allow: [\"chat.**\", presence, end] } }\n"                 \
-    "      - match: { path: /all }\n"                                                          \
-    "        websocket: { pubsub: {} }\n"                                                      \
-    "      - match: { path: /announce }\n"                                                     \
-    "        websocket: { pubsub: { publish: server } }\n"                                     \
-    "      - match: { path: /events }\n"                                                       \
-    "        websocket: { pubsub: { events: \"server.*\" } }\n"                                \
-    "      - match: { path: /presence-events }\n"                                              \
-    "        websocket: { pubsub: { events: \"ws.*\" } }\n"                                    \
-    "      - match: { path: /slow-close }\n"                                                   \
-    "        websocket: { max_message: 8KiB, max_backpressure: 64KiB, on_backpressure: close,\n" \
-    "                     pubsub: {} }\n"                                                      \
-    "      - match: { path: /slow-drop }\n"                                                    \
-    "        websocket: { max_message: 8KiB, max_backpressure: 64KiB, on_backpressure: drop,\n" \
-    "                     pubsub: {} }\n"                                                      \
-    "  - name: spare\n"                                                                        \
-    "    listen: 127.0.0.1:0\n"                                                                \
+#define CONFIG                                                                                     \
+    "workers: 2\n"                                                                                 \
+    "access_log: off\n"                                                                            \
+    "servers:\n"                                                                                   \
+    "  - name: chat\n"                                                                             \
+    "    listen: 127.0.0.1:0\n"                                                                    \
+    "    routes:\n"                                                                                \
+    "      - match: { path: /ws }\n"                                                               \
+    "        websocket: { pubsub: { allow: [\"chat.**\", presence, end] } }\n"                     \
+    "      - match: { path: /all }\n"                                                              \
+    "        websocket: { pubsub: {} }\n"                                                          \
+    "      - match: { path: /announce }\n"                                                         \
+    "        websocket: { pubsub: { publish: server } }\n"                                         \
+    "      - match: { path: /events }\n"                                                           \
+    "        websocket: { pubsub: { events: \"server.*\" } }\n"                                    \
+    "      - match: { path: /presence-events }\n"                                                  \
+    "        websocket: { pubsub: { events: \"ws.*\" } }\n"                                        \
+    "      - match: { path: /slow-close }\n"                                                       \
+    "        websocket: { max_message: 8KiB, max_backpressure: 64KiB, on_backpressure: close,\n"   \
+    "                     pubsub: {} }\n"                                                          \
+    "      - match: { path: /slow-drop }\n"                                                        \
+    "        websocket: { max_message: 8KiB, max_backpressure: 64KiB, on_backpressure: drop,\n"    \
+    "                     pubsub: {} }\n"                                                          \
+    "  - name: spare\n"                                                                            \
+    "    listen: 127.0.0.1:0\n"                                                                    \
     "    routes: [ { respond: { body: spare } } ]\n"
 
 typedef struct fixture {
@@ -81,8 +81,8 @@ static void run_scenario(void **state, const char *name)
     snprintf(script, sizeof script, "%s/pubsub/scenarios.py", hp_test_data_dir());
     snprintf(port, sizeof port, "%d", f->srv.port);
     snprintf(pid, sizeof pid, "%d", (int)f->srv.pid);
-    const char *argv[] = {"/usr/bin/python3", script,  name, port, f->admin.socket_path,
-                          hp_test_bin(),      pid,     NULL};
+    const char *argv[] = {"/usr/bin/python3",   script,        name, port,
+                          f->admin.socket_path, hp_test_bin(), pid,  NULL};
     hp_test_run_result r = hp_test_run(argv, NULL, 120000);
     if (r.status != 0 || strcmp(r.out, "ok\n") != 0)
         fail_msg("%s: status %d\n%s%s", name, r.status, r.out, r.err);
@@ -90,10 +90,10 @@ static void run_scenario(void **state, const char *name)
     assert_true(hp_test_server_running(&f->srv));
 }
 
-#define SCENARIO(name)                                                                         \
-    static void name(void **state)                                                             \
-    {                                                                                          \
-        run_scenario(state, #name);                                                            \
+#define SCENARIO(name)                                                                             \
+    static void name(void **state)                                                                 \
+    {                                                                                              \
+        run_scenario(state, #name);                                                                \
     }
 
 SCENARIO(fanout_200_clients_100_messages_in_order)
