@@ -226,6 +226,7 @@ static void table_remove(hp__ws_hub_worker *hw, hp__ws_sub *sub)
 static void member_free(hp__ws_member *m)
 {
     for (unsigned i = 0; i < m->sub_count; i++) table_remove(m->hw, m->subs[i]);
+    free(m->subs);
     free(m);
 }
 
@@ -410,6 +411,10 @@ int hp__ws_member_subscribe(hp__ws_member *m, const char *pattern)
     if (!hp__topic_pattern_valid(pattern)) return HP_EINVAL;
     int rc = hp__ws_registry_subscribe(&m->hw->hub->registry, &m->entry, pattern);
     if (rc) return rc;
+    if (m->sub_count == m->sub_cap) {
+        m->sub_cap = m->sub_cap ? 2 * m->sub_cap : 4;
+        m->subs = hp__realloc(m->subs, m->sub_cap * sizeof *m->subs);
+    }
     m->subs[m->sub_count++] = table_add(m->hw, m, pattern);
     return 0;
 }

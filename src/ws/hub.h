@@ -85,8 +85,8 @@ struct hp__ws_member {
     hp__ws_entry entry; /* in the registry (shared fields under its lock) */
     /* the worker's own */
     hp__ws_hub_worker *hw;
-    struct hp__ws_sub *subs[HP__WS_MAX_SUBSCRIPTIONS];
-    unsigned sub_count;
+    struct hp__ws_sub **subs; /* NULL until it subscribes */
+    unsigned sub_count, sub_cap;
     uint64_t stamp; /* the last delivery that reached it */
     bool closed;    /* closed during a delivery: freed after it */
     hp__ws_member *next_doomed;

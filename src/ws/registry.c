@@ -89,7 +89,7 @@ void hp__ws_registry_open(hp__ws_registry *r, hp__ws_entry *e, void *conn, uint6
     e->id = id;
     e->worker = worker;
     e->conn = conn;
-    e->client = hp__strdup(client ? client : "");
+    e->client = client ? client : "";
     e->since_ms = since_ms;
     uv_mutex_lock(&r->lock);
     e->next = NULL;
@@ -119,10 +119,12 @@ void hp__ws_registry_remove(hp__ws_registry *r, hp__ws_entry *e)
     if (e->pattern_count) r->subscribed[e->worker]--;
     uv_mutex_unlock(&r->lock);
     for (unsigned i = 0; i < e->pattern_count; i++) free(e->patterns[i]);
-    e->pattern_count = 0;
+    free(e->patterns);
+    e->patterns = NULL;
+    e->pattern_count = e->pattern_cap = 0;
     free(e->name);
-    free(e->client);
-    e->name = e->client = NULL;
+    e->name = NULL;
+    e->client = NULL;
 }
 
 static int find_pattern(const hp__ws_entry *e, const char *pattern)
@@ -138,6 +140,10 @@ int hp__ws_registry_subscribe(hp__ws_registry *r, hp__ws_entry *e, const char *p
     if (e->pattern_count == HP__WS_MAX_SUBSCRIPTIONS) return HP_ELIMIT;
     char *copy = hp__strdup(pattern);
     uv_mutex_lock(&r->lock);
+    if (e->pattern_count == e->pattern_cap) { /* readers hold the lock: the array may move */
+        e->pattern_cap = e->pattern_cap ? 2 * e->pattern_cap : 4;
+        e->patterns = hp__realloc(e->patterns, e->pattern_cap * sizeof *e->patterns);
+    }
     bool had = e->pattern_count > 0;
     count_entry(r, e, -1);
     e->patterns[e->pattern_count++] = copy;

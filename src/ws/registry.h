@@ -34,13 +34,14 @@
 typedef struct hp__ws_entry {
     struct hp__ws_entry *prev, *next; /* the registry's list, oldest first */
     uint64_t id;
-    unsigned worker;   /* the index of the worker the connection runs on */
-    void *conn;        /* the connection (opaque here) */
-    char *client;      /* its client address, "ip:port" */
-    uint64_t since_ms; /* when it opened, Unix time in milliseconds */
-    char *name;        /* its joined name, or NULL */
-    char *patterns[HP__WS_MAX_SUBSCRIPTIONS];
-    unsigned pattern_count;
+    unsigned worker;    /* the index of the worker the connection runs on */
+    void *conn;         /* the connection (opaque here) */
+    const char *client; /* its client address (borrowed: the connection's, outlives the entry) */
+    uint64_t since_ms;  /* when it opened, Unix time in milliseconds */
+    char *name;         /* its joined name, or NULL */
+    char **patterns;    /* in subscription order; NULL until the first (an idle connection that
+                         * subscribes to nothing keeps no array) */
+    unsigned pattern_count, pattern_cap;
     bool tangled; /* two of its patterns overlap: counted alone, not in the pattern table */
 } hp__ws_entry;
 
@@ -64,7 +65,8 @@ void hp__ws_registry_init(hp__ws_registry *r);
 /* Every entry must have been closed. */
 void hp__ws_registry_close(hp__ws_registry *r);
 
-/* Adds `e` (the caller's memory, zeroed) for a connection. `client` is copied. */
+/* Adds `e` (the caller's memory, zeroed) for a connection. `client` is borrowed until
+ * hp__ws_registry_remove. */
 void hp__ws_registry_open(hp__ws_registry *r, hp__ws_entry *e, void *conn, uint64_t id,
                           unsigned worker, const char *client, uint64_t since_ms);
 /* Removes `e`, its name and its patterns; frees what it holds (not `e` itself). */
