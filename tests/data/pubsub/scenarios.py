@@ -246,6 +246,9 @@ async def admin_and_cli_publish_reach_subscribers():
         got = await recv(ws)
         check(got == {"type": "message", "topic": "chat.cli", "data": {"n": 2}, "from": "server"},
               f"cli message: {got}")
+    out = subprocess.run([hostpool, "publish", "--admin", "unix:" + admin_socket, "chat",
+                          "chat.cli", "{not json"], capture_output=True, text=True, timeout=STEP)
+    check(out.returncode == 2 and "not valid JSON" in out.stderr, f"cli usage: {out}")
     status, answer = admin("POST", "/servers/chat/publish", '{"topic":"a.*","extra":1}')
     check(status == 400 and len(answer["error"]["details"]) == 3, f"every error: {answer}")
     status, answer = admin("POST", "/servers/spare/publish", '{"topic":"a","data":1}')
