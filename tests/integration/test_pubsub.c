@@ -108,6 +108,7 @@ SCENARIO(a_closed_connection_leaves_no_subscription)
 SCENARIO(admin_and_cli_publish_reach_subscribers)
 SCENARIO(delete_closes_with_1000)
 SCENARIO(events_are_forwarded_as_messages)
+SCENARIO(hostpool_events_prints_joins_and_leaves)
 SCENARIO(a_slow_subscriber_is_closed_with_1008)
 SCENARIO(a_slow_subscriber_is_skipped_and_counted_with_drop)
 
@@ -126,6 +127,7 @@ int main(void)
         cmocka_unit_test(admin_and_cli_publish_reach_subscribers),
         cmocka_unit_test(delete_closes_with_1000),
         cmocka_unit_test(events_are_forwarded_as_messages),
+        cmocka_unit_test(hostpool_events_prints_joins_and_leaves),
         cmocka_unit_test(a_slow_subscriber_is_closed_with_1008),
         cmocka_unit_test(a_slow_subscriber_is_skipped_and_counted_with_drop),
     };

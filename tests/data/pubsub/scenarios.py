@@ -295,6 +295,25 @@ async def events_are_forwarded_as_messages():
     check(got["topic"] == "events.ws.left" and got["data"]["name"] == "bob", f"{got}")
 
 
+async def hostpool_events_prints_joins_and_leaves():
+    follower = await asyncio.create_subprocess_exec(
+        hostpool, "events", "--admin", "unix:" + admin_socket, "ws.*",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        following = await asyncio.wait_for(follower.stderr.readline(), STEP)
+        check(b"following ws.*" in following, f"following: {following}")
+        carol = await connect("/ws")
+        await carol.send(json.dumps({"type": "join", "name": "carol"}))
+        line = (await asyncio.wait_for(follower.stdout.readline(), STEP)).decode()
+        check(re.fullmatch(rf"ws\.joined +chat id {carol.id} name carol\n", line), f"{line!r}")
+        await carol.close()
+        line = (await asyncio.wait_for(follower.stdout.readline(), STEP)).decode()
+        check(re.fullmatch(rf"ws\.left +chat id {carol.id} name carol\n", line), f"{line!r}")
+    finally:
+        follower.kill()
+        await follower.wait()
+
+
 def rss_kib():
     with open(f"/proc/{daemon_pid}/status") as f:
         return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
