@@ -35,6 +35,8 @@ typedef struct hp_event {
     const char *switchboard; /* server.* of a server a switchboard made on demand, and
                               * server.idle_stopped; else NULL */
     uint64_t count;          /* journal.dropped: entries dropped since the last one */
+    uint64_t connection;     /* ws.joined, ws.left: the WebSocket connection's id; else 0 */
+    const char *name;        /* ws.joined, ws.left: the name it joined with; else NULL */
     uint64_t time_ms;        /* given by the publisher (the control loop's clock) */
     uint64_t seq;            /* assigned by the bus: 1, 2, 3 ... in publication order */
 } hp_event;

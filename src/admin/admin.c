@@ -63,12 +63,14 @@ static const hp_handler_vtable admin_vtable = {
 };
 
 /* Splits "/a/b/c" into at most 3 segments; false when there are more or one is empty. */
-static bool split_path(char *path, char *seg[3], size_t *count)
+#define MAX_SEGMENTS 4
+
+static bool split_path(char *path, char *seg[MAX_SEGMENTS], size_t *count)
 {
     *count = 0;
     if (path[0] != '/') return false;
     for (char *p = path + 1; *p;) {
-        if (*count == 3) return false;
+        if (*count == MAX_SEGMENTS) return false;
         char *slash = strchr(p, '/');
         if (slash) *slash = '\0';
         if (!*p) return false;
@@ -167,13 +169,25 @@ static void switchboard_get(hp__admin *a, hp__control_job *job, char **seg)
 {
     hp__admin_switchboard_get(a, job, seg[1]);
 }
+static void connections(hp__admin *a, hp__control_job *job, char **seg)
+{
+    hp__admin_connections(a, job, seg[1]);
+}
+static void connection_close(hp__admin *a, hp__control_job *job, char **seg)
+{
+    hp__admin_connection_close(a, job, seg[1], seg[3]);
+}
+static void publish(hp__admin *a, hp__control_job *job, char **seg)
+{
+    hp__admin_publish(a, job, seg[1]);
+}
 
 /* A path of `count` segments: fixed ones match themselves, "{name}" any segment, "{action}"
  * start, stop or restart. */
 typedef struct endpoint {
     const char *method;
     size_t count;
-    const char *seg[3];
+    const char *seg[MAX_SEGMENTS];
     endpoint_fn fn;
 } endpoint;
 
@@ -198,6 +212,9 @@ static const endpoint endpoints[] = {
     {"PUT", 2, {"upstreams", "{name}"}, upstream_put},
     {"GET", 1, {"switchboards"}, switchboards_list},
     {"GET", 2, {"switchboards", "{name}"}, switchboard_get},
+    {"GET", 3, {"servers", "{name}", "connections"}, connections},
+    {"DELETE", 4, {"servers", "{name}", "connections", "{name}"}, connection_close},
+    {"POST", 3, {"servers", "{name}", "publish"}, publish},
 };
 
 static bool segment_matches(const char *pattern, const char *seg)
@@ -239,7 +256,7 @@ static void dispatch(hp__admin *a, hp__control_job *job, char **seg, size_t n)
 
 static void run(hp__control_job *job, void *data)
 {
-    char *seg[3];
+    char *seg[MAX_SEGMENTS];
     size_t n;
     char *path = hp__strdup(job->path);
     if (split_path(path, seg, &n))

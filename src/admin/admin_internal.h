@@ -68,6 +68,16 @@ void hp__admin_upstream_put(hp__admin *a, hp__control_job *job, const char *name
 void hp__admin_switchboards_list(hp__admin *a, hp__control_job *job);
 void hp__admin_switchboard_get(hp__admin *a, hp__control_job *job, const char *name);
 
+/* ---- WebSocket connections and pub/sub (admin_ws.c) ---- */
+
+/* GET /servers/{name}/connections */
+void hp__admin_connections(hp__admin *a, hp__control_job *job, const char *name);
+/* DELETE /servers/{name}/connections/{id} */
+void hp__admin_connection_close(hp__admin *a, hp__control_job *job, const char *name,
+                                const char *id);
+/* POST /servers/{name}/publish */
+void hp__admin_publish(hp__admin *a, hp__control_job *job, const char *name);
+
 /* ---- the event stream (admin_events.c) ---- */
 
 /* GET /events?topic=PATTERN (default **): Server-Sent Events until the client leaves. */

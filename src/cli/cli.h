@@ -22,6 +22,7 @@ int hp__cmd_reload(int argc, char **argv);
 int hp__cmd_events(int argc, char **argv);
 int hp__cmd_metrics(int argc, char **argv);
 int hp__cmd_upstreams(int argc, char **argv);
+int hp__cmd_publish(int argc, char **argv);
 int hp__cmd_logs(int argc, char **argv);
 int hp__cmd_journal(int argc, char **argv);
 

@@ -22,11 +22,12 @@ typedef struct event_reader {
     bool subscribed;
 } event_reader;
 
-/* The figures of process.* and journal.dropped events, as " pid 123 code 1" and the like. */
+/* The figures of process.*, journal.dropped and ws.* events, as " pid 123 code 1" and the
+ * like. */
 static void print_figures(json_t *event)
 {
     static const char *const names[] = {"pid",      "code",    "signal", "attempt",
-                                        "delay_ms", "boot_ms", "count"};
+                                        "delay_ms", "boot_ms", "count",  "id"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         json_t *value = json_object_get(event, names[i]);
         if (json_is_integer(value))
@@ -47,6 +48,8 @@ static void print_event(const char *data)
         printf("%s", topic ? topic : "?");
     if (port > 0) printf(" port %lld", (long long)port);
     print_figures(event);
+    const char *name = json_string_value(json_object_get(event, "name"));
+    if (name) printf(" name %s", name);
     if (message) printf(": %s", message);
     printf("\n");
     json_decref(event);

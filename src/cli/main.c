@@ -30,6 +30,7 @@ static const char usage[] =
     "  upstreams    [NAME]  the named upstreams' targets: health, breaker, pools\n"
     "  logs         NAME [-f]  what a process server's program wrote\n"
     "  journal      NAME [-f]  a server's last requests, from its journal\n"
+    "  publish      SERVER TOPIC JSON  a message to a server's WebSocket pubsub subscribers\n"
     "\n"
     "  hash-password [--user NAME] [--method M]   a basic_auth users file line, the password\n"
     "               read from stdin\n"
@@ -58,6 +59,7 @@ static const struct command {
     {"logs", hp__cmd_logs},
     {"journal", hp__cmd_journal},
     {"hash-password", hp__cmd_hash_password},
+    {"publish", hp__cmd_publish},
     {"version", hp__cmd_version},
 };
 

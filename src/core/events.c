@@ -39,7 +39,7 @@ typedef struct subscriber {
 
 typedef struct queued {
     hp__event event; /* its strings point into the copies below */
-    char *topic, *server, *message, *upstream, *target, *switchboard;
+    char *topic, *server, *message, *upstream, *target, *switchboard, *name;
     struct queued *next;
 } queued;
 
@@ -78,6 +78,7 @@ static void free_queued(queued *q)
     free(q->upstream);
     free(q->target);
     free(q->switchboard);
+    free(q->name);
     free(q);
 }
 
@@ -218,6 +219,7 @@ int hp__events_publish(hp__events *bus, const hp__event *event)
     q->event.upstream = q->upstream = copy_or_null(event->upstream);
     q->event.target = q->target = copy_or_null(event->target);
     q->event.switchboard = q->switchboard = copy_or_null(event->switchboard);
+    q->event.name = q->name = copy_or_null(event->name);
     q->event.seq = ++bus->seq;
     if (bus->queue_tail) {
         bus->queue_tail->next = q;

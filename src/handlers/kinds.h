@@ -56,6 +56,7 @@ typedef struct hp__proxy_model {
 typedef struct hp__websocket_model {
     hp_ws_options options;
     unsigned mode; /* an index into websocket_kind.c's modes */
+    struct hp__pubsub_options *pubsub; /* pubsub's settings (ws/pubsub.h), or NULL */
 } hp__websocket_model;
 
 /* The proxy handler for a checked model (proxy.c); the model is not kept. A named upstream is

@@ -6,6 +6,8 @@
 
 #include "common/alloc.h"
 #include "hostpool/errors.h"
+#include "ws/hub.h"
+#include "ws/ws_topics.h"
 #include "ws/ws_worker.h"
 
 #include <stdlib.h>
@@ -29,6 +31,8 @@ static void on_request(hp_handler *self, hp_request *req)
 static void destroy(hp_handler *self)
 {
     ws_handler *h = (ws_handler *)self;
+    if (h->config.mode) h->config.mode->release(h->config.data);
+    hp__ws_hub_destroy(h->config.hub);
     hp__ws_stats_close(&h->config.stats);
     free(h);
 }
@@ -36,17 +40,28 @@ static void destroy(hp_handler *self)
 static hp_handler *clone_handler(const hp_handler *self)
 {
     const hp__ws_config *c = &((const ws_handler *)self)->config;
+    if (c->mode) return c->mode->clone(self, c->data);
     int err;
     return hp_websocket_handler_create(&c->options, &c->callbacks, c->data, &err);
 }
 
+static void bind_pool(hp_handler *self, struct hp_pool *pool)
+{
+    const hp__ws_config *c = &((ws_handler *)self)->config;
+    if (c->mode && c->mode->bind) c->mode->bind(self, c->data, pool);
+}
+
 static void *worker_start(hp_handler *self, hp_worker *worker)
 {
-    return hp__ws_worker_create(&((ws_handler *)self)->config, worker);
+    ws_handler *h = (ws_handler *)self;
+    hp__ws_worker *w = hp__ws_worker_create(&h->config, worker);
+    hp__ws_worker_set_pubsub(w, hp__ws_topics_worker_start(h->config.hub, worker));
+    return w;
 }
 
 static void worker_stop(hp_handler *self, hp_worker *worker, void *data)
 {
+    hp__ws_topics_worker_stop(hp__ws_worker_pubsub(data));
     hp__ws_worker_destroy(data);
 }
 
@@ -55,6 +70,7 @@ static const hp_handler_vtable websocket_vtable = {
     .on_request = on_request,
     .destroy = destroy,
     .clone = clone_handler,
+    .bind = bind_pool,
     .worker_start = worker_start,
     .worker_stop = worker_stop,
 };
@@ -74,6 +90,13 @@ void hp_ws_options_init(hp_ws_options *o)
 hp_handler *hp_websocket_handler_create(const hp_ws_options *options,
                                         const hp_ws_callbacks *callbacks, void *data, int *err)
 {
+    return hp__websocket_handler_create_mode(options, callbacks, data, NULL, err);
+}
+
+hp_handler *hp__websocket_handler_create_mode(const hp_ws_options *options,
+                                              const hp_ws_callbacks *callbacks, void *data,
+                                              const hp__ws_mode *mode, int *err)
+{
     if (options->max_message == 0 || options->max_message > HP__WS_MAX_MESSAGE ||
         options->max_backpressure < options->max_message ||
         (options->on_backpressure != HP_WS_BACKPRESSURE_CLOSE &&
@@ -87,6 +110,8 @@ hp_handler *hp_websocket_handler_create(const hp_ws_options *options,
     h->config.options = *options;
     if (callbacks) h->config.callbacks = *callbacks;
     h->config.data = data;
+    h->config.mode = mode;
+    h->config.hub = hp__ws_topics_hub_create();
     return &h->base;
 }
 

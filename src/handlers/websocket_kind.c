@@ -9,6 +9,7 @@
  * (`modes` below: the one place a mode is added). */
 #include "common/alloc.h"
 #include "config/config_check.h"
+#include "config/config_pubsub.h"
 #include "handlers/kinds.h"
 #include "handlers/websocket.h"
 #include "hostpool/errors.h"
@@ -37,6 +38,19 @@ static hp_handler *echo_build(const hp__websocket_model *m, int *err)
     return hp_websocket_handler_create(&m->options, &echo, NULL, err);
 }
 
+/* ---- pubsub: topics, names and presence (ws/pubsub.h; its keys: config/config_pubsub.c) ---- */
+
+static bool pubsub_check(hp_config_check *c, hp_config_node *settings, hp__websocket_model *m)
+{
+    m->pubsub = hp__config_pubsub(c, settings);
+    return true;
+}
+
+static hp_handler *pubsub_build(const hp__websocket_model *m, int *err)
+{
+    return hp__pubsub_handler_create(&m->options, m->pubsub, err);
+}
+
 /* ---- the modes: a route names exactly one. A mode checks its settings into the model and
  * builds the handler from it. ---- */
 
@@ -48,6 +62,7 @@ typedef struct mode {
 
 static const mode modes[] = {
     {"echo", echo_check, echo_build},
+    {"pubsub", pubsub_check, pubsub_build},
 };
 #define MODE_COUNT (sizeof modes / sizeof *modes)
 
@@ -79,7 +94,7 @@ static void check_mode(hp_config_check *c, hp_config_node *map, hp__websocket_mo
         m->mode = (unsigned)i;
     }
     if (!chosen) {
-        hp_config_error(c, map, "a mode is required: echo: {}");
+        hp_config_error(c, map, "a mode is required: echo: {} or pubsub: {...}");
         return;
     }
     modes[m->mode].check(c, chosen, m);
@@ -133,6 +148,7 @@ static int build(const void *model, hp_config_build *b, hp_handler **out)
 
 static void free_model(void *model)
 {
+    hp__pubsub_options_free(((hp__websocket_model *)model)->pubsub);
     free(model);
 }
 

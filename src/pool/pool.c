@@ -567,6 +567,18 @@ void hp__pool_publish_server(hp_pool *p, const char *topic, const char *name)
     if (e) publish(p, topic, e, 0, NULL);
 }
 
+void hp__pool_publish_event(hp_pool *p, hp_event *event)
+{
+    event->time_ms = uv_now(p->loop);
+    hp__events_publish(p->events, event);
+}
+
+const hp_server *hp__pool_server(const hp_pool *p, const char *name)
+{
+    const entry *e = find(p, name);
+    return e ? e->server : NULL;
+}
+
 hp__sched *hp__pool_sched(hp_pool *p)
 {
     return &p->health_sched.sched;

@@ -40,6 +40,11 @@ int hp__pool_add_on_demand(hp_pool *pool, const hp_server_config *config, const 
 const char *hp__pool_server_switchboard(const hp_pool *pool, const char *name);
 /* Publishes `topic` about the server `name` (nothing when there is none). */
 void hp__pool_publish_server(hp_pool *pool, const char *topic, const char *name);
+/* Publishes `event` (its topic and fields set by the caller; time_ms is set here). */
+void hp__pool_publish_event(hp_pool *pool, hp_event *event);
+/* The server `name` as the pool runs it (its routes), or NULL. Borrowed: valid until it is
+ * removed or replaced. */
+const hp_server *hp__pool_server(const hp_pool *pool, const char *name);
 /* The control loop's scheduler (health checks, switchboards' idle timers). */
 struct hp__sched *hp__pool_sched(hp_pool *pool);
 /* The head of the pool's list of switchboards, which it stops and frees with itself. */

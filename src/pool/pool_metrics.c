@@ -23,6 +23,7 @@
 #include "io/proc_stats.h"
 #include "pool/pool_internal.h"
 #include "upstream/upstreams.h"
+#include "ws/hub.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@ typedef struct server_snapshot {
     hp__stats_totals totals;
     bool websocket; /* a route of the server is a WebSocket handler: `ws` sums theirs */
     hp__ws_totals ws;
+    uint64_t ws_fanout_dropped; /* their hubs' (ws/hub.h) */
 } server_snapshot;
 
 typedef struct snapshot {
@@ -60,6 +62,7 @@ static bool take_server(const hp_server_info *info, void *data)
         if (!ws) continue;
         out->websocket = true;
         hp__ws_stats_add(&ws->stats, &out->ws);
+        out->ws_fanout_dropped += hp__ws_hub_dropped(ws->hub);
     }
     return true;
 }
@@ -242,6 +245,14 @@ static void write_websockets(hp__prom *p, const snapshot *s)
         if (!s->servers[i].websocket) continue;
         hp__prom_label l = {"server", s->servers[i].name};
         hp__prom_u64(p, "hostpool_websocket_dropped_total", &l, 1, s->servers[i].ws.dropped);
+    }
+    hp__prom_family(p, "hostpool_websocket_fanout_dropped_total", "counter",
+                    "Published messages not delivered to a worker whose pub/sub inbox was full.");
+    for (size_t i = 0; i < s->count; i++) {
+        if (!s->servers[i].websocket) continue;
+        hp__prom_label l = {"server", s->servers[i].name};
+        hp__prom_u64(p, "hostpool_websocket_fanout_dropped_total", &l, 1,
+                     s->servers[i].ws_fanout_dropped);
     }
     hp__prom_family(p, "hostpool_websocket_closes_total", "counter",
                     "WebSocket connections closed, by close code (1006: lost without one).");

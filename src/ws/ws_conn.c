@@ -23,6 +23,7 @@
 #include "common/alloc.h"
 #include "hostpool/errors.h"
 #include "ws/ws_handshake.h"
+#include "ws/ws_topics.h"
 #include "ws/ws_worker.h"
 
 #include <stdatomic.h>
@@ -586,6 +587,7 @@ static void stream_closed(hp_upgraded *u, void *data, int status)
     ws->in_flight = 0;
     partial_reset(ws);
     message_reset(ws);
+    hp__ws_topics_close(ws);
     const hp__ws_config *c = ws->config;
     if (c->callbacks.on_close) c->callbacks.on_close(ws, code, c->data);
     leave(ws);
@@ -600,6 +602,7 @@ static void cancelled(void *data)
     if (ws->opened) {
         hp__counter_sub(&ws->w->stats->connections, 1);
         hp__counter_add(&ws->w->stats->closes[hp__ws_close_slot(1006)], 1);
+        hp__ws_topics_close(ws);
         if (ws->config->callbacks.on_close)
             ws->config->callbacks.on_close(ws, 1006, ws->config->data);
     }
@@ -648,6 +651,7 @@ static void handshake_done(hp_request *req, bool ok, void *data)
     if (!ok) return; /* on_cancel follows */
     ws->opened = true;
     hp__counter_add(&ws->w->stats->connections, 1);
+    hp__ws_topics_open(ws);
     const hp__ws_config *c = ws->config;
     enter(ws);
     if (c->callbacks.on_open) c->callbacks.on_open(ws, req, c->data);

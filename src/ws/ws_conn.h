@@ -30,6 +30,8 @@
 #include <stdint.h>
 
 typedef struct hp__ws_worker hp__ws_worker;
+struct hp__ws_hub;
+struct hp__ws_mode;
 
 /* What a WebSocket handler is: its options and callbacks (websocket.h), shared read-only by
  * every worker. */
@@ -39,6 +41,8 @@ typedef struct hp__ws_config {
     hp_ws_callbacks callbacks;
     void *data; /* the callbacks' */
     hp__ws_stats stats;
+    struct hp__ws_hub *hub;         /* its topics and registry (ws/hub.h, ws/ws_topics.h) */
+    const struct hp__ws_mode *mode; /* a mode's hooks (handlers/websocket.h), or NULL */
 } hp__ws_config;
 
 struct hp_ws {

@@ -81,7 +81,7 @@ static void validate_accepts_the_demo_config(void **state)
     int rc = validate(out, sizeof out);
     assert_int_equal(chdir(cwd), 0);
     assert_int_equal(rc, 0);
-    assert_non_null(strstr(out, "valid, 8 servers, 2 switchboards\n"));
+    assert_non_null(strstr(out, "valid, 9 servers, 2 switchboards\n"));
 }
 
 static void run_starts_every_server_and_a_taken_port_fails_alone(void **state)

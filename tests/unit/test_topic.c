@@ -113,6 +113,62 @@ static void invalid_topics_match_nothing(void **state)
     assert_false(hp__topic_match("ser*", "ser*")); /* an invalid pattern matches nothing */
 }
 
+static void patterns_overlap_when_one_topic_matches_both(void **state)
+{
+    assert_true(hp__topic_patterns_overlap("chat.*", "*.room"));
+    assert_true(hp__topic_patterns_overlap("chat.*", "chat.**"));
+    assert_true(hp__topic_patterns_overlap("chat.**", "*.a.b"));
+    assert_true(hp__topic_patterns_overlap("**", "x"));
+    assert_true(hp__topic_patterns_overlap("chat.room", "chat.room"));
+    assert_false(hp__topic_patterns_overlap("a.*", "a.*.b"));
+    assert_false(hp__topic_patterns_overlap("chat.*", "news.*"));
+    assert_false(hp__topic_patterns_overlap("chat.**", "chat"));
+    assert_false(hp__topic_patterns_overlap("chat.a", "chat.b"));
+    assert_false(hp__topic_patterns_overlap("ser*", "ser*"));
+}
+
+static void a_pattern_is_covered_by_one_wider_allowed_pattern(void **state)
+{
+    const char *chat[] = {"chat.**", "presence"};
+    assert_true(hp__topic_pattern_covered("chat.*", chat, 2));
+    assert_true(hp__topic_pattern_covered("chat.room", chat, 2));
+    assert_true(hp__topic_pattern_covered("chat.**", chat, 2));
+    assert_true(hp__topic_pattern_covered("chat.*.x.**", chat, 2));
+    assert_true(hp__topic_pattern_covered("presence", chat, 2));
+    assert_false(hp__topic_pattern_covered("presence.*", chat, 2));
+    assert_false(hp__topic_pattern_covered("*", chat, 2));
+    assert_false(hp__topic_pattern_covered("**", chat, 2));
+    assert_false(hp__topic_pattern_covered("chat", chat, 2));
+    assert_false(hp__topic_pattern_covered("*.room", chat, 2));
+    const char *all[] = {"**"};
+    assert_true(hp__topic_pattern_covered("**", all, 1));
+    assert_true(hp__topic_pattern_covered("a.*.c", all, 1));
+}
+
+static void a_wildcard_is_not_covered_by_literals(void **state)
+{
+    const char *ab[] = {"a", "b"};
+    assert_false(hp__topic_pattern_covered("*", ab, 2));
+    const char *star[] = {"chat.*"};
+    assert_false(hp__topic_pattern_covered("chat.**", star, 1)); /* chat.a.b is not allowed */
+    assert_true(hp__topic_pattern_covered("chat.*", star, 1));
+    assert_false(hp__topic_pattern_covered("ser*", star, 1));
+    const char *invalid[] = {"chat.**.x"};
+    assert_false(hp__topic_pattern_covered("chat.a", invalid, 1));
+    assert_false(hp__topic_pattern_covered("chat.a", NULL, 0));
+}
+
+static void a_pattern_is_covered_by_several_allowed_patterns_together(void **state)
+{
+    const char *lengths[] = {"chat.*", "chat.*.**"};
+    assert_true(hp__topic_pattern_covered("chat.**", lengths, 2));
+    const char *gap[] = {"chat.*", "chat.*.*.**"}; /* chat.a.b is in neither */
+    assert_false(hp__topic_pattern_covered("chat.**", gap, 2));
+    const char *three[] = {"x.*", "x.*.*", "x.*.*.*", "x.*.*.*.**"};
+    assert_true(hp__topic_pattern_covered("x.**", three, 4));
+    assert_false(hp__topic_pattern_covered("x.**", three, 3));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -123,6 +179,10 @@ int main(void)
         cmocka_unit_test(literal_segments_are_compared_whole_and_case_sensitively),
         cmocka_unit_test(malformed_patterns_are_invalid),
         cmocka_unit_test(invalid_topics_match_nothing),
+        cmocka_unit_test(patterns_overlap_when_one_topic_matches_both),
+        cmocka_unit_test(a_pattern_is_covered_by_one_wider_allowed_pattern),
+        cmocka_unit_test(a_wildcard_is_not_covered_by_literals),
+        cmocka_unit_test(a_pattern_is_covered_by_several_allowed_patterns_together),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

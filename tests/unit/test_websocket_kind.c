@@ -64,11 +64,15 @@ static void bad_options_are_reported_where_they_are_written(void **state)
 static void a_route_without_a_mode_or_with_an_unknown_key_is_reported(void **state)
 {
     assert_errors(SERVER "      - websocket: { max_message: 1KiB }\n"
-                         "      - websocket: { echo: {}, pubsub: {} }\n"
-                         "      - websocket: { echo: { loud: true } }\n",
-                  "ws.yaml:5:20: servers[0].routes[0].websocket: a mode is required: echo: {}\n"
-                  "ws.yaml:6:32: servers[0].routes[1].websocket: unknown key \"pubsub\"\n"
-                  "ws.yaml:7:30: servers[0].routes[2].websocket.echo: unknown key \"loud\"\n");
+                         "      - websocket: { echo: {}, chat: {} }\n"
+                         "      - websocket: { echo: { loud: true } }\n"
+                         "      - websocket: { echo: {}, pubsub: {} }\n",
+                  "ws.yaml:5:20: servers[0].routes[0].websocket: a mode is required: echo: {} "
+                  "or pubsub: {...}\n"
+                  "ws.yaml:6:32: servers[0].routes[1].websocket: unknown key \"chat\"\n"
+                  "ws.yaml:7:30: servers[0].routes[2].websocket.echo: unknown key \"loud\"\n"
+                  "ws.yaml:8:40: servers[0].routes[3].websocket.pubsub: a websocket route has "
+                  "one mode: echo and pubsub exclude each other\n");
 }
 
 int main(void)
