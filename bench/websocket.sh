@@ -12,8 +12,9 @@
 #     the server's CPU time (Δ utime+stime over the publishing only) ÷ messages delivered, and
 #     the delivery latency (publish sent → message received) p50 and p99;
 #   - echo: BENCH_ECHOES round trips of a 64-byte text message, one at a time: p50, p99;
-#   - idle memory: the server's resident memory before and with BENCH_IDLE idle WebSocket
-#     connections (a few opened first, so one-time allocations are not charged), ÷ BENCH_IDLE.
+#   - idle memory, first (on the fresh server): its resident memory before and with BENCH_IDLE
+#     idle WebSocket connections opened at once, each having sent a ping and read its pong (20
+#     opened and closed first, so one-time allocations are not charged), ÷ BENCH_IDLE.
 # Prints a markdown table, also written to $BUILD/bench-websocket.md. Only ever sends traffic
 # to 127.0.0.1.
 #
@@ -134,9 +135,9 @@ declare -A ROW
 for who in hostpool ws; do
     port=$(free_port)
     if [[ $who == hostpool ]]; then start_hostpool "$port"; else start_node "$port"; fi
+    mem=$(idle_memory "$port") # first, on a fresh server: nothing the others left is counted
     read -r cpu p50 p99 < <(broadcast "$port")
     read -r e50 e99 < <(echo_rtt "$port")
-    mem=$(idle_memory "$port")
     note "$who: broadcast $cpu ns/delivery (p50 $p50 µs, p99 $p99 µs), echo p50 $e50 µs p99 $e99 µs, idle $mem B/connection"
     ROW[$who]="$cpu $p50 $p99 $e50 $e99 $mem"
     stop_pid "$SERVER"

@@ -12,8 +12,10 @@
  *     One connection sends MESSAGES text messages of SIZE bytes one after another, each once
  *     the one before came back. Prints the round trip's percentiles.
  *   bench_ws_load idle -n CONNS [-p PATH] PORT
- *     Opens CONNS connections, prints "ready N" once every handshake is done, then holds them
- *     idle until SIGTERM or SIGINT.
+ *     Opens CONNS connections all at once, each sending {"type":"ping"} and reading its pong
+ *     (so each has read and written once, as a real client has), prints "ready N", then holds
+ *     them idle until SIGTERM or SIGINT. All at once, not in batches: what the burst leaves
+ *     in the server (buffers kept for reuse) is charged to the connections.
  *
  * Only ever connects to 127.0.0.1. Every wait has a deadline (30 s without progress: exit
  * 1). Raises RLIMIT_NOFILE itself. */
@@ -127,7 +129,7 @@ static void on_message(wslay_event_context_ptr ctx, const struct wslay_event_on_
     if (arg->opcode != WSLAY_TEXT_FRAME) return;
     const char *text = (const char *)arg->msg;
     size_t len = arg->msg_length;
-    if (memmem(text, len, "\"subscribed\"", 12)) {
+    if (memmem(text, len, "\"subscribed\"", 12) || memmem(text, len, "\"pong\"", 6)) {
         c->ready = true;
         return;
     }
@@ -180,8 +182,13 @@ static void conn_send(conn *c, const char *text, size_t len)
     watch(c, EPOLLIN | (wslay_event_want_write(c->ws) ? EPOLLOUT : 0), EPOLL_CTL_MOD);
 }
 
+/* What a connection sends once open, before it is ready: a subscribe (broadcast: ready at
+ * "subscribed"), a ping (idle: ready at "pong", so it has read and written once, as a real
+ * idle client has), or nothing (echo: ready at once). */
+typedef enum first_message { FIRST_NONE, FIRST_SUBSCRIBE, FIRST_PING } first_message;
+
 /* The handshake's answer: a 101, then the connection is wslay's. */
-static void read_head(conn *c, bool subscribe)
+static void read_head(conn *c, first_message first)
 {
     ssize_t n = recv(c->fd, c->head + c->head_len, sizeof c->head - c->head_len - 1, 0);
     if (n <= 0) {
@@ -196,19 +203,21 @@ static void read_head(conn *c, bool subscribe)
     c->extra_off = (size_t)(end + 4 - c->head);
     c->open = true;
     wslay_event_context_client_init(&c->ws, &callbacks, c);
-    if (subscribe) {
-        static const char sub[] = "{\"type\":\"subscribe\",\"topic\":\"bench\"}";
+    static const char sub[] = "{\"type\":\"subscribe\",\"topic\":\"bench\"}";
+    static const char ping[] = "{\"type\":\"ping\"}";
+    if (first == FIRST_SUBSCRIBE)
         conn_send(c, sub, sizeof sub - 1);
-    } else {
+    else if (first == FIRST_PING)
+        conn_send(c, ping, sizeof ping - 1);
+    else
         c->ready = true;
-    }
     if (c->extra_off < c->head_len && wslay_event_recv(c->ws) != 0) die("receive");
 }
 
-static void on_event(conn *c, uint32_t events, bool subscribe)
+static void on_event(conn *c, uint32_t events, first_message first)
 {
     if (!c->open) {
-        read_head(c, subscribe);
+        read_head(c, first);
         return;
     }
     if ((events & EPOLLIN) && wslay_event_recv(c->ws) != 0) die("receive: connection lost");
@@ -217,7 +226,7 @@ static void on_event(conn *c, uint32_t events, bool subscribe)
 }
 
 /* Runs the loop until `done(arg)` holds; dies after STALL_MS without an event. */
-static void run_until(bool (*done)(void *), void *arg, bool subscribe)
+static void run_until(bool (*done)(void *), void *arg, first_message first)
 {
     struct epoll_event events[256];
     while (!done(arg)) {
@@ -227,7 +236,7 @@ static void run_until(bool (*done)(void *), void *arg, bool subscribe)
             if (stop_asked) return;
             continue;
         }
-        for (int i = 0; i < n; i++) on_event(events[i].data.ptr, events[i].events, subscribe);
+        for (int i = 0; i < n; i++) on_event(events[i].data.ptr, events[i].events, first);
     }
 }
 
@@ -243,14 +252,15 @@ static bool all_ready(void *arg)
 
 /* ---- the three modes -------------------------------------------------------------------- */
 
-/* Opens `n` connections, 64 at a time (no connect storm), each ready before it returns. */
-static void open_all(size_t n, bool subscribe)
+/* Opens `n` connections, `batch` at a time (each batch ready before the next is opened), and
+ * returns once every one is ready. */
+static void open_all(size_t n, first_message first, size_t batch)
 {
     conns = calloc(n, sizeof *conns);
     if (!conns) die("out of memory");
     for (conn_count = 0; conn_count < n;) {
         conn_open(&conns[conn_count++]);
-        if (conn_count % 64 == 0 || conn_count == n) run_until(all_ready, NULL, subscribe);
+        if (conn_count % batch == 0 || conn_count == n) run_until(all_ready, NULL, first);
     }
 }
 
@@ -300,21 +310,21 @@ static void print_latencies(const char *what)
 
 static void broadcast(size_t subs, uint64_t messages, uint64_t window)
 {
-    open_all(subs, true);
+    open_all(subs, FIRST_SUBSCRIBE, 64); /* no connect storm */
     conn publisher;
     conn_open(&publisher);
-    while (!publisher.open) on_event(&publisher, EPOLLIN, false);
+    while (!publisher.open) on_event(&publisher, EPOLLIN, FIRST_NONE);
     printf("subscribed %zu\n", subs);
     fflush(stdout);
     uint64_t start = now_ns();
     char text[4400];
     for (uint64_t sent = 0; sent < messages; sent++) {
         progress p = {sent >= window ? sent - window + 1 : 0};
-        run_until(delivered_at_least, &p, true);
+        run_until(delivered_at_least, &p, FIRST_SUBSCRIBE);
         conn_send(&publisher, text, message_text(text, sizeof text, true, now_ns()));
     }
     progress all = {messages};
-    run_until(delivered_at_least, &all, true);
+    run_until(delivered_at_least, &all, FIRST_SUBSCRIBE);
     double seconds = (now_ns() - start) / 1e9;
     printf("delivered %" PRIu64 " seconds %.3f\n", (uint64_t)latency_count, seconds);
     print_latencies("latency");
@@ -327,12 +337,12 @@ static bool echo_back(void *arg)
 
 static void echo(uint64_t messages)
 {
-    open_all(1, false);
+    open_all(1, FIRST_NONE, 1);
     char text[4400];
     for (uint64_t i = 0; i < messages; i++) {
         conn_send(&conns[0], text, message_text(text, sizeof text, false, now_ns()));
         uint64_t want = i + 1;
-        run_until(echo_back, &want, false);
+        run_until(echo_back, &want, FIRST_NONE);
     }
     print_latencies("round_trip");
 }
@@ -345,7 +355,7 @@ static void on_stop(int sig)
 /* Holds the connections, answering the server's pings, until a signal. */
 static void idle(size_t n)
 {
-    open_all(n, false);
+    open_all(n, FIRST_PING, n); /* at once: the memory a burst leaves counts */
     printf("ready %zu\n", n);
     fflush(stdout);
     signal(SIGTERM, on_stop);
@@ -353,7 +363,7 @@ static void idle(size_t n)
     struct epoll_event events[256];
     while (!stop_asked) {
         int k = epoll_wait(epfd, events, 256, 1000);
-        for (int i = 0; i < k; i++) on_event(events[i].data.ptr, events[i].events, false);
+        for (int i = 0; i < k; i++) on_event(events[i].data.ptr, events[i].events, FIRST_PING);
     }
 }
 

@@ -3,7 +3,7 @@
 // on /ws, {"type":"subscribe","topic":T} adds the connection to T's set and answers
 // {"type":"subscribed","topic":T}; {"type":"publish","topic":T,"data":D} sends
 // {"type":"message","topic":T,"data":D,"from":ID}, stringified once, to every subscriber of T;
-// on /echo every message is sent back. No compression (ws's default for a server is none).
+// {"type":"ping"} answers {"type":"pong"}; on /echo every message is sent back. No compression (ws's default for a server is none).
 //
 // Usage: node bench/ws_node_server.js PORT   (listens on 127.0.0.1 only)
 'use strict';
@@ -31,7 +31,9 @@ function onPubsub(ws) {
       ws.send(JSON.stringify({ type: 'error', message: 'invalid JSON' }));
       return;
     }
-    if (m.type === 'subscribe') {
+    if (m.type === 'ping') {
+      ws.send(JSON.stringify({ type: 'pong' }));
+    } else if (m.type === 'subscribe') {
       if (!topics.has(m.topic)) topics.set(m.topic, new Set());
       topics.get(m.topic).add(ws);
       ws.topics.add(m.topic);
