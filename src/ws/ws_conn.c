@@ -64,9 +64,9 @@ static void queue_frame(hp_ws *ws, hp__ws_frame *frame)
         ws->frames = hp__realloc(ws->frames, ws->frame_cap * sizeof *ws->frames);
     }
     ws->frames[ws->frame_count++] = hp__ws_frame_ref(frame);
-    ws->queued_bytes += frame->len;
+    hp__counter_add(&ws->queued_bytes, frame->len);
     hp__counter_add(&ws->w->stats->bytes_out, frame->len);
-    ws->bytes_out += frame->len;
+    hp__counter_add(&ws->bytes_out, frame->len);
     if (ws->u) hp__ws_worker_mark_dirty(ws->w, ws);
 }
 
@@ -75,7 +75,7 @@ static void drop_frames(hp_ws *ws, uint32_t n)
 {
     if (n == 0) return;
     for (uint32_t i = 0; i < n; i++) {
-        ws->queued_bytes -= ws->frames[i]->len;
+        hp__counter_sub(&ws->queued_bytes, ws->frames[i]->len);
         hp__ws_frame_unref(ws->frames[i]);
     }
     ws->frame_count -= n;
@@ -215,7 +215,8 @@ int hp__ws_send_frame(hp_ws *ws, hp__ws_frame *frame)
     else
         hp__ws_frame_ref(out);
     int rc = 0;
-    if (ws->queued_bytes + out->len > ws->config->options.max_backpressure) {
+    uint64_t queued = atomic_load_explicit(&ws->queued_bytes, memory_order_relaxed);
+    if (queued + out->len > ws->config->options.max_backpressure) {
         rc = HP_ELIMIT;
         if (ws->config->options.on_backpressure == HP_WS_BACKPRESSURE_DROP) {
             hp__counter_add(&ws->w->stats->dropped, 1);
@@ -227,7 +228,7 @@ int hp__ws_send_frame(hp_ws *ws, hp__ws_frame *frame)
     } else {
         queue_frame(ws, out);
         if (is_data(out->opcode)) {
-            ws->messages_out++;
+            hp__counter_add(&ws->messages_out, 1);
             hp__counter_add(&ws->w->stats->messages_out, 1);
         }
     }
@@ -267,7 +268,7 @@ static void message_append(hp_ws *ws, const void *bytes, size_t len)
 
 static void deliver(hp_ws *ws, const void *bytes, size_t len, bool binary)
 {
-    ws->messages_in++;
+    hp__counter_add(&ws->messages_in, 1);
     hp__counter_add(&ws->w->stats->messages_in, 1);
     const hp__ws_config *c = ws->config;
     if (c->callbacks.on_message) c->callbacks.on_message(ws, bytes, len, binary, c->data);
@@ -380,7 +381,7 @@ static void frame_received(hp_ws *ws, const unsigned char *bytes, size_t len)
 {
     hp__ws_worker *w = ws->w;
     hp__counter_add(&w->stats->bytes_in, len);
-    ws->bytes_in += len;
+    hp__counter_add(&ws->bytes_in, len);
     ws->last_read_ms = now_ms(ws);
     ws->ping_sent = false;
     bool fin = (bytes[0] & 0x80) != 0;

@@ -26,6 +26,7 @@
 #include "ws/ws_frame.h"
 #include "ws/ws_stats.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -68,14 +69,15 @@ struct hp_ws {
     /* writing */
     hp__ws_frame **frames; /* [0, in_flight) written and not done; then queued; NULL: none */
     uint32_t frame_count, frame_cap, in_flight;
-    uint64_t queued_bytes; /* of every frame in `frames` */
+    _Atomic uint64_t queued_bytes; /* of every frame in `frames` */
 
     /* time (the worker's clock, ms) */
     uint64_t connected_wall_ms; /* when it opened, milliseconds since the Unix epoch */
     uint64_t last_read_ms;      /* the last frame received */
 
-    /* counters (websocket.h's registry) */
-    uint64_t messages_in, messages_out, bytes_in, bytes_out;
+    /* counters (websocket.h's registry): written by the worker only (hp__counter_add), read by
+     * the registry from the control thread */
+    _Atomic uint64_t messages_in, messages_out, bytes_in, bytes_out;
 
     uint16_t close_code; /* sent or received first; 0 while none */
     bool deflate;        /* permessage-deflate was negotiated */

@@ -110,9 +110,9 @@ int hp__ws_join(hp_ws *ws, const char *name)
     return hp__ws_member_join(m, name);
 }
 
-static uint64_t load(const uint64_t *counter)
+static uint64_t load(const _Atomic uint64_t *counter)
 {
-    return atomic_load_explicit((_Atomic uint64_t *)counter, memory_order_relaxed);
+    return atomic_load_explicit(counter, memory_order_relaxed);
 }
 
 void hp__ws_counters_read(const hp_ws *ws, hp__ws_counters *out)
