@@ -13,7 +13,9 @@
  *
  * Threading: everything here is called on the worker's own thread (from on_request, from a
  * hook, or from a callback of that loop) and takes no lock. A worker and its data are
- * borrowed: a worker outlives every request and hook call it is given to. */
+ * borrowed: a worker outlives every request and hook call it is given to. A worker thread
+ * blocks SIGPIPE: a write there to a socket or pipe whose peer is gone fails with EPIPE, and
+ * a program that keeps SIGPIPE's default action is not killed by it. */
 #ifndef HOSTPOOL_WORKER_H
 #define HOSTPOOL_WORKER_H
 

@@ -9,6 +9,8 @@
 #include "io/call.h"
 #include "io/log_writer.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -23,8 +25,8 @@ struct hp__worker {
     hp__locked_queue commands;
     hp__http_context http;
     hp__log_writer log_writer; /* its lines to access log files */
-    hp__listener *listeners; /* open */
-    hp__listener *retired;   /* closed, with connections still open */
+    hp__listener *listeners;   /* open */
+    hp__listener *retired;     /* closed, with connections still open */
     hp__server_drain *server_drains;
     hp__link conns; /* circular list head */
     size_t conn_count;
@@ -422,9 +424,23 @@ hp__worker *hp__worker_create(unsigned index, hp__worker_reply_cb on_reply, void
     return w;
 }
 
+/* A worker writes to sockets whose peers may be gone: SIGPIPE is blocked on its thread, so such
+ * a write fails with EPIPE instead of killing a program that embeds the library and kept
+ * SIGPIPE's default action (the daemon ignores it anyway). The signal, directed at the thread
+ * that wrote, stays pending there: the thread never unblocks it, and a fork's child starts with
+ * none pending. */
+static void block_sigpipe(void)
+{
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, NULL);
+}
+
 static void worker_main(void *arg)
 {
     hp__worker *w = arg;
+    block_sigpipe();
     hp__worker_context_enter(&w->context);
     uv_run(&w->loop, UV_RUN_DEFAULT);
     w->on_reply(w, HP__REPLY_EXITED, NULL, w->on_reply_data);
