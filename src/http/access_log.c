@@ -103,22 +103,23 @@ static hp_str server_name(const hp__exchange *x)
     return hp__str(name, strlen(name));
 }
 
-/* hostpool's own line (access_log.h), as it always was. */
+/* hostpool's own line (access_log.h). */
 static int default_line(char *line, const hp__exchange *x, const char *ip, double seconds)
 {
-    char method[40], target[1024], server[80], upstream[2 * HP__UPSTREAM_LOG_LEN];
+    char method[40], target[1024], server[80], host[400], upstream[2 * HP__UPSTREAM_LOG_LEN];
     printable(method, sizeof method, or_dash(x->req.method));
     printable(target, sizeof target, or_dash(x->req.target));
     printable(server, sizeof server, server_name(x));
+    printable(host, sizeof host, or_dash(x->req.host));
     upstream[0] = '\0';
     if (x->upstream[0]) {
         upstream[0] = ' ';
         printable(upstream + 1, sizeof upstream - 1, hp__str(x->upstream, strlen(x->upstream)));
     }
-    return snprintf(line, LINE_MAX_BYTES, "%s \"%s %s HTTP/1.%d\" %d %llu %.6f %.*s %s%s\n", ip,
-                    method, target, x->req.version_minor, x->status,
+    return snprintf(line, LINE_MAX_BYTES, "%s \"%s %s HTTP/1.%d\" %d %llu %.6f %.*s %s %s%s\n",
+                    ip, method, target, x->req.version_minor, x->status,
                     (unsigned long long)x->body_bytes, seconds, (int)x->req.request_id.len,
-                    x->req.request_id.base, server, upstream);
+                    x->req.request_id.base, server, host, upstream);
 }
 
 /* The wall clock's second as both formats write it, formatted once a second per worker. */
