@@ -25,7 +25,7 @@ function said(name, text) {
   const li = document.createElement("li");
   const who = document.createElement("b");
   who.textContent = name + ":";
-  li.append(who, document.createTextNode(text));
+  li.append(who, document.createTextNode(" " + text));
   log.append(li);
   li.scrollIntoView();
 }
