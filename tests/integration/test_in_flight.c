@@ -105,11 +105,8 @@ static int pool_start(void **state)
              "    routes:\n"
              "      - metrics: {}\n",
              web_port, backend.base.port, backend.base.port, mon_port);
-    char config[4200];
-    snprintf(config, sizeof config, "%s/pool.yaml", hp_test_temp_dir());
-    assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "pool.yaml", text, strlen(text)), 0);
     /* on a socket of the test's own, not ./hostpool.sock */
-    assert_int_equal(hp_test_admin_start(&srv, config, &admin), 0);
+    assert_int_equal(hp_test_admin_start_text(&srv, text, &admin), 0);
     return 0;
 }
 

@@ -45,10 +45,7 @@ static void start_pool(const char *journal)
              "    listen: 127.0.0.1:%d\n"
              "    routes: [ { respond: { body: plain } } ]\n",
              port, journal, plain_port, plain_port);
-    assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "pool.yaml", text, strlen(text)), 0);
-    char config[4200];
-    snprintf(config, sizeof config, "%s/pool.yaml", hp_test_temp_dir());
-    assert_int_equal(hp_test_admin_start(&srv, config, &admin), 0);
+    assert_int_equal(hp_test_admin_start_text(&srv, text, &admin), 0);
 }
 
 static void stop_pool(void)
