@@ -16,8 +16,8 @@
 typedef struct hp_config hp_config;
 
 /* Loads and checks the file at `path` (with the files its `include` names, and ${NAME} in its
- * values expanded from the environment: docs/CONFIG.md). Returns 0 and a new config in *out (free it with
- * hp_config_destroy), or HP_ECONFIG with *out NULL and, when `errors` is not NULL, every
+ * values expanded from the environment: docs/CONFIG.md). Returns 0 and a new config in *out (free
+ * it with hp_config_destroy), or HP_ECONFIG with *out NULL and, when `errors` is not NULL, every
  * problem in *errors: one line each, ending in a newline, as `hostpool validate` prints them
  * (a file that cannot be read is one line). *errors is new (free() it), NULL on success. */
 int hp_config_load_file(const char *path, hp_config **out, char **errors);

@@ -378,10 +378,10 @@ static void make_plan(hp__live_config *live, const hp__config *config, const doc
 {
     const doc_servers *old_servers = &live->servers;
     /* What every server inherits, compared as values: "off" and false are the same. */
-    bool defaults_same = live->config->access_log == config->access_log &&
-                         hp__config_access_log_equal(&live->config->access_log_output,
-                                                     &config->access_log_output) &&
-                         memcmp(&live->config->limits, &config->limits, sizeof config->limits) == 0;
+    bool defaults_same =
+        live->config->access_log == config->access_log &&
+        hp__config_access_log_equal(&live->config->access_log_output, &config->access_log_output) &&
+        memcmp(&live->config->limits, &config->limits, sizeof config->limits) == 0;
     p->count = config->server_count;
     p->changes = hp__calloc(p->count + 1, sizeof *p->changes);
     p->built = hp__calloc(p->count + 1, sizeof *p->built);

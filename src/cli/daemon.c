@@ -428,23 +428,22 @@ static const hp__usage run_usage = {
     .command = "run",
     .synopsis = "run --config FILE [--admin ADDR] [--token-file FILE] [--pid-file FILE] "
                 "[--keep-going]",
-    .help =
-        "\n"
-        "Runs every server of a config file (YAML, or JSON when FILE ends in .json) as one\n"
-        "pool, with its admin API, until SIGINT or SIGTERM (drain, then exit 0). SIGHUP\n"
-        "reloads the file (as `hostpool reload` does); SIGUSR1 reopens the log files (after\n"
-        "logrotate). A config error: nothing starts, exit 1.\n"
-        "A server that cannot start fails alone; when none of them can, run exits 1.\n"
-        "\n"
-        "  -c, --config FILE   the config file\n"
-        "  --admin ADDR        the admin API's address instead of admin.listen: unix:PATH,\n"
-        "                      or a loopback HOST:PORT with a token file\n"
-        "  --token-file FILE   the admin API's bearer token (its first line) instead of\n"
-        "                      admin.token_file\n"
-        "  --pid-file FILE     write the daemon's process id there once it runs (removed\n"
-        "                      when it exits) instead of the config's pid_file\n"
-        "  --keep-going        stay up even when no server could start (fix them through\n"
-        "                      the admin API)\n",
+    .help = "\n"
+            "Runs every server of a config file (YAML, or JSON when FILE ends in .json) as one\n"
+            "pool, with its admin API, until SIGINT or SIGTERM (drain, then exit 0). SIGHUP\n"
+            "reloads the file (as `hostpool reload` does); SIGUSR1 reopens the log files (after\n"
+            "logrotate). A config error: nothing starts, exit 1.\n"
+            "A server that cannot start fails alone; when none of them can, run exits 1.\n"
+            "\n"
+            "  -c, --config FILE   the config file\n"
+            "  --admin ADDR        the admin API's address instead of admin.listen: unix:PATH,\n"
+            "                      or a loopback HOST:PORT with a token file\n"
+            "  --token-file FILE   the admin API's bearer token (its first line) instead of\n"
+            "                      admin.token_file\n"
+            "  --pid-file FILE     write the daemon's process id there once it runs (removed\n"
+            "                      when it exits) instead of the config's pid_file\n"
+            "  --keep-going        stay up even when no server could start (fix them through\n"
+            "                      the admin API)\n",
 };
 
 /* Reads run's options; false: return *status. */

@@ -37,8 +37,7 @@ void hp__sd_notify_close(hp__sd_notify *n)
     n->fd = -1;
 }
 
-static void send_message(const hp__sd_notify *n, const char *state, size_t running,
-                         size_t servers)
+static void send_message(const hp__sd_notify *n, const char *state, size_t running, size_t servers)
 {
     if (n->fd < 0) return;
     char text[256];

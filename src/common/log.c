@@ -13,7 +13,7 @@
 
 static _Atomic int max_level = HP_LOG_INFO;
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
-static char *file_path; /* the error log file, or NULL: stderr (control thread) */
+static char *file_path;               /* the error log file, or NULL: stderr (control thread) */
 static _Atomic int first_stderr = -1; /* a dup of the first stderr, once 2 moved */
 
 void hp__log(hp_log_level level, const char *fmt, ...)
@@ -55,7 +55,8 @@ static int open_onto_stderr(const char *path)
 
 bool hp__log_open_file(const char *path, char *err, size_t errlen)
 {
-    if (atomic_load(&first_stderr) < 0) atomic_store(&first_stderr, fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3));
+    if (atomic_load(&first_stderr) < 0)
+        atomic_store(&first_stderr, fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3));
     int rc = open_onto_stderr(path);
     if (rc < 0) {
         snprintf(err, errlen, "cannot open %s: %s", path, strerror(-rc));

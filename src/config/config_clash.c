@@ -77,7 +77,8 @@ static void report(const clash_check *k, const hp__cfg_node *at, const char *fmt
     char *path = hp__cfg_node_path(at);
     va_list ap;
     va_start(ap, fmt);
-    hp__config_errors_vadd(k->errs, hp__cfg_node_file(at, k->file), at->line, at->column, path, fmt, ap);
+    hp__config_errors_vadd(k->errs, hp__cfg_node_file(at, k->file), at->line, at->column, path, fmt,
+                           ap);
     va_end(ap);
     free(path);
 }

@@ -43,7 +43,8 @@ typedef struct expansion {
 static void fail(expansion *e, const char *fmt, const char *a, int alen)
 {
     char *path = hp__cfg_node_path(e->n);
-    hp__config_errors_add(e->errs, hp__cfg_node_file(e->n, e->file), e->n->line, e->n->column, path, fmt, alen, a);
+    hp__config_errors_add(e->errs, hp__cfg_node_file(e->n, e->file), e->n->line, e->n->column, path,
+                          fmt, alen, a);
     free(path);
     e->failed = true;
 }

@@ -21,8 +21,8 @@
 #include "config/node.h"
 
 /* Expands every scalar value under `root` from the process's environment (getenv), in place.
- * `file` names the source in errors (may be NULL) where a node has no file of its own. Errors are added to `errs`; a scalar with
- * an error keeps its text. */
+ * `file` names the source in errors (may be NULL) where a node has no file of its own. Errors are
+ * added to `errs`; a scalar with an error keeps its text. */
 void hp__config_expand_env(hp__cfg_node *root, const char *file, hp__config_errors *errs);
 
 #endif

@@ -37,9 +37,8 @@ static hp__cfg_node *target_list(including *in, const char *key, const hp__cfg_n
     if (list)
         hp__cfg_mapping_replace(in->root, key, made);
     else
-        hp__cfg_mapping_append(in->root,
-                               hp__cfg_scalar_create(key, strlen(key), false, at->line, at->column),
-                               made);
+        hp__cfg_mapping_append(
+            in->root, hp__cfg_scalar_create(key, strlen(key), false, at->line, at->column), made);
     return made;
 }
 
@@ -144,7 +143,8 @@ static void include_entry(including *in, const hp__cfg_node *n)
 
 void hp__config_read_includes(hp__cfg_node *root, const char *file, hp__config_errors *errs)
 {
-    hp__cfg_node *list = root->kind == HP__CFG_MAPPING ? hp__cfg_mapping_get(root, "include") : NULL;
+    hp__cfg_node *list =
+        root->kind == HP__CFG_MAPPING ? hp__cfg_mapping_get(root, "include") : NULL;
     if (!list) return;
     including in = {.root = root, .file = file, .errs = errs};
     if (list->kind == HP__CFG_SEQUENCE) {

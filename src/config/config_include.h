@@ -5,15 +5,15 @@
  * config_env.h), relative to the folder of the file
  * that includes (an absolute one as it is). A pattern (with * ? or [) takes the files it
  * matches in glob(3)'s sorted order, and may match nothing; a plain path must exist. Each file
- * is parsed (YAML, or JSON when its name ends in .json) and must be a mapping of at most `servers:`, `upstreams:` and
- * `switchboards:` lists; their entries are appended, file after file in the order written, to
- * the including document's lists of the same name (made when it has none). Includes do not
- * nest: an included file's `include` is an error. Every entry brought in remembers its file
- * (node.h: `file`), so each error in it is reported as that file's line:column, with the path
- * of the merged document ("servers[3].listen": the index in the merged list, as GET /config
+ * is parsed (YAML, or JSON when its name ends in .json) and must be a mapping of at most
+ * `servers:`, `upstreams:` and `switchboards:` lists; their entries are appended, file after file
+ * in the order written, to the including document's lists of the same name (made when it has none).
+ * Includes do not nest: an included file's `include` is an error. Every entry brought in remembers
+ * its file (node.h: `file`), so each error in it is reported as that file's line:column, with the
+ * path of the merged document ("servers[3].listen": the index in the merged list, as GET /config
  * shows it); the loader then expands the environment in the merged document (config_env.h),
- * each value's errors naming its own file. The `include` key is then removed: the merged document is the running config, and
- * the admin API, which takes whole documents, has no include.
+ * each value's errors naming its own file. The `include` key is then removed: the merged document
+ * is the running config, and the admin API, which takes whole documents, has no include.
  *
  * Called by the loader (config.c) on the control thread at every load and reload, so a reload
  * reads every included file again. */

@@ -1,12 +1,11 @@
 /* The `access_log` key (top level and per server) and the top-level `error_log`.
  *
  * access_log is a boolean (on: one line per request on stderr, hostpool's own format; the
- * default) or a mapping of at least one key, which turns it on: `path` (a file instead of stderr), `format`
- * (default, combined or json) and `buffer` (a size: each worker's buffer for the file, 64 KiB
- * by default). A server's access_log replaces the top level's as a whole.
- * error_log is a mapping: `path` (the daemon's diagnostics and messages go there instead of
- * stderr) and `level` (error, warning, info or debug: the most detailed written; info by
- * default). */
+ * default) or a mapping of at least one key, which turns it on: `path` (a file instead of stderr),
+ * `format` (default, combined or json) and `buffer` (a size: each worker's buffer for the file, 64
+ * KiB by default). A server's access_log replaces the top level's as a whole. error_log is a
+ * mapping: `path` (the daemon's diagnostics and messages go there instead of stderr) and `level`
+ * (error, warning, info or debug: the most detailed written; info by default). */
 #ifndef HP_CONFIG_LOGS_H
 #define HP_CONFIG_LOGS_H
 

@@ -22,7 +22,8 @@ static void vfail_at(hp_config_check *c, hp__cfg_node *path_node, hp__cfg_node *
                      const char *fmt, va_list ap)
 {
     char *path = hp__cfg_node_path(path_node);
-    hp__config_errors_vadd(c->errs, hp__cfg_node_file(pos_node, c->file), pos_node->line, pos_node->column, path, fmt, ap);
+    hp__config_errors_vadd(c->errs, hp__cfg_node_file(pos_node, c->file), pos_node->line,
+                           pos_node->column, path, fmt, ap);
     free(path);
 }
 

@@ -98,7 +98,8 @@ bool hp__cfg_is_null(const hp__cfg_node *n)
 static size_t index_of(const hp__cfg_node *map, const char *key)
 {
     size_t len = strlen(key), i = 0;
-    while (i < map->count && !(map->keys[i]->len == len && memcmp(map->keys[i]->text, key, len) == 0))
+    while (i < map->count &&
+           !(map->keys[i]->len == len && memcmp(map->keys[i]->text, key, len) == 0))
         i++;
     return i;
 }

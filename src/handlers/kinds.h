@@ -55,7 +55,7 @@ typedef struct hp__proxy_model {
 /* `websocket: {...}`: the common options and exactly one mode (websocket_kind.c). */
 typedef struct hp__websocket_model {
     hp_ws_options options;
-    unsigned mode; /* an index into websocket_kind.c's modes */
+    unsigned mode;                     /* an index into websocket_kind.c's modes */
     struct hp__pubsub_options *pubsub; /* pubsub's settings (ws/pubsub.h), or NULL */
 } hp__websocket_model;
 

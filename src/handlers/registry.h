@@ -20,8 +20,8 @@
 size_t hp__handler_kinds_count(void);
 /* Kind `i` (< hp__handler_kinds_count()); borrowed, valid for the life of the process. */
 const hp_handler_kind *hp__handler_kind_at(size_t i);
-/* Their keys in order, for messages: "respond, file, redirect, metrics, health, proxy, websocket". Closes the
- * registry. Static. */
+/* Their keys in order, for messages: "respond, file, redirect, metrics, health, proxy, websocket".
+ * Closes the registry. Static. */
 const char *hp__handler_kinds_list(void);
 
 #endif

@@ -116,8 +116,8 @@ static int default_line(char *line, const hp__exchange *x, const char *ip, doubl
         upstream[0] = ' ';
         printable(upstream + 1, sizeof upstream - 1, hp__str(x->upstream, strlen(x->upstream)));
     }
-    return snprintf(line, LINE_MAX_BYTES, "%s \"%s %s HTTP/1.%d\" %d %llu %.6f %.*s %s %s%s\n",
-                    ip, method, target, x->req.version_minor, x->status,
+    return snprintf(line, LINE_MAX_BYTES, "%s \"%s %s HTTP/1.%d\" %d %llu %.6f %.*s %s %s%s\n", ip,
+                    method, target, x->req.version_minor, x->status,
                     (unsigned long long)x->body_bytes, seconds, (int)x->req.request_id.len,
                     x->req.request_id.base, server, host, upstream);
 }

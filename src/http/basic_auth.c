@@ -98,8 +98,8 @@ static bool read_credentials(job *j, hp_str token)
     const char *colon = base64 ? memchr(decoded, ':', n) : NULL;
     if (!colon) return false;
     size_t user_len = (size_t)(colon - decoded), pass_len = n - user_len - 1;
-    bool fits = user_len <= HP__USER_NAME_MAX && pass_len < sizeof j->password &&
-                !memchr(decoded, '\0', n);
+    bool fits =
+        user_len <= HP__USER_NAME_MAX && pass_len < sizeof j->password && !memchr(decoded, '\0', n);
     if (fits) {
         memcpy(j->user, decoded, user_len);
         j->user_len = user_len;

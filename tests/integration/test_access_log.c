@@ -23,7 +23,8 @@
 /* Any access line (request id, server, Host); "-" stands for a method the parser could not
  * read (a request rejected in its request line), which the contract leaves open. */
 #define ACCESS_LINE                                                                                \
-    "^[0-9.]+ \"([A-Z]+|-) [^ ]+ HTTP/1\\.[01]\" [0-9]{3} [0-9]+ [0-9]+\\.[0-9]+ [^ ]+ [^ ]+ [^ ]+$"
+    "^[0-9.]+ \"([A-Z]+|-) [^ ]+ HTTP/1\\.[01]\" [0-9]{3} [0-9]+ [0-9]+\\.[0-9]+ [^ ]+ [^ ]+ [^ "  \
+    "]+$"
 #define GENERATED_ID "^[0-9a-f]{20}$"
 
 /* Fixed ports of this file (tests/support/hp_test.h: hp_test_free_port_in). */
@@ -221,9 +222,12 @@ static void access_line_names_the_server_that_answered(void **state)
     free(request("GET /b HTTP/1.1\r\nHost: blue.test\r\nX-Request-Id: to-blue\r\n\r\n", 200));
     free(request("GET /g HTTP/1.1\r\nHost: green.test\r\nX-Request-Id: to-green\r\n\r\n", 200));
     free(request("GET /n HTTP/1.1\r\nHost: nobody.test\r\nX-Request-Id: to-none\r\n\r\n", 421));
-    free(await_line("^127\\.0\\.0\\.1 \"GET /b HTTP/1\\.1\" 200 4 [0-9.]+ to-blue blue blue\\.test$"));
-    free(await_line("^127\\.0\\.0\\.1 \"GET /g HTTP/1\\.1\" 200 5 [0-9.]+ to-green green green\\.test$"));
-    free(await_line("^127\\.0\\.0\\.1 \"GET /n HTTP/1\\.1\" 421 [0-9]+ [0-9.]+ to-none - nobody\\.test$"));
+    free(await_line(
+        "^127\\.0\\.0\\.1 \"GET /b HTTP/1\\.1\" 200 4 [0-9.]+ to-blue blue blue\\.test$"));
+    free(await_line(
+        "^127\\.0\\.0\\.1 \"GET /g HTTP/1\\.1\" 200 5 [0-9.]+ to-green green green\\.test$"));
+    free(await_line(
+        "^127\\.0\\.0\\.1 \"GET /n HTTP/1\\.1\" 421 [0-9]+ [0-9.]+ to-none - nobody\\.test$"));
 }
 
 static void every_stderr_line_is_an_access_line_or_a_hostpool_diagnostic(void **state)

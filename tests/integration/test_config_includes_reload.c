@@ -48,12 +48,13 @@ static void sighup_reads_a_new_included_file_with_its_variables(void **state)
     setenv("HP_TEST_NEW_BODY", "from-env", 1);
     snprintf(dir, sizeof dir, "%s/conf.d", hp_test_temp_dir());
     mkdir(dir, 0755);
-    const char *main_text = "access_log: off\n"
-                            "include: [ \"conf.d/*.yaml\" ]\n"
-                            "servers:\n"
-                            "  - name: main\n"
-                            "    listen: 127.0.0.1:${HP_TEST_MAIN_PORT}\n"
-                            "    routes: [ { respond: { body: \"${HP_TEST_MAIN_BODY:-main}\" } } ]\n";
+    const char *main_text =
+        "access_log: off\n"
+        "include: [ \"conf.d/*.yaml\" ]\n"
+        "servers:\n"
+        "  - name: main\n"
+        "    listen: 127.0.0.1:${HP_TEST_MAIN_PORT}\n"
+        "    routes: [ { respond: { body: \"${HP_TEST_MAIN_BODY:-main}\" } } ]\n";
     assert_int_equal(
         hp_test_write_file(hp_test_temp_dir(), "main.yaml", main_text, strlen(main_text)), 0);
     snprintf(config, sizeof config, "%s/main.yaml", hp_test_temp_dir());
@@ -79,8 +80,7 @@ static void sighup_reads_a_new_included_file_with_its_variables(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(sighup_reads_a_new_included_file_with_its_variables,
-                                  kill_server),
+        cmocka_unit_test_teardown(sighup_reads_a_new_included_file_with_its_variables, kill_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

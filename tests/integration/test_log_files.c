@@ -44,15 +44,13 @@ static char *temp_path(const char *name)
 
 static void start(const char *config_text)
 {
-    assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "logs.yaml", config_text,
-                                        strlen(config_text)),
-                     0);
+    assert_int_equal(
+        hp_test_write_file(hp_test_temp_dir(), "logs.yaml", config_text, strlen(config_text)), 0);
     char address[4300];
     snprintf(address, sizeof address, "unix:%s", temp_path("admin.sock"));
-    assert_int_equal(
-        hp_test_server_startl(&srv, "run", "--config", temp_path("logs.yaml"), "--admin", address,
-                              NULL),
-        0);
+    assert_int_equal(hp_test_server_startl(&srv, "run", "--config", temp_path("logs.yaml"),
+                                           "--admin", address, NULL),
+                     0);
 }
 
 static void get(int port, const char *request)
@@ -115,9 +113,10 @@ static void combined_and_json_lines_go_to_the_top_level_file_or_the_servers_own(
     get(port_j, "GET /j/p?q=2 HTTP/1.1\r\nHost: j.test\r\nUser-Agent: ua\r\n\r\n");
     char *combined = wait_file(temp_path("access.log"), "\n");
     assert_true(hp_test_matches(
-        combined, "^127\\.0\\.0\\.1 - - \\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9:]{8} [-+][0-9]{4}\\] "
-                  "\"GET /a\\?x=1 HTTP/1\\.1\" 200 5 \"http://r\\.test/\" \"agent \\\\x227\\\\x22\" "
-                  "\"a\" \"a\\.test\"\n$"));
+        combined,
+        "^127\\.0\\.0\\.1 - - \\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9:]{8} [-+][0-9]{4}\\] "
+        "\"GET /a\\?x=1 HTTP/1\\.1\" 200 5 \"http://r\\.test/\" \"agent \\\\x227\\\\x22\" "
+        "\"a\" \"a\\.test\"\n$"));
     char *text = wait_file(temp_path("j.log"), "\n");
     json_error_t error;
     json_t *line = json_loads(text, 0, &error);
@@ -187,8 +186,8 @@ static void a_reload_moves_a_servers_access_log_to_its_new_path(void **state)
     get(port, "GET /one HTTP/1.1\r\nHost: m\r\n\r\n");
     free(wait_file(temp_path("first.log"), "GET /one"));
     snprintf(config, sizeof config, form, port, temp_path("second.log"));
-    assert_int_equal(
-        hp_test_write_file(hp_test_temp_dir(), "logs.yaml", config, strlen(config)), 0);
+    assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "logs.yaml", config, strlen(config)),
+                     0);
     assert_int_equal(hp_test_server_signal(&srv, SIGHUP), 0);
     assert_true(hp_test_poll_until(stderr_has, "replaced m", HP_TEST_DEADLINE_MS));
     get(port, "GET /two HTTP/1.1\r\nHost: m\r\n\r\n");
@@ -287,12 +286,10 @@ int main(void)
         cmocka_unit_test_teardown(
             combined_and_json_lines_go_to_the_top_level_file_or_the_servers_own, kill_server),
         cmocka_unit_test_teardown(sigusr1_reopens_the_file_after_a_rename, kill_server),
-        cmocka_unit_test_teardown(a_reload_moves_a_servers_access_log_to_its_new_path,
-                                  kill_server),
+        cmocka_unit_test_teardown(a_reload_moves_a_servers_access_log_to_its_new_path, kill_server),
         cmocka_unit_test_teardown(a_line_larger_than_the_buffer_is_dropped_and_counted,
                                   kill_server),
-        cmocka_unit_test_teardown(error_log_takes_the_messages_its_level_lets_through,
-                                  kill_server),
+        cmocka_unit_test_teardown(error_log_takes_the_messages_its_level_lets_through, kill_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,9 +31,9 @@ static int bind_notify_socket(const char *name)
     assert_true(len < sizeof addr.sun_path);
     memcpy(addr.sun_path, name, len);
     if (name[0] == '@') addr.sun_path[0] = '\0';
-    assert_int_equal(
-        bind(fd, (struct sockaddr *)&addr, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)),
-        0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&addr,
+                          (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)),
+                     0);
     assert_int_equal(setenv("NOTIFY_SOCKET", name, 1), 0);
     return fd;
 }
@@ -69,18 +69,20 @@ static void start_daemon(hp_test_server *srv, int *held)
     *held = hp_test_hold_port(&port);
     assert_true(*held >= 0);
     char text[512], config[4200], admin[4200];
-    int n = snprintf(text, sizeof text,
-                     "access_log: off\n"
-                     "servers:\n"
-                     "  - { name: up, listen: \"" HP_TEST_LISTEN "\", routes: [ { respond: { body: a } } ] }\n"
-                     "  - { name: taken, listen: \"127.0.0.1:%d\", routes: [ { respond: { body: b } } ] }\n",
-                     port);
+    int n = snprintf(
+        text, sizeof text,
+        "access_log: off\n"
+        "servers:\n"
+        "  - { name: up, listen: \"" HP_TEST_LISTEN "\", routes: [ { respond: { body: a } } ] }\n"
+        "  - { name: taken, listen: \"127.0.0.1:%d\", routes: [ { respond: { body: b } } ] }\n",
+        port);
     assert_int_equal(hp_test_write_file(hp_test_temp_dir(), "pool.yaml", text, (size_t)n), 0);
     snprintf(config, sizeof config, "%s/pool.yaml", hp_test_temp_dir());
     snprintf(admin, sizeof admin, "unix:%s/admin.sock", hp_test_temp_dir());
     assert_int_equal(hp_test_server_startl(srv, "run", "--config", config, "--admin", admin, NULL),
                      0);
-    assert_non_null(hp_test_server_stdout_until(srv, "1 of 2 servers running", HP_TEST_DEADLINE_MS));
+    assert_non_null(
+        hp_test_server_stdout_until(srv, "1 of 2 servers running", HP_TEST_DEADLINE_MS));
     unsetenv("NOTIFY_SOCKET");
 }
 

@@ -55,10 +55,11 @@ static void variable_and_default_are_expanded_in_strings_and_numbers(void **stat
 
 static void double_dollar_is_a_dollar_and_a_lone_dollar_is_kept(void **state)
 {
-    hp__config *c = load_ok("servers:\n"
-                            "  - name: a\n"
-                            "    listen: 127.0.0.1:8124\n"
-                            "    routes: [ { respond: { body: \"$$HOME costs $5, ^a$ $${X} $\" } } ]\n");
+    hp__config *c =
+        load_ok("servers:\n"
+                "  - name: a\n"
+                "    listen: 127.0.0.1:8124\n"
+                "    routes: [ { respond: { body: \"$$HOME costs $5, ^a$ $${X} $\" } } ]\n");
     assert_string_equal(body_of(c, 0), "$HOME costs $5, ^a$ ${X} $");
     hp__config_destroy(c);
 }
@@ -67,14 +68,14 @@ static void unset_variables_are_each_an_error_at_their_position(void **state)
 {
     unsetenv("HP_TEST_ENV_MISSING");
     unsetenv("HP_TEST_ENV_GONE");
-    char *errors = config_fixture_load_errors("env.yaml",
-                                              "servers:\n"
-                                              "  - name: a\n"
-                                              "    listen: 127.0.0.1:8125\n"
-                                              "    routes:\n"
-                                              "      - respond: { body: \"${HP_TEST_ENV_MISSING}\" }\n"
-                                              "      - respond: { body: \"x${HP_TEST_ENV_GONE}\" }\n"
-                                              "      - respond: { body: \"${1BAD}\" }\n");
+    char *errors = config_fixture_load_errors(
+        "env.yaml", "servers:\n"
+                    "  - name: a\n"
+                    "    listen: 127.0.0.1:8125\n"
+                    "    routes:\n"
+                    "      - respond: { body: \"${HP_TEST_ENV_MISSING}\" }\n"
+                    "      - respond: { body: \"x${HP_TEST_ENV_GONE}\" }\n"
+                    "      - respond: { body: \"${1BAD}\" }\n");
     assert_non_null(strstr(errors, "env.yaml:5:26: servers[0].routes[0].respond.body: "
                                    "${HP_TEST_ENV_MISSING} is not set (and has no default)\n"));
     assert_non_null(strstr(errors, "env.yaml:6:26: servers[0].routes[1].respond.body: "
