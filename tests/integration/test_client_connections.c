@@ -83,16 +83,8 @@ static bool served_again(void *data)
 
 static long long refused_count(void)
 {
-    hp_test_response resp;
-    assert_int_equal(hp_test_exchange(mon_port, "GET /metrics HTTP/1.1\r\nHost: mon\r\n\r\n", &resp,
-                                      HP_TEST_DEADLINE_MS),
-                     HP_TEST_OK);
-    static const char series[] =
-        "hostpool_refused_total{server=\"web\",reason=\"client_connections\"} ";
-    const char *line = strstr(resp.body, series);
-    long long n = line ? atoll(line + strlen(series)) : -1;
-    hp_test_response_free(&resp);
-    return n;
+    return hp_test_metric(mon_port,
+                          "hostpool_refused_total{server=\"web\",reason=\"client_connections\"}");
 }
 
 /* Opens the client's two connections (both served). The pool's first health checks, at its

@@ -116,17 +116,9 @@ static int pool_stop(void **state)
     return 0;
 }
 
-/* The value of `series` in a scrape of the pool's metrics, or -1. */
 static long long metric(const char *series)
 {
-    hp_test_response resp;
-    assert_int_equal(hp_test_exchange(mon_port, "GET /metrics HTTP/1.1\r\nHost: mon\r\n\r\n", &resp,
-                                      HP_TEST_DEADLINE_MS),
-                     HP_TEST_OK);
-    char *line = strstr(resp.body, series);
-    long long n = line && line[strlen(series)] == ' ' ? atoll(line + strlen(series) + 1) : -1;
-    hp_test_response_free(&resp);
-    return n;
+    return hp_test_metric(mon_port, series);
 }
 
 #define IN_FLIGHT "hostpool_requests_in_flight{server=\"web\"}"

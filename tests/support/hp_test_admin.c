@@ -129,3 +129,22 @@ hp_test_answer hp_test_admin_wait_items(const hp_test_admin *admin, const char *
     assert_true(hp_test_poll_until(has_items, &w, HP_TEST_DEADLINE_MS));
     return w.answer;
 }
+
+long long hp_test_metric(int port, const char *series)
+{
+    hp_test_response resp;
+    assert_int_equal(hp_test_exchange(port, "GET /metrics HTTP/1.1\r\nHost: metrics\r\n\r\n", &resp,
+                                      HP_TEST_DEADLINE_MS),
+                     HP_TEST_OK);
+    size_t len = strlen(series);
+    long long value = -1;
+    for (const char *at = resp.body; (at = strstr(at, series)); at += len) {
+        bool line_start = at == resp.body || at[-1] == '\n';
+        if (line_start && at[len] == ' ') {
+            value = atoll(at + len + 1);
+            break;
+        }
+    }
+    hp_test_response_free(&resp);
+    return value;
+}

@@ -50,6 +50,11 @@ int hp_test_admin_start_text(hp_test_server *srv, const char *text, hp_test_admi
  * a GET of "/" on `port` with Host `host` (NULL: hostpool.test) is answered with body `want`;
  * nothing listens on `port` (the connect is refused). */
 void hp_test_assert_answers(int port, const char *host, const char *want);
+
+/* The value of the metrics sample `series` (its name and labels, exactly as the text writes
+ * them: `hostpool_refused_total{server="web",reason="in_flight"}`) in GET /metrics on `port`
+ * (any Host), or -1 when the text has no such sample. Failing to get the text fails the test. */
+long long hp_test_metric(int port, const char *series);
 void hp_test_assert_refuses(int port);
 
 #endif
