@@ -571,6 +571,11 @@ bool hp__live_config_reloading(const hp__live_config *live)
     return live->busy;
 }
 
+bool hp__live_config_reload_queued(const hp__live_config *live)
+{
+    return live->queued.count > 0;
+}
+
 int hp__live_config_reload_file(hp__live_config *live, hp__reload_cb cb, void *data)
 {
     if (live->busy) return queue_file_reload(live, cb, data);

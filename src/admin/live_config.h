@@ -87,6 +87,8 @@ typedef void (*hp__reload_cb)(const hp__reload_result *result, void *data);
 int hp__live_config_reload_file(hp__live_config *live, hp__reload_cb cb, void *data);
 /* Is a reload under way (then a file reload asked for now is queued)? */
 bool hp__live_config_reloading(const hp__live_config *live);
+/* Is a file reload queued behind the one under way (or the one calling back now)? */
+bool hp__live_config_reload_queued(const hp__live_config *live);
 /* Reloads from JSON text; `label` names it in errors ("body"). HP_ESTATE as above. */
 int hp__live_config_load_json(hp__live_config *live, const char *text, size_t len,
                               const char *label, hp__reload_cb cb, void *data);

@@ -189,12 +189,14 @@ static void print_names(const char *what, const hp_pool_strings *names)
         fprintf(stderr, "%s%s", i ? ", " : what, names->items[i]);
 }
 
-/* A SIGHUP reload is done (refused or not): the pool serves again as it is now. */
+/* A SIGHUP reload is done (refused or not): the pool serves again as it is now. systemd hears
+ * READY=1 once the last reload asked for is done, not while one queued behind this one waits. */
 static void on_reloaded(const hp__reload_result *r, void *data)
 {
     daemon_state *d = data;
     counting c = count_servers(d->pool);
-    hp__sd_notify_ready(&d->notify, c.running, c.servers);
+    if (!hp__live_config_reload_queued(d->live))
+        hp__sd_notify_ready(&d->notify, c.running, c.servers);
     if (r->errors) {
         hp__config_errors_print(r->errors, stderr);
         fprintf(stderr, "hostpool: reload refused, %zu error%s: nothing changed\n",

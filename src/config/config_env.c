@@ -61,7 +61,9 @@ static size_t expand_one(expansion *e, const char *s, size_t len, size_t i, out_
         const char *brace = memchr(s + end + 2, '}', len - end - 2);
         close = brace ? (size_t)(brace - s) : len;
     }
-    if (end == start || !name_start(s[start]) || close >= len || s[close] != '}') {
+    char name[256];
+    if (end == start || end - start >= sizeof name || !name_start(s[start]) || close >= len ||
+        s[close] != '}') {
         const char *brace = memchr(s + i, '}', len - i);
         size_t shown = brace ? (size_t)(brace - (s + i)) + 1 : len - i;
         fail(e, "\"%.*s\" is not ${NAME} or ${NAME:-default}", s + i,
@@ -69,8 +71,7 @@ static size_t expand_one(expansion *e, const char *s, size_t len, size_t i, out_
         append(o, s + i, shown);
         return i + shown;
     }
-    char name[256];
-    size_t name_len = end - start < sizeof name - 1 ? end - start : sizeof name - 1;
+    size_t name_len = end - start;
     memcpy(name, s + start, name_len);
     name[name_len] = '\0';
     const char *value = getenv(name);

@@ -79,22 +79,7 @@ hp__cfg_node *hp__cfg_mapping_key(const hp__cfg_node *map, const char *key, size
     return NULL;
 }
 
-hp__cfg_node *hp__cfg_mapping_get(const hp__cfg_node *map, const char *key)
-{
-    size_t len = strlen(key);
-    for (size_t i = 0; i < map->count; i++)
-        if (map->keys[i]->len == len && memcmp(map->keys[i]->text, key, len) == 0)
-            return map->items[i];
-    return NULL;
-}
-
-bool hp__cfg_is_null(const hp__cfg_node *n)
-{
-    if (n->kind != HP__CFG_SCALAR || n->quoted) return false;
-    return n->len == 0 || strcmp(n->text, "~") == 0 || strcmp(n->text, "null") == 0 ||
-           strcmp(n->text, "Null") == 0 || strcmp(n->text, "NULL") == 0;
-}
-
+/* The index of `key` in `map`, or map->count when it has none. */
 static size_t index_of(const hp__cfg_node *map, const char *key)
 {
     size_t len = strlen(key), i = 0;
@@ -102,6 +87,19 @@ static size_t index_of(const hp__cfg_node *map, const char *key)
            !(map->keys[i]->len == len && memcmp(map->keys[i]->text, key, len) == 0))
         i++;
     return i;
+}
+
+hp__cfg_node *hp__cfg_mapping_get(const hp__cfg_node *map, const char *key)
+{
+    size_t i = index_of(map, key);
+    return i < map->count ? map->items[i] : NULL;
+}
+
+bool hp__cfg_is_null(const hp__cfg_node *n)
+{
+    if (n->kind != HP__CFG_SCALAR || n->quoted) return false;
+    return n->len == 0 || strcmp(n->text, "~") == 0 || strcmp(n->text, "null") == 0 ||
+           strcmp(n->text, "Null") == 0 || strcmp(n->text, "NULL") == 0;
 }
 
 void hp__cfg_mapping_remove(hp__cfg_node *map, const char *key)
