@@ -21,7 +21,7 @@ static bool is_double_star(const char *s, size_t n)
 
 bool hp__topic_pattern_valid(const char *p)
 {
-    if (!p || !*p) return false;
+    if (!p || !*p || strnlen(p, HP__TOPIC_MAX + 1) > HP__TOPIC_MAX) return false;
     for (;;) {
         size_t n = segment(p);
         bool last = p[n] == '\0';
@@ -38,7 +38,7 @@ bool hp__topic_pattern_valid(const char *p)
 
 bool hp__topic_valid(const char *t)
 {
-    if (!t || !*t || strchr(t, '*')) return false;
+    if (!t || !*t || strnlen(t, HP__TOPIC_MAX + 1) > HP__TOPIC_MAX || strchr(t, '*')) return false;
     for (;;) {
         size_t n = segment(t);
         if (n == 0) return false;

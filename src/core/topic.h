@@ -11,15 +11,18 @@
  * `server.**` matches `server.started` and `server.health.changed` but not `server`; `**`
  * alone matches every topic; `*` alone matches every one-segment topic.
  *
- * Invalid patterns are refused (hp__topic_pattern_valid() is false): NULL or empty, an empty
- * segment ("a..b", ".a", "a."), `**` before the last segment ("**.a"), and `*` inside a
- * segment ("ser*", "*x", "***").
+ * Invalid patterns are refused (hp__topic_pattern_valid() is false): NULL or empty, longer than
+ * HP__TOPIC_MAX bytes, an empty segment ("a..b", ".a", "a."), `**` before the last segment
+ * ("**.a"), and `*` inside a segment ("ser*", "*x", "***"). A topic is bounded alike, so what a
+ * WebSocket peer subscribes to or publishes on is too.
  *
  * Pure functions over NUL-terminated strings; no allocation, any thread. */
 #ifndef HP_CORE_TOPIC_H
 #define HP_CORE_TOPIC_H
 
 #include <stdbool.h>
+
+#define HP__TOPIC_MAX 255 /* bytes of a topic or a pattern */
 #include <stddef.h>
 
 bool hp__topic_pattern_valid(const char *pattern);

@@ -300,7 +300,7 @@ static int forward_event(const hp_event *event, void *data)
         ps->events_subscribed = false;
         return 0;
     }
-    char topic[256];
+    char topic[HP__TOPIC_MAX + 1];
     if (snprintf(topic, sizeof topic, "events.%s", event->topic) >= (int)sizeof topic) return 0;
     publish_json(ps->handler, topic,
                  json_pack("{s:s, s:s, s:o, s:s}", "type", "message", "topic", topic, "data",

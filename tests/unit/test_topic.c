@@ -11,6 +11,8 @@
 
 #include "core/topic.h"
 
+#include <string.h>
+
 typedef struct row {
     const char *pattern;
     const char *topics[3];
@@ -113,6 +115,19 @@ static void invalid_topics_match_nothing(void **state)
     assert_false(hp__topic_match("ser*", "ser*")); /* an invalid pattern matches nothing */
 }
 
+static void topics_and_patterns_longer_than_the_bound_are_invalid(void **state)
+{
+    char text[HP__TOPIC_MAX + 2];
+    memset(text, 'a', sizeof text - 1);
+    text[HP__TOPIC_MAX] = '\0'; /* 255 bytes: the longest */
+    assert_true(hp__topic_valid(text));
+    assert_true(hp__topic_pattern_valid(text));
+    text[HP__TOPIC_MAX] = 'a';
+    text[HP__TOPIC_MAX + 1] = '\0'; /* 256 */
+    assert_false(hp__topic_valid(text));
+    assert_false(hp__topic_pattern_valid(text));
+}
+
 static void patterns_overlap_when_one_topic_matches_both(void **state)
 {
     assert_true(hp__topic_patterns_overlap("chat.*", "*.room"));
@@ -179,6 +194,7 @@ int main(void)
         cmocka_unit_test(literal_segments_are_compared_whole_and_case_sensitively),
         cmocka_unit_test(malformed_patterns_are_invalid),
         cmocka_unit_test(invalid_topics_match_nothing),
+        cmocka_unit_test(topics_and_patterns_longer_than_the_bound_are_invalid),
         cmocka_unit_test(patterns_overlap_when_one_topic_matches_both),
         cmocka_unit_test(a_pattern_is_covered_by_one_wider_allowed_pattern),
         cmocka_unit_test(a_wildcard_is_not_covered_by_literals),
