@@ -208,12 +208,10 @@ static bool is_data(uint8_t opcode)
 int hp__ws_send_frame(hp_ws *ws, hp__ws_frame *frame)
 {
     if (ws->closed || ws->close_sent || ws->close_received) return HP_ESTATE;
-    hp__ws_frame *out = frame;
+    hp__ws_frame *out = frame, *own = NULL; /* own: the compressed copy, ours to release */
     if (ws->deflate && is_data(frame->opcode) && !frame->compressed &&
         hp__ws_frame_payload_len(frame) >= DEFLATE_MIN)
-        out = hp__ws_worker_compressed(ws->w, frame);
-    else
-        hp__ws_frame_ref(out);
+        out = own = hp__ws_worker_compressed(ws->w, frame);
     int rc = 0;
     uint64_t queued = atomic_load_explicit(&ws->queued_bytes, memory_order_relaxed);
     if (queued + out->len > ws->config->options.max_backpressure) {
@@ -232,14 +230,16 @@ int hp__ws_send_frame(hp_ws *ws, hp__ws_frame *frame)
             hp__counter_add(&ws->w->stats->messages_out, 1);
         }
     }
-    hp__ws_frame_unref(out);
+    hp__ws_frame_unref(own);
     return rc;
 }
 
+/* A ping or a pong, under max_backpressure as any frame: a peer that pings and never reads
+ * cannot grow its queue. */
 static void send_control(hp_ws *ws, uint8_t opcode, const void *payload, size_t len)
 {
     hp__ws_frame *f = hp__ws_frame_create(opcode, payload, len, false);
-    queue_frame(ws, f);
+    hp__ws_send_frame(ws, f);
     hp__ws_frame_unref(f);
 }
 
