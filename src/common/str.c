@@ -50,9 +50,7 @@ size_t hp__ipv4_text(const unsigned char *addr, char *buf)
     return n;
 }
 
-/* The length of the valid UTF-8 sequence at s[0..len), or 0 (RFC 3629's table: no overlong
- * form, no surrogate, nothing past U+10FFFF). */
-static size_t utf8_sequence(const unsigned char *s, size_t len)
+size_t hp__utf8_sequence(const unsigned char *s, size_t len)
 {
     unsigned char c = s[0];
     if (c < 0x80) return 1;
@@ -77,7 +75,7 @@ size_t hp__utf8_repair(const char *in, size_t len, char *out)
     const unsigned char *s = (const unsigned char *)in;
     size_t o = 0;
     for (size_t i = 0; i < len;) {
-        size_t n = utf8_sequence(s + i, len - i);
+        size_t n = hp__utf8_sequence(s + i, len - i);
         if (n) {
             memcpy(out + o, s + i, n);
             o += n, i += n;

@@ -39,4 +39,8 @@ size_t hp__ipv4_text(const unsigned char *addr, char *buf);
  * length written. */
 size_t hp__utf8_repair(const char *in, size_t len, char *out);
 
+/* The length of the valid UTF-8 sequence at s[0..len) (len >= 1), or 0 (RFC 3629's table: no
+ * overlong form, no surrogate, nothing past U+10FFFF). */
+size_t hp__utf8_sequence(const unsigned char *s, size_t len);
+
 #endif

@@ -215,18 +215,6 @@ static void html(text *t, hp_str where, bool at_root, const listing *l)
 
 /* ---- JSON ---- */
 
-/* The length of the valid UTF-8 sequence at s[0..len), or 0. */
-static size_t utf8_sequence(const unsigned char *s, size_t len)
-{
-    size_t n = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
-    if (s[0] >= 0xF8 || n == 0 || n > len) return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80) return 0;
-    if (n == 3 && ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0))) return 0;
-    if (n == 4 && ((s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90))) return 0;
-    return n;
-}
-
 /* A name as a JSON string; a byte that is not valid UTF-8 becomes U+FFFD. */
 static void put_json_string(text *t, const char *name)
 {
@@ -247,7 +235,7 @@ static void put_json_string(text *t, const char *name)
             put(t, (const char *)&s[i], 1);
             i++;
         } else {
-            size_t n = utf8_sequence(s + i, len - i);
+            size_t n = hp__utf8_sequence(s + i, len - i);
             if (n)
                 put(t, (const char *)&s[i], n);
             else

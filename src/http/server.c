@@ -305,17 +305,15 @@ int hp_server_create(const hp_server_config *c, hp_server **out, char *errbuf, s
 {
     char **prefixes = route_prefixes(c);
     hp__basic_auth **auths = hp__calloc(c->route_count ? c->route_count : 1, sizeof *auths);
+    struct hp__log_file *log_file = NULL;
     int err = check_config(c, prefixes, errbuf, errbuf_len);
+    if (!err && c->access_log && c->access_log_output.path)
+        err = hp__log_file_open(c->access_log_output.path, &log_file, errbuf, errbuf_len);
     if (!err) err = create_auths(c, auths, errbuf, errbuf_len);
     if (err) {
+        hp__log_file_release(log_file);
         free_prefixes(prefixes, c->route_count);
         free(auths);
-        return err;
-    }
-    struct hp__log_file *log_file = NULL;
-    if (c->access_log && c->access_log_output.path &&
-        (err = hp__log_file_open(c->access_log_output.path, &log_file, errbuf, errbuf_len))) {
-        free_prefixes(prefixes, c->route_count);
         return err;
     }
     hp_server *s = hp__calloc(1, server_size(c, prefixes));

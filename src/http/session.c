@@ -685,6 +685,7 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
     if (len == 0) return 0; /* llhttp flushes an empty span when it resumes with no byte */
     x->body_received += len;
     if (x->body_received > x->server->limits.max_body_bytes) return reject(x, 413);
+    if (!x->handler) return 0; /* refused or no route: read and dropped, never kept */
     if (x->streamed) {
         x->piece = at;
         x->piece_len = (uint32_t)len;

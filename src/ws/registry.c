@@ -174,7 +174,7 @@ int hp__ws_registry_join(hp__ws_registry *r, hp__ws_entry *e, const char *name)
     int rc = 0;
     char *copy = hp__strdup(name), *old = NULL;
     uv_mutex_lock(&r->lock);
-    for (hp__ws_entry *o = r->head; o; o = o->next)
+    for (hp__ws_entry *o = r->head; o && rc == 0; o = o->next)
         if (o != e && o->name && strcmp(o->name, name) == 0) rc = HP_EEXISTS;
     if (rc == 0) {
         old = e->name;

@@ -33,7 +33,8 @@ static int make_tree(const char *root)
              hp_test_write_file(root, "list/zdir/f", "f", 1) |
              hp_test_write_file(root, "list/adir/f", "f", 1) |
              hp_test_write_file(root, "indexed/index.html", "the index\n", 10) |
-             hp_test_write_file(root, "closed/list/f", "f", 1);
+             hp_test_write_file(root, "closed/list/f", "f", 1) |
+             hp_test_write_file(root, "utf8/\xF5\x80\x80x", "", 0); /* F5: no UTF-8 lead */
     for (int i = 0; i <= LISTING_MAX && rc == 0; i++) {
         snprintf(path, sizeof path, "many/f%04d", i);
         rc = hp_test_write_file(root, path, "", 0);
@@ -151,6 +152,21 @@ static void listing_in_json_for_accept_application_json(void **state)
     hp_test_response_free(&r);
 }
 
+/* A name that is not UTF-8 is listed in valid JSON, each bad byte as U+FFFD. */
+static void a_name_that_is_not_utf8_is_repaired_in_json(void **state)
+{
+    hp_test_response r;
+    get("/utf8/", "application/json", &r);
+    assert_int_equal(r.status, 200);
+    json_error_t error;
+    json_t *list = json_loads(r.body, 0, &error);
+    assert_non_null(list);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "name")),
+                        "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBDx");
+    json_decref(list);
+    hp_test_response_free(&r);
+}
+
 static void a_folder_with_an_index_serves_it(void **state)
 {
     hp_test_response r;
@@ -204,6 +220,7 @@ int main(void)
         cmocka_unit_test(listing_hides_dotfiles_and_links_that_leave_the_root),
         cmocka_unit_test(listing_links_to_the_parent_except_at_the_root),
         cmocka_unit_test(listing_in_json_for_accept_application_json),
+        cmocka_unit_test(a_name_that_is_not_utf8_is_repaired_in_json),
         cmocka_unit_test(a_folder_with_an_index_serves_it),
         cmocka_unit_test(browse_off_answers_403),
         cmocka_unit_test(a_link_to_a_folder_above_the_root_is_not_listed),
