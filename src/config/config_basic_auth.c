@@ -59,7 +59,7 @@ bool hp__config_check_users_file(const hp_basic_auth *auth, const char *path,
 {
     users_errors e = {auth, path, errs};
     hp__users *users = hp__users_load(auth->users_file, users_error, &e);
-    hp__users_unref(users);
+    hp__users_free(users);
     return users != NULL;
 }
 

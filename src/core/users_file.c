@@ -4,7 +4,6 @@
 #include "core/password.h"
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +17,6 @@ typedef struct user {
 } user;
 
 struct hp__users {
-    _Atomic unsigned refs;
     user *users;
     size_t count, cap;
     char dummy[CRYPT_OUTPUT_SIZE];
@@ -104,7 +102,6 @@ hp__users *hp__users_load(const char *path, hp__users_error_cb cb, void *data)
         return NULL;
     }
     hp__users *u = HP_NEW(hp__users);
-    atomic_init(&u->refs, 1);
     char line[LINE_MAX_BYTES + 2];
     bool ok = true;
     int number = 0;
@@ -128,30 +125,19 @@ hp__users *hp__users_load(const char *path, hp__users_error_cb cb, void *data)
         ok = false;
     }
     if (ok) return u;
-    hp__users_unref(u);
+    hp__users_free(u);
     return NULL;
 }
 
-hp__users *hp__users_ref(hp__users *u)
+void hp__users_free(hp__users *u)
 {
-    atomic_fetch_add_explicit(&u->refs, 1, memory_order_relaxed);
-    return u;
-}
-
-void hp__users_unref(hp__users *u)
-{
-    if (!u || atomic_fetch_sub_explicit(&u->refs, 1, memory_order_acq_rel) != 1) return;
+    if (!u) return;
     for (size_t i = 0; i < u->count; i++) {
         free(u->users[i].name);
         free(u->users[i].hash);
     }
     free(u->users);
     free(u);
-}
-
-size_t hp__users_count(const hp__users *u)
-{
-    return u->count;
 }
 
 const char *hp__users_hash(const hp__users *u, const char *name, size_t len, bool *known)

@@ -7,9 +7,8 @@
  * (method, cost, salt) applied to a fixed text, so a name that is not in the file costs what
  * a name that is costs.
  *
- * Immutable once loaded, shared by reference: the route that uses it and each verification
- * in flight on the threadpool hold one (atomic count), so a verification that outlives its
- * server (a client that left) still reads a live table.
+ * Immutable once loaded; its one owner (basic_auth.c's shared block, itself counted by the
+ * route and each verification in flight) frees it.
  *
  * Threading: load on any thread (the control thread), read from any at once. */
 #ifndef HP_CORE_USERS_FILE_H
@@ -25,16 +24,13 @@ typedef struct hp__users hp__users;
 /* Called once for each problem: `line` 0 for the file as a whole (it cannot be read). */
 typedef void (*hp__users_error_cb)(void *data, int line, const char *message);
 
-/* The users of `path` (one reference), or NULL after reporting every problem to `cb`. */
+/* The users of `path`, or NULL after reporting every problem to `cb`. */
 hp__users *hp__users_load(const char *path, hp__users_error_cb cb, void *data);
-/* Another reference. */
-hp__users *hp__users_ref(hp__users *users);
-/* Drops a reference; the last frees it. NULL: no-op. */
-void hp__users_unref(hp__users *users);
-size_t hp__users_count(const hp__users *users);
+/* NULL: no-op. */
+void hp__users_free(hp__users *users);
 
 /* The hash of the user `name` (`len` bytes), or with *known false the dummy hash. Borrowed for
- * as long as the caller holds a reference. */
+ * as long as `users` lives. */
 const char *hp__users_hash(const hp__users *users, const char *name, size_t len, bool *known);
 
 #endif

@@ -120,8 +120,3 @@ const hp__ws_config *hp__websocket_config(const hp_handler *handler)
     return handler && handler->vt == &websocket_vtable ? &((const ws_handler *)handler)->config
                                                        : NULL;
 }
-
-hp__ws_worker *hp__websocket_worker(const hp_handler *handler, hp_worker *worker)
-{
-    return hp__websocket_config(handler) ? hp_worker_data(worker, handler) : NULL;
-}

@@ -30,7 +30,4 @@ hp_handler *hp__websocket_handler_create_mode(const hp_ws_options *options,
 /* The config of `handler` when it is a WebSocket handler, else NULL. */
 const hp__ws_config *hp__websocket_config(const hp_handler *handler);
 
-/* The handler's state on `worker` (NULL when it has none there). */
-hp__ws_worker *hp__websocket_worker(const hp_handler *handler, hp_worker *worker);
-
 #endif

@@ -71,7 +71,7 @@ static shared *shared_ref(shared *s)
 static void shared_unref(shared *s)
 {
     if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1) return;
-    hp__users_unref(s->users);
+    hp__users_free(s->users);
     free(s);
 }
 

@@ -581,7 +581,6 @@ static void stream_closed(hp_upgraded *u, void *data, int status)
     ws->closed = true;
     uint16_t code = ws->close_code ? ws->close_code : 1006;
     hp__ws_worker *w = ws->w;
-    hp__ws_worker_remove(w, ws);
     hp__counter_sub(&w->stats->connections, 1);
     hp__counter_add(&w->stats->closes[hp__ws_close_slot(code)], 1);
     drop_frames(ws, ws->frame_count);
@@ -597,7 +596,6 @@ static void stream_closed(hp_upgraded *u, void *data, int status)
 static void cancelled(void *data)
 {
     hp_ws *ws = data;
-    hp__ws_worker_remove(ws->w, ws);
     drop_frames(ws, ws->frame_count);
     ws->closed = true;
     if (ws->opened) {
@@ -680,10 +678,8 @@ void hp__ws_accept(const hp__ws_config *config, hp__ws_worker *w, hp_request *re
         hp_response_header(req, "Sec-WebSocket-Extensions", 24, HP__WS_DEFLATE_RESPONSE,
                            sizeof HP__WS_DEFLATE_RESPONSE - 1);
     }
-    hp__ws_worker_add(w, ws);
     hp_request_on_done(req, handshake_done, ws);
     if (hp_request_upgrade(req, "websocket", &ws_protocol, ws) != 0) {
-        hp__ws_worker_remove(w, ws);
         free(ws);
         hp_request_on_done(req, NULL, NULL);
         refuse(req, 400, "not an upgrade request");

@@ -54,7 +54,6 @@ struct hp_ws {
     void *pubsub; /* the pub/sub layer's state of this connection (its subscriptions) */
     uint64_t id;  /* unique in the process, never reused */
     /* Connections of the worker (w->connections), for pub/sub and the registry. */
-    hp_ws *prev, *next;
     hp_ws *next_dirty; /* in w->dirty while frames wait for the end of the iteration */
 
     /* reading */
@@ -94,9 +93,6 @@ struct hp_ws {
 /* Made by the handler's worker_start, closed by its worker_stop. */
 hp__ws_worker *hp__ws_worker_create(const hp__ws_config *config, hp_worker *worker);
 void hp__ws_worker_destroy(hp__ws_worker *w);
-/* The first connection of the worker, in the order they opened (then ws->next); NULL when
- * none. */
-hp_ws *hp__ws_worker_connections(hp__ws_worker *w);
 hp_worker *hp__ws_worker_of(const hp__ws_worker *w);
 /* The pub/sub layer's per-worker state (NULL until it sets one). */
 void *hp__ws_worker_pubsub(const hp__ws_worker *w);
@@ -114,7 +110,7 @@ void hp__ws_accept(const hp__ws_config *config, hp__ws_worker *w, hp_request *re
  * once the connection is closing. A data frame counts as a message out. A shared frame
  * whose connection negotiated permessage-deflate is compressed once per worker, not per
  * connection. The connection may close inside the call (on_close is called before it
- * returns, and `ws` is gone then): a caller walking w's connections takes ws->next first. */
+ * returns, and `ws` is gone then). */
 int hp__ws_send_frame(hp_ws *ws, hp__ws_frame *frame);
 
 #endif

@@ -81,11 +81,6 @@ void hp__ws_worker_destroy(hp__ws_worker *w)
     free(w);
 }
 
-hp_ws *hp__ws_worker_connections(hp__ws_worker *w)
-{
-    return w->first;
-}
-
 hp_worker *hp__ws_worker_of(const hp__ws_worker *w)
 {
     return w->worker;
@@ -152,30 +147,4 @@ int hp__ws_worker_parse(hp__ws_worker *w, hp_ws *ws, const unsigned char *bytes,
     } while (got < iocb.payload_length);
     w->in_len = 0;
     return 0;
-}
-
-void hp__ws_worker_add(hp__ws_worker *w, hp_ws *ws)
-{
-    ws->prev = w->last;
-    ws->next = NULL;
-    if (w->last)
-        w->last->next = ws;
-    else
-        w->first = ws;
-    w->last = ws;
-    w->count++;
-}
-
-void hp__ws_worker_remove(hp__ws_worker *w, hp_ws *ws)
-{
-    if (ws->prev)
-        ws->prev->next = ws->next;
-    else
-        w->first = ws->next;
-    if (ws->next)
-        ws->next->prev = ws->prev;
-    else
-        w->last = ws->prev;
-    ws->prev = ws->next = NULL;
-    w->count--;
 }

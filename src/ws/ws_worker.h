@@ -1,6 +1,6 @@
 /* The state a WebSocket handler keeps on one worker (ws_conn.h's hp__ws_worker), shared by its
- * connections there: the wslay frame context that parses every frame, the list of open
- * connections, the connections with frames to write at the end of this loop iteration (the
+ * connections there: the wslay frame context that parses every frame, the connections with
+ * frames to write at the end of this loop iteration (the
  * uv_check that writes them), the deflate streams and the last shared frame compressed.
  *
  * Invariants: `reader` is between frames whenever no frame is being fed (a connection feeds it
@@ -24,8 +24,6 @@ struct hp__ws_worker {
     size_t in_len;
     uv_check_t *flush; /* its own allocation: freed by its close callback */
     hp_ws *dirty;      /* connections with frames to write (through next_dirty) */
-    hp_ws *first, *last;
-    size_t count; /* connections open */
     hp__ws_deflate *deflate;
     hp__ws_frame *deflated_from, *deflated; /* the last frame compressed, and its result */
     hp__ws_stats_slice *stats;
@@ -43,8 +41,6 @@ hp__ws_deflate *hp__ws_worker_deflate(hp__ws_worker *w);
 typedef bool (*hp__ws_chunk_cb)(hp_ws *ws, const struct wslay_frame_iocb *iocb, bool first);
 int hp__ws_worker_parse(hp__ws_worker *w, hp_ws *ws, const unsigned char *bytes, size_t len,
                         hp__ws_chunk_cb chunk);
-void hp__ws_worker_add(hp__ws_worker *w, hp_ws *ws);
-void hp__ws_worker_remove(hp__ws_worker *w, hp_ws *ws);
 
 /* ws_conn.c's side of the flush: writes what `ws` has queued (one writev). */
 void hp__ws_conn_flush(hp_ws *ws);
