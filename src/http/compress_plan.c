@@ -100,10 +100,10 @@ hp__coding hp__compress_plan(hp__exchange *x, int status, int64_t length)
     return coding;
 }
 
-hp__coding hp__compress_choose(hp_request *req, const char *type, uint64_t size)
+hp__coding hp__compress_choose_slow(hp_request *req, const char *type, uint64_t size)
 {
     hp__exchange *x = req->exchange;
-    if (!x->compress || !hp__compress_type_matches(x->compress, hp__str(type, strlen(type))))
+    if (!hp__compress_type_matches(x->compress, hp__str(type, strlen(type))))
         return HP__CODING_IDENTITY;
     hp__coding coding = decide(x, size > INT64_MAX ? INT64_MAX : (int64_t)size);
     x->planned = (uint8_t)(coding + 1);

@@ -28,10 +28,18 @@
  * as above. Requires x->compress. */
 hp__coding hp__compress_plan(hp__exchange *x, int status, int64_t length);
 
+/* hp__compress_choose's part for a route that compresses (out of line). */
+hp__coding hp__compress_choose_slow(hp_request *req, const char *type, uint64_t size);
+
 /* The coding a 200 of `size` bytes of `type` would have for `req`: identity when its route
- * does not compress. Remembered (with the type's match) for the handler's answer: its 304,
- * which has no Content-Type, is then a candidate too and carries Vary and the variant's ETag. */
-hp__coding hp__compress_choose(hp_request *req, const char *type, uint64_t size);
+ * does not compress (tested inline: the usual file route pays a pointer test, not a call).
+ * Remembered (with the type's match) for the handler's answer: its 304, which has no
+ * Content-Type, is then a candidate too and carries Vary and the variant's ETag. */
+static inline hp__coding hp__compress_choose(hp_request *req, const char *type, uint64_t size)
+{
+    const hp__exchange *x = req->exchange;
+    return x->compress ? hp__compress_choose_slow(req, type, size) : HP__CODING_IDENTITY;
+}
 
 /* The entity-tag of the `coding` variant of `etag` (a quoted tag, W/ or not) into out[cap]:
  * its length, 0 when it does not fit or is not a quoted tag. */
