@@ -50,10 +50,11 @@ hp__compress *hp__compress_create(const hp_compress_config *c)
             if (*q >= 'A' && *q <= 'Z') *q = (char)(*q - 'A' + 'a');
         copies[i] = t;
     }
-    p->min_bytes = c->min_bytes ? c->min_bytes : HP_COMPRESS_DEFAULT_MIN_BYTES;
-    p->level = c->level ? c->level : HP_COMPRESS_DEFAULT_LEVEL;
-    p->config = (hp_compress_config){
-        .types = copies, .type_count = count, .min_bytes = p->min_bytes, .level = p->level};
+    p->config = (hp_compress_config){.types = copies,
+                                     .type_count = count,
+                                     .min_bytes = c->min_bytes ? c->min_bytes
+                                                               : HP_COMPRESS_DEFAULT_MIN_BYTES,
+                                     .level = c->level ? c->level : HP_COMPRESS_DEFAULT_LEVEL};
     return p;
 }
 

@@ -17,9 +17,7 @@
 #define HP__COMPRESS_TYPES_MAX 64
 
 typedef struct hp__compress {
-    hp_compress_config config; /* types point into this allocation */
-    uint64_t min_bytes;
-    int level; /* 1..9 */
+    hp_compress_config config; /* defaults filled in; types point into this allocation */
 } hp__compress;
 
 /* Checks a config as hp_server_create does: NULL when it is valid, else why (static text). */

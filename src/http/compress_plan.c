@@ -74,7 +74,7 @@ static bool status_encodable(int status)
 
 static hp__coding decide(const hp__exchange *x, int64_t length)
 {
-    if (length >= 0 && (uint64_t)length < x->compress->min_bytes) return HP__CODING_IDENTITY;
+    if (length >= 0 && (uint64_t)length < x->compress->config.min_bytes) return HP__CODING_IDENTITY;
     if (hp_request_header(&x->req, "range")) return HP__CODING_IDENTITY;
     return hp__accept_encoding_choose(&x->req, HP__OFFER_ALL);
 }

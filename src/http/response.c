@@ -214,7 +214,7 @@ __attribute__((noinline)) static bool encode_whole(hp__exchange *x, int status, 
     if (coding == HP__CODING_IDENTITY) return true;
     size_t bound = hp__encode_bound(coding, *len);
     x->encoded = hp__http_buffer_get(x->s->ctx, bound, &x->encoded_cap);
-    size_t n = hp__encode_once(coding, x->compress->level, *body, *len, x->encoded, bound);
+    size_t n = hp__encode_once(coding, x->compress->config.level, *body, *len, x->encoded, bound);
     if (n == 0) {
         hp__session_abort(x->s);
         return false;
@@ -309,7 +309,7 @@ static int64_t start_encoder(hp__exchange *x, int status, int64_t length)
     hp__coding coding = hp__compress_plan(x, status, length);
     if (coding == HP__CODING_IDENTITY) return length;
     if (x->req.is_head) return -1;
-    x->encoder = hp__encoder_create(coding, x->compress->level);
+    x->encoder = hp__encoder_create(coding, x->compress->config.level);
     if (!x->encoder) {
         hp__session_abort(x->s);
         return -2;

@@ -102,8 +102,8 @@ static void default_types_match_text_json_javascript_and_svg(void **state)
     assert_false(matches(p, "application/jsonx"));
     assert_false(matches(p, "textual/html"));
     assert_false(matches(p, ""));
-    assert_int_equal(p->min_bytes, 256);
-    assert_int_equal(p->level, 5);
+    assert_int_equal(p->config.min_bytes, 256);
+    assert_int_equal(p->config.level, 5);
     hp__compress_destroy(p);
 }
 
