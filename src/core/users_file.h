@@ -5,7 +5,8 @@
  * Loading reports every bad line with its number and refuses the file if any is bad. It also
  * makes the dummy hash an unknown user is verified against: the first user's hash setting
  * (method, cost, salt) applied to a fixed text, so a name that is not in the file costs what
- * a name that is costs.
+ * a user hashed like the first one costs (a file of one method and cost hides which names
+ * exist).
  *
  * Immutable once loaded; its one owner (basic_auth.c's shared block, itself counted by the
  * route and each verification in flight) frees it.

@@ -14,8 +14,8 @@
  * a line in the HTML, the field `Listing-Truncated: HP__FILE_LISTING_MAX` with the JSON.
  *
  * Threading: the worker's, like the file handler; the folder is read there (one getdents pass
- * and one fstatat per entry listed). The answer's body is the only allocation, freed when the
- * exchange ends. */
+ * and one fstatat per entry listed). The entries and the answer's body are allocated per answer;
+ * the body is freed when the exchange ends. */
 #ifndef HP_HANDLERS_FILE_LISTING_H
 #define HP_HANDLERS_FILE_LISTING_H
 

@@ -16,7 +16,7 @@
  * costs a password hash anyway. At most 64 verifications of a route wait at once across the
  * workers; beyond, 503 with Retry-After: 1 (a flood of wrong passwords cannot queue the
  * threadpool without bound). An unknown user is verified against the users file's dummy
- * hash (core/users_file.h), so it costs what a known one costs.
+ * hash (core/users_file.h), made with the first user's method and cost.
  *
  * Lifetime: made with its server (hp_server_create reads the users file) and destroyed with
  * it. A verification whose client left (the exchange ended while it was on the threadpool)
