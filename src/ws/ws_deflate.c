@@ -11,11 +11,18 @@
 
 #define OUT_MIN 4096
 
+/* A growing output buffer. */
+typedef struct out_buffer {
+    unsigned char *bytes;
+    size_t cap;
+} out_buffer;
+
+/* Compressing and expanding write to buffers of their own: a message expanded for on_message
+ * stays whole while the callback sends (and so compresses) on the same worker. */
 struct hp__ws_deflate {
     z_stream deflater, inflater;
     bool deflater_ready, inflater_ready;
-    unsigned char *out;
-    size_t out_cap;
+    out_buffer compressed, expanded;
 };
 
 static void zlib_failed(const char *what)
@@ -34,17 +41,18 @@ void hp__ws_deflate_destroy(hp__ws_deflate *d)
     if (!d) return;
     if (d->deflater_ready) deflateEnd(&d->deflater);
     if (d->inflater_ready) inflateEnd(&d->inflater);
-    free(d->out);
+    free(d->compressed.bytes);
+    free(d->expanded.bytes);
     free(d);
 }
 
-static void reserve(hp__ws_deflate *d, size_t need)
+static void reserve(out_buffer *b, size_t need)
 {
-    if (need <= d->out_cap) return;
-    size_t cap = d->out_cap ? d->out_cap : OUT_MIN;
+    if (need <= b->cap) return;
+    size_t cap = b->cap ? b->cap : OUT_MIN;
     while (cap < need) cap *= 2;
-    d->out = hp__realloc(d->out, cap);
-    d->out_cap = cap;
+    b->bytes = hp__realloc(b->bytes, cap);
+    b->cap = cap;
 }
 
 void hp__ws_deflate_compress(hp__ws_deflate *d, const void *in, size_t len,
@@ -58,17 +66,17 @@ void hp__ws_deflate_compress(hp__ws_deflate *d, const void *in, size_t len,
     } else {
         deflateReset(z);
     }
-    size_t bound = deflateBound(z, (uLong)len) + 16;
-    reserve(d, bound);
+    out_buffer *b = &d->compressed;
+    reserve(b, deflateBound(z, (uLong)len) + 16);
     z->next_in = (Bytef *)in;
     z->avail_in = (uInt)len;
-    z->next_out = d->out;
-    z->avail_out = (uInt)d->out_cap;
+    z->next_out = b->bytes;
+    z->avail_out = (uInt)b->cap;
     deflate(z, Z_SYNC_FLUSH); /* the bound leaves room for all of it */
-    size_t n = d->out_cap - z->avail_out;
+    size_t n = b->cap - z->avail_out;
     /* A sync flush ends with an empty stored block, 00 00 ff ff: the receiver adds it back. */
     if (n >= 4) n -= 4;
-    *out = d->out;
+    *out = b->bytes;
     *out_len = n;
 }
 
@@ -83,18 +91,19 @@ int hp__ws_deflate_expand(hp__ws_deflate *d, const void *in, size_t len, uint64_
     } else {
         inflateReset(z);
     }
-    reserve(d, OUT_MIN);
+    out_buffer *b = &d->expanded;
+    reserve(b, OUT_MIN);
     size_t used = 0;
     bool ended = false; /* a final block came: what follows it is ignored */
     for (int part = 0; part < 2 && !ended; part++) {
         z->next_in = (Bytef *)(part == 0 ? in : tail);
         z->avail_in = (uInt)(part == 0 ? len : sizeof tail);
         for (;;) {
-            if (used == d->out_cap) reserve(d, d->out_cap * 2);
-            z->next_out = d->out + used;
-            z->avail_out = (uInt)(d->out_cap - used);
+            if (used == b->cap) reserve(b, b->cap * 2);
+            z->next_out = b->bytes + used;
+            z->avail_out = (uInt)(b->cap - used);
             int rc = inflate(z, Z_SYNC_FLUSH);
-            used = d->out_cap - z->avail_out;
+            used = b->cap - z->avail_out;
             if (used > max) return HP_ELIMIT;
             if (rc == Z_STREAM_END) {
                 ended = true;
@@ -104,7 +113,7 @@ int hp__ws_deflate_expand(hp__ws_deflate *d, const void *in, size_t len, uint64_
             if (z->avail_in == 0 && z->avail_out != 0) break; /* all in, all out */
         }
     }
-    *out = d->out;
+    *out = b->bytes;
     *out_len = used;
     return 0;
 }

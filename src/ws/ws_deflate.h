@@ -18,12 +18,13 @@ hp__ws_deflate *hp__ws_deflate_create(void);
 void hp__ws_deflate_destroy(hp__ws_deflate *d); /* NULL: no-op */
 
 /* Compresses one message's payload (RFC 7692 §7.2.1: the final 00 00 ff ff removed). The
- * result is the worker's buffer, valid until the next call. */
+ * result is the worker's buffer for compressing, valid until the next compress. */
 void hp__ws_deflate_compress(hp__ws_deflate *d, const void *in, size_t len,
                              const unsigned char **out, size_t *out_len);
 
 /* Expands one message's compressed payload, at most `max` bytes of it: returns 0 (the result
- * is the worker's buffer, valid until the next call), HP_ELIMIT past `max` (a compression
+ * is the worker's buffer for expanding, valid until the next expand: compressing meanwhile
+ * leaves it alone), HP_ELIMIT past `max` (a compression
  * bomb stops there), HP_EINVAL for data that is not deflate. */
 int hp__ws_deflate_expand(hp__ws_deflate *d, const void *in, size_t len, uint64_t max,
                           const unsigned char **out, size_t *out_len);

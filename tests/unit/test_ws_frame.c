@@ -85,6 +85,28 @@ static void deflate_offers_we_can_take(void **state)
     assert_false(offered("x-webkit-deflate-frame"));
 }
 
+/* An expanded message stays whole while the worker compresses another (an on_message that
+ * sends on a compressing connection). */
+static void compressing_leaves_the_message_just_expanded_alone(void **state)
+{
+    hp__ws_deflate *d = hp__ws_deflate_create();
+    char text[4000], other[70000];
+    for (size_t i = 0; i < sizeof text; i++) text[i] = "abcdefgh"[i % 8];
+    for (size_t i = 0; i < sizeof other; i++) other[i] = (char)(i * 7919 % 251);
+    const unsigned char *out, *expanded;
+    size_t out_len, expanded_len;
+    hp__ws_deflate_compress(d, text, sizeof text, &out, &out_len);
+    unsigned char *copy = malloc(out_len);
+    memcpy(copy, out, out_len);
+    assert_int_equal(hp__ws_deflate_expand(d, copy, out_len, sizeof text, &expanded, &expanded_len),
+                     0);
+    hp__ws_deflate_compress(d, other, sizeof other, &out, &out_len); /* grows its buffer */
+    assert_int_equal(expanded_len, sizeof text);
+    assert_memory_equal(expanded, text, sizeof text);
+    free(copy);
+    hp__ws_deflate_destroy(d);
+}
+
 static void a_message_compressed_expands_back_within_its_bound(void **state)
 {
     hp__ws_deflate *d = hp__ws_deflate_create();
@@ -117,6 +139,7 @@ int main(void)
         cmocka_unit_test(server_frames_are_unmasked_with_the_shortest_length),
         cmocka_unit_test(deflate_offers_we_can_take),
         cmocka_unit_test(a_message_compressed_expands_back_within_its_bound),
+        cmocka_unit_test(compressing_leaves_the_message_just_expanded_alone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
