@@ -15,6 +15,7 @@ typedef struct hub_msg {
     _Atomic unsigned refs;
     const hp__ws_hub_ops *ops;
     void *payload;
+    size_t bytes; /* the payload's */
     char topic[];
 } hub_msg;
 
@@ -27,6 +28,7 @@ typedef struct batch {
     uint64_t close_id;
     uint16_t close_code;
     size_t n, cap;
+    size_t bytes; /* of its messages' payloads */
     hub_msg **msgs;
 } batch;
 
@@ -51,7 +53,8 @@ struct hp__ws_hub_worker {
     uv_idle_t flush;  /* started by a publish: sends the outgoing batches */
     int open_handles; /* freed when both are closed */
     hp__locked_queue inbox;
-    _Atomic size_t queued; /* messages in the inbox */
+    _Atomic size_t queued;       /* messages in the inbox */
+    _Atomic size_t queued_bytes; /* their payloads' bytes */
     batch *out[HP_MAX_WORKERS];
     pattern_subs **table;
     size_t table_n, table_cap;
@@ -106,6 +109,7 @@ static hub_msg *msg_create(const hp__ws_hub_ops *ops, const char *topic, void *p
     atomic_init(&msg->refs, 1);
     msg->ops = ops;
     msg->payload = payload;
+    msg->bytes = ops->payload_size(payload);
     ops->payload_ref(payload);
     memcpy(msg->topic, topic, len + 1);
     return msg;
@@ -133,6 +137,7 @@ static void batch_append(batch **slot, hub_msg *msg)
         b->msgs = hp__realloc(b->msgs, b->cap * sizeof *b->msgs);
     }
     b->msgs[b->n++] = msg_ref(msg);
+    b->bytes += msg->bytes;
 }
 
 static void batch_destroy(batch *b)
@@ -150,12 +155,15 @@ static void push_locked(hp__ws_hub *hub, hp__ws_hub_worker *hw, batch *b)
         return;
     }
     size_t queued = atomic_load_explicit(&hw->queued, memory_order_relaxed);
-    if (b->kind == BATCH_MESSAGES && queued + b->n > HP__WS_HUB_QUEUE_MAX) {
+    size_t bytes = atomic_load_explicit(&hw->queued_bytes, memory_order_relaxed);
+    if (b->kind == BATCH_MESSAGES &&
+        (queued + b->n > HP__WS_HUB_QUEUE_MAX || bytes + b->bytes > HP__WS_HUB_QUEUE_BYTES)) {
         atomic_fetch_add_explicit(&hub->dropped, b->n, memory_order_relaxed);
         batch_destroy(b);
         return;
     }
     atomic_fetch_add_explicit(&hw->queued, b->n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&hw->queued_bytes, b->bytes, memory_order_relaxed);
     hp__locked_queue_push(&hw->inbox, &b->item);
     uv_async_send(&hw->wake);
 }
@@ -304,6 +312,7 @@ static void on_wake(uv_async_t *async)
             close_by_id(hw, b->close_id, b->close_code);
         } else {
             atomic_fetch_sub_explicit(&hw->queued, b->n, memory_order_relaxed);
+            atomic_fetch_sub_explicit(&hw->queued_bytes, b->bytes, memory_order_relaxed);
             for (size_t i = 0; i < b->n; i++) deliver(hw, b->msgs[i]);
         }
         batch_destroy(b);

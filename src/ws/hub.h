@@ -12,9 +12,9 @@
  * thread) pushes a batch of one to each worker with subscribers. Queues are FIFO, so every
  * publisher's messages reach each connection in the order it published them.
  *
- * Bounds: at most HP__WS_HUB_QUEUE_MAX messages wait in one worker's inbox; a batch that
- * does not fit is dropped for that worker (never blocking the publisher) and its messages
- * counted (hp__ws_hub_dropped).
+ * Bounds: at most HP__WS_HUB_QUEUE_MAX messages, and HP__WS_HUB_QUEUE_BYTES of their payloads,
+ * wait in one worker's inbox; a batch that does not fit is dropped for that worker (never
+ * blocking the publisher) and its messages counted (hp__ws_hub_dropped).
  *
  * Messages: the payload (the frame, built once) is shared by reference by every worker and
  * connection it goes to (ops->payload_ref/unref, any thread); the hub copies the topic once.
@@ -41,7 +41,8 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define HP__WS_HUB_QUEUE_MAX 65536
+#define HP__WS_HUB_QUEUE_MAX 65536                        /* messages waiting in one inbox */
+#define HP__WS_HUB_QUEUE_BYTES ((size_t)64 * 1024 * 1024) /* and their payloads' bytes */
 
 typedef struct hp__ws_hub hp__ws_hub;
 typedef struct hp__ws_hub_worker hp__ws_hub_worker;
@@ -54,6 +55,8 @@ typedef struct hp__ws_hub_ops {
     void (*deliver)(void *conn, void *payload);
     /* Any thread. */
     void (*payload_ref)(void *payload);
+    /* Any thread: the bytes `payload` holds (what an inbox counts against its byte bound). */
+    size_t (*payload_size)(void *payload);
     void (*payload_unref)(void *payload);
     /* On the connection's worker: close it with `code` (hp__ws_hub_close_connection). */
     void (*close)(void *conn, uint16_t code);

@@ -26,6 +26,11 @@ static void payload_unref(void *payload)
     hp__ws_frame_unref(payload);
 }
 
+static size_t payload_size(void *payload)
+{
+    return ((hp__ws_frame *)payload)->len;
+}
+
 static void close_conn(void *conn, uint16_t code)
 {
     hp_ws_close(conn, code, NULL);
@@ -35,6 +40,7 @@ static const hp__ws_hub_ops frame_ops = {
     .deliver = deliver,
     .payload_ref = payload_ref,
     .payload_unref = payload_unref,
+    .payload_size = payload_size,
     .close = close_conn,
 };
 

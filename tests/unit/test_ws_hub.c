@@ -53,6 +53,13 @@ static void fake_unref(void *p)
     }
 }
 
+/* A payload whose text is "big" stands for a quarter of an inbox's byte bound. */
+static size_t fake_size(void *p)
+{
+    const char *text = ((payload *)p)->text;
+    return strcmp(text, "big") == 0 ? HP__WS_HUB_QUEUE_BYTES / 4 : strlen(text);
+}
+
 static void fake_close(void *c, uint16_t code)
 {
     ((conn *)c)->closed_with = code;
@@ -62,6 +69,7 @@ static const hp__ws_hub_ops ops = {
     .deliver = fake_deliver,
     .payload_ref = fake_ref,
     .payload_unref = fake_unref,
+    .payload_size = fake_size,
     .close = fake_close,
 };
 
@@ -312,6 +320,22 @@ static void a_full_inbox_drops_what_does_not_fit_and_counts_it(void **state)
     hp__ws_member_close(b.m);
 }
 
+static void an_inbox_past_its_bytes_drops_what_does_not_fit(void **state)
+{
+    fixture *f = *state;
+    conn b = {0};
+    open_on(f, 1, &b, 2);
+    hp__ws_member_subscribe(b.m, "t");
+    for (int i = 0; i < 5; i++) publish(f, NULL, "t", "big"); /* the fifth is past the bound */
+    assert_int_equal(hp__ws_hub_dropped(f->hub), 1);
+    run_until(f, &b, 4);
+    assert_int_equal(b.n, 4);
+    publish(f, NULL, "t", "big"); /* room again once the worker took its inbox */
+    run_until(f, &b, 5);
+    assert_int_equal(b.n, 5);
+    hp__ws_member_close(b.m);
+}
+
 static void closing_by_id_runs_on_the_connections_worker(void **state)
 {
     fixture *f = *state;
@@ -357,6 +381,8 @@ int main(void)
             a_connection_closed_while_delivering_is_skipped_and_freed_after, setup, teardown),
         cmocka_unit_test_setup_teardown(names_are_unique_and_freed_on_close, setup, teardown),
         cmocka_unit_test_setup_teardown(a_full_inbox_drops_what_does_not_fit_and_counts_it, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(an_inbox_past_its_bytes_drops_what_does_not_fit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(closing_by_id_runs_on_the_connections_worker, setup,
                                         teardown),
