@@ -2,7 +2,8 @@
  * workers: every request is heard of at its start and at its end, with its status and bytes;
  * the end of a response cut after its head says "aborted" (with the status of the head), the
  * end of a request whose client went away before any answer says "connection lost" (status
- * 0), and one answered in full has no error.
+ * 0), and one answered in full has no error; each names its server, with its bytes and
+ * duration.
  *
  * The hooks run on the workers: they record into a fixed table under a mutex, which the test
  * polls with a deadline. */
@@ -26,8 +27,9 @@
 
 typedef struct end_record {
     char path[32];
+    char server[16];
     int status;
-    uint64_t bytes_out;
+    uint64_t bytes_in, bytes_out, duration_us;
     char error[32]; /* "" when none */
 } end_record;
 
@@ -53,8 +55,11 @@ static void on_end(const hp_request *req, const hp_request_end *end, void *data)
     if (end_count < ENDS_MAX) {
         end_record *r = &ends[end_count++];
         snprintf(r->path, sizeof r->path, "%.*s", (int)req->path.len, req->path.base);
+        snprintf(r->server, sizeof r->server, "%s", end->server);
         r->status = end->status;
+        r->bytes_in = end->bytes_in;
         r->bytes_out = end->bytes_out;
+        r->duration_us = end->duration_us;
         snprintf(r->error, sizeof r->error, "%s", end->error ? end->error : "");
     }
     pthread_mutex_unlock(&lock);
@@ -151,7 +156,9 @@ static void a_request_answered_in_full_ends_without_an_error(void **state)
     hp_test_response_free(&resp);
     end_record r = end_number(0);
     assert_string_equal(r.path, "/hello");
+    assert_string_equal(r.server, "web");
     assert_int_equal(r.status, 200);
+    assert_int_equal(r.bytes_in, strlen("GET /hello HTTP/1.1\r\nHost: web\r\n\r\n"));
     assert_true(r.bytes_out > 2);
     assert_string_equal(r.error, "");
 }
@@ -186,6 +193,8 @@ static void a_client_gone_before_any_answer_ends_with_connection_lost(void **sta
     hp_test_close(&conn);
     end_record r = end_number(2);
     assert_string_equal(r.path, "/hang");
+    assert_string_equal(r.server, "web");
+    assert_true(r.duration_us > 0); /* from its first byte to the reset */
     assert_int_equal(r.status, 0);
     assert_int_equal(r.bytes_out, 0);
     assert_string_equal(r.error, "connection lost");
