@@ -57,10 +57,13 @@ void hp__log_writer_append(hp__log_writer *w, hp__log_file *file, size_t buffer_
 {
     if (!w->buffers) w->buffers = hp__calloc(HP__LOG_FILES_MAX, sizeof *w->buffers);
     hp__log_buffer *b = &w->buffers[hp__log_file_slot(file)];
-    if (!b->file) {
-        b->file = hp__log_file_ref(file);
-        b->cap = buffer_bytes ? buffer_bytes : HP__LOG_WRITER_DEFAULT_BYTES;
-        b->base = hp__malloc(b->cap);
+    if (!b->file) b->file = hp__log_file_ref(file);
+    /* The largest buffer a server of this file asked for: a reload may grow it; servers
+     * sharing a path with different sizes do not make it shrink and grow line by line. */
+    size_t cap = buffer_bytes ? buffer_bytes : HP__LOG_WRITER_DEFAULT_BYTES;
+    if (cap > b->cap) {
+        b->base = hp__realloc(b->base, cap);
+        b->cap = cap;
     }
     if (len > b->cap - b->len) {
         hp__log_file_count_dropped(file, 1);
