@@ -172,6 +172,29 @@ static void sigusr1_reopens_the_file_after_a_rename(void **state)
     free(now);
 }
 
+/* The error_log is reopened by SIGUSR1 too: the message saying so goes to the new file. */
+static void sigusr1_reopens_the_error_log_after_a_rename(void **state)
+{
+    int port = hp_test_free_port_in(PORT_MIN, PORT_MAX);
+    char config[2048];
+    snprintf(config, sizeof config,
+             "error_log: { path: %s }\n"
+             "servers:\n"
+             "  - name: e\n"
+             "    listen: 127.0.0.1:%d\n"
+             "    routes: [ { respond: { body: e } } ]\n",
+             temp_path("errors.log"), port);
+    start(config);
+    get(port, "GET / HTTP/1.1\r\nHost: e\r\n\r\n"); /* it runs */
+    assert_int_equal(rename(temp_path("errors.log"), temp_path("errors.log.1")), 0);
+    assert_int_equal(hp_test_server_signal(&srv, SIGUSR1), 0);
+    free(wait_file(temp_path("errors.log"), "log files reopened"));
+    char *old = hp_test_read_file(temp_path("errors.log.1"), NULL);
+    assert_non_null(old);
+    assert_null(strstr(old, "log files reopened"));
+    free(old);
+}
+
 static void a_reload_moves_a_servers_access_log_to_its_new_path(void **state)
 {
     int port = hp_test_free_port_in(PORT_MIN, PORT_MAX);
@@ -286,6 +309,7 @@ int main(void)
         cmocka_unit_test_teardown(
             combined_and_json_lines_go_to_the_top_level_file_or_the_servers_own, kill_server),
         cmocka_unit_test_teardown(sigusr1_reopens_the_file_after_a_rename, kill_server),
+        cmocka_unit_test_teardown(sigusr1_reopens_the_error_log_after_a_rename, kill_server),
         cmocka_unit_test_teardown(a_reload_moves_a_servers_access_log_to_its_new_path, kill_server),
         cmocka_unit_test_teardown(a_line_larger_than_the_buffer_is_dropped_and_counted,
                                   kill_server),
